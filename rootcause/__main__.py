@@ -1,0 +1,3 @@
+from rootcause.cli.main import main
+
+main()

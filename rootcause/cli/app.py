@@ -1,0 +1,49 @@
+"""The typer app and its global options; command modules register themselves on `app`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="rootcause",
+    help="Find out why a language model picked up a pathology during RL training.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class GlobalOptions:
+    """Options given before the command name; read by commands and by the error boundary."""
+
+    debug: bool = os.environ.get("ROOTCAUSE_DEBUG", "") not in ("", "0")
+    workspace: Path | None = None
+
+
+@app.callback()
+def _root(
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            envvar="ROOTCAUSE_WORKSPACE",
+            help="Workspace folder for derived state (default ./.rootcause).",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log diagnostics.")] = False,
+) -> None:
+    GlobalOptions.workspace = workspace
+    GlobalOptions.debug = GlobalOptions.debug or debug
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
