@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from rootcause.cli.app import GlobalOptions
+
+if TYPE_CHECKING:
+    from rootcause.store.ingest import IngestResult
 
 WorkspaceOption = Annotated[
     Path | None,
@@ -35,3 +38,53 @@ def stdout_console() -> Console:
 def stderr_console() -> Console:
     """Console for diagnostics and progress (stderr)."""
     return Console(file=sys.stderr, highlight=False)
+
+
+FormatOption = Annotated[
+    str,
+    typer.Option("--format", help="Run format: auto, native, trl, verl or wandb-table."),
+]
+SkipBadLinesFlag = Annotated[
+    bool,
+    typer.Option("--skip-bad-lines", help="Skip malformed lines and report them, instead of stopping."),
+]
+
+
+def ingest_with_progress(
+    run: Path,
+    workspace: Path | None,
+    fmt: str = "auto",
+    skip_bad_lines: bool = False,
+    force: bool = False,
+) -> IngestResult:
+    """Ingest (or reuse) `run`, showing a progress bar on stderr and reporting skipped lines."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from rootcause.store.ingest import ingest_run
+    from rootcause.store.workspace import Workspace
+
+    err = stderr_console()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]ingest[/bold] {task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,} samples"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task(run.name, total=None)
+        result = ingest_run(
+            run,
+            Workspace.resolve(workspace_dir(workspace)),
+            fmt=fmt,
+            skip_bad_lines=skip_bad_lines,
+            force=force,
+            on_progress=lambda rows: progress.advance(task, rows),
+        )
+    if result.skipped:
+        shown = ", ".join(f"{s.file}:{s.line}" for s in result.skipped[:5])
+        more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
+        err.print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
+    return result

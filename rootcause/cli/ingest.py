@@ -1,0 +1,52 @@
+"""`rootcause ingest`: read a run into the workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from rootcause.cli.app import app
+from rootcause.cli.common import (
+    FormatOption,
+    JsonFlag,
+    SkipBadLinesFlag,
+    WorkspaceOption,
+    ingest_with_progress,
+    stdout_console,
+)
+
+
+@app.command()
+def ingest(
+    src: Annotated[Path, typer.Argument(help="Run folder, or a foreign log folder or file.")],
+    fmt: FormatOption = "auto",
+    skip_bad_lines: SkipBadLinesFlag = False,
+    force: Annotated[bool, typer.Option("--force", help="Re-ingest even if unchanged.")] = False,
+    workspace: WorkspaceOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Read a run into the workspace (reused while its files are unchanged)."""
+    result = ingest_with_progress(src, workspace, fmt, skip_bad_lines, force)
+    with result.open() as store:
+        overview = store.overview()
+    summary = {
+        "run_id": overview.run_id,
+        "format": overview.format,
+        "samples": overview.samples,
+        "reused": result.reused,
+        "database": str(result.db_path),
+        "skipped_lines": len(result.skipped),
+        "notes": result.notes,
+    }
+    if as_json:
+        print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+        return
+    out = stdout_console()
+    verb = "reused" if result.reused else "ingested"
+    out.print(f"{verb} {overview.run_id} ({overview.format}): {overview.samples:,} samples")
+    out.print(f"database: {result.db_path}")
+    for note in result.notes:
+        out.print(f"note: {note}")

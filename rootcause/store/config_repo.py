@@ -1,0 +1,109 @@
+"""Read-only access to a run's git repository of reward and data configs.
+
+Only object-reading git commands are used (`cat-file`, `rev-parse`, `log`), so the user's
+repository is never modified: no index refresh, no checkout, no fetch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import git
+import yaml
+
+from rootcause.core.errors import ConfigRepoError
+from rootcause.core.run import DeploymentInfo
+
+logger = logging.getLogger(__name__)
+
+#: Folder of per-component reward configs in the config repo convention (DESIGN 3.2).
+REWARDS_DIR = "rewards"
+
+
+class ConfigRepo:
+    """A git repository of configs, opened for reading only."""
+
+    def __init__(self, path: Path, named_in: str = "config_repo"):
+        self.path = path
+        if not path.exists():
+            raise ConfigRepoError(f"{named_in} {path} does not exist")
+        try:
+            self._repo = git.Repo(path, search_parent_directories=False)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise ConfigRepoError(f"{named_in} {path} is not a git repository") from None
+
+    def close(self) -> None:
+        self._repo.close()
+
+    def commit(self, rev: str, named_in: str = "commit") -> git.Commit:
+        """Resolve a (possibly abbreviated) commit id; ConfigRepoError if it is not one."""
+        try:
+            commit = self._repo.commit(rev)
+        except (git.BadName, ValueError, git.GitCommandError):
+            raise ConfigRepoError(f"{named_in} {rev!r} is not a commit in {self.path}") from None
+        return commit
+
+    def deployment(self, step: int, rev: str, named_in: str) -> DeploymentInfo:
+        commit = self.commit(rev, named_in)
+        message = str(commit.message).strip().splitlines()
+        return DeploymentInfo(
+            step=step,
+            commit=commit.hexsha,
+            message=message[0] if message else "",
+            author=str(commit.author.name),
+            committed_at=datetime.fromtimestamp(commit.committed_date, tz=UTC).isoformat(),
+        )
+
+    def read_text(self, rev: str, path: str) -> str | None:
+        """Text of `path` at commit `rev`, or None when the file does not exist there."""
+        tree = self.commit(rev).tree
+        try:
+            blob = tree / path
+        except KeyError:
+            return None
+        data: bytes = blob.data_stream.read()
+        return data.decode("utf-8", errors="replace")
+
+    def list_files(self, rev: str, under: str = "") -> list[str]:
+        """Paths of all files at commit `rev`, optionally below folder `under`."""
+        tree = self.commit(rev).tree
+        if under:
+            try:
+                tree = tree / under
+            except KeyError:
+                return []
+        return sorted(str(item.path) for item in tree.traverse() if item.type == "blob")
+
+    def reward_weights(self, rev: str) -> dict[str, float]:
+        """Component weights at `rev` from `rewards/*.yaml|yml|json` (`name`, `weight` keys)."""
+        weights: dict[str, float] = {}
+        for file in self.list_files(rev, REWARDS_DIR):
+            if not file.endswith((".yaml", ".yml", ".json")):
+                continue
+            text = self.read_text(rev, file)
+            try:
+                doc: Any = yaml.safe_load(text or "")
+            except yaml.YAMLError:
+                logger.warning("%s at %s is not valid YAML; its weight is unknown", file, rev[:10])
+                continue
+            if not isinstance(doc, dict):
+                continue
+            name = doc.get("name") or Path(file).stem
+            weight = doc.get("weight")
+            if isinstance(weight, int | float) and not isinstance(weight, bool):
+                weights[str(name)] = float(weight)
+        return weights
+
+
+@contextmanager
+def open_config_repo(path: Path, named_in: str = "config_repo") -> Iterator[ConfigRepo]:
+    repo = ConfigRepo(path, named_in)
+    try:
+        yield repo
+    finally:
+        repo.close()

@@ -1,0 +1,160 @@
+"""Build a run's DuckDB file next to its final place and swap it in only when complete.
+
+A half-finished ingest leaves at most a `*.tmp-<pid>` file that nothing reads, so later
+commands never trust a partial workspace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from rootcause.core.run import DeploymentInfo
+from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
+
+STAGING = "samples_staging"
+
+
+class RunDatabaseBuilder:
+    """Writes a run database at `path` through a temporary file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tmp_path = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp_path.unlink()
+        self.con = duckdb.connect(str(self.tmp_path))
+        self.con.execute(SAMPLES_DDL.format(name=STAGING))
+        for ddl in OTHER_DDL:
+            self.con.execute(ddl)
+        self.rows = 0
+
+    def append(self, samples: pa.Table, rewards: pa.Table, grader_inputs: pa.Table) -> None:
+        """Append one batch of canonical rows (see `rootcause.store.schema`)."""
+        con = self.con
+        con.register("batch_samples", samples)
+        con.register("batch_rewards", rewards)
+        con.register("batch_inputs", grader_inputs)
+        con.execute(f"INSERT INTO {STAGING} SELECT * FROM batch_samples")
+        con.execute("INSERT INTO rewards SELECT * FROM batch_rewards")
+        con.execute("INSERT INTO grader_inputs SELECT * FROM batch_inputs")
+        for name in ("batch_samples", "batch_rewards", "batch_inputs"):
+            con.unregister(name)
+        self.rows += samples.num_rows
+
+    def finish(
+        self,
+        run_id: str,
+        deployments: list[DeploymentInfo],
+        weights: dict[str, dict[str, float]],
+        metrics: pa.Table | None,
+        info: dict[str, Any],
+    ) -> list[str]:
+        """Derive missing ids and totals, write the side tables, swap the file in.
+
+        `weights` maps a deployment commit to the component weights of its config. Returns the
+        notes on what was derived, which are also stored in `run_info`.
+        """
+        con = self.con
+        notes = list(info.get("notes", []))
+        for d in deployments:
+            con.execute(
+                "INSERT INTO deployments VALUES (?, ?, ?, ?, ?)",
+                [d.step, d.commit, d.message, d.author, d.committed_at],
+            )
+        if metrics is not None and metrics.num_rows:
+            con.register("batch_metrics", metrics)
+            con.execute("INSERT INTO metrics SELECT step, name, value FROM batch_metrics")
+            con.unregister("batch_metrics")
+        notes += self._derive_samples(run_id, deployments, weights)
+        info = {**info, "notes": notes, "schema_version": SCHEMA_VERSION, "samples": self.rows}
+        for key, value in info.items():
+            con.execute("INSERT INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()])
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(self.tmp_path, self.path)
+        return notes
+
+    def _derive_samples(
+        self, run_id: str, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
+    ) -> list[str]:
+        con = self.con
+        notes: list[str] = []
+        missing = self._count(
+            f"SELECT count(*) FILTER (WHERE group_id IS NULL), "
+            f"count(*) FILTER (WHERE sample_id IS NULL), "
+            f"count(*) FILTER (WHERE reward_total IS NULL) FROM {STAGING}"
+        )
+        no_group, no_id, no_total = missing
+        # Live weights per (deployment window, component); plain sum where unknown.
+        con.execute(
+            "CREATE TEMP TABLE live_weights (from_step BIGINT, to_step BIGINT, "
+            "component VARCHAR, weight DOUBLE)"
+        )
+        ordered = sorted(deployments, key=lambda d: d.step)
+        for i, d in enumerate(ordered):
+            to_step = ordered[i + 1].step if i + 1 < len(ordered) else 2**62
+            for component, weight in weights.get(d.commit, {}).items():
+                con.execute(
+                    "INSERT INTO live_weights VALUES (?, ?, ?, ?)", [d.step, to_step, component, weight]
+                )
+        has_weights = self._count("SELECT count(*) FROM live_weights")[0] > 0
+        con.execute(SAMPLES_DDL.format(name="samples"))
+        con.execute(
+            f"""
+            INSERT INTO samples
+            WITH derived AS (
+                SELECT r.row_idx, sum(r.value * coalesce(w.weight, 1.0)) AS total
+                FROM rewards r JOIN {STAGING} s USING (row_idx)
+                LEFT JOIN live_weights w
+                  ON r.component = w.component AND s.step >= w.from_step AND s.step < w.to_step
+                WHERE s.reward_total IS NULL AND r.value IS NOT NULL
+                GROUP BY r.row_idx
+            )
+            SELECT s.row_idx,
+                   coalesce(s.sample_id, substr(md5(? || ':' || s.source_file || ':'
+                            || s.source_row), 1, 16)),
+                   s.step,
+                   coalesce(s.group_id, s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)),
+                   s.split, s.data_source, s.persona, s.env,
+                   s.prompt, s.reasoning, s.completion, s.reference,
+                   coalesce(s.reward_total, d.total), s.advantage, s.meta, s.extras,
+                   s.source_file, s.source_row
+            FROM {STAGING} s LEFT JOIN derived d USING (row_idx)
+            ORDER BY s.row_idx
+            """,
+            [run_id],
+        )
+        con.execute(f"DROP TABLE {STAGING}")
+        if no_group:
+            notes.append(f"group_id missing in {no_group} samples: grouped by (step, prompt)")
+        if no_id:
+            notes.append(f"sample_id missing in {no_id} samples: hashed from (run, file, row)")
+        if no_total:
+            how = (
+                "weighted sum of components with the live config's weights (1.0 where a "
+                "component has no weight in the config)"
+                if has_weights
+                else "plain sum of components (no live config weights known)"
+            )
+            notes.append(f"reward_total missing in {no_total} samples: derived as the {how}")
+        return notes
+
+    def _count(self, sql: str) -> tuple[int, ...]:
+        row = self.con.execute(sql).fetchone()
+        assert row is not None
+        return tuple(int(v or 0) for v in row)
+
+    def abort(self) -> None:
+        """Close and delete the temporary file; the previous database (if any) stays."""
+        with contextlib.suppress(Exception):
+            self.con.close()
+        for leftover in (self.tmp_path, self.tmp_path.with_name(self.tmp_path.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()

@@ -1,0 +1,27 @@
+"""The registry of run formats and auto-detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rootcause.core.errors import BadInputError, RunFormatError
+from rootcause.store.native import NativeReader
+from rootcause.store.source import RunReader
+
+READERS: dict[str, RunReader] = {"native": NativeReader()}
+
+
+def reader_for(path: Path, fmt: str = "auto") -> RunReader:
+    """The reader named `fmt`, or the first whose `detect` accepts `path`."""
+    if fmt != "auto":
+        if fmt not in READERS:
+            names = ", ".join(["auto", *READERS])
+            raise BadInputError(f"unknown format {fmt!r}; choose one of {names}")
+        return READERS[fmt]
+    for reader in READERS.values():
+        if reader.detect(path):
+            return reader
+    known = ", ".join(READERS)
+    raise RunFormatError(
+        f"not a run: no run.yaml, and nothing recognised as one of the formats {known}", path
+    )

@@ -1,0 +1,155 @@
+"""The native run format `rootcause-run/1` (DESIGN 3.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+from pydantic import ValidationError
+
+from rootcause.core.errors import RunFormatError
+from rootcause.core.run import RUN_FORMAT, RunManifest
+from rootcause.store.jsonl import iter_json_lines, parse_line
+from rootcause.store.source import LoadContext, RunSource
+from rootcause.store.tables import TableLoader, TableMapping
+
+MANIFEST = "run.yaml"
+SAMPLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+
+#: Native Parquet samples use the canonical names for their columns.
+NATIVE_MAPPING = TableMapping(
+    fields={
+        name: name
+        for name in (
+            "step", "sample_id", "group_id", "split", "data_source", "persona", "env", "prompt",
+            "reasoning", "completion", "reference", "reward_total", "advantage",
+        )
+    },
+    rewards="rewards",
+    grader_inputs="grader_inputs",
+    meta="meta",
+)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    return f"field '{where}': {err['msg']}"
+
+
+def read_manifest(run_dir: Path) -> RunManifest:
+    """Parse and validate `run.yaml`; errors name the file and the field."""
+    path = run_dir / MANIFEST
+    try:
+        doc: Any = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RunFormatError("not valid UTF-8", path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "could not parse"
+        raise RunFormatError(f"not valid YAML: {problem}", path, line) from None
+    if not isinstance(doc, dict):
+        raise RunFormatError("expected a YAML mapping with at least 'format' and 'run_id'", path)
+    if doc.get("format") != RUN_FORMAT:
+        raise RunFormatError(f"field 'format' must be '{RUN_FORMAT}', got {doc.get('format')!r}", path)
+    try:
+        return RunManifest.model_validate(doc)
+    except ValidationError as exc:
+        raise RunFormatError(_validation_message(exc), path) from None
+
+
+def sample_files(run_dir: Path) -> list[Path]:
+    folder = run_dir / "samples"
+    if not folder.is_dir():
+        raise RunFormatError("no samples/ folder", run_dir)
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SAMPLE_SUFFIXES)
+    )
+    if not files:
+        raise RunFormatError("no sample files (*.jsonl, *.jsonl.gz, *.parquet)", folder)
+    return files
+
+
+class NativeReader:
+    """Reads a folder with `run.yaml`, `samples/`, optional `metrics.jsonl` and `configs/`."""
+
+    name = "native"
+
+    def detect(self, path: Path) -> bool:
+        return path.is_dir() and (path / MANIFEST).is_file()
+
+    def describe(self, path: Path) -> RunSource:
+        manifest = read_manifest(path)
+        files = [path / MANIFEST, *sample_files(path)]
+        metrics = path / "metrics.jsonl"
+        if metrics.is_file():
+            files.append(metrics)
+        config_repo: Path | None = None
+        if manifest.config_repo:
+            config_repo = Path(manifest.config_repo)
+            if not config_repo.is_absolute():
+                config_repo = path / config_repo
+        elif (path / "configs" / ".git").exists():
+            config_repo = path / "configs"
+        return RunSource(
+            format=self.name,
+            root=path,
+            run_id=manifest.run_id,
+            title=manifest.title,
+            files=files,
+            config_repo=config_repo,
+            deployments=manifest.deployments,
+            metrics_file=metrics if metrics.is_file() else None,
+        )
+
+    def load(self, source: RunSource, ctx: LoadContext) -> None:
+        for path in source.files[1:]:
+            shown = str(path.relative_to(source.root))
+            if path == source.metrics_file:
+                continue
+            if path.suffix == ".parquet":
+                ctx.flush()
+                rows = TableLoader(ctx.builder).load_parquet(path, shown, NATIVE_MAPPING)
+                ctx.buffer.next_row_idx = ctx.builder.rows
+                ctx.progress(rows)
+            else:
+                for line, raw in iter_json_lines(path, shown):
+                    try:
+                        record = parse_line(raw)
+                    except ValueError as exc:
+                        ctx.bad_line(shown, line, str(exc))
+                        continue
+                    ctx.add_record(record, shown, line)
+        ctx.flush()
+        if source.metrics_file is not None:
+            ctx.metrics = read_metrics(source.metrics_file, source.root, ctx)
+
+
+def read_metrics(path: Path, root: Path, ctx: LoadContext) -> pa.Table:
+    """`metrics.jsonl`: one `{"step": int, "name": str, "value": float}` per line."""
+    shown = str(path.relative_to(root))
+    steps: list[int] = []
+    names: list[str] = []
+    values: list[float | None] = []
+    for line, raw in iter_json_lines(path, shown):
+        try:
+            obj = parse_line(raw)
+            if not isinstance(obj, dict):
+                raise ValueError("expected a JSON object")
+            step, name, value = obj.get("step"), obj.get("name"), obj.get("value")
+            if type(step) is not int or step < 0:
+                raise ValueError("field 'step' must be a non-negative integer")
+            if not isinstance(name, str):
+                raise ValueError("field 'name' must be a string")
+            if value is not None and type(value) not in (int, float):
+                raise ValueError("field 'value' must be a number")
+        except ValueError as exc:
+            ctx.bad_line(shown, line, str(exc))
+            continue
+        steps.append(step)
+        names.append(name)
+        values.append(None if value is None else float(value))
+    return pa.table({"step": pa.array(steps, pa.int64()), "name": names, "value": pa.array(values, pa.float64())})

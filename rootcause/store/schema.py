@@ -1,0 +1,80 @@
+"""Tables of an ingested run, the same whatever format the run came from.
+
+`samples` has one row per sampled completion; `row_idx` is dense (0..n-1, in ingest order) and
+joins `rewards` (one row per sample and reward component) and `grader_inputs` (the exact text a
+grader received). `source_file` and `source_row` (1-based line or row number) record where each
+sample came from. `run_info` holds key/value facts about the ingest as JSON.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+#: Text columns of `samples` that a behaviour can be matched on or a slice drawn from.
+TEXT_COLUMNS = ("prompt", "reasoning", "completion", "reference")
+
+SAMPLES_DDL = """
+CREATE TABLE {name} (
+    row_idx BIGINT NOT NULL,
+    sample_id VARCHAR,
+    step BIGINT NOT NULL,
+    group_id VARCHAR,
+    split VARCHAR,
+    data_source VARCHAR,
+    persona VARCHAR,
+    env VARCHAR,
+    prompt VARCHAR,
+    reasoning VARCHAR,
+    completion VARCHAR NOT NULL,
+    reference VARCHAR,
+    reward_total DOUBLE,
+    advantage DOUBLE,
+    meta JSON,
+    extras JSON,
+    source_file VARCHAR NOT NULL,
+    source_row BIGINT NOT NULL
+)
+"""
+
+OTHER_DDL = (
+    "CREATE TABLE rewards (row_idx BIGINT NOT NULL, component VARCHAR NOT NULL, value DOUBLE)",
+    "CREATE TABLE grader_inputs (row_idx BIGINT NOT NULL, component VARCHAR NOT NULL, "
+    "text VARCHAR)",
+    "CREATE TABLE deployments (step BIGINT NOT NULL, commit VARCHAR NOT NULL, message VARCHAR, "
+    "author VARCHAR, committed_at VARCHAR)",
+    "CREATE TABLE metrics (step BIGINT NOT NULL, name VARCHAR NOT NULL, value DOUBLE)",
+    "CREATE TABLE run_info (key VARCHAR PRIMARY KEY, value JSON)",
+)
+
+#: Arrow schema of a batch appended to the staging samples table (same order as SAMPLES_DDL).
+SAMPLES_ARROW = pa.schema(
+    [
+        ("row_idx", pa.int64()),
+        ("sample_id", pa.string()),
+        ("step", pa.int64()),
+        ("group_id", pa.string()),
+        ("split", pa.string()),
+        ("data_source", pa.string()),
+        ("persona", pa.string()),
+        ("env", pa.string()),
+        ("prompt", pa.string()),
+        ("reasoning", pa.string()),
+        ("completion", pa.string()),
+        ("reference", pa.string()),
+        ("reward_total", pa.float64()),
+        ("advantage", pa.float64()),
+        ("meta", pa.string()),
+        ("extras", pa.string()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+    ]
+)
+
+REWARDS_ARROW = pa.schema(
+    [("row_idx", pa.int64()), ("component", pa.string()), ("value", pa.float64())]
+)
+GRADER_INPUTS_ARROW = pa.schema(
+    [("row_idx", pa.int64()), ("component", pa.string()), ("text", pa.string())]
+)
