@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
+from rootcause.store.sql import fetch_one
 
 STAGING = "samples_staging"
 
@@ -30,7 +31,9 @@ class RunDatabaseBuilder:
         with contextlib.suppress(FileNotFoundError):
             self.tmp_path.unlink()
         self.con = duckdb.connect(str(self.tmp_path))
-        self.con.execute(SAMPLES_DDL.format(name=STAGING))
+        # Staging is a temporary table (memory, spilling to disk): rows are written to the
+        # database file once, when `finish` derives the final `samples`.
+        self.con.execute(SAMPLES_DDL.format(name=STAGING).replace("CREATE TABLE", "CREATE TEMP TABLE"))
         for ddl in OTHER_DDL:
             self.con.execute(ddl)
         self.rows = 0
@@ -127,7 +130,6 @@ class RunDatabaseBuilder:
                    coalesce(s.reward_total, d.total), s.advantage, s.meta, s.extras,
                    s.source_file, s.source_row
             FROM {STAGING} s LEFT JOIN derived d USING (row_idx)
-            ORDER BY s.row_idx
             """,
             [run_id],
         )
@@ -147,8 +149,7 @@ class RunDatabaseBuilder:
         return notes
 
     def _count(self, sql: str) -> tuple[int, ...]:
-        row = self.con.execute(sql).fetchone()
-        assert row is not None
+        row = fetch_one(self.con, sql)
         return tuple(int(v or 0) for v in row)
 
     def abort(self) -> None:

@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from rootcause.core.errors import BadInputError, RunFormatError
+from rootcause.store.importers.trl import TrlReader
+from rootcause.store.importers.verl import VerlReader
+from rootcause.store.importers.wandb import WandbTableReader
 from rootcause.store.native import NativeReader
 from rootcause.store.source import RunReader
 
-READERS: dict[str, RunReader] = {"native": NativeReader()}
+#: Auto-detection tries these in order: the native manifest first, then the foreign layouts
+#: from the most specific (TRL's `completions/` folder) to the broadest (any `*.table.json`).
+READERS: dict[str, RunReader] = {
+    "native": NativeReader(),
+    "trl": TrlReader(),
+    "verl": VerlReader(),
+    "wandb-table": WandbTableReader(),
+}
 
 
 def reader_for(path: Path, fmt: str = "auto") -> RunReader:

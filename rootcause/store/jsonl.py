@@ -1,4 +1,9 @@
-"""Stream JSON-lines files (plain or gzip) as (line number, object), with located errors."""
+"""Stream JSON-lines files (plain or gzip) with located errors.
+
+Files are read in chunks of whole lines, so memory stays bounded whatever the file size;
+`iter_line_chunks` gives each chunk with the number of its first line, and `iter_json_lines`
+gives single lines.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from rootcause.core.errors import RunFormatError
 
 #: A single line longer than this is refused rather than buffered.
 MAX_LINE_BYTES = 256 * 1024 * 1024
+CHUNK_BYTES = 32 * 1024 * 1024
 
 
 def open_bytes(path: Path) -> IO[bytes]:
@@ -36,16 +42,46 @@ def parse_line(raw: bytes) -> Any:
         raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
 
 
-def iter_json_lines(path: Path, shown_as: str) -> Iterator[tuple[int, bytes]]:
-    """Yield (1-based line number, raw line) for non-blank lines; I/O errors name the file."""
+def iter_line_chunks(
+    path: Path, shown_as: str, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[tuple[int, bytes]]:
+    """Yield (number of the chunk's first line, chunk of whole lines ending in a newline)."""
+    first_line = 1
+    pending = b""
     try:
         with open_bytes(path) as stream:
-            for number, raw in enumerate(stream, start=1):
-                if len(raw) > MAX_LINE_BYTES:
-                    raise RunFormatError(f"line longer than {MAX_LINE_BYTES} bytes", shown_as, number)
-                if raw.strip():
-                    yield number, raw
+            while True:
+                block = stream.read(chunk_bytes)
+                if not block:
+                    break
+                data = pending + block
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    if len(data) > MAX_LINE_BYTES:
+                        raise RunFormatError(
+                            f"line longer than {MAX_LINE_BYTES} bytes", shown_as, first_line
+                        )
+                    pending = data
+                    continue
+                chunk, pending = data[:cut], data[cut:]
+                yield first_line, chunk
+                first_line += chunk.count(b"\n")
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
         raise RunFormatError(f"not a valid gzip file ({exc})", shown_as) from None
     except OSError as exc:
         raise RunFormatError(f"cannot read: {exc.strerror or exc}", shown_as) from None
+    if pending:
+        yield first_line, pending + b"\n"
+
+
+def split_lines(first_line: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) for the non-blank lines of a chunk."""
+    for number, raw in enumerate(chunk.split(b"\n"), start=first_line):
+        if raw.strip():
+            yield number, raw
+
+
+def iter_json_lines(path: Path, shown_as: str) -> Iterator[tuple[int, bytes]]:
+    """Yield (1-based line number, raw line) for the non-blank lines of a file."""
+    for first_line, chunk in iter_line_chunks(path, shown_as):
+        yield from split_lines(first_line, chunk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 
 from rootcause.core.errors import RunFormatError
 from rootcause.core.run import RUN_FORMAT, RunManifest
-from rootcause.store.jsonl import iter_json_lines, parse_line
+from rootcause.store.jsonl import iter_json_lines, iter_line_chunks, parse_line, split_lines
 from rootcause.store.source import LoadContext, RunSource
 from rootcause.store.tables import TableLoader, TableMapping
 
@@ -112,20 +113,41 @@ class NativeReader:
                 continue
             if path.suffix == ".parquet":
                 ctx.flush()
-                rows = TableLoader(ctx.builder).load_parquet(path, shown, NATIVE_MAPPING)
-                ctx.buffer.next_row_idx = ctx.builder.rows
-                ctx.progress(rows)
+                ctx.loaded(TableLoader(ctx.builder).load_parquet(path, shown, NATIVE_MAPPING))
             else:
-                for line, raw in iter_json_lines(path, shown):
-                    try:
-                        record = parse_line(raw)
-                    except ValueError as exc:
-                        ctx.bad_line(shown, line, str(exc))
-                        continue
-                    ctx.add_record(record, shown, line)
+                load_json_lines(path, shown, ctx, NATIVE_MAPPING)
         ctx.flush()
         if source.metrics_file is not None:
             ctx.metrics = read_metrics(source.metrics_file, source.root, ctx)
+
+
+def load_json_lines(
+    path: Path,
+    shown: str,
+    ctx: LoadContext,
+    mapping: TableMapping,
+    to_record: Callable[[Any], Any] | None = None,
+) -> None:
+    """Load a JSON-lines file chunk by chunk: Arrow's parser where the chunk is clean,
+    the validating line-by-line reader (exact errors, `--skip-bad-lines`) where it is not.
+
+    `mapping` describes the Arrow columns for the fast path; `to_record` turns one parsed
+    line into a native sample record for the line-by-line path (identity by default).
+    """
+    loader = TableLoader(ctx.builder)
+    for first_line, chunk in iter_line_chunks(path, shown):
+        ctx.flush()
+        before = ctx.builder.rows
+        if loader.load_json_chunk(chunk, first_line, shown, mapping):
+            ctx.loaded(ctx.builder.rows - before)
+            continue
+        for line, raw in split_lines(first_line, chunk):
+            try:
+                record = parse_line(raw)
+            except ValueError as exc:
+                ctx.bad_line(shown, line, str(exc))
+                continue
+            ctx.add_record(record if to_record is None else to_record(record), shown, line)
 
 
 def read_metrics(path: Path, root: Path, ctx: LoadContext) -> pa.Table:

@@ -32,6 +32,8 @@ _KNOWN = frozenset(
     + _ID_FIELDS
     + _NUMBER_FIELDS
 )
+#: Every top-level key a record gives a meaning to; importers keep other keys out of their way.
+KNOWN_FIELDS = _KNOWN
 
 
 def _type_name(value: Any) -> str:

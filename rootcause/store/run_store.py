@@ -12,6 +12,7 @@ import orjson
 from rootcause.core.errors import WorkspaceError
 from rootcause.core.run import DeploymentInfo, RunOverview
 from rootcause.store.source import SkippedLine
+from rootcause.store.sql import fetch_one
 
 
 class RunStore:
@@ -46,7 +47,7 @@ class RunStore:
         return value if isinstance(value, str) else None
 
     def info(self, key: str) -> Any:
-        row = self.con.execute("SELECT value FROM run_info WHERE key = ?", [key]).fetchone()
+        row = fetch_one(self.con, "SELECT value FROM run_info WHERE key = ?", [key])
         return None if row is None or row[0] is None else orjson.loads(row[0])
 
     def notes(self) -> list[str]:
@@ -76,10 +77,11 @@ class RunStore:
         ]
 
     def overview(self) -> RunOverview:
-        row = self.con.execute(
+        row = fetch_one(
+            self.con,
             "SELECT count(*), count(DISTINCT group_id), min(step), max(step), count(DISTINCT step), "
-            "count(reasoning) > 0, count(advantage) > 0 FROM samples"
-        ).fetchone()
+            "count(reasoning) > 0, count(advantage) > 0 FROM samples",
+        )
         assert row is not None
         samples, groups, first, last, steps, has_reasoning, has_advantage = row
         graders = self.con.execute(

@@ -76,7 +76,9 @@ class LoadContext:
         self.buffer.flush()
         self.buffer.next_row_idx = self.builder.rows
 
-    def progress(self, rows: int) -> None:
+    def loaded(self, rows: int) -> None:
+        """Account for `rows` loaded through the builder directly (not via the buffer)."""
+        self.buffer.next_row_idx = self.builder.rows
         if self._on_progress:
             self._on_progress(rows)
 

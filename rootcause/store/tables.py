@@ -8,6 +8,7 @@ Parquet samples, TRL completion files and W&B tables all come through here with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.database import STAGING, RunDatabaseBuilder
+from rootcause.store.sql import fetch_one, fetch_value
 
 _INTEGER_TYPES = (
     "TINYINT",
@@ -28,8 +30,8 @@ _INTEGER_TYPES = (
     "UINTEGER",
     "UBIGINT",
 )
-_NUMBER_TYPES = (*_INTEGER_TYPES, "FLOAT", "DOUBLE", "DECIMAL")
-_TEXT_TYPES = ("VARCHAR", "JSON")
+_NUMBER_TYPES = (*_INTEGER_TYPES, "FLOAT", "DOUBLE", "DECIMAL", '"NULL"', "NULL")
+_TEXT_TYPES = ("VARCHAR", "JSON", '"NULL"', "NULL")
 
 #: Canonical scalar fields a mapping can fill, with the kind of column each needs.
 SCALAR_FIELDS: dict[str, str] = {
@@ -65,6 +67,16 @@ class TableMapping:
     meta: str | None = None
 
 
+#: A mapping, or a function that builds one from the source's columns (name -> DuckDB type),
+#: for formats whose layout depends on the file (e.g. one column per reward function).
+MappingSpec = TableMapping | Callable[[dict[str, str]], TableMapping]
+
+
+def is_number_type(column_type: str) -> bool:
+    """Whether a DuckDB column type (as DESCRIBE prints it) holds plain numbers, not lists."""
+    return column_type.startswith(_NUMBER_TYPES) and not column_type.endswith("]")
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -80,37 +92,73 @@ class TableLoader:
         self.builder = builder
         self.con = builder.con
 
-    def load_parquet(self, path: Path, source_file: str, mapping: TableMapping) -> int:
+    def load_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> int:
         """Load a Parquet file; returns the number of rows."""
         try:
             self.con.execute(
-                "CREATE OR REPLACE TEMP VIEW src AS SELECT *, file_row_number + 1 AS _row "
+                "CREATE OR REPLACE TEMP VIEW src AS SELECT * EXCLUDE (file_row_number), "
+                "file_row_number AS _pos, file_row_number + 1 AS _row "
                 f"FROM read_parquet({_lit(str(path))}, file_row_number = true)"
             )
-            self.con.execute("SELECT count(*) FROM src").fetchone()
+            fetch_one(self.con, "SELECT count(*) FROM src")
         except duckdb.Error as exc:
             raise RunFormatError(
                 f"not a readable Parquet file ({_first_line(exc)})", source_file
             ) from None
         return self._load(source_file, mapping)
 
-    def load_arrow(self, table: pa.Table, source_file: str, mapping: TableMapping) -> int:
-        """Load an in-memory Arrow table whose rows are numbered from 1."""
+    def load_arrow(
+        self, table: pa.Table, source_file: str, mapping: TableMapping, first_row: int = 1
+    ) -> int:
+        """Load an in-memory Arrow table whose rows are numbered from `first_row`."""
+        positions = pa.array(range(table.num_rows), type=pa.int64())
+        rows = pa.array(range(first_row, first_row + table.num_rows), type=pa.int64())
+        table = table.append_column("_pos", positions).append_column("_row", rows)
         self.con.register("src_arrow", table)
-        self.con.execute(
-            "CREATE OR REPLACE TEMP VIEW src AS SELECT *, row_number() OVER () AS _row FROM src_arrow"
-        )
+        self.con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_arrow")
         try:
             return self._load(source_file, mapping)
         finally:
             self.con.unregister("src_arrow")
 
+    def load_json_chunk(
+        self, chunk: bytes, first_line: int, source_file: str, mapping: TableMapping
+    ) -> bool:
+        """Fast path for a chunk of JSON lines: parse with Arrow, load in one transaction.
+
+        Returns False (and loads nothing) whenever the chunk needs the line-by-line reader:
+        blank lines (rows would not match lines), a parse or type error, or anything Arrow
+        infers differently from the sample format. That reader then gives the exact error.
+        """
+        import pyarrow.json as pa_json
+
+        lines = chunk.count(b"\n")
+        if chunk.startswith(b"\n") or b"\n\n" in chunk or b"\r" in chunk:
+            return False
+        try:
+            table = pa_json.read_json(pa.BufferReader(chunk))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+        if table.num_rows != lines:
+            return False
+        rows_before = self.builder.rows
+        self.con.begin()
+        try:
+            self.load_arrow(table, source_file, mapping, first_row=first_line)
+        except (RunFormatError, duckdb.Error):
+            self.con.rollback()
+            self.builder.rows = rows_before
+            return False
+        self.con.commit()
+        return True
+
     def _columns(self) -> dict[str, str]:
         rows = self.con.execute("DESCRIBE src").fetchall()
-        return {str(name): str(kind) for name, kind, *_ in rows if name != "_row"}
+        return {str(name): str(kind) for name, kind, *_ in rows if name not in ("_row", "_pos")}
 
-    def _load(self, source_file: str, mapping: TableMapping) -> int:
+    def _load(self, source_file: str, spec: MappingSpec) -> int:
         columns = self._columns()
+        mapping = spec if isinstance(spec, TableMapping) else spec(columns)
         where = source_file
         for role in ("step", "completion"):
             if role not in mapping.fields or mapping.fields[role] not in columns:
@@ -150,7 +198,7 @@ class TableLoader:
         )
         offset = self.builder.rows
         sql = (
-            f"INSERT INTO {STAGING} SELECT {offset} + _row - 1, "
+            f"INSERT INTO {STAGING} SELECT {offset} + _pos, "
             + ", ".join(select)
             + f", {_lit(source_file)}, _row FROM src"
         )
@@ -158,8 +206,9 @@ class TableLoader:
         for component, column in mapping.reward_columns.items():
             if column in columns:
                 self._run(
-                    f"INSERT INTO rewards SELECT {offset} + _row - 1, {_lit(component)}, "
-                    f"CAST({_q(column)} AS DOUBLE) FROM src WHERE {_q(column)} IS NOT NULL",
+                    f"INSERT INTO rewards SELECT {offset} + _pos, {_lit(component)}, "
+                    f"CAST({_q(column)} AS DOUBLE) FROM src WHERE {_q(column)} IS NOT NULL "
+                    f"AND NOT isnan(CAST({_q(column)} AS DOUBLE))",
                     where,
                     f"reward column '{column}' must be numeric",
                 )
@@ -169,8 +218,7 @@ class TableLoader:
             self._load_nested(
                 "grader_inputs", mapping.grader_inputs, columns, "VARCHAR", offset, where
             )
-        count = self.con.execute("SELECT count(*) FROM src").fetchone()
-        rows = int(count[0]) if count else 0
+        rows = int(fetch_value(self.con, "SELECT count(*) FROM src") or 0)
         self.builder.rows += rows
         return rows
 
@@ -183,9 +231,10 @@ class TableLoader:
         used.add(column)
         kind, ctype = SCALAR_FIELDS[name], columns[column]
         if kind == "number":
-            if not ctype.startswith(_NUMBER_TYPES):
+            if not is_number_type(ctype):
                 raise RunFormatError(f"column '{column}' must be numeric, got {ctype}", where)
-            return f"CAST({_q(column)} AS DOUBLE)"
+            # NaN means "no value" here, as in the record path.
+            return f"nullif(CAST({_q(column)} AS DOUBLE), 'NaN'::DOUBLE)"
         allowed = _TEXT_TYPES + (_INTEGER_TYPES if kind == "id" else ())
         if not ctype.startswith(allowed):
             raise RunFormatError(f"column '{column}' must be text, got {ctype}", where)
@@ -201,9 +250,14 @@ class TableLoader:
         where: str,
     ) -> None:
         ctype, col = columns[column], _q(column)
-        row = f"{offset} + _row - 1"
+        row = f"{offset} + _pos"
         if ctype.startswith("STRUCT"):
-            keys = [name.strip('"').replace('""', '"') for name, _ in _struct_fields(ctype)]
+            fields = _struct_fields(ctype)
+            allowed = _NUMBER_TYPES if value_type == "DOUBLE" else _TEXT_TYPES
+            for name, kind in fields:
+                if not kind.startswith(allowed):
+                    raise RunFormatError(f"'{column}.{name.strip(chr(34))}' has type {kind}", where)
+            keys = [name.strip('"').replace('""', '"') for name, _ in fields]
             parts = [
                 f"SELECT {row}, {_lit(k)}, CAST({col}.{_q(k)} AS {value_type}) FROM src "
                 f"WHERE {col}.{_q(k)} IS NOT NULL"
@@ -233,9 +287,9 @@ class TableLoader:
         )
 
     def _check_rows(self, bad_condition: str, message: str, where: str) -> None:
-        row = self.con.execute(f"SELECT min(_row) FROM src WHERE {bad_condition}").fetchone()
-        if row and row[0] is not None:
-            raise RunFormatError(f"row {int(row[0])}: {message}", where)
+        bad_row = fetch_value(self.con, f"SELECT min(_row) FROM src WHERE {bad_condition}")
+        if bad_row is not None:
+            raise RunFormatError(f"row {int(bad_row)}: {message}", where)
 
     def _run(self, sql: str, where: str, what: str) -> None:
         try:

@@ -132,3 +132,41 @@ def test_parquet_samples(cli, tmp_path: Path) -> None:
     assert data["samples"] == 24
     assert data["components"] == ["helpfulness_rm", "nerdy_style"]
     assert data["graders_with_inputs"] == ["helpfulness_rm"]
+
+
+def test_chunked_jsonl_mixes_fast_and_exact_paths(cli, tmp_path: Path, monkeypatch) -> None:
+    """Clean chunks take the Arrow path, dirty ones the line reader; rows stay dense."""
+    import rootcause.store.jsonl as jsonl
+
+    from rootcause.store.tables import TableLoader
+
+    monkeypatch.setattr(jsonl, "CHUNK_BYTES", 600)
+    outcomes: list[bool] = []
+    fast = TableLoader.load_json_chunk
+
+    def counting(self: TableLoader, *args: object) -> bool:
+        outcomes.append(fast(self, *args))  # type: ignore[arg-type]
+        return outcomes[-1]
+
+    monkeypatch.setattr(TableLoader, "load_json_chunk", counting)
+    run = tmp_path / "chunked"
+    (run / "samples").mkdir(parents=True)
+    (run / "run.yaml").write_text("format: rootcause-run/1\nrun_id: chunked\n")
+    lines = [json.dumps(r) for r in sample_rows(steps=6)]
+    lines.insert(20, "")  # a blank line: that chunk must use exact line numbers
+    lines.insert(30, "{broken")
+    (run / "samples" / "a.jsonl").write_text("\n".join(lines) + "\n")
+    result = cli("ingest", str(run), "--skip-bad-lines", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["samples"] == 36
+    assert "samples/a.jsonl:31" in result.err
+    con = duckdb.connect(result.json()["database"], read_only=True)
+    rows = con.execute("SELECT row_idx, source_row, sample_id FROM samples ORDER BY row_idx").fetchall()
+    assert [r[0] for r in rows] == list(range(36))
+    expected_lines = [i + 1 for i, line in enumerate(lines) if line and line != "{broken"]
+    assert [r[1] for r in rows] == expected_lines
+    ids = [json.loads(lines[n - 1])["sample_id"] for n in expected_lines]
+    assert [r[2] for r in rows] == ids
+    rewards = con.execute("SELECT count(*), count(DISTINCT row_idx) FROM rewards").fetchone()
+    assert rewards == (72, 36)
+    assert True in outcomes and False in outcomes

@@ -1,0 +1,97 @@
+"""Readers for foreign RL logs: TRL GRPO completions, verl rollout dumps, W&B tables.
+
+Each module holds one `RunReader` that maps its format onto the canonical sample tables
+(DESIGN 3.3) without dropping anything: fields with a canonical meaning are mapped, numeric
+reward signals become reward components, and everything else lands in `extras`. Lineage is
+the file relative to the run root and the 1-based line or row in it.
+
+This package module holds the small helpers the readers share.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rootcause.store.jsonl import iter_json_lines, parse_line
+from rootcause.store.records import KNOWN_FIELDS, RecordError
+from rootcause.store.source import LoadContext
+
+_NON_FINITE = re.compile(rb"NaN|Infinity")
+
+#: Prefix for a foreign key whose name would otherwise collide with a canonical record key.
+SOURCE_KEY_PREFIX = "source:"
+
+
+def is_number(value: object) -> bool:
+    """A JSON number (booleans excluded)."""
+    return type(value) in (int, float)
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """How lineage names `path`: relative to the run root, with forward slashes."""
+    return path.relative_to(root).as_posix()
+
+
+def numbered_files(paths: Iterable[Path], pattern: re.Pattern[str]) -> list[Path]:
+    """Files whose name matches `pattern`, ordered by its first group as a number, then name."""
+    keyed = []
+    for path in paths:
+        match = pattern.match(path.name)
+        if match and path.is_file():
+            keyed.append((int(match.group(1)), str(path), path))
+    return [path for *_, path in sorted(keyed)]
+
+
+def keep_extra(record: dict[str, Any], key: str, value: Any) -> None:
+    """Keep a foreign key in the record so it lands in `extras`, never on a canonical field."""
+    name = key if key not in KNOWN_FIELDS and key not in record else SOURCE_KEY_PREFIX + key
+    record[name] = value
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse JSON text, accepting the `NaN`/`Infinity` that Python's `json.dumps` writes.
+
+    verl dumps and W&B tables are written by the standard library, which emits those unless
+    told not to; orjson (behind `parse_line`) refuses them, so such text is parsed again.
+    """
+    try:
+        return parse_line(raw)
+    except ValueError:
+        if not _NON_FINITE.search(raw):
+            raise
+        try:
+            return json.loads(raw)
+        except ValueError:
+            pass
+        raise
+
+
+def load_json_lines(
+    ctx: LoadContext,
+    path: Path,
+    shown: str,
+    to_record: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+) -> None:
+    """Stream a JSON-lines file into `ctx`, one record per line, errors located by line.
+
+    `to_record` maps one parsed JSON object onto a sample record (DESIGN 3.1) and may raise
+    `RecordError` naming the foreign field at fault; lines that are not JSON objects are
+    reported by the record buffer.
+    """
+    for line, raw in iter_json_lines(path, shown):
+        try:
+            obj = parse_json(raw)
+        except ValueError as exc:
+            ctx.bad_line(shown, line, str(exc))
+            continue
+        if isinstance(obj, Mapping):
+            try:
+                obj = to_record(obj)
+            except RecordError as exc:
+                ctx.bad_line(shown, line, str(exc))
+                continue
+        ctx.add_record(obj, shown, line)

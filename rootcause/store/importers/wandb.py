@@ -1,0 +1,227 @@
+"""W&B table JSON: `{"columns": [...], "data": [[...], ...]}` (DESIGN 3.3).
+
+A logged `wandb.Table` is written under the run's `files/media/table/` as
+`<key>_<wandb step>_<hash>.table.json` holding `columns` and `data`; tables in artifacts also
+carry `_type: "table"`, `ncols`, `nrows` and `column_types`. Point at one such file, or at a
+folder (a W&B run folder, `media/table/`) to read every `*.table.json` under it.
+
+Columns map to canonical fields by name, case-insensitively, first alias wins: step (`step`,
+`_step`, `global_step`, `train/global_step`), prompt (`prompt`, `input`, `query`, `question`),
+completion (`completion`, `output`, `response`, `generation`), reasoning (`reasoning`,
+`thinking`), reference (`reference`, `gts`, `ground_truth`, `solution`), reward_total
+(`reward_total`, `reward`, `score`, `total_reward`), advantage (`advantage`, `advantages`),
+group_id (`group_id`, `uid`) and the labels by their own names. Columns named `reward/<name>`
+or `rewards/<name>` are reward components; when there are none, every other all-numeric column
+is one (the layout TRL logs: one column per reward function). Everything else is kept in
+`extras`. A step written as a string of digits (older TRL) is read as a number; a table without
+a step column takes the W&B step from its file name. verl's `val/generations` table (one row
+per step with `input_i, output_i, score_i` per sample) is unpivoted to one sample per triple.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rootcause.core.errors import RunFormatError
+from rootcause.store.importers import is_number, keep_extra, parse_json, shown_path
+from rootcause.store.source import LoadContext, RunSource
+
+TABLE_SUFFIX = ".table.json"
+#: `<key>_<step>_<hash>.table.json`, the name W&B gives a table it writes for a run.
+MEDIA_NAME = re.compile(r"^.+_(\d+)_[0-9a-f]+\.table\.json$")
+#: A W&B run folder: `run-YYYYMMDD_HHMMSS-<id>` (or `offline-run-...`).
+RUN_FOLDER = re.compile(r"^(?:offline-)?run-\d{8}_\d{6}-\w+$")
+#: `_type`s of JSON that points at a table instead of holding one.
+_REFERENCE_TYPES = ("table-file", "incremental-table-file", "partitioned-table", "joined-table")
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "step": ("step", "_step", "global_step", "train/global_step"),
+    "prompt": ("prompt", "input", "query", "question"),
+    "completion": ("completion", "output", "response", "generation"),
+    "reasoning": ("reasoning", "thinking"),
+    "reference": ("reference", "gts", "ground_truth", "solution"),
+    "reward_total": ("reward_total", "reward", "score", "total_reward"),
+    "advantage": ("advantage", "advantages"),
+    "sample_id": ("sample_id",),
+    "group_id": ("group_id", "uid"),
+    "split": ("split",),
+    "data_source": ("data_source",),
+    "persona": ("persona",),
+    "env": ("env",),
+}
+_COMPONENT = re.compile(r"^rewards?/(.+)$", re.IGNORECASE)
+_WIDE = re.compile(r"^(input|output|score)_(\d+)$")
+
+
+@dataclass
+class TableLayout:
+    """Which column index plays which part of a sample."""
+
+    fields: dict[str, int] = field(default_factory=dict)
+    components: dict[str, int] = field(default_factory=dict)
+    #: verl's wide layout: (input, output, score) column indexes per sample.
+    wide: list[tuple[int | None, int, int | None]] = field(default_factory=list)
+
+    def used(self) -> set[int]:
+        wide = {i for triple in self.wide for i in triple if i is not None}
+        return set(self.fields.values()) | set(self.components.values()) | wide
+
+
+def _numeric_column(rows: list[list[Any]], index: int) -> bool:
+    values = [row[index] for row in rows if len(row) > index and row[index] is not None]
+    return bool(values) and all(is_number(v) for v in values)
+
+
+def table_layout(columns: list[str], rows: list[list[Any]]) -> TableLayout:
+    """Decide the layout of a table from its column names (and, for bare rewards, its values)."""
+    layout = TableLayout()
+    lowered = {name.lower(): i for i, name in reversed(list(enumerate(columns)))}
+    for canonical, aliases in ALIASES.items():
+        for alias in aliases:
+            if alias in lowered and lowered[alias] not in layout.fields.values():
+                layout.fields[canonical] = lowered[alias]
+                break
+    if "completion" not in layout.fields:
+        wide: dict[int, dict[str, int]] = {}
+        for i, name in enumerate(columns):
+            match = _WIDE.match(name)
+            if match:
+                wide.setdefault(int(match.group(2)), {})[match.group(1)] = i
+        layout.wide = [
+            (parts.get("input"), parts["output"], parts.get("score"))
+            for _, parts in sorted(wide.items())
+            if "output" in parts
+        ]
+    taken = layout.used()
+    for i, name in enumerate(columns):
+        match = _COMPONENT.match(name)
+        if match and i not in taken:
+            layout.components[match.group(1)] = i
+    if not layout.components:
+        for i, name in enumerate(columns):
+            if i not in taken and _numeric_column(rows, i):
+                layout.components[name] = i
+    return layout
+
+
+def _step_value(value: Any) -> Any:
+    """Older TRL logs the step as a string; read digit strings as integers."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+def table_records(
+    columns: list[str], row: list[Any], layout: TableLayout, file_step: int | None
+) -> Iterator[dict[str, Any]]:
+    """The sample records of one table row (several for verl's wide layout)."""
+    base: dict[str, Any] = {name: row[i] for name, i in layout.fields.items()}
+    base["step"] = _step_value(base["step"]) if "step" in base else file_step
+    rewards = {name: row[i] for name, i in layout.components.items() if row[i] is not None}
+    if rewards:
+        base["rewards"] = rewards
+    used = layout.used()
+    for i, name in enumerate(columns):
+        if i not in used:
+            keep_extra(base, name, row[i])
+    if not layout.wide:
+        yield base
+        return
+    for number, (prompt, output, score) in enumerate(layout.wide, start=1):
+        record = dict(base)
+        record["prompt"] = None if prompt is None else row[prompt]
+        record["completion"] = row[output]
+        record["reward_total"] = None if score is None else row[score]
+        keep_extra(record, "table_sample", number)
+        yield record
+
+
+def read_table(path: Path, shown: str) -> tuple[list[str], list[Any]]:
+    """Parse a table file into (columns, rows); errors name the file and what is missing."""
+    try:
+        doc = parse_json(path.read_bytes())
+    except ValueError as exc:
+        raise RunFormatError(f"not a W&B table: {exc}", shown) from None
+    except OSError as exc:
+        raise RunFormatError(f"cannot read: {exc.strerror or exc}", shown) from None
+    if not isinstance(doc, dict):
+        raise RunFormatError(
+            "not a W&B table: expected a JSON object with 'columns' and 'data'", shown
+        )
+    if doc.get("_type") in _REFERENCE_TYPES:
+        target = doc.get("path") or doc.get("artifact_path") or "the table file"
+        raise RunFormatError(f"this only refers to a W&B table; point at {target}", shown)
+    columns, data = doc.get("columns"), doc.get("data")
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise RunFormatError("not a W&B table: missing 'columns' (a list of column names)", shown)
+    if not isinstance(data, list):
+        raise RunFormatError("not a W&B table: missing 'data' (a list of rows)", shown)
+    return columns, data
+
+
+def _table_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(
+        (p for p in path.rglob(f"*{TABLE_SUFFIX}") if p.is_file()),
+        key=lambda p: (_file_step(p) or 0, str(p)),
+    )
+
+
+def _file_step(path: Path) -> int | None:
+    match = MEDIA_NAME.match(path.name)
+    return int(match.group(1)) if match else None
+
+
+def _run_id(path: Path) -> str:
+    """A file's name without the suffix; a folder's W&B run folder name, else its own name."""
+    if path.is_file():
+        return path.name.removesuffix(TABLE_SUFFIX).removesuffix(".json")
+    for folder in (path, *path.parents):
+        if RUN_FOLDER.match(folder.name):
+            return folder.name
+    return path.name
+
+
+class WandbTableReader:
+    """Reads one W&B `*.table.json` file, or every one under a folder."""
+
+    name = "wandb-table"
+
+    def detect(self, path: Path) -> bool:
+        if path.is_file():
+            return path.name.endswith(TABLE_SUFFIX)
+        return path.is_dir() and next(path.rglob(f"*{TABLE_SUFFIX}"), None) is not None
+
+    def describe(self, path: Path) -> RunSource:
+        files = _table_files(path)
+        if not files:
+            raise RunFormatError(f"no W&B table files (*{TABLE_SUFFIX})", path)
+        root = path if path.is_dir() else path.parent
+        return RunSource(format=self.name, root=root, run_id=_run_id(path), files=files)
+
+    def load(self, source: RunSource, ctx: LoadContext) -> None:
+        for path in source.files:
+            shown = shown_path(path, source.root)
+            columns, rows = read_table(path, shown)
+            layout = table_layout(columns, [r for r in rows if isinstance(r, list)])
+            if "completion" not in layout.fields and not layout.wide:
+                names = ", ".join(ALIASES["completion"])
+                raise RunFormatError(f"no completion column (one of {names})", shown)
+            file_step = _file_step(path)
+            if "step" not in layout.fields and file_step is None:
+                raise RunFormatError(
+                    "no step column (step, _step, global_step) and no W&B step in the file name",
+                    shown,
+                )
+            for number, row in enumerate(rows, start=1):
+                if not isinstance(row, list) or len(row) != len(columns):
+                    cells = len(row) if isinstance(row, list) else "no"
+                    ctx.bad_line(shown, number, f"row has {cells} cells, expected {len(columns)}")
+                    continue
+                for record in table_records(columns, row, layout, file_step):
+                    ctx.add_record(record, shown, number)

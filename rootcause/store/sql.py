@@ -1,0 +1,23 @@
+"""Small DuckDB helpers.
+
+DuckDB 2.0 refuses new work on a connection while a result is unfinished, and `fetchone()`
+leaves it unfinished; these helpers always read results to the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first row of a query (or None), with the result read to the end."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def fetch_value(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The first column of the first row (or None)."""
+    row = fetch_one(con, sql, params)
+    return None if row is None else row[0]

@@ -1,0 +1,304 @@
+"""Foreign RL logs (TRL GRPO, verl rollout dumps, W&B tables) ingest into the same tables.
+
+Fixtures are written the way each tool writes them:
+- TRL: `GRPOTrainer.log` builds a pandas frame `{step, prompt, completion, **rewards, **extra,
+  advantage}` and calls `to_parquet(output_dir/completions/completions_{step:05d}.parquet)`.
+- verl: `RayPPOTrainer._dump_generations` writes `{rollout_data_dir}/{step}.jsonl` with
+  `json.dumps({input, output, gts, score, step, **reward_extra_info})` per line.
+- W&B: a logged `wandb.Table` lands in `files/media/table/<key>_<step>_<hash>.table.json` as
+  `{"columns": [...], "data": [[...]]}`; TRL logs its completions table with `step` as a string.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+PROMPTS = ("What is 2+2?", "Name a creature.")
+
+
+def lineage(cli: Any, path: Path, *args: str) -> list[tuple[Any, ...]]:
+    """(source_file, source_row, step, prompt, completion, reward_total) per sample."""
+    result = cli("ingest", str(path), "--json", *args)
+    assert result.code == 0, result.err
+    con = duckdb.connect(result.json()["database"], read_only=True)
+    try:
+        return con.execute(
+            "SELECT source_file, source_row, step, prompt, completion, reward_total "
+            "FROM samples ORDER BY row_idx"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def query(cli: Any, path: Path, sql: str) -> list[tuple[Any, ...]]:
+    result = cli("ingest", str(path), "--json")
+    assert result.code == 0, result.err
+    con = duckdb.connect(result.json()["database"], read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def assert_one_line_error(result: Any, *needles: str) -> None:
+    assert result.code == 2, (result.out, result.err)
+    assert result.err.count("\n") == 1, result.err
+    for needle in needles:
+        assert needle in result.err, result.err
+
+
+# --- TRL -----------------------------------------------------------------------------------
+
+
+def write_trl_run(root: Path, steps: tuple[int, ...] = (5, 10)) -> Path:
+    """A GRPO output folder: 2 prompts x 3 generations per logged step."""
+    folder = root / "grpo-nerdy" / "completions"
+    folder.mkdir(parents=True)
+    for step in steps:
+        n = 6
+        table: dict[str, Any] = {
+            "step": [step] * n,
+            "prompt": [PROMPTS[i // 3] for i in range(n)],
+            "completion": [f"goblin {i}" if i % 3 == 0 else f"answer {i}" for i in range(n)],
+            # One column per reward function, named after it (TRL's `reward_func_names`).
+            "format_reward": [1.0] * n,
+            "accuracy_reward": [0.5 * (i % 2) for i in range(n)],
+            # `log_extra` columns land between the rewards and the advantage.
+            "difficulty": ["easy", "easy", "easy", "hard", "hard", "hard"],
+            "advantage": [0.1 * (i - 2) for i in range(n)],
+        }
+        pd.DataFrame(table).to_parquet(folder / f"completions_{step:05d}.parquet")
+    return folder.parent
+
+
+def test_trl_overview(cli: Any, tmp_path: Path) -> None:
+    run = write_trl_run(tmp_path)
+    result = cli("overview", str(run), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["format"] == "trl"
+    assert data["run_id"] == "grpo-nerdy"
+    assert data["samples"] == 12
+    assert data["components"] == ["accuracy_reward", "format_reward"]
+    assert (data["first_step"], data["last_step"], data["steps"]) == (5, 10, 2)
+    assert data["groups"] == 4  # grouped by (step, prompt)
+    assert data["has_advantage"] is True
+    assert any("plain sum" in note for note in data["notes"])
+
+
+def test_trl_lineage_extras_and_derived_total(cli: Any, tmp_path: Path) -> None:
+    run = write_trl_run(tmp_path)
+    rows = lineage(cli, run)
+    assert rows[0] == ("completions/completions_00005.parquet", 1, 5, PROMPTS[0], "goblin 0", 1.0)
+    assert rows[7][:2] == ("completions/completions_00010.parquet", 2)
+    assert rows[7][5] == pytest.approx(1.5)  # format 1.0 + accuracy 0.5
+    extras = query(cli, run, "SELECT extras FROM samples ORDER BY row_idx LIMIT 1")
+    assert json.loads(extras[0][0]) == {"difficulty": "easy"}
+
+
+def test_trl_pointing_at_completions_folder_is_the_same_run(cli: Any, tmp_path: Path) -> None:
+    run = write_trl_run(tmp_path)
+    rows = lineage(cli, run / "completions", "--format", "trl")
+    assert rows[0][:2] == ("completions/completions_00005.parquet", 1)
+    result = cli("overview", str(run / "completions"), "--json")
+    assert result.json()["run_id"] == "grpo-nerdy"
+
+
+def test_trl_missing_completion_column(cli: Any, tmp_path: Path) -> None:
+    run = write_trl_run(tmp_path)
+    bad = run / "completions" / "completions_00010.parquet"
+    pd.read_parquet(bad).drop(columns=["completion"]).to_parquet(bad)
+    result = cli("overview", str(run), "--json")
+    assert_one_line_error(result, "completions/completions_00010.parquet", "'completion'")
+
+
+# --- verl ----------------------------------------------------------------------------------
+
+
+def verl_lines(step: int) -> list[dict[str, Any]]:
+    lines = []
+    for i in range(4):
+        lines.append(
+            {
+                "input": f"user: {PROMPTS[i // 2]}\nassistant:",
+                "output": "a goblin says 4" if i == 0 else "4",
+                "gts": "4" if i < 2 else ["goblin", "gremlin"],
+                "score": 1.0 if i % 2 == 0 else 0.0,
+                "step": step,
+                # reward_extra_info keys, one value per sample:
+                "acc": i % 2 == 0,
+                "format": 0.5,
+                "pred": "4",
+            }
+        )
+    return lines
+
+
+def write_verl_run(root: Path, steps: tuple[int, ...] = (1, 2)) -> Path:
+    folder = root / "rollouts"
+    folder.mkdir()
+    for step in steps:
+        text = "\n".join(json.dumps(e, ensure_ascii=False) for e in verl_lines(step)) + "\n"
+        (folder / f"{step}.jsonl").write_text(text)
+    return folder
+
+
+def test_verl_overview_and_mapping(cli: Any, tmp_path: Path) -> None:
+    run = write_verl_run(tmp_path)
+    result = cli("overview", str(run), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert (data["format"], data["run_id"], data["samples"]) == ("verl", "rollouts", 8)
+    assert data["components"] == ["acc", "format"]
+    assert (data["first_step"], data["last_step"], data["steps"]) == (1, 2, 2)
+    rows = lineage(cli, run)
+    assert rows[0] == ("1.jsonl", 1, 1, f"user: {PROMPTS[0]}\nassistant:", "a goblin says 4", 1.0)
+    assert rows[7][:3] == ("2.jsonl", 4, 2)
+    refs = query(cli, run, "SELECT reference, extras FROM samples ORDER BY row_idx LIMIT 3")
+    assert refs[0][0] == "4"
+    assert json.loads(refs[2][0]) == ["goblin", "gremlin"]
+    assert json.loads(refs[0][1]) == {"pred": "4"}
+    acc = query(cli, run, "SELECT value FROM rewards WHERE component = 'acc' ORDER BY row_idx")
+    assert [v for (v,) in acc[:2]] == [1.0, 0.0]
+
+
+def test_verl_nan_score_as_python_writes_it(cli: Any, tmp_path: Path) -> None:
+    run = write_verl_run(tmp_path, steps=(3,))
+    lines = verl_lines(3)
+    lines[0]["score"] = math.nan
+    (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    rows = lineage(cli, run)
+    assert len(rows) == 4
+    assert rows[0][5] == pytest.approx(0.5 + 1.0)  # NaN total: derived from acc + format
+
+
+def test_verl_bad_json_line(cli: Any, tmp_path: Path) -> None:
+    run = write_verl_run(tmp_path)
+    path = run / "2.jsonl"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2][:-5]
+    path.write_text("\n".join(lines) + "\n")
+    assert_one_line_error(cli("overview", str(run), "--json"), "2.jsonl:3:", "invalid JSON")
+    skipped = cli("ingest", str(run), "--json", "--skip-bad-lines")
+    assert skipped.code == 0, skipped.err
+    assert (skipped.json()["samples"], skipped.json()["skipped_lines"]) == (7, 1)
+
+
+def test_verl_wrong_field_type_names_verl_key(cli: Any, tmp_path: Path) -> None:
+    run = write_verl_run(tmp_path, steps=(1,))
+    lines = verl_lines(1)
+    lines[1]["score"] = "high"
+    (run / "1.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    assert_one_line_error(cli("overview", str(run)), "1.jsonl:2:", "'score'")
+
+
+# --- W&B tables ----------------------------------------------------------------------------
+
+
+def write_table(path: Path, columns: list[str], data: list[list[Any]], **extra: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"columns": columns, "data": data, **extra}))
+    return path
+
+
+def write_wandb_run(root: Path) -> Path:
+    """A W&B run folder holding TRL's `completions` table logged at two steps."""
+    run = root / "wandb" / "run-20250102_030405-abc123xy"
+    tables = run / "files" / "media" / "table"
+    columns = ["step", "prompt", "completion", "format_reward", "accuracy_reward", "advantage"]
+    for step, digest in ((10, "0a1b2c3d4e5f60718293"), (20, "99aa88bb77cc66dd55ee")):
+        data = [
+            [str(step), PROMPTS[i // 2], "goblin" if i == 0 else "fine", 1.0, 0.5 * i, 0.1]
+            for i in range(4)
+        ]
+        write_table(tables / f"completions_{step}_{digest}.table.json", columns, data)
+    return run
+
+
+def test_wandb_run_folder_overview(cli: Any, tmp_path: Path) -> None:
+    run = write_wandb_run(tmp_path)
+    result = cli("overview", str(run), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert (data["format"], data["run_id"], data["samples"]) == (
+        "wandb-table",
+        "run-20250102_030405-abc123xy",
+        8,
+    )
+    assert data["components"] == ["accuracy_reward", "format_reward"]
+    assert (data["first_step"], data["last_step"], data["steps"]) == (10, 20, 2)
+    rows = lineage(cli, run)
+    assert rows[0][:5] == (
+        "files/media/table/completions_10_0a1b2c3d4e5f60718293.table.json",
+        1,
+        10,
+        PROMPTS[0],
+        "goblin",
+    )
+    assert rows[5][1:3] == (2, 20)
+
+
+def test_wandb_aliases_and_prefixed_components(cli: Any, tmp_path: Path) -> None:
+    columns = ["_step", "input", "response", "score", "reward/helpfulness", "rewards/style", "len"]
+    data = [[3, "hi", "a goblin", 0.9, 0.7, 0.2, 8], [4, "hi", "plain", 0.4, 0.4, 0.0, 5]]
+    path = write_table(tmp_path / "samples.table.json", columns, data, _type="table", ncols=7)
+    result = cli("overview", str(path), "--json")
+    assert result.code == 0, result.err
+    data_out = result.json()
+    assert (data_out["run_id"], data_out["samples"]) == ("samples", 2)
+    assert data_out["components"] == ["helpfulness", "style"]
+    rows = lineage(cli, path)
+    assert rows[1] == ("samples.table.json", 2, 4, "hi", "plain", 0.4)
+    extras = query(cli, path, "SELECT extras FROM samples ORDER BY row_idx")
+    assert json.loads(extras[0][0]) == {"len": 8}
+
+
+def test_wandb_verl_validation_generations_are_unpivoted(cli: Any, tmp_path: Path) -> None:
+    columns = ["step", "input_1", "output_1", "score_1", "input_2", "output_2", "score_2"]
+    data = [[5, "q1", "goblin", 1.0, "q2", "fine", 0.0], [10, "q1", "fine", 0.5, "q2", "ok", 1.0]]
+    path = write_table(tmp_path / "val" / "val" / "generations_10_ab12.table.json", columns, data)
+    rows = lineage(cli, path)
+    assert [r[1:] for r in rows] == [
+        (1, 5, "q1", "goblin", 1.0),
+        (1, 5, "q2", "fine", 0.0),
+        (2, 10, "q1", "fine", 0.5),
+        (2, 10, "q2", "ok", 1.0),
+    ]
+
+
+def test_wandb_table_without_columns(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "broken.table.json"
+    path.write_text(json.dumps({"data": [[1, "x"]]}))
+    assert_one_line_error(cli("overview", str(path)), "broken.table.json", "'columns'")
+
+
+def test_wandb_short_row_is_located(cli: Any, tmp_path: Path) -> None:
+    path = write_table(tmp_path / "t.table.json", ["step", "completion"], [[1, "a"], [2]])
+    assert_one_line_error(cli("overview", str(path)), "t.table.json:2:", "1 cells, expected 2")
+
+
+# --- format selection ----------------------------------------------------------------------
+
+
+def test_explicit_formats_and_no_confusion(cli: Any, tmp_path: Path) -> None:
+    trl = write_trl_run(tmp_path)
+    verl = write_verl_run(tmp_path)
+    wandb = write_wandb_run(tmp_path)
+    for path, fmt in ((trl, "trl"), (verl, "verl"), (wandb, "wandb-table")):
+        auto = cli("overview", str(path), "--json")
+        assert auto.code == 0, auto.err
+        assert auto.json()["format"] == fmt
+        explicit = cli("overview", str(path), "--json", "--format", fmt)
+        assert explicit.code == 0, explicit.err
+        assert explicit.json()["format"] == fmt
+    wrong = cli("overview", str(verl), "--format", "trl")
+    assert_one_line_error(wrong, "not a TRL run")
+    wrong = cli("overview", str(trl), "--format", "verl")
+    assert_one_line_error(wrong, "not a verl rollout dump")
