@@ -1,0 +1,83 @@
+"""Enrichment of a behaviour in the levels of a categorical label (source, persona, env).
+
+Per level: behaviour rate inside vs outside, lift (rate in / rate out), odds ratio, a Fisher
+exact test on the 2x2 table, and Benjamini-Hochberg q-values across levels so that scanning
+many data sources does not manufacture a "cause" out of multiple testing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from rootcause.analysis._common import as_behaviour, benjamini_hochberg, encode_labels
+
+Alternative = Literal["two-sided", "greater", "less"]
+
+
+@dataclass(frozen=True, slots=True)
+class LevelEnrichment:
+    """One level's 2x2 table summary; `lift` is inf when the rate outside is 0."""
+
+    label: str
+    n_in: int
+    hits_in: int
+    rate_in: float
+    n_out: int
+    hits_out: int
+    rate_out: float
+    lift: float
+    odds_ratio: float
+    p_value: float
+    q_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Enrichment:
+    """Enrichment of every level, sorted by q-value then lift."""
+
+    levels: tuple[LevelEnrichment, ...]
+    alternative: str
+    n: int
+    hits: int
+
+
+def enrichment(
+    behaviour: npt.ArrayLike,
+    labels: Sequence[Any] | npt.ArrayLike,
+    *,
+    alternative: Alternative = "two-sided",
+) -> Enrichment:
+    """Fisher exact test per level of `labels` (in the level vs all other samples) with BH FDR.
+
+    `alternative="greater"` tests over-representation only.
+    """
+    b = as_behaviour(behaviour)
+    lab = encode_labels(labels, b.shape[0])
+    n_l = np.bincount(lab.codes, minlength=lab.n_levels)
+    k_l = np.rint(np.bincount(lab.codes, weights=b, minlength=lab.n_levels)).astype(np.int64)
+    N, K = int(n_l.sum()), int(k_l.sum())
+    rows = []
+    for j, name in enumerate(lab.names):
+        n_in, k_in = int(n_l[j]), int(k_l[j])
+        n_out, k_out = N - n_in, K - k_in
+        table = [[k_in, n_in - k_in], [k_out, n_out - k_out]]
+        odds, p = stats.fisher_exact(table, alternative=alternative)
+        rate_in = k_in / n_in
+        rate_out = k_out / n_out if n_out else float("nan")
+        lift = rate_in / rate_out if rate_out else (float("inf") if rate_in else float("nan"))
+        rows.append(
+            [name, n_in, k_in, rate_in, n_out, k_out, rate_out, lift, float(odds), float(p)]
+        )
+    q = benjamini_hochberg([r[-1] for r in rows])
+    levels = [
+        LevelEnrichment(*r, q_value=float(qv))  # type: ignore[arg-type]
+        for r, qv in zip(rows, q, strict=True)
+    ]
+    levels.sort(key=lambda e: (e.q_value, -np.nan_to_num(e.lift, nan=-np.inf), e.label))
+    return Enrichment(tuple(levels), alternative, N, K)

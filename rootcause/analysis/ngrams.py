@@ -1,0 +1,182 @@
+"""Emerging n-grams: what rose between two windows, found without a symptom.
+
+Log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin'
+Words"): for n-gram w with counts y_a (after), y_b (before), totals n_a, n_b and prior
+alpha_w = a0 * pooled share of w,
+
+    delta_w = log((y_a + alpha_w) / (n_a + a0 - y_a - alpha_w))
+            - log((y_b + alpha_w) / (n_b + a0 - y_b - alpha_w))
+    var     ~ 1 / (y_a + alpha_w) + 1 / (y_b + alpha_w),      z_w = delta_w / sqrt(var)
+
+The z-score ranks words by evidence, not raw ratio, so a rare word seen twice does not beat a
+common word that doubled. Unigrams and bigrams are scored separately (each with its own totals
+and prior) and merged by z. The prior strength a0 defaults to the pooled token count of that
+order (the prior is the pooled corpus itself, as in the common "Fightin' Words" usage).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rootcause.analysis._common import FloatArray, IntArray
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|\x00")
+_BREAK = "\x00"  # text separator token; n-grams never span it
+_DENSE_CODES = 1 << 25  # count n-gram codes below this with a dense bincount
+
+
+@dataclass(frozen=True, slots=True)
+class EmergingNgram:
+    """One n-gram's counts in each window, rates per million tokens, log-odds and z-score."""
+
+    ngram: str
+    order: int
+    count_before: int
+    count_after: int
+    per_million_before: float
+    per_million_after: float
+    log_odds: float
+    z: float
+
+
+@dataclass(frozen=True, slots=True)
+class EmergingNgrams:
+    """Top rising (z > 0, highest first) and falling n-grams, and the token totals."""
+
+    rising: tuple[EmergingNgram, ...]
+    falling: tuple[EmergingNgram, ...]
+    tokens_before: int
+    tokens_after: int
+    texts_before: int
+    texts_after: int
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens (letters/digits, with an optional apostrophe suffix)."""
+    return [t for t in _TOKEN.findall(text.lower()) if t != _BREAK]
+
+
+def _stream(docs: Sequence[str] | Sequence[Sequence[str]]) -> list[str]:
+    """All tokens of all docs with a break token between docs (one regex pass for texts)."""
+    if all(isinstance(d, str) for d in docs):
+        return _TOKEN.findall(f" {_BREAK} ".join(docs).lower())  # type: ignore[arg-type]
+    out: list[str] = []
+    for d in docs:
+        out.extend(d if not isinstance(d, str) else tokenize(d))
+        out.append(_BREAK)
+    return out
+
+
+def _codes(ids: IntArray, order: int, n_vocab: int, brk: int) -> IntArray:
+    """Integer code of every n-gram (order 1 or 2) that does not touch a text break."""
+    if order == 1:
+        return ids[ids != brk]
+    left, right = ids[:-1], ids[1:]
+    return (left * n_vocab + right)[(left != brk) & (right != brk)]
+
+
+def _score(
+    before: IntArray,
+    after: IntArray,
+    order: int,
+    words: list[str],
+    prior: float | None,
+    min_count: int,
+) -> tuple[FloatArray, list[EmergingNgram]]:
+    """Score all n-grams of one order; returns the z-scores and the extreme n-grams."""
+    yb, ya, uniq = _joint_counts(before, after)
+    nb, na = float(before.shape[0]), float(after.shape[0])
+    keep = yb + ya >= min_count
+    uniq, yb, ya = uniq[keep], yb[keep], ya[keep]
+    a0 = nb + na if prior is None else prior
+    alpha = a0 * (yb + ya) / max(nb + na, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.log((ya + alpha) / (na + a0 - ya - alpha)) - np.log(
+            (yb + alpha) / (nb + a0 - yb - alpha)
+        )
+        z = delta / np.sqrt(1.0 / (ya + alpha) + 1.0 / (yb + alpha))
+    V = len(words)
+
+    def make(i: int) -> EmergingNgram:
+        code = int(uniq[i])
+        text = words[code] if order == 1 else f"{words[code // V]} {words[code % V]}"
+        return EmergingNgram(
+            text,
+            order,
+            int(yb[i]),
+            int(ya[i]),
+            float(yb[i] * 1e6 / nb) if nb else float("nan"),
+            float(ya[i] * 1e6 / na) if na else float("nan"),
+            float(delta[i]),
+            float(z[i]),
+        )
+
+    return z, [make(i) for i in _extremes(z)]
+
+
+def _joint_counts(before: IntArray, after: IntArray) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Counts of every code seen in either window: dense bincount when codes are small,
+    otherwise sort the distinct codes once and locate each window's codes by binary search."""
+    top = int(max(before.max(initial=0), after.max(initial=0))) + 1
+    if top <= _DENSE_CODES:
+        yb = np.bincount(before, minlength=top).astype(np.float64)
+        ya = np.bincount(after, minlength=top).astype(np.float64)
+        seen = np.flatnonzero(yb + ya)
+        return yb[seen], ya[seen], seen
+    uniq = np.unique(np.concatenate([before, after]))
+    yb = np.bincount(np.searchsorted(uniq, before), minlength=uniq.shape[0]).astype(np.float64)
+    ya = np.bincount(np.searchsorted(uniq, after), minlength=uniq.shape[0]).astype(np.float64)
+    return yb, ya, uniq
+
+
+def _extremes(z: FloatArray, top: int = 200) -> IntArray:
+    """Indices of the `top` highest and `top` lowest finite z-scores (unordered)."""
+    idx = np.flatnonzero(np.isfinite(z))
+    if idx.shape[0] <= 2 * top:
+        return idx
+    order = np.argpartition(z[idx], [top, idx.shape[0] - top - 1])
+    return idx[np.concatenate([order[:top], order[-top:]])]
+
+
+def emerging_ngrams(
+    before: Sequence[str] | Sequence[Sequence[str]],
+    after: Sequence[str] | Sequence[Sequence[str]],
+    *,
+    top: int = 25,
+    min_count: int = 5,
+    prior: float | None = None,
+    orders: Iterable[int] = (1, 2),
+) -> EmergingNgrams:
+    """Rank unigrams and bigrams by how much they rose from `before` to `after`.
+
+    Inputs are texts or pre-tokenised lists. Counting is vectorised (tokens -> integer ids ->
+    n-gram codes -> counts). N-grams seen fewer than `min_count` times in both windows together
+    are skipped. Returns the `top` rising and falling n-grams by z-score.
+    """
+    tb, ta = _stream(before), _stream(after)
+    words = sorted(set(tb) | set(ta) | {_BREAK})
+    vocab = {w: i for i, w in enumerate(words)}
+    ib = np.fromiter(map(vocab.__getitem__, tb), dtype=np.int64, count=len(tb))
+    ia = np.fromiter(map(vocab.__getitem__, ta), dtype=np.int64, count=len(ta))
+    brk = vocab[_BREAK]
+    scored: list[EmergingNgram] = []
+    for order in orders:
+        if order not in (1, 2):
+            raise ValueError("orders must be 1 and/or 2")
+        cb, ca = _codes(ib, order, len(words), brk), _codes(ia, order, len(words), brk)
+        scored += _score(cb, ca, order, words, prior, min_count)[1]
+    scored.sort(key=lambda e: (-e.z, e.ngram))
+    rising = tuple(e for e in scored[:top] if e.z > 0)
+    falling = tuple(e for e in reversed(scored[-top:]) if e.z < 0)
+    return EmergingNgrams(
+        rising,
+        falling,
+        tokens_before=int(np.count_nonzero(ib != brk)),
+        tokens_after=int(np.count_nonzero(ia != brk)),
+        texts_before=len(before),
+        texts_after=len(after),
+    )
