@@ -71,6 +71,11 @@ class RunDatabaseBuilder:
                 "INSERT INTO deployments VALUES (?, ?, ?, ?, ?)",
                 [d.step, d.commit, d.message, d.author, d.committed_at],
             )
+        for commit, components in weights.items():
+            for component, weight in components.items():
+                con.execute(
+                    "INSERT INTO config_weights VALUES (?, ?, ?)", [commit, component, weight]
+                )
         if metrics is not None and metrics.num_rows:
             con.register("batch_metrics", metrics)
             con.execute("INSERT INTO metrics SELECT step, name, value FROM batch_metrics")

@@ -43,9 +43,10 @@ def parse_line(raw: bytes) -> Any:
 
 
 def iter_line_chunks(
-    path: Path, shown_as: str, chunk_bytes: int = CHUNK_BYTES
+    path: Path, shown_as: str, chunk_bytes: int | None = None
 ) -> Iterator[tuple[int, bytes]]:
     """Yield (number of the chunk's first line, chunk of whole lines ending in a newline)."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     first_line = 1
     pending = b""
     try:

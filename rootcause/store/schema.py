@@ -3,14 +3,16 @@
 `samples` has one row per sampled completion; `row_idx` is dense (0..n-1, in ingest order) and
 joins `rewards` (one row per sample and reward component) and `grader_inputs` (the exact text a
 grader received). `source_file` and `source_row` (1-based line or row number) record where each
-sample came from. `run_info` holds key/value facts about the ingest as JSON.
+sample came from. `deployments` lists the config commits live from each step on, and
+`config_weights` the reward weights each of those commits configures (DESIGN 3.2). `run_info`
+holds key/value facts about the ingest as JSON.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Text columns of `samples` that a behaviour can be matched on or a slice drawn from.
 TEXT_COLUMNS = ("prompt", "reasoning", "completion", "reference")
@@ -45,6 +47,8 @@ OTHER_DDL = (
     "CREATE TABLE deployments (step BIGINT NOT NULL, commit VARCHAR NOT NULL, message VARCHAR, "
     "author VARCHAR, committed_at VARCHAR)",
     "CREATE TABLE metrics (step BIGINT NOT NULL, name VARCHAR NOT NULL, value DOUBLE)",
+    "CREATE TABLE config_weights (commit VARCHAR NOT NULL, component VARCHAR NOT NULL, "
+    "weight DOUBLE NOT NULL)",
     "CREATE TABLE run_info (key VARCHAR PRIMARY KEY, value JSON)",
 )
 

@@ -170,3 +170,18 @@ def test_chunked_jsonl_mixes_fast_and_exact_paths(cli, tmp_path: Path, monkeypat
     rewards = con.execute("SELECT count(*), count(DISTINCT row_idx) FROM rewards").fetchone()
     assert rewards == (72, 36)
     assert True in outcomes and False in outcomes
+
+
+def test_config_weights_of_each_deployed_commit(cli, native_run: Path) -> None:
+    database = cli("ingest", str(native_run), "--json").json()["database"]
+    con = duckdb.connect(database, read_only=True)
+    rows = con.execute(
+        "SELECT d.step, w.component, w.weight FROM deployments d JOIN config_weights w "
+        "USING (commit) ORDER BY 1, 2"
+    ).fetchall()
+    assert rows == [
+        (0, "helpfulness_rm", 1.0),
+        (0, "nerdy_style", 1.0),
+        (2, "helpfulness_rm", 1.0),
+        (2, "nerdy_style", 0.5),
+    ]
