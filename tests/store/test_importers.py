@@ -248,7 +248,9 @@ def test_wandb_run_folder_overview(cli: Any, tmp_path: Path) -> None:
 def test_wandb_aliases_and_prefixed_components(cli: Any, tmp_path: Path) -> None:
     columns = ["_step", "input", "response", "score", "reward/helpfulness", "rewards/style", "len"]
     data = [[3, "hi", "a goblin", 0.9, 0.7, 0.2, 8], [4, "hi", "plain", 0.4, 0.4, 0.0, 5]]
-    path = write_table(tmp_path / "samples.table.json", columns, data, _type="table", ncols=7)
+    path = write_table(
+        tmp_path / "exports" / "samples.table.json", columns, data, _type="table", ncols=7
+    )
     result = cli("overview", str(path), "--json")
     assert result.code == 0, result.err
     data_out = result.json()
@@ -274,13 +276,16 @@ def test_wandb_verl_validation_generations_are_unpivoted(cli: Any, tmp_path: Pat
 
 
 def test_wandb_table_without_columns(cli: Any, tmp_path: Path) -> None:
-    path = tmp_path / "broken.table.json"
+    path = tmp_path / "exports" / "broken.table.json"
+    path.parent.mkdir()
     path.write_text(json.dumps({"data": [[1, "x"]]}))
     assert_one_line_error(cli("overview", str(path)), "broken.table.json", "'columns'")
 
 
 def test_wandb_short_row_is_located(cli: Any, tmp_path: Path) -> None:
-    path = write_table(tmp_path / "t.table.json", ["step", "completion"], [[1, "a"], [2]])
+    path = write_table(
+        tmp_path / "exports" / "t.table.json", ["step", "completion"], [[1, "a"], [2]]
+    )
     assert_one_line_error(cli("overview", str(path)), "t.table.json:2:", "1 cells, expected 2")
 
 
