@@ -8,7 +8,7 @@ many data sources does not manufacture a "cause" out of multiple testing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -72,12 +72,11 @@ def enrichment(
         rate_out = k_out / n_out if n_out else float("nan")
         lift = rate_in / rate_out if rate_out else (float("inf") if rate_in else float("nan"))
         rows.append(
-            [name, n_in, k_in, rate_in, n_out, k_out, rate_out, lift, float(odds), float(p)]
+            LevelEnrichment(
+                name, n_in, k_in, rate_in, n_out, k_out, rate_out, lift, float(odds), float(p), 1.0
+            )
         )
-    q = benjamini_hochberg([r[-1] for r in rows])
-    levels = [
-        LevelEnrichment(*r, q_value=float(qv))  # type: ignore[arg-type]
-        for r, qv in zip(rows, q, strict=True)
-    ]
+    q = benjamini_hochberg([r.p_value for r in rows])
+    levels = [replace(r, q_value=float(qv)) for r, qv in zip(rows, q, strict=True)]
     levels.sort(key=lambda e: (e.q_value, -np.nan_to_num(e.lift, nan=-np.inf), e.label))
     return Enrichment(tuple(levels), alternative, N, K)

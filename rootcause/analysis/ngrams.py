@@ -120,17 +120,29 @@ def _score(
 
 def _joint_counts(before: IntArray, after: IntArray) -> tuple[FloatArray, FloatArray, IntArray]:
     """Counts of every code seen in either window: dense bincount when codes are small,
-    otherwise sort the distinct codes once and locate each window's codes by binary search."""
+    otherwise one sort of (code, window) keys and run lengths."""
+    if before.shape[0] + after.shape[0] == 0:
+        empty = np.zeros(0)
+        return empty, empty, np.zeros(0, dtype=np.int64)
     top = int(max(before.max(initial=0), after.max(initial=0))) + 1
     if top <= _DENSE_CODES:
         yb = np.bincount(before, minlength=top).astype(np.float64)
         ya = np.bincount(after, minlength=top).astype(np.float64)
         seen = np.flatnonzero(yb + ya)
         return yb[seen], ya[seen], seen
-    uniq = np.unique(np.concatenate([before, after]))
-    yb = np.bincount(np.searchsorted(uniq, before), minlength=uniq.shape[0]).astype(np.float64)
-    ya = np.bincount(np.searchsorted(uniq, after), minlength=uniq.shape[0]).astype(np.float64)
-    return yb, ya, uniq
+    keys = np.concatenate([before * 2, after * 2 + 1])  # low bit = window
+    keys.sort()
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    run_key = keys[starts]
+    run_count = np.diff(np.append(starts, keys.shape[0])).astype(np.float64)
+    run_code = run_key >> 1
+    first = np.concatenate([[True], run_code[1:] != run_code[:-1]])
+    slot = np.cumsum(first) - 1
+    yb, ya = np.zeros(int(slot[-1]) + 1), np.zeros(int(slot[-1]) + 1)
+    is_after = (run_key & 1).astype(bool)
+    yb[slot[~is_after]] = run_count[~is_after]
+    ya[slot[is_after]] = run_count[is_after]
+    return yb, ya, run_code[first]
 
 
 def _extremes(z: FloatArray, top: int = 200) -> IntArray:
