@@ -133,7 +133,7 @@ class RunDatabaseBuilder:
                    s.split, s.data_source, s.persona, s.env,
                    s.prompt, s.reasoning, s.completion, s.reference,
                    coalesce(s.reward_total, d.total), s.advantage, s.meta, s.extras,
-                   s.source_file, s.source_row
+                   s.source_file, s.source_row, s.reward_total IS NOT NULL
             FROM {STAGING} s LEFT JOIN derived d USING (row_idx)
             """,
             [run_id],

@@ -3,7 +3,8 @@
 `samples` has one row per sampled completion; `row_idx` is dense (0..n-1, in ingest order) and
 joins `rewards` (one row per sample and reward component) and `grader_inputs` (the exact text a
 grader received). `source_file` and `source_row` (1-based line or row number) record where each
-sample came from. `deployments` lists the config commits live from each step on, and
+sample came from; `reward_total_logged` is false where the total was derived at ingest.
+`deployments` lists the config commits live from each step on, and
 `config_weights` the reward weights each of those commits configures (DESIGN 3.2). `run_info`
 holds key/value facts about the ingest as JSON.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Text columns of `samples` that a behaviour can be matched on or a slice drawn from.
 TEXT_COLUMNS = ("prompt", "reasoning", "completion", "reference")
@@ -36,7 +37,8 @@ CREATE TABLE {name} (
     meta JSON,
     extras JSON,
     source_file VARCHAR NOT NULL,
-    source_row BIGINT NOT NULL
+    source_row BIGINT NOT NULL,
+    reward_total_logged BOOLEAN
 )
 """
 
@@ -73,6 +75,7 @@ SAMPLES_ARROW = pa.schema(
         ("extras", pa.string()),
         ("source_file", pa.string()),
         ("source_row", pa.int64()),
+        ("reward_total_logged", pa.bool_()),
     ]
 )
 

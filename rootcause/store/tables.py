@@ -200,7 +200,7 @@ class TableLoader:
         sql = (
             f"INSERT INTO {STAGING} SELECT {offset} + _pos, "
             + ", ".join(select)
-            + f", {_lit(source_file)}, _row FROM src"
+            + f", {_lit(source_file)}, _row, NULL FROM src"
         )
         self._run(sql, where, "a column has the wrong type")
         for component, column in mapping.reward_columns.items():
