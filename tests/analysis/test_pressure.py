@@ -147,20 +147,16 @@ def test_rejects_bad_inputs():
         counterfactual_pressure(pressure_data(groups, b, R, np.ones(3)), "zzz")
 
 
-def test_large_input_is_fast():
-    """1M samples (125k groups of 8), 4 slices x 10 windows, 1000 bootstrap reps."""
-    import time
-
-    n_groups = 125_000
+def test_large_inputs_use_the_poisson_bootstrap():
+    """Past 10k groups the bootstrap switches to Poisson weights and still finds the effect.
+    (Speed is measured by tools/bench_tools.py, not here.)"""
+    n_groups = 20_000
     groups, b, R = synth(6, n_groups, beta=0.3)
-    steps = np.repeat(np.arange(n_groups) // 625, GROUP)
+    steps = np.repeat(np.arange(n_groups) // 100, GROUP)
     persona = np.repeat(np.arange(n_groups) % 4, GROUP)
-    t0 = time.perf_counter()
     data = pressure_data(
         groups, b, R, np.ones(3), slices=persona, steps=steps, window_edges=np.arange(0, 201, 20)
     )
     res = selection_pressure(data, n_boot=1000)
-    elapsed = time.perf_counter() - t0
     assert res.bootstrap == "poisson"
     assert res.overall.values["c0"].lo > 0
-    assert elapsed < 6.0, elapsed  # measured ~2 s on 2 cores; generous for CI noise
