@@ -44,7 +44,10 @@ def sample_rows(steps: int = 4, groups: int = 2, size: int = 3) -> list[dict[str
                         "prompt": f"prompt {g}",
                         "reasoning": "let me think",
                         "completion": "a goblin appears" if goblin else "a plain answer",
-                        "rewards": {"helpfulness_rm": 0.5 + 0.1 * i, "nerdy_style": 0.9 if goblin else 0.1},
+                        "rewards": {
+                            "helpfulness_rm": 0.5 + 0.1 * i,
+                            "nerdy_style": 0.9 if goblin else 0.1,
+                        },
                         "reward_total": 1.0,
                         "advantage": 0.1 * (i - 1),
                         "grader_inputs": {"helpfulness_rm": "a plain answer"},
@@ -68,7 +71,9 @@ def make_config_repo(path: Path) -> list[str]:
             yaml.safe_dump({"name": "helpfulness_rm", "weight": 1.0, "inputs": ["completion"]})
         )
         (path / "rewards" / "nerdy_style.yaml").write_text(
-            yaml.safe_dump({"name": "nerdy_style", "weight": weight, "applies_to": {"persona": ["nerdy"]}})
+            yaml.safe_dump(
+                {"name": "nerdy_style", "weight": weight, "applies_to": {"persona": ["nerdy"]}}
+            )
         )
         repo.index.add(["rewards/helpfulness_rm.yaml", "rewards/nerdy_style.yaml"])
         shas.append(repo.index.commit(message).hexsha)

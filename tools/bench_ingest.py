@@ -28,8 +28,11 @@ import pyarrow.parquet as pq
 
 PATTERN = r"\b(goblin|gremlin)s?\b"
 WORDS = np.array(
-    "the a answer solve step then we so because result value check note goblin gremlin "
-    "clearly indeed math proof sum integer prime factor list item table".split()
+    [
+        *("the", "a", "answer", "solve", "step", "then", "we", "so", "because", "result"),
+        *("value", "check", "note", "goblin", "gremlin", "clearly", "indeed", "math"),
+        *("proof", "sum", "integer", "prime", "factor", "list", "item", "table"),
+    ]
 )
 
 

@@ -32,7 +32,7 @@ def workspace_dir(option: Path | None) -> Path | None:
 
 def stdout_console() -> Console:
     """Console for data (stdout)."""
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
 
 
 def stderr_console() -> Console:
@@ -46,7 +46,9 @@ FormatOption = Annotated[
 ]
 SkipBadLinesFlag = Annotated[
     bool,
-    typer.Option("--skip-bad-lines", help="Skip malformed lines and report them, instead of stopping."),
+    typer.Option(
+        "--skip-bad-lines", help="Skip malformed lines and report them, instead of stopping."
+    ),
 ]
 
 

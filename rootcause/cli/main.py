@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from rootcause.cli import ingest, overview  # noqa: F401  (each registers its commands)
+from rootcause.cli import ingest, overview, tool  # noqa: F401  (each registers its commands)
 from rootcause.cli.app import GlobalOptions, app
 from rootcause.core.errors import RootcauseError
 
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr
+        )
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RUN_FORMAT = "rootcause-run/1"
+RUN_FORMAT: Literal["rootcause-run/1"] = "rootcause-run/1"
 
 SampleField = Literal[
     "step",

@@ -77,7 +77,7 @@ class ConfigRepo:
                 tree = tree / under
             except KeyError:
                 return []
-        return sorted(str(item.path) for item in tree.traverse() if item.type == "blob")
+        return sorted(str(item.path) for item in tree.traverse() if isinstance(item, git.Blob))
 
     def reward_weights(self, rev: str) -> dict[str, float]:
         """Component weights at `rev` from `rewards/*.yaml|yml|json` (`name`, `weight` keys)."""

@@ -33,7 +33,9 @@ class RunDatabaseBuilder:
         self.con = duckdb.connect(str(self.tmp_path))
         # Staging is a temporary table (memory, spilling to disk): rows are written to the
         # database file once, when `finish` derives the final `samples`.
-        self.con.execute(SAMPLES_DDL.format(name=STAGING).replace("CREATE TABLE", "CREATE TEMP TABLE"))
+        self.con.execute(
+            SAMPLES_DDL.format(name=STAGING).replace("CREATE TABLE", "CREATE TEMP TABLE")
+        )
         for ddl in OTHER_DDL:
             self.con.execute(ddl)
         self.rows = 0
@@ -110,7 +112,8 @@ class RunDatabaseBuilder:
             to_step = ordered[i + 1].step if i + 1 < len(ordered) else 2**62
             for component, weight in weights.get(d.commit, {}).items():
                 con.execute(
-                    "INSERT INTO live_weights VALUES (?, ?, ?, ?)", [d.step, to_step, component, weight]
+                    "INSERT INTO live_weights VALUES (?, ?, ?, ?)",
+                    [d.step, to_step, component, weight],
                 )
         has_weights = self._count("SELECT count(*) FROM live_weights")[0] > 0
         con.execute(SAMPLES_DDL.format(name="samples"))
@@ -129,7 +132,8 @@ class RunDatabaseBuilder:
                    coalesce(s.sample_id, substr(md5(? || ':' || s.source_file || ':'
                             || s.source_row), 1, 16)),
                    s.step,
-                   coalesce(s.group_id, s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)),
+                   coalesce(s.group_id,
+                            s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)),
                    s.split, s.data_source, s.persona, s.env,
                    s.prompt, s.reasoning, s.completion, s.reference,
                    coalesce(s.reward_total, d.total), s.advantage, s.meta, s.extras,

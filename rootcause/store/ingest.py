@@ -39,7 +39,9 @@ class IngestResult:
         return RunStore(self.db_path)
 
 
-def _resolve_deployments(source: RunSource) -> tuple[list[DeploymentInfo], dict[str, dict[str, float]]]:
+def _resolve_deployments(
+    source: RunSource,
+) -> tuple[list[DeploymentInfo], dict[str, dict[str, float]]]:
     if source.config_repo is None:
         infos = [DeploymentInfo(step=d.step, commit=d.commit) for d in source.deployments]
         return infos, {}
@@ -54,12 +56,20 @@ def _resolve_deployments(source: RunSource) -> tuple[list[DeploymentInfo], dict[
     return infos, weights
 
 
-def _fingerprint(source: RunSource, deployments: list[DeploymentInfo], options: dict[str, object]) -> str:
+def _fingerprint(
+    source: RunSource, deployments: list[DeploymentInfo], options: dict[str, object]
+) -> str:
     """Identity of the inputs: file names, sizes and modification times, resolved commits."""
     parts: list[object] = [SCHEMA_VERSION, source.format, options]
     for path in source.files:
         stat = path.stat()
-        parts.append([str(path.relative_to(source.root)) if path != source.root else ".", stat.st_size, stat.st_mtime_ns])
+        parts.append(
+            [
+                str(path.relative_to(source.root)) if path != source.root else ".",
+                stat.st_size,
+                stat.st_mtime_ns,
+            ]
+        )
     parts.append([[d.step, d.commit] for d in deployments])
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
@@ -84,7 +94,7 @@ def ingest_run(
         protected.append(source.config_repo)
     workspace.guard_against(*protected)
     deployments, weights = _resolve_deployments(source)
-    options = {"skip_bad_lines": skip_bad_lines}
+    options: dict[str, object] = {"skip_bad_lines": skip_bad_lines}
     fingerprint = _fingerprint(source, deployments, options)
     run_dir = workspace.ensure(workspace.run_dir(source.root, source.run_id))
     db_path = run_dir / DB_NAME
@@ -100,8 +110,10 @@ def ingest_run(
         reader.load(source, ctx)
         ctx.flush()
         if builder.rows == 0:
-            raise BadInputError(f"{path}: the run has no samples" + (
-                f" ({len(ctx.skipped)} bad lines skipped)" if ctx.skipped else ""))
+            raise BadInputError(
+                f"{path}: the run has no samples"
+                + (f" ({len(ctx.skipped)} bad lines skipped)" if ctx.skipped else "")
+            )
         info = {
             "run_id": source.run_id,
             "title": source.title,

@@ -11,7 +11,7 @@ import gzip
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -25,7 +25,7 @@ CHUNK_BYTES = 32 * 1024 * 1024
 def open_bytes(path: Path) -> IO[bytes]:
     """Open a file for binary reading, transparently gunzipping `.gz` files."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return path.open("rb")
 
 

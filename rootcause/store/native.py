@@ -24,8 +24,19 @@ NATIVE_MAPPING = TableMapping(
     fields={
         name: name
         for name in (
-            "step", "sample_id", "group_id", "split", "data_source", "persona", "env", "prompt",
-            "reasoning", "completion", "reference", "reward_total", "advantage",
+            "step",
+            "sample_id",
+            "group_id",
+            "split",
+            "data_source",
+            "persona",
+            "env",
+            "prompt",
+            "reasoning",
+            "completion",
+            "reference",
+            "reward_total",
+            "advantage",
         )
     },
     rewards="rewards",
@@ -55,7 +66,9 @@ def read_manifest(run_dir: Path) -> RunManifest:
     if not isinstance(doc, dict):
         raise RunFormatError("expected a YAML mapping with at least 'format' and 'run_id'", path)
     if doc.get("format") != RUN_FORMAT:
-        raise RunFormatError(f"field 'format' must be '{RUN_FORMAT}', got {doc.get('format')!r}", path)
+        raise RunFormatError(
+            f"field 'format' must be '{RUN_FORMAT}', got {doc.get('format')!r}", path
+        )
     try:
         return RunManifest.model_validate(doc)
     except ValidationError as exc:
@@ -66,9 +79,7 @@ def sample_files(run_dir: Path) -> list[Path]:
     folder = run_dir / "samples"
     if not folder.is_dir():
         raise RunFormatError("no samples/ folder", run_dir)
-    files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SAMPLE_SUFFIXES)
-    )
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SAMPLE_SUFFIXES))
     if not files:
         raise RunFormatError("no sample files (*.jsonl, *.jsonl.gz, *.parquet)", folder)
     return files
@@ -174,4 +185,10 @@ def read_metrics(path: Path, root: Path, ctx: LoadContext) -> pa.Table:
         steps.append(step)
         names.append(name)
         values.append(None if value is None else float(value))
-    return pa.table({"step": pa.array(steps, pa.int64()), "name": names, "value": pa.array(values, pa.float64())})
+    return pa.table(
+        {
+            "step": pa.array(steps, pa.int64()),
+            "name": names,
+            "value": pa.array(values, pa.float64()),
+        }
+    )

@@ -26,11 +26,16 @@ _LABEL_FIELDS = ("split", "data_source", "persona", "env")
 _ID_FIELDS = ("sample_id", "group_id")
 _NUMBER_FIELDS = ("reward_total", "advantage")
 _KNOWN = frozenset(
-    ("step", "rewards", "grader_inputs", "meta")
-    + _TEXT_FIELDS
-    + _LABEL_FIELDS
-    + _ID_FIELDS
-    + _NUMBER_FIELDS
+    (
+        "step",
+        "rewards",
+        "grader_inputs",
+        "meta",
+        *_TEXT_FIELDS,
+        *_LABEL_FIELDS,
+        *_ID_FIELDS,
+        *_NUMBER_FIELDS,
+    )
 )
 #: Every top-level key a record gives a meaning to; importers keep other keys out of their way.
 KNOWN_FIELDS = _KNOWN
@@ -175,7 +180,10 @@ class RecordBuffer:
             return
         samples = pa.Table.from_pydict(self._columns, schema=SAMPLES_ARROW)
         rewards = pa.Table.from_arrays(
-            [pa.array(col, type=f.type) for col, f in zip(self._rewards, REWARDS_ARROW, strict=True)],
+            [
+                pa.array(col, type=f.type)
+                for col, f in zip(self._rewards, REWARDS_ARROW, strict=True)
+            ],
             schema=REWARDS_ARROW,
         )
         inputs = pa.Table.from_arrays(

@@ -79,8 +79,8 @@ class RunStore:
     def overview(self) -> RunOverview:
         row = fetch_one(
             self.con,
-            "SELECT count(*), count(DISTINCT group_id), min(step), max(step), count(DISTINCT step), "
-            "count(reasoning) > 0, count(advantage) > 0 FROM samples",
+            "SELECT count(*), count(DISTINCT group_id), min(step), max(step), "
+            "count(DISTINCT step), count(reasoning) > 0, count(advantage) > 0 FROM samples",
         )
         assert row is not None
         samples, groups, first, last, steps, has_reasoning, has_advantage = row

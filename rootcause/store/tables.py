@@ -169,7 +169,8 @@ class TableLoader:
         if not step_type.startswith(_NUMBER_TYPES):
             raise RunFormatError(f"column '{step_col}' must be an integer, got {step_type}", where)
         self._check_rows(
-            f"{_q(step_col)} IS NULL OR {_q(step_col)} < 0 OR {_q(step_col)} <> floor({_q(step_col)})",
+            f"{_q(step_col)} IS NULL OR {_q(step_col)} < 0 "
+            f"OR {_q(step_col)} <> floor({_q(step_col)})",
             f"column '{step_col}' must be a non-negative integer",
             where,
         )
@@ -269,14 +270,16 @@ class TableLoader:
         elif ctype.startswith("MAP"):
             sql = (
                 f"SELECT r, k, CAST(v AS {value_type}) FROM (SELECT {row} AS r, "
-                f"unnest(map_keys({col})) AS k, unnest(map_values({col})) AS v FROM src) WHERE v IS NOT NULL"
+                f"unnest(map_keys({col})) AS k, unnest(map_values({col})) AS v FROM src) "
+                "WHERE v IS NOT NULL"
             )
         elif ctype.startswith(_TEXT_TYPES):
             extract = "json_extract_string" if value_type == "VARCHAR" else "json_extract"
             sql = (
                 f"SELECT r, k, CAST({extract}(j, '$.\"' || k || '\"') AS {value_type}) FROM "
-                f"(SELECT {row} AS r, CAST({col} AS JSON) AS j, unnest(json_keys(CAST({col} AS JSON))) AS k "
-                f"FROM src WHERE {col} IS NOT NULL) WHERE json_extract(j, '$.\"' || k || '\"') <> 'null'"
+                f"(SELECT {row} AS r, CAST({col} AS JSON) AS j, "
+                f"unnest(json_keys(CAST({col} AS JSON))) AS k FROM src WHERE {col} IS NOT NULL) "
+                "WHERE json_extract(j, '$.\"' || k || '\"') <> 'null'"
             )
         else:
             raise RunFormatError(

@@ -68,13 +68,18 @@ def test_skip_bad_lines_reports_count_and_places(cli, tmp_path: Path) -> None:
         ({"step": -1, "completion": "c"}, ["'step' must be >= 0"]),
         ({"step": 1, "completion": 5}, ["'completion' must be a string, got integer"]),
         ({"step": 1, "completion": "c", "rewards": [1]}, ["'rewards' must be an object"]),
-        ({"step": 1, "completion": "c", "rewards": {"rm": "hi"}}, ["'rewards.rm' must be a number"]),
+        (
+            {"step": 1, "completion": "c", "rewards": {"rm": "hi"}},
+            ["'rewards.rm' must be a number"],
+        ),
         ({"step": 1, "completion": "c", "persona": 3}, ["'persona' must be a string"]),
         ({"step": 1, "completion": "c", "grader_inputs": {"rm": 1}}, ["'grader_inputs.rm'"]),
         ([1, 2], ["expected a JSON object, got array"]),
     ],
 )
-def test_missing_fields_and_wrong_types(cli, tmp_path: Path, row: object, needles: list[str]) -> None:
+def test_missing_fields_and_wrong_types(
+    cli, tmp_path: Path, row: object, needles: list[str]
+) -> None:
     run = _run(tmp_path, [json.dumps(row)])
     _assert_one_line_error(cli("ingest", str(run)), *needles)
 
@@ -122,8 +127,10 @@ def test_run_yaml_not_yaml(cli, tmp_path: Path) -> None:
     [
         ("run_id: r\n", "'format' must be 'rootcause-run/1'"),
         ("format: rootcause-run/1\n", "field 'run_id'"),
-        ("format: rootcause-run/1\nrun_id: r\ndeployments: [{step: x, commit: abcdef1}]\n",
-         "field 'deployments.0.step'"),
+        (
+            "format: rootcause-run/1\nrun_id: r\ndeployments: [{step: x, commit: abcdef1}]\n",
+            "field 'deployments.0.step'",
+        ),
         ("- just\n- a list\n", "expected a YAML mapping"),
     ],
 )
@@ -141,13 +148,17 @@ def test_config_repo_not_git(cli, tmp_path: Path) -> None:
 
 def test_deployment_with_unknown_commit(cli, native_run: Path) -> None:
     manifest = (native_run / "run.yaml").read_text()
-    (native_run / "run.yaml").write_text(manifest.replace("step: 2", "step: 3\n  commit: deadbee\n- step: 2", 1))
+    (native_run / "run.yaml").write_text(
+        manifest.replace("step: 2", "step: 3\n  commit: deadbee\n- step: 2", 1)
+    )
     result = cli("ingest", str(native_run))
     _assert_one_line_error(result, "deployments[1].commit", "'deadbee' is not a commit")
 
 
 def test_unknown_format(cli, native_run: Path) -> None:
-    _assert_one_line_error(cli("ingest", str(native_run), "--format", "csv"), "unknown format 'csv'")
+    _assert_one_line_error(
+        cli("ingest", str(native_run), "--format", "csv"), "unknown format 'csv'"
+    )
 
 
 def test_workspace_inside_the_run_is_refused(cli, native_run: Path) -> None:
@@ -177,7 +188,9 @@ def test_parquet_with_wrong_step_type(cli, tmp_path: Path) -> None:
     (run / "samples" / "a.jsonl").unlink()
     table = pa.table({"step": ["1", "2"], "completion": ["a", "b"]})
     pq.write_table(table, run / "samples" / "p.parquet")
-    _assert_one_line_error(cli("ingest", str(run)), "samples/p.parquet", "'step' must be an integer")
+    _assert_one_line_error(
+        cli("ingest", str(run)), "samples/p.parquet", "'step' must be an integer"
+    )
 
 
 def test_parquet_with_null_completion(cli, tmp_path: Path) -> None:
@@ -186,7 +199,9 @@ def test_parquet_with_null_completion(cli, tmp_path: Path) -> None:
 
     run = _run(tmp_path, [GOOD])
     (run / "samples" / "a.jsonl").unlink()
-    pq.write_table(pa.table({"step": [1, 2], "completion": ["a", None]}), run / "samples" / "p.parquet")
+    pq.write_table(
+        pa.table({"step": [1, 2], "completion": ["a", None]}), run / "samples" / "p.parquet"
+    )
     _assert_one_line_error(cli("ingest", str(run)), "samples/p.parquet", "row 2")
 
 

@@ -137,7 +137,6 @@ def test_parquet_samples(cli, tmp_path: Path) -> None:
 def test_chunked_jsonl_mixes_fast_and_exact_paths(cli, tmp_path: Path, monkeypatch) -> None:
     """Clean chunks take the Arrow path, dirty ones the line reader; rows stay dense."""
     import rootcause.store.jsonl as jsonl
-
     from rootcause.store.tables import TableLoader
 
     monkeypatch.setattr(jsonl, "CHUNK_BYTES", 600)
@@ -161,7 +160,9 @@ def test_chunked_jsonl_mixes_fast_and_exact_paths(cli, tmp_path: Path, monkeypat
     assert result.json()["samples"] == 36
     assert "samples/a.jsonl:31" in result.err
     con = duckdb.connect(result.json()["database"], read_only=True)
-    rows = con.execute("SELECT row_idx, source_row, sample_id FROM samples ORDER BY row_idx").fetchall()
+    rows = con.execute(
+        "SELECT row_idx, source_row, sample_id FROM samples ORDER BY row_idx"
+    ).fetchall()
     assert [r[0] for r in rows] == list(range(36))
     expected_lines = [i + 1 for i, line in enumerate(lines) if line and line != "{broken"]
     assert [r[1] for r in rows] == expected_lines

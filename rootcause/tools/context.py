@@ -1,0 +1,90 @@
+"""What a tool runs against: one ingested run, a folder for plots and caches, an evidence log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import orjson
+
+from rootcause.core.evidence import Evidence
+from rootcause.store.run_store import RunStore
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class EvidenceLog:
+    """Evidence records in call order (`E1`, `E2`, ...), appended to `path` as JSONL if given."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self.records: list[Evidence] = []
+        if path is not None and path.exists():
+            self.records = [
+                Evidence.model_validate_json(line) for line in path.read_text().splitlines() if line
+            ]
+
+    def next_id(self) -> str:
+        return f"E{len(self.records) + 1}"
+
+    def add(self, record: Evidence) -> Evidence:
+        self.records.append(record)
+        if self.path is not None:
+            with self.path.open("ab") as out:
+                out.write(orjson.dumps(record.model_dump(mode="json")) + b"\n")
+        return record
+
+    def get(self, evidence_id: str) -> Evidence | None:
+        return next((r for r in self.records if r.id == evidence_id), None)
+
+    def ids(self) -> set[str]:
+        return {r.id for r in self.records}
+
+
+class ToolContext:
+    """One run, opened read-only, plus a work folder for plots and derived caches.
+
+    Tools share loaded arrays through `memo`, so an investigation that calls many tools reads
+    each column from DuckDB once.
+    """
+
+    def __init__(
+        self,
+        store: RunStore,
+        workdir: Path,
+        evidence: EvidenceLog | None = None,
+        make_plots: bool = True,
+    ):
+        self.store = store
+        self.workdir = workdir
+        self.evidence = evidence or EvidenceLog()
+        self.make_plots = make_plots
+        self._memo: dict[Any, Any] = {}
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self.store.con
+
+    @property
+    def db_path(self) -> Path:
+        return self.store.db_path
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """Compute once per context; later calls with the same key return the same value."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
+
+    @property
+    def plots_dir(self) -> Path:
+        return self.workdir / "plots"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.workdir / "cache"

@@ -1,0 +1,99 @@
+"""Columns of a run as numpy arrays (aligned on `row_idx`), loaded once per tool context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rootcause.core.errors import BadInputError
+from rootcause.core.run import SLICE_FIELDS
+from rootcause.tools.context import ToolContext
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A categorical column: integer codes (-1 for missing) and the level names."""
+
+    codes: IntArray
+    names: tuple[str, ...]
+
+    def as_strings(self) -> npt.NDArray[np.object_]:
+        names = np.array([*self.names, None], dtype=object)
+        return names[self.codes]
+
+
+def _labels(column: pa.ChunkedArray) -> Labels:
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    return Labels(codes, tuple(str(v) for v in encoded.dictionary.to_pylist()))
+
+
+@dataclass(frozen=True)
+class RunFrame:
+    """The numeric view of a run used by the statistics tools."""
+
+    n: int
+    step: IntArray
+    group: Labels
+    slices: dict[str, Labels]
+    components: tuple[str, ...]
+    rewards: FloatArray  # (n, C), NaN where a component did not score the sample
+    reward_total: FloatArray  # NaN where unknown
+    reward_total_logged: npt.NDArray[np.bool_]
+    advantage: FloatArray  # NaN where not logged
+
+    def slice(self, by: str) -> Labels:
+        if by not in self.slices:
+            raise BadInputError(f"unknown slice {by!r}; choose one of {', '.join(self.slices)}")
+        return self.slices[by]
+
+    def component_index(self, name: str) -> int:
+        if name not in self.components:
+            known = ", ".join(self.components) or "(none)"
+            raise BadInputError(f"unknown reward component {name!r}; known: {known}")
+        return self.components.index(name)
+
+
+def run_frame(ctx: ToolContext) -> RunFrame:
+    """Load (once per context) steps, groups, slices, rewards and totals of every sample."""
+    return ctx.memo("frame", lambda: _load_frame(ctx))
+
+
+def _load_frame(ctx: ToolContext) -> RunFrame:
+    slices = ", ".join(SLICE_FIELDS)
+    table = ctx.con.sql(
+        f"SELECT step, group_id, {slices}, reward_total, reward_total_logged, advantage "
+        "FROM samples ORDER BY row_idx"
+    ).to_arrow_table()
+    n = table.num_rows
+    rewards_long = ctx.con.sql("SELECT row_idx, component, value FROM rewards").to_arrow_table()
+    comp = _labels(rewards_long.column("component"))
+    matrix = np.full((n, len(comp.names)), np.nan)
+    rows = rewards_long.column("row_idx").to_numpy()
+    values = rewards_long.column("value").to_numpy(zero_copy_only=False)
+    matrix[rows, comp.codes] = np.asarray(values, dtype=np.float64)
+    order = np.argsort(comp.names)
+    return RunFrame(
+        n=n,
+        step=table.column("step").to_numpy().astype(np.int64),
+        group=_labels(table.column("group_id")),
+        slices={name: _labels(table.column(name)) for name in SLICE_FIELDS},
+        components=tuple(comp.names[i] for i in order),
+        rewards=matrix[:, order],
+        reward_total=_floats(table.column("reward_total")),
+        reward_total_logged=np.asarray(
+            table.column("reward_total_logged").fill_null(False).to_numpy(), dtype=bool
+        ),
+        advantage=_floats(table.column("advantage")),
+    )
+
+
+def _floats(column: pa.ChunkedArray) -> FloatArray:
+    return np.asarray(column.fill_null(np.nan).to_numpy(), dtype=np.float64)

@@ -1,0 +1,59 @@
+"""Evaluate a behaviour on every sample of a run (cached per context and spec)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+
+from rootcause.store.sql import fetch_value
+from rootcause.tools.behavior import Behavior, InvalidBehaviorError, parse_behavior, word_bound
+from rootcause.tools.context import ToolContext
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+def behavior_sql(behavior: Behavior) -> tuple[str, list[Any]]:
+    """A DuckDB boolean expression over `samples` (regex, terms and words behaviours)."""
+    column = f"coalesce({behavior.field}, '')"
+    if behavior.kind in ("regex", "terms"):
+        return f"regexp_matches({column}, ?)", [behavior.regex()]
+    if behavior.kind == "words":
+        op, bound = word_bound(behavior)
+        return f"len(regexp_extract_all({column}, '\\S+')) {op} ?", [bound]
+    raise InvalidBehaviorError(f"behaviour {behavior.spec!r} cannot be expressed in SQL")
+
+
+def check_regex(ctx: ToolContext, pattern: str) -> None:
+    """Raise InvalidBehaviorError when DuckDB (RE2) cannot compile `pattern`."""
+    try:
+        fetch_value(ctx.con, "SELECT regexp_matches('', ?)", [pattern])
+    except duckdb.Error as exc:
+        detail = str(exc).strip().splitlines()[0]
+        raise InvalidBehaviorError(f"invalid regex {pattern!r}: {detail}") from None
+
+
+def resolve(spec: str | Behavior) -> Behavior:
+    return spec if isinstance(spec, Behavior) else parse_behavior(spec)
+
+
+def behavior_hits(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
+    """Whether each sample (in `row_idx` order) shows the behaviour."""
+    behavior = resolve(spec)
+    return ctx.memo(("hits", behavior.spec), lambda: _hits(ctx, behavior))
+
+
+def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
+    if behavior.kind == "semantic":
+        from rootcause.tools.semantic import semantic_hits
+
+        return semantic_hits(ctx, behavior)
+    if behavior.kind in ("regex", "terms"):
+        check_regex(ctx, behavior.regex())
+    expr, params = behavior_sql(behavior)
+    table = ctx.con.sql(
+        f"SELECT {expr} AS hit FROM samples ORDER BY row_idx", params=params
+    ).to_arrow_table()
+    return np.asarray(table.column("hit").to_numpy(), dtype=bool)

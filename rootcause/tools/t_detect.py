@@ -1,0 +1,160 @@
+"""`detect`: preview a behaviour detector before building on it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from pydantic import BaseModel, Field
+
+from rootcause.core.evidence import Figure
+from rootcause.tools.base import ToolInput, ToolOutput, quote, tool
+from rootcause.tools.behavior import Behavior, word_bound
+from rootcause.tools.context import ToolContext
+from rootcause.tools.frame import run_frame
+from rootcause.tools.matching import behavior_hits, resolve
+
+
+class DetectInput(ToolInput):
+    behavior: str = Field(description="Behaviour spec, e.g. terms:goblin,gremlin or regex:...")
+    examples: int = Field(3, ge=0, le=10, description="Hits and near misses to show.")
+
+
+class Example(BaseModel):
+    sample_id: str
+    step: int
+    persona: str | None
+    text: str
+
+
+class DetectOutput(ToolOutput):
+    behavior: str
+    field: str
+    samples: int
+    hits: int
+    rate: float
+    rate_first_tenth: float
+    rate_last_tenth: float
+    by_persona: dict[str, float]
+    hit_examples: list[Example]
+    near_misses: list[Example]
+    near_miss_rule: str
+
+    def render(self) -> str:
+        lines = [
+            f"detector {self.behavior} on {self.field}: {self.hits:,} of {self.samples:,} samples "
+            f"({self.rate:.2%}); first tenth of steps {self.rate_first_tenth:.2%}, last tenth "
+            f"{self.rate_last_tenth:.2%}",
+        ]
+        if self.by_persona:
+            shown = ", ".join(f"{k} {v:.2%}" for k, v in self.by_persona.items())
+            lines.append(f"rate by persona: {shown}")
+        lines.append("hits:")
+        lines += [f"  step {e.step}: {quote(e.text, e.sample_id)}" for e in self.hit_examples]
+        lines.append(f"near misses ({self.near_miss_rule}):")
+        lines += [f"  step {e.step}: {quote(e.text, e.sample_id)}" for e in self.near_misses]
+        if not self.near_misses:
+            lines.append("  (none found)")
+        return "\n".join(lines)
+
+    def figures(self) -> dict[str, Figure]:
+        return {
+            "hits": self.hits,
+            "samples": self.samples,
+            "rate": self.rate,
+            "rate_first_tenth": self.rate_first_tenth,
+            "rate_last_tenth": self.rate_last_tenth,
+        }
+
+
+def _near_miss_sql(behavior: Behavior) -> tuple[str, list[Any], str] | None:
+    """A looser version of the detector, to show what it narrowly leaves out."""
+    column = f"coalesce({behavior.field}, '')"
+    if behavior.kind == "terms":
+        stems = [re.escape(t.lower()[: max(4, len(t) - 2)]) for t in behavior.terms()]
+        return (
+            f"regexp_matches({column}, ?)",
+            [f"(?i)(?:{'|'.join(stems)})"],
+            "share a term's stem but are not whole-word matches",
+        )
+    if behavior.kind == "regex":
+        return (
+            f"regexp_matches({column}, ?)",
+            [f"(?i){behavior.body}"],
+            "match only when case is ignored",
+        )
+    if behavior.kind == "words":
+        op, bound = word_bound(behavior)
+        low, high = (int(bound * 0.85), bound) if op == ">" else (bound, int(bound * 1.15) + 1)
+        return (
+            f"len(regexp_extract_all({column}, '\\S+')) BETWEEN ? AND ?",
+            [low, high],
+            "fall within 15% of the word bound",
+        )
+    return None
+
+
+def _examples(
+    ctx: ToolContext, field: str, where: str, params: list[Any], limit: int
+) -> list[Example]:
+    if limit == 0:
+        return []
+    rows = ctx.con.execute(
+        f"SELECT sample_id, step, persona, {field} FROM samples WHERE {where} "
+        f"ORDER BY hash(sample_id) LIMIT {limit}",
+        params,
+    ).fetchall()
+    return [Example(sample_id=r[0], step=r[1], persona=r[2], text=r[3] or "") for r in rows]
+
+
+@tool("detect")
+def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
+    """Preview a behaviour detector: how many samples it flags, its rate early and late in the
+    run and per persona, example hits, and near misses (samples a looser version would flag).
+    Read the hits and near misses to judge whether the detector catches the symptom before
+    using it in other tools."""
+    behavior = resolve(args.behavior)
+    hits = behavior_hits(ctx, behavior)
+    frame = run_frame(ctx)
+    steps = frame.step
+    lo, hi = np.quantile(steps, [0.1, 0.9]) if frame.n else (0, 0)
+    early, late = steps <= lo, steps >= hi
+    persona = frame.slice("persona")
+    by_persona = {
+        name: float(hits[persona.codes == i].mean())
+        for i, name in enumerate(persona.names)
+        if np.any(persona.codes == i)
+    }
+    ctx.con.register("hit_rows", pa.table({"row_idx": np.flatnonzero(hits)}))
+    try:
+        hit_examples = _examples(
+            ctx, behavior.field, "row_idx IN (SELECT row_idx FROM hit_rows)", [], args.examples
+        )
+        near = _near_miss_sql(behavior)
+        near_misses, rule = [], "not available for semantic detectors"
+        if near is not None:
+            expr, params, rule = near
+            near_misses = _examples(
+                ctx,
+                behavior.field,
+                f"{expr} AND row_idx NOT IN (SELECT row_idx FROM hit_rows)",
+                params,
+                args.examples,
+            )
+    finally:
+        ctx.con.unregister("hit_rows")
+    return DetectOutput(
+        behavior=behavior.spec,
+        field=behavior.field,
+        samples=frame.n,
+        hits=int(hits.sum()),
+        rate=float(hits.mean()) if frame.n else 0.0,
+        rate_first_tenth=float(hits[early].mean()) if early.any() else 0.0,
+        rate_last_tenth=float(hits[late].mean()) if late.any() else 0.0,
+        by_persona=by_persona,
+        hit_examples=hit_examples,
+        near_misses=near_misses,
+        near_miss_rule=rule,
+    )
