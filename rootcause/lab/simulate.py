@@ -1,0 +1,255 @@
+"""The training loop: sample contexts and traits, render text, grade it, step the policy.
+
+Each step reads the config live at that step (from git), samples `groups` prompts with their
+context (persona, data source, env) from the live mixture, draws `group_size` completions per
+prompt from the policy, renders them as text, scores them with the live graders, computes
+group-relative advantages and takes a policy-gradient step. Random streams are derived per
+(step, purpose), so a rerun with a changed config keeps the same noise wherever it can.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rootcause.core.errors import BadInputError
+from rootcause.lab.catalogue import bug_index
+from rootcause.lab.configrepo import LiveConfig, read_config
+from rootcause.lab.graders import score
+from rootcause.lab.hint import Hint
+from rootcause.lab.policy import TRAITS, Policy, T, bernoulli_kl, sigmoid
+from rootcause.lab.render import render_prompts, render_samples
+from rootcause.lab.scenarios import Scenario
+from rootcause.lab.writer import MetricsWriter, SampleWriter
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SimStats:
+    """What the loop observed: samples written and, with a hint, behaviour counts per step."""
+
+    samples: int = 0
+    hits: list[int] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+    trait_rates: list[list[float]] = field(default_factory=list)
+
+
+def _rng(scn: Scenario, purpose: int, step: int) -> np.random.Generator:
+    seq = np.random.SeedSequence([scn.seed, bug_index(scn.bug), purpose, step])
+    return np.random.default_rng(seq)
+
+
+def simulate(
+    scn: Scenario,
+    repo_dir: Path,
+    shas: list[str],
+    run_dir: Path,
+    samples_format: str,
+    hint: Hint | None = None,
+    progress: Progress | None = None,
+) -> SimStats:
+    """Run the loop and stream samples and metrics into `run_dir`."""
+    names = scn.names
+    configs = {sha: read_config(repo_dir, sha) for sha in dict.fromkeys(shas)}
+    deploy_steps = [pc.step for pc in scn.plan]
+    sources = list(names.sources)
+    src_index = {s.name: i for i, s in enumerate(sources)}
+    personas = list(names.personas)
+    envs = sorted({s.env for s in sources})
+    env_index = {e: i for i, e in enumerate(envs)}
+    policy = Policy.init(
+        _rng(scn, 1, 0), len(personas), len(sources), len(envs), lr_scale=200.0 / scn.steps
+    )
+    for src, boosts in scn.source_boost.items():
+        for trait, value in boosts.items():
+            policy.source[src_index[src], T[trait]] += value
+    start = Policy(
+        policy.shared.copy(),
+        policy.persona.copy(),
+        policy.source.copy(),
+        policy.env.copy(),
+        0.0,
+        0.0,
+        0.0,
+    )
+    writer = SampleWriter(run_dir / "samples", samples_format, scn.omit)
+    metrics = MetricsWriter(run_dir / "metrics.jsonl")
+    stats = SimStats()
+    sample_no = 0
+    G = scn.group_size
+    try:
+        for step in range(scn.steps):
+            cfg = configs[shas[bisect.bisect_right(deploy_steps, step) - 1]]
+            rows, extra = _step(
+                scn,
+                cfg,
+                policy,
+                start,
+                step,
+                sources,
+                src_index,
+                personas,
+                env_index,
+                sample_no,
+                hint,
+            )
+            sample_no += len(rows)
+            writer.write(rows)
+            metrics.write(step, extra["metrics"])
+            if hint is not None:
+                stats.hits.append(extra["hits"])
+                stats.totals.append(len(rows))
+            stats.trait_rates.append(extra["traits"])
+            if progress is not None:
+                progress(step + 1, scn.steps)
+    finally:
+        writer.close()
+        metrics.close()
+    stats.samples = sample_no
+    del G
+    return stats
+
+
+def _step(
+    scn: Scenario,
+    cfg: LiveConfig,
+    policy: Policy,
+    start: Policy,
+    step: int,
+    sources: list[Any],
+    src_index: dict[str, int],
+    personas: list[str],
+    env_index: dict[str, int],
+    sample_no: int,
+    hint: Hint | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    names, G, n_groups = scn.names, scn.group_size, scn.groups
+    live = [(n, w) for n, w in sorted(cfg.sources.items()) if w > 0 and n in src_index]
+    live_p = [(n, w) for n, w in sorted(cfg.personas.items()) if w > 0 and n in personas]
+    if not live or not live_p:
+        raise BadInputError(f"step {step}: the live mixture has no known source or persona")
+    ctx = _rng(scn, 2, step)
+    sw = np.array([w for _, w in live])
+    pw = np.array([w for _, w in live_p])
+    g_src = [src_index[live[i][0]] for i in ctx.choice(len(live), n_groups, p=sw / sw.sum())]
+    g_per = [
+        personas.index(live_p[i][0]) for i in ctx.choice(len(live_p), n_groups, p=pw / pw.sum())
+    ]
+    g_sources = [sources[i] for i in g_src]
+    g_personas = [personas[i] for i in g_per]
+    prompts = render_prompts(
+        _rng(scn, 3, step), names, g_sources, g_personas, scn.eliciting, scn.contaminated
+    )
+    group_of = np.repeat(np.arange(n_groups), G)
+    p_idx = np.array(g_per)[group_of]
+    s_idx = np.array(g_src)[group_of]
+    e_idx = np.array([env_index[sources[i].env] for i in g_src])[group_of]
+    probs = sigmoid(policy.logits(p_idx, s_idx, e_idx))
+    bits = _rng(scn, 4, step).random(probs.shape) < probs
+    reasonings, completions = render_samples(
+        _rng(scn, 5, step), names, bits, group_of, g_sources, prompts
+    )
+    n = len(completions)
+    rows_in = [
+        {
+            "prompt": prompts.text[g],
+            "reasoning": reasonings[i],
+            "completion": completions[i],
+            "reference": prompts.reference[g],
+        }
+        for i, g in enumerate(group_of.tolist())
+    ]
+    grade_rng = _rng(scn, 6, step)
+    total = np.zeros(n)
+    scores: dict[str, np.ndarray] = {}
+    texts: dict[str, list[str | None]] = {}
+    for comp in cfg.components:
+        applies = np.array(
+            [
+                comp.applies(g_personas[g], g_sources[g].name, g_sources[g].env)
+                for g in range(n_groups)
+            ]
+        )[group_of]
+        idx = np.flatnonzero(applies)
+        full = np.full(n, np.nan)
+        logged: list[str | None] = [None] * n
+        if len(idx):
+            sub, sub_texts = score(
+                comp, [rows_in[i] for i in idx], grade_rng, scn.checkpoints, scn.default_pm
+            )
+            full[idx] = sub
+            for j, i in enumerate(idx.tolist()):
+                logged[i] = sub_texts[j]
+        scores[comp.name] = full
+        texts[comp.name] = logged
+        total += comp.weight * np.nan_to_num(full)
+    R = total.reshape(n_groups, G)
+    sd = R.std(axis=1, keepdims=True)
+    adv = np.where(sd > 1e-6, (R - R.mean(axis=1, keepdims=True)) / (sd + 1e-6), 0.0).ravel()
+    drift = None
+    if scn.drift is not None and step >= scn.drift[0]:
+        drift = np.zeros(len(TRAITS))
+        drift[T["tic"]] = scn.drift[1]
+    policy.update(bits.astype(float), probs, adv, p_idx, s_idx, e_idx, _rng(scn, 7, step), drift)
+
+    rows: list[dict[str, Any]] = []
+    comp_names = list(scores)
+    score_lists = {c: scores[c].tolist() for c in comp_names}
+    adv_l, total_l = adv.tolist(), total.tolist()
+    for i, g in enumerate(group_of.tolist()):
+        rewards = {
+            c: round(score_lists[c][i], 4) + 0.0
+            for c in comp_names
+            if score_lists[c][i] == score_lists[c][i]
+        }
+        gi = {c: t for c in comp_names if (t := texts[c][i]) is not None}
+        row: dict[str, Any] = {
+            "step": step,
+            "sample_id": f"s-{sample_no + i:07d}",
+            "group_id": f"g-{step}-{g}",
+            "split": "train",
+            "data_source": g_sources[g].name,
+            "persona": g_personas[g],
+            "env": g_sources[g].env,
+            "prompt": prompts.text[g],
+            "reasoning": reasonings[i],
+            "completion": completions[i],
+        }
+        if prompts.reference[g] is not None:
+            row["reference"] = prompts.reference[g]
+        row["rewards"] = rewards
+        row["reward_total"] = round(total_l[i], 4)
+        row["advantage"] = round(adv_l[i], 4)
+        row["grader_inputs"] = gi
+        row["meta"] = {"num_tokens": (len(completions[i]) + len(reasonings[i])) // 4}
+        for key in scn.omit:
+            row.pop(key, None)
+        rows.append(row)
+
+    ref_probs = sigmoid(start.logits(p_idx, s_idx, e_idx))
+    ent = -(probs * np.log(probs + 1e-9) + (1 - probs) * np.log(1 - probs + 1e-9)).sum(1).mean()
+    m: dict[str, float] = {
+        "reward/mean": float(total.mean()),
+        "reward/std": float(total.std()),
+        "kl": bernoulli_kl(probs, ref_probs),
+        "entropy": float(ent),
+        "response_length/mean": float(np.mean([len(c.split()) for c in completions])),
+    }
+    for c in comp_names:
+        vals = scores[c][~np.isnan(scores[c])]
+        if len(vals):
+            m[f"reward/{c}"] = float(vals.mean())
+    hits = 0
+    if hint is not None:
+        field_texts = reasonings if hint.field == "reasoning" else completions
+        hits = sum(hint.match_all(field_texts))
+    extra = {"metrics": m, "hits": hits, "traits": bits.mean(axis=0).tolist()}
+    return rows, extra
