@@ -1,6 +1,6 @@
 """Read-only access to a run's git repository of reward and data configs.
 
-Only object-reading git commands are used (`cat-file`, `rev-parse`, `log`), so the user's
+Only object-reading git commands are used (`cat-file`, `rev-parse`, `rev-list`), so the user's
 repository is never modified: no index refresh, no checkout, no fetch.
 """
 
@@ -78,6 +78,19 @@ class ConfigRepo:
             except KeyError:
                 return []
         return sorted(str(item.path) for item in tree.traverse() if isinstance(item, git.Blob))
+
+    def log(self) -> list[git.Commit]:
+        """Every commit reachable from any ref (`git rev-list --all --topo-order`): children
+        before their parents, newest first."""
+        try:
+            return list(self._repo.iter_commits(all=True, topo_order=True))
+        except (git.GitCommandError, ValueError):
+            return []  # no refs yet (an empty repository)
+
+    def file_ids(self, rev: str) -> dict[str, str]:
+        """Path -> blob id of every file at commit `rev` (equal ids mean equal contents)."""
+        tree = self.commit(rev).tree
+        return {str(b.path): b.hexsha for b in tree.traverse() if isinstance(b, git.Blob)}
 
     def reward_weights(self, rev: str) -> dict[str, float]:
         """Component weights at `rev` from `rewards/*.yaml|yml|json` (`name`, `weight` keys)."""
