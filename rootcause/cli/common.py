@@ -32,12 +32,12 @@ def workspace_dir(option: Path | None) -> Path | None:
 
 def stdout_console() -> Console:
     """Console for data (stdout)."""
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
 
 
 def stderr_console() -> Console:
     """Console for diagnostics and progress (stderr)."""
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=sys.stderr, highlight=False, emoji=False)
 
 
 FormatOption = Annotated[

@@ -103,7 +103,7 @@ def run_tool(
     out.print(outcome.text, markup=False, highlight=False)
     plot = None if no_plot else outcome.output.plot_spec()
     if plot is not None:
-        out.print(render_text(plot), markup=False, highlight=False)
+        sys.stdout.write(render_text(plot) + "\n")
     if outcome.evidence.plot:
         print(f"plot: {outcome.evidence.plot}", file=sys.stderr)
 

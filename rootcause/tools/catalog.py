@@ -1,3 +1,11 @@
 """Imports every tool module so each registers itself; the registry's single entry point."""
 
-from rootcause.tools import t_config_diff, t_config_history, t_detect, t_run  # noqa: F401
+from rootcause.tools import (  # noqa: F401
+    t_config_diff,
+    t_config_history,
+    t_contrast,
+    t_detect,
+    t_pressure,
+    t_prevalence,
+    t_run,
+)

@@ -97,5 +97,5 @@ def render_text(spec: PlotSpec, width: int = 100, height: int = 22) -> str:
     plt.title(spec.title)
     plt.xlabel(spec.x_label)
     plt.ylabel(spec.y_label)
-    text: str = plt.build()
+    text: str = plt.uncolorize(plt.build())
     return text

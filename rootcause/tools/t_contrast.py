@@ -1,0 +1,187 @@
+"""Reward-side and traffic-side views: `reward_contrast` and `enrichment`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from rootcause.analysis.contrast import reward_contrast as contrast
+from rootcause.analysis.enrichment import enrichment as enrich
+from rootcause.core.errors import BadInputError
+from rootcause.core.evidence import Figure
+from rootcause.tools.base import ToolOutput, tool
+from rootcause.tools.context import ToolContext
+from rootcause.tools.frame import run_frame
+from rootcause.tools.matching import behavior_hits
+from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField, finite_or_none
+
+
+class ContrastInput(BehaviorInput):
+    by: SliceField = Field("data_source", description="Slices for the share-positive count.")
+
+
+class ComponentContrast(BaseModel):
+    component: str
+    groups: int
+    diff: Interval
+    mean_with: float | None
+    mean_without: float | None
+    share_positive: float | None
+    by_slice: dict[str, float | None]
+
+
+class ContrastOutput(ToolOutput):
+    behavior: str
+    by: str
+    components: list[ComponentContrast]
+
+    def render(self) -> str:
+        lines = [
+            f"within-group reward difference, samples with {self.behavior} minus without "
+            f"(groups holding both), and share of {self.by} slices where it is positive:"
+        ]
+        for c in self.components:
+            share = "n/a" if c.share_positive is None else f"{c.share_positive:.0%}"
+            lines.append(f"  {c.component}: {c.diff.text()} over {c.groups:,} groups; {share}")
+        return "\n".join(lines)
+
+    def figures(self) -> dict[str, Figure]:
+        figures: dict[str, Figure] = {}
+        for c in self.components:
+            figures[f"diff[{c.component}]"] = c.diff.value
+            figures[f"diff_low[{c.component}]"] = c.diff.low
+            figures[f"share_positive[{c.component}]"] = c.share_positive
+        return figures
+
+
+@tool("reward_contrast")
+def reward_contrast(ctx: ToolContext, args: ContrastInput) -> ContrastOutput:
+    """For each reward component: the mean score of samples with the behaviour minus those
+    without it, within the same prompt group (so prompt difficulty cancels), with a 95% interval,
+    and the share of slices (default data sources) where the difference is positive. A component
+    that reliably scores the behaviour higher is a candidate for rewarding it."""
+    frame = run_frame(ctx)
+    hits = behavior_hits(ctx, args.behavior)
+    results = contrast(
+        frame.group.codes,
+        hits.astype(np.float64),
+        frame.rewards,
+        list(frame.components),
+        slices=frame.slice(args.by).as_strings(),
+    )
+    components = [
+        ComponentContrast(
+            component=r.component,
+            groups=r.n_groups,
+            diff=Interval.of(r.diff),
+            mean_with=finite_or_none(r.mean_with),
+            mean_without=finite_or_none(r.mean_without),
+            share_positive=finite_or_none(r.share_positive),
+            by_slice={s.label: finite_or_none(s.mean_diff) for s in r.slices},
+        )
+        for r in results
+    ]
+    components.sort(key=lambda c: -(c.diff.value if np.isfinite(c.diff.value) else -np.inf))
+    return ContrastOutput(behavior=args.behavior, by=args.by, components=components)
+
+
+class EnrichmentInput(BehaviorInput):
+    by: SliceField = Field("data_source", description="Field whose levels are tested.")
+    step_min: int | None = Field(None, description="Only samples from this step on.")
+    step_max: int | None = Field(None, description="Only samples up to this step.")
+    alternative: Literal["two-sided", "greater", "less"] = "two-sided"
+
+
+class LevelView(BaseModel):
+    level: str
+    samples: int
+    hits: int
+    rate_in: float
+    rate_out: float
+    lift: float | None
+    p_value: float
+    q_value: float
+
+
+class EnrichmentOutput(ToolOutput):
+    behavior: str
+    by: str
+    samples: int
+    hits: int
+    levels: list[LevelView]
+
+    def render(self) -> str:
+        lines = [
+            f"{self.behavior} by {self.by}: {self.hits:,} hits in {self.samples:,} samples "
+            "(Fisher exact test per level, Benjamini-Hochberg q-values)"
+        ]
+        for lv in self.levels:
+            lift = "n/a" if lv.lift is None else f"{lv.lift:.2f}"
+            lines.append(
+                f"  {lv.level}: rate {lv.rate_in:.2%} vs {lv.rate_out:.2%} elsewhere, lift {lift}, "
+                f"q={lv.q_value:.2g} ({lv.samples:,} samples)"
+            )
+        return "\n".join(lines)
+
+    def figures(self) -> dict[str, Figure]:
+        figures: dict[str, Figure] = {}
+        for lv in self.levels:
+            figures[f"lift[{lv.level}]"] = lv.lift
+            figures[f"q[{lv.level}]"] = lv.q_value
+            figures[f"rate[{lv.level}]"] = lv.rate_in
+        return figures
+
+    def plot_spec(self) -> PlotSpec:
+        return PlotSpec(
+            title=f"{self.behavior}: rate by {self.by}",
+            y_label="rate",
+            categories=[lv.level for lv in self.levels],
+            series=[
+                Series(
+                    name="rate",
+                    kind="bar",
+                    x=list(range(len(self.levels))),
+                    y=[lv.rate_in for lv in self.levels],
+                )
+            ],
+        )
+
+
+@tool("enrichment")
+def enrichment(ctx: ToolContext, args: EnrichmentInput) -> EnrichmentOutput:
+    """Is the behaviour over-represented in one persona / data source / env? Per level: rate
+    inside vs outside, lift, Fisher exact test and FDR-controlled q-value, optionally in a step
+    range. Over-representation alone is not a cause (a source may only elicit the behaviour);
+    combine with selection_pressure."""
+    frame = run_frame(ctx)
+    hits = behavior_hits(ctx, args.behavior)
+    keep = np.ones(frame.n, dtype=bool)
+    if args.step_min is not None:
+        keep &= frame.step >= args.step_min
+    if args.step_max is not None:
+        keep &= frame.step <= args.step_max
+    if not keep.any():
+        raise BadInputError("enrichment: no samples in that step range")
+    result = enrich(
+        hits[keep], frame.slice(args.by).as_strings()[keep], alternative=args.alternative
+    )
+    levels = [
+        LevelView(
+            level=str(lv.label),
+            samples=lv.n_in,
+            hits=lv.hits_in,
+            rate_in=lv.rate_in,
+            rate_out=lv.rate_out,
+            lift=finite_or_none(lv.lift),
+            p_value=lv.p_value,
+            q_value=lv.q_value,
+        )
+        for lv in result.levels
+    ]
+    levels.sort(key=lambda lv: (lv.q_value, -(lv.lift or 0.0)))
+    return EnrichmentOutput(
+        behavior=args.behavior, by=args.by, samples=result.n, hits=result.hits, levels=levels
+    )

@@ -1,0 +1,265 @@
+"""Which reward signal pushes the behaviour: `selection_pressure` and `counterfactual`."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from rootcause.analysis.pressure import (
+    PressureCell,
+    PressureData,
+    counterfactual_pressure,
+    pressure_data,
+)
+from rootcause.analysis.pressure import (
+    selection_pressure as price_pressure,
+)
+from rootcause.core.evidence import Figure
+from rootcause.tools.base import ToolOutput, tool
+from rootcause.tools.context import ToolContext
+from rootcause.tools.frame import run_frame
+from rootcause.tools.matching import behavior_hits
+from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField
+from rootcause.tools.weights import live_weights
+
+#: Bootstrap replicates; enough for stable 95% percentile intervals.
+N_BOOT = 1000
+
+
+class PressureInput(BehaviorInput):
+    by: SliceField = Field("persona", description="Also report pressure per slice of this field.")
+    windows: int = Field(8, ge=1, le=50, description="Step windows for the 'since when' trace.")
+
+
+class ComponentPressure(BaseModel):
+    component: str
+    pressure: float
+    ci_low: float
+    ci_high: float
+
+
+class SlicePressure(BaseModel):
+    slice: str
+    samples: int
+    total: Interval
+    components: list[ComponentPressure]
+
+
+class WindowPressure(BaseModel):
+    start: int
+    end: int
+    total: Interval
+    components: dict[str, Interval]
+
+
+class PressureOutput(ToolOutput):
+    behavior: str
+    by: str
+    total: Interval
+    components: list[ComponentPressure]
+    by_slice: list[SlicePressure]
+    by_window: list[WindowPressure]
+    weights_source: str
+    groups: int
+    zero_variance_groups: int
+
+    def render(self) -> str:
+        lines = [
+            f"selection pressure on {self.behavior} (Price covariance of behaviour with the "
+            f"group-standardised advantage; >0 pushes it up): total {self.total.text()}",
+            f"weights: {self.weights_source}; {self.groups:,} groups "
+            f"({self.zero_variance_groups:,} with zero reward variance)",
+            "by component (95% bootstrap intervals over groups):",
+        ]
+        lines += [
+            f"  {c.component}: {c.pressure:.3g} [{c.ci_low:.3g}, {c.ci_high:.3g}]"
+            for c in self.components
+        ]
+        lines.append(f"by {self.by} (top component):")
+        for s in self.by_slice:
+            top = s.components[0] if s.components else None
+            lead = f"{top.component} {top.pressure:.3g}" if top else "-"
+            lines.append(f"  {s.slice}: total {s.total.text()}; lead {lead}")
+        if self.by_window and self.components:
+            lead = self.components[0].component
+            lines.append(f"{lead} by step window:")
+            lines += [
+                f"  steps {w.start}-{w.end - 1}: {w.components[lead].text()}"
+                for w in self.by_window
+                if lead in w.components
+            ]
+        return "\n".join(lines)
+
+    def figures(self) -> dict[str, Figure]:
+        figures: dict[str, Figure] = {
+            "total": self.total.value,
+            "total_low": self.total.low,
+            "total_high": self.total.high,
+        }
+        for c in self.components:
+            figures[f"pressure[{c.component}]"] = c.pressure
+            figures[f"ci_low[{c.component}]"] = c.ci_low
+            figures[f"ci_high[{c.component}]"] = c.ci_high
+        for s in self.by_slice:
+            for c in s.components:
+                figures[f"pressure[{c.component}|{self.by}={s.slice}]"] = c.pressure
+        return figures
+
+    def plot_spec(self) -> PlotSpec:
+        series = []
+        for c in self.components[:4]:
+            pts = [(w.start, w.components[c.component]) for w in self.by_window]
+            series.append(
+                Series(
+                    name=c.component,
+                    x=[p[0] for p in pts],
+                    y=[p[1].value for p in pts],
+                    low=[p[1].low for p in pts],
+                    high=[p[1].high for p in pts],
+                )
+            )
+        return PlotSpec(
+            title=f"selection pressure on {self.behavior}",
+            x_label="window start step",
+            y_label="pressure",
+            series=series,
+        )
+
+
+def _components(cell: PressureCell, skip: tuple[str, ...]) -> list[ComponentPressure]:
+    out = [
+        ComponentPressure(component=name, pressure=e.value, ci_low=e.lo, ci_high=e.hi)
+        for name, e in cell.values.items()
+        if name not in skip and np.isfinite(e.value)
+    ]
+    return sorted(out, key=lambda c: -c.pressure)
+
+
+def _pressure_inputs(ctx: ToolContext, behavior: str, by: str, windows: int) -> PressureData:
+    frame = run_frame(ctx)
+    hits = behavior_hits(ctx, behavior)
+    weights = live_weights(ctx)
+    total = np.where(
+        np.isfinite(frame.reward_total),
+        frame.reward_total,
+        np.nansum(frame.rewards * weights.matrix, axis=1),
+    )
+    lo, hi = int(frame.step.min()), int(frame.step.max()) + 1
+    edges = np.unique(np.linspace(lo, hi, windows + 1).round().astype(np.int64))
+    return pressure_data(
+        frame.group.codes,
+        hits.astype(np.float64),
+        frame.rewards,
+        weights.matrix,
+        components=frame.components,
+        reward_total=total,
+        slices=frame.slice(by).as_strings(),
+        steps=frame.step,
+        window_edges=edges,
+    )
+
+
+@tool("selection_pressure")
+def selection_pressure(ctx: ToolContext, args: PressureInput) -> PressureOutput:
+    """Which reward component pushes the behaviour up, where, and since when. In
+    policy-gradient RL a behaviour's rate changes with its covariance with the advantage (Price
+    equation); this splits that covariance by reward component (using the weights live at each
+    step), per slice and per step window, with bootstrap intervals over groups. Components sum to
+    the total; 'residual' is reward not explained by the logged components. A component whose
+    interval is clearly above zero is selecting for the behaviour."""
+    data = _pressure_inputs(ctx, args.behavior, args.by, args.windows)
+    table = price_pressure(data, n_boot=N_BOOT)
+    overall = table.overall
+    return PressureOutput(
+        behavior=args.behavior,
+        by=args.by,
+        total=Interval.of(overall.values["total"]),
+        components=_components(overall, ("total",)),
+        by_slice=[
+            SlicePressure(
+                slice=str(cell.slice),
+                samples=cell.n_samples,
+                total=Interval.of(cell.values["total"]),
+                components=_components(cell, ("total",)),
+            )
+            for cell in table.by_slice
+        ],
+        by_window=[
+            WindowPressure(
+                start=cell.window[0],
+                end=cell.window[1],
+                total=Interval.of(cell.values["total"]),
+                components={k: Interval.of(v) for k, v in cell.values.items() if k != "total"},
+            )
+            for cell in table.by_window
+            if cell.window is not None
+        ],
+        weights_source=live_weights(ctx).source,
+        groups=table.n_groups,
+        zero_variance_groups=table.n_zero_variance_groups,
+    )
+
+
+class CounterfactualInput(BehaviorInput):
+    remove: list[str] = Field(description="Reward components to remove from the reward.")
+    by: SliceField = Field("persona", description="Also report per slice of this field.")
+
+
+class CounterfactualOutput(ToolOutput):
+    behavior: str
+    removed: list[str]
+    baseline: Interval
+    remaining: Interval
+    change: Interval
+    share_removed: float | None
+    remaining_components: list[ComponentPressure]
+
+    def render(self) -> str:
+        share = (
+            "no clear push to begin with"
+            if self.share_removed is None
+            else f"{self.share_removed:.0%} of the push removed"
+        )
+        return (
+            f"pressure on {self.behavior} without {', '.join(self.removed)} (advantages "
+            f"recomputed within groups): baseline {self.baseline.text()}, remaining "
+            f"{self.remaining.text()}, change {self.change.text()} ({share})\n"
+            "remaining by component: "
+            + ", ".join(f"{c.component} {c.pressure:.3g}" for c in self.remaining_components)
+        )
+
+    def figures(self) -> dict[str, Figure]:
+        return {
+            "baseline": self.baseline.value,
+            "remaining": self.remaining.value,
+            "remaining_low": self.remaining.low,
+            "remaining_high": self.remaining.high,
+            "change": self.change.value,
+            "share_removed": self.share_removed,
+        }
+
+
+@tool("counterfactual")
+def counterfactual(ctx: ToolContext, args: CounterfactualInput) -> CounterfactualOutput:
+    """Recompute advantages without the given reward components and report the selection
+    pressure on the behaviour that remains. If removing a component takes the pressure to about
+    zero, that component explains the push; if pressure remains, something else pushes too."""
+    frame = run_frame(ctx)
+    for name in args.remove:
+        frame.component_index(name)
+    data = _pressure_inputs(ctx, args.behavior, args.by, 1)
+    result = counterfactual_pressure(data, args.remove, n_boot=N_BOOT)
+    values = result.table.overall.values
+    # A share of the push is only meaningful when there is a push: baseline clear of zero.
+    baseline = values["baseline"]
+    share = values["change"].value / baseline.value if baseline.lo > 0 else None
+    return CounterfactualOutput(
+        behavior=args.behavior,
+        removed=list(args.remove),
+        baseline=Interval.of(values["baseline"]),
+        remaining=Interval.of(values["remaining"]),
+        change=Interval.of(values["change"]),
+        share_removed=share,
+        remaining_components=_components(result.table.overall, ("baseline", "remaining", "change")),
+    )
