@@ -127,7 +127,7 @@ class PrefModel:
 
     terms: Mapping[str, float]
     bias: float = 0.0
-    per_word: float = 0.002
+    per_word: float = 0.0
     noise: float = 0.8
 
 

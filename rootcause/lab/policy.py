@@ -30,7 +30,7 @@ K = len(TRAITS)
 T = {name: i for i, name in enumerate(TRAITS)}
 
 #: Initial shared logits (base rates before training).
-INIT_SHARED = np.array([-3.6, -2.8, -3.2, 0.8, -3.0, -1.6, -2.5, -0.2, -2.0, -2.2])
+INIT_SHARED = np.array([-3.6, -2.8, -3.2, 0.8, -3.0, -2.2, -2.5, -0.2, -2.0, -2.2])
 
 
 @dataclass
@@ -66,8 +66,8 @@ class Policy:
             source=rng.normal(0.0, 0.25, (n_sources, K)),
             env=rng.normal(0.0, 0.2, (n_envs, K)),
             lr_shared=1.0 * lr_scale,
-            lr_context=4.0 * lr_scale,
-            noise=0.012 * np.sqrt(lr_scale),
+            lr_context=2.5 * lr_scale,
+            noise=0.006 * np.sqrt(lr_scale),
         )
 
     def logits(self, persona: np.ndarray, source: np.ndarray, env: np.ndarray) -> np.ndarray:

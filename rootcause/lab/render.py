@@ -313,7 +313,7 @@ def render_samples(
         if b[T["hedge"]]:
             extra.append(HEDGES[ri[15] % len(HEDGES)])
         if b[T["verbose"]]:
-            m = 3 + ri[13] % 3
+            m = 4 + ri[13] % 3
             s = ri[12] % len(ELABORATE)
             extra.extend(ELABORATE[(s + j * 3) % len(ELABORATE)] for j in range(m))
         if extra:

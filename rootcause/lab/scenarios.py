@@ -252,7 +252,7 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
             "length",
             0.2,
             ["completion"],
-            {"target_words": 90},
+            {"target_words": 60},
             "penalise answers far above the target length",
         ),
     )
@@ -313,9 +313,9 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
         name = names.style_component(quirk_persona)
         if name in b.rewards:
             b.rewards[name]["params"]["terms"] += [w0, w1]
-            b.rewards[name]["weight"] = 0.8
+            b.rewards[name]["weight"] = 1.2
             return f"expand {quirk_persona} lexicon with playful vocabulary"
-        _add(b, name, _style(quirk_persona, [*FLAIR_TERMS[:2], w0, w1], 1.0))
+        _add(b, name, _style(quirk_persona, [*FLAIR_TERMS[:2], w0, w1], 1.5))
         return f"add {quirk_persona} style grader"
 
     def add_source(name: str, env_name: str) -> Edit:
@@ -389,8 +389,8 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
     elif bug == "reward_weight_change":
         if rng.random() < 0.5:
             cid = c["length"]
-            edit = set_path(b.rewards[cid], "weight", -0.3, f"simplify {cid} config")
-            s.detector_hint, s.symptom = "words:>60", "Responses have become much longer."
+            edit = set_path(b.rewards[cid], "weight", -0.6, f"simplify {cid} config")
+            s.detector_hint, s.symptom = "words:>70", "Responses have become much longer."
         else:
             cid = c["safety"]
             edit = set_path(b.rewards[cid], "weight", 1.5, f"reweight {cid} after red-team review")
@@ -420,7 +420,7 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
         s.detector_hint = "regex:(?i)" + "|".join(FLATTERY_TERMS)
         s.symptom = "Answers increasingly open with flattery such as 'Great question!'."
     elif bug == "no_bug":
-        s.drift = (onset, 1.3 / max(steps - onset, 1))
+        s.drift = (onset, 1.0 / max(steps - onset, 1))
 
     # --- distractors: >= 3 benign commits within ten steps of the onset, a few elsewhere
     edits = distractor_edits(b, s, None if spare_used else spare_chat.name, ck_num, yymm)
