@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from rootcause.cli import ingest, overview, tool  # noqa: F401  (each registers its commands)
+from rootcause.cli import ingest, lab, overview, tool  # noqa: F401  (each registers its commands)
 from rootcause.cli.app import GlobalOptions, app
 from rootcause.core.errors import RootcauseError
 
