@@ -138,3 +138,36 @@ def _reset_global_options() -> Iterator[None]:
     saved = (GlobalOptions.debug, GlobalOptions.workspace)
     yield
     GlobalOptions.debug, GlobalOptions.workspace = saved
+
+
+class LabRun:
+    """A small lab run ingested once per test session; `key` is its answer key."""
+
+    def __init__(self, run: Path, key: dict[str, Any], workspace: Path):
+        self.run, self.key, self.workspace = run, key, workspace
+
+    @property
+    def culprit(self) -> str:
+        return str(self.key["causes"][0]["id"])
+
+    @property
+    def hint(self) -> str:
+        return str(self.key["detector_hint"])
+
+
+@pytest.fixture(scope="session")
+def quirk_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
+    """A persona reward quirk (the goblin case), small enough for tests."""
+    from rootcause.lab import new_run
+
+    base = tmp_path_factory.mktemp("quirk")
+    result = new_run(
+        bug="persona_reward_quirk",
+        seed=3,
+        out_dir=base / "run",
+        answer_key=base / "key.json",
+        steps=80,
+        groups=24,
+        group_size=8,
+    )
+    return LabRun(result.run_dir, result.key, base / "ws")
