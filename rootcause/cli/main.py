@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from rootcause.cli import ingest, lab, overview, tool  # noqa: F401  (each registers its commands)
 from rootcause.cli.app import GlobalOptions, app
 from rootcause.core.errors import RootcauseError
@@ -24,28 +22,17 @@ def main(argv: list[str] | None = None) -> None:
     args = [arg for arg in args if arg != "--debug"]
     GlobalOptions.debug = debug
     try:
-        result = app(args=args, prog_name="rootcause", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print("Aborted.", file=sys.stderr)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
+        # Standalone mode: click prints usage errors and help itself (exit 2 / 0).
+        app(args=args, prog_name="rootcause")
     except RootcauseError as exc:
         if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        sys.exit(130)
     except Exception as exc:
         if debug:
             raise
-        print(
-            f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr
-        )
+        kind = type(exc).__name__
+        print(f"error: unexpected {kind}: {exc} (rerun with --debug)", file=sys.stderr)
         sys.exit(1)
-    sys.exit(result if isinstance(result, int) else 0)
+

@@ -209,3 +209,10 @@ def test_not_parquet(cli, tmp_path: Path) -> None:
     run = _run(tmp_path, [GOOD])
     (run / "samples" / "p.parquet").write_bytes(b"PAR1 not really")
     _assert_one_line_error(cli("ingest", str(run)), "samples/p.parquet", "not a readable Parquet")
+
+
+def test_usage_errors_exit_2(cli, native_run: Path) -> None:
+    unknown_option = cli("overview", str(native_run), "--bogus")
+    assert unknown_option.code == 2 and "No such option: --bogus" in unknown_option.err
+    unknown_command = cli("nosuchcmd")
+    assert unknown_command.code == 2 and "No such command" in unknown_command.err
