@@ -7,6 +7,7 @@ Read-only over the user's git repository (see `rootcause.store.config_repo`). Im
 from rootcause.history.links import (
     Effect,
     changes_touching,
+    component_inputs,
     component_of,
     effects,
     files_for_component,
@@ -23,6 +24,7 @@ __all__ = [
     "FileDiff",
     "KeyChange",
     "changes_touching",
+    "component_inputs",
     "component_of",
     "diff_file",
     "diff_values",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from rootcause.history.structural import FileDiff, KeyChange, fmt_value
+from rootcause.history.structural import FileDiff, KeyChange, fmt_value, parse_config
 from rootcause.history.timeline import CommitDiff, CommitInfo, ConfigHistory
 
 REWARDS_PREFIX = "rewards/"
@@ -198,3 +198,17 @@ def _mixture_change(path: str, change: KeyChange) -> Effect:
         old, new = _weight(change.old), _weight(change.new)
         return Effect("source_weight", name, f"weight {fmt_value(old)} → {fmt_value(new)}", path)
     return Effect("other", name, change.describe(), path)
+
+
+def component_inputs(history: ConfigHistory, rev: str) -> dict[str, list[str]]:
+    """Component -> the inputs its grader sees (`inputs` list) at `rev`, for every parseable
+    `rewards/*` file (a component without an `inputs` key maps to an empty list: unknown)."""
+    out: dict[str, list[str]] = {}
+    for path in history.repo.list_files(rev, REWARDS_PREFIX.rstrip("/")):
+        ok, doc, _ = parse_config(path, history.repo.read_text(rev, path))
+        name = component_of(path, doc)
+        if not ok or name is None or not isinstance(doc, dict):
+            continue
+        inputs = doc.get("inputs")
+        out[name] = [str(v) for v in inputs] if isinstance(inputs, list) else []
+    return out

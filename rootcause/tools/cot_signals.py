@@ -1,0 +1,158 @@
+"""The dynamic and statistical signals of chain-of-thought exposure (see `t_cot`).
+
+Dynamic: is a sample's reasoning inside the text its grader was logged to receive? Both texts
+are normalised (lower case, punctuation and whitespace runs collapsed to one space) and the
+reasoning is cut into consecutive, non-overlapping tiles of N words starting at word 0. A
+sample counts as leaked when a tile occurs in the grader input but not in the sample's own
+completion, prompt or reference (a grader that sees the answer must not be flagged because the
+reasoning restates the answer). Any copied span of at least 2N-1 words contains a whole tile,
+so it is always found; shorter copies of N..2N-2 words are found when they line up with a
+tile. All of it runs inside DuckDB, on a stratified sample of at most `cap` samples per
+grader (an equal share per step, chosen by hash), so it scales to millions of rows.
+
+Statistical: within-group partial correlation between a component's score and the reasoning's
+length (log characters), controlling for the completion's length (log characters). Group means
+are removed first (the same prompt, the same moment of training), then completion length is
+regressed out of both. A grader that sees only the answer should show r close to 0; one
+that reads the reasoning often rewards its length or verbosity. It is a screening test for
+one kind of dependence (length), not for every way the reasoning's content could matter.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from scipy import stats
+
+from rootcause.tools.context import ToolContext
+from rootcause.tools.frame import FloatArray, IntArray
+
+_NORM = r"'[\s\p{P}\p{S}]+'"
+
+
+def _norm(expr: str) -> str:
+    return f"trim(regexp_replace(lower(coalesce({expr}, '')), {_NORM}, ' ', 'g'))"
+
+
+LEAK_SQL = f"""
+WITH picked AS (
+    SELECT g.row_idx, g.text
+    FROM grader_inputs g JOIN samples s USING (row_idx)
+    WHERE g.component = $component AND g.text IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY s.step ORDER BY hash(g.row_idx)) <= $per_step
+), normalised AS MATERIALIZED (
+    SELECT s.row_idx, s.step, s.sample_id,
+           {_norm("s.reasoning")} AS r,
+           ' ' || {_norm("p.text")} || ' ' AS t,
+           ' ' || {_norm("s.completion")} || ' ¶ ' || {_norm("s.prompt")} || ' ¶ '
+               || {_norm("s.reference")} || ' ' AS known
+    FROM picked p JOIN samples s USING (row_idx)
+), tiled AS (
+    SELECT row_idx, step, sample_id, t, known, len(w) AS nw,
+           list_transform(range(0, greatest(len(w) - $n + 1, 0), $n),
+                          lambda i: ' ' || array_to_string(w[i + 1:i + $n], ' ') || ' ') AS tiles
+    FROM (SELECT *, string_split(r, ' ') AS w FROM normalised)
+)
+SELECT row_idx, step, sample_id, nw >= $n AS testable,
+       list_filter(tiles, lambda x: contains(t, x) AND NOT contains(known, x))[1] AS shared
+FROM tiled ORDER BY step, row_idx
+"""
+
+
+@dataclass(frozen=True)
+class LeakScan:
+    """Per examined sample of one grader: step, whether it could be tested, the leaked tile."""
+
+    component: str
+    total: int  # samples with a logged input for this grader
+    step: IntArray
+    testable: np.ndarray
+    leaked: np.ndarray
+    sample_id: list[str | None]
+    shared: list[str | None]
+
+    @property
+    def capped(self) -> bool:
+        return self.step.shape[0] < self.total
+
+
+def scan_leaks(ctx: ToolContext, component: str, n_words: int, cap: int) -> LeakScan:
+    """Run the tile search for one grader on at most `cap` samples, stratified by step."""
+    total, steps = ctx.con.execute(
+        "SELECT count(*), count(DISTINCT s.step) FROM grader_inputs g JOIN samples s "
+        "USING (row_idx) WHERE g.component = ? AND g.text IS NOT NULL",
+        [component],
+    ).fetchall()[0]
+    per_step = max(1, math.ceil(cap / max(int(steps), 1)))
+    table: pa.Table = ctx.con.sql(
+        LEAK_SQL, params={"component": component, "per_step": per_step, "n": n_words}
+    ).to_arrow_table()
+    shared = table.column("shared").to_pylist()
+    return LeakScan(
+        component=component,
+        total=int(total),
+        step=np.asarray(table.column("step").to_numpy(), dtype=np.int64),
+        testable=np.asarray(table.column("testable").fill_null(False).to_numpy(), dtype=bool),
+        leaked=np.array([s is not None for s in shared], dtype=bool),
+        sample_id=table.column("sample_id").to_pylist(),
+        shared=[None if s is None else s.strip() for s in shared],
+    )
+
+
+def text_lengths(ctx: ToolContext) -> tuple[FloatArray, FloatArray]:
+    """Characters of the reasoning (NaN where none) and of the completion, in row_idx order
+    (characters, not words: one cheap pass even over millions of long reasonings)."""
+
+    def load() -> tuple[FloatArray, FloatArray]:
+        table = ctx.con.sql(
+            "SELECT nullif(length(trim(coalesce(reasoning, ''))), 0)::DOUBLE AS rl, "
+            "length(completion)::DOUBLE AS cl FROM samples ORDER BY row_idx"
+        ).to_arrow_table()
+        rl = np.asarray(table.column("rl").fill_null(np.nan).to_numpy(), dtype=np.float64)
+        cl = np.asarray(table.column("cl").to_numpy(), dtype=np.float64)
+        return rl, cl
+
+    return ctx.memo("cot_text_lengths", load)
+
+
+@dataclass(frozen=True)
+class PartialCorrelation:
+    r: float
+    p_value: float
+    n: int
+    groups: int
+
+
+def _demean(values: FloatArray, codes: IntArray, n_groups: int) -> FloatArray:
+    sums = np.bincount(codes, weights=values, minlength=n_groups)
+    counts = np.bincount(codes, minlength=n_groups)
+    return values - (sums / np.maximum(counts, 1))[codes]
+
+
+def within_group_partial_r(
+    y: FloatArray, x: FloatArray, z: FloatArray, groups: IntArray
+) -> PartialCorrelation | None:
+    """Partial correlation of y and x given z, after removing group means (see module doc);
+    None when fewer than 3 residual degrees of freedom remain."""
+    ok = np.isfinite(y) & np.isfinite(x) & np.isfinite(z) & (groups >= 0)
+    if not ok.any():
+        return None
+    _, codes = np.unique(groups[ok], return_inverse=True)
+    k = int(codes.max()) + 1
+    yd, xd, zd = (_demean(v[ok], codes, k) for v in (y, x, z))
+    df = int(ok.sum()) - k - 1
+    if df < 3:
+        return None
+    zz = float(zd @ zd)
+    if zz > 0:
+        yd, xd = yd - (yd @ zd) / zz * zd, xd - (xd @ zd) / zz * zd
+    denom = math.sqrt(float(yd @ yd) * float(xd @ xd))
+    if denom <= 0:
+        return None
+    r = max(-1.0, min(1.0, float(yd @ xd) / denom))
+    t = r * math.sqrt(df / max(1e-12, 1 - r * r))
+    p = float(2 * stats.t.sf(abs(t), df))
+    return PartialCorrelation(r=r, p_value=p, n=int(ok.sum()), groups=k)
