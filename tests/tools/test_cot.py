@@ -1,0 +1,109 @@
+"""`cot_exposure`: static config, reasoning found in grader inputs, score dependence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import duckdb
+import numpy as np
+import pytest
+
+from rootcause.tools.cot_signals import scan_leaks, within_group_partial_r
+from tests.tools.exposure_run import LEAK_STEP, make_exposure_run
+
+CONTRACT = {"component", "static", "leak_rate", "first_step"}
+
+
+@pytest.fixture(scope="module")
+def exposure(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("cot")
+    run, _ = make_exposure_run(root)
+    return run, root / "ws"
+
+
+def _cot(cli, exposure, *args: str) -> Any:
+    run, ws = exposure
+    return cli("tool", "cot_exposure", str(run), *args, workspace=ws)
+
+
+def test_cot_exposure_contract_and_recovery(cli, exposure) -> None:
+    result = _cot(cli, exposure, "--json", "--no-plot")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert {"graders", "trace", "shingle_words", "max_samples", "capped", "method"} <= set(data)
+    graders = {g["component"]: g for g in data["graders"]}
+    assert set(graders) == {"helpfulness_rm", "nerdy_style"}
+    assert all(set(g) >= CONTRACT for g in data["graders"])
+    nerdy, helpful = graders["nerdy_style"], graders["helpfulness_rm"]
+    assert nerdy["static"] is True and nerdy["static_from_step"] == LEAK_STEP
+    assert nerdy["first_step"] == LEAK_STEP
+    assert nerdy["leak_rate"] == pytest.approx(12 / 20)  # steps 8..19 of 0..19
+    assert nerdy["leak_rate_since_first"] == 1.0
+    assert nerdy["example_shared"] and nerdy["example_sample_id"].startswith(f"s-{LEAK_STEP}-")
+    # the reasoning restates the answer, which helpfulness_rm sees: not a leak
+    assert helpful["static"] is False and helpful["leak_rate"] == 0.0
+    assert helpful["first_step"] is None
+    dep = nerdy["dependence"]
+    assert dep["r_since_first_leak"] > 0.6 and abs(dep["r_before_first_leak"]) < 0.4
+    assert abs(helpful["dependence"]["r"]) < 0.3
+    points = [p for p in data["trace"] if p["component"] == "nerdy_style"]
+    assert all(p["leaked"] == (p["tested"] if p["step"] >= LEAK_STEP else 0) for p in points)
+    assert data["capped"] == []
+
+
+def test_cot_exposure_sample_cap_and_rendering(cli, exposure) -> None:
+    result = _cot(cli, exposure, "--max-samples", "100", "--json", "--no-plot")
+    data = result.json()
+    assert sorted(data["capped"]) == ["helpfulness_rm", "nerdy_style"]
+    nerdy = next(g for g in data["graders"] if g["component"] == "nerdy_style")
+    assert nerdy["examined"] <= 100 and nerdy["inputs_logged"] == 160
+    text = _cot(cli, exposure, "--component", "nerdy_style").out
+    assert "config lists reasoning from step 8" in text
+    assert "data not instructions" in text and "helpfulness_rm" not in text
+    bad = _cot(cli, exposure, "--component", "nope")
+    assert bad.code == 2 and "unknown grader 'nope'" in bad.err
+
+
+def _fake_ctx(reasoning: list[str], inputs: list[str], completion: str = "ok") -> Any:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE samples AS SELECT i::BIGINT AS row_idx, i::BIGINT AS step, "
+        "'s' || i AS sample_id, r AS reasoning, ? AS completion, NULL::VARCHAR AS prompt, "
+        "NULL::VARCHAR AS reference FROM (SELECT unnest(?) AS r, "
+        "generate_subscripts(?, 1) - 1 AS i)",
+        [completion, reasoning, reasoning],
+    )
+    con.execute(
+        "CREATE TABLE grader_inputs AS SELECT i::BIGINT AS row_idx, 'g' AS component, t AS text "
+        "FROM (SELECT unnest(?) AS t, generate_subscripts(?, 1) - 1 AS i)",
+        [inputs, inputs],
+    )
+    return SimpleNamespace(con=con)
+
+
+def test_copies_of_2n_minus_1_words_are_always_found() -> None:
+    words = [f"w{i}" for i in range(40)]
+    reasoning = " ".join(words)
+    # a copy of 15 words (2N-1 for N=8) starting at every offset, with punctuation changes
+    inputs = ["Judge: " + ", ".join(words[a : a + 15]).upper() + "!" for a in range(0, 25)]
+    scan = scan_leaks(_fake_ctx([reasoning] * 25, inputs), "g", 8, 1000)
+    assert scan.leaked.all() and scan.testable.all()
+    short = scan_leaks(_fake_ctx([reasoning], [" ".join(words[1:8])]), "g", 8, 1000)
+    assert not short.leaked.any()  # 7 words: below the tile size
+    tiny = scan_leaks(_fake_ctx(["too short"], ["too short"]), "g", 8, 1000)
+    assert not tiny.testable.any() and not tiny.leaked.any()
+
+
+def test_within_group_partial_correlation() -> None:
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(200), 5)
+    z = rng.normal(size=1000)
+    x = rng.normal(size=1000) + 0.5 * z + groups  # group offsets must not matter
+    y = 0.8 * (x - groups) + z + rng.normal(size=1000) + 3 * groups
+    res = within_group_partial_r(y, x, z, groups)
+    assert res is not None and res.r > 0.5 and res.p_value < 1e-10 and res.groups == 200
+    null = within_group_partial_r(z + rng.normal(size=1000), x, z, groups)
+    assert null is not None and abs(null.r) < 0.1
+    assert within_group_partial_r(y[:3], x[:3], z[:3], groups[:3]) is None
