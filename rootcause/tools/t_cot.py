@@ -13,6 +13,7 @@ from rootcause.tools.base import ToolInput, ToolOutput, quote, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.cot_signals import LeakScan, scan_leaks, text_lengths, within_group_partial_r
 from rootcause.tools.frame import FloatArray, IntArray, run_frame
+from rootcause.tools.matching import behavior_hits, resolve
 from rootcause.tools.plotting import PlotSpec, Series
 
 #: Most points of the per-step leak trace per grader (steps are binned beyond that).
@@ -24,6 +25,11 @@ class CotExposureInput(ToolInput):
     shingle_words: int = Field(8, ge=4, le=50, description="Words per reasoning tile.")
     max_samples: int = Field(
         20_000, ge=100, le=1_000_000, description="Samples examined per grader (by step)."
+    )
+    behavior: str | None = Field(
+        None,
+        description="Also correlate each score with this behaviour (e.g. a phrase matched "
+        "@reasoning), controlling for completion length: content, not only length.",
     )
 
 
@@ -52,7 +58,10 @@ class GraderExposure(BaseModel):
     first_step: int | None = Field(description="First step a leak was seen (examined samples).")
     example_sample_id: str | None = None
     example_shared: str | None = Field(None, description="A reasoning tile found in the input.")
-    dependence: ScoreDependence | None = None
+    dependence: ScoreDependence | None = Field(None, description="Score vs reasoning length.")
+    behavior_dependence: ScoreDependence | None = Field(
+        None, description="Score vs the `behavior` argument's hits, when given."
+    )
 
 
 class LeakPoint(BaseModel):
@@ -70,6 +79,7 @@ class CotExposureOutput(ToolOutput):
     max_samples: int
     capped: list[str] = Field(description="Graders with more samples than max_samples.")
     has_config_repo: bool
+    behavior: str | None = None
     method: str
 
     def render(self) -> str:
@@ -97,8 +107,12 @@ class CotExposureOutput(ToolOutput):
                 if g.leak_rate_since_first is not None:
                     dynamic += f", {g.leak_rate_since_first:.1%} since then"
             lines.append(f"- {g.component}: {static}; {dynamic}")
-            if g.dependence is not None:
-                d = g.dependence
+            for label, d in (
+                ("reasoning length", g.dependence),
+                (self.behavior, g.behavior_dependence),
+            ):
+                if d is None:
+                    continue
                 split = ""
                 if d.r_before_first_leak is not None and d.r_since_first_leak is not None:
                     split = (
@@ -106,7 +120,7 @@ class CotExposureOutput(ToolOutput):
                         f"since {d.r_since_first_leak:+.2f})"
                     )
                 lines.append(
-                    f"    score vs reasoning length, within group: r={d.r:+.2f} "
+                    f"    score vs {label}, within group: r={d.r:+.2f} "
                     f"p={d.p_value:.2g} n={d.n:,}{split}"
                 )
             if g.example_shared:
@@ -125,6 +139,8 @@ class CotExposureOutput(ToolOutput):
             out[f"{g.component}.first_step"] = g.first_step
             if g.dependence is not None:
                 out[f"{g.component}.score_reasoning_r"] = g.dependence.r
+            if g.behavior_dependence is not None:
+                out[f"{g.component}.score_behavior_r"] = g.behavior_dependence.r
         return out
 
     def plot_spec(self) -> PlotSpec | None:
@@ -255,7 +271,8 @@ METHOD = (
     "grader's logged input but not in its completion/prompt/reference (copies of >= 2N-1 words "
     "are always found), on an equal share of samples per step; leak_rate = leaked/tested over "
     "all examined samples; statistical: within-group partial correlation of the score with "
-    "log reasoning length given log completion length (characters)"
+    "log reasoning length (and the behavior's hits, if given) given log completion length "
+    "(characters)"
 )
 
 
@@ -267,7 +284,8 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
     input: tiles of N consecutive words of the reasoning that occur in the input but not in
     the completion, prompt or reference; leak rate and first step per grader, per-step trace),
     and statistical (within-group partial correlation of the grader's score with reasoning
-    length, controlling for completion length, before and since the first leak). A grader
+    length, and with a `behavior` such as a phrase @reasoning if given, controlling for
+    completion length, before and since the first leak). A grader
     that reads the reasoning lets RL pressure reach the chain of thought directly; use this
     when a behaviour shows up in the reasoning, or after a config change to grader inputs."""
     frame = run_frame(ctx)
@@ -292,19 +310,26 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
     steps = np.concatenate([s.step for s in scans.values()]) if scans else frame.step
     bins = make_step_bins(steps if steps.size else np.zeros(1), n_bins=MAX_TRACE_POINTS)
     reasoning_chars, completion_chars = text_lengths(ctx)
+    features = {"dependence": np.log1p(reasoning_chars)}
+    behavior = None if args.behavior is None else resolve(args.behavior)
+    if behavior is not None:
+        features["behavior_dependence"] = behavior_hits(ctx, behavior).astype(np.float64)
     graders, trace = [], []
     for name in names:
         scan = scans.get(name)
         grader = _grader(name, scan, static.get(name))
-        if name in frame.components:
-            grader.dependence = _dependence(
+        for field, feature in features.items():
+            if name not in frame.components:
+                break
+            dependence = _dependence(
                 frame.rewards[:, frame.component_index(name)],
-                np.log1p(reasoning_chars),
+                feature,
                 np.log1p(completion_chars),
                 frame.group.codes,
                 frame.step,
                 grader.first_step,
             )
+            setattr(grader, field, dependence)
         graders.append(grader)
         if scan is not None:
             trace += _trace(scan, bins.edges)
@@ -316,5 +341,6 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
         max_samples=args.max_samples,
         capped=[c for c, s in scans.items() if s.capped],
         has_config_repo=history is not None,
+        behavior=None if behavior is None else behavior.spec,
         method=METHOD,
     )

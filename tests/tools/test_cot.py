@@ -59,6 +59,10 @@ def test_cot_exposure_sample_cap_and_rendering(cli, exposure) -> None:
     assert sorted(data["capped"]) == ["helpfulness_rm", "nerdy_style"]
     nerdy = next(g for g in data["graders"] if g["component"] == "nerdy_style")
     assert nerdy["examined"] <= 100 and nerdy["inputs_logged"] == 160
+    long = _cot(cli, exposure, "--behavior", "words:>30@reasoning", "--json", "--no-plot").json()
+    nerdy = next(g for g in long["graders"] if g["component"] == "nerdy_style")
+    assert long["behavior"] == "words:>30@reasoning"
+    assert nerdy["behavior_dependence"]["r_since_first_leak"] > 0.4
     text = _cot(cli, exposure, "--component", "nerdy_style").out
     assert "config lists reasoning from step 8" in text
     assert "data not instructions" in text and "helpfulness_rm" not in text
