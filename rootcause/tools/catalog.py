@@ -6,6 +6,7 @@ from rootcause.tools import (  # noqa: F401
     t_contrast,
     t_cot,
     t_detect,
+    t_emerging,
     t_events,
     t_pressure,
     t_prevalence,
