@@ -45,7 +45,24 @@ _SHORTER = re.compile(r"\b(shorter|terse|curt|briefer|truncated)\b", re.I)
 
 #: Words that describe outputs or change rather than the behaviour itself.
 _GENERIC = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "also", "always", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "end", "ends", "ending", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "like", "me", "more", "most", "much", "my", "no", "nor", "not", "now", "of", "off", "often", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "answer", "answers", "answered", "completion", "completions", "response", "responses", "reply", "replies", "output", "outputs", "model", "models", "policy", "sample", "samples", "text", "texts", "message", "messages", "thing", "things", "word", "words", "phrase", "phrases", "mention", "mentions", "mentioned", "mentioning", "say", "says", "said", "saying", "talk", "talks", "talking", "use", "uses", "used", "using", "include", "includes", "including", "keep", "keeps", "kept", "increasingly", "increasing", "increase", "increased", "growing", "grow", "grows", "grew", "rising", "rise", "rises", "rose", "frequently", "frequent", "often", "lately", "recently", "again", "still", "anymore", "longer", "shorter", "stopped", "stop", "stops", "reasoning", "chain", "thought", "thoughts", "cot", "thinking", "way", "ways", "lot", "lots", "many", "every", "become", "became", "becoming", "got", "getting", "gets", "open", "opens", "opening", "start", "starts", "starting", "begin", "begins", "right", "wrong", "example", "examples", "something", "someone", "kind", "sort"]
+    """
+    a about above after again against all also always am an and any are as at be because
+    been before being below between both but by can could did do does doing down during each
+    end ends ending few for from further had has have having he her here hers him his how i
+    if in into is it its itself just like me more most much my no nor not now of off often
+    on once only or other our out over own same she should so some such than that the their
+    them then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours answer answers
+    answered completion completions response responses reply replies output outputs model
+    models policy sample samples text texts message messages thing things word words phrase
+    phrases mention mentions mentioned mentioning say says said saying talk talks talking
+    use uses used using include includes including keep keeps kept increasingly increasing
+    increase increased growing grow grows grew rising rise rises rose frequently frequent
+    often lately recently again still anymore longer shorter stopped stop stops reasoning
+    chain thought thoughts cot thinking way ways lot lots many every become became becoming
+    got getting gets open opens opening start starts starting begin begins right wrong
+    example examples something someone kind sort
+    """.split()
 )
 
 
@@ -177,7 +194,7 @@ def _candidates(ctx: ToolContext, reading: SymptomReading) -> list[Candidate]:
             "[0.5, 0.9]) FROM samples WHERE step <= (SELECT quantile_cont(step, 0.25) "
             "FROM samples)"
         ).fetchall()[0][0]
-        median, p90 = (int(round(v)) for v in frame_words)
+        median, p90 = (round(v) for v in frame_words)
         bound = p90 if reading.length == "longer" else max(median // 2, 1)
         op = ">" if reading.length == "longer" else "<"
         suffix = "" if column == "completion" else f"@{column}"
