@@ -9,17 +9,42 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolInput, ToolOutput, quote, tool
 from rootcause.tools.behavior import Behavior, word_bound
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import run_frame
 from rootcause.tools.matching import behavior_hits, resolve
+from rootcause.tools.symptom import propose_detector
 
 
 class DetectInput(ToolInput):
-    behavior: str = Field(description="Behaviour spec, e.g. terms:goblin,gremlin or regex:...")
+    behavior: str | None = Field(
+        None, description="Behaviour spec, e.g. terms:goblin,gremlin or regex:..."
+    )
+    symptom: str | None = Field(
+        None, description="Or: the symptom in plain words; a detector is proposed from it."
+    )
     examples: int = Field(3, ge=0, le=10, description="Hits and near misses to show.")
+
+
+class CandidateView(BaseModel):
+    behavior: str
+    basis: str
+    rate_early: float
+    rate_late: float
+    z: float
+
+
+class ProposalView(BaseModel):
+    """How a symptom became the detector: what its words say and what was tried."""
+
+    field: str
+    direction: str
+    quoted: list[str]
+    basis: str
+    candidates: list[CandidateView]
 
 
 class Example(BaseModel):
@@ -41,9 +66,11 @@ class DetectOutput(ToolOutput):
     hit_examples: list[Example]
     near_misses: list[Example]
     near_miss_rule: str
+    proposal: ProposalView | None = None
 
     def render(self) -> str:
-        lines = [
+        lines = [] if self.proposal is None else _proposal_lines(self.proposal)
+        lines += [
             f"detector {self.behavior} on {self.field}: {self.hits:,} of {self.samples:,} samples "
             f"({self.rate:.2%}); first tenth of steps {self.rate_first_tenth:.2%}, last tenth "
             f"{self.rate_last_tenth:.2%}",
@@ -61,12 +88,53 @@ class DetectOutput(ToolOutput):
 
     def figures(self) -> dict[str, Figure]:
         return {
+            "behavior": self.behavior,
+            "direction": None if self.proposal is None else self.proposal.direction,
             "hits": self.hits,
             "samples": self.samples,
             "rate": self.rate,
             "rate_first_tenth": self.rate_first_tenth,
             "rate_last_tenth": self.rate_last_tenth,
         }
+
+
+def _proposal_lines(proposal: ProposalView) -> list[str]:
+    lines = [
+        f"symptom read as: {proposal.direction} in the {proposal.field}"
+        + (f"; quoted: {', '.join(proposal.quoted)}" if proposal.quoted else ""),
+        f"proposed detector ({proposal.basis}); candidates measured (first vs last quarter):",
+    ]
+    lines += [
+        f"  {c.behavior}: {c.rate_early:.2%} -> {c.rate_late:.2%} (z={c.z:.1f}; {c.basis})"
+        for c in proposal.candidates
+    ]
+    return lines
+
+
+def _propose(ctx: ToolContext, symptom: str) -> tuple[str, ProposalView]:
+    found = propose_detector(ctx, symptom)
+    if found.chosen is None:
+        raise BadInputError(
+            f"detect: no detector could be built from the symptom {symptom!r}; "
+            "give one with --behavior"
+        )
+    view = ProposalView(
+        field=found.reading.field,
+        direction=found.reading.direction,
+        quoted=found.reading.quotes,
+        basis=found.chosen.basis,
+        candidates=[
+            CandidateView(
+                behavior=c.spec,
+                basis=c.basis,
+                rate_early=0.0 if np.isnan(c.early) else c.early,
+                rate_late=0.0 if np.isnan(c.late) else c.late,
+                z=float(c.z),
+            )
+            for c in found.candidates
+        ],
+    )
+    return found.chosen.spec, view
 
 
 def _near_miss_sql(behavior: Behavior) -> tuple[str, list[Any], str] | None:
@@ -114,8 +182,16 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
     """Preview a behaviour detector: how many samples it flags, its rate early and late in the
     run and per persona, example hits, and near misses (samples a looser version would flag).
     Read the hits and near misses to judge whether the detector catches the symptom before
-    using it in other tools."""
-    behavior = resolve(args.behavior)
+    using it in other tools. Give `symptom` instead of `behavior` to have a detector proposed
+    from plain words (quoted phrases, the symptom's words, and their neighbours in the run)."""
+    proposal = None
+    if args.behavior:
+        spec = args.behavior
+    elif args.symptom:
+        spec, proposal = _propose(ctx, args.symptom)
+    else:
+        raise BadInputError("detect: give --behavior SPEC or --symptom TEXT")
+    behavior = resolve(spec)
     hits = behavior_hits(ctx, behavior)
     frame = run_frame(ctx)
     steps = frame.step
@@ -157,4 +233,5 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
         hit_examples=hit_examples,
         near_misses=near_misses,
         near_miss_rule=rule,
+        proposal=proposal,
     )

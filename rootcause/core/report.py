@@ -1,0 +1,84 @@
+"""What an investigation produces: hypotheses, findings and the report (`rootcause-report/1`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from rootcause.core.evidence import Evidence
+
+REPORT_FORMAT = "rootcause-report/1"
+
+FindingKind = Literal["reward_component", "data_source", "config_change", "persona", "env"]
+HypothesisStatus = Literal["open", "supported", "refuted", "inconclusive"]
+Verdict = Literal["cause_found", "no_cause_found"]
+
+
+class Hypothesis(BaseModel):
+    """A candidate explanation and what the tests said about it."""
+
+    id: str
+    kind: FindingKind
+    target: str
+    commit: str | None = None
+    slice: dict[str, str] | None = None
+    statement: str
+    status: HypothesisStatus = "open"
+    score: float = 0.0
+    evidence: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Finding(BaseModel):
+    """A root cause: what it is, how it produced the symptom, the evidence, and a fix."""
+
+    rank: int
+    kind: FindingKind
+    id: str
+    commit: str | None = None
+    slice: dict[str, str] | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    mechanism: str
+    evidence: list[str]
+    fix: str
+    grounded: bool = True
+
+
+class Stats(BaseModel):
+    wall_s: float = 0.0
+    tool_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+
+class BehaviorSummary(BaseModel):
+    """The detector an investigation used and how it reads on the run."""
+
+    spec: str
+    basis: str
+    direction: Literal["up", "down"]
+    rate: float | None = None
+    rate_early: float | None = None
+    rate_late: float | None = None
+    hits: list[str] = Field(default_factory=list)
+    near_misses: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Report(BaseModel):
+    format: Literal["rootcause-report/1"] = REPORT_FORMAT
+    id: str
+    run_id: str
+    symptom: str
+    behavior: BehaviorSummary
+    verdict: Verdict
+    summary: str
+    findings: list[Finding]
+    hypotheses: list[Hypothesis]
+    evidence: list[Evidence]
+    stats: Stats
+    brain: str
+    plots: list[str] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
