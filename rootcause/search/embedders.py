@@ -119,7 +119,9 @@ class MiniLMEmbedder(Embedder):
     The model is loaded once per process (class-level cache): chroma rebuilds embedding
     functions several times, and loading costs seconds."""
 
-    min_similarity = 0.25
+    # Unrelated texts mostly score within ±0.1 with this model; paraphrases of a topic in
+    # other words often score only 0.2-0.4.
+    min_similarity = 0.15
     _model: ClassVar[Any] = None
     _model_hash: ClassVar[str | None] = None
 
@@ -152,8 +154,10 @@ class MiniLMEmbedder(Embedder):
             path = _model_path()
             try:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
             except ImportError:
                 raise SemanticExtraMissingError() from None
+            hf_logging.disable_progress_bar()  # the weight-loading bar ignores the env var
             cls._model = SentenceTransformer(str(path), device="cpu")
         return cls._model
 
