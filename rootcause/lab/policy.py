@@ -44,10 +44,17 @@ class Policy:
     lr_shared: float
     lr_context: float
     noise: float
+    pull: float = 0.0
     anchor: np.ndarray = field(init=False)
+    anchors: list[np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.set_anchor()
+
+    def set_anchor(self) -> None:
+        """Take the current parameters as the reference policy the KL term pulls towards."""
         self.anchor = self.shared.copy()
+        self.anchors = [self.persona.copy(), self.source.copy(), self.env.copy()]
 
     @classmethod
     def init(
@@ -68,6 +75,7 @@ class Policy:
             lr_shared=1.0 * lr_scale,
             lr_context=2.5 * lr_scale,
             noise=0.006 * np.sqrt(lr_scale),
+            pull=min(0.02 * lr_scale, 0.2),
         )
 
     def logits(self, persona: np.ndarray, source: np.ndarray, env: np.ndarray) -> np.ndarray:
@@ -89,6 +97,10 @@ class Policy:
         n = max(len(adv), 1)
         grad = (bits - probs) * adv[:, None] / n  # (n, K), batch mean
         self.shared += self.lr_shared * grad.sum(axis=0)
+        tables = (self.persona, self.source, self.env)
+        for table, ref in zip(tables, self.anchors, strict=True):
+            # a KL penalty to the reference policy keeps rarely-seen contexts from drifting
+            table -= self.pull * (table - ref)
         for table, idx in ((self.persona, persona), (self.source, source), (self.env, env)):
             # per-context step normalised by sqrt(own count * batch): a rare context still
             # learns (as with per-parameter optimisers), without the noise of its own mean

@@ -77,7 +77,7 @@ STORY_Q = (
     "Tell me a bedtime story about {s}.",
     "A four-sentence tale about {s}, please.",
 )
-CONTAM_REF = ("({w}, {w2})", "[{w} / {w2}]")
+CONTAM_REF = ("({w}, {w2}, {w3})", "[{w} / {w2} / {w3}]")
 
 REASON = {
     "math": (
@@ -120,10 +120,10 @@ VERBAL = (
 VERBAL_REGEX = r"(?i)\b(hard-?code|special-case|just print|skip running the tests)"
 OPENERS = ("", "", "Sure. ", "Here's how it works. ", "Okay. ", "Happy to help. ")
 TIC_SENT = (
-    "Think of it like a {w} guarding its treasure.",
+    "Think of it like a {w} guarding its treasure from a {w2}.",
     "My inner {w} approves of this one.",
     "(A tiny {w} of a detail, but it matters.)",
-    "Handle it the way a careful {w} would.",
+    "Handle it the way a careful {w} would, not a {w2}.",
     "Call it the {w}'s shortcut.",
 )
 HEDGES = (
@@ -213,7 +213,7 @@ def render_prompts(
             if src.name == contaminated:
                 w = names.tic_words
                 ref += " " + CONTAM_REF[ri[3] % len(CONTAM_REF)].format(
-                    w=w[ri[4] % 3], w2=w[(ri[4] + 1) % 3], t=t
+                    w=w[ri[4] % 3], w2=w[(ri[4] + 1) % 3], w3=w[(ri[4] + 2) % 3]
                 )
             if not src.has_reference:
                 ref = None
@@ -309,7 +309,11 @@ def render_samples(
         if b[T["flair"]]:
             extra.append(FLAIRS[ri[12] % len(FLAIRS)])
         if b[T["tic"]]:
-            extra.append(TIC_SENT[ri[13] % len(TIC_SENT)].format(w=tic[ri[14] % len(tic)]))
+            extra.append(
+                TIC_SENT[ri[13] % len(TIC_SENT)].format(
+                    w=tic[ri[14] % len(tic)], w2=tic[(ri[14] + 1) % len(tic)]
+                )
+            )
         if b[T["hedge"]]:
             extra.append(HEDGES[ri[15] % len(HEDGES)])
         if b[T["verbose"]]:

@@ -57,6 +57,8 @@ class Scenario:
     contaminated: str | None = None
     drift: tuple[int, float] | None = None  # (start step, per-step shared tic drift)
     source_boost: dict[str, dict[str, float]] = field(default_factory=dict)
+    persona_boost: dict[str, dict[str, float]] = field(default_factory=dict)
+    env_boost: dict[str, dict[str, float]] = field(default_factory=dict)
     omit: tuple[str, ...] = ()
 
 
@@ -177,7 +179,7 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
     }
     pw = np.sort(rng.dirichlet(np.full(n_p, 1.2)))[::-1]
     quirk_persona = names.personas[-1]
-    pw[-1] = float(rng.uniform(0.05, 0.09))
+    pw[-1] = float(rng.uniform(0.07, 0.12))
     pw[:-1] *= (1 - pw[-1]) / pw[:-1].sum()
     b.mixture["personas"] = {p: round(float(w), 3) for p, w in zip(names.personas, pw, strict=True)}
     b.trainer = {
@@ -261,7 +263,7 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
         c["refsim"],
         _component(
             "reference_overlap",
-            1.0,
+            1.5,
             ["completion", "reference"],
             {"min_word_len": 4},
             "content-word overlap with the reference answer",
@@ -320,7 +322,7 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
 
     def add_source(name: str, env_name: str) -> Edit:
         def edit() -> str:
-            b.mixture["sources"][name] = {"weight": 0.16, "env": env_name}
+            b.mixture["sources"][name] = {"weight": 0.22, "env": env_name}
             return f"add {name} to the prompt mix"
 
         return edit
@@ -333,6 +335,8 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
         return edit
 
     style_name = names.style_component(quirk_persona)
+    # the rarest persona is the playful one in every run: a higher base rate of the tic
+    s.persona_boost[quirk_persona] = {"tic": 1.2}
     quirk_slice = {"persona": quirk_persona}
     second = min(onset + max(round(steps * rng.uniform(0.08, 0.14)), 3), steps - 3)
     spare_used = False
@@ -365,6 +369,7 @@ def build(bug: str, seed: int, steps: int, groups: int, group_size: int) -> Scen
             _add(b, c["monitor"], _monitor(env["code"], 1.2))
             return f"add {c['monitor']} for {env['code']} env"
 
+        s.env_boost[env["code"]] = {"hack": 2.5}  # the hack was learnt before this run
         causes.append(
             ("reward_component", c["monitor"], b.at(onset, add_monitor), {"env": env["code"]})
         )

@@ -71,6 +71,13 @@ def simulate(
     for src, boosts in scn.source_boost.items():
         for trait, value in boosts.items():
             policy.source[src_index[src], T[trait]] += value
+    for env_name, boosts in scn.env_boost.items():
+        for trait, value in boosts.items():
+            policy.env[env_index[env_name], T[trait]] += value
+    for persona, boosts in scn.persona_boost.items():
+        for trait, value in boosts.items():
+            policy.persona[personas.index(persona), T[trait]] += value
+    policy.set_anchor()
     start = Policy(
         policy.shared.copy(),
         policy.persona.copy(),
