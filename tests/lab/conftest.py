@@ -9,7 +9,7 @@ import pytest
 from rootcause.lab.api import RunResult, new_run
 
 STEPS, GROUPS = 60, 24
-SEED = 11
+SEED = int(__import__("os").environ.get("LAB_TEST_SEED", "11"))
 
 
 @pytest.fixture(scope="session")
