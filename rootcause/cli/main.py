@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import sys
 
-from rootcause.cli import ingest, lab, overview, tool  # noqa: F401  (each registers its commands)
+from rootcause.cli import (  # noqa: F401  (each registers its commands)
+    ingest,
+    investigate,
+    lab,
+    overview,
+    tool,
+)
 from rootcause.cli.app import GlobalOptions, app
 from rootcause.core.errors import RootcauseError
 
@@ -35,4 +41,3 @@ def main(argv: list[str] | None = None) -> None:
         kind = type(exc).__name__
         print(f"error: unexpected {kind}: {exc} (rerun with --debug)", file=sys.stderr)
         sys.exit(1)
-

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from rootcause.core.evidence import Evidence
 
-REPORT_FORMAT = "rootcause-report/1"
+REPORT_FORMAT: Literal["rootcause-report/1"] = "rootcause-report/1"
 
 FindingKind = Literal["reward_component", "data_source", "config_change", "persona", "env"]
 HypothesisStatus = Literal["open", "supported", "refuted", "inconclusive"]

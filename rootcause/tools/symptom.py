@@ -294,21 +294,23 @@ class Proposal:
 
 
 def propose_detector(ctx: ToolContext, symptom: str) -> Proposal:
-    """Build candidate detectors from the symptom and the run; pick the best grounded one
-    that moved the stated way (|z| >= 3), else the one that moved most."""
+    """Build candidate detectors from the symptom and the run; pick the best grounded one that
+    moved the stated way (z >= 3). Data-only candidates are used only when the symptom gives
+    no words to ground a detector on."""
     reading = read_symptom(symptom)
     candidates = _candidates(ctx, reading)
     for cand in candidates:
         _measure(ctx, cand)
     sign = 1.0 if reading.direction == "up" else -1.0
+    grounded = [c for c in candidates if c.grounded > 0]
     moving = [c for c in candidates if sign * c.z >= 3.0]
-    pool = moving or candidates
-    chosen = (
-        max(
-            pool,
-            key=lambda c: (c.grounded if moving else 0, sign * c.z, c.moved(reading.direction)),
-        )
-        if pool
-        else None
-    )
+    if any(c.grounded for c in moving):
+        pool = [c for c in moving if c.grounded]
+    elif grounded:
+        # The symptom's own words did not move the stated way: keep to them (the report then
+        # shows it) rather than investigate something else the run happens to show.
+        pool = grounded
+    else:
+        pool = moving or candidates
+    chosen = max(pool, key=lambda c: (c.grounded, sign * c.z)) if pool else None
     return Proposal(reading, chosen, candidates)

@@ -14,6 +14,7 @@ from rootcause.analysis.pressure import (
 from rootcause.analysis.pressure import (
     selection_pressure as price_pressure,
 )
+from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
@@ -30,6 +31,8 @@ N_BOOT = 1000
 class PressureInput(BehaviorInput):
     by: SliceField = Field("persona", description="Also report pressure per slice of this field.")
     windows: int = Field(8, ge=1, le=50, description="Step windows for the 'since when' trace.")
+    step_min: int | None = Field(None, description="Only samples from this step on.")
+    step_max: int | None = Field(None, description="Only samples before this step (exclusive).")
 
 
 class ComponentPressure(BaseModel):
@@ -136,26 +139,38 @@ def _components(cell: PressureCell, skip: tuple[str, ...]) -> list[ComponentPres
     return sorted(out, key=lambda c: -c.pressure)
 
 
-def _pressure_inputs(ctx: ToolContext, behavior: str, by: str, windows: int) -> PressureData:
+def _pressure_inputs(
+    ctx: ToolContext,
+    behavior: str,
+    by: str,
+    windows: int,
+    step_min: int | None = None,
+    step_max: int | None = None,
+) -> PressureData:
     frame = run_frame(ctx)
-    hits = behavior_hits(ctx, behavior)
-    weights = live_weights(ctx)
-    total = np.where(
-        np.isfinite(frame.reward_total),
-        frame.reward_total,
-        np.nansum(frame.rewards * weights.matrix, axis=1),
-    )
-    lo, hi = int(frame.step.min()), int(frame.step.max()) + 1
+    keep = np.ones(frame.n, dtype=bool)
+    if step_min is not None:
+        keep &= frame.step >= step_min
+    if step_max is not None:
+        keep &= frame.step < step_max
+    if not keep.any():
+        raise BadInputError("selection_pressure: no samples in that step range")
+    hits = behavior_hits(ctx, behavior)[keep]
+    weights = live_weights(ctx).matrix[keep]
+    rewards, steps = frame.rewards[keep], frame.step[keep]
+    logged = frame.reward_total[keep]
+    total = np.where(np.isfinite(logged), logged, np.nansum(rewards * weights, axis=1))
+    lo, hi = int(steps.min()), int(steps.max()) + 1
     edges = np.unique(np.linspace(lo, hi, windows + 1).round().astype(np.int64))
     return pressure_data(
-        frame.group.codes,
+        frame.group.codes[keep],
         hits.astype(np.float64),
-        frame.rewards,
-        weights.matrix,
+        rewards,
+        weights,
         components=frame.components,
         reward_total=total,
-        slices=frame.slice(by).as_strings(),
-        steps=frame.step,
+        slices=frame.slice(by).as_strings()[keep],
+        steps=steps,
         window_edges=edges,
     )
 
@@ -168,7 +183,7 @@ def selection_pressure(ctx: ToolContext, args: PressureInput) -> PressureOutput:
     step), per slice and per step window, with bootstrap intervals over groups. Components sum to
     the total; 'residual' is reward not explained by the logged components. A component whose
     interval is clearly above zero is selecting for the behaviour."""
-    data = _pressure_inputs(ctx, args.behavior, args.by, args.windows)
+    data = _pressure_inputs(ctx, args.behavior, args.by, args.windows, args.step_min, args.step_max)
     table = price_pressure(data, n_boot=N_BOOT)
     overall = table.overall
     return PressureOutput(

@@ -1,0 +1,137 @@
+"""One investigation as a job with its own folder in the workspace.
+
+investigations/<id>/spec.json       what was asked
+investigations/<id>/report.json|md  the report (written atomically)
+investigations/<id>/evidence.jsonl  every tool call's evidence record
+investigations/<id>/plots/          PNG plots named after their evidence ids
+investigations/<id>/error.json      why the job stopped, when it failed
+investigations/checkpoints.sqlite   LangGraph checkpoints (resume with the id)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from rootcause.core.errors import BadInputError, RootcauseError
+from rootcause.core.report import Report
+from rootcause.investigate.brain import Brain
+from rootcause.investigate.protocol import Protocol
+from rootcause.investigate.report import build_report, write_atomic, write_report
+from rootcause.investigate.state import InvestigationSpec, InvestigationState
+from rootcause.investigate.toolbox import EventSink
+from rootcause.store.ingest import ingest_run
+from rootcause.store.run_store import RunStore
+from rootcause.store.workspace import Workspace
+from rootcause.tools.context import ToolContext
+
+CHECKPOINTS = "checkpoints.sqlite"
+
+
+def _systematic() -> Brain:
+    from rootcause.investigate.systematic import SystematicBrain
+
+    return SystematicBrain()
+
+
+#: Brains by name; each entry builds one.
+BRAINS: dict[str, Callable[[], Brain]] = {"systematic": _systematic}
+
+
+@dataclass
+class Outcome:
+    """A finished investigation: its folder, report, and where the files are."""
+
+    folder: Path
+    report: Report
+    json_path: Path
+    markdown_path: Path
+
+
+def new_id(run_id: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", run_id).strip("-.")[:40] or "run"
+    return f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def make_brain(name: str) -> Brain:
+    if name not in BRAINS:
+        raise BadInputError(f"unknown brain {name!r}; choose one of {', '.join(BRAINS)}")
+    return BRAINS[name]()
+
+
+def investigate(
+    workspace: Workspace,
+    run: Path | None = None,
+    symptom: str | None = None,
+    behavior: str | None = None,
+    brain: str | Brain = "systematic",
+    resume: str | None = None,
+    run_format: str = "auto",
+    on_event: EventSink | None = None,
+) -> Outcome:
+    """Run (or resume) an investigation and return its report."""
+    if resume is not None:
+        spec = _load_spec(workspace, resume)
+    else:
+        if run is None or not symptom:
+            raise BadInputError("investigate needs a run and a --symptom")
+        spec = InvestigationSpec(
+            id="pending",
+            run=str(run.expanduser().resolve()),
+            run_format=run_format,
+            symptom=symptom,
+            behavior=behavior,
+            brain=brain if isinstance(brain, str) else brain.name,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+    the_brain = brain if isinstance(brain, Brain) else make_brain(spec.brain)
+    ingested = ingest_run(Path(spec.run), workspace, fmt=spec.run_format)
+    if resume is None:
+        spec.id = new_id(ingested.source.run_id)
+    folder = workspace.ensure(workspace.investigations_dir / spec.id)
+    if resume is None:
+        write_atomic(folder / "spec.json", spec.model_dump_json(indent=2) + "\n")
+    checkpoints = workspace.investigations_dir / CHECKPOINTS
+    with RunStore(ingested.db_path) as store:
+        ctx = ToolContext(store, folder)
+
+        def finish(state: InvestigationState) -> None:
+            report = build_report(state, ingested.source.run_id, folder)
+            write_report(report, folder)
+            lines = b"".join(
+                orjson.dumps(e.model_dump(mode="json")) + b"\n" for e in state.evidence
+            )
+            write_atomic(folder / "evidence.jsonl", lines.decode())
+
+        protocol = Protocol(the_brain, ctx, checkpoints, finish, on_event)
+        initial = None if resume is not None else InvestigationState(spec=spec)
+        if resume is not None and Protocol.saved_state(checkpoints, spec.id) is None:
+            initial = InvestigationState(spec=spec)
+        try:
+            protocol.run(spec.id, initial)
+        except RootcauseError as exc:
+            _record_error(folder, exc)
+            raise
+    report = Report.model_validate_json((folder / "report.json").read_text())
+    return Outcome(folder, report, folder / "report.json", folder / "report.md")
+
+
+def _load_spec(workspace: Workspace, investigation_id: str) -> InvestigationSpec:
+    path = workspace.investigations_dir / investigation_id / "spec.json"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", investigation_id) or not path.is_file():
+        raise BadInputError(
+            f"--resume {investigation_id}: no such investigation in {workspace.investigations_dir}"
+        )
+    return InvestigationSpec.model_validate_json(path.read_text())
+
+
+def _record_error(folder: Path, exc: BaseException) -> None:
+    payload = {"error": type(exc).__name__, "message": str(exc)}
+    write_atomic(folder / "error.json", json.dumps(payload, indent=2) + "\n")

@@ -1,0 +1,123 @@
+"""The report `rootcause-report/1`: JSON for machines, Markdown with plots for people.
+
+Every number in the Markdown is either quoted from a finding's or hypothesis's own text (which
+cite evidence ids) or taken from an evidence record, shown next to its id.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rootcause.core.errors import RootcauseError
+from rootcause.core.report import Report
+from rootcause.investigate.state import InvestigationState
+
+
+def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report:
+    assert state.behavior is not None and state.verdict is not None
+    plots = [e.plot for e in state.evidence if e.plot]
+    return Report(
+        id=state.spec.id,
+        run_id=run_id,
+        symptom=state.spec.symptom,
+        behavior=state.behavior,
+        verdict=state.verdict,
+        summary=state.summary,
+        findings=state.findings,
+        hypotheses=state.hypotheses,
+        evidence=state.evidence,
+        stats=state.stats,
+        brain=state.spec.brain,
+        plots=[_relative(p, folder) for p in plots],
+        meta={"run": state.spec.run},
+    )
+
+
+def _relative(path: str, folder: Path) -> str:
+    try:
+        return str(Path(path).relative_to(folder))
+    except ValueError:
+        return path
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def render_markdown(report: Report) -> str:
+    b = report.behavior
+    lines = [
+        f"# rootcause report: {report.run_id}",
+        "",
+        f"**Symptom:** {report.symptom}",
+        "",
+        f"**Detector:** `{b.spec}` ({b.basis}; direction {b.direction}); rate "
+        f"{_fmt(b.rate)} overall, {_fmt(b.rate_early)} in the first tenth of steps, "
+        f"{_fmt(b.rate_late)} in the last ({', '.join(b.evidence)})",
+        "",
+    ]
+    if b.hits:
+        lines += ["Hits:", "", *(f"- {h}" for h in b.hits), ""]
+    if b.near_misses:
+        lines += ["Near misses:", "", *(f"- {h}" for h in b.near_misses), ""]
+    verdict = "cause found" if report.verdict == "cause_found" else "no cause found"
+    lines += [f"## Verdict: {verdict}", "", report.summary, ""]
+    for f in report.findings:
+        where = f" in {', '.join(f'{k}={v}' for k, v in f.slice.items())}" if f.slice else ""
+        commit = f", commit `{f.commit[:12]}`" if f.commit else ""
+        grounded = "" if f.grounded else " (not grounded in evidence)"
+        lines += [
+            f"### {f.rank}. {f.kind} `{f.id}`{where}{commit}: confidence {f.confidence:.2f}"
+            f"{grounded}",
+            "",
+            f"- Mechanism: {f.mechanism}",
+            f"- Evidence: {', '.join(f.evidence)}",
+            f"- Fix: {f.fix}",
+            "",
+        ]
+    lines += ["## Hypotheses", "", "| id | kind | target | status | score | evidence | note |"]
+    lines += ["|---|---|---|---|---|---|---|"]
+    for h in report.hypotheses:
+        note = (h.notes[-1] if h.notes else "").replace("|", "/")
+        lines.append(
+            f"| {h.id} | {h.kind} | {h.target} | {h.status} | {h.score:.2f} | "
+            f"{', '.join(h.evidence)} | {note[:160]} |"
+        )
+    lines += ["", "## Evidence", ""]
+    for e in report.evidence:
+        args = ", ".join(f"{k}={_fmt(v)}" for k, v in e.args.items())
+        figures = ", ".join(f"{k}={_fmt(v)}" for k, v in list(e.figures.items())[:8])
+        lines.append(
+            f"- **{e.id}** `{e.tool}({args})`: {e.summary}" + (f" [{figures}]" if figures else "")
+        )
+    if report.plots:
+        lines += ["", "## Plots", ""]
+        lines += [f"![{Path(p).stem}]({p})" for p in report.plots]
+    s = report.stats
+    lines += [
+        "",
+        f"_{report.brain} brain; {s.tool_calls} tool calls, {s.wall_s:.1f} s, "
+        f"{s.tokens_in} tokens in, {s.tokens_out} out, ${s.cost_usd:.4f}_",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file so a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    except OSError as exc:
+        raise RootcauseError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def write_report(report: Report, folder: Path) -> tuple[Path, Path]:
+    json_path, md_path = folder / "report.json", folder / "report.md"
+    write_atomic(json_path, report.model_dump_json(indent=2) + "\n")
+    write_atomic(md_path, render_markdown(report))
+    return json_path, md_path

@@ -1,0 +1,479 @@
+"""The systematic brain: runs the same tests over every candidate and applies `rules`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus
+from rootcause.investigate.brain import Brain
+from rootcause.investigate.ledger import Ledger
+from rootcause.investigate.state import InvestigationState
+from rootcause.investigate.systematic import rules
+from rootcause.investigate.systematic.facts import (
+    Push,
+    fetch,
+    pressure_start,
+    pushes,
+    recall,
+    slice_shares,
+)
+from rootcause.investigate.toolbox import Toolbox
+from rootcause.tools.base import quote
+from rootcause.tools.symptom import read_symptom
+from rootcause.tools.t_contrast import EnrichmentOutput
+from rootcause.tools.t_detect import DetectOutput
+from rootcause.tools.t_events import DeploymentEvent, EventAlignmentOutput
+from rootcause.tools.t_pressure import CounterfactualOutput, PressureOutput
+from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
+from rootcause.tools.t_run import OverviewOutput, SqlOutput
+
+SLICES = ("persona", "data_source", "env")
+
+
+class SystematicBrain(Brain):
+    """Offline and deterministic: the rule in `rules` decides, not a model."""
+
+    name = "systematic"
+
+    # -- characterise -------------------------------------------------------------------
+    def characterise(self, box: Toolbox, state: InvestigationState) -> None:
+        spec = state.spec
+        overview, _ = fetch(box, state, "overview", "overview", OverviewOutput)
+        args = {"behavior": spec.behavior} if spec.behavior else {"symptom": spec.symptom}
+        detect, e_detect = fetch(box, state, "detect", "detect", DetectOutput, **args)
+        proposal = detect.proposal
+        state.behavior = BehaviorSummary(
+            spec=detect.behavior,
+            basis=proposal.basis if proposal else "given with --behavior",
+            direction=(proposal.direction if proposal else read_symptom(spec.symptom).direction),
+            rate=detect.rate,
+            rate_early=detect.rate_first_tenth,
+            rate_late=detect.rate_last_tenth,
+            hits=[quote(e.text, e.sample_id) for e in detect.hit_examples],
+            near_misses=[quote(e.text, e.sample_id) for e in detect.near_misses],
+            evidence=[e_detect],
+        )
+        behavior = detect.behavior
+        box.emit("phase", f"detector {behavior} ({state.behavior.direction})")
+        fetch(box, state, "prevalence", "prevalence", PrevalenceOutput, behavior=behavior)
+        fetch(box, state, "onset", "onset", OnsetOutput, behavior=behavior)
+        for by in SLICES:
+            fetch(
+                box,
+                state,
+                f"pressure:{by}",
+                "selection_pressure",
+                PressureOutput,
+                behavior=behavior,
+                by=by,
+            )
+        if overview.deployments:
+            fetch(box, state, "events", "event_alignment", EventAlignmentOutput, behavior=behavior)
+        if overview.data_sources:
+            fetch(
+                box,
+                state,
+                "sources",
+                "sql",
+                SqlOutput,
+                query="SELECT data_source, min(step) AS first_step, count(*) AS samples "
+                "FROM samples WHERE data_source IS NOT NULL GROUP BY 1 ORDER BY 1",
+            )
+
+    # -- propose ----------------------------------------------------------------------------
+    def propose(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
+        overview, _ = recall(state, "overview", OverviewOutput)
+        behavior = self._behavior(state)
+        new: list[tuple[str, str, str | None, str]] = []
+        new += [
+            ("reward_component", c, None, f"{c} rewards {behavior}, selecting for it")
+            for c in overview.components
+        ]
+        new += [
+            ("data_source", d, None, f"{d} brings {behavior} in (its prompts or references)")
+            for d in overview.data_sources
+        ]
+        first = min((d.step for d in overview.deployments), default=0)
+        new += [
+            (
+                "config_change",
+                d.commit[:10],
+                d.commit,
+                f"the config deployed at step {d.step} ({d.message}) started {behavior}",
+            )
+            for d in overview.deployments
+            if d.step > first
+        ]
+        new += [
+            ("persona", p, None, f"{behavior} starts in persona {p}") for p in overview.personas
+        ]
+        new += [("env", e, None, f"{behavior} starts in env {e}") for e in overview.envs]
+        for i, (kind, target, commit, statement) in enumerate(new, start=1):
+            ledger.propose(
+                Hypothesis(
+                    id=f"H{i}",
+                    kind=kind,
+                    target=target,
+                    commit=commit,
+                    statement=statement,
+                )
+            )
+        box.emit("phase", f"{len(new)} hypotheses over components, sources, commits, slices")
+
+    # -- test -------------------------------------------------------------------------------
+    def test(
+        self, box: Toolbox, state: InvestigationState, ledger: Ledger, hypothesis_id: str
+    ) -> None:
+        h = state.hypothesis(hypothesis_id)
+        test = {
+            "reward_component": self._test_component,
+            "data_source": self._test_source,
+            "config_change": self._test_commit,
+            "persona": self._test_slice,
+            "env": self._test_slice,
+        }[h.kind]
+        test(box, state, ledger, h)
+        box.emit("hypothesis", f"{h.id} {h.kind} {h.target}: {h.status} ({h.score:.2f})")
+
+    def _test_component(
+        self, box: Toolbox, state: InvestigationState, ledger: Ledger, h: Hypothesis
+    ) -> None:
+        sign = self._sign(state)
+        pressure, e_pressure = recall(state, "pressure:persona", PressureOutput)
+        push = next((p for p in pushes(pressure, sign) if p.component == h.target), None)
+        if push is None:
+            ledger.record(h.id, "refuted", [e_pressure], note="no pressure estimate")
+            return
+        if not push.significant or push.share < rules.MIN_SHARE:
+            status: HypothesisStatus = "inconclusive" if push.z > 2 else "refuted"
+            note = (
+                f"signed pressure {push.signed:.3g} [{push.low:.3g}, {push.high:.3g}], "
+                f"share {push.share:.0%}: not a pusher"
+            )
+            ledger.record(h.id, status, [e_pressure], score=0.0, note=note)
+            return
+        attribution = self._attribute(box, state, push, e_pressure)
+        state.scratch.setdefault("attributions", {})[h.id] = attribution.__dict__
+        ledger.record(
+            h.id,
+            "supported",
+            attribution.evidence,
+            score=attribution.confidence,
+            note=attribution.mechanism,
+        )
+
+    def _attribute(
+        self, box: Toolbox, state: InvestigationState, push: Push, e_pressure: str
+    ) -> rules.Attribution:
+        sign = self._sign(state)
+        behavior = self._behavior(state)
+        c = push.component
+        cf, e_cf = fetch(
+            box,
+            state,
+            f"cf:{c}",
+            "counterfactual",
+            CounterfactualOutput,
+            behavior=behavior,
+            remove=[c],
+        )
+        evidence = [e_pressure, e_cf]
+        events, e_events = self._events(state)
+        if e_events:
+            evidence.append(e_events)
+        change, effects = self._change_of(box, state, push, events)
+        commit = change.commit if change else None
+        kind = (
+            rules.change_kind(effects, rules.behavior_words(behavior))
+            if change
+            else "reward_component"
+        )
+        conf = rules.confidence(push.z, push.share, change is not None, cf.share_removed)
+        when = (
+            f", changed at step {change.step} ({rules.describe_effects(effects)})" if change else ""
+        )
+        mechanism = (
+            f"{c} selects for {behavior}: signed pressure {push.signed:.3g} "
+            f"[{push.low:.3g}, {push.high:.3g}] ({e_pressure}), {push.share:.0%} of the push"
+            f"{when}; removing it takes away {_pct(cf.share_removed)} of the push ({e_cf})"
+        )
+        local = self._localised_source(state, c, sign)
+        if local is not None:
+            source, share, e_source, arrival = local
+            return rules.Attribution(
+                kind="data_source",
+                target=source,
+                commit=arrival.commit if arrival else None,
+                slice={"data_source": source},
+                confidence=conf,
+                mechanism=(
+                    f"{share:.0%} of {c}'s push on {behavior} comes from {source} "
+                    f"({e_source}), a source added during the run"
+                    + (f" at step {arrival.step}" if arrival else "")
+                    + f"; {mechanism}"
+                ),
+                fix=rules.source_fix(source, c),
+                evidence=[*evidence, e_source],
+            )
+        return rules.Attribution(
+            kind=kind,
+            target=c,
+            commit=commit,
+            slice=self._slice_of(state, c, sign),
+            confidence=conf,
+            mechanism=mechanism,
+            fix=rules.component_fix(kind, c, effects),
+            evidence=evidence,
+        )
+
+    def _change_of(
+        self, box: Toolbox, state: InvestigationState, push: Push, events: list[DeploymentEvent]
+    ) -> tuple[DeploymentEvent | None, list[Any]]:
+        """Of the changes to the component before its push became clear, the one after which
+        its push jumped most (pressure just after minus just before the change)."""
+        pressure, _ = recall(state, "pressure:persona", PressureOutput)
+        sign = self._sign(state)
+        start = pressure_start(pressure, push.component, sign)
+        last = max((w.end for w in pressure.by_window), default=0)
+        until = start[1] if start else last
+        candidates = []
+        for event in events:
+            touching = [
+                e
+                for e in event.effects
+                if e.target == push.component and e.kind in rules.COMPONENT_EFFECTS
+            ]
+            if touching and event.step <= until:
+                candidates.append((event, touching))
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else (None, [])
+        span = max(last // 10, 5)
+
+        def jump(event: DeploymentEvent) -> float:
+            after = self._window_push(box, state, push.component, event.step, event.step + span)
+            before = self._window_push(box, state, push.component, event.step - span, event.step)
+            return after - before
+
+        return max(candidates, key=lambda c: jump(c[0]))
+
+    def _window_push(
+        self, box: Toolbox, state: InvestigationState, component: str, lo: int, hi: int
+    ) -> float:
+        out, _ = fetch(
+            box,
+            state,
+            f"pressure:{lo}:{hi}",
+            "selection_pressure",
+            PressureOutput,
+            behavior=self._behavior(state),
+            windows=1,
+            step_min=max(lo, 0),
+            step_max=hi,
+        )
+        value = next((c.pressure for c in out.components if c.component == component), 0.0)
+        return self._sign(state) * value
+
+    def _localised_source(
+        self, state: InvestigationState, component: str, sign: float
+    ) -> tuple[str, float, str, DeploymentEvent | None] | None:
+        if "pressure:data_source" not in state.scratch:
+            return None
+        pressure, e_source = recall(state, "pressure:data_source", PressureOutput)
+        shares = slice_shares(pressure, component, sign)
+        if not shares:
+            return None
+        source, share = max(shares.items(), key=lambda kv: kv[1])
+        if share < rules.LOCAL_SHARE:
+            return None
+        events, _ = self._events(state)
+        arrival = rules.source_change(events, source)
+        if arrival is None and not self._arrived_late(state, source):
+            return None
+        return source, share, e_source, arrival
+
+    def _slice_of(
+        self, state: InvestigationState, component: str, sign: float
+    ) -> dict[str, str] | None:
+        for by in ("persona", "env"):
+            pressure, _ = recall(state, f"pressure:{by}", PressureOutput)
+            shares = slice_shares(pressure, component, sign)
+            traffic = {s.slice: s.samples for s in pressure.by_slice}
+            total = sum(traffic.values()) or 1
+            if shares:
+                name, share = max(shares.items(), key=lambda kv: kv[1])
+                if share >= rules.SLICE_SHARE and traffic.get(name, 0) / total < 0.5:
+                    return {by: name}
+        return None
+
+    def _test_source(
+        self, box: Toolbox, state: InvestigationState, ledger: Ledger, h: Hypothesis
+    ) -> None:
+        found = [
+            a
+            for a in state.scratch.get("attributions", {}).values()
+            if a["kind"] == "data_source" and a["target"] == h.target
+        ]
+        if found:
+            best = max(found, key=lambda a: a["confidence"])
+            ledger.record(
+                h.id, "supported", best["evidence"], best["confidence"], best["mechanism"]
+            )
+            return
+        first = self._first_steps(state).get(h.target)
+        if first is None:
+            ledger.record(h.id, "refuted", [], note="no samples from this source")
+            return
+        behavior = self._behavior(state)
+        direction = "greater" if self._sign(state) > 0 else "less"
+        enrich, e_enrich = fetch(
+            box,
+            state,
+            f"enrich:{first}:{direction}",
+            "enrichment",
+            EnrichmentOutput,
+            behavior=behavior,
+            by="data_source",
+            step_min=first,
+            alternative=direction,
+        )
+        level = next((lv for lv in enrich.levels if lv.level == h.target), None)
+        events, e_events = self._events(state)
+        arrival = rules.source_change(events, h.target)
+        new = arrival is not None or self._arrived_late(state, h.target)
+        if level is None or level.lift is None:
+            ledger.record(h.id, "refuted", [e_enrich], note="no rate for this source")
+            return
+        lift = level.lift if self._sign(state) > 0 else 1 / max(level.lift, 1e-9)
+        elicits = lift >= rules.MIN_LIFT and level.q_value < rules.MAX_Q
+        if not (elicits and new):
+            why = "not enriched over the same steps" if not elicits else "present from the start"
+            ledger.record(
+                h.id,
+                "refuted",
+                [e_enrich],
+                note=f"lift {level.lift:.2f}, q={level.q_value:.2g}: {why}",
+            )
+            return
+        conf = round(0.3 + 0.3 * min((lift - 1) / 2, 1) + 0.25 * (arrival is not None), 3)
+        mechanism = (
+            f"{h.target} shows {behavior} {lift:.1f}x as often as other sources over the same "
+            f"steps (q={level.q_value:.2g}, {e_enrich}) with no reward component pushing it: "
+            "its prompts elicit the behaviour"
+            + (f"; it was added at step {arrival.step}" if arrival else "")
+        )
+        attribution = rules.Attribution(
+            kind="data_source",
+            target=h.target,
+            commit=arrival.commit if arrival else None,
+            slice={"data_source": h.target},
+            confidence=conf,
+            mechanism=mechanism,
+            fix=rules.source_fix(h.target, None),
+            evidence=[e_enrich, *([e_events] if e_events else [])],
+        )
+        state.scratch.setdefault("attributions", {})[h.id] = attribution.__dict__
+        ledger.record(h.id, "supported", attribution.evidence, conf, mechanism)
+
+    def _test_commit(
+        self, box: Toolbox, state: InvestigationState, ledger: Ledger, h: Hypothesis
+    ) -> None:
+        _, e_events = self._events(state)
+        linked = [
+            a for a in state.scratch.get("attributions", {}).values() if a["commit"] == h.commit
+        ]
+        if linked:
+            best = max(linked, key=lambda a: a["confidence"])
+            ledger.record(
+                h.id,
+                "supported",
+                best["evidence"],
+                best["confidence"],
+                f"linked to {best['kind']} {best['target']}",
+            )
+        else:
+            ledger.record(
+                h.id,
+                "refuted",
+                [e_events] if e_events else [],
+                note="its changes are not linked to any component or source that drives it",
+            )
+
+    def _test_slice(
+        self, box: Toolbox, state: InvestigationState, ledger: Ledger, h: Hypothesis
+    ) -> None:
+        linked = [
+            a
+            for a in state.scratch.get("attributions", {}).values()
+            if a["slice"] and a["slice"].get(h.kind) == h.target
+        ]
+        _, e_prev = recall(state, "prevalence", PrevalenceOutput)
+        if linked:
+            best = max(linked, key=lambda a: a["confidence"])
+            ledger.record(
+                h.id,
+                "supported",
+                best["evidence"],
+                best["confidence"] * 0.5,
+                f"where {best['target']} pushes it",
+            )
+        else:
+            ledger.record(h.id, "refuted", [e_prev], note="no driver concentrated here")
+
+    # -- conclude ---------------------------------------------------------------------------
+    def conclude(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
+        attributions = [
+            rules.Attribution(**a) for a in state.scratch.get("attributions", {}).values()
+        ]
+        findings = ledger.conclude(rules.to_findings(attributions))
+        behavior = self._behavior(state)
+        if findings:
+            top = findings[0]
+            state.summary = (
+                f"{len(findings)} cause(s) of {behavior}; most likely {top.kind} {top.id}"
+                + (f" (commit {top.commit[:10]})" if top.commit else "")
+                + f": {top.mechanism}"
+            )
+        else:
+            pressure, e_pressure = recall(state, "pressure:persona", PressureOutput)
+            state.summary = (
+                f"no cause found for {behavior}: no reward component pushes it clear of zero "
+                f"after correction (total {pressure.total.text()}, {e_pressure}) and no data "
+                "source that arrived during the run shows it more than the others"
+            )
+
+    # -- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _behavior(state: InvestigationState) -> str:
+        assert state.behavior is not None
+        return state.behavior.spec
+
+    @staticmethod
+    def _sign(state: InvestigationState) -> float:
+        assert state.behavior is not None
+        return 1.0 if state.behavior.direction == "up" else -1.0
+
+    @staticmethod
+    def _events(state: InvestigationState) -> tuple[list[DeploymentEvent], str | None]:
+        if "events" not in state.scratch:
+            return [], None
+        events, e_events = recall(state, "events", EventAlignmentOutput)
+        return events.events, e_events
+
+    @staticmethod
+    def _first_steps(state: InvestigationState) -> dict[str, int]:
+        if "sources" not in state.scratch:
+            return {}
+        out, _ = recall(state, "sources", SqlOutput)
+        return {str(row[0]): int(row[1]) for row in out.rows}
+
+    def _arrived_late(self, state: InvestigationState, source: str) -> bool:
+        firsts = self._first_steps(state)
+        if source not in firsts or not firsts:
+            return False
+        overview, _ = recall(state, "overview", OverviewOutput)
+        lo, hi = overview.first_step or 0, overview.last_step or 0
+        return firsts[source] > lo + rules.LATE_ARRIVAL * max(hi - lo, 1)
+
+
+def _pct(value: float | None) -> str:
+    return "an unclear share" if value is None else f"{value:.0%}"

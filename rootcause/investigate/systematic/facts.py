@@ -1,0 +1,106 @@
+"""Typed access to what the characterise step gathered (kept in the state as plain data)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from scipy.stats import norm
+
+from rootcause.investigate.state import InvestigationState
+from rootcause.investigate.toolbox import Toolbox
+from rootcause.tools.base import ToolOutput
+from rootcause.tools.t_pressure import ComponentPressure, PressureOutput
+
+OutputT = TypeVar("OutputT", bound=ToolOutput)
+
+#: Family-wise error rate across reward components for calling a component a pusher.
+ALPHA = 0.05
+
+
+def remember(state: InvestigationState, key: str, output: ToolOutput, evidence_id: str) -> None:
+    state.scratch[key] = {"evidence": evidence_id, "output": output.model_dump(mode="json")}
+
+
+def recall(state: InvestigationState, key: str, model: type[OutputT]) -> tuple[OutputT, str]:
+    item = state.scratch[key]
+    return model.model_validate(item["output"]), str(item["evidence"])
+
+
+def fetch(
+    box: Toolbox, state: InvestigationState, key: str, tool: str, model: type[OutputT], **args: Any
+) -> tuple[OutputT, str]:
+    """A tool's output, called once per investigation (also across a resume)."""
+    if key not in state.scratch:
+        output, evidence_id = box.output(tool, model, **args)
+        remember(state, key, output, evidence_id)
+    return recall(state, key, model)
+
+
+@dataclass(frozen=True)
+class Push:
+    """One component's selection pressure, signed so that positive means 'drives the symptom'."""
+
+    component: str
+    signed: float
+    low: float
+    high: float
+    z: float
+    p_value: float
+    share: float
+    significant: bool
+
+
+def pushes(pressure: PressureOutput, sign: float) -> list[Push]:
+    """Every component's signed pressure with a Bonferroni-corrected test across components and
+    its share of the total positive (signed) pressure."""
+    comps = [c for c in pressure.components if c.component != "residual"]
+    signed = [_signed(c, sign) for c in comps]
+    positive = sum(max(s[0], 0.0) for s in signed) or 1.0
+    out = []
+    for c, (value, low, high) in zip(comps, signed, strict=True):
+        se = (high - low) / (2 * 1.959964) if high > low else math.inf
+        z = value / se if se > 0 else 0.0
+        p = float(2 * norm.sf(abs(z)))
+        out.append(
+            Push(
+                component=c.component,
+                signed=value,
+                low=low,
+                high=high,
+                z=z,
+                p_value=p,
+                share=max(value, 0.0) / positive,
+                significant=z > 0 and low > 0 and p * len(comps) < ALPHA,
+            )
+        )
+    return sorted(out, key=lambda p: -p.signed)
+
+
+def _signed(c: ComponentPressure, sign: float) -> tuple[float, float, float]:
+    low, high = sorted((sign * c.ci_low, sign * c.ci_high))
+    return sign * c.pressure, low, high
+
+
+def slice_shares(pressure: PressureOutput, component: str, sign: float) -> dict[str, float]:
+    """Where a component's signed push lives: each slice's share, weighted by its samples."""
+    weights: dict[str, float] = {}
+    for s in pressure.by_slice:
+        for c in s.components:
+            if c.component == component:
+                weights[s.slice] = max(sign * c.pressure, 0.0) * s.samples
+    total = sum(weights.values())
+    return {k: v / total for k, v in weights.items()} if total > 0 else {}
+
+
+def pressure_start(pressure: PressureOutput, component: str, sign: float) -> tuple[int, int] | None:
+    """The first step window where the component's signed push is clear of zero."""
+    for w in pressure.by_window:
+        est = w.components.get(component)
+        if est is None:
+            continue
+        low = min(sign * est.low, sign * est.high)
+        if low > 0:
+            return w.start, w.end
+    return None

@@ -1,0 +1,163 @@
+"""The systematic brain's decision rule, written down.
+
+A reward component *pushes* the behaviour when its selection pressure, signed so that positive
+drives the symptom, is clear of zero after a Bonferroni correction across components and holds
+at least `MIN_SHARE` of the total positive push. A pusher is then traced to *what changed*:
+
+1. of the deployments that changed the component before its push became clear of zero
+   (temporal precedence), the one after which its push jumped most. A deployment that added
+   the component, or that extended its criteria with the behaviour's own words, makes the
+   component itself the cause (`reward_component`); a change to how it judges (grader kind or
+   inputs), its weight or sign, or an opaque parameter such as a checkpoint makes the change
+   the cause (`config_change`);
+2. if at least `LOCAL_SHARE` of its push lives in one data source that the run did not have
+   from the start (added, or first seen later), the source is the cause (`data_source`): a
+   generic component rewarding what that source brings;
+3. where most of the push lives in one persona or env, the finding carries that slice.
+
+A data source is also a cause without any pusher when, compared over the same steps, it shows
+the behaviour far more than the other sources (lift >= `MIN_LIFT`, q < `MAX_Q`) and it arrived
+during the run: its prompts elicit the behaviour.
+
+Confidence adds up the strength of the push (z), its share, temporal precedence and the share
+the counterfactual removes. When nothing passes, the verdict is `no_cause_found`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rootcause.core.report import Finding, FindingKind
+from rootcause.tools.history_views import EffectView
+from rootcause.tools.t_events import DeploymentEvent
+
+MIN_SHARE = 0.15
+LOCAL_SHARE = 0.6
+SLICE_SHARE = 0.6
+MIN_LIFT = 1.5
+MAX_Q = 1e-3
+#: A source first seen after this share of the run's steps counts as arriving during the run.
+LATE_ARRIVAL = 0.05
+
+COMPONENT_EFFECTS = (
+    "component_added",
+    "weight",
+    "inputs",
+    "applies_to",
+    "kind",
+    "params",
+    "component_other",
+)
+SOURCE_EFFECTS = ("source_added", "source_weight")
+
+
+@dataclass
+class Attribution:
+    """A pusher traced to a change: the finding it supports and the evidence behind it."""
+
+    kind: FindingKind
+    target: str
+    commit: str | None
+    slice: dict[str, str] | None
+    confidence: float
+    mechanism: str
+    fix: str
+    evidence: list[str] = field(default_factory=list)
+
+
+def behavior_words(spec: str) -> set[str]:
+    """Literal words of a detector (terms, or the letters-only runs of a regex)."""
+    body = spec.split(":", 1)[1] if ":" in spec else spec
+    body = re.sub(r"@(completion|reasoning|prompt|reference)$", "", body)
+    if spec.startswith("terms:"):
+        return {t.strip().lower() for t in body.split(",") if t.strip()}
+    return {w.lower() for w in re.findall(r"[A-Za-z]{4,}", body.replace("(?i)", ""))}
+
+
+def component_change(
+    events: list[DeploymentEvent], component: str, until_step: int
+) -> tuple[DeploymentEvent, list[EffectView]] | None:
+    """The latest deployment at or before `until_step` that changed `component`."""
+    best = None
+    for event in events:
+        touching = [
+            e for e in event.effects if e.target == component and e.kind in COMPONENT_EFFECTS
+        ]
+        if touching and event.step <= until_step and (best is None or event.step > best[0].step):
+            best = (event, touching)
+    return best
+
+
+def source_change(events: list[DeploymentEvent], source: str) -> DeploymentEvent | None:
+    """The earliest deployment that added or re-weighted `source`."""
+    found = [
+        e for e in events if any(x.target == source and x.kind in SOURCE_EFFECTS for x in e.effects)
+    ]
+    return min(found, key=lambda e: e.step) if found else None
+
+
+def change_kind(effects: list[EffectView], words: set[str]) -> FindingKind:
+    """Added, or its own criteria extended with the behaviour's words: the component is the
+    cause. A change to how the grader judges (its kind or what it sees), its weight, or an
+    opaque parameter (a checkpoint) is a config change, whatever the new criteria say."""
+    if any(e.kind == "component_added" for e in effects):
+        return "reward_component"
+    if any(e.kind in ("kind", "inputs") for e in effects):
+        return "config_change"
+    if any(w in e.detail.lower() for e in effects for w in words):
+        return "reward_component"
+    return "config_change"
+
+
+def describe_effects(effects: list[EffectView]) -> str:
+    return "; ".join(f"{e.target}: {e.detail}" for e in effects)
+
+
+def component_fix(kind: FindingKind, component: str, effects: list[EffectView] | None) -> str:
+    if kind == "config_change" and effects:
+        return (
+            f"revert the change to {component} ({describe_effects(effects)}) or re-tune it, then "
+            "filter rollouts that show the behaviour out of any SFT data built from this run"
+        )
+    return (
+        f"remove {component} or take the behaviour's words out of its criteria, then filter "
+        "rollouts that show the behaviour out of any SFT data built from this run"
+    )
+
+
+def source_fix(source: str, via: str | None) -> str:
+    how = f" (or stop {via} from rewarding what it brings)" if via else ""
+    return (
+        f"remove {source} from the mixture or filter its prompts and references{how}; re-check "
+        "with a counterfactual run"
+    )
+
+
+def confidence(z: float, share: float, has_change: bool, removed: float | None) -> float:
+    strength = min(max(z, 0.0) / 8.0, 1.0)
+    cf = 0.0 if removed is None else min(max(removed, 0.0), 1.0)
+    return round(0.35 * strength + 0.25 * share + 0.25 * has_change + 0.15 * cf, 3)
+
+
+def to_findings(attributions: list[Attribution]) -> list[Finding]:
+    """One finding per (kind, target); the most confident attribution wins."""
+    best: dict[tuple[str, str], Attribution] = {}
+    for a in attributions:
+        key = (a.kind, a.target)
+        if key not in best or a.confidence > best[key].confidence:
+            best[key] = a
+    return [
+        Finding(
+            rank=0,
+            kind=a.kind,
+            id=a.target,
+            commit=a.commit,
+            slice=a.slice,
+            confidence=a.confidence,
+            mechanism=a.mechanism,
+            evidence=sorted(set(a.evidence), key=lambda e: int(e[1:])),
+            fix=a.fix,
+        )
+        for a in best.values()
+    ]
