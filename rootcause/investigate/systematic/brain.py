@@ -323,36 +323,35 @@ class SystematicBrain(Brain):
         if first is None:
             ledger.record(h.id, "refuted", [], note="no samples from this source")
             return
+        events, e_events = self._events(state)
+        arrival = rules.source_change(events, h.target)
+        if arrival is None and not self._arrived_late(state, h.target):
+            ledger.record(h.id, "refuted", [], note="present from the start, never re-weighted")
+            return
+        if self._sign(state) < 0:
+            note = "a source explains a fall only through a reward it brings (none found)"
+            ledger.record(h.id, "refuted", [], note=note)
+            return
         behavior = self._behavior(state)
-        direction = "greater" if self._sign(state) > 0 else "less"
         enrich, e_enrich = fetch(
             box,
             state,
-            f"enrich:{first}:{direction}",
+            f"enrich:{first}",
             "enrichment",
             EnrichmentOutput,
             behavior=behavior,
             by="data_source",
             step_min=first,
-            alternative=direction,
+            alternative="greater",
         )
         level = next((lv for lv in enrich.levels if lv.level == h.target), None)
-        events, e_events = self._events(state)
-        arrival = rules.source_change(events, h.target)
-        new = arrival is not None or self._arrived_late(state, h.target)
         if level is None or level.lift is None:
             ledger.record(h.id, "refuted", [e_enrich], note="no rate for this source")
             return
-        lift = level.lift if self._sign(state) > 0 else 1 / max(level.lift, 1e-9)
-        elicits = lift >= rules.MIN_LIFT and level.q_value < rules.MAX_Q
-        if not (elicits and new):
-            why = "not enriched over the same steps" if not elicits else "present from the start"
-            ledger.record(
-                h.id,
-                "refuted",
-                [e_enrich],
-                note=f"lift {level.lift:.2f}, q={level.q_value:.2g}: {why}",
-            )
+        lift = level.lift
+        if not (lift >= rules.MIN_LIFT and level.q_value < rules.MAX_Q):
+            note = f"lift {lift:.2f}, q={level.q_value:.2g}: not enriched over the same steps"
+            ledger.record(h.id, "refuted", [e_enrich], note=note)
             return
         conf = round(0.3 + 0.3 * min((lift - 1) / 2, 1) + 0.25 * (arrival is not None), 3)
         mechanism = (

@@ -15,9 +15,11 @@ at least `MIN_SHARE` of the total positive push. A pusher is then traced to *wha
    generic component rewarding what that source brings;
 3. where most of the push lives in one persona or env, the finding carries that slice.
 
-A data source is also a cause without any pusher when, compared over the same steps, it shows
-the behaviour far more than the other sources (lift >= `MIN_LIFT`, q < `MAX_Q`) and it arrived
-during the run: its prompts elicit the behaviour.
+A data source is also a cause without any pusher when it arrived during the run (added or
+re-weighted by a deployment, or first seen after `LATE_ARRIVAL` of the steps) and, compared
+over the same steps, shows the rising behaviour far more than the other sources (lift >=
+`MIN_LIFT`, q < `MAX_Q`): its prompts elicit the behaviour. For a falling behaviour a source
+counts only through a push it carries (rule 2).
 
 Confidence adds up the strength of the push (z), its share, temporal precedence and the share
 the counterfactual removes. When nothing passes, the verdict is `no_cause_found`.
