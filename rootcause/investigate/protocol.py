@@ -55,12 +55,12 @@ class Protocol:
         def node(graph_state: GraphState) -> GraphState:
             state = InvestigationState.model_validate(graph_state["data"])
             state.phase = name
+            # Tool calls append to the state's own list, so the ledger sees new ids at once.
             self.ctx.evidence = EvidenceLog()
-            self.ctx.evidence.records = list(state.evidence)
+            self.ctx.evidence.records = state.evidence
             box = Toolbox(self.ctx, self.on_event)
             started = time.perf_counter()
             body(box, state, Ledger(state))
-            state.evidence = list(self.ctx.evidence.records)
             state.stats.tool_calls += box.calls
             state.stats.wall_s = round(state.stats.wall_s + time.perf_counter() - started, 3)
             return {"data": state.model_dump(mode="json")}

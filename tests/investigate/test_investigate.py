@@ -1,0 +1,180 @@
+"""End-to-end investigations on small lab runs: report contract, grounding, resume, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rootcause.investigate.job import investigate
+from rootcause.investigate.ledger import Ledger
+from rootcause.investigate.state import InvestigationState
+from rootcause.investigate.systematic import SystematicBrain
+from rootcause.investigate.toolbox import Toolbox
+from rootcause.store.workspace import Workspace
+from tests.conftest import LabRun
+
+
+def _investigate(cli, lab: LabRun, tmp_path: Path, *extra: str):
+    return cli(
+        "investigate",
+        str(lab.run),
+        "--symptom",
+        lab.key["symptom"],
+        "--json",
+        str(tmp_path / "report.json"),
+        "--markdown",
+        str(tmp_path / "report.md"),
+        *extra,
+        workspace=lab.workspace,
+    )
+
+
+def test_report_contract_and_seeded_cause(cli, quirk_run: LabRun, tmp_path: Path) -> None:
+    result = _investigate(cli, quirk_run, tmp_path)
+    assert result.code == 0, result.err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["format"] == "rootcause-report/1"
+    assert report["verdict"] == "cause_found"
+    for key in ("run_id", "symptom", "behavior", "findings", "hypotheses", "evidence", "stats"):
+        assert key in report
+    assert set(report["stats"]) >= {"wall_s", "tool_calls", "tokens_in", "tokens_out", "cost_usd"}
+    top = report["findings"][0]
+    cause = quirk_run.key["causes"][0]
+    assert (top["kind"], top["id"], top["commit"]) == (cause["kind"], cause["id"], cause["commit"])
+    assert top["slice"] == cause["slice"]
+    assert set(top) >= {
+        "rank",
+        "kind",
+        "id",
+        "commit",
+        "slice",
+        "confidence",
+        "mechanism",
+        "evidence",
+        "fix",
+    }
+    # Every cited evidence id was produced by a tool call recorded in the report.
+    produced = {e["id"] for e in report["evidence"]}
+    for finding in report["findings"]:
+        assert finding["evidence"] and set(finding["evidence"]) <= produced
+        assert finding["grounded"] is True
+    for h in report["hypotheses"]:
+        assert h["status"] in ("supported", "refuted", "inconclusive")
+        assert set(h["evidence"]) <= produced
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Verdict: cause found" in markdown and "![" in markdown
+    assert "investigation" in result.out and "report:" in result.out
+    assert "hypothesis" in result.err  # progress went to stderr
+
+
+def test_mechanism_numbers_come_from_evidence(cli, quirk_run: LabRun, tmp_path: Path) -> None:
+    _investigate(cli, quirk_run, tmp_path)
+    report = json.loads((tmp_path / "report.json").read_text())
+    top = report["findings"][0]
+    evidence = {e["id"]: e for e in report["evidence"]}
+    pressure = next(e for e in evidence.values() if e["tool"] == "selection_pressure")
+    value = pressure["figures"][f"pressure[{top['id']}]"]
+    assert f"{value:.3g}" in top["mechanism"] and pressure["id"] in top["mechanism"]
+
+
+def test_fail_on_cause_exits_3(cli, quirk_run: LabRun, tmp_path: Path) -> None:
+    assert _investigate(cli, quirk_run, tmp_path, "--fail-on-cause").code == 3
+
+
+def test_behavior_override(cli, quirk_run: LabRun, tmp_path: Path) -> None:
+    result = _investigate(cli, quirk_run, tmp_path, "--behavior", quirk_run.hint)
+    assert result.code == 0, result.err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["behavior"]["spec"] == quirk_run.hint
+    assert report["behavior"]["basis"] == "given with --behavior"
+
+
+@pytest.fixture(scope="session")
+def null_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
+    from rootcause.lab import new_run
+
+    base = tmp_path_factory.mktemp("null")
+    result = new_run(
+        bug="no_bug",
+        seed=5,
+        out_dir=base / "run",
+        answer_key=base / "key.json",
+        steps=80,
+        groups=24,
+        group_size=8,
+    )
+    return LabRun(result.run_dir, result.key, base / "ws")
+
+
+def test_no_bug_is_no_cause_found(cli, null_run: LabRun, tmp_path: Path) -> None:
+    result = _investigate(cli, null_run, tmp_path, "--fail-on-cause")
+    assert result.code == 0, result.err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["verdict"] == "no_cause_found" and report["findings"] == []
+    assert "no cause found" in report["summary"]
+
+
+class Killed(Exception):
+    """Stands in for the process dying in the middle of a step."""
+
+
+class DyingBrain(SystematicBrain):
+    """Dies once, in the middle of testing its third hypothesis."""
+
+    def __init__(self) -> None:
+        self.tested = 0
+
+    def test(self, box: Toolbox, state: InvestigationState, ledger: Ledger, hid: str) -> None:
+        self.tested += 1
+        if self.tested == 3:
+            box.call("overview")  # a side effect the resumed step repeats
+            raise Killed
+        super().test(box, state, ledger, hid)
+
+
+def _comparable(report: Any) -> dict[str, Any]:
+    data = report.model_dump(mode="json")
+    for key in ("id", "stats", "meta", "plots"):
+        data.pop(key)
+    for e in data["evidence"]:
+        e["plot"] = e["plot"] and Path(e["plot"]).name
+    return data
+
+
+def test_killed_job_resumes_to_the_same_report(quirk_run: LabRun, tmp_path: Path) -> None:
+    symptom = quirk_run.key["symptom"]
+    whole = investigate(Workspace(tmp_path / "a"), run=quirk_run.run, symptom=symptom)
+    workspace = Workspace(tmp_path / "b")
+    with pytest.raises(Killed):
+        investigate(workspace, run=quirk_run.run, symptom=symptom, brain=DyingBrain())
+    (folder,) = [p for p in workspace.investigations_dir.iterdir() if p.is_dir()]
+    assert not (folder / "report.json").exists()
+    events: list[str] = []
+    resumed = investigate(
+        workspace, resume=folder.name, on_event=lambda e: events.append(e.message)
+    )
+    assert resumed.report.id == folder.name
+    # It went on from the checkpoint: the symptom was not characterised a second time.
+    assert not any(m.startswith(("detect", "overview")) for m in events)
+    assert any(m.startswith("H3 ") for m in events)
+    assert _comparable(resumed.report) == _comparable(whole.report)
+
+
+def test_bad_investigate_input(cli, quirk_run: LabRun) -> None:
+    no_symptom = cli("investigate", str(quirk_run.run), workspace=quirk_run.workspace)
+    assert no_symptom.code == 2 and "--symptom" in no_symptom.err
+    unknown = cli("investigate", "--resume", "nope-123", workspace=quirk_run.workspace)
+    assert unknown.code == 2 and "no such investigation" in unknown.err
+    brain = cli(
+        "investigate",
+        str(quirk_run.run),
+        "--symptom",
+        "x",
+        "--brain",
+        "oracle",
+        workspace=quirk_run.workspace,
+    )
+    assert brain.code == 2 and "unknown brain 'oracle'" in brain.err
