@@ -93,6 +93,9 @@ class EnrichmentInput(BehaviorInput):
     step_min: int | None = Field(None, description="Only samples from this step on.")
     step_max: int | None = Field(None, description="Only samples up to this step.")
     alternative: Literal["two-sided", "greater", "less"] = "two-sided"
+    scored_by: str | None = Field(
+        None, description="Only samples this reward component scored (its reward is logged)."
+    )
 
 
 class LevelView(BaseModel):
@@ -163,8 +166,10 @@ def enrichment(ctx: ToolContext, args: EnrichmentInput) -> EnrichmentOutput:
         keep &= frame.step >= args.step_min
     if args.step_max is not None:
         keep &= frame.step <= args.step_max
+    if args.scored_by is not None:
+        keep &= np.isfinite(frame.rewards[:, frame.component_index(args.scored_by)])
     if not keep.any():
-        raise BadInputError("enrichment: no samples in that step range")
+        raise BadInputError("enrichment: no samples in that step range (or scored by it)")
     result = enrich(
         hits[keep], frame.slice(args.by).as_strings()[keep], alternative=args.alternative
     )

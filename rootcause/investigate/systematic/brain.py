@@ -12,7 +12,6 @@ from rootcause.investigate.systematic import rules
 from rootcause.investigate.systematic.facts import (
     Push,
     fetch,
-    pressure_start,
     pushes,
     recall,
     slice_shares,
@@ -197,9 +196,9 @@ class SystematicBrain(Brain):
             f"[{push.low:.3g}, {push.high:.3g}] ({e_pressure}), {push.share:.0%} of the push"
             f"{when}; removing it takes away {_pct(cf.share_removed)} of the push ({e_cf})"
         )
-        local = self._localised_source(state, c, sign)
+        local = self._localised_source(box, state, c, sign)
         if local is not None:
-            source, share, e_source, arrival = local
+            source, share, e_local, arrival = local
             return rules.Attribution(
                 kind="data_source",
                 target=source,
@@ -207,13 +206,14 @@ class SystematicBrain(Brain):
                 slice={"data_source": source},
                 confidence=conf,
                 mechanism=(
-                    f"{share:.0%} of {c}'s push on {behavior} comes from {source} "
-                    f"({e_source}), a source added during the run"
+                    f"{share:.0%} of {c}'s push on {behavior} comes from {source}, which shows "
+                    f"it more than the other sources {c} scores ({', '.join(e_local)}), a source "
+                    "added during the run"
                     + (f" at step {arrival.step}" if arrival else "")
                     + f"; {mechanism}"
                 ),
                 fix=rules.source_fix(source, c),
-                evidence=[*evidence, e_source],
+                evidence=[*evidence, *e_local],
             )
         return rules.Attribution(
             kind=kind,
@@ -229,36 +229,37 @@ class SystematicBrain(Brain):
     def _change_of(
         self, box: Toolbox, state: InvestigationState, push: Push, events: list[DeploymentEvent]
     ) -> tuple[DeploymentEvent | None, list[Any]]:
-        """Of the changes to the component before its push became clear, the one after which
-        its push jumped most (pressure just after minus just before the change)."""
+        """Of the deployments that changed the component, the one after which its push jumped
+        most (push over the steps just after minus just before it); none if no change raised
+        it."""
         pressure, _ = recall(state, "pressure:persona", PressureOutput)
-        sign = self._sign(state)
-        start = pressure_start(pressure, push.component, sign)
+        first = min((w.start for w in pressure.by_window), default=0)
         last = max((w.end for w in pressure.by_window), default=0)
-        until = start[1] if start else last
-        candidates = []
+        span = max((last - first) // 10, 5)
+        best: tuple[float, DeploymentEvent | None, list[Any]] = (0.0, None, [])
         for event in events:
             touching = [
                 e
                 for e in event.effects
                 if e.target == push.component and e.kind in rules.COMPONENT_EFFECTS
             ]
-            if touching and event.step <= until:
-                candidates.append((event, touching))
-        if len(candidates) <= 1:
-            return candidates[0] if candidates else (None, [])
-        span = max(last // 10, 5)
-
-        def jump(event: DeploymentEvent) -> float:
+            if not touching or event.step >= last:
+                continue
             after = self._window_push(box, state, push.component, event.step, event.step + span)
-            before = self._window_push(box, state, push.component, event.step - span, event.step)
-            return after - before
-
-        return max(candidates, key=lambda c: jump(c[0]))
+            before = (
+                self._window_push(box, state, push.component, event.step - span, event.step)
+                if event.step > first
+                else 0.0
+            )
+            if after - before > best[0]:
+                best = (after - before, event, touching)
+        return best[1], best[2]
 
     def _window_push(
         self, box: Toolbox, state: InvestigationState, component: str, lo: int, hi: int
     ) -> float:
+        overview, _ = recall(state, "overview", OverviewOutput)
+        first_step = overview.first_step or 0
         out, _ = fetch(
             box,
             state,
@@ -267,15 +268,19 @@ class SystematicBrain(Brain):
             PressureOutput,
             behavior=self._behavior(state),
             windows=1,
-            step_min=max(lo, 0),
+            step_min=max(lo, first_step),
             step_max=hi,
         )
         value = next((c.pressure for c in out.components if c.component == component), 0.0)
         return self._sign(state) * value
 
     def _localised_source(
-        self, state: InvestigationState, component: str, sign: float
-    ) -> tuple[str, float, str, DeploymentEvent | None] | None:
+        self, box: Toolbox, state: InvestigationState, component: str, sign: float
+    ) -> tuple[str, float, list[str], DeploymentEvent | None] | None:
+        """A source that arrived during the run, holds most of the component's push, and shows
+        the behaviour more than the other sources the same component scores, over the same
+        steps. A component that only scores one source (or one env's sources alike) does not
+        make that source special."""
         if "pressure:data_source" not in state.scratch:
             return None
         pressure, e_source = recall(state, "pressure:data_source", PressureOutput)
@@ -283,13 +288,32 @@ class SystematicBrain(Brain):
         if not shares:
             return None
         source, share = max(shares.items(), key=lambda kv: kv[1])
-        if share < rules.LOCAL_SHARE:
+        first = self._first_steps(state).get(source)
+        if share < rules.LOCAL_SHARE or first is None:
             return None
         events, _ = self._events(state)
         arrival = rules.source_change(events, source)
         if arrival is None and not self._arrived_late(state, source):
             return None
-        return source, share, e_source, arrival
+        enrich, e_enrich = fetch(
+            box,
+            state,
+            f"enrich:{first}:{component}",
+            "enrichment",
+            EnrichmentOutput,
+            behavior=self._behavior(state),
+            by="data_source",
+            step_min=first,
+            scored_by=component,
+            alternative="greater" if sign > 0 else "less",
+        )
+        level = next((lv for lv in enrich.levels if lv.level == source), None)
+        if level is None or level.lift is None or len(enrich.levels) < 2:
+            return None
+        lift = level.lift if sign > 0 else 1 / max(level.lift, 1e-9)
+        if lift < rules.MIN_LIFT or level.q_value >= rules.MAX_Q:
+            return None
+        return source, share, [e_source, e_enrich], arrival
 
     def _slice_of(
         self, state: InvestigationState, component: str, sign: float
