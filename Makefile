@@ -14,15 +14,24 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# Tests also cover the optional semantic extra. Its torch comes as the CPU build pinned in the
+# extra (installed first, so nothing pulls a CUDA build of several GB).
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
 	touch $(VENV)/.installed $@
 
+# The main job on an embedded default: a lab run with a seeded persona quirk, investigated by
+# the systematic brain. Only the symptom is read from the answer key, as a user would report it.
 demo: $(VENV)/.installed
 	@rm -rf $(DEMO_DIR)
 	$(BIN)/rootcause lab new --bug persona_reward_quirk --seed 7 \
 		--answer-key $(DEMO_DIR)/answer-key.json $(DEMO_DIR)/run
-	$(BIN)/rootcause --workspace $(DEMO_DIR)/workspace overview $(DEMO_DIR)/run
+	$(BIN)/rootcause --workspace $(DEMO_DIR)/workspace investigate $(DEMO_DIR)/run \
+		--symptom "$$($(BIN)/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["symptom"])' $(DEMO_DIR)/answer-key.json)" \
+		--markdown $(DEMO_DIR)/report.md
+	@echo
+	@sed -n '1,/^## Hypotheses/p' $(DEMO_DIR)/report.md | sed '$$d'
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check rootcause tests tools

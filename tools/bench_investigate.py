@@ -1,0 +1,77 @@
+"""Benchmark: a whole investigation (systematic brain) on a 50k-sample and a 1M-sample lab run.
+
+Prints wall time, tool calls and whether the top finding is the seeded cause, for each size,
+beside the time it took to simulate and ingest the run.
+
+    python tools/bench_investigate.py [--large-only | --small-only] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from rootcause.investigate.job import investigate
+from rootcause.lab import new_run
+from rootcause.store.ingest import ingest_run
+from rootcause.store.workspace import Workspace
+
+SIZES = {"50k": (200, 32), "1M": (1000, 128)}
+
+
+def bench(label: str, folder: Path) -> None:
+    steps, groups = SIZES[label]
+    run, key_path = folder / f"run-{label}", folder / f"run-{label}.key.json"
+    if not run.exists():
+        start = time.perf_counter()
+        new_run(
+            bug="persona_reward_quirk",
+            seed=21,
+            out_dir=run,
+            answer_key=key_path,
+            steps=steps,
+            groups=groups,
+        )
+        print(f"[{label}] lab run written in {time.perf_counter() - start:.1f} s")
+    key = json.loads(key_path.read_text())
+    workspace = Workspace(folder / f"ws-{label}")
+    start = time.perf_counter()
+    ingested = ingest_run(run, workspace)
+    ingest_s = time.perf_counter() - start
+    start = time.perf_counter()
+    outcome = investigate(workspace, run=run, symptom=key["symptom"])
+    wall = time.perf_counter() - start
+    report = outcome.report
+    top = report.findings[0] if report.findings else None
+    cause = key["causes"][0]
+    right = top is not None and (top.kind, top.id) == (cause["kind"], cause["id"])
+    print(
+        f"[{label}] {ingested.source.run_id}: ingest {ingest_s:.1f} s; investigation "
+        f"{wall:.1f} s wall, {report.stats.tool_calls} tool calls; top finding "
+        f"{top.kind + ' ' + top.id if top else 'none'} ({'seeded cause' if right else 'WRONG'})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small-only", action="store_true")
+    parser.add_argument("--large-only", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep runs and workspaces in this folder")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="rootcause-bench-inv-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} cores")
+    labels = ["50k"] if args.small_only else ["1M"] if args.large_only else ["50k", "1M"]
+    for label in labels:
+        bench(label, folder)
+    if args.keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
