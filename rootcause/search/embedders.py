@@ -125,7 +125,7 @@ class MiniLMEmbedder(Embedder):
     _model: ClassVar[Any] = None
     _model_hash: ClassVar[str | None] = None
 
-    def __init__(self, batch_size: int = 64):
+    def __init__(self, batch_size: int = 128):
         self.batch_size = batch_size
 
     @property
@@ -188,7 +188,7 @@ def embedder_from_config(config: dict[str, Any]) -> Embedder:
     if kind == "hashing":
         return HashingEmbedder(int(config.get("dim", 512)))
     if kind == "minilm":
-        return MiniLMEmbedder(int(config.get("batch_size", 64)))
+        return MiniLMEmbedder(int(config.get("batch_size", 128)))
     raise ValueError(f"unknown embedder config {config!r}")
 
 
