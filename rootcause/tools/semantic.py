@@ -193,8 +193,9 @@ def similar_rows(
     ctx: ToolContext, text: str, where: str, params: list[Any], limit: int
 ) -> dict[int, float]:
     """The `limit` completions most similar to `text` among rows matching the SQL filter
-    `where`: indexed rows through chroma, plus up to `similar_extra` matching rows outside the
-    index (a deterministic pseudo-random subset, embedded once and cached)."""
+    `where`: indexed rows through chroma; when fewer than `similar_extra` indexed rows match,
+    matching rows outside the index top them up to that many (a deterministic pseudo-random
+    subset, embedded once and cached)."""
     if not text.strip():
         raise BadInputError("--similar: empty text")
     index = semantic_index(ctx, "completion")
@@ -205,8 +206,11 @@ def similar_rows(
     ).to_arrow_table()
     candidates = np.asarray(table.column("row_idx").to_numpy(), dtype=np.int64)
     indexed = np.isin(candidates, index.sample.text_rows)
-    found = dict(index.query(text, limit, rows=candidates[indexed])) if indexed.any() else {}
-    extra_cap = semantic_settings(ctx).similar_extra
+    n_indexed = int(indexed.sum())
+    among = None if n_indexed == index.sample.text_rows.size else candidates[indexed]
+    found = dict(index.query(text, limit, rows=among)) if n_indexed else {}
+    # Top up a thin filter with rows outside the index, up to `similar_extra` rows in all.
+    extra_cap = max(0, semantic_settings(ctx).similar_extra - n_indexed)
     others = candidates[~indexed][:extra_cap]
     if others.size:
         scores = index.vectors(others) @ index.embed_query(text)
@@ -214,7 +218,7 @@ def similar_rows(
     if (~indexed).sum() > extra_cap:
         logger.info(
             "--similar ranked %d of %d matching rows (index sample plus %d more)",
-            int(indexed.sum()) + others.size,
+            n_indexed + others.size,
             candidates.size,
             others.size,
         )
