@@ -14,7 +14,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,8 +75,12 @@ def investigate(
     resume: str | None = None,
     run_format: str = "auto",
     on_event: EventSink | None = None,
+    disabled_tools: Collection[str] = (),
 ) -> Outcome:
-    """Run (or resume) an investigation and return its report."""
+    """Run (or resume) an investigation and return its report.
+
+    `disabled_tools` names tools the brain may not call (an ablation); they are kept in the
+    spec's options, so a resumed job runs without them too."""
     if resume is not None:
         spec = _load_spec(workspace, resume)
     else:
@@ -90,6 +94,7 @@ def investigate(
             behavior=behavior,
             brain=brain if isinstance(brain, str) else brain.name,
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            options={"disabled_tools": sorted(set(disabled_tools))} if disabled_tools else {},
         )
     the_brain = brain if isinstance(brain, Brain) else make_brain(spec.brain)
     ingested = ingest_run(Path(spec.run), workspace, fmt=spec.run_format)
@@ -110,7 +115,8 @@ def investigate(
             )
             write_atomic(folder / "evidence.jsonl", lines.decode())
 
-        protocol = Protocol(the_brain, ctx, checkpoints, finish, on_event)
+        disabled = [str(t) for t in spec.options.get("disabled_tools", [])]
+        protocol = Protocol(the_brain, ctx, checkpoints, finish, on_event, disabled)
         initial = None if resume is not None else InvestigationState(spec=spec)
         if resume is not None and Protocol.saved_state(checkpoints, spec.id) is None:
             initial = InvestigationState(spec=spec)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -42,12 +42,14 @@ class Protocol:
         checkpoints: Path,
         finish: Finisher,
         on_event: EventSink | None = None,
+        disabled_tools: Collection[str] = (),
     ):
         self.brain = brain
         self.ctx = ctx
         self.checkpoints = checkpoints
         self.finish = finish
         self.on_event = on_event
+        self.disabled_tools = tuple(disabled_tools)
 
     def _step(
         self, name: str, body: Callable[[Toolbox, InvestigationState, Ledger], None]
@@ -58,7 +60,7 @@ class Protocol:
             # Tool calls append to the state's own list, so the ledger sees new ids at once.
             self.ctx.evidence = EvidenceLog()
             self.ctx.evidence.records = state.evidence
-            box = Toolbox(self.ctx, self.on_event)
+            box = Toolbox(self.ctx, self.on_event, self.disabled_tools)
             started = time.perf_counter()
             body(box, state, Ledger(state))
             state.stats.tool_calls += box.calls

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from rootcause.core.errors import BadInputError
 from rootcause.tools.base import ToolOutput
 from rootcause.tools.context import ToolContext
 from rootcause.tools.registry import ToolResult, call_tool
@@ -24,13 +25,24 @@ class Event:
 EventSink = Callable[[Event], None]
 
 
+class ToolDisabledError(BadInputError):
+    """A brain called a tool that this investigation runs without (an ablation)."""
+
+
 class Toolbox:
     """Calls registry tools on one run; evidence goes to the context's log, which the protocol
-    copies into the checkpointed state after each step."""
+    copies into the checkpointed state after each step. Tools named in `disabled` refuse to
+    run (ablations: which tools carry an investigation's accuracy)."""
 
-    def __init__(self, ctx: ToolContext, on_event: EventSink | None = None):
+    def __init__(
+        self,
+        ctx: ToolContext,
+        on_event: EventSink | None = None,
+        disabled: Collection[str] = (),
+    ):
         self.ctx = ctx
         self._on_event = on_event
+        self.disabled = frozenset(disabled)
         self.calls = 0
 
     def emit(self, kind: str, message: str) -> None:
@@ -38,6 +50,8 @@ class Toolbox:
             self._on_event(Event(kind, message))
 
     def call(self, name: str, **args: Any) -> ToolResult:
+        if name in self.disabled:
+            raise ToolDisabledError(f"tool {name} is disabled in this run")
         self.emit("tool", f"{name} {_short(args)}")
         result = call_tool(self.ctx, name, {k: v for k, v in args.items() if v is not None})
         self.calls += 1

@@ -49,6 +49,26 @@ class RunFrame:
     reward_total_logged: npt.NDArray[np.bool_]
     advantage: FloatArray  # NaN where not logged
 
+    def subset(self, mask: npt.NDArray[np.bool_]) -> RunFrame:
+        """The same view restricted to the rows where `mask` is true."""
+        if mask.all():
+            return self
+
+        def cut(labels: Labels) -> Labels:
+            return Labels(labels.codes[mask], labels.names)
+
+        return RunFrame(
+            n=int(mask.sum()),
+            step=self.step[mask],
+            group=cut(self.group),
+            slices={name: cut(labels) for name, labels in self.slices.items()},
+            components=self.components,
+            rewards=self.rewards[mask],
+            reward_total=self.reward_total[mask],
+            reward_total_logged=self.reward_total_logged[mask],
+            advantage=self.advantage[mask],
+        )
+
     def slice(self, by: str) -> Labels:
         if by not in self.slices:
             raise BadInputError(f"unknown slice {by!r}; choose one of {', '.join(self.slices)}")

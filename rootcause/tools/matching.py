@@ -11,6 +11,7 @@ import numpy.typing as npt
 from rootcause.store.sql import fetch_value
 from rootcause.tools.behavior import Behavior, InvalidBehaviorError, parse_behavior, word_bound
 from rootcause.tools.context import ToolContext
+from rootcause.tools.frame import RunFrame, run_frame
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -57,3 +58,23 @@ def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
         f"SELECT {expr} AS hit FROM samples ORDER BY row_idx", params=params
     ).to_arrow_table()
     return np.asarray(table.column("hit").to_numpy(), dtype=bool)
+
+
+def evaluated_rows(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
+    """Rows the behaviour was evaluated on: every row, except for semantic behaviours, which
+    are scored on a stratified sample of the run."""
+    behavior = resolve(spec)
+    if behavior.kind != "semantic":
+        return np.ones(run_frame(ctx).n, dtype=bool)
+    from rootcause.tools.semantic import evaluated_mask
+
+    behavior_hits(ctx, behavior)
+    return evaluated_mask(ctx, behavior.spec)
+
+
+def behavior_frame(ctx: ToolContext, spec: str | Behavior) -> tuple[RunFrame, BoolArray]:
+    """The run's columns and the behaviour's hits over the evaluated rows only, so every rate
+    and covariance is computed where the behaviour was actually looked for."""
+    hits = behavior_hits(ctx, spec)
+    mask = evaluated_rows(ctx, spec)
+    return run_frame(ctx).subset(mask), hits[mask]

@@ -13,8 +13,7 @@ from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_hits
+from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField, finite_or_none
 
@@ -63,8 +62,7 @@ def reward_contrast(ctx: ToolContext, args: ContrastInput) -> ContrastOutput:
     without it, within the same prompt group (so prompt difficulty cancels), with a 95% interval,
     and the share of slices (default data sources) where the difference is positive. A component
     that reliably scores the behaviour higher is a candidate for rewarding it."""
-    frame = run_frame(ctx)
-    hits = behavior_hits(ctx, args.behavior)
+    frame, hits = behavior_frame(ctx, args.behavior)
     results = contrast(
         frame.group.codes,
         hits.astype(np.float64),
@@ -159,8 +157,7 @@ def enrichment(ctx: ToolContext, args: EnrichmentInput) -> EnrichmentOutput:
     inside vs outside, lift, Fisher exact test and FDR-controlled q-value, optionally in a step
     range. Over-representation alone is not a cause (a source may only elicit the behaviour);
     combine with selection_pressure."""
-    frame = run_frame(ctx)
-    hits = behavior_hits(ctx, args.behavior)
+    frame, hits = behavior_frame(ctx, args.behavior)
     keep = np.ones(frame.n, dtype=bool)
     if args.step_min is not None:
         keep &= frame.step >= args.step_min

@@ -14,8 +14,7 @@ from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolInput, ToolOutput, quote, tool
 from rootcause.tools.behavior import Behavior, word_bound
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_hits, resolve
+from rootcause.tools.matching import behavior_frame, resolve
 from rootcause.tools.symptom import propose_detector
 
 
@@ -192,8 +191,7 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
     else:
         raise BadInputError("detect: give --behavior SPEC or --symptom TEXT")
     behavior = resolve(spec)
-    hits = behavior_hits(ctx, behavior)
-    frame = run_frame(ctx)
+    frame, hits = behavior_frame(ctx, behavior)
     steps = frame.step
     lo, hi = np.quantile(steps, [0.1, 0.9]) if frame.n else (0, 0)
     early, late = steps <= lo, steps >= hi

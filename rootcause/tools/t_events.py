@@ -16,7 +16,7 @@ from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import RunFrame, run_frame
 from rootcause.tools.history_views import EffectView, effect_views
-from rootcause.tools.matching import BoolArray, behavior_hits, resolve
+from rootcause.tools.matching import BoolArray, behavior_frame, resolve
 from rootcause.tools.plotting import PlotSpec, Series
 
 #: Bins each side of a deployment over which the behaviour rate before/after is measured.
@@ -189,8 +189,7 @@ def event_alignment(ctx: ToolContext, args: EventAlignmentInput) -> EventAlignme
     pressure on the behaviour first becomes positive. A deployment shortly before the onset is a
     candidate cause; test it with the pressure and counterfactual tools before concluding."""
     behavior = resolve(args.behavior)
-    hits = behavior_hits(ctx, behavior)
-    frame = run_frame(ctx)
+    frame, hits = behavior_frame(ctx, behavior)
     bins = make_step_bins(frame.step, width=args.bin_width)
     inside = bins.index >= 0
     k = np.bincount(bins.index[inside], weights=hits[inside], minlength=bins.n_bins)

@@ -19,7 +19,7 @@ from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_hits
+from rootcause.tools.matching import behavior_hits, evaluated_rows
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField
 from rootcause.tools.weights import live_weights
@@ -148,7 +148,7 @@ def _pressure_inputs(
     step_max: int | None = None,
 ) -> PressureData:
     frame = run_frame(ctx)
-    keep = np.ones(frame.n, dtype=bool)
+    keep = evaluated_rows(ctx, behavior).copy()
     if step_min is not None:
         keep &= frame.step >= step_min
     if step_max is not None:

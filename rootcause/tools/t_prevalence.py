@@ -13,8 +13,7 @@ from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_hits
+from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, SliceField, finite_or_none, step_bins
 
@@ -130,8 +129,7 @@ def prevalence(ctx: ToolContext, args: PrevalenceInput) -> PrevalenceOutput:
     with 95% Wilson intervals, plus the concentration ratio of each slice (its share of the
     behaviour divided by its share of traffic; well above 1 means the slice over-produces it).
     Use it to see when the behaviour rose and where it is concentrated."""
-    frame = run_frame(ctx)
-    hits = behavior_hits(ctx, args.behavior)
+    frame, hits = behavior_frame(ctx, args.behavior)
     labels = frame.slice(args.by).as_strings()
     trace = prevalence_trace(frame.step, hits, slices=labels, bins=step_bins(frame, args.bins))
     window = None
@@ -233,8 +231,7 @@ def compare_traces(ctx: ToolContext, args: CompareInput) -> CompareOutput:
     """Compare the behaviour's trace in slice A (e.g. persona=nerdy) with slice B (default:
     everything else): rescaled overlay, correlation, best lag, scale, onset of each. If B is a
     lagged, rescaled copy of A, the behaviour likely started in A and spread (generalised) to B."""
-    frame = run_frame(ctx)
-    hits = behavior_hits(ctx, args.behavior)
+    frame, hits = behavior_frame(ctx, args.behavior)
     labels = frame.slice(args.by)
     if args.a not in labels.names:
         raise BadInputError(f"compare_traces: no {args.by} named {args.a!r}")
@@ -340,8 +337,7 @@ def onset(ctx: ToolContext, args: OnsetInput) -> OnsetOutput:
     """Change points of the behaviour's rate over steps (binomial PELT via ruptures, each change
     tested before vs after) and the onset: the first significant upward change. Optionally
     within one slice (by + level). Use the onset step to line up config changes."""
-    frame = run_frame(ctx)
-    hits = behavior_hits(ctx, args.behavior)
+    frame, hits = behavior_frame(ctx, args.behavior)
     keep = np.ones(frame.n, dtype=bool)
     scope = "all samples"
     if args.by is not None:

@@ -164,6 +164,8 @@ class SystematicBrain(Brain):
     def _attribute(
         self, box: Toolbox, state: InvestigationState, push: Push, e_pressure: str
     ) -> rules.Attribution:
+        """Trace a pusher to what changed: the deployment that changed it, or the arrival of
+        the one source its push lives in, whichever its push jumped most after."""
         sign = self._sign(state)
         behavior = self._behavior(state)
         c = push.component
@@ -180,86 +182,82 @@ class SystematicBrain(Brain):
         events, e_events = self._events(state)
         if e_events:
             evidence.append(e_events)
-        change, effects = self._change_of(box, state, push, events)
-        commit = change.commit if change else None
+        best: tuple[float, DeploymentEvent | None, list[Any]] = (0.0, None, [])
+        for event in events:
+            touching = [
+                e for e in event.effects if e.target == c and e.kind in rules.COMPONENT_EFFECTS
+            ]
+            if touching:
+                jump = self._jump(box, state, c, event.step)
+                if jump > best[0]:
+                    best = (jump, event, touching)
+        jump, change, effects = best
+        local = self._localised_source(state, c, sign)
+        if local is not None:
+            source, share, e_source, arrival_step, arrival = local
+            if self._jump(box, state, c, arrival_step) > jump:
+                return rules.Attribution(
+                    kind="data_source",
+                    target=source,
+                    commit=arrival.commit if arrival else None,
+                    slice={"data_source": source},
+                    confidence=rules.confidence(push.z, push.share, True, cf.share_removed),
+                    mechanism=(
+                        f"{share:.0%} of {c}'s push on {behavior} comes from {source} "
+                        f"({e_source}), which arrived at step {arrival_step}, and the push "
+                        f"jumped after it more than after any change to {c}; "
+                        + self._push_text(push, e_pressure, cf.share_removed, e_cf)
+                    ),
+                    fix=rules.source_fix(source, c),
+                    evidence=[*evidence, e_source],
+                )
         kind = (
             rules.change_kind(effects, rules.behavior_words(behavior))
             if change
             else "reward_component"
         )
-        conf = rules.confidence(push.z, push.share, change is not None, cf.share_removed)
         when = (
-            f", changed at step {change.step} ({rules.describe_effects(effects)})" if change else ""
+            f"; it was changed at step {change.step} ({rules.describe_effects(effects)}) and "
+            "its push jumped after that change"
+            if change
+            else ""
         )
-        mechanism = (
-            f"{c} selects for {behavior}: signed pressure {push.signed:.3g} "
-            f"[{push.low:.3g}, {push.high:.3g}] ({e_pressure}), {push.share:.0%} of the push"
-            f"{when}; removing it takes away {_pct(cf.share_removed)} of the push ({e_cf})"
-        )
-        local = self._localised_source(box, state, c, sign)
-        if local is not None:
-            source, share, e_local, arrival = local
-            return rules.Attribution(
-                kind="data_source",
-                target=source,
-                commit=arrival.commit if arrival else None,
-                slice={"data_source": source},
-                confidence=conf,
-                mechanism=(
-                    f"{share:.0%} of {c}'s push on {behavior} comes from {source}, which shows "
-                    f"it more than the other sources {c} scores ({', '.join(e_local)}), a source "
-                    "added during the run"
-                    + (f" at step {arrival.step}" if arrival else "")
-                    + f"; {mechanism}"
-                ),
-                fix=rules.source_fix(source, c),
-                evidence=[*evidence, *e_local],
-            )
         return rules.Attribution(
             kind=kind,
             target=c,
-            commit=commit,
+            commit=change.commit if change else None,
             slice=self._slice_of(state, c, sign),
-            confidence=conf,
-            mechanism=mechanism,
+            confidence=rules.confidence(push.z, push.share, change is not None, cf.share_removed),
+            mechanism=self._push_text(push, e_pressure, cf.share_removed, e_cf) + when,
             fix=rules.component_fix(kind, c, effects),
             evidence=evidence,
         )
 
-    def _change_of(
-        self, box: Toolbox, state: InvestigationState, push: Push, events: list[DeploymentEvent]
-    ) -> tuple[DeploymentEvent | None, list[Any]]:
-        """Of the deployments that changed the component, the one after which its push jumped
-        most (push over the steps just after minus just before it); none if no change raised
-        it."""
+    def _push_text(self, push: Push, e_pressure: str, removed: float | None, e_cf: str) -> str:
+        return (
+            f"{push.component} selects for the behaviour: signed pressure {push.signed:.3g} "
+            f"[{push.low:.3g}, {push.high:.3g}] ({e_pressure}), {push.share:.0%} of the push; "
+            f"removing it takes away {_pct(removed)} of the push ({e_cf})"
+        )
+
+    def _jump(self, box: Toolbox, state: InvestigationState, component: str, step: int) -> float:
+        """The component's push over the steps just after `step` minus just before it."""
         pressure, _ = recall(state, "pressure:persona", PressureOutput)
         first = min((w.start for w in pressure.by_window), default=0)
         last = max((w.end for w in pressure.by_window), default=0)
+        if step >= last:
+            return 0.0
         span = max((last - first) // 10, 5)
-        best: tuple[float, DeploymentEvent | None, list[Any]] = (0.0, None, [])
-        for event in events:
-            touching = [
-                e
-                for e in event.effects
-                if e.target == push.component and e.kind in rules.COMPONENT_EFFECTS
-            ]
-            if not touching or event.step >= last:
-                continue
-            after = self._window_push(box, state, push.component, event.step, event.step + span)
-            before = (
-                self._window_push(box, state, push.component, event.step - span, event.step)
-                if event.step > first
-                else 0.0
-            )
-            if after - before > best[0]:
-                best = (after - before, event, touching)
-        return best[1], best[2]
+        after = self._window_push(box, state, component, step, step + span)
+        before = (
+            self._window_push(box, state, component, step - span, step) if step > first else 0.0
+        )
+        return after - before
 
     def _window_push(
         self, box: Toolbox, state: InvestigationState, component: str, lo: int, hi: int
     ) -> float:
         overview, _ = recall(state, "overview", OverviewOutput)
-        first_step = overview.first_step or 0
         out, _ = fetch(
             box,
             state,
@@ -268,19 +266,17 @@ class SystematicBrain(Brain):
             PressureOutput,
             behavior=self._behavior(state),
             windows=1,
-            step_min=max(lo, first_step),
+            step_min=max(lo, overview.first_step or 0),
             step_max=hi,
         )
         value = next((c.pressure for c in out.components if c.component == component), 0.0)
         return self._sign(state) * value
 
     def _localised_source(
-        self, box: Toolbox, state: InvestigationState, component: str, sign: float
-    ) -> tuple[str, float, list[str], DeploymentEvent | None] | None:
-        """A source that arrived during the run, holds most of the component's push, and shows
-        the behaviour more than the other sources the same component scores, over the same
-        steps. A component that only scores one source (or one env's sources alike) does not
-        make that source special."""
+        self, state: InvestigationState, component: str, sign: float
+    ) -> tuple[str, float, str, int, DeploymentEvent | None] | None:
+        """The source holding most of the component's push, if it arrived during the run:
+        (source, share, evidence, arrival step, arrival deployment)."""
         if "pressure:data_source" not in state.scratch:
             return None
         pressure, e_source = recall(state, "pressure:data_source", PressureOutput)
@@ -295,25 +291,7 @@ class SystematicBrain(Brain):
         arrival = rules.source_change(events, source)
         if arrival is None and not self._arrived_late(state, source):
             return None
-        enrich, e_enrich = fetch(
-            box,
-            state,
-            f"enrich:{first}:{component}",
-            "enrichment",
-            EnrichmentOutput,
-            behavior=self._behavior(state),
-            by="data_source",
-            step_min=first,
-            scored_by=component,
-            alternative="greater" if sign > 0 else "less",
-        )
-        level = next((lv for lv in enrich.levels if lv.level == source), None)
-        if level is None or level.lift is None or len(enrich.levels) < 2:
-            return None
-        lift = level.lift if sign > 0 else 1 / max(level.lift, 1e-9)
-        if lift < rules.MIN_LIFT or level.q_value >= rules.MAX_Q:
-            return None
-        return source, share, [e_source, e_enrich], arrival
+        return source, share, e_source, arrival.step if arrival else first, arrival
 
     def _slice_of(
         self, state: InvestigationState, component: str, sign: float

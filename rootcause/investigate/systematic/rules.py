@@ -4,15 +4,14 @@ A reward component *pushes* the behaviour when its selection pressure, signed so
 drives the symptom, is clear of zero after a Bonferroni correction across components and holds
 at least `MIN_SHARE` of the total positive push. A pusher is then traced to *what changed*:
 
-1. of the deployments that changed the component before its push became clear of zero
-   (temporal precedence), the one after which its push jumped most. A deployment that added
-   the component, or that extended its criteria with the behaviour's own words, makes the
-   component itself the cause (`reward_component`); a change to how it judges (grader kind or
-   inputs), its weight or sign, or an opaque parameter such as a checkpoint makes the change
-   the cause (`config_change`);
-2. if at least `LOCAL_SHARE` of its push lives in one data source that the run did not have
-   from the start (added, or first seen later), the source is the cause (`data_source`): a
-   generic component rewarding what that source brings;
+1. of the deployments that changed the component, the one after which its push jumped most
+   (push just after minus just before). A deployment that added the component, or that
+   extended its criteria with the behaviour's own words, makes the component itself the cause
+   (`reward_component`); a change to how it judges (grader kind or inputs), its weight or sign,
+   or an opaque parameter such as a checkpoint makes the change the cause (`config_change`);
+2. but if at least `LOCAL_SHARE` of its push lives in one data source that arrived during the
+   run, and the push jumped more after that arrival than after any change to the component,
+   the source is the cause (`data_source`): a generic component rewarding what it brings;
 3. where most of the push lives in one persona or env, the finding carries that slice.
 
 A data source is also a cause without any pusher when it arrived during the run (added or
@@ -75,20 +74,6 @@ def behavior_words(spec: str) -> set[str]:
     if spec.startswith("terms:"):
         return {t.strip().lower() for t in body.split(",") if t.strip()}
     return {w.lower() for w in re.findall(r"[A-Za-z]{4,}", body.replace("(?i)", ""))}
-
-
-def component_change(
-    events: list[DeploymentEvent], component: str, until_step: int
-) -> tuple[DeploymentEvent, list[EffectView]] | None:
-    """The latest deployment at or before `until_step` that changed `component`."""
-    best = None
-    for event in events:
-        touching = [
-            e for e in event.effects if e.target == component and e.kind in COMPONENT_EFFECTS
-        ]
-        if touching and event.step <= until_step and (best is None or event.step > best[0].step):
-            best = (event, touching)
-    return best
 
 
 def source_change(events: list[DeploymentEvent], source: str) -> DeploymentEvent | None:
