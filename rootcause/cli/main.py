@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from rootcause.cli import (  # noqa: F401  (each registers its commands)
+    eval,
     ingest,
     investigate,
     lab,

@@ -1,0 +1,309 @@
+"""Run a brain over a suite: generate (or reuse) each lab run, investigate it, score it.
+
+Two phases, each over a pool of processes (`workers`; 1 runs in this process):
+
+1. prepare, once per distinct lab run: generate it into the cache, ingest it into the
+   workspace, and count its candidates for the chance baseline;
+2. investigate, once per scenario and repeat, through `rootcause.investigate.job.investigate`
+   with the run folder and the key's symptom only. The worker never receives the key's path or
+   its causes; the key is read here, in the parent, by the scorer.
+
+A scenario that fails (generation, ingest or investigation) is recorded with its error and
+scored as a miss; the eval goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field
+
+from rootcause.core.errors import BadInputError
+from rootcause.core.report import Report, Stats
+from rootcause.evaluation.cache import ensure_run
+from rootcause.evaluation.scorer import Cause, Flags, Metrics, causes_of, score
+from rootcause.evaluation.suite import LabOptions, Scenario, Suite
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: progress(stage, done, total, label): stage is "prepare" or "investigate".
+ProgressFn = Callable[[str, int, int, str], None]
+
+
+@dataclass
+class EvalConfig:
+    """How to investigate: which brain (and its options), repeats, ablations, parallelism."""
+
+    brain: str = "systematic"
+    brain_options: dict[str, Any] = field(default_factory=dict)
+    repeats: int = 1
+    disabled_tools: tuple[str, ...] = ()
+    workers: int = 1
+
+
+class Prepared(BaseModel):
+    """A lab run ready to investigate (or why it is not)."""
+
+    run_dir: str | None = None
+    key_path: str | None = None
+    candidates: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+
+class InvestigateTask(BaseModel):
+    """Everything an investigation worker gets: deliberately no answer key, path or cause."""
+
+    trial: str
+    workspace: str
+    run_dir: str
+    symptom: str
+    brain: str
+    brain_options: dict[str, Any] = Field(default_factory=dict)
+    disabled_tools: list[str] = Field(default_factory=list)
+
+
+class InvestigateOutcome(BaseModel):
+    trial: str
+    investigation: str | None = None
+    folder: str | None = None
+    report: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class TrialResult(BaseModel):
+    """One investigated scenario (one repeat) with its flags and metrics."""
+
+    id: str
+    scenario: str
+    bug: str
+    seed: int
+    repeat: int
+    options: LabOptions
+    run_dir: str | None = None
+    investigation: str | None = None
+    report_path: str | None = None
+    verdict: str | None = None
+    causes: list[Cause] = Field(default_factory=list)
+    flags: Flags
+    metrics: Metrics
+    stats: Stats = Field(default_factory=Stats)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+
+
+def prepare_run(workspace: str, bug: str, seed: int, options: dict[str, Any]) -> Prepared:
+    """Generate (or reuse) the lab run and ingest it; count the candidates of the chance
+    baseline (reward components + data sources + deployed commits)."""
+    from rootcause.store.ingest import ingest_run
+    from rootcause.store.run_store import RunStore
+    from rootcause.store.workspace import Workspace
+
+    t0 = time.perf_counter()
+    try:
+        cached = ensure_run(Path(workspace), bug, seed, LabOptions.model_validate(options))
+        ingested = ingest_run(cached.run_dir, Workspace(Path(workspace)))
+        with RunStore(ingested.db_path) as store:
+            ov = store.overview()
+        commits = {d.commit for d in ov.deployments}
+        candidates = len(ov.components) + len(ov.data_sources) + len(commits)
+    except Exception as exc:  # recorded per scenario; the eval goes on
+        log.warning("preparing %s seed %s failed: %s", bug, seed, exc)
+        return Prepared(error=_describe(exc), seconds=time.perf_counter() - t0)
+    return Prepared(
+        run_dir=str(cached.run_dir),
+        key_path=str(cached.key_path),
+        candidates=candidates,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def make_brain(name: str, options: dict[str, Any]) -> Any:
+    """Build brain `name` with `options` passed as keyword arguments (none: default build)."""
+    from rootcause.investigate.job import BRAINS
+
+    if name not in BRAINS:
+        raise BadInputError(f"--brain {name}: unknown brain; choose one of {', '.join(BRAINS)}")
+    factory: Callable[..., Any] = BRAINS[name]
+    return factory(**options) if options else factory()
+
+
+def investigate_task(task: InvestigateTask) -> InvestigateOutcome:
+    """Investigate one run from its folder and symptom (runs in a worker process)."""
+    from rootcause.investigate.job import investigate
+    from rootcause.store.workspace import Workspace
+
+    t0 = time.perf_counter()
+    try:
+        outcome = investigate(
+            Workspace(Path(task.workspace)),
+            run=Path(task.run_dir),
+            symptom=task.symptom,
+            brain=make_brain(task.brain, task.brain_options),
+            disabled_tools=task.disabled_tools,
+        )
+    except Exception as exc:  # recorded per scenario; the eval goes on
+        log.warning("investigating %s failed: %s", task.trial, exc)
+        return InvestigateOutcome(
+            trial=task.trial, error=_describe(exc), seconds=time.perf_counter() - t0
+        )
+    return InvestigateOutcome(
+        trial=task.trial,
+        investigation=outcome.report.id,
+        folder=str(outcome.folder),
+        report=outcome.report.model_dump_json(),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _star_prepare(args: tuple[str, str, int, dict[str, Any]]) -> Prepared:
+    return prepare_run(*args)
+
+
+def _pool_map(
+    fn: Callable[[T], R], items: list[T], workers: int, on_done: Callable[[R], None]
+) -> list[R]:
+    """`[fn(x) for x in items]`, computed `workers` processes at a time (1: in this one)."""
+    out: dict[int, R] = {}
+    if workers <= 1 or len(items) <= 1:
+        for i, item in enumerate(items):
+            out[i] = fn(item)
+            on_done(out[i])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=ctx) as pool:
+            futures: dict[Future[R], int] = {pool.submit(fn, x): i for i, x in enumerate(items)}
+            for fut in as_completed(futures):
+                out[futures[fut]] = fut.result()
+                on_done(out[futures[fut]])
+    return [out[i] for i in range(len(items))]
+
+
+def trials(suite: Suite, repeats: int) -> Iterator[tuple[str, Scenario, int]]:
+    """(trial id, scenario, repeat) in suite order; the id gains `-r<k>` with repeats."""
+    for scn in suite.scenarios:
+        for r in range(1, repeats + 1):
+            yield (f"{scn.id}-r{r}" if repeats > 1 else scn.id), scn, r
+
+
+def run_eval(
+    suite: Suite,
+    workspace: Path,
+    config: EvalConfig,
+    progress: ProgressFn | None = None,
+) -> list[TrialResult]:
+    """Investigate every scenario of `suite` (times `repeats`) and score each report."""
+    if config.repeats < 1:
+        raise BadInputError(f"--repeats must be at least 1 (got {config.repeats})")
+    make_brain_check(config)
+    tick = progress or (lambda *_: None)
+    runs: dict[tuple[str, int, LabOptions], int] = {}
+    for scn in suite.scenarios:
+        runs.setdefault((scn.bug, scn.seed, scn.options), len(runs))
+    run_list = list(runs)
+    jobs = [(str(workspace), b, s, o.model_dump()) for b, s, o in run_list]
+    done = [0]
+
+    def prepared(_: Prepared) -> None:
+        done[0] += 1
+        tick("prepare", done[0], len(jobs), "")
+
+    tick("prepare", 0, len(jobs), "")
+    prep = _pool_map(_star_prepare, jobs, config.workers, prepared)
+    keys = {
+        i: json.loads(Path(p.key_path).read_text()) if p.key_path else None
+        for i, p in enumerate(prep)
+    }
+    all_trials = list(trials(suite, config.repeats))
+    tasks: list[InvestigateTask] = []
+    for tid, scn, _ in all_trials:
+        i = runs[(scn.bug, scn.seed, scn.options)]
+        key = keys[i]
+        if prep[i].run_dir is None or key is None:
+            continue
+        tasks.append(
+            InvestigateTask(
+                trial=tid,
+                workspace=str(workspace),
+                run_dir=str(prep[i].run_dir),
+                symptom=str(key["symptom"]),
+                brain=config.brain,
+                brain_options=config.brain_options,
+                disabled_tools=list(config.disabled_tools),
+            )
+        )
+    done[0] = 0
+
+    def investigated(o: InvestigateOutcome) -> None:
+        done[0] += 1
+        tick("investigate", done[0], len(tasks), o.trial)
+
+    tick("investigate", 0, len(tasks), "")
+    outcomes = {
+        o.trial: o for o in _pool_map(investigate_task, tasks, config.workers, investigated)
+    }
+    results = []
+    for tid, scn, r in all_trials:
+        i = runs[(scn.bug, scn.seed, scn.options)]
+        results.append(_result(tid, scn, r, prep[i], keys[i], outcomes.get(tid)))
+    return results
+
+
+def make_brain_check(config: EvalConfig) -> None:
+    """Fail before generating anything if the brain cannot be built with its options."""
+    try:
+        make_brain(config.brain, config.brain_options)
+    except TypeError as exc:
+        raise BadInputError(f"--brain {config.brain}: {exc}") from None
+
+
+def _result(
+    tid: str,
+    scn: Scenario,
+    repeat: int,
+    prep: Prepared,
+    key: dict[str, Any] | None,
+    outcome: InvestigateOutcome | None,
+) -> TrialResult:
+    key = key or {"bug": scn.bug, "causes": []}
+    error = prep.error or (outcome.error if outcome else "not investigated")
+    report = None
+    if outcome is not None and outcome.report is not None:
+        report, error = Report.model_validate_json(outcome.report), None
+    flags, metrics = score(report, key, prep.candidates, error)
+    return TrialResult(
+        id=tid,
+        scenario=scn.id,
+        bug=scn.bug,
+        seed=scn.seed,
+        repeat=repeat,
+        options=scn.options,
+        run_dir=prep.run_dir,
+        investigation=outcome.investigation if outcome else None,
+        report_path=str(Path(outcome.folder) / "report.json")
+        if outcome and outcome.folder
+        else None,
+        verdict=None if report is None else report.verdict,
+        causes=causes_of(key),
+        flags=flags,
+        metrics=metrics,
+        stats=Stats() if report is None else report.stats,
+        seconds=(outcome.seconds if outcome else 0.0),
+        error=error,
+    )
