@@ -155,15 +155,13 @@ class LabRun:
         return str(self.key["detector_hint"])
 
 
-@pytest.fixture(scope="session")
-def quirk_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
-    """A persona reward quirk (the goblin case), small enough for tests."""
+def make_lab_run(base: Path, bug: str, seed: int) -> LabRun:
+    """A small lab run (80 steps x 24 groups x 8) with its key kept beside, not inside, it."""
     from rootcause.lab import new_run
 
-    base = tmp_path_factory.mktemp("quirk")
     result = new_run(
-        bug="persona_reward_quirk",
-        seed=3,
+        bug=bug,
+        seed=seed,
         out_dir=base / "run",
         answer_key=base / "key.json",
         steps=80,
@@ -171,3 +169,9 @@ def quirk_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
         group_size=8,
     )
     return LabRun(result.run_dir, result.key, base / "ws")
+
+
+@pytest.fixture(scope="session")
+def quirk_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
+    """A persona reward quirk (the goblin case), small enough for tests."""
+    return make_lab_run(tmp_path_factory.mktemp("quirk"), "persona_reward_quirk", 3)

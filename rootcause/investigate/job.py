@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -35,14 +36,22 @@ from rootcause.tools.context import ToolContext
 CHECKPOINTS = "checkpoints.sqlite"
 
 
-def _systematic() -> Brain:
+def _systematic(options: dict[str, Any], api_key: str | None) -> Brain:
     from rootcause.investigate.systematic import SystematicBrain
 
     return SystematicBrain()
 
 
-#: Brains by name; each entry builds one.
-BRAINS: dict[str, Callable[[], Brain]] = {"systematic": _systematic}
+def _llm(options: dict[str, Any], api_key: str | None) -> Brain:
+    from rootcause.investigate.llm import LLMBrain
+
+    return LLMBrain(options, api_key).connect()
+
+
+#: Brains by name; each entry builds one from the spec's options (plain data, no secrets) and
+#: an API key that is never stored.
+BrainFactory = Callable[[dict[str, Any], str | None], Brain]
+BRAINS: dict[str, BrainFactory] = {"systematic": _systematic, "llm": _llm}
 
 
 @dataclass
@@ -60,10 +69,12 @@ def new_id(run_id: str) -> str:
     return f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def make_brain(name: str) -> Brain:
+def make_brain(
+    name: str, options: dict[str, Any] | None = None, api_key: str | None = None
+) -> Brain:
     if name not in BRAINS:
         raise BadInputError(f"unknown brain {name!r}; choose one of {', '.join(BRAINS)}")
-    return BRAINS[name]()
+    return BRAINS[name](options or {}, api_key)
 
 
 def investigate(
@@ -76,13 +87,19 @@ def investigate(
     run_format: str = "auto",
     on_event: EventSink | None = None,
     disabled_tools: Collection[str] = (),
+    options: dict[str, Any] | None = None,
+    api_key: str | None = None,
 ) -> Outcome:
     """Run (or resume) an investigation and return its report.
 
     `disabled_tools` names tools the brain may not call (an ablation); they are kept in the
-    spec's options, so a resumed job runs without them too."""
+    spec's options, so a resumed job runs without them too. `options` configure the brain
+    (plain data kept in the spec; on a resume, given ones override the stored ones); `api_key`
+    goes to the brain and is never written anywhere."""
+    given = {k: v for k, v in (options or {}).items() if v is not None}
     if resume is not None:
         spec = _load_spec(workspace, resume)
+        spec.options = {**spec.options, **given}
     else:
         if run is None or not symptom:
             raise BadInputError("investigate needs a run and a --symptom")
@@ -96,7 +113,8 @@ def investigate(
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             options={"disabled_tools": sorted(set(disabled_tools))} if disabled_tools else {},
         )
-    the_brain = brain if isinstance(brain, Brain) else make_brain(spec.brain)
+        spec.options.update(given)
+    the_brain = brain if isinstance(brain, Brain) else make_brain(spec.brain, spec.options, api_key)
     ingested = ingest_run(Path(spec.run), workspace, fmt=spec.run_format)
     if resume is None:
         spec.id = new_id(ingested.source.run_id)

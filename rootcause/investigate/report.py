@@ -30,7 +30,7 @@ def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report
         stats=state.stats,
         brain=state.spec.brain,
         plots=[_relative(p, folder) for p in plots],
-        meta={"run": state.spec.run},
+        meta={"run": state.spec.run, **state.scratch.get("report_meta", {})},
     )
 
 
@@ -65,6 +65,15 @@ def render_markdown(report: Report) -> str:
         lines += ["Near misses:", "", *(f"- {h}" for h in b.near_misses), ""]
     verdict = "cause found" if report.verdict == "cause_found" else "no cause found"
     lines += [f"## Verdict: {verdict}", "", report.summary, ""]
+    llm = report.meta.get("llm") or {}
+    if llm.get("budget_stop"):
+        lines += [
+            f"**Stopped on budget:** {llm['budget_stop']}; the verdict rests on what was "
+            "established before the stop.",
+            "",
+        ]
+    if llm.get("ungrounded"):
+        lines += [f"**Not grounded in evidence:** {', '.join(llm['ungrounded'])}.", ""]
     for f in report.findings:
         where = f" in {', '.join(f'{k}={v}' for k, v in f.slice.items())}" if f.slice else ""
         commit = f", commit `{f.commit[:12]}`" if f.commit else ""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pyarrow as pa
 import yaml
 from pydantic import ValidationError
 
 from rootcause.core.errors import RunFormatError
-from rootcause.core.run import RUN_FORMAT, RunManifest
+from rootcause.core.run import RUN_FORMAT, RunManifest, SampleField
 from rootcause.store.jsonl import iter_json_lines, iter_line_chunks, parse_line, split_lines
 from rootcause.store.source import LoadContext, RunSource
 from rootcause.store.tables import TableLoader, TableMapping
@@ -23,21 +23,8 @@ SAMPLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 NATIVE_MAPPING = TableMapping(
     fields={
         name: name
-        for name in (
-            "step",
-            "sample_id",
-            "group_id",
-            "split",
-            "data_source",
-            "persona",
-            "env",
-            "prompt",
-            "reasoning",
-            "completion",
-            "reference",
-            "reward_total",
-            "advantage",
-        )
+        for name in get_args(SampleField)
+        if name not in ("rewards", "grader_inputs", "meta")
     },
     rewards="rewards",
     grader_inputs="grader_inputs",

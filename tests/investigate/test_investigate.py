@@ -14,7 +14,7 @@ from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.systematic import SystematicBrain
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.store.workspace import Workspace
-from tests.conftest import LabRun
+from tests.conftest import LabRun, make_lab_run
 
 
 def _investigate(cli, lab: LabRun, tmp_path: Path, *extra: str):
@@ -94,19 +94,7 @@ def test_behavior_override(cli, quirk_run: LabRun, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def null_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
-    from rootcause.lab import new_run
-
-    base = tmp_path_factory.mktemp("null")
-    result = new_run(
-        bug="no_bug",
-        seed=5,
-        out_dir=base / "run",
-        answer_key=base / "key.json",
-        steps=80,
-        groups=24,
-        group_size=8,
-    )
-    return LabRun(result.run_dir, result.key, base / "ws")
+    return make_lab_run(tmp_path_factory.mktemp("null"), "no_bug", 5)
 
 
 def test_no_bug_is_no_cause_found(cli, null_run: LabRun, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus
@@ -310,16 +311,13 @@ class SystematicBrain(Brain):
     def _test_source(
         self, box: Toolbox, state: InvestigationState, ledger: Ledger, h: Hypothesis
     ) -> None:
-        found = [
-            a
-            for a in state.scratch.get("attributions", {}).values()
-            if a["kind"] == "data_source" and a["target"] == h.target
-        ]
-        if found:
-            best = max(found, key=lambda a: a["confidence"])
-            ledger.record(
-                h.id, "supported", best["evidence"], best["confidence"], best["mechanism"]
-            )
+        if self._record_linked(
+            state,
+            ledger,
+            h,
+            lambda a: a["kind"] == "data_source" and a["target"] == h.target,
+            lambda a: str(a["mechanism"]),
+        ):
             return
         first = self._first_steps(state).get(h.target)
         if first is None:
@@ -378,20 +376,14 @@ class SystematicBrain(Brain):
     def _test_commit(
         self, box: Toolbox, state: InvestigationState, ledger: Ledger, h: Hypothesis
     ) -> None:
-        _, e_events = self._events(state)
-        linked = [
-            a for a in state.scratch.get("attributions", {}).values() if a["commit"] == h.commit
-        ]
-        if linked:
-            best = max(linked, key=lambda a: a["confidence"])
-            ledger.record(
-                h.id,
-                "supported",
-                best["evidence"],
-                best["confidence"],
-                f"linked to {best['kind']} {best['target']}",
-            )
-        else:
+        if not self._record_linked(
+            state,
+            ledger,
+            h,
+            lambda a: a["commit"] == h.commit,
+            lambda a: f"linked to {a['kind']} {a['target']}",
+        ):
+            _, e_events = self._events(state)
             ledger.record(
                 h.id,
                 "refuted",
@@ -402,23 +394,33 @@ class SystematicBrain(Brain):
     def _test_slice(
         self, box: Toolbox, state: InvestigationState, ledger: Ledger, h: Hypothesis
     ) -> None:
-        linked = [
-            a
-            for a in state.scratch.get("attributions", {}).values()
-            if a["slice"] and a["slice"].get(h.kind) == h.target
-        ]
-        _, e_prev = recall(state, "prevalence", PrevalenceOutput)
-        if linked:
-            best = max(linked, key=lambda a: a["confidence"])
-            ledger.record(
-                h.id,
-                "supported",
-                best["evidence"],
-                best["confidence"] * 0.5,
-                f"where {best['target']} pushes it",
-            )
-        else:
+        if not self._record_linked(
+            state,
+            ledger,
+            h,
+            lambda a: bool(a["slice"]) and a["slice"].get(h.kind) == h.target,
+            lambda a: f"where {a['target']} pushes it",
+            weight=0.5,
+        ):
+            _, e_prev = recall(state, "prevalence", PrevalenceOutput)
             ledger.record(h.id, "refuted", [e_prev], note="no driver concentrated here")
+
+    @staticmethod
+    def _record_linked(
+        state: InvestigationState,
+        ledger: Ledger,
+        h: Hypothesis,
+        matches: Callable[[dict[str, Any]], bool],
+        note: Callable[[dict[str, Any]], str],
+        weight: float = 1.0,
+    ) -> bool:
+        """Support `h` with the most confident attribution it is part of, if any."""
+        linked = [a for a in state.scratch.get("attributions", {}).values() if matches(a)]
+        if not linked:
+            return False
+        best = max(linked, key=lambda a: a["confidence"])
+        ledger.record(h.id, "supported", best["evidence"], best["confidence"] * weight, note(best))
+        return True
 
     # -- conclude ---------------------------------------------------------------------------
     def conclude(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
