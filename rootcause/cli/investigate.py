@@ -18,6 +18,18 @@ from rootcause.cli.common import (
 )
 from rootcause.core.errors import BadInputError
 
+LLM_PANEL = "LLM brain (--brain llm)"
+#: How each event kind shows on stderr (kinds: phase, tool, result, model, hypothesis, ...).
+STYLES = {
+    "phase": "bold",
+    "hypothesis": "cyan",
+    "tool": "dim",
+    "result": "dim",
+    "model": "magenta",
+    "budget": "yellow",
+    "grounding": "red",
+}
+
 
 @app.command()
 def investigate(
@@ -43,8 +55,82 @@ def investigate(
     ] = False,
     fmt: FormatOption = "auto",
     workspace: WorkspaceOption = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="LLM brain: model name (OpenAI, the server's name with --base-url, or "
+            "litellm/PROVIDER/MODEL); default ROOTCAUSE_LLM_MODEL.",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="LLM brain: OpenAI-compatible server (vLLM, Ollama, llama.cpp), e.g. "
+            "http://localhost:8000/v1; default ROOTCAUSE_LLM_BASE_URL.",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            help="LLM brain: API key (default OPENAI_API_KEY); never stored.",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
+    max_turns: Annotated[
+        int | None,
+        typer.Option(
+            "--max-turns", help="LLM brain: model calls in all.", rich_help_panel=LLM_PANEL
+        ),
+    ] = None,
+    max_tool_calls: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tool-calls", help="LLM brain: tool calls in all.", rich_help_panel=LLM_PANEL
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tokens", help="LLM brain: input+output tokens.", rich_help_panel=LLM_PANEL
+        ),
+    ] = None,
+    wall_time: Annotated[
+        float | None,
+        typer.Option("--wall-time", help="LLM brain: seconds in all.", rich_help_panel=LLM_PANEL),
+    ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices",
+            help="LLM brain: price table (JSON/YAML, $ per million tokens) for stats.",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            "--stream/--no-stream",
+            help="LLM brain: stream model responses (SSE).",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
+    trace: Annotated[
+        bool | None,
+        typer.Option(
+            "--trace/--no-trace",
+            help="LLM brain: export openai-agents traces (off by default).",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout."""
+    from rich.markup import escape
+
     from rootcause.investigate.job import investigate as run_job
     from rootcause.investigate.toolbox import Event
     from rootcause.store.workspace import Workspace
@@ -54,8 +140,21 @@ def investigate(
     err = stderr_console()
 
     def show(event: Event) -> None:
-        style = {"phase": "bold", "hypothesis": "cyan", "tool": "dim"}.get(event.kind, "")
-        err.print(f"[{style}]{event.kind:10s}[/{style}] {event.message}", markup=True)
+        style = STYLES.get(event.kind, "")
+        kind = f"[{style}]{event.kind:10s}[/{style}]" if style else f"{event.kind:10s}"
+        err.print(f"{kind} {escape(event.message)}", markup=True)
+
+    options = {
+        "model": model,
+        "base_url": base_url,
+        "max_turns": max_turns,
+        "max_tool_calls": max_tool_calls,
+        "max_tokens": max_tokens,
+        "wall_time_s": wall_time,
+        "prices": None if prices is None else str(prices.resolve()),
+        "stream": stream,
+        "trace": trace,
+    }
 
     outcome = run_job(
         Workspace.resolve(workspace_dir(workspace)),
@@ -66,6 +165,8 @@ def investigate(
         resume=resume,
         run_format=fmt,
         on_event=show,
+        options={k: v for k, v in options.items() if v is not None},
+        api_key=api_key,
     )
     for src, dest in ((outcome.json_path, json_path), (outcome.markdown_path, markdown_path)):
         if dest is not None:
