@@ -134,14 +134,18 @@ def prepare_run(workspace: str, bug: str, seed: int, options: dict[str, Any]) ->
     )
 
 
-def make_brain(name: str, options: dict[str, Any]) -> Any:
-    """Build brain `name` with `options` passed as keyword arguments (none: default build)."""
-    from rootcause.investigate.job import BRAINS
+def check_brain(name: str, options: dict[str, Any]) -> None:
+    """Fail before generating anything if the brain is unknown or cannot be built with its
+    options (for the llm brain: no model, or an endpoint that does not answer)."""
+    from rootcause.investigate.job import BRAINS, make_brain
 
     if name not in BRAINS:
         raise BadInputError(f"--brain {name}: unknown brain; choose one of {', '.join(BRAINS)}")
-    factory: Callable[..., Any] = BRAINS[name]
-    return factory(**options) if options else factory()
+    if options:
+        try:
+            make_brain(name, options)  # type: ignore[call-arg,unused-ignore]
+        except TypeError as exc:
+            raise BadInputError(f"--brain {name}: does not take options ({exc})") from None
 
 
 def investigate_task(task: InvestigateTask) -> InvestigateOutcome:
@@ -150,13 +154,16 @@ def investigate_task(task: InvestigateTask) -> InvestigateOutcome:
     from rootcause.store.workspace import Workspace
 
     t0 = time.perf_counter()
+    # brain options go through when given (the llm brain's model, base URL, budgets)
+    extra: dict[str, Any] = {"options": task.brain_options} if task.brain_options else {}
     try:
         outcome = investigate(
             Workspace(Path(task.workspace)),
             run=Path(task.run_dir),
             symptom=task.symptom,
-            brain=make_brain(task.brain, task.brain_options),
+            brain=task.brain,
             disabled_tools=task.disabled_tools,
+            **extra,
         )
     except Exception as exc:  # recorded per scenario; the eval goes on
         log.warning("investigating %s failed: %s", task.trial, exc)
@@ -211,7 +218,7 @@ def run_eval(
     """Investigate every scenario of `suite` (times `repeats`) and score each report."""
     if config.repeats < 1:
         raise BadInputError(f"--repeats must be at least 1 (got {config.repeats})")
-    make_brain_check(config)
+    check_brain(config.brain, config.brain_options)
     tick = progress or (lambda *_: None)
     runs: dict[tuple[str, int, LabOptions], int] = {}
     for scn in suite.scenarios:
@@ -263,14 +270,6 @@ def run_eval(
         i = runs[(scn.bug, scn.seed, scn.options)]
         results.append(_result(tid, scn, r, prep[i], keys[i], outcomes.get(tid)))
     return results
-
-
-def make_brain_check(config: EvalConfig) -> None:
-    """Fail before generating anything if the brain cannot be built with its options."""
-    try:
-        make_brain(config.brain, config.brain_options)
-    except TypeError as exc:
-        raise BadInputError(f"--brain {config.brain}: {exc}") from None
 
 
 def _result(
