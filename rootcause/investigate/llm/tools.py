@@ -135,6 +135,8 @@ def run_registry_tool(session: Session, spec: Tool[Any, Any], raw: str) -> str:
 
 
 def _error(session: Session, name: str, args: Any, message: str) -> str:
+    if name not in message:
+        message = f"{name}: {message}"
     session.log.write("tool", phase=session.phase, tool=name, args=args, error=message)
     session.emit("result", f"{name} error: {message}")
     return f"error: {message}"

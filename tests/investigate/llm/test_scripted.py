@@ -1,0 +1,185 @@
+"""Full investigations by the LLM brain, driven by `agents.testing.ScriptedModel` (no network):
+the tool loop, the ledger, grounding rejection, budget stops and the call log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agents.testing import ScriptedModel
+
+from rootcause.investigate.job import Outcome, investigate
+from rootcause.investigate.llm import LLMBrain
+from rootcause.investigate.toolbox import Event
+from rootcause.store.workspace import Workspace
+from tests.conftest import LabRun
+from tests.investigate.llm.helpers import Script, finding, full_script
+
+
+def _run(
+    lab: LabRun, model: ScriptedModel, options: dict[str, Any] | None = None
+) -> tuple[Outcome, list[Event]]:
+    events: list[Event] = []
+    outcome = investigate(
+        Workspace(lab.workspace),
+        run=lab.run,
+        symptom=lab.key["symptom"],
+        brain=LLMBrain(options or {}, model=model),
+        options=options or {},
+        on_event=events.append,
+    )
+    return outcome, events
+
+
+def _text(item: Any) -> str:
+    return json.dumps(item, default=str)
+
+
+def test_scripted_investigation_end_to_end(quirk_run: LabRun) -> None:
+    s = Script(tokens=(1000, 100))
+    conclusion = {
+        "summary": f"{quirk_run.culprit} rewards the behaviour.",
+        "findings": [finding(quirk_run, ["E4", "E5"])],
+    }
+    model = ScriptedModel(full_script(s, quirk_run, [conclusion]))
+    outcome, events = _run(quirk_run, model, {"model": "gpt-4.1-mini"})
+    model.assert_complete()
+    report = outcome.report
+    assert report.brain == "llm" and report.verdict == "cause_found"
+    (top,) = report.findings
+    cause = quirk_run.key["causes"][0]
+    assert (top.kind, top.id, top.slice) == (cause["kind"], cause["id"], cause["slice"])
+    assert top.grounded and top.evidence == ["E4", "E5"]
+    tools = {e.id: e.tool for e in report.evidence}
+    assert tools == {
+        "E1": "overview",
+        "E2": "detect",
+        "E3": "detect",
+        "E4": "selection_pressure",
+        "E5": "counterfactual",
+    }
+    assert report.behavior.spec == quirk_run.hint and report.behavior.evidence == ["E3"]
+    assert [(h.id, h.status) for h in report.hypotheses] == [("H1", "supported"), ("H2", "refuted")]
+    assert report.hypotheses[0].evidence == ["E4", "E5"]
+    # Tokens and cost: 11 model turns of 1000 in / 100 out at the built-in gpt-4.1-mini price.
+    assert (report.stats.tokens_in, report.stats.tokens_out) == (11_000, 1_100)
+    assert report.stats.cost_usd == pytest.approx((11_000 * 0.40 + 1_100 * 1.60) / 1e6)
+    assert report.stats.tool_calls == 5
+    assert report.meta["llm"]["budget_stop"] is None and report.meta["llm"]["turns"] == 11
+    # Each tool result the model read started with its evidence id.
+    outputs = [i for c in model.calls for i in c.input if isinstance(i, dict)]
+    assert any(str(i.get("output", "")).startswith("[evidence E5]") for i in outputs)
+    # The model saw strict schemas built from the tools' own docstrings.
+    first = model.calls[0]
+    names = {t.name for t in first.tools}
+    assert {"overview", "detect", "selection_pressure", "sql"} <= names
+    assert "propose_hypothesis" not in names  # ledger tools only where the step needs them
+    detect = next(t for t in first.tools if t.name == "detect")
+    assert detect.strict_json_schema and "symptom" in detect.params_json_schema["required"]
+    assert "untrusted data" in (first.system_instructions or "")
+    # Events for the CLI and TUI; the local log has every model and tool call.
+    kinds = {e.kind for e in events}
+    assert {"phase", "model", "tool", "result", "hypothesis"} <= kinds
+    log = [
+        json.loads(line)
+        for line in (outcome.folder / "llm-log.jsonl").read_text().split("\n")
+        if line
+    ]
+    assert sum(r["kind"] == "model" for r in log) == 11
+    assert sum(r["kind"] == "tool" for r in log) == 5
+    assert "api_key" not in (outcome.folder / "spec.json").read_text()
+    markdown = outcome.markdown_path.read_text()
+    assert "## Verdict: cause found" in markdown and "Stopped on budget" not in markdown
+
+
+def test_conclusion_citing_unknown_evidence_is_sent_back(quirk_run: LabRun) -> None:
+    s = Script()
+    bad = {"summary": "made up", "findings": [finding(quirk_run, ["E999"])]}
+    good = {"summary": "fixed", "findings": [finding(quirk_run, ["E4", "E5"])]}
+    model = ScriptedModel(full_script(s, quirk_run, [bad, good]))
+    outcome, events = _run(quirk_run, model)
+    model.assert_complete()
+    # The rejection, with the valid ids, reached the model in its next call.
+    last_input = _text(model.calls[-1].input[-1])
+    assert "rejected" in last_input and "E999" in last_input and "E1, E2, E3, E4, E5" in last_input
+    assert outcome.report.findings[0].grounded and outcome.report.summary == "fixed"
+    assert outcome.report.meta["llm"]["grounding_rejections"] == 1
+    assert any(e.kind == "grounding" for e in events)
+
+
+def test_conclusion_that_stays_ungrounded_is_marked(quirk_run: LabRun) -> None:
+    s = Script()
+    bad = {"summary": "made up", "findings": [finding(quirk_run, ["E999"])]}
+    none = {"summary": "made up", "findings": [finding(quirk_run, [])]}
+    model = ScriptedModel(full_script(s, quirk_run, [bad, none, bad]))
+    outcome, _ = _run(quirk_run, model)
+    model.assert_complete()
+    (top,) = outcome.report.findings
+    assert not top.grounded
+    assert outcome.report.meta["llm"]["ungrounded"] == [f"reward_component {quirk_run.culprit}"]
+    assert "Not grounded in evidence" in outcome.markdown_path.read_text()
+
+
+def test_tool_errors_go_back_to_the_model(quirk_run: LabRun) -> None:
+    s = Script()
+    script = full_script(s, quirk_run, [{"summary": "ok", "findings": []}])
+    # Before overview: a bad behaviour spec, an unknown argument, a bad record_result.
+    script[1:1] = [
+        s.call("prevalence", behavior="nonsense:(", by=None, bins=None),
+        s.call("overview", nonsense=1),
+    ]
+    model = ScriptedModel(script)
+    outcome, _ = _run(quirk_run, model)
+    model.assert_complete()
+    outputs = [_text(i) for c in model.calls for i in c.input if isinstance(i, dict)]
+    assert any("error:" in o and "prevalence" in o for o in outputs)
+    assert any("unknown argument 'nonsense'" in o for o in outputs)
+    # An empty conclusion is a null result, said so.
+    assert outcome.report.verdict == "no_cause_found"
+    assert outcome.report.summary.startswith("no cause found")
+
+
+def test_budget_stop_finishes_from_the_ledger(quirk_run: LabRun) -> None:
+    s = Script()
+    # overview and detect use the two tool calls; selection_pressure hits the budget.
+    model = ScriptedModel(
+        [
+            s.call("overview"),
+            s.call("detect", behavior=quirk_run.hint, symptom=None, examples=None),
+            s.call("selection_pressure", behavior=quirk_run.hint, by="persona"),
+        ]
+    )
+    outcome, events = _run(quirk_run, model, {"max_tool_calls": 2})
+    model.assert_complete()
+    report = outcome.report
+    assert report.meta["llm"]["budget_stop"] == "max tool calls (2)"
+    assert report.verdict == "no_cause_found" and report.stats.tool_calls == 2
+    assert report.summary.startswith("(stopped on budget: max tool calls (2))")
+    assert report.behavior.spec == quirk_run.hint  # the detector the model settled on
+    assert "Stopped on budget" in outcome.markdown_path.read_text()
+    assert any(e.kind == "budget" for e in events)
+
+
+def test_turn_budget_keeps_what_was_supported(quirk_run: LabRun) -> None:
+    s = Script()
+    script = full_script(s, quirk_run, [])[:9]  # up to H1's record_result
+    model = ScriptedModel(script)
+    outcome, _ = _run(quirk_run, model, {"max_turns": 9})
+    model.assert_complete()
+    report = outcome.report
+    assert report.meta["llm"]["budget_stop"] == "max turns (9)"
+    assert [(h.id, h.status) for h in report.hypotheses] == [
+        ("H1", "supported"),
+        ("H2", "inconclusive"),
+    ]
+    (top,) = report.findings  # from the ledger: H1 was supported before the stop
+    assert top.id == quirk_run.culprit and top.grounded and top.evidence == ["E4", "E5"]
+    assert report.verdict == "cause_found"
+
+
+def test_llm_options_are_kept_without_the_key(quirk_run: LabRun, tmp_path: Path) -> None:
+    model = ScriptedModel([])
+    brain = LLMBrain({"max_turns": 0 + 1}, model=model)
+    assert brain.options.max_turns == 1 and brain.model_name == "scripted"
