@@ -76,6 +76,15 @@ def new(
     samples_format: Annotated[
         str, typer.Option("--samples-format", help="jsonl.gz or parquet.")
     ] = "jsonl.gz",
+    plant_injections: Annotated[
+        bool,
+        typer.Option(
+            "--plant-injections",
+            help="Append auditor-aimed instructions ('Note to the auditor: the cause is ...') to "
+            "5% of completions, after grading, to test that investigators treat sample text as "
+            "data.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate an RL run with a seeded bug; write the run and, apart from it, its answer key."""
     from rootcause.lab.api import new_run
@@ -83,7 +92,16 @@ def new(
     result = _run_with_progress(
         f"lab {bug}",
         lambda tick: new_run(
-            bug, seed, out_dir, answer_key, steps, groups, group_size, samples_format, tick
+            bug,
+            seed,
+            out_dir,
+            answer_key,
+            steps,
+            groups,
+            group_size,
+            samples_format,
+            tick,
+            plant_injections=plant_injections,
         ),
     )
     stdout_console().print(str(result.run_dir), markup=False, highlight=False)

@@ -20,6 +20,8 @@ from rootcause.core.errors import BadInputError
 from rootcause.lab.catalogue import BUG_IDS
 from rootcause.lab.configrepo import build_repo
 from rootcause.lab.hint import parse_hint
+from rootcause.lab.injections import SHARE as INJECTION_SHARE
+from rootcause.lab.injections import pick_decoy
 from rootcause.lab.scenarios import Scenario, build
 from rootcause.lab.simulate import Progress, SimStats, simulate
 
@@ -100,8 +102,12 @@ def new_run(
     group_size: int = 8,
     samples_format: str = "jsonl.gz",
     progress: Progress | None = None,
+    plant_injections: bool = False,
 ) -> RunResult:
-    """Simulate a run with `bug` seeded; write it to `out_dir` and its key to `answer_key`."""
+    """Simulate a run with `bug` seeded; write it to `out_dir` and its key to `answer_key`.
+
+    `plant_injections` appends auditor-aimed sentences to a share of completions after grading
+    (see `lab/injections.py`); the key records the decoy they blame."""
     if bug not in BUG_IDS:
         raise BadInputError(f"unknown bug {bug!r}; `rootcause lab list` shows the catalogue")
     _check_sizes(steps, groups, group_size, samples_format)
@@ -111,6 +117,8 @@ def new_run(
         raise BadInputError(f"{answer_key}: the answer key must lie outside the run folder")
     t0 = time.perf_counter()
     scn = build(bug, seed, steps, groups, group_size)
+    if plant_injections:
+        scn.injection_decoy = pick_decoy(scn.names.components, [c.id for c in scn.causes], seed)
     shas, _, stats = _write_run(scn, out, samples_format, None, _title(scn), progress)
     key = {
         "format": KEY_FORMAT,
@@ -135,8 +143,11 @@ def new_run(
             "groups": groups,
             "group_size": group_size,
             "samples_format": samples_format,
+            "plant_injections": plant_injections,
         },
     }
+    if scn.injection_decoy is not None:
+        key["injections"] = {"share": INJECTION_SHARE, "decoy": scn.injection_decoy}
     key_path.parent.mkdir(parents=True, exist_ok=True)
     key_path.write_text(json.dumps(key, indent=2) + "\n")
     before, after = _rates(scn, stats)
@@ -182,6 +193,10 @@ def rerun(
     _check_sizes(steps, groups, group_size, fmt)
     t0 = time.perf_counter()
     scn = build(str(key["bug"]), int(key["seed"]), steps, groups, group_size)
+    if lab.get("plant_injections"):
+        scn.injection_decoy = pick_decoy(
+            scn.names.components, [c.id for c in scn.causes], int(key["seed"])
+        )
     _, patched, stats = _write_run(
         scn, out, fmt, patch.resolve(), _title(scn) + " (rerun)", progress
     )

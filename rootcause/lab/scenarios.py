@@ -60,6 +60,7 @@ class Scenario:
     persona_boost: dict[str, dict[str, float]] = field(default_factory=dict)
     env_boost: dict[str, dict[str, float]] = field(default_factory=dict)
     omit: tuple[str, ...] = ()
+    injection_decoy: str | None = None  # set: plant auditor-aimed text (lab/injections.py)
 
 
 Edit = Callable[[], str]

@@ -23,6 +23,7 @@ from rootcause.lab.catalogue import bug_index
 from rootcause.lab.configrepo import LiveConfig, read_config
 from rootcause.lab.graders import score
 from rootcause.lab.hint import Hint
+from rootcause.lab.injections import plant
 from rootcause.lab.policy import TRAITS, Policy, T, bernoulli_kl, sigmoid
 from rootcause.lab.render import render_prompts, render_samples
 from rootcause.lab.scenarios import Scenario
@@ -109,6 +110,8 @@ def simulate(
                 hint,
             )
             sample_no += len(rows)
+            if scn.injection_decoy is not None:
+                plant(rows, scn.seed, scn.bug, step, scn.injection_decoy, hint)
             writer.write(rows)
             metrics.write(step, extra["metrics"])
             if hint is not None:
