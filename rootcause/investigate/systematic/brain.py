@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from rootcause.investigate.systematic.facts import (
     recall,
     slice_shares,
 )
-from rootcause.investigate.toolbox import Toolbox
+from rootcause.investigate.toolbox import Toolbox, ToolDisabledError
 from rootcause.tools.base import quote
 from rootcause.tools.symptom import read_symptom
 from rootcause.tools.t_contrast import EnrichmentOutput
@@ -68,7 +69,10 @@ class SystematicBrain(Brain):
                 by=by,
             )
         if overview.deployments:
-            fetch(box, state, "events", "event_alignment", EventAlignmentOutput, behavior=behavior)
+            with contextlib.suppress(ToolDisabledError):  # an ablation: no change is traced
+                fetch(
+                    box, state, "events", "event_alignment", EventAlignmentOutput, behavior=behavior
+                )
         if overview.data_sources:
             fetch(
                 box,
@@ -166,28 +170,29 @@ class SystematicBrain(Brain):
         self, box: Toolbox, state: InvestigationState, push: Push, e_pressure: str
     ) -> rules.Attribution:
         """Trace a pusher to what changed: the deployment that changed it, or the arrival of
-        the one source its push lives in, whichever its push jumped most after."""
+        the one source its push lives in, whichever best explains when its push began."""
         sign = self._sign(state)
         behavior = self._behavior(state)
         c = push.component
-        cf, e_cf = fetch(
-            box,
-            state,
-            f"cf:{c}",
-            "counterfactual",
-            CounterfactualOutput,
-            behavior=behavior,
-            remove=[c],
-        )
-        evidence = [e_pressure, e_cf]
+        try:
+            cf, e_cf = fetch(
+                box,
+                state,
+                f"cf:{c}",
+                "counterfactual",
+                CounterfactualOutput,
+                behavior=behavior,
+                remove=[c],
+            )
+            removed, evidence = cf.share_removed, [e_pressure, e_cf]
+        except ToolDisabledError:  # an ablation: confidence without the counterfactual
+            removed, e_cf, evidence = None, "counterfactual disabled", [e_pressure]
         events, e_events = self._events(state)
         if e_events:
             evidence.append(e_events)
         best: tuple[float, DeploymentEvent | None, list[Any]] = (0.0, None, [])
         for event in events:
-            touching = [
-                e for e in event.effects if e.target == c and e.kind in rules.COMPONENT_EFFECTS
-            ]
+            touching = [e for e in event.effects if e.target == c and rules.can_change_reward(e)]
             if touching:
                 jump = self._jump(box, state, c, event.step)
                 if jump > best[0]:
@@ -202,12 +207,12 @@ class SystematicBrain(Brain):
                     target=source,
                     commit=arrival.commit if arrival else None,
                     slice={"data_source": source},
-                    confidence=rules.confidence(push.z, push.share, True, cf.share_removed),
+                    confidence=rules.confidence(push.z, push.share, True, removed),
                     mechanism=(
                         f"{share:.0%} of {c}'s push on {behavior} comes from {source} "
                         f"({e_source}), which arrived at step {arrival_step}, and the push "
-                        f"jumped after it more than after any change to {c}; "
-                        + self._push_text(push, e_pressure, cf.share_removed, e_cf)
+                        f"began with it rather than with any change to {c}; "
+                        + self._push_text(push, e_pressure, removed, e_cf)
                     ),
                     fix=rules.source_fix(source, c),
                     evidence=[*evidence, e_source],
@@ -219,7 +224,7 @@ class SystematicBrain(Brain):
         )
         when = (
             f"; it was changed at step {change.step} ({rules.describe_effects(effects)}) and "
-            "its push jumped after that change"
+            "its push began (or grew most) with that change"
             if change
             else ""
         )
@@ -228,8 +233,8 @@ class SystematicBrain(Brain):
             target=c,
             commit=change.commit if change else None,
             slice=self._slice_of(state, c, sign),
-            confidence=rules.confidence(push.z, push.share, change is not None, cf.share_removed),
-            mechanism=self._push_text(push, e_pressure, cf.share_removed, e_cf) + when,
+            confidence=rules.confidence(push.z, push.share, change is not None, removed),
+            mechanism=self._push_text(push, e_pressure, removed, e_cf) + when,
             fix=rules.component_fix(kind, c, effects),
             evidence=evidence,
         )
@@ -242,7 +247,8 @@ class SystematicBrain(Brain):
         )
 
     def _jump(self, box: Toolbox, state: InvestigationState, component: str, step: int) -> float:
-        """The component's push over the steps just after `step` minus just before it."""
+        """How well an event at `step` explains the component's push (see `rules.onset_score`):
+        its push over the steps just before and just after the event."""
         pressure, _ = recall(state, "pressure:persona", PressureOutput)
         first = min((w.start for w in pressure.by_window), default=0)
         last = max((w.end for w in pressure.by_window), default=0)
@@ -251,13 +257,16 @@ class SystematicBrain(Brain):
         span = max((last - first) // 10, 5)
         after = self._window_push(box, state, component, step, step + span)
         before = (
-            self._window_push(box, state, component, step - span, step) if step > first else 0.0
+            self._window_push(box, state, component, step - span, step)
+            if step > first
+            else (0.0, 0.0)
         )
-        return after - before
+        return rules.onset_score(before, after)
 
     def _window_push(
         self, box: Toolbox, state: InvestigationState, component: str, lo: int, hi: int
-    ) -> float:
+    ) -> tuple[float, float]:
+        """The component's signed push over steps [lo, hi): (estimate, lower bound)."""
         overview, _ = recall(state, "overview", OverviewOutput)
         out, _ = fetch(
             box,
@@ -270,8 +279,11 @@ class SystematicBrain(Brain):
             step_min=max(lo, overview.first_step or 0),
             step_max=hi,
         )
-        value = next((c.pressure for c in out.components if c.component == component), 0.0)
-        return self._sign(state) * value
+        sign = self._sign(state)
+        for c in out.components:
+            if c.component == component:
+                return sign * c.pressure, min(sign * c.ci_low, sign * c.ci_high)
+        return 0.0, 0.0
 
     def _localised_source(
         self, state: InvestigationState, component: str, sign: float

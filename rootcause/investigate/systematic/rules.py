@@ -4,14 +4,17 @@ A reward component *pushes* the behaviour when its selection pressure, signed so
 drives the symptom, is clear of zero after a Bonferroni correction across components and holds
 at least `MIN_SHARE` of the total positive push. A pusher is then traced to *what changed*:
 
-1. of the deployments that changed the component, the one after which its push jumped most
-   (push just after minus just before). A deployment that added the component, or that
+1. of the deployments that changed how the component scores (not its documentation), the one
+   that best explains when its push began: the push was not clear of zero just before it and
+   is just after; failing that, the one after which it grew most. A deployment that added the
+   component, or that
    extended its criteria with the behaviour's own words, makes the component itself the cause
    (`reward_component`); a change to how it judges (grader kind or inputs), its weight or sign,
    or an opaque parameter such as a checkpoint makes the change the cause (`config_change`);
 2. but if at least `LOCAL_SHARE` of its push lives in one data source that arrived during the
-   run, and the push jumped more after that arrival than after any change to the component,
-   the source is the cause (`data_source`): a generic component rewarding what it brings;
+   run, and its arrival explains when the push began better than any change to the component
+   (same test), the source is the cause (`data_source`): a generic component rewarding what it
+   brings;
 3. where most of the push lives in one persona or env, the finding carries that slice.
 
 A data source is also a cause without any pusher when it arrived during the run (added or
@@ -74,6 +77,32 @@ def behavior_words(spec: str) -> set[str]:
     if spec.startswith("terms:"):
         return {t.strip().lower() for t in body.split(",") if t.strip()}
     return {w.lower() for w in re.findall(r"[A-Za-z]{4,}", body.replace("(?i)", ""))}
+
+
+#: Config keys that document a component without changing how it scores.
+METADATA_KEYS = ("description", "doc", "docs", "notes", "note", "comment", "owner", "tags", "url")
+
+
+def can_change_reward(effect: EffectView) -> bool:
+    """Whether a config effect on a component can change the rewards it gives."""
+    if effect.kind not in COMPONENT_EFFECTS:
+        return False
+    head = effect.detail.lstrip("+-~ ").split(":")[0].split(" ")[0].split(".")[0]
+    return head not in METADATA_KEYS
+
+
+def onset_score(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """How well an event explains a push, from the push (estimate, lower bound) just before
+    and just after it. An event after which the push became clear of zero, having not been
+    before, scores above 1 (the push began there); an event that only made an existing push
+    stronger scores its relative growth, below 1; anything else scores 0."""
+    (value_before, low_before), (value_after, low_after) = before, after
+    if low_after > 0 and low_before <= 0:
+        return 1.0 + value_after
+    growth = value_after - value_before
+    if growth <= 0:
+        return 0.0
+    return min(growth / (abs(value_before) + abs(value_after)), 0.99)
 
 
 def source_change(events: list[DeploymentEvent], source: str) -> DeploymentEvent | None:
