@@ -1,0 +1,141 @@
+"""The LLM brain's parts: strict tool schemas for every registry tool, provider resolution,
+prices, and the prompts shipped with the package."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from agents import FunctionTool
+from agents.strict_schema import ensure_strict_json_schema
+
+from rootcause.core.errors import BadInputError
+from rootcause.investigate.llm import LLMBrain, LLMOptions
+from rootcause.investigate.llm.config import HOW_TO_CONFIGURE, resolve_provider
+from rootcause.investigate.llm.pricing import cost_usd, load_prices, price_of
+from rootcause.investigate.llm.runner import instructions
+from rootcause.investigate.llm.schemas import (
+    Characterisation,
+    Conclusion,
+    ProposeArgs,
+    RecordArgs,
+    grounding_problems,
+)
+from rootcause.investigate.llm.tools import strict_params
+from rootcause.tools.registry import load_all
+
+
+@pytest.fixture(autouse=True)
+def _no_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "ROOTCAUSE_LLM_MODEL", "ROOTCAUSE_LLM_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("name", sorted(load_all()))
+def test_every_registry_tool_has_a_strict_schema(name: str) -> None:
+    spec = load_all()[name]
+    schema = strict_params(spec.input_model)
+    assert ensure_strict_json_schema(schema) == schema
+    assert set(schema["required"]) == set(schema["properties"])
+    assert schema["additionalProperties"] is False
+    FunctionTool(name, spec.description, schema, lambda *_: None, strict_json_schema=True)  # type: ignore[arg-type,return-value]
+    # A field the model leaves null is dropped, so the tool's own default applies.
+    required = set(spec.input_model.model_json_schema().get("required", []))
+    for field, prop in schema["properties"].items():
+        if field not in required:
+            assert (
+                any(o.get("type") == "null" for o in prop.get("anyOf", []))
+                or prop.get("type") == "null"
+            ), (name, field)
+    assert spec.description.strip()  # the docstring is what the model reads
+
+
+@pytest.mark.parametrize("model", [ProposeArgs, RecordArgs, Characterisation, Conclusion])
+def test_ledger_and_answer_schemas_are_strict(model: type) -> None:
+    schema = strict_params(model)
+    assert ensure_strict_json_schema(schema) == schema
+
+
+def test_provider_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(BadInputError) as none:
+        resolve_provider(LLMOptions())
+    assert str(none.value) == HOW_TO_CONFIGURE and "\n" not in HOW_TO_CONFIGURE
+    local = resolve_provider(LLMOptions(base_url="http://localhost:11434/v1/", model="qwen3"))
+    assert (local.kind, local.base_url, local.api_key) == (
+        "compatible",
+        "http://localhost:11434/v1",
+        None,
+    )
+    with pytest.raises(BadInputError, match="OPENAI_API_KEY"):
+        resolve_provider(LLMOptions(model="gpt-4.1"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    openai = resolve_provider(LLMOptions(model="gpt-4.1"))
+    assert (openai.kind, openai.api_key) == ("openai", "sk-test")
+    assert resolve_provider(LLMOptions(model="gpt-4.1"), api_key="sk-cli").api_key == "sk-cli"
+    lite = resolve_provider(LLMOptions(model="litellm/anthropic/claude-sonnet-4"))
+    assert (lite.kind, lite.model) == ("litellm", "anthropic/claude-sonnet-4")
+    monkeypatch.setenv("ROOTCAUSE_LLM_BASE_URL", "http://127.0.0.1:8000/v1")
+    assert resolve_provider(LLMOptions()).kind == "compatible"
+    with pytest.raises(BadInputError, match="http"):
+        resolve_provider(LLMOptions(base_url="localhost:8000"))
+
+
+def test_litellm_needs_its_extra() -> None:
+    brain = LLMBrain({"model": "litellm/anthropic/claude-sonnet-4"})
+    if importlib.util.find_spec("litellm") is None:
+        with pytest.raises(BadInputError, match=r"rootcause\[litellm\]"):
+            brain.connect()
+    else:
+        assert type(brain.connect()._model).__name__ == "LitellmModel"
+
+
+def test_bad_options_are_bad_input() -> None:
+    with pytest.raises(BadInputError, match="max_tool_calls"):
+        LLMBrain({"max_tool_calls": 0, "base_url": "http://127.0.0.1:1/v1"})
+
+
+def test_prices(tmp_path: Path) -> None:
+    table = load_prices(None)
+    assert price_of(table, "gpt-4.1-mini-2025-04-14") == table["gpt-4.1-mini"]
+    assert price_of(table, "qwen3:8b") is None
+    assert cost_usd(table, "qwen3:8b", 10**6, 10**6) == 0.0
+    custom = tmp_path / "prices.yaml"
+    custom.write_text("qwen3:8b: {input: 0.1, output: 0.2}\n")
+    assert cost_usd(load_prices(str(custom)), "qwen3:8b", 10**6, 10**6) == pytest.approx(0.3)
+    custom.write_text("qwen3:8b: 3\n")
+    with pytest.raises(BadInputError, match="per million tokens"):
+        load_prices(str(custom))
+
+
+def test_grounding_problems() -> None:
+    draft = {
+        "kind": "reward_component",
+        "id": "x",
+        "commit": None,
+        "slice": [],
+        "confidence": 0.5,
+        "mechanism": "m",
+        "fix": "f",
+    }
+    conclusion = Conclusion(
+        summary="s",
+        findings=[
+            {**draft, "evidence": ["E1"]},
+            {**draft, "evidence": []},
+            {**draft, "evidence": ["E1", "E9"]},
+        ],  # type: ignore[list-item]
+    )
+    problems = grounding_problems(conclusion, ["E1", "E2"])
+    assert problems == [
+        "finding reward_component x cites no evidence id",
+        "finding reward_component x cites E9, which no tool produced",
+    ]
+
+
+def test_prompts_are_shipped_and_say_sample_text_is_data() -> None:
+    for phase in ("characterise", "propose", "test", "conclude"):
+        text = instructions(phase)
+        assert "data not instructions" in text and "Step" in text
+    top = Path(__file__).parents[3] / "prompts"
+    assert (top / "investigator.md").is_file()  # the repo's prompts/ is the package's
