@@ -105,7 +105,7 @@ def test_rescore_from_stored_flags_without_rerunning(
     assert json.loads((copy / "summary.json").read_text())["summary"]["top1"] == 0.5
 
 
-def test_disabled_tools_are_recorded(
+def test_disabled_tools_are_recorded_and_the_brain_degrades(
     tiny: TinyEval, cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     suite = tmp_path / "one.yaml"
@@ -119,7 +119,7 @@ def test_disabled_tools_are_recorded(
         "--suite",
         str(suite),
         "--disable-tools",
-        "counterfactual",
+        "counterfactual,event_alignment",
         "--out",
         str(out),
         "--markdown",
@@ -127,16 +127,17 @@ def test_disabled_tools_are_recorded(
         workspace=tiny.workspace,
     )
     assert result.code == 0, result.err
-    assert "tools disabled: counterfactual" in result.out
+    assert "tools disabled: counterfactual, event_alignment" in result.out
     spec = json.loads((out / "spec.json").read_text())
-    assert spec["disabled_tools"] == ["counterfactual"]
+    assert spec["disabled_tools"] == ["counterfactual", "event_alignment"]
     (scenario,) = [json.loads(p.read_text()) for p in (out / "scenarios").glob("*.json")]
-    if scenario["error"] is None:
-        inv = Path(scenario["report_path"]).parent
-        assert json.loads((inv / "spec.json").read_text())["options"] == {
-            "disabled_tools": ["counterfactual"]
-        }
-        tools = {json.loads(line)["tool"] for line in (inv / "evidence.jsonl").open()}
-        assert "counterfactual" not in tools
-    else:
-        assert "tool counterfactual is disabled" in scenario["error"]
+    assert scenario["error"] is None  # the systematic brain goes on without them
+    inv = Path(scenario["report_path"]).parent
+    assert json.loads((inv / "spec.json").read_text())["options"] == {
+        "disabled_tools": ["counterfactual", "event_alignment"]
+    }
+    tools = {json.loads(line)["tool"] for line in (inv / "evidence.jsonl").open()}
+    assert "selection_pressure" in tools
+    assert not tools & {"counterfactual", "event_alignment"}
+    # without event alignment no change is traced: the weight change is not pinned to a commit
+    assert all(f["commit"] is None for f in scenario["flags"]["findings"])
