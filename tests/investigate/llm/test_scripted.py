@@ -4,7 +4,6 @@ the tool loop, the ledger, grounding rejection, budget stops and the call log.""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,7 +178,49 @@ def test_turn_budget_keeps_what_was_supported(quirk_run: LabRun) -> None:
     assert report.verdict == "cause_found"
 
 
-def test_llm_options_are_kept_without_the_key(quirk_run: LabRun, tmp_path: Path) -> None:
-    model = ScriptedModel([])
-    brain = LLMBrain({"max_turns": 0 + 1}, model=model)
+def test_injected_model_needs_no_provider() -> None:
+    brain = LLMBrain({"max_turns": 1}, model=ScriptedModel([]))
     assert brain.options.max_turns == 1 and brain.model_name == "scripted"
+
+
+class Killed(Exception):
+    """Stands in for the process dying in the middle of a model call."""
+
+
+def test_killed_llm_investigation_resumes_from_its_checkpoint(quirk_run: LabRun) -> None:
+    from agents.testing import ModelStep
+
+    s = Script()
+    conclusion = {"summary": "found", "findings": [finding(quirk_run, ["E4", "E5"])]}
+    script = full_script(s, quirk_run, [conclusion])
+    first = ScriptedModel([*script[:9], ModelStep.raise_error(Killed())])  # dies testing H2
+    workspace = Workspace(quirk_run.workspace)
+    with pytest.raises(Killed):
+        investigate(
+            workspace,
+            run=quirk_run.run,
+            symptom=quirk_run.key["symptom"],
+            brain=LLMBrain({}, model=first),
+            options={"max_turns": 50},
+        )
+    folder = max(
+        (p for p in workspace.investigations_dir.iterdir() if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+    )
+    assert not (folder / "report.json").exists()
+    spec = json.loads((folder / "spec.json").read_text())
+    assert spec["brain"] == "llm" and spec["options"] == {"max_turns": 50}
+    rest = ScriptedModel(script[9:])
+    events: list[Event] = []
+    resumed = investigate(
+        workspace,
+        resume=folder.name,
+        brain=LLMBrain(spec["options"], model=rest),
+        on_event=events.append,
+    )
+    rest.assert_complete()
+    report = resumed.report
+    assert not any(e.kind == "tool" and e.message.startswith("overview") for e in events)
+    assert [(h.id, h.status) for h in report.hypotheses] == [("H1", "supported"), ("H2", "refuted")]
+    assert report.findings[0].grounded and report.findings[0].evidence == ["E4", "E5"]
+    assert report.meta["llm"]["turns"] == 11  # nine before the kill, two after
