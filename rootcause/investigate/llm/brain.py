@@ -2,13 +2,15 @@
 
 Each protocol step is one model run that starts from a briefing of the checkpointed state:
 
-- characterise: registry tools; answers a `Characterisation` (the detector and direction).
+- characterise: registry tools + `settle_detector` (a `Characterisation`: the detector and its
+  direction, given as a tool call so servers that cannot mix tools with a JSON response format
+  still let the model explore first).
 - propose: registry tools + `propose_hypothesis`; the ledger queues what it proposes.
 - test (one hypothesis per step): registry tools + `record_result` (+ `propose_hypothesis`);
   the run ends as soon as the hypothesis has a recorded status.
-- conclude: registry tools; answers a `Conclusion`. A finding that cites no evidence, or an id
-  no tool produced, is sent back with the valid ids (at most `MAX_REJECTIONS` times); what still
-  is not grounded is marked so in the report.
+- conclude: no tools; the answer is structured output, a `Conclusion`. A finding that cites
+  no evidence, or an id no tool produced, is sent back with the valid ids (at most
+  `MAX_REJECTIONS` times); what still is not grounded is marked so in the report.
 
 When a budget runs out the current run unwinds, untested hypotheses are marked inconclusive,
 and the conclusion is taken from the ledger without the model (supported hypotheses become
@@ -43,7 +45,7 @@ from rootcause.investigate.llm.schemas import (
     to_finding,
 )
 from rootcause.investigate.llm.session import BudgetExceeded, CallLog, Session
-from rootcause.investigate.llm.tools import ledger_tools, registry_tools
+from rootcause.investigate.llm.tools import ledger_tools, registry_tools, settle_tool
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import quote
@@ -120,17 +122,18 @@ class LLMBrain(Brain):
     def characterise(self, box: Toolbox, state: InvestigationState) -> None:
         s = self._session(box, state, "characterise")
         box.emit("phase", f"characterising with {s.model_name}")
-        answer: Characterisation | None = None
+        tools = [*registry_tools(s), settle_tool(s)]
         try:
-            out = self._run(
-                s, briefing(s, _CHARACTERISE), registry_tools(s), output_type=Characterisation
+            self._run(
+                s, briefing(s, _CHARACTERISE), tools, done=lambda: "characterisation" in s.llm
             )
-            answer = out.final_output
         except BudgetExceeded as exc:
             s.stop(exc.reason)
         except PhaseFailed as exc:
             s.log.write("phase_failed", phase=s.phase, error=str(exc))
             box.emit("phase", f"characterise: {exc}; using the proposed detector")
+        settled = s.llm.get("characterisation")
+        answer = None if settled is None else Characterisation.model_validate(settled)
         state.behavior = self._behavior(s, answer)
         box.emit("phase", f"detector {state.behavior.spec} ({state.behavior.direction})")
 
@@ -191,7 +194,7 @@ class LLMBrain(Brain):
             s.stop(exc.reason)
         except PhaseFailed as exc:
             s.log.write("phase_failed", phase=s.phase, error=str(exc))
-        box.emit("phase", f"{len(state.hypotheses)} hypotheses proposed")
+        box.emit("phase", f"hypotheses in the ledger: {len(state.hypotheses)}")
 
     # -- test ---------------------------------------------------------------------------------
     def test(
@@ -258,9 +261,8 @@ class LLMBrain(Brain):
         known = [e.id for e in s.state.evidence]
         task: str | list[Any] = briefing(s, _CONCLUDE)
         for attempt in range(MAX_REJECTIONS + 1):
-            out = self._run(s, task, registry_tools(s), output_type=Conclusion)
+            out = self._run(s, task, [], output_type=Conclusion)
             conclusion: Conclusion = out.final_output
-            known = [e.id for e in s.state.evidence]  # the model may have called tools
             problems = grounding_problems(conclusion, known)
             if not problems:
                 return conclusion

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Hypothesis
-from rootcause.investigate.llm.schemas import ProposeArgs, RecordArgs
+from rootcause.investigate.llm.schemas import Characterisation, ProposeArgs, RecordArgs
 from rootcause.investigate.llm.session import Session
 from rootcause.tools.base import Tool, quote
 from rootcause.tools.registry import ToolResult, load_all, validation_message
@@ -199,6 +199,30 @@ def ledger_tools(session: Session, record: bool = True) -> list[FunctionTool]:
             )
         )
     return tools
+
+
+def settle_tool(session: Session) -> FunctionTool:
+    """`settle_detector`: the characterise step's answer, as a tool call so that servers which
+    cannot mix tools with a JSON response format (vLLM, Ollama) still let the model explore."""
+    return _function_tool(
+        "settle_detector",
+        "Settle the behaviour detector for the rest of the investigation: the behaviour spec "
+        "exactly as `detect` printed it, whether the behaviour rose (up) or fell (down), the "
+        "evidence ids that show it, and a short note. Call it once, at the end of step 1.",
+        strict_params(Characterisation),
+        lambda raw: _ledger_call(session, "settle_detector", raw, Characterisation, settle),
+    )
+
+
+def settle(session: Session, args: Characterisation) -> str:
+    if not args.behavior.strip():
+        raise RootcauseError("give the behaviour spec, e.g. terms:goblin,gremlin")
+    known = {r.id for r in session.state.evidence}
+    unknown = [e for e in args.evidence if e.strip() and e.strip() not in known]
+    if unknown:
+        raise RootcauseError(f"{', '.join(unknown)}: no tool produced these evidence ids")
+    session.llm["characterisation"] = args.model_dump(mode="json")
+    return f"detector settled: {args.behavior.strip()} ({args.direction})"
 
 
 def _ledger_call(

@@ -57,7 +57,7 @@ def characterise(s: Script, lab: LabRun) -> list[dict[str, Any]]:
         s.call("overview"),
         s.call("detect", behavior=None, symptom=lab.key["symptom"], examples=None),
         s.call("detect", behavior=lab.hint, symptom=None, examples=None),
-        s.say({"behavior": lab.hint, "direction": "up", "evidence": ["E3"], "note": "terms fit"}),
+        s.call("settle_detector", behavior=lab.hint, direction="up", evidence=["E3"], note="fits"),
     ]
 
 

@@ -33,7 +33,12 @@ def _script(lab: LabRun) -> list[dict]:
     return [
         status(429),
         tool_calls(("detect", {"behavior": hint, "symptom": None, "examples": 2})),
-        text({"behavior": hint, "direction": "up", "evidence": ["E1"], "note": "given"}),
+        tool_calls(
+            (
+                "settle_detector",
+                {"behavior": hint, "direction": "up", "evidence": ["E1"], "note": "given"},
+            )
+        ),
         tool_calls(
             (
                 "propose_hypothesis",
@@ -128,12 +133,15 @@ def test_base_url_investigation_over_http(
     assert all(bool(r.get("stream")) == stream for r in chat)
     fn = {t["function"]["name"]: t["function"] for t in chat[0]["tools"]}
     assert fn["detect"]["strict"] is True and "symptom" in fn["detect"]["parameters"]["required"]
-    # The characterisation is structured output; tool results went back as tool messages
-    # starting with their evidence id.
+    # Tool results went back as tool messages starting with their evidence id. Only the
+    # conclusion, which offers no tools, asks for a JSON-schema response format.
     second = next(r for r in chat if any(m["role"] == "tool" for m in r["messages"]))
-    assert second["response_format"]["type"] == "json_schema"
     tool_msgs = [m for m in second["messages"] if m["role"] == "tool"]
     assert tool_msgs[0]["content"].startswith("[evidence E1]")
+    formats = [r.get("response_format", {}).get("type") for r in chat]
+    assert formats[-1] == "json_schema" and "tools" not in chat[-1]
+    assert all(f is None for f in formats[:-1])
+    assert "settle_detector" in fn and "record_result" not in fn
     # Progress streamed to stderr; the summary to stdout.
     assert (
         "model" in result.err and "hypothesis" in result.err and "selection_pressure" in result.err
