@@ -114,7 +114,7 @@ class Candidate:
 
     spec: str
     basis: str
-    grounded: int  # 2: quotes, 1: symptom words, 0: data only
+    grounded: int  # 3: quoted or named, 2: symptom words found moving, 1: raw words, 0: none
     early: float = math.nan
     late: float = math.nan
     z: float = 0.0
@@ -198,19 +198,23 @@ def _candidates(ctx: ToolContext, reading: SymptomReading) -> list[Candidate]:
         bound = p90 if reading.length == "longer" else max(median // 2, 1)
         op = ">" if reading.length == "longer" else "<"
         suffix = "" if column == "completion" else f"@{column}"
-        out.append(Candidate(f"words:{op}{bound}{suffix}", "length named in the symptom", 2))
+        out.append(Candidate(f"words:{op}{bound}{suffix}", "length named in the symptom", 3))
     before, after = _window_texts(ctx, column)
     if not before or not after:
         return out
     moved = _moved_ngrams(before, after, reading.direction)
     seeds = list(reading.quotes)
     seed_stems = {_stem(w) for w in reading.content}
-    stem_hits = [g for g, _ in moved if any(_stem(t) in seed_stems for t in g.split())]
+    # Moving n-grams that carry symptom words; those that carry the most of them at once
+    # ("tests passed" for "a passing test summary") are the most specific.
+    coverage = {g: len({_stem(t) for t in g.split()} & seed_stems) for g, _ in moved}
+    best = max(coverage.values(), default=0)
+    stem_hits = [g for g, _ in moved if coverage[g] == best and best > 0]
     if not seeds and stem_hits:
         seeds = stem_hits[:4]
     if seeds:
         neighbours = _neighbours(after, seeds, moved)
-        grounded = 2 if reading.quotes else 1
+        grounded = 3 if reading.quotes else 2
         basis = "quoted in the symptom" if reading.quotes else "symptom words found moving"
         out.append(Candidate(_spec(seeds, column), basis, grounded, terms=seeds))
         if neighbours:
