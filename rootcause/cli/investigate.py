@@ -40,7 +40,9 @@ def investigate(
     behavior: Annotated[
         str | None, typer.Option("--behavior", help="Detector spec; overrides the symptom's.")
     ] = None,
-    brain: Annotated[str, typer.Option("--brain", help="Which brain drives it.")] = "systematic",
+    brain: Annotated[
+        str, typer.Option("--brain", help="Which brain drives it: systematic or llm.")
+    ] = "systematic",
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the JSON report here.")
     ] = None,
@@ -84,24 +86,34 @@ def investigate(
     max_turns: Annotated[
         int | None,
         typer.Option(
-            "--max-turns", help="LLM brain: model calls in all.", rich_help_panel=LLM_PANEL
+            "--max-turns",
+            help="LLM brain: model calls in all (default 80).",
+            rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     max_tool_calls: Annotated[
         int | None,
         typer.Option(
-            "--max-tool-calls", help="LLM brain: tool calls in all.", rich_help_panel=LLM_PANEL
+            "--max-tool-calls",
+            help="LLM brain: tool calls in all (default 60).",
+            rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     max_tokens: Annotated[
         int | None,
         typer.Option(
-            "--max-tokens", help="LLM brain: input+output tokens.", rich_help_panel=LLM_PANEL
+            "--max-tokens",
+            help="LLM brain: input+output tokens (default 2,000,000).",
+            rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     wall_time: Annotated[
         float | None,
-        typer.Option("--wall-time", help="LLM brain: seconds in all.", rich_help_panel=LLM_PANEL),
+        typer.Option(
+            "--wall-time",
+            help="LLM brain: seconds in all (default 1800).",
+            rich_help_panel=LLM_PANEL,
+        ),
     ] = None,
     prices: Annotated[
         Path | None,

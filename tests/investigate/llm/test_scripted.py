@@ -224,3 +224,18 @@ def test_killed_llm_investigation_resumes_from_its_checkpoint(quirk_run: LabRun)
     assert [(h.id, h.status) for h in report.hypotheses] == [("H1", "supported"), ("H2", "refuted")]
     assert report.findings[0].grounded and report.findings[0].evidence == ["E4", "E5"]
     assert report.meta["llm"]["turns"] == 11  # nine before the kill, two after
+
+
+def test_token_and_wall_time_budgets(quirk_run: LabRun) -> None:
+    s = Script(tokens=(1000, 0))
+    model = ScriptedModel([s.call("overview"), s.call("detect", behavior=quirk_run.hint)])
+    outcome, _ = _run(quirk_run, model, {"max_tokens": 1500})
+    model.assert_complete()  # the third model call was never made
+    assert outcome.report.meta["llm"]["budget_stop"] == "max tokens (1,500)"
+    assert outcome.report.stats.tokens_in == 2000
+    idle = ScriptedModel([])
+    outcome, _ = _run(quirk_run, idle, {"wall_time_s": 0.001})
+    assert outcome.report.meta["llm"]["budget_stop"] == "wall time (0.001 s)"
+    # Even so the detector is settled (from the symptom) so the report says what was measured.
+    assert outcome.report.behavior.evidence == ["E1"]
+    assert outcome.report.verdict == "no_cause_found"
