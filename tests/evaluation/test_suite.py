@@ -80,3 +80,13 @@ def test_missing_suite_and_unknown_tool(cli: Callable[..., CliResult], tmp_path:
     assert result.code == 2 and "unknown brain" in result.err
     result = cli("eval")
     assert result.code == 2 and "--suite" in result.err
+
+
+def test_repeats_get_their_own_ids(tmp_path: Path) -> None:
+    from rootcause.evaluation.runner import trials
+
+    path = tmp_path / "s.yaml"
+    path.write_text("scenarios:\n  - {bug: no_bug, seeds: [1]}\n")
+    suite = load_suite(path)
+    assert [t[0] for t in trials(suite, 1)] == ["no_bug-s1"]
+    assert [(t[0], t[2]) for t in trials(suite, 2)] == [("no_bug-s1-r1", 1), ("no_bug-s1-r2", 2)]
