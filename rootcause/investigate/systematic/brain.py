@@ -190,18 +190,24 @@ class SystematicBrain(Brain):
         events, e_events = self._events(state)
         if e_events:
             evidence.append(e_events)
-        best: tuple[float, DeploymentEvent | None, list[Any]] = (0.0, None, [])
+        changes = []
         for event in events:
             touching = [e for e in event.effects if e.target == c and rules.can_change_reward(e)]
             if touching:
-                jump = self._jump(box, state, c, event.step)
-                if jump > best[0]:
-                    best = (jump, event, touching)
-        jump, change, effects = best
+                changes.append((event, touching))
         local = self._localised_source(state, c, sign)
+        # Each candidate event is judged on the steps up to its neighbours, so two changes a few
+        # steps apart are not credited with each other's effect.
+        marks = sorted({e.step for e, _ in changes} | ({local[3]} if local else set()))
+        best: tuple[float, DeploymentEvent | None, list[Any]] = (0.0, None, [])
+        for event, touching in changes:
+            jump = self._jump(box, state, c, event.step, marks)
+            if jump > best[0]:
+                best = (jump, event, touching)
+        jump, change, effects = best
         if local is not None:
             source, share, e_source, arrival_step, arrival = local
-            if self._jump(box, state, c, arrival_step) > jump:
+            if self._jump(box, state, c, arrival_step, marks) > jump:
                 return rules.Attribution(
                     kind="data_source",
                     target=source,
@@ -246,20 +252,30 @@ class SystematicBrain(Brain):
             f"removing it takes away {_pct(removed)} of the push ({e_cf})"
         )
 
-    def _jump(self, box: Toolbox, state: InvestigationState, component: str, step: int) -> float:
+    def _jump(
+        self,
+        box: Toolbox,
+        state: InvestigationState,
+        component: str,
+        step: int,
+        marks: list[int],
+    ) -> float:
         """How well an event at `step` explains the component's push (see `rules.onset_score`):
-        its push over the steps just before and just after the event."""
+        its push over the steps just before and just after the event, each window stopping at
+        the neighbouring candidate events in `marks`."""
         pressure, _ = recall(state, "pressure:persona", PressureOutput)
         first = min((w.start for w in pressure.by_window), default=0)
         last = max((w.end for w in pressure.by_window), default=0)
         if step >= last:
             return 0.0
         span = max((last - first) // 10, 5)
-        after = self._window_push(box, state, component, step, step + span)
+        later = [m for m in marks if m > step]
+        earlier = [m for m in marks if m < step]
+        end = min(step + span, later[0]) if later else step + span
+        start = max(step - span, earlier[-1]) if earlier else step - span
+        after = self._window_push(box, state, component, step, end)
         before = (
-            self._window_push(box, state, component, step - span, step)
-            if step > first
-            else (0.0, 0.0)
+            self._window_push(box, state, component, start, step) if step > first else (0.0, 0.0)
         )
         return rules.onset_score(before, after)
 
