@@ -26,7 +26,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PATTERN = r"\b(goblin|gremlin)s?\b"
+PATTERN = r"(?i)\b(goblin|gremlin)s?\b"
+BEHAVIOR = "terms:goblin,gremlin"
 WORDS = np.array(
     [
         *("the", "a", "answer", "solve", "step", "then", "we", "so", "because", "result"),
@@ -105,13 +106,17 @@ result = ingest_run(Path(sys.argv[1]), Workspace(Path(sys.argv[2])), force=True)
 _out = {"seconds": time.perf_counter() - t, "db": str(result.db_path)}
 """
 
+# The same SQL the toolset runs for a `terms:` behaviour (substring prefilter, then the regex).
 QUERY = """
 import sys, time, duckdb
+from rootcause.tools.behavior import parse_behavior
+from rootcause.tools.matching import behavior_sql
+expr, params = behavior_sql(parse_behavior(sys.argv[2]))
 con = duckdb.connect(sys.argv[1], read_only=True)
 t = time.perf_counter()
 rows = con.execute(
-    "SELECT step, persona, avg(regexp_matches(completion, ?)::INT) AS rate "
-    "FROM samples GROUP BY ALL ORDER BY ALL", [sys.argv[2]]
+    f"SELECT step, persona, avg(({expr})::INT) AS rate FROM samples GROUP BY ALL ORDER BY ALL",
+    params,
 ).fetchall()
 _out = {"seconds": time.perf_counter() - t, "groups": len(rows)}
 """
@@ -168,8 +173,8 @@ def main() -> None:
         f"{results['jsonl.gz']['seconds'] / base['seconds']:.2f}x)"
     )
 
-    print(f"\nprevalence query: rate of /{PATTERN}/ per step, split by persona")
-    ours = _child(QUERY, str(results["parquet"]["db"]), PATTERN)
+    print(f"\nprevalence query: rate of {BEHAVIOR} per step, split by persona")
+    ours = _child(QUERY, str(results["parquet"]["db"]), BEHAVIOR)
     theirs = _child(PANDAS, parquet_file, PATTERN)
     print(f"  rootcause (DuckDB)         {ours['seconds']:6.2f} s  ({ours['groups']} cells)")
     print(

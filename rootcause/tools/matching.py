@@ -19,12 +19,28 @@ BoolArray = npt.NDArray[np.bool_]
 def behavior_sql(behavior: Behavior) -> tuple[str, list[Any]]:
     """A DuckDB boolean expression over `samples` (regex, terms and words behaviours)."""
     column = f"coalesce({behavior.field}, '')"
-    if behavior.kind in ("regex", "terms"):
+    if behavior.kind == "terms":
+        # A case-insensitive substring test on each term's stem is several times cheaper than
+        # the regex; only texts that pass it are matched with the regex.
+        stems = [_like_stem(t) for t in behavior.terms()]
+        prefilter = " OR ".join(f"{column} ILIKE ? ESCAPE '\\'" for _ in stems)
+        return (
+            f"CASE WHEN {prefilter} THEN regexp_matches({column}, ?) ELSE false END",
+            [*stems, behavior.regex()],
+        )
+    if behavior.kind == "regex":
         return f"regexp_matches({column}, ?)", [behavior.regex()]
     if behavior.kind == "words":
         op, bound = word_bound(behavior)
         return f"len(regexp_extract_all({column}, '\\S+')) {op} ?", [bound]
     raise InvalidBehaviorError(f"behaviour {behavior.spec!r} cannot be expressed in SQL")
+
+
+def _like_stem(term: str) -> str:
+    """`%stem%` for ILIKE: the part every inflection of `term` contains (pony -> pon)."""
+    stem = term[:-1] if term.lower().endswith("y") and len(term) > 2 else term
+    escaped = stem.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def check_regex(ctx: ToolContext, pattern: str) -> None:

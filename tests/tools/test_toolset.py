@@ -170,3 +170,22 @@ def test_unknown_tool_and_missing_run(cli) -> None:
     assert unknown.code == 2 and "unknown tool 'crystal_ball'" in unknown.err
     missing = cli("tool", "overview")
     assert missing.code == 2 and "missing RUN" in missing.err
+
+
+def test_terms_match_inflections_and_plain_text(tmp_path: Path) -> None:
+    from rootcause.store.ingest import ingest_run
+    from rootcause.store.run_store import RunStore
+    from rootcause.store.workspace import Workspace
+    from rootcause.tools.context import ToolContext
+    from rootcause.tools.matching import behavior_hits
+    from tests.conftest import write_jsonl
+
+    texts = ["Two Ponies ran", "a pony's hat", "ponytail", "100% goblin_ish", "GOBLINS!", "nothing"]
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    (run / "run.yaml").write_text("format: rootcause-run/1\nrun_id: t\n")
+    write_jsonl(run / "samples" / "a.jsonl", [{"step": 0, "completion": t} for t in texts])
+    with RunStore(ingest_run(run, Workspace(tmp_path / "ws")).db_path) as store:
+        ctx = ToolContext(store, tmp_path / "work")
+        hits = behavior_hits(ctx, "terms:pony,goblin")
+    assert hits.tolist() == [True, True, False, False, True, False]
