@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import duckdb
@@ -20,13 +21,14 @@ def behavior_sql(behavior: Behavior) -> tuple[str, list[Any]]:
     """A DuckDB boolean expression over `samples` (regex, terms and words behaviours)."""
     column = f"coalesce({behavior.field}, '')"
     if behavior.kind == "terms":
-        # A case-insensitive substring test on each term's stem is several times cheaper than
-        # the regex; only texts that pass it are matched with the regex.
-        stems = [_like_stem(t) for t in behavior.terms()]
-        prefilter = " OR ".join(f"{column} ILIKE ? ESCAPE '\\'" for _ in stems)
+        # A literal alternation of the terms' stems (no word boundaries) runs on RE2's fast
+        # path, several times quicker than the full pattern; only texts it finds are matched
+        # with the full regex.
+        stems = "|".join(re.escape(_stem(t)) for t in behavior.terms())
         return (
-            f"CASE WHEN {prefilter} THEN regexp_matches({column}, ?) ELSE false END",
-            [*stems, behavior.regex()],
+            f"CASE WHEN regexp_matches({column}, ?) THEN regexp_matches({column}, ?) "
+            "ELSE false END",
+            [f"(?i)(?:{stems})", behavior.regex()],
         )
     if behavior.kind == "regex":
         return f"regexp_matches({column}, ?)", [behavior.regex()]
@@ -36,11 +38,9 @@ def behavior_sql(behavior: Behavior) -> tuple[str, list[Any]]:
     raise InvalidBehaviorError(f"behaviour {behavior.spec!r} cannot be expressed in SQL")
 
 
-def _like_stem(term: str) -> str:
-    """`%stem%` for ILIKE: the part every inflection of `term` contains (pony -> pon)."""
-    stem = term[:-1] if term.lower().endswith("y") and len(term) > 2 else term
-    escaped = stem.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _stem(term: str) -> str:
+    """The part every inflection of `term` contains (pony -> pon, goblin -> goblin)."""
+    return term[:-1] if term.lower().endswith("y") and len(term) > 2 else term
 
 
 def check_regex(ctx: ToolContext, pattern: str) -> None:
