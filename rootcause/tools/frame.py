@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -36,18 +38,69 @@ def _labels(column: pa.ChunkedArray) -> Labels:
 
 
 @dataclass(frozen=True)
-class RunFrame:
-    """The numeric view of a run used by the statistics tools."""
+class RewardColumns:
+    """Reward-side columns of a run: loaded only by the tools that need them."""
 
-    n: int
-    step: IntArray
-    group: Labels
-    slices: dict[str, Labels]
     components: tuple[str, ...]
     rewards: FloatArray  # (n, C), NaN where a component did not score the sample
     reward_total: FloatArray  # NaN where unknown
     reward_total_logged: npt.NDArray[np.bool_]
     advantage: FloatArray  # NaN where not logged
+
+    def subset(self, mask: npt.NDArray[np.bool_]) -> RewardColumns:
+        return RewardColumns(
+            self.components,
+            self.rewards[mask],
+            self.reward_total[mask],
+            self.reward_total_logged[mask],
+            self.advantage[mask],
+        )
+
+
+class RunFrame:
+    """The numeric view of a run used by the statistics tools: steps, groups and slices at
+    once; the reward columns (the costly part on a large run) on first use."""
+
+    def __init__(
+        self,
+        n: int,
+        step: IntArray,
+        slices: dict[str, Labels],
+        load_group: Callable[[], Labels],
+        load_rewards: Callable[[], RewardColumns],
+    ):
+        self.n, self.step, self.slices = n, step, slices
+        self._load_group = load_group
+        self._load_rewards = load_rewards
+
+    @cached_property
+    def group(self) -> Labels:
+        """Prompt groups (GRPO groups): `group_id`, else (step, prompt)."""
+        return self._load_group()
+
+    @cached_property
+    def reward_columns(self) -> RewardColumns:
+        return self._load_rewards()
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return self.reward_columns.components
+
+    @property
+    def rewards(self) -> FloatArray:
+        return self.reward_columns.rewards
+
+    @property
+    def reward_total(self) -> FloatArray:
+        return self.reward_columns.reward_total
+
+    @property
+    def reward_total_logged(self) -> npt.NDArray[np.bool_]:
+        return self.reward_columns.reward_total_logged
+
+    @property
+    def advantage(self) -> FloatArray:
+        return self.reward_columns.advantage
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> RunFrame:
         """The same view restricted to the rows where `mask` is true."""
@@ -60,13 +113,9 @@ class RunFrame:
         return RunFrame(
             n=int(mask.sum()),
             step=self.step[mask],
-            group=cut(self.group),
             slices={name: cut(labels) for name, labels in self.slices.items()},
-            components=self.components,
-            rewards=self.rewards[mask],
-            reward_total=self.reward_total[mask],
-            reward_total_logged=self.reward_total_logged[mask],
-            advantage=self.advantage[mask],
+            load_group=lambda: cut(self.group),
+            load_rewards=lambda: self.reward_columns.subset(mask),
         )
 
     def slice(self, by: str) -> Labels:
@@ -82,17 +131,31 @@ class RunFrame:
 
 
 def run_frame(ctx: ToolContext) -> RunFrame:
-    """Load (once per context) steps, groups, slices, rewards and totals of every sample."""
+    """The run's frame (once per context); reward columns load when first read."""
     return ctx.memo("frame", lambda: _load_frame(ctx))
 
 
 def _load_frame(ctx: ToolContext) -> RunFrame:
     slices = ", ".join(SLICE_FIELDS)
+    arrow = ctx.con.sql(f"SELECT step, {slices} FROM samples ORDER BY row_idx").to_arrow_table()
+
+    def load_group() -> Labels:
+        groups = ctx.con.sql("SELECT group_id FROM samples ORDER BY row_idx").to_arrow_table()
+        return _labels(groups.column("group_id"))
+
+    return RunFrame(
+        n=arrow.num_rows,
+        step=arrow.column("step").to_numpy().astype(np.int64),
+        slices={name: _labels(arrow.column(name)) for name in SLICE_FIELDS},
+        load_group=load_group,
+        load_rewards=lambda: _load_rewards(ctx, arrow.num_rows),
+    )
+
+
+def _load_rewards(ctx: ToolContext, n: int) -> RewardColumns:
     table = ctx.con.sql(
-        f"SELECT step, group_id, {slices}, reward_total, reward_total_logged, advantage "
-        "FROM samples ORDER BY row_idx"
+        "SELECT reward_total, reward_total_logged, advantage FROM samples ORDER BY row_idx"
     ).to_arrow_table()
-    n = table.num_rows
     rewards_long = ctx.con.sql("SELECT row_idx, component, value FROM rewards").to_arrow_table()
     comp = _labels(rewards_long.column("component"))
     matrix = np.full((n, len(comp.names)), np.nan)
@@ -100,11 +163,7 @@ def _load_frame(ctx: ToolContext) -> RunFrame:
     values = rewards_long.column("value").to_numpy(zero_copy_only=False)
     matrix[rows, comp.codes] = np.asarray(values, dtype=np.float64)
     order = np.argsort(comp.names)
-    return RunFrame(
-        n=n,
-        step=table.column("step").to_numpy().astype(np.int64),
-        group=_labels(table.column("group_id")),
-        slices={name: _labels(table.column(name)) for name in SLICE_FIELDS},
+    return RewardColumns(
         components=tuple(comp.names[i] for i in order),
         rewards=matrix[:, order],
         reward_total=_floats(table.column("reward_total")),
