@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rootcause.analysis._common import MISSING_LABEL
 from rootcause.core.errors import BadInputError
 from rootcause.core.run import SLICE_FIELDS
 from rootcause.tools.context import ToolContext
@@ -26,8 +27,10 @@ class Labels:
     codes: IntArray
     names: tuple[str, ...]
 
-    def as_strings(self) -> npt.NDArray[np.object_]:
-        names = np.array([*self.names, None], dtype=object)
+    def as_strings(self) -> npt.NDArray[np.str_]:
+        """One label per row as a fixed-width string array (missing: `MISSING_LABEL`), which the
+        analysis layer encodes several times faster than Python objects."""
+        names = np.array([*self.names, MISSING_LABEL])
         return names[self.codes]
 
 
