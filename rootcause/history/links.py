@@ -36,6 +36,18 @@ EffectKind = Literal[
     "persona_weight",
     "other",
 ]
+#: Effects that change what a reward component scores (its removal ends it, not changes it).
+SCORING_EFFECTS: tuple[EffectKind, ...] = (
+    "component_added",
+    "weight",
+    "inputs",
+    "applies_to",
+    "kind",
+    "params",
+    "component_other",
+)
+#: Effects that bring a data source in or change how much of it is sampled.
+ARRIVAL_EFFECTS: tuple[EffectKind, ...] = ("source_added", "source_weight")
 _REWARD_KEYS: dict[str, EffectKind] = {
     "weight": "weight",
     "inputs": "inputs",

@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 
 from rootcause.core.report import Finding, FindingKind
+from rootcause.history.links import ARRIVAL_EFFECTS, SCORING_EFFECTS
 from rootcause.tools.history_views import EffectView
 from rootcause.tools.t_events import DeploymentEvent
 
@@ -44,16 +45,8 @@ MAX_Q = 1e-3
 #: A source first seen after this share of the run's steps counts as arriving during the run.
 LATE_ARRIVAL = 0.05
 
-COMPONENT_EFFECTS = (
-    "component_added",
-    "weight",
-    "inputs",
-    "applies_to",
-    "kind",
-    "params",
-    "component_other",
-)
-SOURCE_EFFECTS = ("source_added", "source_weight")
+COMPONENT_EFFECTS = SCORING_EFFECTS
+SOURCE_EFFECTS = ARRIVAL_EFFECTS
 
 
 @dataclass
