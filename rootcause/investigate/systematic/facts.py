@@ -9,9 +9,12 @@ from typing import Any, TypeVar
 from scipy.stats import norm
 
 from rootcause.investigate.state import InvestigationState
+from rootcause.investigate.systematic import rules
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import ToolOutput
+from rootcause.tools.t_events import DeploymentEvent, EventAlignmentOutput
 from rootcause.tools.t_pressure import ComponentPressure, PressureOutput
+from rootcause.tools.t_run import OverviewOutput, SqlOutput
 
 OutputT = TypeVar("OutputT", bound=ToolOutput)
 
@@ -104,3 +107,36 @@ def pressure_start(pressure: PressureOutput, component: str, sign: float) -> tup
         if low > 0:
             return w.start, w.end
     return None
+
+
+def behavior_of(state: InvestigationState) -> str:
+    assert state.behavior is not None
+    return state.behavior.spec
+
+
+def sign_of(state: InvestigationState) -> float:
+    assert state.behavior is not None
+    return 1.0 if state.behavior.direction == "up" else -1.0
+
+
+def events_of(state: InvestigationState) -> tuple[list[DeploymentEvent], str | None]:
+    if "events" not in state.scratch:
+        return [], None
+    events, e_events = recall(state, "events", EventAlignmentOutput)
+    return events.events, e_events
+
+
+def first_steps(state: InvestigationState) -> dict[str, int]:
+    if "sources" not in state.scratch:
+        return {}
+    out, _ = recall(state, "sources", SqlOutput)
+    return {str(row[0]): int(row[1]) for row in out.rows}
+
+
+def arrived_late(state: InvestigationState, source: str) -> bool:
+    firsts = first_steps(state)
+    if source not in firsts or not firsts:
+        return False
+    overview, _ = recall(state, "overview", OverviewOutput)
+    lo, hi = overview.first_step or 0, overview.last_step or 0
+    return firsts[source] > lo + rules.LATE_ARRIVAL * max(hi - lo, 1)
