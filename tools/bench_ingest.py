@@ -26,7 +26,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PATTERN = r"(?i)\b(goblin|gremlin)s?\b"
+PATTERN = r"(?i)\b(?:goblin|gremlin)s?\b"
 BEHAVIOR = "terms:goblin,gremlin"
 WORDS = np.array(
     [

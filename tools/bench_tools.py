@@ -149,7 +149,7 @@ def main() -> None:
         label = name if name != "detect" or "behavior" in call_args else "detect (symptom)"
         timings[label] = secs
         print(f"{label:22s} {secs:15.2f}")
-    pattern = r"(?i)\b(" + "|".join(key["detector_hint"].split(":", 1)[1].split(",")) + r")s?\b"
+    pattern = r"(?i)\b(?:" + "|".join(key["detector_hint"].split(":", 1)[1].split(",")) + r")s?\b"
     theirs = pandas_prevalence(ingested.db_path, pattern)
     print(
         f"\nprevalence: rootcause {timings['prevalence']:.2f} s vs pandas {theirs:.2f} s "
