@@ -159,16 +159,24 @@ def _load_rewards(ctx: ToolContext, n: int) -> RewardColumns:
     table = ctx.con.sql(
         "SELECT reward_total, reward_total_logged, advantage FROM samples ORDER BY row_idx"
     ).to_arrow_table()
-    rewards_long = ctx.con.sql("SELECT row_idx, component, value FROM rewards").to_arrow_table()
-    comp = _labels(rewards_long.column("component"))
-    matrix = np.full((n, len(comp.names)), np.nan)
+    names = [
+        str(r[0]) for r in ctx.con.execute("SELECT DISTINCT component FROM rewards").fetchall()
+    ]
+    names.sort()
+    # Component codes are computed in DuckDB: encoding millions of strings in Python is slower.
+    rewards_long = ctx.con.sql(
+        "SELECT row_idx, (list_position($names, component) - 1)::INTEGER AS code, value "
+        "FROM rewards",
+        params={"names": names},
+    ).to_arrow_table()
+    matrix = np.full((n, len(names)), np.nan)
     rows = rewards_long.column("row_idx").to_numpy()
+    codes = rewards_long.column("code").to_numpy()
     values = rewards_long.column("value").to_numpy(zero_copy_only=False)
-    matrix[rows, comp.codes] = np.asarray(values, dtype=np.float64)
-    order = np.argsort(comp.names)
+    matrix[rows, codes] = np.asarray(values, dtype=np.float64)
     return RewardColumns(
-        components=tuple(comp.names[i] for i in order),
-        rewards=matrix[:, order],
+        components=tuple(names),
+        rewards=matrix,
         reward_total=_floats(table.column("reward_total")),
         reward_total_logged=np.asarray(
             table.column("reward_total_logged").fill_null(False).to_numpy(), dtype=bool

@@ -21,7 +21,7 @@ class WindowWeights:
     end: int | None
     commit: str | None
     weights: dict[str, float]
-    source: str  # "config", "regression", "config+regression" or "assumed 1.0"
+    source: str  # "config", "regression", "config+regression", "assumed 1.0" or none scored
     r2: float | None = None
 
 
@@ -73,6 +73,8 @@ def _window_weights(
     present = [c for j, c in enumerate(components) if np.isfinite(frame.rewards[rows, j]).any()]
     missing = [c for c in present if c not in config]
     weights = {c: config.get(c, 1.0) for c in components}
+    if not present:
+        return weights, "no components scored here", None
     if not missing:
         return weights, "config", None
     logged = rows & frame.reward_total_logged & np.isfinite(frame.reward_total)
