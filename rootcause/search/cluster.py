@@ -21,12 +21,6 @@ class Clustering:
     centroids: FloatArray  # (k, d), unit length
     labels: IntArray  # cluster of each input vector
 
-    def assign(self, vectors: FloatArray) -> IntArray:
-        """Nearest centroid (highest cosine) of each vector."""
-        if vectors.shape[0] == 0:
-            return np.zeros(0, dtype=np.int64)
-        return np.asarray(np.argmax(vectors @ self.centroids.T, axis=1), dtype=np.int64)
-
 
 def _unit(matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)

@@ -84,7 +84,3 @@ class ToolContext:
     @property
     def plots_dir(self) -> Path:
         return self.workdir / "plots"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.workdir / "cache"

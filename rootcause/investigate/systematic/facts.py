@@ -97,18 +97,6 @@ def slice_shares(pressure: PressureOutput, component: str, sign: float) -> dict[
     return {k: v / total for k, v in weights.items()} if total > 0 else {}
 
 
-def pressure_start(pressure: PressureOutput, component: str, sign: float) -> tuple[int, int] | None:
-    """The first step window where the component's signed push is clear of zero."""
-    for w in pressure.by_window:
-        est = w.components.get(component)
-        if est is None:
-            continue
-        low = min(sign * est.low, sign * est.high)
-        if low > 0:
-            return w.start, w.end
-    return None
-
-
 def behavior_of(state: InvestigationState) -> str:
     assert state.behavior is not None
     return state.behavior.spec

@@ -45,9 +45,6 @@ MAX_Q = 1e-3
 #: A source first seen after this share of the run's steps counts as arriving during the run.
 LATE_ARRIVAL = 0.05
 
-COMPONENT_EFFECTS = SCORING_EFFECTS
-SOURCE_EFFECTS = ARRIVAL_EFFECTS
-
 
 @dataclass
 class Attribution:
@@ -78,7 +75,7 @@ METADATA_KEYS = ("description", "doc", "docs", "notes", "note", "comment", "owne
 
 def can_change_reward(effect: EffectView) -> bool:
     """Whether a config effect on a component can change the rewards it gives."""
-    if effect.kind not in COMPONENT_EFFECTS:
+    if effect.kind not in SCORING_EFFECTS:
         return False
     head = effect.detail.lstrip("+-~ ").split(":")[0].split(" ")[0].split(".")[0]
     return head not in METADATA_KEYS
@@ -101,7 +98,9 @@ def onset_score(before: tuple[float, float], after: tuple[float, float]) -> floa
 def source_change(events: list[DeploymentEvent], source: str) -> DeploymentEvent | None:
     """The earliest deployment that added or re-weighted `source`."""
     found = [
-        e for e in events if any(x.target == source and x.kind in SOURCE_EFFECTS for x in e.effects)
+        e
+        for e in events
+        if any(x.target == source and x.kind in ARRIVAL_EFFECTS for x in e.effects)
     ]
     return min(found, key=lambda e: e.step) if found else None
 
