@@ -32,6 +32,11 @@ from rootcause.store.table_sql import (
     quote,
 )
 
+#: Optimizers that trust Parquet min/max statistics, which leave NaN out: with them DuckDB 2.0
+#: folds `isnan(x)` to false and prunes the row groups holding NaN, so NaN would go unseen.
+#: Turned off while a Parquet file loads (its queries scan every row anyway).
+_NAN_BLIND_OPTIMIZERS = "statistics_propagation,filter_pushdown"
+
 #: Canonical scalar fields a mapping can fill, with the kind of column each needs.
 SCALAR_FIELDS: dict[str, str] = {
     "sample_id": "id",
@@ -98,7 +103,11 @@ class TableLoader:
             raise RunFormatError(
                 f"not a readable Parquet file ({first_line(exc)})", source_file
             ) from None
-        return self._load(source_file, mapping, skip=self.ctx.skip_bad_lines)
+        self.con.execute(f"SET disabled_optimizers = '{_NAN_BLIND_OPTIMIZERS}'")
+        try:
+            return self._load(source_file, mapping, skip=self.ctx.skip_bad_lines)
+        finally:
+            self.con.execute("RESET disabled_optimizers")
 
     def load_arrow(
         self,
