@@ -59,9 +59,15 @@ def read_manifest(run_dir: Path) -> RunManifest:
             f"field 'format' must be '{RUN_FORMAT}', got {doc.get('format')!r}", path
         )
     try:
-        return RunManifest.model_validate(doc)
+        manifest = RunManifest.model_validate(doc)
     except ValidationError as exc:
         raise RunFormatError(_validation_message(exc), path) from None
+    for i, deployment in enumerate(manifest.deployments):
+        if deployment.step > MAX_STEP:
+            raise RunFormatError(
+                f"field 'deployments.{i}.step' is out of range (at most 2**63-1)", path
+            )
+    return manifest
 
 
 def sample_files(run_dir: Path) -> list[Path]:
