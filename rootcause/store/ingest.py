@@ -25,6 +25,9 @@ from rootcause.store.workspace import Workspace
 logger = logging.getLogger(__name__)
 
 DB_NAME = "run.duckdb"
+#: Part of every fingerprint: bump when the rules for what an ingest accepts change, so that
+#: databases read under older rules (e.g. before non-finite numbers were refused) are rebuilt.
+READ_RULES = 2
 
 
 @dataclass
@@ -65,7 +68,7 @@ def _fingerprint(
 ) -> str:
     """Identity of the inputs: file names, sizes and modification times, resolved commits,
     and the options that change what is read."""
-    parts: list[object] = [SCHEMA_VERSION, source.format, options.to_json()]
+    parts: list[object] = [SCHEMA_VERSION, READ_RULES, source.format, options.to_json()]
     for path in source.files:
         stat = path.stat()
         parts.append(
@@ -135,19 +138,14 @@ def ingest_run(
                 skipped, notes = store.skipped_lines(), store.notes()
             return IngestResult(db_path, source, True, skipped, notes, chosen)
     builder = RunDatabaseBuilder(db_path)
+    ctx = LoadContext(
+        builder,
+        skip_bad_lines=bool(chosen.skip_bad_lines),
+        on_progress=on_progress,
+        nan_means_missing=reader.nan_means_missing,
+    )
     try:
-        ctx = LoadContext(
-            builder,
-            skip_bad_lines=bool(chosen.skip_bad_lines),
-            on_progress=on_progress,
-            nan_means_missing=reader.nan_means_missing,
-        )
         _load(reader, source, ctx)
-        if builder.rows == 0:
-            raise BadInputError(
-                f"{path}: the run has no samples"
-                + (f" ({len(ctx.skipped)} bad lines skipped)" if ctx.skipped else "")
-            )
         info = {
             "run_id": source.run_id,
             "title": source.title,
@@ -177,6 +175,9 @@ def _load(reader: RunReader, source: RunSource, ctx: LoadContext) -> None:
         file, line = ctx.place
         where = file if file is not None else source.root
         raise ReadError(f"unexpected {type(exc).__name__}: {exc}", where, line) from exc
+    if ctx.builder.rows == 0:
+        skipped = f" ({len(ctx.skipped)} bad lines skipped)" if ctx.skipped else ""
+        raise BadInputError(f"{source.root}: the run has no samples{skipped}")
 
 
 def _read_notes(source: RunSource, ctx: LoadContext) -> list[str]:
