@@ -45,9 +45,12 @@ FormatOption = Annotated[
     typer.Option("--format", help="Run format: auto, native, trl, verl or wandb-table."),
 ]
 SkipBadLinesFlag = Annotated[
-    bool,
+    bool | None,
     typer.Option(
-        "--skip-bad-lines", help="Skip malformed lines and report them, instead of stopping."
+        "--skip-bad-lines/--no-skip-bad-lines",
+        help="Skip malformed lines and report them, instead of stopping "
+        "(default: as the last ingest of this run).",
+        show_default=False,
     ),
 ]
 
@@ -56,13 +59,16 @@ def ingest_with_progress(
     run: Path,
     workspace: Path | None,
     fmt: str = "auto",
-    skip_bad_lines: bool = False,
+    skip_bad_lines: bool | None = None,
     force: bool = False,
 ) -> IngestResult:
-    """Ingest (or reuse) `run`, showing a progress bar on stderr and reporting skipped lines."""
+    """Ingest (or reuse) `run`, showing a progress bar on stderr and reporting skipped lines.
+
+    Options left as None are those of the run's earlier ingest."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from rootcause.store.ingest import ingest_run
+    from rootcause.store.options import IngestOptions
     from rootcause.store.workspace import Workspace
 
     err = stderr_console()
@@ -81,7 +87,7 @@ def ingest_with_progress(
             run,
             Workspace.resolve(workspace_dir(workspace)),
             fmt=fmt,
-            skip_bad_lines=skip_bad_lines,
+            options=IngestOptions(skip_bad_lines=skip_bad_lines),
             force=force,
             on_progress=lambda rows: progress.advance(task, rows),
         )

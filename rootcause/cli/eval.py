@@ -166,8 +166,13 @@ def eval_command(
     """Investigate every scenario of a suite, score each report against its answer key, and
     print the per-bug table (progress on stderr)."""
     from rootcause.evaluation.results import load_results, write_results
-    from rootcause.store.workspace import Workspace
+    from rootcause.store.workspace import Workspace, guard_output
 
+    # The eval cache holds the run folders investigated: outputs stay out of it.
+    cache = Workspace.resolve(workspace_dir(workspace)).eval_cache_dir
+    for option, path in (("--out", out), ("--json", json_path), ("--markdown", markdown_path)):
+        if path is not None and str(path) != "-":
+            guard_output(path, [cache], option)
     if rescore is not None:
         if suite is not None:
             raise BadInputError("eval: give --suite PATH or --rescore DIR, not both")

@@ -23,7 +23,7 @@ from rootcause.cli.common import (
 def ingest(
     src: Annotated[Path, typer.Argument(help="Run folder, or a foreign log folder or file.")],
     fmt: FormatOption = "auto",
-    skip_bad_lines: SkipBadLinesFlag = False,
+    skip_bad_lines: SkipBadLinesFlag = None,
     force: Annotated[bool, typer.Option("--force", help="Re-ingest even if unchanged.")] = False,
     workspace: WorkspaceOption = None,
     as_json: JsonFlag = False,

@@ -11,6 +11,7 @@ import typer
 from rootcause.cli.app import app
 from rootcause.cli.common import (
     FormatOption,
+    SkipBadLinesFlag,
     WorkspaceOption,
     stderr_console,
     stdout_console,
@@ -56,6 +57,7 @@ def investigate(
         bool, typer.Option("--fail-on-cause", help="Exit 3 when a cause is found (for CI).")
     ] = False,
     fmt: FormatOption = "auto",
+    skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
     model: Annotated[
         str | None,
@@ -145,6 +147,7 @@ def investigate(
 
     from rootcause.investigate.job import investigate as run_job
     from rootcause.investigate.toolbox import Event
+    from rootcause.store.options import IngestOptions
     from rootcause.store.workspace import Workspace
 
     if resume is None and (run is None or not symptom):
@@ -179,6 +182,8 @@ def investigate(
         on_event=show,
         options={k: v for k, v in options.items() if v is not None},
         api_key=api_key,
+        ingest_options=IngestOptions(skip_bad_lines=skip_bad_lines),
+        outputs={k: v for k, v in (("--json", json_path), ("--markdown", markdown_path)) if v},
     )
     for src, dest in ((outcome.json_path, json_path), (outcome.markdown_path, markdown_path)):
         if dest is not None:

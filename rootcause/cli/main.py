@@ -1,8 +1,12 @@
 """Entry point of `rootcause` and the one place where errors become exit codes.
 
 A `RootcauseError` prints one line to stderr and exits with its code (2 for bad input, 1 for a
-runtime failure); usage errors exit 2; anything unexpected exits 1. `--debug` (or
-`ROOTCAUSE_DEBUG=1`) shows the traceback instead.
+runtime failure); usage errors exit 2; anything unexpected prints one line and exits 1.
+`--debug` (or `ROOTCAUSE_DEBUG=1`) shows the traceback instead.
+
+Errors are given their place before they get here: the ingest wraps an unforeseen failure
+while reading into a `ReadError` naming the file and line, and an investigation records any
+failure in its folder's `error.json` before re-raising it.
 """
 
 from __future__ import annotations
@@ -34,11 +38,17 @@ def main(argv: list[str] | None = None) -> None:
     except RootcauseError as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except Exception as exc:
         if debug:
             raise
         kind = type(exc).__name__
-        print(f"error: unexpected {kind}: {exc} (rerun with --debug)", file=sys.stderr)
+        print(f"error: unexpected {kind}: {_one_line(exc)} (rerun with --debug)", file=sys.stderr)
         sys.exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error's message (the CLI prints one line per error)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -12,6 +12,7 @@ from rootcause.cli.app import app
 from rootcause.cli.common import (
     FormatOption,
     JsonFlag,
+    SkipBadLinesFlag,
     WorkspaceOption,
     ingest_with_progress,
     stdout_console,
@@ -24,10 +25,11 @@ def overview(
     run: Annotated[Path, typer.Argument(help="Run folder, or a foreign log folder or file.")],
     as_json: JsonFlag = False,
     fmt: FormatOption = "auto",
+    skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Steps, sample counts, personas, sources, envs, reward components, config commits."""
-    result = ingest_with_progress(run, workspace, fmt)
+    result = ingest_with_progress(run, workspace, fmt, skip_bad_lines)
     with result.open() as store:
         summary = store.overview()
     if as_json:

@@ -12,7 +12,13 @@ import orjson
 import typer
 
 from rootcause.cli.app import app
-from rootcause.cli.common import FormatOption, WorkspaceOption, ingest_with_progress, stdout_console
+from rootcause.cli.common import (
+    FormatOption,
+    SkipBadLinesFlag,
+    WorkspaceOption,
+    ingest_with_progress,
+    stdout_console,
+)
 from rootcause.core.errors import BadInputError
 
 
@@ -73,6 +79,7 @@ def run_tool(
     as_json: Annotated[bool, typer.Option("--json", help="Print the output as JSON.")] = False,
     no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the plot.")] = False,
     fmt: FormatOption = "auto",
+    skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Call tool NAME on RUN with --FIELD VALUE arguments; `rootcause tool list` lists them."""
@@ -88,7 +95,7 @@ def run_tool(
 
     spec = get_tool(name)
     args = parse_tool_args(spec.input_model, list(ctx.args))
-    result = ingest_with_progress(run, workspace, fmt)
+    result = ingest_with_progress(run, workspace, fmt, skip_bad_lines)
     workdir = result.db_path.parent / "tool-calls"
     with RunStore(result.db_path) as store:
         tool_ctx = ToolContext(

@@ -38,6 +38,16 @@ class LocatedError(BadInputError):
         return f"{where}: {self.detail}"
 
 
+class ReadError(LocatedError):
+    """Reading a known place failed in a way no check foresaw.
+
+    The place is named so the user can look at it, but the fault may be ours, so this is a
+    runtime failure (exit 1) rather than bad input.
+    """
+
+    exit_code = 1
+
+
 class RunFormatError(LocatedError):
     """A run folder or one of its files does not follow its format."""
 

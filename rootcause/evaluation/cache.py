@@ -20,10 +20,11 @@ from pathlib import Path
 from rootcause.core.errors import RootcauseError
 from rootcause.evaluation.suite import LabOptions
 from rootcause.lab.api import new_run
+from rootcause.store.workspace import EVAL_CACHE
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR = "eval-cache"
+CACHE_DIR = EVAL_CACHE
 #: Bump when the lab changes in a way that makes cached runs stale.
 CACHE_VERSION = 1
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rootcause.core.errors import LocatedError
 from rootcause.lab.catalogue import BUG_IDS
+from rootcause.store.paths import shown_name, utf8_name
 
 DEFAULT_SIZE = {"steps": 200, "groups": 32, "group_size": 8}
 
@@ -123,11 +124,23 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+def _read_text(path: Path) -> str:
+    """The suite file as text; not UTF-8 is a located error (byte and line)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SuiteError(f"cannot read: {exc.strerror or exc}", shown_name(path)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise SuiteError(f"not valid UTF-8 (byte 0x{bad})", shown_name(path), line) from None
+
+
 def _read_file(path: Path) -> tuple[str | None, list[Scenario]]:
     try:
-        raw: Any = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise SuiteError(f"cannot read: {exc.strerror or exc}", path) from None
+        raw: Any = yaml.safe_load(_read_text(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = None if mark is None else mark.line + 1
@@ -163,8 +176,13 @@ def _read_file(path: Path) -> tuple[str | None, list[Scenario]]:
 
 def load_suite(path: Path) -> Suite:
     """Read a suite file or folder; duplicated scenarios are an error."""
+    if not utf8_name(path):
+        raise SuiteError("the path is not valid UTF-8; rename it", shown_name(path))
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        for file in files:
+            if not utf8_name(file.name):
+                raise SuiteError("the file name is not valid UTF-8; rename it", shown_name(file))
         if not files:
             raise SuiteError("no *.yaml suite files in this folder", path)
     elif path.is_file():

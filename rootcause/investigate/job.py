@@ -11,29 +11,34 @@ investigations/checkpoints.sqlite   LangGraph checkpoints (resume with the id)
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Collection
+import traceback
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from rootcause.core.errors import BadInputError, RootcauseError
+from rootcause.core.errors import BadInputError, LocatedError, RootcauseError
 from rootcause.core.report import Report
 from rootcause.investigate.brain import Brain
 from rootcause.investigate.protocol import Protocol
 from rootcause.investigate.report import build_report, write_atomic, write_report
 from rootcause.investigate.state import InvestigationSpec, InvestigationState
 from rootcause.investigate.toolbox import EventSink
-from rootcause.store.ingest import ingest_run
+from rootcause.store.ingest import IngestResult, ingest_run
+from rootcause.store.options import IngestOptions
 from rootcause.store.run_store import RunStore
-from rootcause.store.workspace import Workspace
+from rootcause.store.workspace import Workspace, guard_output
 from rootcause.tools.context import ToolContext
 
 CHECKPOINTS = "checkpoints.sqlite"
+
+logger = logging.getLogger(__name__)
 
 
 def _systematic(options: dict[str, Any], api_key: str | None) -> Brain:
@@ -89,13 +94,20 @@ def investigate(
     disabled_tools: Collection[str] = (),
     options: dict[str, Any] | None = None,
     api_key: str | None = None,
+    ingest_options: IngestOptions | None = None,
+    outputs: Mapping[str, Path] | None = None,
 ) -> Outcome:
     """Run (or resume) an investigation and return its report.
 
     `disabled_tools` names tools the brain may not call (an ablation); they are kept in the
     spec's options, so a resumed job runs without them too. `options` configure the brain
     (plain data kept in the spec; on a resume, given ones override the stored ones); `api_key`
-    goes to the brain and is never written anywhere."""
+    goes to the brain and is never written anywhere. `ingest_options` left unset are those of
+    the run's earlier ingest. `outputs` are files the caller will write afterwards (option
+    name -> path); they are refused before the investigation starts if they lie inside the
+    run folder or its config repo.
+
+    Once the job has its folder, any failure is recorded there as `error.json`."""
     given = {k: v for k, v in (options or {}).items() if v is not None}
     if resume is not None:
         spec = _load_spec(workspace, resume)
@@ -115,12 +127,39 @@ def investigate(
         )
         spec.options.update(given)
     the_brain = brain if isinstance(brain, Brain) else make_brain(spec.brain, spec.options, api_key)
-    ingested = ingest_run(Path(spec.run), workspace, fmt=spec.run_format)
+    ingested = ingest_run(Path(spec.run), workspace, fmt=spec.run_format, options=ingest_options)
+    _guard_outputs(ingested, outputs or {})
     if resume is None:
         spec.id = new_id(ingested.source.run_id)
     folder = workspace.ensure(workspace.investigations_dir / spec.id)
     if resume is None:
         write_atomic(folder / "spec.json", spec.model_dump_json(indent=2) + "\n")
+    try:
+        _run_protocol(the_brain, spec, ingested, folder, workspace, on_event, resume)
+    except (Exception, KeyboardInterrupt) as exc:
+        _record_error(folder, exc)
+        raise
+    (folder / "error.json").unlink(missing_ok=True)  # from an earlier attempt, now resumed
+    report = Report.model_validate_json((folder / "report.json").read_text())
+    return Outcome(folder, report, folder / "report.json", folder / "report.md")
+
+
+def _guard_outputs(ingested: IngestResult, outputs: Mapping[str, Path]) -> None:
+    source = ingested.source
+    run_folder = source.root if source.root.is_dir() else source.root.parent
+    for option, path in outputs.items():
+        guard_output(path, [run_folder, source.config_repo], option)
+
+
+def _run_protocol(
+    the_brain: Brain,
+    spec: InvestigationSpec,
+    ingested: IngestResult,
+    folder: Path,
+    workspace: Workspace,
+    on_event: EventSink | None,
+    resume: str | None,
+) -> None:
     checkpoints = workspace.investigations_dir / CHECKPOINTS
     with RunStore(ingested.db_path) as store:
         ctx = ToolContext(store, folder)
@@ -138,13 +177,7 @@ def investigate(
         initial = None if resume is not None else InvestigationState(spec=spec)
         if resume is not None and Protocol.saved_state(checkpoints, spec.id) is None:
             initial = InvestigationState(spec=spec)
-        try:
-            protocol.run(spec.id, initial)
-        except RootcauseError as exc:
-            _record_error(folder, exc)
-            raise
-    report = Report.model_validate_json((folder / "report.json").read_text())
-    return Outcome(folder, report, folder / "report.json", folder / "report.md")
+        protocol.run(spec.id, initial)
 
 
 def _load_spec(workspace: Workspace, investigation_id: str) -> InvestigationSpec:
@@ -157,5 +190,14 @@ def _load_spec(workspace: Workspace, investigation_id: str) -> InvestigationSpec
 
 
 def _record_error(folder: Path, exc: BaseException) -> None:
-    payload = {"error": type(exc).__name__, "message": str(exc)}
-    write_atomic(folder / "error.json", json.dumps(payload, indent=2) + "\n")
+    """Why the job stopped: the error's kind and message, its place when it names one, and
+    the traceback when the error was not a deliberate one."""
+    payload: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, LocatedError):
+        payload.update(path=exc.path, line=exc.line)
+    if not isinstance(exc, RootcauseError | KeyboardInterrupt):
+        payload["traceback"] = "".join(traceback.format_exception(exc))
+    try:
+        write_atomic(folder / "error.json", json.dumps(payload, indent=2) + "\n")
+    except OSError as write_error:  # never hide the job's own error behind this one
+        logger.warning("could not write %s: %s", folder / "error.json", write_error)

@@ -1,13 +1,16 @@
 """Build a run's DuckDB file next to its final place and swap it in only when complete.
 
-A half-finished ingest leaves at most a `*.tmp-<pid>` file that nothing reads, so later
-commands never trust a partial workspace.
+A half-finished ingest leaves at most a `*.tmp-<pid>` file (and its `.wal`) that nothing
+reads, so later commands never trust a partial workspace; the next ingest of the run removes
+those of processes that are gone (`remove_dead_leftovers`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,42 @@ from rootcause.store.sql import fetch_one
 
 STAGING = "samples_staging"
 
+logger = logging.getLogger(__name__)
+
+
+def _leftovers(tmp_path: Path) -> tuple[Path, Path]:
+    return tmp_path, tmp_path.with_name(tmp_path.name + ".wal")
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_dead_leftovers(db_path: Path) -> list[Path]:
+    """Delete `<db>.tmp-<pid>` files and their `.wal` files whose process is gone (a killed
+    ingest); those of live processes, including this one, are left alone. Returns what went."""
+    pattern = re.compile(re.escape(db_path.name) + r"\.tmp-(\d+)(?:\.wal)?$")
+    removed: list[Path] = []
+    if not db_path.parent.is_dir():
+        return removed
+    for path in sorted(db_path.parent.iterdir()):
+        match = pattern.match(path.name)
+        if match is None or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+            logger.info("removed %s, left by a killed ingest", path)
+    return removed
+
 
 class RunDatabaseBuilder:
     """Writes a run database at `path` through a temporary file."""
@@ -28,8 +67,9 @@ class RunDatabaseBuilder:
     def __init__(self, path: Path):
         self.path = path
         self.tmp_path = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        with contextlib.suppress(FileNotFoundError):
-            self.tmp_path.unlink()
+        for leftover in _leftovers(self.tmp_path):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
         self.con = duckdb.connect(str(self.tmp_path))
         # Staging is a temporary table (memory, spilling to disk): rows are written to the
         # database file once, when `finish` derives the final `samples`.
@@ -165,6 +205,6 @@ class RunDatabaseBuilder:
         """Close and delete the temporary file; the previous database (if any) stays."""
         with contextlib.suppress(Exception):
             self.con.close()
-        for leftover in (self.tmp_path, self.tmp_path.with_name(self.tmp_path.name + ".wal")):
+        for leftover in _leftovers(self.tmp_path):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()

@@ -10,19 +10,24 @@ from pathlib import Path
 
 import orjson
 
-from rootcause.core.errors import BadInputError
+from rootcause.core.errors import BadInputError, ReadError, RootcauseError
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.config_repo import open_config_repo
-from rootcause.store.database import RunDatabaseBuilder
+from rootcause.store.database import RunDatabaseBuilder, remove_dead_leftovers
 from rootcause.store.formats import READERS, reader_for
+from rootcause.store.options import IngestOptions
+from rootcause.store.paths import check_file_names, outside_links_note
 from rootcause.store.run_store import RunStore
 from rootcause.store.schema import SCHEMA_VERSION
-from rootcause.store.source import LoadContext, RunSource, SkippedLine
+from rootcause.store.source import LoadContext, RunReader, RunSource, SkippedLine
 from rootcause.store.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
 DB_NAME = "run.duckdb"
+#: Part of every fingerprint: bump when the rules for what an ingest accepts change, so that
+#: databases read under older rules (e.g. before non-finite numbers were refused) are rebuilt.
+READ_RULES = 2
 
 
 @dataclass
@@ -34,6 +39,8 @@ class IngestResult:
     reused: bool
     skipped: list[SkippedLine] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The options the run was read with (given ones over those of the earlier ingest).
+    options: IngestOptions = field(default_factory=IngestOptions)
 
     def open(self) -> RunStore:
         return RunStore(self.db_path)
@@ -57,10 +64,11 @@ def _resolve_deployments(
 
 
 def _fingerprint(
-    source: RunSource, deployments: list[DeploymentInfo], options: dict[str, object]
+    source: RunSource, deployments: list[DeploymentInfo], options: IngestOptions
 ) -> str:
-    """Identity of the inputs: file names, sizes and modification times, resolved commits."""
-    parts: list[object] = [SCHEMA_VERSION, source.format, options]
+    """Identity of the inputs: file names, sizes and modification times, resolved commits,
+    and the options that change what is read."""
+    parts: list[object] = [SCHEMA_VERSION, READ_RULES, source.format, options.to_json()]
     for path in source.files:
         stat = path.stat()
         parts.append(
@@ -74,46 +82,70 @@ def _fingerprint(
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _describe(reader: RunReader, path: Path, workspace: Workspace) -> RunSource:
+    """The run at `path`, checked for names we cannot store and for overlap with the
+    workspace (neither may lie inside the other)."""
+    try:
+        source = reader.describe(path)
+    except RootcauseError:
+        raise
+    except Exception as exc:  # a fault no check foresaw, while reading this path
+        raise ReadError(f"unexpected {type(exc).__name__}: {exc}", path) from exc
+    check_file_names(source.root, source.files)
+    protected = [source.root if source.root.is_dir() else source.root.parent]
+    if source.config_repo is not None:
+        protected.append(source.config_repo)
+    workspace.guard_against(*protected)
+    workspace.guard_run(source.root)
+    return source
+
+
+def _stored_options(db_path: Path) -> IngestOptions | None:
+    if not db_path.exists():
+        return None
+    return IngestOptions.from_json(RunStore.info_of(db_path, "ingest_options"))
+
+
 def ingest_run(
     path: Path,
     workspace: Workspace,
     fmt: str = "auto",
-    skip_bad_lines: bool = False,
+    options: IngestOptions | None = None,
     force: bool = False,
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestResult:
-    """Ingest the run at `path` into `workspace` (or reuse an identical earlier ingest)."""
+    """Ingest the run at `path` into `workspace` (or reuse an identical earlier ingest).
+
+    Options left unset in `options` are taken from the earlier ingest of the same run, so
+    every command reads a run the way it was last ingested."""
     path = path.expanduser()
     if not path.exists():
         raise BadInputError(f"{path}: no such file or directory")
     path = path.resolve()
     reader = reader_for(path, fmt)
-    source = reader.describe(path)
-    protected = [source.root if source.root.is_dir() else source.root.parent]
-    if source.config_repo is not None:
-        protected.append(source.config_repo)
-    workspace.guard_against(*protected)
+    source = _describe(reader, path, workspace)
     deployments, weights = _resolve_deployments(source)
-    options: dict[str, object] = {"skip_bad_lines": skip_bad_lines}
-    fingerprint = _fingerprint(source, deployments, options)
     run_dir = workspace.ensure(workspace.run_dir(source.root, source.run_id))
     db_path = run_dir / DB_NAME
+    remove_dead_leftovers(db_path)
+    chosen = (options or IngestOptions()).over(_stored_options(db_path)).resolved()
+    fingerprint = _fingerprint(source, deployments, chosen)
     if db_path.exists() and not force:
         previous = RunStore.fingerprint_of(db_path)
         if previous == fingerprint:
             logger.info("reusing %s (inputs unchanged)", db_path)
             with RunStore(db_path) as store:
-                return IngestResult(db_path, source, True, store.skipped_lines(), store.notes())
+                skipped, notes = store.skipped_lines(), store.notes()
+            return IngestResult(db_path, source, True, skipped, notes, chosen)
     builder = RunDatabaseBuilder(db_path)
+    ctx = LoadContext(
+        builder,
+        skip_bad_lines=bool(chosen.skip_bad_lines),
+        on_progress=on_progress,
+        nan_means_missing=reader.nan_means_missing,
+    )
     try:
-        ctx = LoadContext(builder, skip_bad_lines=skip_bad_lines, on_progress=on_progress)
-        reader.load(source, ctx)
-        ctx.flush()
-        if builder.rows == 0:
-            raise BadInputError(
-                f"{path}: the run has no samples"
-                + (f" ({len(ctx.skipped)} bad lines skipped)" if ctx.skipped else "")
-            )
+        _load(reader, source, ctx)
         info = {
             "run_id": source.run_id,
             "title": source.title,
@@ -121,14 +153,47 @@ def ingest_run(
             "source": str(source.root),
             "config_repo": None if source.config_repo is None else str(source.config_repo),
             "fingerprint": fingerprint,
+            "ingest_options": chosen.to_json(),
             "skipped_lines": [[s.file, s.line, s.reason] for s in ctx.skipped],
-            "notes": [],
+            "notes": _read_notes(source, ctx),
         }
         notes = builder.finish(source.run_id, deployments, weights, ctx.metrics, info)
     except BaseException:
         builder.abort()
         raise
-    return IngestResult(db_path, source, False, ctx.skipped, notes)
+    return IngestResult(db_path, source, False, ctx.skipped, notes, chosen)
 
 
-__all__ = ["READERS", "IngestResult", "ingest_run"]
+def _load(reader: RunReader, source: RunSource, ctx: LoadContext) -> None:
+    """Load every file, naming the file and line being read if something unforeseen fails."""
+    try:
+        reader.load(source, ctx)
+        ctx.flush()
+    except RootcauseError:
+        raise
+    except Exception as exc:
+        file, line = ctx.place
+        where = file if file is not None else source.root
+        raise ReadError(f"unexpected {type(exc).__name__}: {exc}", where, line) from exc
+    if ctx.builder.rows == 0:
+        skipped = f" ({len(ctx.skipped)} bad lines skipped)" if ctx.skipped else ""
+        raise BadInputError(f"{source.root}: the run has no samples{skipped}")
+
+
+def _read_notes(source: RunSource, ctx: LoadContext) -> list[str]:
+    """What the reading itself has to report: NaN read as missing, files from elsewhere."""
+    notes: list[str] = []
+    missing = ctx.missing_nan
+    if missing:
+        fields = ", ".join(f"{name}: {n}" for name, n in sorted(missing.items()))
+        notes.append(
+            f"{sum(missing.values())} NaN values read as missing ({fields}): "
+            f"the {source.format} writer logs NaN for no value"
+        )
+    links = outside_links_note(source.root, source.files)
+    if links:
+        notes.append(links)
+    return notes
+
+
+__all__ = ["READERS", "IngestOptions", "IngestResult", "ingest_run"]

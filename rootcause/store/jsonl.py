@@ -8,6 +8,8 @@ gives single lines.
 from __future__ import annotations
 
 import gzip
+import json
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from rootcause.core.errors import RunFormatError
 #: A single line longer than this is refused rather than buffered.
 MAX_LINE_BYTES = 256 * 1024 * 1024
 CHUNK_BYTES = 32 * 1024 * 1024
+_NON_FINITE = re.compile(rb"NaN|Infinity")
 
 
 def open_bytes(path: Path) -> IO[bytes]:
@@ -30,16 +33,28 @@ def open_bytes(path: Path) -> IO[bytes]:
 
 
 def parse_line(raw: bytes) -> Any:
-    """Parse one JSON line; raises ValueError with a readable message."""
+    """Parse one JSON value; raises ValueError with a readable message.
+
+    Python's `json.dumps` writes `NaN` and `Infinity` (verl dumps and W&B tables do), and a
+    number past the range of a double reads as infinity; orjson refuses both, so such text is
+    parsed again by the standard library and the validators downstream name the field that
+    holds the non-finite number.
+    """
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        error = exc
+    if _NON_FINITE.search(raw) or "infinity" in error.msg:
         try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as uexc:
-            bad = raw[uexc.start : uexc.start + 1].hex()
-            raise ValueError(f"not valid UTF-8 (byte 0x{bad} at column {uexc.start + 1})") from None
-        raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            pass
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as uexc:
+        bad = raw[uexc.start : uexc.start + 1].hex()
+        raise ValueError(f"not valid UTF-8 (byte 0x{bad} at column {uexc.start + 1})") from None
+    raise ValueError(f"invalid JSON: {error.msg} (column {error.colno})") from None
 
 
 def iter_line_chunks(

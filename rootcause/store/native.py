@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from rootcause.core.errors import RunFormatError
 from rootcause.core.run import RUN_FORMAT, RunManifest, SampleField
 from rootcause.store.jsonl import iter_json_lines, iter_line_chunks, parse_line, split_lines
+from rootcause.store.records import MAX_STEP, non_finite_name
 from rootcause.store.source import LoadContext, RunSource
 from rootcause.store.tables import TableLoader, TableMapping
 
@@ -57,9 +59,15 @@ def read_manifest(run_dir: Path) -> RunManifest:
             f"field 'format' must be '{RUN_FORMAT}', got {doc.get('format')!r}", path
         )
     try:
-        return RunManifest.model_validate(doc)
+        manifest = RunManifest.model_validate(doc)
     except ValidationError as exc:
         raise RunFormatError(_validation_message(exc), path) from None
+    for i, deployment in enumerate(manifest.deployments):
+        if deployment.step > MAX_STEP:
+            raise RunFormatError(
+                f"field 'deployments.{i}.step' is out of range (at most 2**63-1)", path
+            )
+    return manifest
 
 
 def sample_files(run_dir: Path) -> list[Path]:
@@ -76,6 +84,8 @@ class NativeReader:
     """Reads a folder with `run.yaml`, `samples/`, optional `metrics.jsonl` and `configs/`."""
 
     name = "native"
+    #: JSON has no NaN and the format says numbers; an exporter writes null for no value.
+    nan_means_missing: frozenset[str] = frozenset()
 
     def detect(self, path: Path) -> bool:
         return path.is_dir() and (path / MANIFEST).is_file()
@@ -111,7 +121,7 @@ class NativeReader:
                 continue
             if path.suffix == ".parquet":
                 ctx.flush()
-                ctx.loaded(TableLoader(ctx.builder).load_parquet(path, shown, NATIVE_MAPPING))
+                ctx.loaded(TableLoader(ctx).load_parquet(path, shown, NATIVE_MAPPING))
             else:
                 load_json_lines(path, shown, ctx, NATIVE_MAPPING)
         ctx.flush()
@@ -132,7 +142,8 @@ def load_json_lines(
     `mapping` describes the Arrow columns for the fast path; `to_record` turns one parsed
     line into a native sample record for the line-by-line path (identity by default).
     """
-    loader = TableLoader(ctx.builder)
+    loader = TableLoader(ctx)
+    ctx.place = (shown, None)
     for first_line, chunk in iter_line_chunks(path, shown):
         ctx.flush()
         before = ctx.builder.rows
@@ -151,22 +162,27 @@ def load_json_lines(
 def read_metrics(path: Path, root: Path, ctx: LoadContext) -> pa.Table:
     """`metrics.jsonl`: one `{"step": int, "name": str, "value": float}` per line."""
     shown = str(path.relative_to(root))
+    ctx.place = (shown, None)
     steps: list[int] = []
     names: list[str] = []
     values: list[float | None] = []
     for line, raw in iter_json_lines(path, shown):
+        ctx.place = (shown, line)
         try:
             obj = parse_line(raw)
             if not isinstance(obj, dict):
                 raise ValueError("expected a JSON object")
             step, name, value = obj.get("step"), obj.get("name"), obj.get("value")
-            if type(step) is not int or step < 0:
-                raise ValueError("field 'step' must be a non-negative integer")
+            if type(step) is not int or not 0 <= step <= MAX_STEP:
+                raise ValueError("field 'step' must be a non-negative integer below 2**63")
             if not isinstance(name, str):
                 raise ValueError("field 'name' must be a string")
             if value is not None and type(value) not in (int, float):
                 raise ValueError("field 'value' must be a number")
-        except ValueError as exc:
+            if value is not None and not math.isfinite(value):
+                got = non_finite_name(value)
+                raise ValueError(f"field 'value' must be a finite number, got {got}")
+        except (ValueError, OverflowError) as exc:
             ctx.bad_line(shown, line, str(exc))
             continue
         steps.append(step)

@@ -8,7 +8,8 @@ and unknown keys are kept in `extras` as JSON, never dropped.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import orjson
@@ -39,6 +40,10 @@ _KNOWN = frozenset(
 )
 #: Every top-level key a record gives a meaning to; importers keep other keys out of their way.
 KNOWN_FIELDS = _KNOWN
+#: Numeric fields a reader may declare as "NaN means no value" (`RunReader.nan_means_missing`).
+NUMBER_FIELDS = ("rewards", *_NUMBER_FIELDS)
+#: Steps are stored as signed 64-bit integers.
+MAX_STEP = 2**63 - 1
 
 
 def _type_name(value: Any) -> str:
@@ -65,16 +70,16 @@ def _step(value: Any) -> int:
         raise RecordError(f"field 'step' must be an integer, got {_type_name(value)} {value!r}")
     if step < 0:
         raise RecordError(f"field 'step' must be >= 0, got {step}")
+    if step > MAX_STEP:
+        raise RecordError(f"field 'step' is out of range (at most 2**63-1), got {step}")
     return step
 
 
-def _number(field: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    if type(value) in (int, float):
-        number = float(value)
-        return None if math.isnan(number) else number
-    raise RecordError(f"field '{field}' must be a number, got {_type_name(value)}")
+def non_finite_name(number: float) -> str:
+    """How JSON writers spell a non-finite number."""
+    if math.isnan(number):
+        return "NaN"
+    return "Infinity" if number > 0 else "-Infinity"
 
 
 def _text(field: str, value: Any) -> str | None:
@@ -95,10 +100,26 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _object_json(field: str, value: Mapping[str, Any]) -> str:
+    """JSON text of `meta` or the extras, naming the key whose value cannot be stored."""
+    try:
+        return _json(value)
+    except TypeError as exc:  # e.g. an integer past 64 bits, which JSON itself allows
+        for key, item in value.items():
+            try:
+                _json(item)
+            except TypeError:
+                where = f"{field}.{key}" if field else str(key)
+                raise RecordError(f"field '{where}' cannot be stored: {exc}") from None
+        raise RecordError(f"field '{field or 'extras'}' cannot be stored: {exc}") from None
+
+
 class RecordBuffer:
     """Accumulates validated records column by column and flushes Arrow batches to `sink`.
 
-    `sink(samples, rewards, grader_inputs)` receives three Arrow tables per flush.
+    `sink(samples, rewards, grader_inputs)` receives three Arrow tables per flush. Numbers
+    must be finite; NaN is refused too, except in the fields of `nan_means_missing` (a subset
+    of `NUMBER_FIELDS`), where it is read as no value and counted in `missing_nan`.
     """
 
     def __init__(
@@ -106,11 +127,34 @@ class RecordBuffer:
         sink: Callable[[pa.Table, pa.Table, pa.Table], None],
         first_row_idx: int = 0,
         batch_rows: int = 50_000,
+        nan_means_missing: Collection[str] = (),
     ):
         self._sink = sink
         self._batch_rows = batch_rows
         self.next_row_idx = first_row_idx
+        self._nan_missing = frozenset(nan_means_missing)
+        #: NaN values read as missing, by field (`rewards.<name>`, `reward_total`, `advantage`).
+        self.missing_nan: Counter[str] = Counter()
+        self._record_nan: list[str] = []
         self._reset()
+
+    def _number(self, field: str, value: Any, kind: str) -> float | None:
+        """A finite number, or None; `kind` is the field's entry in `NUMBER_FIELDS`."""
+        if value is None:
+            return None
+        if type(value) not in (int, float):
+            raise RecordError(f"field '{field}' must be a number, got {_type_name(value)}")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise RecordError(f"field '{field}' is out of range, got {value}") from None
+        if math.isfinite(number):
+            return number
+        if math.isnan(number) and kind in self._nan_missing:
+            self._record_nan.append(field)
+            return None
+        name = non_finite_name(number)
+        raise RecordError(f"field '{field}' must be a finite number, got {name}")
 
     def _reset(self) -> None:
         self._columns: dict[str, list[Any]] = {name: [] for name in SAMPLES_ARROW.names}
@@ -121,6 +165,7 @@ class RecordBuffer:
         """Validate one record and buffer it; raises `RecordError` naming the bad field."""
         if not isinstance(record, Mapping):
             raise RecordError(f"expected a JSON object, got {_type_name(record)}")
+        self._record_nan.clear()
         step = _step(record.get("step"))
         completion = record.get("completion")
         if completion is None:
@@ -132,25 +177,30 @@ class RecordBuffer:
             values[field] = _text(field, record.get(field))
         for field in _ID_FIELDS:
             values[field] = _ident(field, record.get(field))
-        for field in _NUMBER_FIELDS:
-            values[field] = _number(field, record.get(field))
         rewards = self._mapping(record.get("rewards"), "rewards")
-        reward_values = [(k, _number(f"rewards.{k}", v)) for k, v in rewards.items()]
+        reward_values = [
+            (k, self._number(f"rewards.{k}", v, "rewards")) for k, v in rewards.items()
+        ]
+        for field in _NUMBER_FIELDS:
+            values[field] = self._number(field, record.get(field), field)
         inputs = self._mapping(record.get("grader_inputs"), "grader_inputs")
         input_values = [(k, _text(f"grader_inputs.{k}", v)) for k, v in inputs.items()]
         meta = record.get("meta")
         if meta is not None and not isinstance(meta, Mapping):
             raise RecordError(f"field 'meta' must be an object, got {_type_name(meta)}")
         extras = {k: v for k, v in record.items() if k not in _KNOWN}
+        meta_json = _object_json("meta", meta) if meta else None
+        extras_json = _object_json("", extras) if extras else None
 
+        self.missing_nan.update(self._record_nan)
         row_idx = self.next_row_idx
         self.next_row_idx += 1
         columns = self._columns
         for field, value in values.items():
             columns[field].append(value)
         columns["row_idx"].append(row_idx)
-        columns["meta"].append(_json(meta) if meta else None)
-        columns["extras"].append(_json(extras) if extras else None)
+        columns["meta"].append(meta_json)
+        columns["extras"].append(extras_json)
         columns["source_file"].append(source_file)
         columns["source_row"].append(source_row)
         columns["reward_total_logged"].append(None)

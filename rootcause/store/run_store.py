@@ -39,12 +39,17 @@ class RunStore:
     @staticmethod
     def fingerprint_of(db_path: Path) -> str | None:
         """The input fingerprint a database was built from, or None if unreadable."""
+        value = RunStore.info_of(db_path, "fingerprint")
+        return value if isinstance(value, str) else None
+
+    @staticmethod
+    def info_of(db_path: Path, key: str) -> Any:
+        """One `run_info` value of a database, or None if absent or unreadable."""
         try:
             with RunStore(db_path) as store:
-                value = store.info("fingerprint")
+                return store.info(key)
         except (WorkspaceError, duckdb.Error):
             return None
-        return value if isinstance(value, str) else None
 
     def info(self, key: str) -> Any:
         row = fetch_one(self.con, "SELECT value FROM run_info WHERE key = ?", [key])

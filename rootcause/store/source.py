@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -39,20 +40,34 @@ class RunSource:
 
 
 class LoadContext:
-    """Where a reader writes samples; handles `--skip-bad-lines` and progress in one place."""
+    """Where a reader writes samples; handles `--skip-bad-lines`, the reader's NaN policy and
+    progress in one place, and knows which file and line is being read (`place`)."""
 
     def __init__(
         self,
         builder: RunDatabaseBuilder,
         skip_bad_lines: bool = False,
         on_progress: Callable[[int], None] | None = None,
+        nan_means_missing: Collection[str] = (),
     ):
         self.builder = builder
         self.skip_bad_lines = skip_bad_lines
+        self.nan_means_missing = frozenset(nan_means_missing)
         self.skipped: list[SkippedLine] = []
         self._on_progress = on_progress
-        self.buffer = RecordBuffer(self._sink, first_row_idx=builder.rows)
+        self.buffer = RecordBuffer(
+            self._sink, first_row_idx=builder.rows, nan_means_missing=self.nan_means_missing
+        )
         self.metrics: pa.Table | None = None
+        #: NaN values read as missing by the table loader, by field (the buffer counts its own).
+        self.table_missing_nan: Counter[str] = Counter()
+        #: The file (as shown to the user) and line being read, for errors nobody foresaw.
+        self.place: tuple[str | None, int | None] = (None, None)
+
+    @property
+    def missing_nan(self) -> Counter[str]:
+        """NaN values read as missing, by field, over every path."""
+        return self.buffer.missing_nan + self.table_missing_nan
 
     def _sink(self, samples: pa.Table, rewards: pa.Table, inputs: pa.Table) -> None:
         self.builder.append(samples, rewards, inputs)
@@ -66,6 +81,7 @@ class LoadContext:
         self.skipped.append(SkippedLine(file, line, reason))
 
     def add_record(self, record: object, file: str, line: int) -> None:
+        self.place = (file, line)
         try:
             self.buffer.add(record, file, line)  # type: ignore[arg-type]
         except RecordError as exc:
@@ -87,6 +103,9 @@ class RunReader(Protocol):
     """A run format: recognise a path, describe the run, load its samples."""
 
     name: str
+    #: Fields (of `rootcause.store.records.NUMBER_FIELDS`) in which this format's writer puts
+    #: NaN for "no value"; NaN anywhere else is refused like infinity.
+    nan_means_missing: frozenset[str]
 
     def detect(self, path: Path) -> bool: ...
 

@@ -8,6 +8,7 @@ Parquet samples, TRL completion files and W&B tables all come through here with 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,22 +17,25 @@ import duckdb
 import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
-from rootcause.store.database import STAGING, RunDatabaseBuilder
+from rootcause.store.database import STAGING
+from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one, fetch_value
-
-_INTEGER_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
+from rootcause.store.table_sql import (
+    INTEGER_TYPES,
+    NUMBER_TYPES,
+    TEXT_TYPES,
+    finite_check,
+    first_line,
+    is_number_type,
+    literal,
+    nested_select,
+    quote,
 )
-_NUMBER_TYPES = (*_INTEGER_TYPES, "FLOAT", "DOUBLE", "DECIMAL", '"NULL"', "NULL")
-_TEXT_TYPES = ("VARCHAR", "JSON", '"NULL"', "NULL")
+
+#: Optimizers that trust Parquet min/max statistics, which leave NaN out: with them DuckDB 2.0
+#: folds `isnan(x)` to false and prunes the row groups holding NaN, so NaN would go unseen.
+#: Turned off while a Parquet file loads (its queries scan every row anyway).
+_NAN_BLIND_OPTIMIZERS = "statistics_propagation,filter_pushdown"
 
 #: Canonical scalar fields a mapping can fill, with the kind of column each needs.
 SCALAR_FIELDS: dict[str, str] = {
@@ -72,43 +76,46 @@ class TableMapping:
 MappingSpec = TableMapping | Callable[[dict[str, str]], TableMapping]
 
 
-def is_number_type(column_type: str) -> bool:
-    """Whether a DuckDB column type (as DESCRIBE prints it) holds plain numbers, not lists."""
-    return column_type.startswith(_NUMBER_TYPES) and not column_type.endswith("]")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 class TableLoader:
-    """Loads one source table (a DuckDB relation named `src` with a `_row` column) at a time."""
+    """Loads one source table (a DuckDB relation named `src` with a `_row` column) at a time.
 
-    def __init__(self, builder: RunDatabaseBuilder):
-        self.builder = builder
-        self.con = builder.con
+    Row-level faults (a bad step, a null completion, a non-finite number where the reader's
+    NaN policy does not allow it) stop the load naming the row, or, under `--skip-bad-lines`,
+    are recorded in the context and the rows left out.
+    """
+
+    def __init__(self, ctx: LoadContext):
+        self.ctx = ctx
+        self.builder = ctx.builder
+        self.con = ctx.builder.con
 
     def load_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> int:
-        """Load a Parquet file; returns the number of rows."""
+        """Load a Parquet file; returns the number of rows loaded."""
+        self.ctx.place = (source_file, None)
         try:
             self.con.execute(
                 "CREATE OR REPLACE TEMP VIEW src AS SELECT * EXCLUDE (file_row_number), "
                 "file_row_number AS _pos, file_row_number + 1 AS _row "
-                f"FROM read_parquet({_lit(str(path))}, file_row_number = true)"
+                f"FROM read_parquet({literal(str(path))}, file_row_number = true)"
             )
             fetch_one(self.con, "SELECT count(*) FROM src")
         except duckdb.Error as exc:
             raise RunFormatError(
-                f"not a readable Parquet file ({_first_line(exc)})", source_file
+                f"not a readable Parquet file ({first_line(exc)})", source_file
             ) from None
-        return self._load(source_file, mapping)
+        self.con.execute(f"SET disabled_optimizers = '{_NAN_BLIND_OPTIMIZERS}'")
+        try:
+            return self._load(source_file, mapping, skip=self.ctx.skip_bad_lines)
+        finally:
+            self.con.execute("RESET disabled_optimizers")
 
     def load_arrow(
-        self, table: pa.Table, source_file: str, mapping: TableMapping, first_row: int = 1
+        self,
+        table: pa.Table,
+        source_file: str,
+        mapping: TableMapping,
+        first_row: int = 1,
+        skip: bool = False,
     ) -> int:
         """Load an in-memory Arrow table whose rows are numbered from `first_row`."""
         positions = pa.array(range(table.num_rows), type=pa.int64())
@@ -117,7 +124,7 @@ class TableLoader:
         self.con.register("src_arrow", table)
         self.con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_arrow")
         try:
-            return self._load(source_file, mapping)
+            return self._load(source_file, mapping, skip)
         finally:
             self.con.unregister("src_arrow")
 
@@ -127,11 +134,13 @@ class TableLoader:
         """Fast path for a chunk of JSON lines: parse with Arrow, load in one transaction.
 
         Returns False (and loads nothing) whenever the chunk needs the line-by-line reader:
-        blank lines (rows would not match lines), a parse or type error, or anything Arrow
-        infers differently from the sample format. That reader then gives the exact error.
+        blank lines (rows would not match lines), a parse or type error, a bad row, or
+        anything Arrow infers differently from the sample format. That reader then gives the
+        exact error (or skips the exact line).
         """
         import pyarrow.json as pa_json
 
+        self.ctx.place = (source_file, first_line)
         lines = chunk.count(b"\n")
         if chunk.startswith(b"\n") or b"\n\n" in chunk or b"\r" in chunk:
             return False
@@ -156,7 +165,7 @@ class TableLoader:
         rows = self.con.execute("DESCRIBE src").fetchall()
         return {str(name): str(kind) for name, kind, *_ in rows if name not in ("_row", "_pos")}
 
-    def _load(self, source_file: str, spec: MappingSpec) -> int:
+    def _load(self, source_file: str, spec: MappingSpec, skip: bool) -> int:
         columns = self._columns()
         mapping = spec if isinstance(spec, TableMapping) else spec(columns)
         where = source_file
@@ -166,62 +175,172 @@ class TableLoader:
                 raise RunFormatError(f"missing required column '{wanted}'", where)
         step_col = mapping.fields["step"]
         step_type = columns[step_col]
-        if not step_type.startswith(_NUMBER_TYPES):
+        if not step_type.startswith(NUMBER_TYPES):
             raise RunFormatError(f"column '{step_col}' must be an integer, got {step_type}", where)
-        self._check_rows(
-            f"{_q(step_col)} IS NULL OR {_q(step_col)} < 0 "
-            f"OR {_q(step_col)} <> floor({_q(step_col)})",
-            f"column '{step_col}' must be a non-negative integer",
-            where,
-        )
-        select: list[str] = []
         used = {step_col}
-        for name in ("sample_id", "group_id"):
-            select.append(self._scalar(name, mapping, columns, used, where))
-        select.insert(1, f"CAST({_q(step_col)} AS BIGINT)")
-        for name in SCALAR_FIELDS:
-            if name not in ("sample_id", "group_id"):
-                select.append(self._scalar(name, mapping, columns, used, where))
-        self._check_rows(
-            f"{_q(mapping.fields['completion'])} IS NULL",
-            f"column '{mapping.fields['completion']}' is null",
-            where,
-        )
+        scalars = {
+            name: self._scalar(name, mapping, columns, used, where) for name in SCALAR_FIELDS
+        }
+        offset = self.builder.rows
+        self._insert_rewards(mapping, columns, offset, where)
+        bad = self._bad_rows(self._row_checks(mapping, scalars), offset, first_only=not skip)
+        if bad and not skip:
+            row, reason = bad[0]
+            raise RunFormatError(f"row {row}: {reason}", where)
+        if bad:
+            for row, reason in bad:
+                self.ctx.bad_line(where, row, reason)
+            self._drop_rows([row for row, _ in bad], offset)
+            self._insert_rewards(mapping, columns, offset, where)
+        missing_nan = self._missing_nan(scalars, offset)
+        self._insert_samples(mapping, columns, scalars, used, offset, source_file)
+        if mapping.grader_inputs in columns:
+            inputs = nested_select(mapping.grader_inputs, columns, "VARCHAR", offset, where)
+            if inputs:
+                self._run(
+                    f"INSERT INTO grader_inputs {inputs}",
+                    where,
+                    f"column '{mapping.grader_inputs}' has values of the wrong type",
+                )
+        rows = int(fetch_value(self.con, "SELECT count(*) FROM src") or 0)
+        self.con.execute("DROP VIEW src")
+        self.con.execute("DROP TABLE IF EXISTS src_kept")
+        self.ctx.table_missing_nan.update(missing_nan)
+        self.builder.rows += rows
+        return rows
+
+    def _insert_samples(
+        self,
+        mapping: TableMapping,
+        columns: dict[str, str],
+        scalars: dict[str, str],
+        used: set[str],
+        offset: int,
+        source_file: str,
+    ) -> None:
+        """The staging rows of `src`: scalars, step, meta and every unused column as extras."""
+        step_col = mapping.fields["step"]
+        select = [scalars["sample_id"], f"CAST({quote(step_col)} AS BIGINT)"]
+        select += [self._value(name, expr) for name, expr in scalars.items() if name != "sample_id"]
         meta = mapping.meta if mapping.meta in columns else None
-        select.append(f"CAST(to_json({_q(meta)}) AS JSON)" if meta else "NULL")
+        select.append(f"CAST(to_json({quote(meta)}) AS JSON)" if meta else "NULL")
         nested = {mapping.rewards, mapping.grader_inputs, meta, *mapping.reward_columns.values()}
         used |= {c for c in nested if c}
         extras = [c for c in columns if c not in used]
         select.append(
-            "CAST(json_object(" + ", ".join(f"{_lit(c)}, {_q(c)}" for c in extras) + ") AS JSON)"
+            "CAST(json_object("
+            + ", ".join(f"{literal(c)}, {quote(c)}" for c in extras)
+            + ") AS JSON)"
             if extras
             else "NULL"
         )
-        offset = self.builder.rows
         sql = (
             f"INSERT INTO {STAGING} SELECT {offset} + _pos, "
             + ", ".join(select)
-            + f", {_lit(source_file)}, _row, NULL FROM src"
+            + f", {literal(source_file)}, _row, NULL FROM src"
         )
-        self._run(sql, where, "a column has the wrong type")
+        self._run(sql, source_file, "a column has the wrong type")
+
+    def _nan_missing(self, field: str) -> bool:
+        return field in self.ctx.nan_means_missing
+
+    def _value(self, name: str, expr: str) -> str:
+        """The column expression of a scalar, with NaN as NULL where the reader says so."""
+        if SCALAR_FIELDS[name] == "number" and expr != "NULL" and self._nan_missing(name):
+            return f"nullif({expr}, 'NaN'::DOUBLE)"
+        return expr
+
+    def _row_checks(self, mapping: TableMapping, scalars: dict[str, str]) -> list[tuple[str, str]]:
+        """(condition over `src`, SQL text of the reason) for every row-level fault."""
+        step_col, completion = mapping.fields["step"], mapping.fields["completion"]
+        step = quote(step_col)
+        checks = [
+            (
+                f"{step} IS NULL OR {step} < 0 OR {step} <> floor({step}) "
+                f"OR CAST({step} AS DOUBLE) >= {float(2**63)}",
+                literal(f"column '{step_col}' must be a non-negative integer below 2**63"),
+            ),
+            (f"{quote(completion)} IS NULL", literal(f"column '{completion}' is null")),
+        ]
+        for name, expr in scalars.items():
+            if SCALAR_FIELDS[name] == "number" and expr != "NULL":
+                checks.append(finite_check(self._nan_missing(name), literal(name), expr))
+        return checks
+
+    def _bad_rows(
+        self, checks: list[tuple[str, str]], offset: int, first_only: bool
+    ) -> list[tuple[int, str]]:
+        """(row, reason) of the faulty rows in row order, one reason per row; reward values
+        are checked in the `rewards` rows this table added (from `offset` on)."""
+        parts = [
+            f"SELECT _row, {reason} AS reason, {i} AS k FROM src WHERE {condition}"
+            for i, (condition, reason) in enumerate(checks)
+        ]
+        bad, reason = finite_check(
+            self._nan_missing("rewards"), "'rewards.' || r.component", "r.value"
+        )
+        parts.append(
+            f"SELECT s._row, {reason} AS reason, {len(checks)} AS k FROM rewards r "
+            f"JOIN src s ON r.row_idx = {offset} + s._pos WHERE r.row_idx >= {offset} AND {bad}"
+        )
+        limit = " LIMIT 1" if first_only else ""
+        union = " UNION ALL ".join(parts)
+        rows = self.con.execute(
+            f"SELECT _row, reason FROM ({union}) ORDER BY _row, k{limit}"
+        ).fetchall()
+        first: dict[int, str] = {}
+        for row, why in rows:
+            first.setdefault(int(row), str(why))
+        return list(first.items())
+
+    def _drop_rows(self, rows: list[int], offset: int) -> None:
+        """Leave `rows` out of `src` (positions renumbered) and forget their reward values."""
+        self.con.execute(f"DELETE FROM rewards WHERE row_idx >= {offset}")
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE src_kept AS SELECT * EXCLUDE (_pos), "
+            "row_number() OVER (ORDER BY _pos) - 1 AS _pos FROM src "
+            "WHERE _row NOT IN (SELECT unnest(?::BIGINT[]))",
+            [rows],
+        )
+        self.con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_kept")
+
+    def _missing_nan(self, scalars: dict[str, str], offset: int) -> Counter[str]:
+        """Count the NaN the reader's policy reads as missing; drop such reward values."""
+        counts: Counter[str] = Counter()
+        for name, expr in scalars.items():
+            if SCALAR_FIELDS[name] == "number" and expr != "NULL" and self._nan_missing(name):
+                sql = f"SELECT count(*) FROM src WHERE isnan({expr})"
+                counts[name] += int(fetch_value(self.con, sql) or 0)
+        if self._nan_missing("rewards"):
+            where = f"row_idx >= {offset} AND isnan(value)"
+            for component, n in self.con.execute(
+                f"SELECT component, count(*) FROM rewards WHERE {where} GROUP BY 1"
+            ).fetchall():
+                counts[f"rewards.{component}"] += int(n)
+            self.con.execute(f"DELETE FROM rewards WHERE {where}")
+        return +counts
+
+    def _insert_rewards(
+        self, mapping: TableMapping, columns: dict[str, str], offset: int, where: str
+    ) -> None:
+        """Reward values of every row of `src` as long rows (non-finite ones included, for
+        the checks to find)."""
         for component, column in mapping.reward_columns.items():
             if column in columns:
                 self._run(
-                    f"INSERT INTO rewards SELECT {offset} + _pos, {_lit(component)}, "
-                    f"CAST({_q(column)} AS DOUBLE) FROM src WHERE {_q(column)} IS NOT NULL "
-                    f"AND NOT isnan(CAST({_q(column)} AS DOUBLE))",
+                    f"INSERT INTO rewards SELECT {offset} + _pos, {literal(component)}, "
+                    f"CAST({quote(column)} AS DOUBLE) FROM src WHERE {quote(column)} IS NOT NULL",
                     where,
                     f"reward column '{column}' must be numeric",
                 )
         if mapping.rewards in columns:
-            self._load_nested("rewards", mapping.rewards, columns, "DOUBLE", offset, where)
-        if mapping.grader_inputs in columns:
-            self._load_nested(
-                "grader_inputs", mapping.grader_inputs, columns, "VARCHAR", offset, where
-            )
-        rows = int(fetch_value(self.con, "SELECT count(*) FROM src") or 0)
-        self.builder.rows += rows
-        return rows
+            sql = nested_select(mapping.rewards, columns, "DOUBLE", offset, where)
+            if sql:
+                self._run(
+                    f"INSERT INTO rewards {sql}",
+                    where,
+                    f"column '{mapping.rewards}' has values of the wrong type",
+                )
 
     def _scalar(
         self, name: str, mapping: TableMapping, columns: dict[str, str], used: set[str], where: str
@@ -234,102 +353,14 @@ class TableLoader:
         if kind == "number":
             if not is_number_type(ctype):
                 raise RunFormatError(f"column '{column}' must be numeric, got {ctype}", where)
-            # NaN means "no value" here, as in the record path.
-            return f"nullif(CAST({_q(column)} AS DOUBLE), 'NaN'::DOUBLE)"
-        allowed = _TEXT_TYPES + (_INTEGER_TYPES if kind == "id" else ())
+            return f"CAST({quote(column)} AS DOUBLE)"
+        allowed = TEXT_TYPES + (INTEGER_TYPES if kind == "id" else ())
         if not ctype.startswith(allowed):
             raise RunFormatError(f"column '{column}' must be text, got {ctype}", where)
-        return f"CAST({_q(column)} AS VARCHAR)"
-
-    def _load_nested(
-        self,
-        table: str,
-        column: str,
-        columns: dict[str, str],
-        value_type: str,
-        offset: int,
-        where: str,
-    ) -> None:
-        ctype, col = columns[column], _q(column)
-        row = f"{offset} + _pos"
-        if ctype.startswith("STRUCT"):
-            fields = _struct_fields(ctype)
-            allowed = _NUMBER_TYPES if value_type == "DOUBLE" else _TEXT_TYPES
-            for name, kind in fields:
-                if not kind.startswith(allowed):
-                    raise RunFormatError(f"'{column}.{name.strip(chr(34))}' has type {kind}", where)
-            keys = [name.strip('"').replace('""', '"') for name, _ in fields]
-            parts = [
-                f"SELECT {row}, {_lit(k)}, CAST({col}.{_q(k)} AS {value_type}) FROM src "
-                f"WHERE {col}.{_q(k)} IS NOT NULL"
-                for k in keys
-            ]
-            sql = " UNION ALL ".join(parts)
-            if not sql:
-                return
-        elif ctype.startswith("MAP"):
-            sql = (
-                f"SELECT r, k, CAST(v AS {value_type}) FROM (SELECT {row} AS r, "
-                f"unnest(map_keys({col})) AS k, unnest(map_values({col})) AS v FROM src) "
-                "WHERE v IS NOT NULL"
-            )
-        elif ctype.startswith(_TEXT_TYPES):
-            extract = "json_extract_string" if value_type == "VARCHAR" else "json_extract"
-            sql = (
-                f"SELECT r, k, CAST({extract}(j, '$.\"' || k || '\"') AS {value_type}) FROM "
-                f"(SELECT {row} AS r, CAST({col} AS JSON) AS j, "
-                f"unnest(json_keys(CAST({col} AS JSON))) AS k FROM src WHERE {col} IS NOT NULL) "
-                "WHERE json_extract(j, '$.\"' || k || '\"') <> 'null'"
-            )
-        else:
-            raise RunFormatError(
-                f"column '{column}' must be a struct, map or JSON object, got {ctype}", where
-            )
-        self._run(
-            f"INSERT INTO {table} {sql}", where, f"column '{column}' has values of the wrong type"
-        )
-
-    def _check_rows(self, bad_condition: str, message: str, where: str) -> None:
-        bad_row = fetch_value(self.con, f"SELECT min(_row) FROM src WHERE {bad_condition}")
-        if bad_row is not None:
-            raise RunFormatError(f"row {int(bad_row)}: {message}", where)
+        return f"CAST({quote(column)} AS VARCHAR)"
 
     def _run(self, sql: str, where: str, what: str) -> None:
         try:
             self.con.execute(sql)
         except duckdb.Error as exc:
-            raise RunFormatError(f"{what} ({_first_line(exc)})", where) from None
-
-
-def _struct_fields(struct_type: str) -> list[tuple[str, str]]:
-    """Split DuckDB's `STRUCT(a DOUBLE, "b c" STRUCT(x INT))` into (name, type) pairs."""
-    inner = struct_type[len("STRUCT(") : -1]
-    fields: list[str] = []
-    depth, current, quoted = 0, "", False
-    for ch in inner:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0 and not quoted:
-            fields.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    if current.strip():
-        fields.append(current.strip())
-    pairs: list[tuple[str, str]] = []
-    for f in fields:
-        if f.startswith('"'):
-            end = f.index('"', 1)
-            pairs.append((f[: end + 1], f[end + 1 :].strip()))
-        else:
-            name, _, kind = f.partition(" ")
-            pairs.append((name, kind))
-    return pairs
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RunFormatError(f"{what} ({first_line(exc)})", where) from None

@@ -4,6 +4,12 @@ Layout under the workspace root (default `./.rootcause`):
 
     runs/<run-key>/run.duckdb      one database per ingested run
     investigations/<id>/           one folder per investigation (spec, evidence, plots, report)
+    eval-cache/<hash>/run/         lab runs generated for evals (the only runs allowed inside)
+
+Nothing rootcause writes may land in a folder it only reads: the workspace may not lie inside
+a run folder or config repo, a run folder may not lie inside the workspace (where databases
+and reports are written), and outputs the user names (`--json`, `--markdown`, `--out`) are
+checked with `guard_output`.
 """
 
 from __future__ import annotations
@@ -11,16 +17,33 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
-from rootcause.core.errors import WorkspaceError
+from rootcause.core.errors import BadInputError, WorkspaceError
 
 DEFAULT_WORKSPACE = ".rootcause"
 WORKSPACE_ENV = "ROOTCAUSE_WORKSPACE"
+EVAL_CACHE = "eval-cache"
 
 
 def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
+
+
+def guard_output(path: Path, protected: Iterable[Path | None], what: str = "output") -> Path:
+    """Refuse an output path inside a folder rootcause only reads (a run folder, a config
+    repo, the eval cache); returns the path resolved. `what` names the option in the error."""
+    target = path.expanduser().resolve()
+    for folder in protected:
+        if folder is None:
+            continue
+        real = folder.expanduser().resolve()
+        if _is_within(target, real):
+            raise BadInputError(
+                f"{what} {path}: lies inside {real}, which rootcause only reads; write it elsewhere"
+            )
+    return target
 
 
 class Workspace:
@@ -47,6 +70,16 @@ class Workspace:
                     "pass --workspace DIR elsewhere"
                 )
 
+    def guard_run(self, run_root: Path) -> None:
+        """Refuse a run folder inside the workspace (where ingests and investigations write),
+        except the eval cache's lab runs."""
+        real = run_root.resolve()
+        if _is_within(real, self.root) and not _is_within(real, self.eval_cache_dir):
+            raise WorkspaceError(
+                f"run folder {real} lies inside the workspace {self.root}, where rootcause "
+                "writes; move the run out or pass --workspace DIR elsewhere"
+            )
+
     def run_dir(self, source: Path, run_id: str) -> Path:
         """Folder of one ingested run, keyed by its id and its absolute source path."""
         digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:10]
@@ -56,6 +89,10 @@ class Workspace:
     @property
     def investigations_dir(self) -> Path:
         return self.root / "investigations"
+
+    @property
+    def eval_cache_dir(self) -> Path:
+        return self.root / EVAL_CACHE
 
     def ensure(self, path: Path) -> Path:
         """Create `path` (inside the workspace) with its parents; a clear error if we cannot."""

@@ -169,14 +169,19 @@ def test_verl_overview_and_mapping(cli: Any, tmp_path: Path) -> None:
     assert [v for (v,) in acc[:2]] == [1.0, 0.0]
 
 
-def test_verl_nan_score_as_python_writes_it(cli: Any, tmp_path: Path) -> None:
+def test_verl_null_score_is_derived_and_nan_score_refused(cli: Any, tmp_path: Path) -> None:
+    """verl writes a value for every sample of every key it dumps (None for one it lacks),
+    so a NaN score is a failed computation: refused with the line, like infinity."""
     run = write_verl_run(tmp_path, steps=(3,))
     lines = verl_lines(3)
-    lines[0]["score"] = math.nan
+    lines[0]["score"] = None
     (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
     rows = lineage(cli, run)
     assert len(rows) == 4
-    assert rows[0][5] == pytest.approx(0.5 + 1.0)  # NaN total: derived from acc + format
+    assert rows[0][5] == pytest.approx(0.5 + 1.0)  # no total: derived from acc + format
+    lines[0]["score"] = math.nan
+    (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    assert_one_line_error(cli("ingest", str(run)), "3.jsonl:1:", "'score'", "got NaN")
 
 
 def test_verl_bad_json_line(cli: Any, tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ This package module holds the small helpers the readers share.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -19,8 +18,6 @@ from typing import Any
 from rootcause.store.jsonl import iter_json_lines, parse_line
 from rootcause.store.records import KNOWN_FIELDS, RecordError
 from rootcause.store.source import LoadContext
-
-_NON_FINITE = re.compile(rb"NaN|Infinity")
 
 #: Prefix for a foreign key whose name would otherwise collide with a canonical record key.
 SOURCE_KEY_PREFIX = "source:"
@@ -52,24 +49,6 @@ def keep_extra(record: dict[str, Any], key: str, value: Any) -> None:
     record[name] = value
 
 
-def parse_json(raw: bytes) -> Any:
-    """Parse JSON text, accepting the `NaN`/`Infinity` that Python's `json.dumps` writes.
-
-    verl dumps and W&B tables are written by the standard library, which emits those unless
-    told not to; orjson (behind `parse_line`) refuses them, so such text is parsed again.
-    """
-    try:
-        return parse_line(raw)
-    except ValueError:
-        if not _NON_FINITE.search(raw):
-            raise
-        try:
-            return json.loads(raw)
-        except ValueError:
-            pass
-        raise
-
-
 def load_json_lines(
     ctx: LoadContext,
     path: Path,
@@ -82,9 +61,11 @@ def load_json_lines(
     `RecordError` naming the foreign field at fault; lines that are not JSON objects are
     reported by the record buffer.
     """
+    ctx.place = (shown, None)
     for line, raw in iter_json_lines(path, shown):
+        ctx.place = (shown, line)
         try:
-            obj = parse_json(raw)
+            obj = parse_line(raw)
         except ValueError as exc:
             ctx.bad_line(shown, line, str(exc))
             continue

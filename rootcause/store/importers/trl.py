@@ -16,7 +16,8 @@ from pathlib import Path
 from rootcause.core.errors import RunFormatError
 from rootcause.store.importers import numbered_files, shown_path
 from rootcause.store.source import LoadContext, RunSource
-from rootcause.store.tables import TableLoader, TableMapping, is_number_type
+from rootcause.store.table_sql import is_number_type
+from rootcause.store.tables import TableLoader, TableMapping
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,9 @@ class TrlReader:
     """Reads a TRL GRPO output folder (or its `completions/` folder)."""
 
     name = "trl"
+    #: A reward function returns None for samples it does not score, which TRL logs as NaN;
+    #: the advantage is computed by TRL itself, so NaN there is a fault.
+    nan_means_missing = frozenset({"rewards"})
 
     def detect(self, path: Path) -> bool:
         return _locate(path) is not None
@@ -75,7 +79,7 @@ class TrlReader:
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
         ctx.flush()
-        loader = TableLoader(ctx.builder)
+        loader = TableLoader(ctx)
         for path in source.files:
             rows = loader.load_parquet(path, shown_path(path, source.root), trl_mapping)
             logger.debug("loaded %d rows from %s", rows, path)

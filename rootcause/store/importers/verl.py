@@ -15,6 +15,7 @@ everything else is kept in `extras`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from functools import partial
@@ -31,7 +32,7 @@ from rootcause.store.importers import (
     numbered_files,
     shown_path,
 )
-from rootcause.store.records import RecordError
+from rootcause.store.records import RecordError, non_finite_name
 from rootcause.store.source import LoadContext, RunSource
 
 FILE_PATTERN = re.compile(r"^(\d+)\.jsonl(?:\.gz)?$")
@@ -48,6 +49,17 @@ def _check_text(key: str, value: Any) -> str | None:
     raise RecordError(f"field '{key}' must be a string, got {type(value).__name__}")
 
 
+def _finite(key: str, value: float) -> float:
+    """A JSON number (or boolean) as a finite float, or a `RecordError` naming verl's key."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise RecordError(f"field '{key}' is out of range, got {value}") from None
+    if not math.isfinite(number):
+        raise RecordError(f"field '{key}' must be a finite number, got {non_finite_name(number)}")
+    return number
+
+
 def verl_record(obj: Mapping[str, Any], file_step: int) -> dict[str, Any]:
     """One dumped line as a sample record (see the module docstring for the mapping)."""
     record: dict[str, Any] = {"step": obj.get("step", file_step)}
@@ -58,7 +70,7 @@ def verl_record(obj: Mapping[str, Any], file_step: int) -> dict[str, Any]:
     score = obj.get("score")
     if score is not None and not is_number(score):
         raise RecordError(f"field 'score' must be a number, got {type(score).__name__}")
-    record["reward_total"] = score
+    record["reward_total"] = score if score is None else _finite("score", score)
     gts = obj.get("gts")
     record["reference"] = gts if gts is None or isinstance(gts, str) else orjson.dumps(gts).decode()
     rewards: dict[str, float] = {}
@@ -70,7 +82,7 @@ def verl_record(obj: Mapping[str, Any], file_step: int) -> dict[str, Any]:
         elif key == "uid" and isinstance(value, str) and "group_id" not in obj:
             record["group_id"] = value
         elif key not in _NOT_COMPONENTS and (is_number(value) or isinstance(value, bool)):
-            rewards[key] = float(value)
+            rewards[key] = _finite(key, value)
         else:
             keep_extra(record, key, value)
     if rewards:
@@ -82,6 +94,9 @@ class VerlReader:
     """Reads a verl `rollout_data_dir` (or `validation_data_dir`) of `<step>.jsonl` files."""
 
     name = "verl"
+    #: `_dump_generations` writes only keys with a value for every sample, so a NaN score or
+    #: extra-info value is a failed computation, not a missing one.
+    nan_means_missing: frozenset[str] = frozenset()
 
     def detect(self, path: Path) -> bool:
         return path.is_dir() and any(FILE_PATTERN.match(p.name) for p in path.iterdir())

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from rootcause.core.errors import RunFormatError
-from rootcause.store.importers import is_number, keep_extra, parse_json, shown_path
+from rootcause.store.importers import is_number, keep_extra, shown_path
+from rootcause.store.jsonl import parse_line
+from rootcause.store.records import NUMBER_FIELDS
 from rootcause.store.source import LoadContext, RunSource
 
 TABLE_SUFFIX = ".table.json"
@@ -143,7 +145,7 @@ def table_records(
 def read_table(path: Path, shown: str) -> tuple[list[str], list[Any]]:
     """Parse a table file into (columns, rows); errors name the file and what is missing."""
     try:
-        doc = parse_json(path.read_bytes())
+        doc = parse_line(path.read_bytes())
     except ValueError as exc:
         raise RunFormatError(f"not a W&B table: {exc}", shown) from None
     except OSError as exc:
@@ -191,6 +193,8 @@ class WandbTableReader:
     """Reads one W&B `*.table.json` file, or every one under a folder."""
 
     name = "wandb-table"
+    #: W&B writes NaN for an empty numeric cell (a pandas NaN, a value not logged).
+    nan_means_missing = frozenset(NUMBER_FIELDS)
 
     def detect(self, path: Path) -> bool:
         if path.is_file():
@@ -207,6 +211,7 @@ class WandbTableReader:
     def load(self, source: RunSource, ctx: LoadContext) -> None:
         for path in source.files:
             shown = shown_path(path, source.root)
+            ctx.place = (shown, None)
             columns, rows = read_table(path, shown)
             layout = table_layout(columns, [r for r in rows if isinstance(r, list)])
             if "completion" not in layout.fields and not layout.wide:
