@@ -32,7 +32,9 @@ class EvidenceLog:
         self.records: list[Evidence] = []
         if path is not None and path.exists():
             with path.open("rb") as lines:  # records are capped, so this stays small
-                self.records = [Evidence.model_validate_json(line) for line in lines if line.strip()]
+                self.records = [
+                    Evidence.model_validate_json(line) for line in lines if line.strip()
+                ]
 
     def next_id(self) -> str:
         return f"E{len(self.records) + 1}"

@@ -45,11 +45,12 @@ FETCH_ROWS = 64
 #: DuckDB types fetched as they are (small, fixed size); every other type is cut as text.
 _FIXED_TYPES = frozenset(
     (
-        "boolean tinyint smallint integer bigint hugeint utinyint usmallint uinteger ubigint "
+        *"boolean tinyint smallint integer bigint hugeint utinyint usmallint uinteger ubigint "
         "uhugeint float double decimal date time timestamp timestamp_s timestamp_ms "
-        "timestamp_ns interval uuid"
-    ).split()
-    + ["timestamp with time zone", "time with time zone"]
+        "timestamp_ns interval uuid".split(),
+        "timestamp with time zone",
+        "time with time zone",
+    )
 )
 #: Settings applied once, in this order, before the configuration is locked.
 _SETTINGS = (

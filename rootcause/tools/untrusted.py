@@ -126,6 +126,23 @@ def inline(text: str | None, limit: int = MAX_INLINE_CHARS) -> str:
     return "" if text is None else visible(text, limit)
 
 
+def json_text(text: str) -> str:
+    """JSON text with every character that could act on a terminal (C1 controls, bidi and other
+    format characters, line separators) written as a `\\u` escape: the same JSON value, safe
+    to print. Raw control characters below U+0020 cannot occur in JSON outside its layout."""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return "".join(ch if ch == "\n" or _shown(ch) == ch else _json_escape(ch) for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def sql_cell(value: object, limit: int, total: int | None = None) -> str:
     """One SQL result cell: numbers and other scalars bare, every string quoted as data."""
     if value is None:

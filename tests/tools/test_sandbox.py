@@ -110,7 +110,9 @@ def test_one_statement_with_a_trailing_semicolon_or_comment_runs(ctx: ToolContex
 
 def test_query_order_and_row_cap_are_kept(ctx: ToolContext) -> None:
     result = call_tool(
-        ctx, "sql", {"query": "SELECT step, sample_id FROM samples ORDER BY step DESC, 2", "max_rows": 5}
+        ctx,
+        "sql",
+        {"query": "SELECT step, sample_id FROM samples ORDER BY step DESC, 2", "max_rows": 5},
     )
     out = result.output
     assert [r[0] for r in out.rows] == [3] * 5 and out.truncated
