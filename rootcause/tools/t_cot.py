@@ -302,7 +302,7 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
     if args.component is not None:
         if args.component not in names:
             raise BadInputError(
-                f"tool cot_exposure: unknown grader {args.component!r}; known: {', '.join(names)}"
+                f"tool cot_exposure: unknown grader {args.component!r}; known: {labels(names)}"
             )
         names = [args.component]
     scans = {

@@ -22,6 +22,8 @@ from rootcause.tools.untrusted import inline, label, labels, quote
 
 #: Longest example text kept per cluster example.
 MAX_EXAMPLE_CHARS = 2000
+#: Longest text counted for n-grams (its head; n-grams are about short, repeated phrases).
+MAX_NGRAM_TEXT_CHARS = 20_000
 
 
 class EmergingInput(ToolInput):
@@ -166,12 +168,13 @@ def _windows(ctx: ToolContext, args: EmergingInput) -> tuple[tuple[int, int], tu
 def _window_texts(
     ctx: ToolContext, field: str, window: tuple[int, int], cap: int
 ) -> tuple[list[str], int]:
-    """Up to `cap` non-empty texts of the window (a deterministic pseudo-random subset) and
-    the number of non-empty texts the window has."""
+    """Up to `cap` non-empty texts of the window (a deterministic pseudo-random subset, each
+    cut to MAX_NGRAM_TEXT_CHARS so one huge text cannot flood memory) and the number of
+    non-empty texts the window has."""
     where = f"step BETWEEN ? AND ? AND coalesce(length({field}), 0) > 0"
     total = int(fetch_one(ctx.con, f"SELECT count(*) FROM samples WHERE {where}", list(window))[0])
     rows = ctx.con.execute(
-        f"SELECT {field} FROM samples WHERE {where} "
+        f"SELECT left({field}, {MAX_NGRAM_TEXT_CHARS}) FROM samples WHERE {where} "
         f"ORDER BY md5(coalesce(sample_id, '') || '#' || row_idx::VARCHAR) LIMIT {int(cap)}",
         list(window),
     ).fetchall()
