@@ -14,8 +14,8 @@ import pyarrow.compute as pc
 from rootcause.analysis._common import MISSING_LABEL
 from rootcause.core.errors import BadInputError
 from rootcause.core.run import SLICE_FIELDS
-from rootcause.tools.context import ToolContext
 from rootcause.tools import untrusted
+from rootcause.tools.context import ToolContext
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
