@@ -52,17 +52,22 @@ _FIXED_TYPES = frozenset(
         "time with time zone",
     )
 )
-#: Settings applied once, in this order, before the configuration is locked.
-_SETTINGS = (
-    "SET temp_directory = ''",
-    "SET autoinstall_known_extensions = false",
-    "SET autoload_known_extensions = false",
-    "SET allow_community_extensions = false",
-    "SET enable_external_access = false",
-    f"SET memory_limit = '{MEMORY_LIMIT}'",
-    f"SET threads = {THREADS}",
-    "SET lock_configuration = true",
-)
+
+
+def _settings(memory_limit: str) -> tuple[str, ...]:
+    """What the sandbox sets once, in this order: spilling off (before file access goes, as
+    DuckDB then refuses to change it), no extension installs or loads, no file access, memory
+    and threads capped, and the configuration locked so no query can loosen it."""
+    return (
+        "SET temp_directory = ''",
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET allow_community_extensions = false",
+        "SET enable_external_access = false",
+        f"SET memory_limit = '{memory_limit}'",
+        f"SET threads = {THREADS}",
+        "SET lock_configuration = true",
+    )
 
 
 class SqlError(BadInputError):
@@ -101,13 +106,12 @@ class SqlSandbox:
         try:
             self._con.execute("ATTACH ? AS run (READ_ONLY)", [str(db_path)])
             self._con.execute("USE run")
-            for setting in _SETTINGS:
-                if setting.startswith("SET memory_limit"):
-                    setting = f"SET memory_limit = '{memory_limit}'"
+            for setting in _settings(memory_limit):
                 self._con.execute(setting)
         except duckdb.Error as exc:
             self._con.close()
-            raise SqlError(f"SQL error: cannot open the run for queries: {exc}") from None
+            detail = " ".join(str(exc).split())
+            raise SqlError(f"SQL error: cannot open the run for queries: {detail}") from None
 
     def close(self) -> None:
         with self._lock:
