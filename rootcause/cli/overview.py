@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from rootcause.cli.app import app
@@ -18,6 +19,7 @@ from rootcause.cli.common import (
     stdout_console,
 )
 from rootcause.core.run import RunOverview
+from rootcause.tools.untrusted import inline, json_text, label, labels
 
 
 @app.command()
@@ -33,7 +35,7 @@ def overview(
     with result.open() as store:
         summary = store.overview()
     if as_json:
-        print(summary.model_dump_json(indent=2))
+        print(json_text(summary.model_dump_json(indent=2)))
         return
     render_overview(summary)
 
@@ -44,25 +46,28 @@ def _counts_table(title: str, counts: dict[str, int], total: int) -> Table:
     table.add_column("samples", justify="right")
     table.add_column("share", justify="right")
     for name, count in counts.items():
-        table.add_row(name, f"{count:,}", f"{count / total:.1%}" if total else "-")
+        table.add_row(escape(label(name)), f"{count:,}", f"{count / total:.1%}" if total else "-")
     return table
 
 
 def render_overview(summary: RunOverview) -> None:
+    """The overview as tables; every name from the run goes through the sanitiser (quoted when
+    not a plain identifier, controls made visible) and is escaped from rich markup."""
     out = stdout_console()
-    title = f" - {summary.title}" if summary.title else ""
-    out.print(f"[bold]{summary.run_id}[/bold]{title}  ({summary.format}, {summary.source})")
+    title = f" - {inline(summary.title)}" if summary.title else ""
+    source = inline(f"{summary.format}, {summary.source}")
+    out.print(f"[bold]{escape(label(summary.run_id))}[/bold]{escape(title)}  ({escape(source)})")
     out.print(
         f"{summary.samples:,} samples in {summary.groups:,} groups over {summary.steps} steps "
         f"({summary.first_step}..{summary.last_step}); reasoning: "
         f"{'yes' if summary.has_reasoning else 'no'}; advantage: "
         f"{'logged' if summary.has_advantage else 'not logged'}"
     )
-    out.print(f"reward components: {', '.join(summary.components) or '(none)'}")
+    out.print(f"reward components: {escape(labels(summary.components))}")
     if summary.graders_with_inputs:
-        out.print(f"logged grader inputs: {', '.join(summary.graders_with_inputs)}")
+        out.print(f"logged grader inputs: {escape(labels(summary.graders_with_inputs))}")
     if summary.metrics:
-        out.print(f"metrics: {', '.join(summary.metrics)}")
+        out.print(f"metrics: {escape(labels(summary.metrics))}")
     for title, counts in (
         ("personas", summary.personas),
         ("data sources", summary.data_sources),
@@ -79,7 +84,8 @@ def render_overview(summary: RunOverview) -> None:
         table.add_column("commit")
         table.add_column("message")
         for d in summary.deployments:
-            table.add_row(str(d.step), d.commit[:10], d.message or "")
+            message = label(d.message) if d.message else ""
+            table.add_row(str(d.step), escape(label(d.commit[:10])), escape(message))
         out.print(table)
     for note in summary.notes:
-        out.print(f"note: {note}")
+        out.print(f"note: {escape(inline(note))}")

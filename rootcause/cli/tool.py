@@ -92,19 +92,22 @@ def run_tool(
     from rootcause.tools.context import EvidenceLog, ToolContext
     from rootcause.tools.plotting import render_text
     from rootcause.tools.registry import call_tool, get_tool
+    from rootcause.tools.untrusted import json_text
 
     spec = get_tool(name)
     args = parse_tool_args(spec.input_model, list(ctx.args))
     result = ingest_with_progress(run, workspace, fmt, skip_bad_lines)
     workdir = result.db_path.parent / "tool-calls"
-    with RunStore(result.db_path) as store:
-        tool_ctx = ToolContext(
-            store, workdir, EvidenceLog(_evidence_path(workdir)), make_plots=not no_plot
-        )
+    log = EvidenceLog(_evidence_path(workdir))
+    with (
+        RunStore(result.db_path) as store,
+        ToolContext(store, workdir, log, make_plots=not no_plot) as tool_ctx,
+    ):
         outcome = call_tool(tool_ctx, name, args)
     if as_json:
         payload = {"evidence": outcome.evidence.id, **outcome.output.model_dump(mode="json")}
-        sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+        text = orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
+        sys.stdout.write(json_text(text) + "\n")
         return
     out = stdout_console()
     out.print(outcome.text, markup=False, highlight=False)

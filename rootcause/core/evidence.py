@@ -1,12 +1,55 @@
-"""Evidence: the record a tool call leaves, so every number in a report can cite its source."""
+"""Evidence: the record a tool call leaves, so every number in a report can cite its source.
+
+A record is kept small whatever a tool returned (a query can return a 400 MB cell): figures,
+their names, the summary and the arguments are capped here, each cut said in the value, so an
+evidence log, a report and a checkpoint stay a few KB per call.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Figure = float | int | str | bool | None
+
+#: Longest string figure, figure name, summary and string argument kept.
+MAX_FIGURE_CHARS = 200
+MAX_FIGURE_NAME_CHARS = 160
+MAX_SUMMARY_CHARS = 300
+MAX_ARG_CHARS = 1000
+#: Most figures kept, and most items of a list argument.
+MAX_FIGURES = 100
+MAX_ARG_ITEMS = 50
+#: Name of the figure that counts the figures cut.
+FIGURES_CUT = "(figures cut)"
+
+
+_CUT_SAID = re.compile(r"… \[\+[\d,]+ chars cut\]")
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with the cut said; a text already cut so is kept."""
+    if len(text) <= limit or _CUT_SAID.fullmatch(text, limit):
+        return text
+    return f"{text[:limit]}… [+{len(text) - limit:,} chars cut]"
+
+
+def _clip_arg(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return clip(value, MAX_ARG_CHARS)
+    if depth > 3:
+        return clip(repr(value), MAX_ARG_CHARS)
+    if isinstance(value, list):
+        kept = [_clip_arg(v, depth + 1) for v in value[:MAX_ARG_ITEMS]]
+        if len(value) > MAX_ARG_ITEMS:
+            kept.append(f"… [+{len(value) - MAX_ARG_ITEMS:,} items cut]")
+        return kept
+    if isinstance(value, dict):
+        items = list(value.items())[:MAX_ARG_ITEMS]
+        return {clip(str(k), MAX_ARG_CHARS): _clip_arg(v, depth + 1) for k, v in items}
+    return value
 
 
 class Evidence(BaseModel):
@@ -18,3 +61,31 @@ class Evidence(BaseModel):
     figures: dict[str, Figure] = Field(default_factory=dict)
     summary: str = ""
     plot: str | None = None
+
+    @field_validator("args")
+    @classmethod
+    def _small_args(cls, args: dict[str, Any]) -> dict[str, Any]:
+        clipped: dict[str, Any] = _clip_arg(args)
+        return clipped
+
+    @field_validator("figures")
+    @classmethod
+    def _small_figures(cls, figures: dict[str, Figure]) -> dict[str, Figure]:
+        cut_before = figures.get(FIGURES_CUT)
+        items = [(k, v) for k, v in figures.items() if k != FIGURES_CUT]
+        dropped = max(len(items) - MAX_FIGURES, 0)
+        dropped += cut_before if isinstance(cut_before, int) else 0
+        kept: dict[str, Figure] = {
+            clip(name, MAX_FIGURE_NAME_CHARS): clip(value, MAX_FIGURE_CHARS)
+            if isinstance(value, str)
+            else value
+            for name, value in items[:MAX_FIGURES]
+        }
+        if dropped:
+            kept[FIGURES_CUT] = dropped
+        return kept
+
+    @field_validator("summary")
+    @classmethod
+    def _small_summary(cls, summary: str) -> str:
+        return clip(summary, MAX_SUMMARY_CHARS)

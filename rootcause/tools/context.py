@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import orjson
@@ -13,9 +14,14 @@ import orjson
 from rootcause.core.evidence import Evidence
 from rootcause.store.run_store import RunStore
 
+if TYPE_CHECKING:
+    from rootcause.tools.sandbox import SqlSandbox
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_SANDBOX = "sql-sandbox"
 
 
 class EvidenceLog:
@@ -25,9 +31,10 @@ class EvidenceLog:
         self.path = path
         self.records: list[Evidence] = []
         if path is not None and path.exists():
-            self.records = [
-                Evidence.model_validate_json(line) for line in path.read_text().splitlines() if line
-            ]
+            with path.open("rb") as lines:  # records are capped, so this stays small
+                self.records = [
+                    Evidence.model_validate_json(line) for line in lines if line.strip()
+                ]
 
     def next_id(self) -> str:
         return f"E{len(self.records) + 1}"
@@ -50,7 +57,8 @@ class ToolContext:
     """One run, opened read-only, plus a work folder for plots and derived caches.
 
     Tools share loaded arrays through `memo`, so an investigation that calls many tools reads
-    each column from DuckDB once.
+    each column from DuckDB once. The SQL sandbox is opened on first use and kept for the
+    context's life; `close` (or leaving a `with` block) releases it.
     """
 
     def __init__(
@@ -84,3 +92,24 @@ class ToolContext:
     @property
     def plots_dir(self) -> Path:
         return self.workdir / "plots"
+
+    @property
+    def sandbox(self) -> SqlSandbox:
+        """The sandboxed DuckDB instance for untrusted SQL over this run (opened once)."""
+        from rootcause.tools.sandbox import SqlSandbox
+
+        return self.memo(_SANDBOX, lambda: SqlSandbox(self.db_path))
+
+    def close(self) -> None:
+        """Release what the context opened (the SQL sandbox); the run store is the caller's."""
+        sandbox = self._memo.pop(_SANDBOX, None)
+        if sandbox is not None:
+            sandbox.close()
+
+    def __enter__(self) -> ToolContext:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

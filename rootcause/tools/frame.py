@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from rootcause.analysis._common import MISSING_LABEL
 from rootcause.core.errors import BadInputError
 from rootcause.core.run import SLICE_FIELDS
+from rootcause.tools import untrusted
 from rootcause.tools.context import ToolContext
 
 IntArray = npt.NDArray[np.int64]
@@ -128,7 +129,7 @@ class RunFrame:
 
     def component_index(self, name: str) -> int:
         if name not in self.components:
-            known = ", ".join(self.components) or "(none)"
+            known = untrusted.labels(self.components)
             raise BadInputError(f"unknown reward component {name!r}; known: {known}")
         return self.components.index(name)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from rootcause.core.errors import BadInputError
 from rootcause.history import CommitDiff, ConfigHistory, Effect, effects, open_history
 from rootcause.tools.context import ToolContext
+from rootcause.tools.untrusted import inline, label
 
 
 class NoConfigRepoError(BadInputError):
@@ -28,8 +29,10 @@ class EffectView(BaseModel):
     exposes_reasoning: bool = False
 
     def line(self) -> str:
+        """One line for a rendering; target and detail come from the config repo (quoted or
+        made visible)."""
         flag = " [grader now sees reasoning]" if self.exposes_reasoning else ""
-        return f"{self.target}: {self.detail}{flag}"
+        return f"{label(self.target)}: {inline(self.detail)}{flag}"
 
 
 def effect_views(diff: CommitDiff | None) -> list[EffectView]:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rootcause.tools.untrusted import MAX_LABEL_CHARS, visible
+
 
 class Series(BaseModel):
     """One line, band or set of bars."""
@@ -28,6 +30,27 @@ class PlotSpec(BaseModel):
     categories: list[str] | None = None
 
 
+def sanitised(spec: PlotSpec, for_matplotlib: bool = False) -> PlotSpec:
+    """`spec` with every text (titles and labels name a run's personas, sources, components)
+    on one line, controls made visible and cut; for matplotlib `$` is escaped too, so a label
+    is never read as mathtext."""
+
+    def clean(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+        shown = visible(text, limit)
+        return shown.replace("$", r"\$") if for_matplotlib else shown
+
+    return spec.model_copy(
+        update={
+            "title": clean(spec.title, 2 * MAX_LABEL_CHARS),
+            "x_label": clean(spec.x_label),
+            "y_label": clean(spec.y_label),
+            "series": [s.model_copy(update={"name": clean(s.name)}) for s in spec.series],
+            "markers": [(x, clean(text)) for x, text in spec.markers],
+            "categories": None if spec.categories is None else [clean(c) for c in spec.categories],
+        }
+    )
+
+
 def save_png(spec: PlotSpec, path: Path) -> Path:
     """Draw `spec` with matplotlib (Agg, no display) into `path`."""
     import matplotlib
@@ -35,6 +58,7 @@ def save_png(spec: PlotSpec, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    spec = sanitised(spec, for_matplotlib=True)
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
     bars = [s for s in spec.series if s.kind == "bar"]
     width = 0.8 / max(len(bars), 1)
@@ -81,6 +105,7 @@ def render_text(spec: PlotSpec, width: int = 100, height: int = 22) -> str:
     """Draw `spec` with plotext as a string for the terminal."""
     import plotext as plt
 
+    spec = sanitised(spec)
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear")

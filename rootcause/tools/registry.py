@@ -14,6 +14,7 @@ from rootcause.core.evidence import Evidence
 from rootcause.tools.base import REGISTRY, Tool, ToolOutput, bounded
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import save_png
+from rootcause.tools.untrusted import figure_name
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class ToolResult:
 
 
 def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
-    """Validate `args`, run the tool, draw its plot, record and return the evidence."""
+    """Validate `args`, run the tool, draw its plot, record and return the evidence (figure
+    names built from a run's labels are quoted when they are not plain identifiers; the record
+    caps its own sizes)."""
     spec = get_tool(name)
     try:
         parsed = spec.input_model.model_validate(args)
@@ -73,7 +76,7 @@ def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
         id=evidence_id,
         tool=name,
         args=parsed.model_dump(mode="json", exclude_defaults=True),
-        figures=output.figures(),
+        figures={figure_name(k): v for k, v in output.figures().items()},
         summary=text.splitlines()[0] if text else "",
         plot=None if plot_path is None else str(plot_path),
     )

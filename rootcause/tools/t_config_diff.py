@@ -8,6 +8,7 @@ from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.history_views import EffectView, effect_views, history_of, steps_text
+from rootcause.tools.untrusted import inline, label
 
 #: Most diff lines in the text rendering (the JSON output keeps all of them).
 MAX_RENDERED_LINES = 80
@@ -39,13 +40,14 @@ class ConfigDiffOutput(ToolOutput):
     effects: list[EffectView]
 
     def render(self) -> str:
-        base = self.base[:10] if self.base else "(empty tree)"
+        base = label(self.base[:10]) if self.base else "(empty tree)"
+        commit = label(self.commit[:10])
         out = [
-            f"diff {base} → {self.commit[:10]}: {len(self.files)} files changed; "
-            f"{self.commit[:10]} {steps_text(self.commit_live_steps)}"
+            f"diff {base} → {commit}: {len(self.files)} files changed; "
+            f"{commit} {steps_text(self.commit_live_steps)}"
             + (f", {base} {steps_text(self.base_live_steps)}" if self.base else "")
         ]
-        out += self.lines[:MAX_RENDERED_LINES]
+        out += [inline(line) for line in self.lines[:MAX_RENDERED_LINES]]
         if len(self.lines) > MAX_RENDERED_LINES:
             out.append(f"… {len(self.lines) - MAX_RENDERED_LINES} more lines (see --json)")
         if self.effects:

@@ -15,6 +15,10 @@ from rootcause.tools.history_views import (
     known_names,
     steps_text,
 )
+from rootcause.tools.untrusted import fenced, inline, label
+
+#: Longest commit message shown.
+MAX_MESSAGE_CHARS = 160
 
 
 class ConfigHistoryInput(ToolInput):
@@ -44,16 +48,22 @@ class ConfigHistoryOutput(ToolOutput):
     touching: str | None = None
 
     def render(self) -> str:
-        scope = f" touching {self.touching}" if self.touching else ""
+        scope = f" touching {label(self.touching)}" if self.touching else ""
         lines = [
-            f"config repo {self.config_repo}: {self.total_commits} commits{scope}, "
+            f"config repo {inline(self.config_repo)}: {self.total_commits} commits{scope}, "
             f"{self.deployed_commits} deployed; showing {len(self.commits)} (oldest first)"
         ]
         for c in self.commits:
-            lines.append(f"- {c.sha[:10]} {c.date[:10]} {c.author}: {c.message!r}")
-            lines.append(f"    {steps_text(c.live_steps)}; files: {', '.join(c.files) or '-'}")
+            lines.append(
+                f"- {label(c.sha[:10])} {label(c.date[:10])} {label(c.author)}: "
+                f"{fenced(c.message, MAX_MESSAGE_CHARS)}"
+            )
+            files = inline(", ".join(c.files)) or "-"
+            lines.append(f"    {steps_text(c.live_steps)}; files: {files}")
             if c.components or c.sources:
-                touched = ", ".join([*c.components, *(f"source {s}" for s in c.sources)])
+                touched = ", ".join(
+                    [*map(label, c.components), *(f"source {label(s)}" for s in c.sources)]
+                )
                 lines.append(f"    touches: {touched}")
             lines += [f"    * {e.line()}" for e in c.effects[:8]]
             if len(c.effects) > 8:

@@ -16,6 +16,7 @@ from rootcause.tools.context import ToolContext
 from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField, finite_or_none
+from rootcause.tools.untrusted import inline, label
 
 
 class ContrastInput(BehaviorInput):
@@ -39,12 +40,14 @@ class ContrastOutput(ToolOutput):
 
     def render(self) -> str:
         lines = [
-            f"within-group reward difference, samples with {self.behavior} minus without "
+            f"within-group reward difference, samples with {inline(self.behavior)} minus without "
             f"(groups holding both), and share of {self.by} slices where it is positive:"
         ]
         for c in self.components:
             share = "n/a" if c.share_positive is None else f"{c.share_positive:.0%}"
-            lines.append(f"  {c.component}: {c.diff.text()} over {c.groups:,} groups; {share}")
+            lines.append(
+                f"  {label(c.component)}: {c.diff.text()} over {c.groups:,} groups; {share}"
+            )
         return "\n".join(lines)
 
     def figures(self) -> dict[str, Figure]:
@@ -116,13 +119,14 @@ class EnrichmentOutput(ToolOutput):
 
     def render(self) -> str:
         lines = [
-            f"{self.behavior} by {self.by}: {self.hits:,} hits in {self.samples:,} samples "
+            f"{inline(self.behavior)} by {self.by}: {self.hits:,} hits in {self.samples:,} samples "
             "(Fisher exact test per level, Benjamini-Hochberg q-values)"
         ]
         for lv in self.levels:
             lift = "n/a" if lv.lift is None else f"{lv.lift:.2f}"
             lines.append(
-                f"  {lv.level}: rate {lv.rate_in:.2%} vs {lv.rate_out:.2%} elsewhere, lift {lift}, "
+                f"  {label(lv.level)}: rate {lv.rate_in:.2%} vs {lv.rate_out:.2%} elsewhere, "
+                f"lift {lift}, "
                 f"q={lv.q_value:.2g} ({lv.samples:,} samples)"
             )
         return "\n".join(lines)

@@ -9,12 +9,13 @@ from rootcause.analysis.bins import make_step_bins
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
 from rootcause.history import ConfigHistory, component_inputs, open_history
-from rootcause.tools.base import ToolInput, ToolOutput, quote, tool
+from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.cot_signals import LeakScan, scan_leaks, text_lengths, within_group_partial_r
 from rootcause.tools.frame import FloatArray, IntArray, run_frame
 from rootcause.tools.matching import behavior_hits, resolve
 from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.untrusted import inline, label, labels, quote
 
 #: Most points of the per-step leak trace per grader (steps are binned beyond that).
 MAX_TRACE_POINTS = 100
@@ -86,7 +87,7 @@ class CotExposureOutput(ToolOutput):
         lines = [
             f"chain-of-thought exposure of {len(self.graders)} graders (reasoning tiles of "
             f"{self.shingle_words} words; up to {self.max_samples:,} samples per grader"
-            + (f"; capped: {', '.join(self.capped)}" if self.capped else "")
+            + (f"; capped: {labels(self.capped)}" if self.capped else "")
             + ")"
         ]
         if not self.has_config_repo:
@@ -106,10 +107,10 @@ class CotExposureOutput(ToolOutput):
                 )
                 if g.leak_rate_since_first is not None:
                     dynamic += f", {g.leak_rate_since_first:.1%} since then"
-            lines.append(f"- {g.component}: {static}; {dynamic}")
-            for label, d in (
+            lines.append(f"- {label(g.component)}: {static}; {dynamic}")
+            for against, d in (
                 ("reasoning length", g.dependence),
-                (self.behavior, g.behavior_dependence),
+                (inline(self.behavior), g.behavior_dependence),
             ):
                 if d is None:
                     continue
@@ -120,12 +121,12 @@ class CotExposureOutput(ToolOutput):
                         f"since {d.r_since_first_leak:+.2f})"
                     )
                 lines.append(
-                    f"    score vs {label}, within group: r={d.r:+.2f} "
+                    f"    score vs {against}, within group: r={d.r:+.2f} "
                     f"p={d.p_value:.2g} n={d.n:,}{split}"
                 )
             if g.example_shared:
                 lines.append(f"    shared text: {quote(g.example_shared, g.example_sample_id)}")
-        lines.append(f"method: {self.method}")
+        lines.append(f"method: {inline(self.method, 1000)}")
         return "\n".join(lines)
 
     def figures(self) -> dict[str, Figure]:
@@ -301,7 +302,7 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
     if args.component is not None:
         if args.component not in names:
             raise BadInputError(
-                f"tool cot_exposure: unknown grader {args.component!r}; known: {', '.join(names)}"
+                f"tool cot_exposure: unknown grader {args.component!r}; known: {labels(names)}"
             )
         names = [args.component]
     scans = {

@@ -11,11 +11,15 @@ from pydantic import BaseModel, Field
 
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
-from rootcause.tools.base import ToolInput, ToolOutput, quote, tool
+from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.behavior import Behavior, word_bound
 from rootcause.tools.context import ToolContext
 from rootcause.tools.matching import behavior_frame, resolve
 from rootcause.tools.symptom import propose_detector
+from rootcause.tools.untrusted import fenced, inline, label, quote
+
+#: Longest example text fetched (cut in the database; the full length is kept).
+MAX_EXAMPLE_CHARS = 2000
 
 
 class DetectInput(ToolInput):
@@ -50,7 +54,11 @@ class Example(BaseModel):
     sample_id: str
     step: int
     persona: str | None
-    text: str
+    text: str = Field(description=f"The text, cut to {MAX_EXAMPLE_CHARS:,} chars.")
+    chars: int | None = Field(None, description="The text's full length.")
+
+    def quoted(self) -> str:
+        return quote(self.text, self.sample_id, total=self.chars)
 
 
 class DetectOutput(ToolOutput):
@@ -70,17 +78,18 @@ class DetectOutput(ToolOutput):
     def render(self) -> str:
         lines = [] if self.proposal is None else _proposal_lines(self.proposal)
         lines += [
-            f"detector {self.behavior} on {self.field}: {self.hits:,} of {self.samples:,} samples "
+            f"detector {inline(self.behavior)} on {self.field}: {self.hits:,} of "
+            f"{self.samples:,} samples "
             f"({self.rate:.2%}); first tenth of steps {self.rate_first_tenth:.2%}, last tenth "
             f"{self.rate_last_tenth:.2%}",
         ]
         if self.by_persona:
-            shown = ", ".join(f"{k} {v:.2%}" for k, v in self.by_persona.items())
+            shown = ", ".join(f"{label(k)} {v:.2%}" for k, v in self.by_persona.items())
             lines.append(f"rate by persona: {shown}")
         lines.append("hits:")
-        lines += [f"  step {e.step}: {quote(e.text, e.sample_id)}" for e in self.hit_examples]
-        lines.append(f"near misses ({self.near_miss_rule}):")
-        lines += [f"  step {e.step}: {quote(e.text, e.sample_id)}" for e in self.near_misses]
+        lines += [f"  step {e.step}: {e.quoted()}" for e in self.hit_examples]
+        lines.append(f"near misses ({inline(self.near_miss_rule)}):")
+        lines += [f"  step {e.step}: {e.quoted()}" for e in self.near_misses]
         if not self.near_misses:
             lines.append("  (none found)")
         return "\n".join(lines)
@@ -100,11 +109,13 @@ class DetectOutput(ToolOutput):
 def _proposal_lines(proposal: ProposalView) -> list[str]:
     lines = [
         f"symptom read as: {proposal.direction} in the {proposal.field}"
-        + (f"; quoted: {', '.join(proposal.quoted)}" if proposal.quoted else ""),
-        f"proposed detector ({proposal.basis}); candidates measured (first vs last quarter):",
+        + (f"; quoted: {', '.join(fenced(q) for q in proposal.quoted)}" if proposal.quoted else ""),
+        f"proposed detector ({inline(proposal.basis)}); candidates measured (first vs last "
+        "quarter):",
     ]
     lines += [
-        f"  {c.behavior}: {c.rate_early:.2%} -> {c.rate_late:.2%} (z={c.z:.1f}; {c.basis})"
+        f"  {inline(c.behavior)}: {c.rate_early:.2%} -> {c.rate_late:.2%} (z={c.z:.1f}; "
+        f"{inline(c.basis)})"
         for c in proposal.candidates
     ]
     return lines
@@ -169,11 +180,14 @@ def _examples(
     if limit == 0:
         return []
     rows = ctx.con.execute(
-        f"SELECT sample_id, step, persona, {field} FROM samples WHERE {where} "
-        f"ORDER BY hash(sample_id) LIMIT {limit}",
+        f"SELECT sample_id, step, persona, left({field}, {MAX_EXAMPLE_CHARS}), length({field}) "
+        f"FROM samples WHERE {where} ORDER BY hash(sample_id) LIMIT {limit}",
         params,
     ).fetchall()
-    return [Example(sample_id=r[0], step=r[1], persona=r[2], text=r[3] or "") for r in rows]
+    return [
+        Example(sample_id=r[0], step=r[1], persona=r[2], text=r[3] or "", chars=r[4] or 0)
+        for r in rows
+    ]
 
 
 @tool("detect")

@@ -14,10 +14,16 @@ from rootcause.search.cluster import kmeans
 from rootcause.search.embedders import SemanticExtraMissingError
 from rootcause.search.index import fetch_texts
 from rootcause.store.sql import fetch_one
-from rootcause.tools.base import ToolInput, ToolOutput, quote, tool
+from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.behavior import TextField
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.untrusted import inline, label, labels, quote
+
+#: Longest example text kept per cluster example.
+MAX_EXAMPLE_CHARS = 2000
+#: Longest text counted for n-grams (its head; n-grams are about short, repeated phrases).
+MAX_NGRAM_TEXT_CHARS = 20_000
 
 
 class EmergingInput(ToolInput):
@@ -44,7 +50,8 @@ class RisingNgram(BaseModel):
 class ClusterExample(BaseModel):
     sample_id: str | None
     step: int
-    text: str
+    text: str = Field(description=f"The text, cut to {MAX_EXAMPLE_CHARS:,} chars.")
+    chars: int | None = Field(None, description="The text's full length.")
 
 
 class RisingCluster(BaseModel):
@@ -87,22 +94,25 @@ class EmergingOutput(ToolOutput):
         lines.append("rising n-grams (count early → late, per million tokens, z):")
         for g in self.rising:
             lines.append(
-                f"  {g.ngram!r}: {g.count_early:,} → {g.count_late:,} "
+                f"  {label(g.ngram)}: {g.count_early:,} → {g.count_late:,} "
                 f"({g.per_million_early:,.0f} → {g.per_million_late:,.0f}/M), z={g.z:.1f}"
             )
         if not self.rising:
             lines.append("  (none)")
         if self.falling:
-            shown = ", ".join(f"{g.ngram!r} z={g.z:.1f}" for g in self.falling[:5])
+            shown = ", ".join(f"{label(g.ngram)} z={g.z:.1f}" for g in self.falling[:5])
             lines.append(f"falling most: {shown}")
-        lines.append(f"semantic clusters: {self.cluster_note}")
+        lines.append(f"semantic clusters: {inline(self.cluster_note)}")
         for c in self.clusters or []:
             lines.append(
-                f"  cluster {c.cluster} [{', '.join(c.terms) or '-'}]: share "
+                f"  cluster {c.cluster} [{labels(c.terms, '-')}]: share "
                 f"{c.share_early:.1%} → {c.share_late:.1%} ({c.early} → {c.late} texts), "
                 f"z={c.z:.1f}"
             )
-            lines += [f"    step {e.step}: {quote(e.text, e.sample_id)}" for e in c.examples]
+            lines += [
+                f"    step {e.step}: {quote(e.text, e.sample_id, total=e.chars)}"
+                for e in c.examples
+            ]
         return "\n".join(lines)
 
     def figures(self) -> dict[str, Figure]:
@@ -158,12 +168,13 @@ def _windows(ctx: ToolContext, args: EmergingInput) -> tuple[tuple[int, int], tu
 def _window_texts(
     ctx: ToolContext, field: str, window: tuple[int, int], cap: int
 ) -> tuple[list[str], int]:
-    """Up to `cap` non-empty texts of the window (a deterministic pseudo-random subset) and
-    the number of non-empty texts the window has."""
+    """Up to `cap` non-empty texts of the window (a deterministic pseudo-random subset, each
+    cut to MAX_NGRAM_TEXT_CHARS so one huge text cannot flood memory) and the number of
+    non-empty texts the window has."""
     where = f"step BETWEEN ? AND ? AND coalesce(length({field}), 0) > 0"
     total = int(fetch_one(ctx.con, f"SELECT count(*) FROM samples WHERE {where}", list(window))[0])
     rows = ctx.con.execute(
-        f"SELECT {field} FROM samples WHERE {where} "
+        f"SELECT left({field}, {MAX_NGRAM_TEXT_CHARS}) FROM samples WHERE {where} "
         f"ORDER BY md5(coalesce(sample_id, '') || '#' || row_idx::VARCHAR) LIMIT {int(cap)}",
         list(window),
     ).fetchall()
@@ -280,7 +291,10 @@ def _rising_clusters(
                 z=float(z[c]),
                 examples=[
                     ClusterExample(
-                        sample_id=ids.get(int(chosen[i])), step=int(chosen_steps[i]), text=texts[i]
+                        sample_id=ids.get(int(chosen[i])),
+                        step=int(chosen_steps[i]),
+                        text=texts[i][:MAX_EXAMPLE_CHARS],
+                        chars=len(texts[i]),
                     )
                     for i in closest
                 ],

@@ -18,6 +18,7 @@ from rootcause.tools.frame import RunFrame, run_frame
 from rootcause.tools.history_views import EffectView, effect_views
 from rootcause.tools.matching import BoolArray, behavior_frame, resolve
 from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.untrusted import inline, label
 
 #: Bins each side of a deployment over which the behaviour rate before/after is measured.
 RATE_BINS = 3
@@ -61,10 +62,10 @@ class EventAlignmentOutput(ToolOutput):
 
     def render(self) -> str:
         if self.onset_step is None:
-            head = f"{self.behavior}: no significant onset (bins of {self.bin_width} steps)"
+            head = f"{inline(self.behavior)}: no significant onset (bins of {self.bin_width} steps)"
         else:
             head = (
-                f"{self.behavior}: onset at step {self.onset_step} (rate "
+                f"{inline(self.behavior)}: onset at step {self.onset_step} (rate "
                 f"{self.onset_rate_before:.1%} → {self.onset_rate_after:.1%}, "
                 f"p={self.onset_p_value:.2g}; bins of {self.bin_width} steps)"
             )
@@ -83,7 +84,8 @@ class EventAlignmentOutput(ToolOutput):
             rates = ""
             if e.rate_before is not None and e.rate_after is not None:
                 rates = f"; rate {e.rate_before:.1%} → {e.rate_after:.1%}"
-            lines.append(f"- step {e.step}: {e.commit[:10]} {e.message or ''!r} ({where}{rates})")
+            message = label(e.message) if e.message else "(no message)"
+            lines.append(f"- step {e.step}: {label(e.commit[:10])} {message} ({where}{rates})")
             lines += [f"    * {x.line()}" for x in e.effects[:6]]
             if len(e.effects) > 6:
                 lines.append(f"    * … {len(e.effects) - 6} more changes")

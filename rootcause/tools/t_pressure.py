@@ -22,6 +22,7 @@ from rootcause.tools.frame import run_frame
 from rootcause.tools.matching import behavior_hits, evaluated_rows
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField
+from rootcause.tools.untrusted import inline, label, labels
 from rootcause.tools.weights import live_weights
 
 #: Bootstrap replicates; enough for stable 95% percentile intervals.
@@ -69,24 +70,24 @@ class PressureOutput(ToolOutput):
 
     def render(self) -> str:
         lines = [
-            f"selection pressure on {self.behavior} (Price covariance of behaviour with the "
-            f"group-standardised advantage; >0 pushes it up): total {self.total.text()}",
+            f"selection pressure on {inline(self.behavior)} (Price covariance of behaviour with "
+            f"the group-standardised advantage; >0 pushes it up): total {self.total.text()}",
             f"weights: {self.weights_source}; {self.groups:,} groups "
             f"({self.zero_variance_groups:,} with zero reward variance)",
             "by component (95% bootstrap intervals over groups):",
         ]
         lines += [
-            f"  {c.component}: {c.pressure:.3g} [{c.ci_low:.3g}, {c.ci_high:.3g}]"
+            f"  {label(c.component)}: {c.pressure:.3g} [{c.ci_low:.3g}, {c.ci_high:.3g}]"
             for c in self.components
         ]
         lines.append(f"by {self.by} (top component):")
         for s in self.by_slice:
             top = s.components[0] if s.components else None
-            lead = f"{top.component} {top.pressure:.3g}" if top else "-"
-            lines.append(f"  {s.slice}: total {s.total.text()}; lead {lead}")
+            lead = f"{label(top.component)} {top.pressure:.3g}" if top else "-"
+            lines.append(f"  {label(s.slice)}: total {s.total.text()}; lead {lead}")
         if self.by_window and self.components:
             lead = self.components[0].component
-            lines.append(f"{lead} by step window:")
+            lines.append(f"{label(lead)} by step window:")
             lines += [
                 f"  steps {w.start}-{w.end - 1}: {w.components[lead].text()}"
                 for w in self.by_window
@@ -237,11 +238,11 @@ class CounterfactualOutput(ToolOutput):
             else f"{self.share_removed:.0%} of the push removed"
         )
         return (
-            f"pressure on {self.behavior} without {', '.join(self.removed)} (advantages "
+            f"pressure on {inline(self.behavior)} without {labels(self.removed)} (advantages "
             f"recomputed within groups): baseline {self.baseline.text()}, remaining "
             f"{self.remaining.text()}, change {self.change.text()} ({share})\n"
             "remaining by component: "
-            + ", ".join(f"{c.component} {c.pressure:.3g}" for c in self.remaining_components)
+            + ", ".join(f"{label(c.component)} {c.pressure:.3g}" for c in self.remaining_components)
         )
 
     def figures(self) -> dict[str, Figure]:

@@ -16,6 +16,7 @@ from rootcause.tools.context import ToolContext
 from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, SliceField, finite_or_none, step_bins
+from rootcause.tools.untrusted import MAX_LABEL_CHARS, inline, label
 
 
 class RatePoint(BaseModel):
@@ -84,10 +85,13 @@ class PrevalenceOutput(ToolOutput):
 
     def render(self) -> str:
         first, last = self.overall.first_last()
-        lines = [f"{self.behavior}: rate {first:.2%} in the first step bin, {last:.2%} in the last"]
+        lines = [
+            f"{inline(self.behavior)}: rate {first:.2%} in the first step bin, {last:.2%} in the "
+            "last"
+        ]
         for trace in self.slices:
             a, b = trace.first_last()
-            lines.append(f"  {self.by}={trace.label}: {a:.2%} -> {b:.2%}")
+            lines.append(f"  {self.by}={label(trace.label)}: {a:.2%} -> {b:.2%}")
         where = f"steps {self.window[0]}..{self.window[1] - 1}" if self.window else "all steps"
         lines.append(f"concentration by {self.by} over {where} (hit share / traffic share):")
         for s in self.concentration:
@@ -96,7 +100,7 @@ class PrevalenceOutput(ToolOutput):
                 f" [{s.ratio_low:.2f}, {s.ratio_high:.2f}]" if s.ratio_low is not None else ""
             )
             lines.append(
-                f"  {s.label}: {s.traffic_share:.1%} of traffic, {s.hit_share:.1%} of hits, "
+                f"  {label(s.label)}: {s.traffic_share:.1%} of traffic, {s.hit_share:.1%} of hits, "
                 f"ratio {ratio}{interval}, rate {s.rate:.2%}"
             )
         return "\n".join(lines)
@@ -193,12 +197,13 @@ class CompareOutput(ToolOutput):
             return "n/a" if value is None else f"{value:.3g}"
 
         verdict = "is" if self.is_copy else "is not"
+        a, b = inline(self.a, MAX_LABEL_CHARS), inline(self.b, MAX_LABEL_CHARS)
         return (
-            f"{self.behavior}: trace of {self.b} {verdict} a lagged, rescaled copy of {self.a} "
+            f"{inline(self.behavior)}: trace of {b} {verdict} a lagged, rescaled copy of {a} "
             f"(fit R2 {num(self.fit_r2)}, scale {num(self.scale)}, lag {self.lag_bins} bins = "
-            f"{num(self.lag_steps)} steps; positive lag: {self.b} follows {self.a})\n"
+            f"{num(self.lag_steps)} steps; positive lag: {b} follows {a})\n"
             f"correlation: pearson {num(self.pearson)}, spearman {num(self.spearman)}; onset of "
-            f"{self.a}: step {self.onset_a}, of {self.b}: step {self.onset_b}"
+            f"{a}: step {self.onset_a}, of {b}: step {self.onset_b}"
         )
 
     def figures(self) -> dict[str, Figure]:
@@ -297,10 +302,14 @@ class OnsetOutput(ToolOutput):
 
     def render(self) -> str:
         if self.onset_step is None:
-            head = f"{self.behavior} ({self.scope}): no significant upward change point"
+            head = (
+                f"{inline(self.behavior)} ({inline(self.scope)}): no significant upward change "
+                "point"
+            )
         else:
             head = (
-                f"{self.behavior} ({self.scope}): onset at step {self.onset_step}, rate "
+                f"{inline(self.behavior)} ({inline(self.scope)}): onset at step {self.onset_step}, "
+                "rate "
                 f"{self.rate_before:.2%} -> {self.rate_after:.2%}"
             )
         lines = [head]

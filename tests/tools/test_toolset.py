@@ -154,6 +154,17 @@ def test_sql_reads_the_tables(cli, quirk_run: LabRun) -> None:
         (("sql", "--query", "COPY samples TO '/tmp/leak.csv'"), "SQL error"),
         (("sql", "--query", "SET enable_external_access = true"), "SQL error"),
         (("sql", "--query", "SELEC 1"), "SQL error"),
+        (("sql", "--query", "SELECT 1; SELECT 2"), "one SELECT statement per call"),
+        (("sql", "--query", "SET memory_limit = '100GB'"), "only read-only SELECT"),
+        (
+            (
+                "sql",
+                "--query",
+                "WITH RECURSIVE t(n, s) AS (SELECT 1, repeat('y', 1000000) UNION ALL "
+                "SELECT n + 1, s || s FROM t WHERE n < 40) SELECT max(length(s)) FROM t",
+            ),
+            "memory limit",
+        ),
         (("compare_traces", "--behavior", "terms:x", "--a", "nobody"), "no persona named"),
     ],
 )

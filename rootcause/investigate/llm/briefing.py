@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rootcause.core.evidence import Evidence, Figure
 from rootcause.investigate.llm.session import Session
-from rootcause.tools.base import quote
+from rootcause.tools.untrusted import label
 
 #: Evidence records listed in full (older ones are counted, not listed).
 MAX_EVIDENCE_LINES = 80
@@ -53,10 +53,12 @@ def _evidence_line(e: Evidence) -> str:
 
 
 def _figure(value: Figure) -> str:
+    """A figure's value: numbers formatted; strings (which may come from the run) bare when
+    they are plain identifiers, quoted as data otherwise."""
     if isinstance(value, float):
         return f"{value:.4g}"
-    if isinstance(value, str) and (" " in value.strip() or len(value) > 40):
-        return quote(value, limit=60)  # free text in a figure came from the run: data only
+    if isinstance(value, str):
+        return label(value, limit=60)
     return str(value)
 
 

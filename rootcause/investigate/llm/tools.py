@@ -23,9 +23,8 @@ from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Hypothesis
 from rootcause.investigate.llm.schemas import Characterisation, ProposeArgs, RecordArgs
 from rootcause.investigate.llm.session import Session
-from rootcause.tools.base import Tool, quote
+from rootcause.tools.base import Tool
 from rootcause.tools.registry import ToolResult, load_all, validation_message
-from rootcause.tools.t_run import SqlOutput
 
 if TYPE_CHECKING:
     from agents import FunctionTool
@@ -143,23 +142,9 @@ def _error(session: Session, name: str, args: Any, message: str) -> str:
 
 
 def render_for_model(result: ToolResult) -> str:
-    """The tool's text, with SQL cells that hold free text quoted as untrusted data (the sql
-    tool prints short cells raw, and a query can cut an instruction out of a completion)."""
-    if not isinstance(result.output, SqlOutput):
-        return result.text
-    out = result.output
-    from rootcause.tools.base import bounded
-
-    def cell(value: Any) -> str:
-        if isinstance(value, str) and (" " in value.strip() or len(value) > 40):
-            return quote(value, limit=80)
-        return "" if value is None else str(value)
-
-    lines = [" | ".join(out.columns)]
-    lines += [" | ".join(cell(v) for v in row) for row in out.rows]
-    if out.truncated:
-        lines.append(f"(first {len(out.rows)} rows shown; more exist)")
-    return f"[evidence {result.evidence.id}]\n" + bounded("\n".join(lines))
+    """The tool's text as the model reads it: the same rendering people see, in which every
+    piece of run text (samples, ids, labels, SQL cells) is already quoted as data."""
+    return result.text
 
 
 def remember_detect(session: Session, result: ToolResult) -> None:
