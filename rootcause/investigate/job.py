@@ -140,8 +140,8 @@ def investigate(
             initial = InvestigationState(spec=spec)
         try:
             protocol.run(spec.id, initial)
-        except RootcauseError as exc:
-            _record_error(folder, exc)
+        except Exception as exc:
+            _record_error(folder, exc, spec.id)
             raise
     report = Report.model_validate_json((folder / "report.json").read_text())
     return Outcome(folder, report, folder / "report.json", folder / "report.md")
@@ -156,6 +156,12 @@ def _load_spec(workspace: Workspace, investigation_id: str) -> InvestigationSpec
     return InvestigationSpec.model_validate_json(path.read_text())
 
 
-def _record_error(folder: Path, exc: BaseException) -> None:
-    payload = {"error": type(exc).__name__, "message": str(exc)}
+def _record_error(folder: Path, exc: Exception, investigation_id: str) -> None:
+    """Write `error.json`. An error marked `resumable` (the model server failed; the checkpoint
+    of the last finished step is kept) gets the way to continue added to its one line."""
+    payload: dict[str, str] = {"error": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, RootcauseError) and getattr(exc, "resumable", False):
+        hint = f"the checkpoint is kept: continue with --resume {investigation_id}"
+        exc.args = (f"{exc}; {hint}", *exc.args[1:])
+        payload.update(message=str(exc), resume=investigation_id)
     write_atomic(folder / "error.json", json.dumps(payload, indent=2) + "\n")

@@ -211,7 +211,7 @@ def _chunks(request: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
     yield chunk({"role": "assistant", "content": ""})
-    if "content" in reply and reply["content"]:
+    if reply.get("content"):
         content = reply["content"]
         for i in range(0, len(content), 40):
             yield chunk({"content": content[i : i + 40]})
