@@ -3,8 +3,9 @@
 Each protocol step is one model run that starts from a briefing of the checkpointed state, and
 must end with what the step is for:
 
-- characterise: registry tools + `settle_detector`; a detector that parses in the behaviour
-  grammar and was run through `detect`.
+- characterise: the tools that read the behaviour (overview, samples, sql, detect, emerging,
+  prevalence, onset) + `settle_detector`; a detector that parses in the behaviour grammar and
+  was run through `detect`.
 - propose: registry tools + `propose_hypothesis`; at least one hypothesis over the run's
   candidates.
 - test (one hypothesis per step): registry tools + `record_result` (+ `propose_hypothesis`);
@@ -50,7 +51,7 @@ from rootcause.investigate.llm.runner import (
 )
 from rootcause.investigate.llm.schemas import Characterisation, Conclusion, parse_conclusion
 from rootcause.investigate.llm.session import BudgetExceeded, CallLog, Session
-from rootcause.investigate.llm.tools import registry_tools
+from rootcause.investigate.llm.tools import CHARACTERISE_TOOLS, registry_tools
 from rootcause.investigate.llm.verdict import conclude as conclude_verdict
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.toolbox import Toolbox
@@ -162,7 +163,7 @@ class LLMBrain(Brain):
         def need(_: PhaseOutcome) -> str | None:
             return None if settled() else NO_DETECTOR
 
-        tools = [*registry_tools(s), settle_tool(s)]
+        tools = [*registry_tools(s, CHARACTERISE_TOOLS), settle_tool(s)]
         try:
             result = self._run(s, briefing(s, _CHARACTERISE), tools, need, done=settled)
             if result.missing:

@@ -78,6 +78,8 @@ def preflight(provider: Provider, options: LLMOptions) -> tuple[Provider, Server
     """Check that an OpenAI-compatible server answers (a dead or hung one fails within
     seconds), take the model name from its `/models` list when none was given, and read the
     context it serves where the server says it."""
+    if provider.kind == "litellm":
+        litellm_model_class()
     if provider.kind != "compatible":
         return provider, ServerInfo()
     client = OpenAI(
@@ -221,16 +223,21 @@ class _WatchedStream:
         await self._stream.close()
 
 
+def litellm_model_class() -> Any:
+    """The SDK's LiteLLM model class, or a one-line error saying how to install it."""
+    try:
+        from agents.extensions.models.litellm_model import LitellmModel
+    except ImportError:
+        raise BadInputError(
+            "--model litellm/...: install the extra with pip install 'rootcause[litellm]'"
+        ) from None
+    return LitellmModel
+
+
 def open_model(provider: Provider, options: LLMOptions) -> tuple[Model, Closer]:
     """A model for one event loop and the coroutine function that closes its client."""
     if provider.kind == "litellm":
-        try:
-            from agents.extensions.models.litellm_model import LitellmModel
-        except ImportError:
-            raise BadInputError(
-                "--model litellm/...: install the extra with pip install 'rootcause[litellm]'"
-            ) from None
-        model = LitellmModel(
+        model = litellm_model_class()(
             model=provider.model, base_url=provider.base_url, api_key=provider.api_key
         )
         return model, model.close

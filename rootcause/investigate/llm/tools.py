@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -124,8 +124,13 @@ def parse_args(raw: str) -> dict[str, Any]:
     return args
 
 
-def registry_tools(session: Session) -> list[FunctionTool]:
-    """One function tool per registry tool."""
+#: What step 1 (settling the detector) needs; the later steps get every registry tool. Fewer
+#: schemas keep the first request, which a server's context must hold, small.
+CHARACTERISE_TOOLS = ("overview", "samples", "sql", "detect", "emerging", "prevalence", "onset")
+
+
+def registry_tools(session: Session, only: Collection[str] | None = None) -> list[FunctionTool]:
+    """One function tool per registry tool (those named in `only`, if given)."""
 
     def runner(spec: Tool[Any, Any]) -> Callable[[str], str]:
         return lambda raw: run_registry_tool(session, spec, raw)
@@ -138,7 +143,7 @@ def registry_tools(session: Session) -> list[FunctionTool]:
             runner(spec),
         )
         for spec in load_all().values()
-        if spec.name not in session.box.disabled
+        if spec.name not in session.box.disabled and (only is None or spec.name in only)
     ]
 
 

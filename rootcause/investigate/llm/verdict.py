@@ -88,7 +88,9 @@ def _summary(
     if not conclusion:
         names = ", ".join(f"{f.kind} {f.id}" for f in ranked)
         source = "before the stop" if s.stopped else "in the ledger (no usable conclusion)"
-        said = f"supported {source}: {names}" if names else f"nothing supported {source}"
+        said = f"Supported {source}: {names}." if names else ""
+        if verdict == "no_cause_found":
+            said = f"none of the hypotheses is supported {source}"
     if verdict == "no_cause_found" and not said.lower().startswith("no cause found"):
         said = f"no cause found: {said}".strip().rstrip(":")
     elif verdict == "inconclusive":
@@ -100,8 +102,10 @@ def _summary(
 
 def _why(s: Session, ranked: list[Finding], left: list[str]) -> str:
     if not s.state.hypotheses:
+        if s.stopped:
+            return "the budget ran out before any hypothesis was proposed"
         if s.halted:
-            return f"{s.halted} before any hypothesis was proposed"
+            return f"{s.halted}, so no hypothesis was proposed"
         return "no hypothesis was proposed"
     if left:
         return f"{len(left)} of {len(s.state.hypotheses)} hypotheses were not tested"
