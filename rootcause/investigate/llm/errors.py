@@ -16,6 +16,12 @@ class ServerError(RootcauseError):
     resumable = True
 
 
+class ServerRefused(BadInputError):
+    """The server refused the request as configured (the API key, the model name)."""
+
+    resumable = True
+
+
 class ContextTooSmall(BadInputError):
     """The server's context cannot hold the request the brain has to send."""
 

@@ -36,9 +36,9 @@ from openai import (
     PermissionDeniedError,
 )
 
-from rootcause.core.errors import BadInputError, RootcauseError
+from rootcause.core.errors import RootcauseError
 from rootcause.investigate.llm.config import LLMOptions, Provider
-from rootcause.investigate.llm.errors import ServerError, one_line
+from rootcause.investigate.llm.errors import ServerError, ServerRefused, one_line
 from rootcause.investigate.llm.server import timed_out
 from rootcause.investigate.llm.session import CallLog
 
@@ -191,9 +191,9 @@ def provider_error(exc: Exception, provider: Provider | None) -> Exception:
         reason = one_line(str(exc.__cause__ or exc))
         return ServerError(f"cannot reach {where}: {reason}")
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return BadInputError(f"{where}: the server refused the API key ({exc.status_code})")
+        return ServerRefused(f"{where}: the server refused the API key ({exc.status_code})")
     if isinstance(exc, NotFoundError):
-        return BadInputError(f"{where}: not found on the server (404); check --model")
+        return ServerRefused(f"{where}: not found on the server (404); check --model")
     if isinstance(exc, APIStatusError):
         return ServerError(f"{where}: the server answered {exc.status_code}: {_body(exc)}")
     if isinstance(exc, json.JSONDecodeError):

@@ -5,7 +5,8 @@ off at the output limit, a request that is never answered), plain JSON or as a s
 event stream. Like vLLM, Ollama and llama.cpp's server it speaks HTTP/1.1 and keeps every
 connection open (each answer has a Content-Length), so a client that reuses its connection pool
 across event loops fails here as it would against them. `context` makes it report a context
-size the way those servers do (`/props`, `/models`).
+size the way one of those servers does (`context_at`: llama.cpp's `/props`, vLLM's `/models`,
+Ollama's `/api/ps`); `hang_all` makes it accept every request and answer none.
 """
 
 from __future__ import annotations
@@ -65,9 +66,17 @@ def hang() -> Reply:
 class ChatServer:
     """Serves `replies` in order; records every request body (and every connection opened)."""
 
-    def __init__(self, replies: list[Reply], context: int | None = None) -> None:
+    def __init__(
+        self,
+        replies: list[Reply],
+        context: int | None = None,
+        context_at: str = "props",
+        hang_all: bool = False,
+    ) -> None:
         self.replies = list(replies)
         self.context = context
+        self.context_at = context_at
+        self.hang_all = hang_all
         self.requests: list[dict[str, Any]] = []
         self.connections = 0
         self.lock = threading.Lock()
@@ -84,9 +93,19 @@ class ChatServer:
 
     def _models(self) -> dict[str, Any]:
         model: dict[str, Any] = {"id": "tiny-local", "object": "model", "created": 0}
-        if self.context is not None:
+        if self.context is not None and self.context_at == "models":
             model["max_model_len"] = self.context  # vLLM
         return {"object": "list", "data": [model]}
+
+    def _context(self, path: str) -> dict[str, Any] | None:
+        if self.context is None:
+            return None
+        if path.endswith("/props") and self.context_at == "props":  # llama.cpp
+            return {"default_generation_settings": {"n_ctx": self.context}, "total_slots": 1}
+        if path.endswith("/api/ps") and self.context_at == "ps":  # Ollama
+            entry = {"name": "tiny-local", "model": "tiny-local", "context_length": self.context}
+            return {"models": [entry]}
+        return None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -116,10 +135,15 @@ class ChatServer:
                 self._send(code, json.dumps(payload).encode(), "application/json", **headers)
 
             def do_GET(self) -> None:
-                if self.path.endswith("/models"):
+                with server.lock:
+                    server.requests.append({"GET": self.path})
+                if server.hang_all:
+                    server.stopping.wait()
+                    self.close_connection = True
+                elif self.path.endswith("/models"):
                     self._json(200, server._models())
-                elif self.path.endswith("/props") and server.context is not None:
-                    self._json(200, {"default_generation_settings": {"n_ctx": server.context}})
+                elif (context := server._context(self.path)) is not None:
+                    self._json(200, context)
                 else:
                     self._json(404, {"error": {"message": "not found"}})
 
