@@ -72,8 +72,10 @@ class ChatServer:
         context: int | None = None,
         context_at: str = "props",
         hang_all: bool = False,
+        usage: bool = True,
     ) -> None:
         self.replies = list(replies)
+        self.usage = usage
         self.context = context
         self.context_at = context_at
         self.hang_all = hang_all
@@ -165,10 +167,11 @@ class ChatServer:
                 elif "raw" in reply:
                     self._send(200, reply["raw"].encode(), reply["content_type"])
                 elif request.get("stream"):
-                    body = "".join(f"data: {json.dumps(c)}\n\n" for c in _chunks(request, reply))
+                    chunks = _chunks(request, reply, server.usage)
+                    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
                     self._send(200, (body + "data: [DONE]\n\n").encode(), "text/event-stream")
                 else:
-                    self._json(200, _completion(request, reply))
+                    self._json(200, _completion(request, reply, server.usage))
 
         return Handler
 
@@ -211,18 +214,18 @@ def _message(reply: Reply) -> dict[str, Any]:
     return message
 
 
-def _completion(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
+def _completion(request: dict[str, Any], reply: Reply, usage: bool) -> dict[str, Any]:
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": 0,
         "model": request.get("model", "tiny-local"),
         "choices": [{"index": 0, "message": _message(reply), "finish_reason": _finish(reply)}],
-        "usage": USAGE,
+        **({"usage": USAGE} if usage else {}),
     }
 
 
-def _chunks(request: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
+def _chunks(request: dict[str, Any], reply: Reply, usage: bool) -> Iterator[dict[str, Any]]:
     """The reply as stream chunks; usage comes last, and only if the client asked for it."""
     base = {
         "id": "chatcmpl-test",
@@ -256,5 +259,5 @@ def _chunks(request: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
         for j in range(0, len(args), 30):
             yield chunk({"tool_calls": [{"index": i, "function": {"arguments": args[j : j + 30]}}]})
     yield chunk({}, _finish(reply))
-    if (request.get("stream_options") or {}).get("include_usage"):
+    if usage and (request.get("stream_options") or {}).get("include_usage"):
         yield {**base, "choices": [], "usage": USAGE}

@@ -101,6 +101,15 @@ def test_hung_server_fails_within_the_request_timeout_and_resumes(
     assert json.loads((tmp_path / "report.json").read_text())["verdict"] == "cause_found"
 
 
+def test_hung_stream_fails_within_the_request_timeout(cli: Cli, quirk_run: LabRun) -> None:
+    server = ChatServer([hang()])
+    with server.running():
+        result = _investigate(cli, quirk_run, server, "--stream", "--request-timeout", "1")
+    assert result.code == 1
+    assert "did not answer within 1 s (--request-timeout)" in _one_line(result)
+    assert len(server.chat) == 1
+
+
 def test_server_that_never_answers_fails_before_the_investigation(
     cli: Cli, quirk_run: LabRun
 ) -> None:
@@ -241,3 +250,26 @@ def test_eval_of_the_llm_brain_against_a_keep_alive_server(cli: Cli, tmp_path: P
     (scenario,) = result.json()["scenarios"]
     assert scenario["error"] is None and scenario["verdict"] == "cause_found"
     assert server.connections < len(server.chat)
+
+
+def test_tokens_are_estimated_when_the_server_reports_no_usage(
+    cli: Cli, quirk_run: LabRun, tmp_path: Path
+) -> None:
+    settle = {"behavior": quirk_run.hint, "direction": "up", "evidence": ["E1"], "note": "x"}
+    server = ChatServer(
+        [
+            tool_calls(("detect", {"behavior": quirk_run.hint})),
+            tool_calls(("settle_detector", settle)),
+        ],
+        usage=False,
+    )
+    with server.running():
+        result = _investigate(
+            cli, quirk_run, server, "--max-turns", "2", "--json", str(tmp_path / "r.json")
+        )
+    assert result.code == 0, result.err
+    report = json.loads((tmp_path / "r.json").read_text())
+    # Counted, not zero, so --max-tokens still bites; the log says the figures are estimates.
+    assert report["stats"]["tokens_in"] > 1000 and report["stats"]["tokens_out"] > 0
+    models = [r for r in _log(quirk_run, report["id"]) if r["kind"] == "model"]
+    assert models and all(r["usage"] == "estimated" for r in models)

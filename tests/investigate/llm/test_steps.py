@@ -205,3 +205,16 @@ def test_conclusion_written_as_json_text_is_taken(quirk_run: LabRun) -> None:
     outcome = _run(quirk_run, model)
     model.assert_complete()
     assert outcome.report.verdict == "cause_found" and outcome.report.summary == "found"
+
+
+def test_brain_runs_in_a_worker_thread(quirk_run: LabRun) -> None:
+    """Each step opens and closes its own event loop, so a thread (as the TUI's worker) works."""
+    import threading
+
+    model = ScriptedModel(full_script(Script(), quirk_run, [_good(quirk_run)]))
+    done: list[Outcome] = []
+    worker = threading.Thread(target=lambda: done.append(_run(quirk_run, model)))
+    worker.start()
+    worker.join()
+    model.assert_complete()
+    assert done and done[0].report.verdict == "cause_found"
