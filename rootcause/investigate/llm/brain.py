@@ -42,6 +42,7 @@ from rootcause.investigate.llm.ledger_tools import (
 )
 from rootcause.investigate.llm.pricing import load_prices
 from rootcause.investigate.llm.runner import (
+    Missing,
     ModelFactory,
     Need,
     PhaseOutcome,
@@ -160,7 +161,7 @@ class LLMBrain(Brain):
         box.emit("phase", f"characterising with {s.model_name}")
         settled = lambda: "characterisation" in s.llm  # noqa: E731
 
-        def need(_: PhaseOutcome) -> str | None:
+        def need(_: PhaseOutcome) -> Missing | None:
             return None if settled() else NO_DETECTOR
 
         tools = [*registry_tools(s, CHARACTERISE_TOOLS), settle_tool(s)]
@@ -213,7 +214,7 @@ class LLMBrain(Brain):
         if s.halted:
             return
 
-        def need(_: PhaseOutcome) -> str | None:
+        def need(_: PhaseOutcome) -> Missing | None:
             return None if state.hypotheses else NO_HYPOTHESES
 
         tools = registry_tools(s) + ledger_tools(s, record=False)
@@ -240,8 +241,10 @@ class LLMBrain(Brain):
         task = _TEST.format(id=h.id, kind=h.kind, target=h.target, statement=h.statement)
         recorded = lambda: h.status != "open"  # noqa: E731
 
-        def need(_: PhaseOutcome) -> str | None:
-            return None if recorded() else NO_RESULT.format(id=h.id)
+        def need(_: PhaseOutcome) -> Missing | None:
+            if recorded():
+                return None
+            return Missing(f"no result is recorded for {h.id}", NO_RESULT.format(id=h.id))
 
         tools = registry_tools(s) + ledger_tools(s)
         why = None
@@ -278,7 +281,7 @@ class LLMBrain(Brain):
         conclude_verdict(s, None if stored is None else Conclusion.model_validate(stored))
 
 
-def _conclusion_need(s: Session, outcome: PhaseOutcome) -> str | None:
+def _conclusion_need(s: Session, outcome: PhaseOutcome) -> Missing | None:
     """None once a conclusion is recorded; a conclusion written as JSON text instead of a
     `submit_conclusion` call is taken through the same checks."""
     if "conclusion" in s.llm:
@@ -290,26 +293,27 @@ def _conclusion_need(s: Session, outcome: PhaseOutcome) -> str | None:
     try:
         submit_conclusion(s, parsed)
     except RootcauseError as exc:
-        return str(exc)
+        return Missing("the conclusion was rejected", str(exc))
     return None
 
 
-NO_DETECTOR = (
-    "no detector is settled. Call settle_detector with a behaviour spec you ran through detect "
-    "(e.g. terms:a,b or regex:...), its direction (up or down), the evidence ids that show it "
-    "and a short note."
+NO_DETECTOR = Missing(
+    "no detector is settled",
+    "Call settle_detector with a behaviour spec you ran through detect (e.g. terms:a,b or "
+    "regex:...), its direction (up or down), the evidence ids that show it and a short note.",
 )
-NO_HYPOTHESES = (
-    "no hypothesis was proposed. Call propose_hypothesis for each candidate worth testing, "
-    "named exactly as overview lists it."
+NO_HYPOTHESES = Missing(
+    "no hypothesis was proposed",
+    "Call propose_hypothesis for each candidate worth testing, named exactly as overview lists it.",
 )
 NO_RESULT = (
-    "no result is recorded for {id}. Call record_result for {id}: supported, refuted or "
-    "inconclusive, a score in [0, 1], the evidence ids and a one-sentence note."
+    "Call record_result for {id}: supported, refuted or inconclusive, a score in [0, 1], the "
+    "evidence ids and a one-sentence note."
 )
-NO_CONCLUSION = (
-    "no conclusion was submitted. Call submit_conclusion with a summary and the ranked "
-    "findings (none if no cause was found), each citing evidence ids."
+NO_CONCLUSION = Missing(
+    "no conclusion was submitted",
+    "Call submit_conclusion with a summary and the ranked findings (none if no cause was "
+    "found), each citing evidence ids.",
 )
 _CHARACTERISE = "Characterise the symptom (step 1): settle the detector and its direction."
 _PROPOSE = "Propose the hypotheses worth testing (step 2) with propose_hypothesis."

@@ -37,8 +37,18 @@ CHARS_PER_TOKEN = 4
 
 #: Builds the model of one event loop and the coroutine function that closes it.
 ModelFactory = Callable[[], "tuple[Model, Callable[[], Any]]"]
-#: What a finished run still lacks, in words for the model, or None.
-Need = Callable[["PhaseOutcome"], str | None]
+
+
+@dataclass(frozen=True)
+class Missing:
+    """What a finished run still lacks: `what` for the report, `ask` for the model."""
+
+    what: str
+    ask: str
+
+
+#: What a finished run still lacks, or None.
+Need = Callable[["PhaseOutcome"], Missing | None]
 
 
 @dataclass
@@ -158,9 +168,9 @@ def _describe(turn: int, tokens_in: int, tokens_out: int, output: list[Any]) -> 
     return f"turn {turn} ({tokens_in:,} in, {tokens_out:,} out): {what}"
 
 
-def corrective_message(missing: str) -> str:
+def corrective_message(what: str, ask: str) -> str:
     return (
-        f"Your step is not done: {missing} This is your last chance in this step: do only "
+        f"Your step is not done: {what}. {ask} This is your last chance in this step: do only "
         "that, briefly."
     )
 
@@ -231,16 +241,14 @@ class _Step:
             missing = self.need(outcome)
             if missing is None:
                 return StepResult(outcome, None)
-            why = f"{outcome.failure}. " if outcome.failure else ""
-            message = corrective_message(f"{why}{missing}")
+            what = _what(outcome, missing)
+            message = corrective_message(what, missing.ask)
             s.log.write("corrective", phase=s.phase, message=message)
-            s.emit("failed", f"{s.phase}: {why}{missing} (one corrective turn)")
+            s.emit("failed", f"{s.phase}: {what} (one corrective turn)")
             retry = [*outcome.items, {"role": "user", "content": message}]
             second = await self._attempt(model, retry, CORRECTIVE_TURNS)
             missing = self.need(second)
-            if missing is not None and second.failure:
-                missing = f"{second.failure}; {missing}"
-            return StepResult(second, missing)
+            return StepResult(second, None if missing is None else _what(second, missing))
         finally:
             result = close()
             if asyncio.iscoroutine(result):
@@ -303,6 +311,10 @@ class _Step:
             tool_not_found_behavior="return_error_to_model",
         )
         return agent, config
+
+
+def _what(outcome: PhaseOutcome, missing: Missing) -> str:
+    return f"{outcome.failure}; {missing.what}" if outcome.failure else missing.what
 
 
 def _failed(exc: Exception, task: str | list[Any], reason: str) -> PhaseOutcome:
