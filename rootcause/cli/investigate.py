@@ -30,6 +30,7 @@ STYLES = {
     "budget": "yellow",
     "grounding": "red",
     "failed": "red",
+    "retry": "yellow",
 }
 #: What each verdict means, after it on the summary line.
 VERDICT_MEANING = {

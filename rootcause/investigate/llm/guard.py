@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from agents import AgentsException, Model
@@ -59,12 +59,18 @@ class GuardedModel(Model):
     """Retries, timeouts and cut-off replies around another model (see the module doc)."""
 
     def __init__(
-        self, inner: Model, options: LLMOptions, provider: Provider | None, log: CallLog
+        self,
+        inner: Model,
+        options: LLMOptions,
+        provider: Provider | None,
+        log: CallLog,
+        emit: Callable[[str, str], None] | None = None,
     ) -> None:
         self.inner = inner
         self.options = options
         self.provider = provider
         self.log = log
+        self.emit = emit or (lambda _kind, _message: None)
         self.phase = ""
 
     @property
@@ -142,6 +148,9 @@ class GuardedModel(Model):
         self.log.write(
             "retry", phase=self.phase, attempt=attempt + 1, status=status, delay_s=delay, error=body
         )
+        what = f"answered {status}" if status is not None else "dropped the connection"
+        retries = self.options.model_retries
+        self.emit("retry", f"the server {what}; retry {attempt + 1} of {retries} in {delay:g} s")
         await asyncio.sleep(delay)
 
     def _where(self) -> str:

@@ -234,7 +234,7 @@ class _Step:
 
         s = self.session
         inner, close = self.factory()
-        model = GuardedModel(inner, s.options, s.provider, s.log)
+        model = GuardedModel(inner, s.options, s.provider, s.log, s.emit)
         model.phase = s.phase
         try:
             outcome = await self._attempt(model, task, max_turns)

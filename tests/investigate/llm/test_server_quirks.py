@@ -149,6 +149,7 @@ def test_deterministic_500_is_not_retried(cli: Cli, quirk_run: LabRun) -> None:
     assert len(server.chat) == 2
     kinds = [r["kind"] for r in _log(quirk_run, _error_json(quirk_run, line)["resume"])]
     assert kinds.count("retry") == 1 and "deterministic" in kinds
+    assert "the server answered 500; retry 1 of 4" in result.err
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
@@ -273,3 +274,15 @@ def test_tokens_are_estimated_when_the_server_reports_no_usage(
     assert report["stats"]["tokens_in"] > 1000 and report["stats"]["tokens_out"] > 0
     models = [r for r in _log(quirk_run, report["id"]) if r["kind"] == "model"]
     assert models and all(r["usage"] == "estimated" for r in models)
+
+
+def test_inconclusive_exits_0_even_with_fail_on_cause(cli: Cli, quirk_run: LabRun) -> None:
+    server = ChatServer([text("It is dragons."), text("Dragons, I said.")])
+    with server.running():
+        result = _investigate(cli, quirk_run, server, "--fail-on-cause")
+    assert result.code == 0, result.err
+    first = result.out.splitlines()[0]
+    assert first.endswith(
+        ": inconclusive (no cause established and the candidates not ruled out; it names no cause)"
+    )
+    assert "characterise failed" in result.out
