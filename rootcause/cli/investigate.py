@@ -18,6 +18,7 @@ from rootcause.cli.common import (
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
+from rootcause.investigate.llm.config import DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_REQUEST_TIMEOUT_S
 
 LLM_PANEL = "LLM brain (--brain llm)"
 #: How each event kind shows on stderr (kinds: phase, tool, result, model, hypothesis, ...).
@@ -29,6 +30,14 @@ STYLES = {
     "model": "magenta",
     "budget": "yellow",
     "grounding": "red",
+    "failed": "red",
+    "retry": "yellow",
+}
+#: What each verdict means, after it on the summary line.
+VERDICT_MEANING = {
+    "cause_found": "a cause is grounded in evidence",
+    "no_cause_found": "every candidate proposed was tested and none holds",
+    "inconclusive": "no cause established and the candidates not ruled out; it names no cause",
 }
 
 
@@ -105,7 +114,7 @@ def investigate(
         int | None,
         typer.Option(
             "--max-tokens",
-            help="LLM brain: input+output tokens (default 2,000,000).",
+            help="LLM brain: input+output tokens in all (default 2,000,000).",
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
@@ -114,6 +123,24 @@ def investigate(
         typer.Option(
             "--wall-time",
             help="LLM brain: seconds in all (default 1800).",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
+    max_output_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-output-tokens",
+            help=f"LLM brain: tokens one model reply may write (default "
+            f"{DEFAULT_MAX_OUTPUT_TOKENS:,}); a reply cut off there gets one corrective turn.",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
+    request_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--request-timeout",
+            help=f"LLM brain: seconds one model request may take (default "
+            f"{DEFAULT_REQUEST_TIMEOUT_S:g}); a server that takes longer ends the run.",
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
@@ -166,6 +193,8 @@ def investigate(
         "max_tool_calls": max_tool_calls,
         "max_tokens": max_tokens,
         "wall_time_s": wall_time,
+        "max_output_tokens": max_output_tokens,
+        "request_timeout_s": request_timeout,
         "prices": None if prices is None else str(prices.resolve()),
         "stream": stream,
         "trace": trace,
@@ -190,7 +219,8 @@ def investigate(
             shutil.copyfile(src, dest)
     report = outcome.report
     out = stdout_console()
-    out.print(f"investigation {report.id}: {report.verdict}", markup=False)
+    meaning = VERDICT_MEANING.get(report.verdict, "")
+    out.print(f"investigation {report.id}: {report.verdict} ({meaning})", markup=False)
     out.print(report.summary, markup=False)
     for f in report.findings:
         commit = f" @ {f.commit[:10]}" if f.commit else ""

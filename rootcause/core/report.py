@@ -12,7 +12,11 @@ REPORT_FORMAT: Literal["rootcause-report/1"] = "rootcause-report/1"
 
 FindingKind = Literal["reward_component", "data_source", "config_change", "persona", "env"]
 HypothesisStatus = Literal["open", "supported", "refuted", "inconclusive"]
-Verdict = Literal["cause_found", "no_cause_found"]
+#: `cause_found`: at least one finding grounded in evidence; `no_cause_found`: every candidate
+#: proposed was tested and none holds; `inconclusive`: the investigation could neither name a
+#: grounded cause nor rule the candidates out (it stopped early, a step failed, or no finding
+#: survived the grounding checks). Only `cause_found` names a cause.
+Verdict = Literal["cause_found", "no_cause_found", "inconclusive"]
 
 
 class Hypothesis(BaseModel):
@@ -72,7 +76,7 @@ class Report(BaseModel):
     id: str
     run_id: str
     symptom: str
-    behavior: BehaviorSummary
+    behavior: BehaviorSummary | None  # None when no detector was settled
     verdict: Verdict
     summary: str
     findings: list[Finding]

@@ -19,6 +19,7 @@ class Summary(BaseModel):
 
     scenarios: int
     errors: int
+    inconclusive: int = 0
     top1: float | None = None
     hit3: float | None = None
     mrr: float | None = None
@@ -52,6 +53,7 @@ def summarize(results: Sequence[TrialResult]) -> Summary:
     return Summary(
         scenarios=len(results),
         errors=sum(r.error is not None for r in results),
+        inconclusive=sum(r.verdict == "inconclusive" for r in results),
         top1=_mean(m.top1 for m in ms),
         hit3=_mean(m.hit3 for m in ms),
         mrr=_mean(m.mrr for m in ms),

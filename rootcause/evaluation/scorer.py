@@ -8,7 +8,8 @@ Definitions (a *scenario* here is one investigated run; with `--repeats` each re
 - **top-1**: the rank-1 finding matches some cause. Over bug scenarios only (not `no_bug`).
 - **hit@3**: some match among the first 3 findings. Bug scenarios only.
 - **MRR**: 1 / rank of the first matching finding, 0 if none. Bug scenarios only.
-- **null specificity**: the share of `no_bug` scenarios whose verdict is `no_cause_found`.
+- **null specificity**: the share of `no_bug` scenarios whose report names no cause (verdict
+  `no_cause_found` or `inconclusive`).
 - **multi-cause precision at full recall**: for scenarios with two or more causes
   (`two_bugs`), the precision of the shortest ranked prefix that matches every cause (matching
   findings / prefix length); 0 if some cause is never matched.
@@ -18,6 +19,10 @@ Definitions (a *scenario* here is one investigated run; with `--repeats` each re
   commits, from the run's overview) at random: top-1 = k / n, hit@3 = P(one of k causes among
   3 of n), MRR = E[1 / rank of the first of k causes], with k causes and n candidates.
 - **cost**: wall time, tool calls, tokens in and out, and dollars, from the report's stats.
+
+An `inconclusive` report names no cause: its findings (kept for the reader, e.g. what a
+stopped investigation had supported) are not scored, so it is a miss on a bug scenario and
+not a false accusation on a `no_bug` one; `inconclusive` counts how many there were.
 
 A scenario whose investigation failed counts as a miss everywhere (and as wrong in null
 specificity) and is counted under `errors`. Flags are kept per scenario (`Flags`), so every
@@ -34,6 +39,8 @@ from pydantic import BaseModel, Field
 from rootcause.core.report import Finding, Report
 
 MIN_PREFIX = 7
+#: Verdicts that name no cause.
+NO_CAUSE_NAMED = ("no_cause_found", "inconclusive")
 
 
 class Cause(BaseModel):
@@ -114,6 +121,8 @@ def flag(
     if report is None:
         return out
     out.verdict = report.verdict
+    if report.verdict == "inconclusive":
+        return out  # names no cause: nothing to score
     out.findings = [
         _flag_one(FindingFlag(rank=f.rank, kind=f.kind, id=f.id, commit=f.commit), causes)
         for f in sorted(report.findings, key=lambda f: f.rank)
@@ -162,7 +171,7 @@ def metrics_from_flags(flags: Flags) -> Metrics:
     m = Metrics()
     first = min((i for i, f in enumerate(flags.findings) if f.cause is not None), default=None)
     if flags.causes == 0:
-        m.null_specificity = float(flags.error is None and flags.verdict == "no_cause_found")
+        m.null_specificity = float(flags.error is None and flags.verdict in NO_CAUSE_NAMED)
         return m
     m.top1 = float(first == 0)
     m.hit3 = float(first is not None and first < 3)

@@ -16,6 +16,7 @@ COLUMNS = (
     "multi prec.",
     "commit acc.",
     "chance top-1",
+    "inconcl.",
     "errors",
     "wall s",
     "tool calls",
@@ -40,6 +41,7 @@ def _row(name: str, s: Summary) -> list[str]:
         _rate(s.multi_precision),
         _rate(s.commit_accuracy),
         _rate(s.chance_top1),
+        str(s.inconclusive),
         str(s.errors),
         "–" if s.wall_s_mean is None else f"{s.wall_s_mean:.1f}",
         "–" if s.tool_calls_mean is None else f"{s.tool_calls_mean:.0f}",
@@ -49,8 +51,9 @@ def _row(name: str, s: Summary) -> list[str]:
 
 
 def markdown_table(summary: Summary, per_bug: Mapping[str, Summary]) -> str:
-    """Per-bug rows then the total; rates are means over the scenarios they apply to, wall
-    time and tool calls are means per scenario, tokens and cost are totals."""
+    """Per-bug rows then the total; rates are means over the scenarios they apply to,
+    `inconcl.` counts inconclusive verdicts (no cause named), wall time and tool calls are
+    means per scenario, tokens and cost are totals."""
     rows = [_row(f"`{bug}`", s) for bug, s in per_bug.items()]
     rows.append(_row("**all**", summary))
     lines = [

@@ -137,7 +137,7 @@ def investigate(
     try:
         _run_protocol(the_brain, spec, ingested, folder, workspace, on_event, resume)
     except (Exception, KeyboardInterrupt) as exc:
-        _record_error(folder, exc)
+        _record_error(folder, exc, spec.id)
         raise
     (folder / "error.json").unlink(missing_ok=True)  # from an earlier attempt, now resumed
     report = Report.model_validate_json((folder / "report.json").read_text())
@@ -161,8 +161,7 @@ def _run_protocol(
     resume: str | None,
 ) -> None:
     checkpoints = workspace.investigations_dir / CHECKPOINTS
-    with RunStore(ingested.db_path) as store:
-        ctx = ToolContext(store, folder)
+    with RunStore(ingested.db_path) as store, ToolContext(store, folder) as ctx:
 
         def finish(state: InvestigationState) -> None:
             report = build_report(state, ingested.source.run_id, folder)
@@ -189,12 +188,18 @@ def _load_spec(workspace: Workspace, investigation_id: str) -> InvestigationSpec
     return InvestigationSpec.model_validate_json(path.read_text())
 
 
-def _record_error(folder: Path, exc: BaseException) -> None:
-    """Why the job stopped: the error's kind and message, its place when it names one, and
-    the traceback when the error was not a deliberate one."""
+def _record_error(folder: Path, exc: BaseException, investigation_id: str) -> None:
+    """Why the job stopped, in `error.json`: the error's kind and message, its place when it
+    names one, and the traceback when the error was not a deliberate one. An error marked
+    `resumable` (the model server failed; the checkpoint of the last finished step is kept)
+    gets the way to continue added to its one line."""
     payload: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
     if isinstance(exc, LocatedError):
         payload.update(path=exc.path, line=exc.line)
+    if isinstance(exc, RootcauseError) and getattr(exc, "resumable", False):
+        hint = f"the checkpoint is kept: continue with --resume {investigation_id}"
+        exc.args = (f"{exc}; {hint}", *exc.args[1:])
+        payload.update(message=str(exc), resume=investigation_id)
     if not isinstance(exc, RootcauseError | KeyboardInterrupt):
         payload["traceback"] = "".join(traceback.format_exception(exc))
     try:

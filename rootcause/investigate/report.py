@@ -15,7 +15,7 @@ from rootcause.investigate.state import InvestigationState
 
 
 def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report:
-    assert state.behavior is not None and state.verdict is not None
+    assert state.verdict is not None
     plots = [e.plot for e in state.evidence if e.plot]
     return Report(
         id=state.spec.id,
@@ -47,13 +47,23 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def render_markdown(report: Report) -> str:
+#: What each verdict means, in the Markdown under its heading.
+VERDICT_TEXT = {
+    "cause_found": "cause found",
+    "no_cause_found": "no cause found",
+    "inconclusive": "inconclusive",
+}
+INCONCLUSIVE_NOTE = (
+    "The investigation could neither establish a cause nor rule the candidates out, so it "
+    "names no cause; the reasons are below."
+)
+
+
+def _detector_lines(report: Report) -> list[str]:
     b = report.behavior
+    if b is None:
+        return ["**Detector:** not settled; nothing was measured.", ""]
     lines = [
-        f"# rootcause report: {report.run_id}",
-        "",
-        f"**Symptom:** {report.symptom}",
-        "",
         f"**Detector:** `{b.spec}` ({b.basis}; direction {b.direction}); rate "
         f"{_fmt(b.rate)} overall, {_fmt(b.rate_early)} in the first tenth of steps, "
         f"{_fmt(b.rate_late)} in the last ({', '.join(b.evidence)})",
@@ -63,17 +73,45 @@ def render_markdown(report: Report) -> str:
         lines += ["Hits:", "", *(f"- {h}" for h in b.hits), ""]
     if b.near_misses:
         lines += ["Near misses:", "", *(f"- {h}" for h in b.near_misses), ""]
-    verdict = "cause found" if report.verdict == "cause_found" else "no cause found"
-    lines += [f"## Verdict: {verdict}", "", report.summary, ""]
-    llm = report.meta.get("llm") or {}
+    return lines
+
+
+def _llm_lines(llm: dict[str, object]) -> list[str]:
+    """What stopped or failed in an LLM investigation, said plainly."""
+    lines: list[str] = []
     if llm.get("budget_stop"):
         lines += [
             f"**Stopped on budget:** {llm['budget_stop']}; the verdict rests on what was "
             "established before the stop.",
             "",
         ]
-    if llm.get("ungrounded"):
-        lines += [f"**Not grounded in evidence:** {', '.join(llm['ungrounded'])}.", ""]
+    failed = llm.get("failed_steps")
+    if isinstance(failed, list) and failed:
+        lines += ["**Failed steps:**", ""]
+        lines += [f"- {f.get('step')}: {f.get('reason')}" for f in failed if isinstance(f, dict)]
+        lines.append("")
+    untested = llm.get("untested")
+    if isinstance(untested, list) and untested:
+        lines += [f"**Not tested:** {', '.join(str(u) for u in untested)}.", ""]
+    ungrounded = llm.get("ungrounded")
+    if isinstance(ungrounded, list) and ungrounded:
+        lines += [f"**Not grounded in evidence:** {', '.join(str(u) for u in ungrounded)}.", ""]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    lines = [
+        f"# rootcause report: {report.run_id}",
+        "",
+        f"**Symptom:** {report.symptom}",
+        "",
+        *_detector_lines(report),
+    ]
+    lines += [f"## Verdict: {VERDICT_TEXT[report.verdict]}", "", report.summary, ""]
+    if report.verdict == "inconclusive":
+        lines += [INCONCLUSIVE_NOTE, ""]
+    llm = report.meta.get("llm")
+    lines += _llm_lines(llm if isinstance(llm, dict) else {})
     for f in report.findings:
         where = f" in {', '.join(f'{k}={v}' for k, v in f.slice.items())}" if f.slice else ""
         commit = f", commit `{f.commit[:12]}`" if f.commit else ""

@@ -121,6 +121,40 @@ def test_null_control_wrong() -> None:
     assert m.null_specificity == 0.0
 
 
+def test_inconclusive_names_no_cause() -> None:
+    # The findings an inconclusive report keeps for its reader are not scored: a miss on a bug
+    # scenario, not a false accusation on a null control.
+    kept = report(("reward_component", "nerdy_style", None), verdict="inconclusive")
+    flags, m = score(kept, QUIRK, 20)
+    assert flags.verdict == "inconclusive" and flags.findings == []
+    assert (m.top1, m.hit3, m.mrr) == (0.0, 0.0, 0.0)
+    _, m = score(report(("data_source", "forum_dump", None), verdict="inconclusive"), NULL, 20)
+    assert m.null_specificity == 1.0
+
+
+def test_summary_counts_inconclusive_verdicts() -> None:
+    from rootcause.evaluation.aggregate import summarize
+    from rootcause.evaluation.runner import TrialResult
+    from rootcause.evaluation.suite import LabOptions
+
+    def trial(verdict: str) -> TrialResult:
+        flags, metrics = score(report(verdict=verdict), QUIRK, 20)
+        return TrialResult(
+            id=verdict,
+            scenario="s",
+            bug="persona_reward_quirk",
+            seed=1,
+            repeat=1,
+            options=LabOptions(),
+            verdict=verdict,
+            flags=flags,
+            metrics=metrics,
+        )
+
+    summary = summarize([trial("inconclusive"), trial("no_cause_found")])
+    assert summary.inconclusive == 1 and summary.top1 == 0.0
+
+
 def test_two_causes_partial_and_full() -> None:
     partial = report(("reward_component", "nerdy_style", None), ("env", "chat", None))
     _, m = score(partial, TWO, 20)

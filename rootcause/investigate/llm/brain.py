@@ -1,51 +1,59 @@
 """The LLM brain: an openai-agents investigator driving the same protocol and ledger.
 
-Each protocol step is one model run that starts from a briefing of the checkpointed state:
+Each protocol step is one model run that starts from a briefing of the checkpointed state, and
+must end with what the step is for:
 
-- characterise: registry tools + `settle_detector` (a `Characterisation`: the detector and its
-  direction, given as a tool call so servers that cannot mix tools with a JSON response format
-  still let the model explore first).
-- propose: registry tools + `propose_hypothesis`; the ledger queues what it proposes.
+- characterise: the tools that read the behaviour (overview, samples, sql, detect, emerging,
+  prevalence, onset) + `settle_detector`; a detector that parses in the behaviour grammar and
+  was run through `detect`.
+- propose: registry tools + `propose_hypothesis`; at least one hypothesis over the run's
+  candidates.
 - test (one hypothesis per step): registry tools + `record_result` (+ `propose_hypothesis`);
-  the run ends as soon as the hypothesis has a recorded status.
-- conclude: no tools; the answer is structured output, a `Conclusion`. A finding that cites
-  no evidence, or an id no tool produced, is sent back with the valid ids (at most
-  `MAX_REJECTIONS` times); what still is not grounded is marked so in the report.
+  a recorded result for the hypothesis.
+- conclude: `submit_conclusion` only; a conclusion whose findings cite evidence tools produced
+  and name the run's candidates (sent back with what is wrong at most twice; after that kept,
+  marked not grounded).
 
-When a budget runs out the current run unwinds, untested hypotheses are marked inconclusive,
-and the conclusion is taken from the ledger without the model (supported hypotheses become
-findings); the report's `meta.llm.budget_stop` says which budget.
+A step that ends without its answer gets one corrective turn saying what is missing; after
+that it has failed, and the report says so (`meta.llm.failed_steps`). Nothing is filled in for
+the model: without a settled detector or any hypothesis the investigation stops there, an
+untested hypothesis stays untested, and the verdict (`verdict.py`) is `inconclusive` unless
+every hypothesis was tested. When a budget runs out, the current run unwinds, untested
+hypotheses are marked so, and the conclusion comes from the ledger.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from rootcause.core.errors import BadInputError
-from rootcause.core.report import BehaviorSummary, Finding
+from rootcause.core.errors import RootcauseError
+from rootcause.core.report import BehaviorSummary
 from rootcause.investigate.brain import Brain
 from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.llm.briefing import briefing
-from rootcause.investigate.llm.config import (
-    LLMOptions,
-    Provider,
-    build_model,
-    preflight,
-    resolve_provider,
+from rootcause.investigate.llm.config import LLMOptions, Provider, resolve_provider
+from rootcause.investigate.llm.errors import ContextTooSmall
+from rootcause.investigate.llm.ledger_tools import (
+    conclusion_tool,
+    ledger_tools,
+    settle_tool,
+    submit_conclusion,
 )
 from rootcause.investigate.llm.pricing import load_prices
-from rootcause.investigate.llm.runner import PhaseFailed, run_phase
-from rootcause.investigate.llm.schemas import (
-    Characterisation,
-    Conclusion,
-    grounding_problems,
-    rejection_message,
-    to_finding,
+from rootcause.investigate.llm.runner import (
+    Missing,
+    ModelFactory,
+    Need,
+    PhaseOutcome,
+    StepResult,
+    opening_tokens,
+    run_phase,
 )
+from rootcause.investigate.llm.schemas import Characterisation, Conclusion, parse_conclusion
 from rootcause.investigate.llm.session import BudgetExceeded, CallLog, Session
-from rootcause.investigate.llm.tools import ledger_tools, registry_tools, settle_tool
+from rootcause.investigate.llm.tools import CHARACTERISE_TOOLS, registry_tools
+from rootcause.investigate.llm.verdict import conclude as conclude_verdict
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import quote
@@ -53,14 +61,12 @@ from rootcause.tools.symptom import read_symptom
 from rootcause.tools.t_detect import DetectOutput
 
 if TYPE_CHECKING:
-    from agents import Model
+    from agents import FunctionTool, Model
 
-logger = logging.getLogger(__name__)
+    from rootcause.investigate.llm.server import ServerInfo
 
-#: Model turns one step may take before it is given up (budgets still apply on top).
-PHASE_TURNS = {"characterise": 12, "propose": 10, "test": 10, "conclude": 6}
-#: Times a conclusion is sent back for citing evidence that does not exist.
-MAX_REJECTIONS = 2
+#: Model turns one step may take before its corrective turn (budgets still apply on top).
+PHASE_TURNS = {"characterise": 12, "propose": 10, "test": 10, "conclude": 4}
 
 
 class LLMBrain(Brain):
@@ -78,6 +84,7 @@ class LLMBrain(Brain):
             options if isinstance(options, LLMOptions) else LLMOptions.from_options(options or {})
         )
         self.provider: Provider | None = None
+        self.server: ServerInfo | None = None
         self._model = model
         if model is None:
             self.provider = resolve_provider(self.options, api_key)
@@ -90,21 +97,32 @@ class LLMBrain(Brain):
         return self.options.model or "scripted"
 
     def connect(self) -> LLMBrain:
-        """Check the endpoint now (a dead one fails in seconds) and build the model."""
-        if self._model is None and self.provider is not None:
-            self.provider = preflight(self.provider)
-            self._model = build_model(self.provider)
+        """Check the endpoint now (a dead or hung one fails in seconds, a model name is taken
+        from the server if none was given, the served context is read)."""
+        if self._model is None and self.provider is not None and self.server is None:
+            from rootcause.investigate.llm.server import preflight
+
+            self.provider, self.server = preflight(self.provider, self.options)
         return self
+
+    def _factory(self) -> ModelFactory:
+        if self._model is not None:
+            injected = self._model
+            return lambda: (injected, lambda: None)
+        from rootcause.investigate.llm.server import open_model
+
+        provider = self.provider
+        assert provider is not None
+        return lambda: open_model(provider, self.options)
 
     def _session(self, box: Toolbox, state: InvestigationState, phase: str) -> Session:
         self.connect()
-        assert self._model is not None
         session = Session(
             box=box,
             state=state,
             ledger=Ledger(state),
             options=self.options,
-            model=self._model,
+            provider=self.provider,
             model_name=self.model_name,
             prices=self.prices,
             log=CallLog(box.ctx.workdir),
@@ -114,57 +132,73 @@ class LLMBrain(Brain):
         session.llm.setdefault("model", self.model_name)
         return session
 
-    def _run(self, session: Session, task: str | list[Any], tools: list[Any], **kw: Any) -> Any:
-        turns = PHASE_TURNS[session.phase]
-        return run_phase(session, self.provider, task, tools, max_turns=turns, **kw)
+    def _run(
+        self,
+        s: Session,
+        task: str,
+        tools: list[FunctionTool],
+        need: Need,
+        done: Any = None,
+    ) -> StepResult:
+        self._check_context(s, task, tools)
+        turns = PHASE_TURNS[s.phase]
+        return run_phase(s, self._factory(), task, tools, need, max_turns=turns, done=done)
+
+    def _check_context(self, s: Session, task: str, tools: list[FunctionTool]) -> None:
+        """Refuse, before sending it, a request the server's context cannot hold."""
+        if self.server is None:
+            return
+        from rootcause.investigate.llm.server import context_problem
+
+        problem = context_problem(self.server, opening_tokens(s.phase, task, tools), s.options)
+        if problem is not None:
+            s.log.write("context", phase=s.phase, problem=problem)
+            raise ContextTooSmall(problem)
 
     # -- characterise -------------------------------------------------------------------------
     def characterise(self, box: Toolbox, state: InvestigationState) -> None:
         s = self._session(box, state, "characterise")
         box.emit("phase", f"characterising with {s.model_name}")
-        tools = [*registry_tools(s), settle_tool(s)]
+        settled = lambda: "characterisation" in s.llm  # noqa: E731
+
+        def need(_: PhaseOutcome) -> Missing | None:
+            return None if settled() else NO_DETECTOR
+
+        tools = [*registry_tools(s, CHARACTERISE_TOOLS), settle_tool(s)]
         try:
-            self._run(
-                s, briefing(s, _CHARACTERISE), tools, done=lambda: "characterisation" in s.llm
-            )
+            result = self._run(s, briefing(s, _CHARACTERISE), tools, need, done=settled)
+            if result.missing:
+                s.fail_step("characterise", result.missing, halt=True)
         except BudgetExceeded as exc:
             s.stop(exc.reason)
-        except PhaseFailed as exc:
-            s.log.write("phase_failed", phase=s.phase, error=str(exc))
-            box.emit("phase", f"characterise: {exc}; using the proposed detector")
-        settled = s.llm.get("characterisation")
-        answer = None if settled is None else Characterisation.model_validate(settled)
-        state.behavior = self._behavior(s, answer)
-        box.emit("phase", f"detector {state.behavior.spec} ({state.behavior.direction})")
+        state.behavior = self._behavior(s)
+        b = state.behavior
+        box.emit("phase", f"detector {b.spec} ({b.direction})" if b else "no detector settled")
 
-    def _behavior(self, s: Session, answer: Characterisation | None) -> BehaviorSummary:
-        """The behaviour summary from the detect call behind the chosen spec (calling `detect`
-        once more only if the model never ran it on that spec)."""
+    def _behavior(self, s: Session) -> BehaviorSummary | None:
+        """The detector the model settled (or the user gave), from its `detect` record."""
         spec = s.state.spec
-        chosen = spec.behavior or (answer.behavior.strip() if answer else None)
-        detects: dict[str, Any] = s.llm.get("detect", {})
-        record = detects.get(chosen) if chosen else s.llm.get("last_detect")
+        stored = s.llm.get("characterisation")
+        answer = None if stored is None else Characterisation.model_validate(stored)
+        chosen = spec.behavior or (answer.behavior if answer else None)
+        if chosen is None:
+            return None
+        record = s.llm.get("detect", {}).get(chosen)
         if record is not None:
             detect = DetectOutput.model_validate(record["output"])
             evidence_id = str(record["evidence"])
-        else:
-            detect, evidence_id = self._detect(s, chosen)
-        proposal = detect.proposal
+        else:  # the user's spec, which the model did not run
+            detect, evidence_id = s.box.output("detect", DetectOutput, behavior=chosen)
         if answer is not None:
             direction = answer.direction
-        elif proposal is not None:
-            direction = "down" if proposal.direction == "down" else "up"
+            basis = "given with --behavior" if spec.behavior else "settled by the model"
+            basis += f" ({answer.note})" if answer.note else ""
         else:
             direction = read_symptom(spec.symptom).direction
+            basis = "given with --behavior; direction read from the symptom (not settled)"
         return BehaviorSummary(
             spec=detect.behavior,
-            basis=(
-                "given with --behavior"
-                if spec.behavior
-                else f"settled by the model ({answer.note})"
-                if answer
-                else (proposal.basis if proposal else "proposed from the symptom")
-            ),
+            basis=basis,
             direction=direction,
             rate=detect.rate,
             rate_early=detect.rate_first_tenth,
@@ -174,26 +208,22 @@ class LLMBrain(Brain):
             evidence=[evidence_id],
         )
 
-    def _detect(self, s: Session, chosen: str | None) -> tuple[DetectOutput, str]:
-        if chosen:
-            try:
-                return s.box.output("detect", DetectOutput, behavior=chosen)
-            except BadInputError as exc:
-                s.log.write("detect_fallback", spec=chosen, error=str(exc))
-        return s.box.output("detect", DetectOutput, symptom=s.state.spec.symptom)
-
     # -- propose ------------------------------------------------------------------------------
     def propose(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
         s = self._session(box, state, "propose")
-        if s.stopped:
+        if s.halted:
             return
+
+        def need(_: PhaseOutcome) -> Missing | None:
+            return None if state.hypotheses else NO_HYPOTHESES
+
         tools = registry_tools(s) + ledger_tools(s, record=False)
         try:
-            self._run(s, briefing(s, _PROPOSE), tools)
+            result = self._run(s, briefing(s, _PROPOSE), tools, need)
+            if result.missing:
+                s.fail_step("propose", result.missing, halt=True)
         except BudgetExceeded as exc:
             s.stop(exc.reason)
-        except PhaseFailed as exc:
-            s.log.write("phase_failed", phase=s.phase, error=str(exc))
         box.emit("phase", f"hypotheses in the ledger: {len(state.hypotheses)}")
 
     # -- test ---------------------------------------------------------------------------------
@@ -204,108 +234,94 @@ class LLMBrain(Brain):
         h = state.hypothesis(hypothesis_id)
         if h.status != "open":
             return  # recorded while testing another one
-        if s.stopped:
-            ledger.record(h.id, "inconclusive", [], note=f"not tested: stopped on {s.stopped}")
+        if s.halted:
+            s.mark_untested(h.id, f"stopped: {s.halted}")
             return
         box.emit("phase", f"testing {h.id}: {h.kind} {h.target}")
         task = _TEST.format(id=h.id, kind=h.kind, target=h.target, statement=h.statement)
+        recorded = lambda: h.status != "open"  # noqa: E731
+
+        def need(_: PhaseOutcome) -> Missing | None:
+            if recorded():
+                return None
+            return Missing(f"no result is recorded for {h.id}", NO_RESULT.format(id=h.id))
+
         tools = registry_tools(s) + ledger_tools(s)
+        why = None
         try:
-            self._run(s, briefing(s, task), tools, done=lambda: h.status != "open")
+            result = self._run(s, briefing(s, task), tools, need, done=recorded)
+            why = result.missing
         except BudgetExceeded as exc:
             s.stop(exc.reason)
-        except PhaseFailed as exc:
-            s.log.write("phase_failed", phase=s.phase, hypothesis=h.id, error=str(exc))
-            if h.status == "open":
-                ledger.record(h.id, "inconclusive", [], note=str(exc))
-        if h.status == "open":
-            why = f"stopped on {s.stopped}" if s.stopped else "the model recorded no result"
-            ledger.record(h.id, "inconclusive", [], note=f"not settled: {why}")
-            box.emit("hypothesis", f"{h.id} {h.kind} {h.target}: inconclusive ({why})")
+        if h.status != "open":
+            return
+        if why and not s.stopped:
+            s.fail_step(f"test {h.id}", why)
+        reason = f"stopped on budget: {s.stopped}" if s.stopped else "the model recorded no result"
+        s.mark_untested(h.id, reason)
+        box.emit("hypothesis", f"{h.id} {h.kind} {h.target}: not tested ({reason})")
 
     # -- conclude -----------------------------------------------------------------------------
     def conclude(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
         s = self._session(box, state, "conclude")
-        conclusion: Conclusion | None = None
-        if not s.stopped:
+        if not s.halted:
             try:
-                conclusion = self._grounded_conclusion(s)
+                result = self._run(
+                    s,
+                    briefing(s, _CONCLUDE),
+                    [conclusion_tool(s)],
+                    lambda out: _conclusion_need(s, out),
+                    done=lambda: "conclusion" in s.llm,
+                )
+                if result.missing:
+                    s.fail_step("conclude", result.missing)
             except BudgetExceeded as exc:
                 s.stop(exc.reason)
-            except PhaseFailed as exc:
-                s.log.write("phase_failed", phase=s.phase, error=str(exc))
-                box.emit("grounding", f"no usable conclusion from the model: {exc}")
-        if conclusion is None:
-            findings, summary = _from_ledger(s)
-        else:
-            findings, summary = [to_finding(d) for d in conclusion.findings], conclusion.summary
-        ranked = ledger.conclude(findings)
-        if not ranked and "no cause found" not in summary.lower():
-            summary = f"no cause found: {summary}".strip()
-        if s.stopped:
-            summary = f"(stopped on budget: {s.stopped}) {summary}"
-        state.summary = summary
-        ungrounded = [f"{f.kind} {f.id}" for f in ranked if not f.grounded]
-        state.scratch["report_meta"] = {
-            "llm": {
-                "model": s.model_name,
-                "turns": s.turns,
-                "budget_stop": s.stopped,
-                "grounding_rejections": int(s.llm.get("rejections", 0)),
-                "ungrounded": ungrounded,
-                "log": "llm-log.jsonl",
-            }
-        }
-
-    def _grounded_conclusion(self, s: Session) -> Conclusion:
-        known = [e.id for e in s.state.evidence]
-        task: str | list[Any] = briefing(s, _CONCLUDE)
-        for attempt in range(MAX_REJECTIONS + 1):
-            out = self._run(s, task, [], output_type=Conclusion)
-            conclusion: Conclusion = out.final_output
-            problems = grounding_problems(conclusion, known)
-            if not problems:
-                return conclusion
-            if attempt == MAX_REJECTIONS:
-                s.log.write("ungrounded", phase=s.phase, problems=problems)
-                s.emit("grounding", f"kept as not grounded: {'; '.join(problems)}")
-                return conclusion
-            s.llm["rejections"] = int(s.llm.get("rejections", 0)) + 1
-            message = rejection_message(problems, known)
-            s.log.write("rejection", phase=s.phase, problems=problems, message=message)
-            s.emit("grounding", f"conclusion rejected: {'; '.join(problems)}")
-            task = [*out.items, {"role": "user", "content": message}]
-        raise AssertionError("unreachable")
+        stored = s.llm.get("conclusion")
+        conclude_verdict(s, None if stored is None else Conclusion.model_validate(stored))
 
 
-def _from_ledger(s: Session) -> tuple[list[Finding], str]:
-    """Findings from the supported hypotheses, when the model cannot conclude (budget)."""
-    supported = [h for h in s.state.hypotheses if h.status == "supported" and h.evidence]
-    findings = [
-        Finding(
-            rank=0,
-            kind=h.kind,
-            id=h.target,
-            commit=h.commit,
-            slice=h.slice,
-            confidence=min(max(h.score, 0.0), 1.0),
-            mechanism=h.notes[-1] if h.notes else h.statement,
-            evidence=list(h.evidence),
-            fix=f"review {h.kind} {h.target} (concluded from the ledger without the model)",
-        )
-        for h in supported
-    ]
-    if not findings:
-        tested = sum(h.status != "open" for h in s.state.hypotheses)
-        return [], f"no cause found among {tested} hypotheses recorded before the stop"
-    names = ", ".join(f"{f.kind} {f.id}" for f in findings)
-    return findings, f"supported before the stop: {names}"
+def _conclusion_need(s: Session, outcome: PhaseOutcome) -> Missing | None:
+    """None once a conclusion is recorded; a conclusion written as JSON text instead of a
+    `submit_conclusion` call is taken through the same checks."""
+    if "conclusion" in s.llm:
+        return None
+    text = outcome.final_output if isinstance(outcome.final_output, str) else ""
+    parsed = parse_conclusion(text) if text else None
+    if parsed is None:
+        return NO_CONCLUSION
+    try:
+        submit_conclusion(s, parsed)
+    except RootcauseError as exc:
+        return Missing("the conclusion was rejected", str(exc))
+    return None
 
 
+NO_DETECTOR = Missing(
+    "no detector is settled",
+    "Call settle_detector with a behaviour spec you ran through detect (e.g. terms:a,b or "
+    "regex:...), its direction (up or down), the evidence ids that show it and a short note.",
+)
+NO_HYPOTHESES = Missing(
+    "no hypothesis was proposed",
+    "Call propose_hypothesis for each candidate worth testing, named exactly as overview lists it.",
+)
+NO_RESULT = (
+    "Call record_result for {id}: supported, refuted or inconclusive, a score in [0, 1], the "
+    "evidence ids and a one-sentence note."
+)
+NO_CONCLUSION = Missing(
+    "no conclusion was submitted",
+    "Call submit_conclusion with a summary and the ranked findings (none if no cause was "
+    "found), each citing evidence ids.",
+)
 _CHARACTERISE = "Characterise the symptom (step 1): settle the detector and its direction."
 _PROPOSE = "Propose the hypotheses worth testing (step 2) with propose_hypothesis."
 _TEST = (
     "Test hypothesis {id} (step 3): {kind} {target}: {statement}. "
     "Finish by calling record_result for {id}."
 )
-_CONCLUDE = "Conclude (step 4): rank the causes the evidence supports, or say no cause found."
+_CONCLUDE = (
+    "Conclude (step 4): call submit_conclusion with the causes the evidence supports, ranked, "
+    "or none."
+)

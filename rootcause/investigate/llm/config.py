@@ -9,14 +9,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rootcause.core.errors import BadInputError, RootcauseError
-
-if TYPE_CHECKING:
-    from agents import Model
+from rootcause.core.errors import BadInputError
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +28,9 @@ HOW_TO_CONFIGURE = (
     "or --model litellm/PROVIDER/MODEL (pip install 'rootcause[litellm]')"
 )
 
-#: Seconds to open a connection; a dead endpoint fails after a few of these at most.
-CONNECT_TIMEOUT_S = 5.0
-#: Seconds one model request may take (long generations on slow local servers).
-REQUEST_TIMEOUT_S = 300.0
-#: Retries inside the OpenAI client (connection errors, 429, 5xx) before the runner's own.
-CLIENT_RETRIES = 2
+#: Defaults of the per-call options (shown in `--help`).
+DEFAULT_REQUEST_TIMEOUT_S = 120.0
+DEFAULT_MAX_OUTPUT_TOKENS = 4096
 
 
 class LLMOptions(BaseModel):
@@ -55,7 +49,15 @@ class LLMOptions(BaseModel):
     trace: bool = False
     prices: str | None = Field(None, description="JSON or YAML price table file.")
     retry_delay_s: float = Field(1.0, ge=0, description="First backoff delay on 429/5xx.")
-    model_retries: int = Field(4, ge=0, description="Runner retries on 429/5xx per model call.")
+    model_retries: int = Field(
+        4, ge=0, description="Retries of one model call on 408/409/429/5xx or a dropped connection."
+    )
+    request_timeout_s: float = Field(
+        DEFAULT_REQUEST_TIMEOUT_S, gt=0, description="Seconds one model request may take."
+    )
+    max_output_tokens: int = Field(
+        DEFAULT_MAX_OUTPUT_TOKENS, ge=16, description="Output tokens one model call may write."
+    )
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> LLMOptions:
@@ -105,73 +107,3 @@ def resolve_provider(options: LLMOptions, api_key: str | None = None) -> Provide
         )
     assert model is not None
     return Provider("openai", model, None, key)
-
-
-def _client_timeout() -> Any:
-    import httpx
-
-    return httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-
-
-def preflight(provider: Provider) -> Provider:
-    """Check that an OpenAI-compatible server answers (fail within seconds if it is dead) and
-    take the model name from its `/models` list when none was given."""
-    if provider.kind != "compatible":
-        return provider
-    from openai import APIConnectionError, APIStatusError, OpenAI
-
-    client = OpenAI(
-        base_url=provider.base_url,
-        api_key=provider.api_key or "unused",
-        timeout=_client_timeout(),
-        max_retries=1,
-    )
-    try:
-        models = [m.id for m in client.models.list()]
-    except APIConnectionError as exc:
-        raise unreachable(provider, exc) from None
-    except APIStatusError as exc:  # some servers have no /models; the first call will tell
-        logger.debug("GET %s/models: %s", provider.base_url, exc.status_code)
-        models = []
-    finally:
-        client.close()
-    if provider.model:
-        return provider
-    if not models:
-        raise BadInputError(f"--base-url {provider.base_url}: name the model with --model NAME")
-    logger.info("using the server's first model %s", models[0])
-    return Provider(provider.kind, models[0], provider.base_url, provider.api_key)
-
-
-def unreachable(provider: Provider, exc: BaseException) -> RootcauseError:
-    """One line for a model endpoint that cannot be reached."""
-    cause = exc.__cause__ or exc
-    reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-    where = provider.base_url or "the OpenAI API"
-    return RootcauseError(f"cannot reach the model server at {where}: {reason}")
-
-
-def build_model(provider: Provider) -> Model:
-    """The SDK model for a provider (Chat Completions for compatible servers)."""
-    from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
-    from openai import AsyncOpenAI
-
-    if provider.kind == "litellm":
-        try:
-            from agents.extensions.models.litellm_model import LitellmModel
-        except ImportError:
-            raise BadInputError(
-                "--model litellm/...: install the extra with pip install 'rootcause[litellm]'"
-            ) from None
-        return LitellmModel(
-            model=provider.model, base_url=provider.base_url, api_key=provider.api_key
-        )
-    client = AsyncOpenAI(
-        base_url=provider.base_url,
-        api_key=provider.api_key or "unused",
-        timeout=_client_timeout(),
-        max_retries=CLIENT_RETRIES,
-    )
-    if provider.kind == "compatible":
-        return OpenAIChatCompletionsModel(model=provider.model, openai_client=client)
-    return OpenAIResponsesModel(model=provider.model, openai_client=client)

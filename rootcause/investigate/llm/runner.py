@@ -1,9 +1,19 @@
-"""One model run of one protocol step: the agent, the hooks that count and log every model call,
-retries on rate limits and server errors, and provider errors turned into one-line errors."""
+"""One protocol step run by the model: the agent, the hooks that count and log every model call,
+and the step's one corrective turn.
+
+A step runs in one event loop of its own (`asyncio.run`), with a model built for that loop and
+closed at its end, so no connection outlives its loop (servers keep connections open) and the
+step may run in any thread. When the model ends the step without what the step needs (a
+settled detector, hypotheses, a recorded result, a conclusion), or its turn fails (a reply cut
+off at the output limit, an answer that does not parse, too many turns), it gets one
+corrective turn saying what is missing; what is still missing after it is returned as the
+step's failure for the brain to record.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -11,27 +21,52 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from rootcause.core.errors import BadInputError, RootcauseError
-from rootcause.investigate.llm.config import Provider, unreachable
 from rootcause.investigate.llm.session import BudgetExceeded, Session, budget_cause
 
 if TYPE_CHECKING:
-    from agents import Agent, FunctionTool, ModelResponse, RunContextWrapper, RunHooks
+    from agents import Agent, FunctionTool, Model, ModelResponse, RunContextWrapper, RunHooks
+
+    from rootcause.investigate.llm.guard import GuardedModel
 
 logger = logging.getLogger(__name__)
 
-#: HTTP statuses retried by the runner (on top of the OpenAI client's own retries).
-RETRY_STATUSES = (408, 409, 429, 500, 502, 503, 504)
+#: Model turns the corrective run of a step may take.
+CORRECTIVE_TURNS = 4
+#: Characters per token, for estimates where the server reports no usage.
+CHARS_PER_TOKEN = 4
+
+#: Builds the model of one event loop and the coroutine function that closes it.
+ModelFactory = Callable[[], "tuple[Model, Callable[[], Any]]"]
 
 
-class PhaseFailed(Exception):
-    """The model did not finish a step (too many turns, or an answer that does not parse)."""
+@dataclass(frozen=True)
+class Missing:
+    """What a finished run still lacks: `what` for the report, `ask` for the model."""
+
+    what: str
+    ask: str
+
+
+#: What a finished run still lacks, or None.
+Need = Callable[["PhaseOutcome"], Missing | None]
 
 
 @dataclass
 class PhaseOutcome:
+    """How a run of the agent ended: its final output, the conversation so far, and why its
+    last turn failed (None if the run finished normally)."""
+
     final_output: Any
     items: list[Any]
+    failure: str | None = None
+
+
+@dataclass
+class StepResult:
+    """A step's last outcome, and what it still lacks after its corrective turn (None: done)."""
+
+    outcome: PhaseOutcome
+    missing: str | None
 
 
 def prompt(name: str) -> str:
@@ -43,13 +78,26 @@ def instructions(phase: str) -> str:
     return prompt("investigator") + "\n\n" + prompt(phase)
 
 
-def _hooks(session: Session) -> RunHooks[Any]:
+def estimate_tokens(*parts: Any) -> int:
+    """A rough token count (characters / 4) of strings and JSON-able values."""
+    chars = sum(len(p) if isinstance(p, str) else len(json.dumps(p, default=str)) for p in parts)
+    return chars // CHARS_PER_TOKEN
+
+
+def opening_tokens(phase: str, task: str | list[Any], tools: list[FunctionTool]) -> int:
+    """About how many tokens the step's first request sends: instructions, task, tools."""
+    schemas = [(t.name, t.description, t.params_json_schema) for t in tools]
+    return estimate_tokens(instructions(phase), task, schemas)
+
+
+def _hooks(session: Session, model: GuardedModel) -> RunHooks[Any]:
     from agents import RunHooks
 
     class Hooks(RunHooks[Any]):
         """Budget checks before each model call; usage, cost, log and events after it."""
 
         started = 0.0
+        sent_tokens = 0
 
         async def on_llm_start(
             self,
@@ -61,6 +109,7 @@ def _hooks(session: Session) -> RunHooks[Any]:
             session.check_model()
             turn = session.count_turn()
             self.started = time.perf_counter()
+            self.sent_tokens = estimate_tokens(system_prompt or "", input_items)
             session.log.write(
                 "model_request",
                 phase=session.phase,
@@ -72,21 +121,26 @@ def _hooks(session: Session) -> RunHooks[Any]:
         async def on_llm_end(
             self, context: RunContextWrapper[Any], agent: Agent[Any], response: ModelResponse
         ) -> None:
-            usage = response.usage
-            cost = session.add_usage(usage.input_tokens, usage.output_tokens)
             output = [_dump(item) for item in response.output]
+            tokens_in, tokens_out = response.usage.input_tokens, response.usage.output_tokens
+            estimated = tokens_in == 0 and tokens_out == 0
+            if estimated:  # the server reported no usage: count something, not nothing
+                tokens_in, tokens_out = self.sent_tokens, estimate_tokens(output)
+            cost = session.add_usage(tokens_in, tokens_out)
             session.log.write(
                 "model",
                 phase=session.phase,
                 turn=session.turns,
                 model=session.model_name,
                 seconds=round(time.perf_counter() - self.started, 3),
-                tokens_in=usage.input_tokens,
-                tokens_out=usage.output_tokens,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                usage="estimated" if estimated else "reported",
+                finish_reason=model.finish_reason,
                 cost_usd=round(cost, 6),
                 output=output,
             )
-            session.emit("model", _describe(session.turns, usage, output))
+            session.emit("model", _describe(session.turns, tokens_in, tokens_out, output))
 
     return Hooks()
 
@@ -96,7 +150,7 @@ def _dump(item: Any) -> Any:
     return dump(mode="json", exclude_none=True) if callable(dump) else item
 
 
-def _describe(turn: int, usage: Any, output: list[Any]) -> str:
+def _describe(turn: int, tokens_in: int, tokens_out: int, output: list[Any]) -> str:
     calls = [
         o.get("name") for o in output if isinstance(o, dict) and o.get("type") == "function_call"
     ]
@@ -108,131 +162,168 @@ def _describe(turn: int, usage: Any, output: list[Any]) -> str:
         if isinstance(c, dict)
     ]
     what = f"calls {', '.join(str(c) for c in calls)}" if calls else " ".join(texts).strip()
-    what = " ".join(what.split())
+    what = " ".join(what.split()) or "(empty reply)"
     if len(what) > 140:
         what = what[:139] + "…"
-    return f"turn {turn} ({usage.input_tokens:,} in, {usage.output_tokens:,} out): {what}"
+    return f"turn {turn} ({tokens_in:,} in, {tokens_out:,} out): {what}"
+
+
+def corrective_message(what: str, ask: str) -> str:
+    return (
+        f"Your step is not done: {what}. {ask} This is your last chance in this step: do only "
+        "that, briefly."
+    )
 
 
 def run_phase(
     session: Session,
-    provider: Provider | None,
+    factory: ModelFactory,
     task: str | list[Any],
     tools: list[FunctionTool],
-    output_type: type[Any] | None = None,
+    need: Need,
     max_turns: int = 12,
     done: Callable[[], bool] | None = None,
-) -> PhaseOutcome:
-    """Run the agent for `session.phase` on `task` (a message, or a conversation to continue).
+) -> StepResult:
+    """Run the agent for `session.phase` on `task` (a message, or a conversation to continue),
+    with one corrective turn if `need` says something is missing.
 
-    Stops early when `done()` turns true after a tool call. Raises `BudgetExceeded`,
-    `PhaseFailed`, or a one-line `RootcauseError` for a provider that fails."""
-    from agents import (
-        Agent,
-        MaxTurnsExceeded,
-        ModelBehaviorError,
-        ModelRetrySettings,
-        ModelSettings,
-        RunConfig,
-        ToolsToFinalOutputResult,
-        retry_policies,
-        set_tracing_disabled,
-    )
+    Stops early when `done()` turns true after a tool call. Raises `BudgetExceeded`, or a
+    one-line `RootcauseError` for a server that fails."""
+    from agents import set_tracing_disabled
 
     o = session.options
     set_tracing_disabled(not o.trace)
-
-    def stop_when_done(_ctx: Any, _results: Any) -> ToolsToFinalOutputResult:
-        if done is not None and done():
-            return ToolsToFinalOutputResult(is_final_output=True, final_output="done")
-        return ToolsToFinalOutputResult(is_final_output=False)
-
-    agent: Agent[Any] = Agent(
-        name="rootcause-investigator",
-        instructions=instructions(session.phase),
-        tools=list(tools),
-        output_type=output_type,
-        tool_use_behavior=stop_when_done if done is not None else "run_llm_again",
-    )
-    settings = ModelSettings(
-        retry=ModelRetrySettings(
-            max_retries=o.model_retries,
-            backoff={"initial_delay": o.retry_delay_s, "max_delay": 30.0, "multiplier": 2.0},
-            policy=retry_policies.http_status(RETRY_STATUSES),
-        )
-    )
-    config = RunConfig(
-        model=session.model,
-        model_settings=settings,
-        tracing_disabled=not o.trace,
-        workflow_name=f"rootcause {session.state.spec.id}",
-        tool_not_found_behavior="return_error_to_model",
-    )
     session.log.write(
         "phase",
         phase=session.phase,
-        instructions=agent.instructions,
+        instructions=instructions(session.phase),
         task=task if isinstance(task, str) else task[-1:],
+        request_tokens_est=opening_tokens(session.phase, task, tools),
     )
     timeout = session.remaining_wall()
     if timeout <= 0:
         raise BudgetExceeded(f"wall time ({o.wall_time_s:g} s)")
+    step = _Step(session, factory, tools, need, done)
     try:
-        return asyncio.run(_run(agent, task, config, _hooks(session), max_turns, o.stream, timeout))
+        return asyncio.run(asyncio.wait_for(step.run(task, max_turns), timeout=timeout))
     except TimeoutError:
         raise BudgetExceeded(f"wall time ({o.wall_time_s:g} s)") from None
-    except MaxTurnsExceeded:
-        raise PhaseFailed(f"the {session.phase} step took more than {max_turns} turns") from None
-    except ModelBehaviorError as exc:
-        raise PhaseFailed(f"the model's answer did not fit: {exc}") from None
     except Exception as exc:
         budget = budget_cause(exc)
         if budget is not None:
             raise budget from None
-        raise provider_error(exc, provider) from exc
+        raise
 
 
-async def _run(
-    agent: Agent[Any],
-    task: str | list[Any],
-    config: Any,
-    hooks: RunHooks[Any],
-    max_turns: int,
-    stream: bool,
-    timeout: float,
-) -> PhaseOutcome:
-    from agents import Runner
+class _Step:
+    """The runs of one step inside its event loop."""
 
-    async def go() -> PhaseOutcome:
-        if stream:
-            streamed = Runner.run_streamed(
+    def __init__(
+        self,
+        session: Session,
+        factory: ModelFactory,
+        tools: list[FunctionTool],
+        need: Need,
+        done: Callable[[], bool] | None,
+    ) -> None:
+        self.session, self.factory, self.tools = session, factory, tools
+        self.need, self.done = need, done
+
+    async def run(self, task: str | list[Any], max_turns: int) -> StepResult:
+        from rootcause.investigate.llm.guard import GuardedModel
+
+        s = self.session
+        inner, close = self.factory()
+        model = GuardedModel(inner, s.options, s.provider, s.log, s.emit)
+        model.phase = s.phase
+        try:
+            outcome = await self._attempt(model, task, max_turns)
+            missing = self.need(outcome)
+            if missing is None:
+                return StepResult(outcome, None)
+            what = _what(outcome, missing)
+            message = corrective_message(what, missing.ask)
+            s.log.write("corrective", phase=s.phase, message=message)
+            s.emit("failed", f"{s.phase}: {what} (one corrective turn)")
+            retry = [*outcome.items, {"role": "user", "content": message}]
+            second = await self._attempt(model, retry, CORRECTIVE_TURNS)
+            missing = self.need(second)
+            return StepResult(second, None if missing is None else _what(second, missing))
+        finally:
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def _attempt(
+        self, model: GuardedModel, task: str | list[Any], max_turns: int
+    ) -> PhaseOutcome:
+        from agents import MaxTurnsExceeded, ModelBehaviorError, Runner
+
+        from rootcause.investigate.llm.guard import CutOff
+
+        s = self.session
+        agent, config = self._agent(model)
+        hooks = _hooks(s, model)
+        try:
+            if s.options.stream:
+                streamed = Runner.run_streamed(
+                    agent, task, run_config=config, hooks=hooks, max_turns=max_turns
+                )
+                async for _event in streamed.stream_events():
+                    pass
+                return PhaseOutcome(streamed.final_output, streamed.to_input_list())
+            result = await Runner.run(
                 agent, task, run_config=config, hooks=hooks, max_turns=max_turns
             )
-            async for _event in streamed.stream_events():
-                pass
-            return PhaseOutcome(streamed.final_output, streamed.to_input_list())
-        result = await Runner.run(agent, task, run_config=config, hooks=hooks, max_turns=max_turns)
-        return PhaseOutcome(result.final_output, result.to_input_list())
+            return PhaseOutcome(result.final_output, result.to_input_list())
+        except MaxTurnsExceeded as exc:
+            return _failed(exc, task, f"the step took more than {max_turns} model turns")
+        except CutOff as exc:
+            return _failed(exc, task, str(exc))
+        except ModelBehaviorError as exc:
+            return _failed(exc, task, f"the reply could not be used ({exc})")
 
-    return await asyncio.wait_for(go(), timeout=timeout)
+    def _agent(self, model: Model) -> tuple[Agent[Any], Any]:
+        from agents import Agent, ModelSettings, RunConfig, ToolsToFinalOutputResult
+
+        s, done = self.session, self.done
+
+        def stop_when_done(_ctx: Any, _results: Any) -> ToolsToFinalOutputResult:
+            if done is not None and done():
+                return ToolsToFinalOutputResult(is_final_output=True, final_output="done")
+            return ToolsToFinalOutputResult(is_final_output=False)
+
+        agent: Agent[Any] = Agent(
+            name="rootcause-investigator",
+            instructions=instructions(s.phase),
+            tools=list(self.tools),
+            tool_use_behavior=stop_when_done if done is not None else "run_llm_again",
+        )
+        settings = ModelSettings(
+            max_tokens=s.options.max_output_tokens,
+            include_usage=True if s.options.stream else None,
+        )
+        config = RunConfig(
+            model=model,
+            model_settings=settings,
+            tracing_disabled=not s.options.trace,
+            workflow_name=f"rootcause {s.state.spec.id}",
+            tool_not_found_behavior="return_error_to_model",
+        )
+        return agent, config
 
 
-def provider_error(exc: BaseException, provider: Provider | None) -> BaseException:
-    """One line for what went wrong talking to the model; other errors pass through."""
-    import openai
+def _what(outcome: PhaseOutcome, missing: Missing) -> str:
+    return f"{outcome.failure}; {missing.what}" if outcome.failure else missing.what
 
-    where = provider.label if provider else "the model"
-    if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
-        if provider is not None:
-            return unreachable(provider, exc)
-        return RootcauseError(f"cannot reach {where}: {exc}")
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return BadInputError(f"{where}: the server refused the API key ({exc.status_code})")
-    if isinstance(exc, openai.NotFoundError):
-        return BadInputError(f"{where}: not found on the server (404); check --model")
-    if isinstance(exc, openai.APIStatusError):
-        message = " ".join(str(exc.message).split())[:200]
-        return RootcauseError(f"{where}: the server answered {exc.status_code}: {message}")
-    if isinstance(exc, RootcauseError):
-        return exc
-    return exc
+
+def _failed(exc: Exception, task: str | list[Any], reason: str) -> PhaseOutcome:
+    """The conversation up to a failed turn (from the SDK's error details) and why it failed."""
+    data = getattr(exc, "run_data", None)
+    if data is None:
+        items = [{"role": "user", "content": task}] if isinstance(task, str) else list(task)
+    else:
+        start = data.input
+        items = [{"role": "user", "content": start}] if isinstance(start, str) else list(start)
+        items += [item.to_input_item() for item in data.new_items]
+    return PhaseOutcome(None, items, failure=reason)

@@ -4,12 +4,14 @@ plus the grounding check a conclusion must pass."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rootcause.core.report import Finding, FindingKind
+from rootcause.investigate.llm.candidates import Candidates
 
 SliceField = Literal["persona", "data_source", "env"]
 ResultStatus = Literal["supported", "refuted", "inconclusive"]
@@ -68,7 +70,7 @@ class FindingDraft(_Strict):
 class Conclusion(_Strict):
     """The conclude step's answer."""
 
-    summary: str = Field(description="Two or three sentences; 'no cause found...' if none.")
+    summary: str = Field(description="Two or three sentences; 'no cause found: ...' if none.")
     findings: list[FindingDraft] = Field(description="Ranked root causes; empty if none.")
 
 
@@ -101,12 +103,44 @@ def grounding_problems(conclusion: Conclusion, known: Iterable[str]) -> list[str
     return problems
 
 
+def finding_problems(draft: FindingDraft, candidates: Candidates) -> list[str]:
+    """What a finding names that is not one of the run's candidates."""
+    slices: dict[str, str] = {e.by: e.value for e in draft.slice}
+    return [
+        f"finding {draft.kind} {draft.id}: {p}"
+        for p in candidates.problems(draft.kind, draft.id.strip(), draft.commit, slices)
+    ]
+
+
+def conclusion_problems(
+    conclusion: Conclusion, known: Iterable[str], candidates: Candidates
+) -> list[str]:
+    """Evidence a conclusion's findings cannot cite and candidates they cannot name."""
+    problems = grounding_problems(conclusion, known)
+    for draft in conclusion.findings:
+        problems += finding_problems(draft, candidates)
+    return problems
+
+
 def rejection_message(problems: list[str], known: Iterable[str]) -> str:
     ids = sorted(set(known), key=lambda e: int(e[1:]) if e[1:].isdigit() else 10**9)
     return (
         "Your conclusion was rejected: "
         + "; ".join(problems)
-        + ". Every finding must cite evidence ids that tools produced in this investigation. "
+        + ". Every finding must name one of the run's candidates exactly as overview lists "
+        "it and cite evidence ids that tools produced in this investigation. "
         f"Valid ids: {', '.join(ids) or '(none yet)'}. Fix the findings (or drop the ones you "
-        "cannot ground) and answer again."
+        "cannot ground) and submit again."
     )
+
+
+def parse_conclusion(text: str) -> Conclusion | None:
+    """A conclusion written as JSON text instead of a `submit_conclusion` call (fenced in
+    Markdown or not), or None if the text holds none."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        return None
+    try:
+        return Conclusion.model_validate(json.loads(text[start : end + 1], strict=False))
+    except (ValueError, ValidationError):
+        return None

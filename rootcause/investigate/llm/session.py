@@ -13,18 +13,16 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from rootcause.investigate.ledger import Ledger
-from rootcause.investigate.llm.config import LLMOptions
+from rootcause.investigate.llm.candidates import Candidates
+from rootcause.investigate.llm.config import LLMOptions, Provider
 from rootcause.investigate.llm.pricing import Prices, cost_usd
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.toolbox import Toolbox
-
-if TYPE_CHECKING:
-    from agents import Model
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +70,7 @@ class Session:
     state: InvestigationState
     ledger: Ledger
     options: LLMOptions
-    model: Model
+    provider: Provider | None
     model_name: str
     prices: Prices
     log: CallLog
@@ -102,8 +100,22 @@ class Session:
 
     @property
     def stopped(self) -> str | None:
+        """The budget that ran out, if one did."""
         reason = self.llm.get("budget_stop")
         return str(reason) if reason else None
+
+    @property
+    def halted(self) -> str | None:
+        """Why the investigation goes no further: a budget ran out, or a step that the rest
+        depends on (settling the detector, proposing hypotheses) failed."""
+        reason = self.stopped or self.llm.get("halted")
+        return str(reason) if reason else None
+
+    @property
+    def candidates(self) -> Candidates:
+        """The run's candidate causes (read once per investigation)."""
+        ctx = self.box.ctx
+        return ctx.memo(("llm", "candidates"), lambda: Candidates.of(ctx.store.overview()))
 
     def remaining_wall(self) -> float:
         return max(self.options.wall_time_s - self.elapsed, 0.0)
@@ -133,6 +145,22 @@ class Session:
             self.llm["budget_stop"] = reason
             self.log.write("budget", phase=self.phase, reason=reason)
             self.emit("budget", f"stopped on budget: {reason}; finishing from the ledger")
+
+    def fail_step(self, step: str, reason: str, halt: bool = False) -> None:
+        """Record that the model did not do `step` (after its corrective turn); with `halt`,
+        the steps that depend on it are not run."""
+        self.llm.setdefault("failed_steps", []).append({"step": step, "reason": reason})
+        self.log.write("step_failed", phase=self.phase, step=step, reason=reason, halt=halt)
+        self.emit("failed", f"{step} failed: {reason}")
+        if halt and not self.halted:
+            self.llm["halted"] = f"{step} failed"
+
+    def mark_untested(self, hypothesis_id: str, why: str) -> None:
+        """Close a hypothesis that was never tested: inconclusive, and listed as untested."""
+        self.ledger.record(hypothesis_id, "inconclusive", [], note=f"not tested: {why}")
+        untested = self.llm.setdefault("untested", [])
+        if hypothesis_id not in untested:
+            untested.append(hypothesis_id)
 
     def budget_left(self) -> str:
         o = self.options

@@ -63,7 +63,8 @@ def characterise(s: Script, lab: LabRun) -> list[dict[str, Any]]:
 
 def full_script(s: Script, lab: LabRun, conclusions: list[dict[str, Any]]) -> list[Any]:
     """A whole investigation: characterise (E1-E3), propose after selection_pressure (E4),
-    test H1 with a counterfactual (E5), refute H2, then the given conclusions."""
+    test H1 with a counterfactual (E5), refute H2, then the given conclusions, each submitted
+    with `submit_conclusion`."""
     culprit = lab.culprit
     persona = next(iter((lab.key["causes"][0]["slice"] or {"persona": "x"}).values()))
     return [
@@ -114,5 +115,5 @@ def full_script(s: Script, lab: LabRun, conclusions: list[dict[str, Any]]) -> li
             evidence=["E4"],
             note="the persona only matters through the reward",
         ),
-        *[s.say(c) for c in conclusions],
+        *[s.calls(("submit_conclusion", c)) for c in conclusions],
     ]

@@ -29,7 +29,6 @@ def _script(lab: LabRun) -> list[dict]:
     """A short investigation with the behaviour given: detect (E1), one hypothesis tested with
     selection_pressure (E2), a conclusion; a 429 and a 503 on the way are retried."""
     hint, culprit = lab.hint, lab.culprit
-    cause = lab.key["causes"][0]
     return [
         status(429),
         tool_calls(("detect", {"behavior": hint, "symptom": None, "examples": 2})),
@@ -76,24 +75,27 @@ def _script(lab: LabRun) -> list[dict]:
                 },
             )
         ),
-        text(
-            {
-                "summary": f"{culprit} rewards it.",
-                "findings": [
-                    {
-                        "kind": cause["kind"],
-                        "id": culprit,
-                        "commit": None,
-                        "slice": [{"by": k, "value": v} for k, v in (cause["slice"] or {}).items()],
-                        "confidence": 0.9,
-                        "mechanism": "selection pressure (E2)",
-                        "evidence": ["E1", "E2"],
-                        "fix": "drop the words from the rubric",
-                    }
-                ],
-            }
-        ),
+        tool_calls(("submit_conclusion", conclusion(lab))),
     ]
+
+
+def conclusion(lab: LabRun) -> dict:
+    cause = lab.key["causes"][0]
+    return {
+        "summary": f"{lab.culprit} rewards it.",
+        "findings": [
+            {
+                "kind": cause["kind"],
+                "id": lab.culprit,
+                "commit": None,
+                "slice": [{"by": k, "value": v} for k, v in (cause["slice"] or {}).items()],
+                "confidence": 0.9,
+                "mechanism": "selection pressure (E2)",
+                "evidence": ["E1", "E2"],
+                "fix": "drop the words from the rubric",
+            }
+        ],
+    }
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
@@ -133,15 +135,24 @@ def test_base_url_investigation_over_http(
     assert all(bool(r.get("stream")) == stream for r in chat)
     fn = {t["function"]["name"]: t["function"] for t in chat[0]["tools"]}
     assert fn["detect"]["strict"] is True and "symptom" in fn["detect"]["parameters"]["required"]
-    # Tool results went back as tool messages starting with their evidence id. Only the
-    # conclusion, which offers no tools, asks for a JSON-schema response format.
+    # Tool results went back as tool messages starting with their evidence id. No request asks
+    # for a JSON-schema response format (the conclusion is a tool call too); every request caps
+    # its output, and streamed ones ask for usage (the stub reports it only then).
     second = next(r for r in chat if any(m["role"] == "tool" for m in r["messages"]))
     tool_msgs = [m for m in second["messages"] if m["role"] == "tool"]
     assert tool_msgs[0]["content"].startswith("[evidence E1]")
-    formats = [r.get("response_format", {}).get("type") for r in chat]
-    assert formats[-1] == "json_schema" and "tools" not in chat[-1]
-    assert all(f is None for f in formats[:-1])
+    assert all("response_format" not in r for r in chat)
+    assert [t["function"]["name"] for t in chat[-1]["tools"]] == ["submit_conclusion"]
+    assert all(r["max_tokens"] == 4096 for r in chat)
+    assert all(
+        r.get("stream_options") == ({"include_usage": True} if stream else None) for r in chat
+    )
     assert "settle_detector" in fn and "record_result" not in fn
+    # Assistant turns that only call tools went back with content "" (not null), and the
+    # keep-alive connections were reused within each step.
+    assistant = [m for r in chat for m in r["messages"] if m["role"] == "assistant"]
+    assert assistant and all(m["content"] == "" for m in assistant if m.get("tool_calls"))
+    assert server.connections < len(chat)
     # Progress streamed to stderr; the summary to stdout.
     assert (
         "model" in result.err and "hypothesis" in result.err and "selection_pressure" in result.err

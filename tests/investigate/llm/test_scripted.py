@@ -73,8 +73,10 @@ def test_scripted_investigation_end_to_end(quirk_run: LabRun) -> None:
     # The model saw strict schemas built from the tools' own docstrings.
     first = model.calls[0]
     names = {t.name for t in first.tools}
-    assert {"overview", "detect", "selection_pressure", "sql"} <= names
-    assert "propose_hypothesis" not in names  # ledger tools only where the step needs them
+    # Step 1 gets the tools that read the behaviour; the later steps every tool.
+    assert {"overview", "detect", "sql", "settle_detector"} <= names
+    assert "selection_pressure" not in names and "propose_hypothesis" not in names
+    assert "selection_pressure" in {t.name for t in model.calls[4].tools}
     detect = next(t for t in first.tools if t.name == "detect")
     assert detect.strict_json_schema and "symptom" in detect.params_json_schema["required"]
     assert "untrusted data" in (first.system_instructions or "")
@@ -119,6 +121,9 @@ def test_conclusion_that_stays_ungrounded_is_marked(quirk_run: LabRun) -> None:
     assert not top.grounded
     assert outcome.report.meta["llm"]["ungrounded"] == [f"reward_component {quirk_run.culprit}"]
     assert "Not grounded in evidence" in outcome.markdown_path.read_text()
+    # A conclusion whose findings are all ungrounded names no cause.
+    assert outcome.report.verdict == "inconclusive"
+    assert "no finding is grounded" in outcome.report.summary
 
 
 def test_tool_errors_go_back_to_the_model(quirk_run: LabRun) -> None:
@@ -142,22 +147,27 @@ def test_tool_errors_go_back_to_the_model(quirk_run: LabRun) -> None:
 
 def test_budget_stop_finishes_from_the_ledger(quirk_run: LabRun) -> None:
     s = Script()
-    # overview and detect use the two tool calls; selection_pressure hits the budget.
+    # overview and detect use the two tool calls; prevalence hits the budget.
     model = ScriptedModel(
         [
             s.call("overview"),
             s.call("detect", behavior=quirk_run.hint, symptom=None, examples=None),
-            s.call("selection_pressure", behavior=quirk_run.hint, by="persona"),
+            s.call("prevalence", behavior=quirk_run.hint, by="persona", bins=None),
         ]
     )
     outcome, events = _run(quirk_run, model, {"max_tool_calls": 2})
     model.assert_complete()
     report = outcome.report
     assert report.meta["llm"]["budget_stop"] == "max tool calls (2)"
-    assert report.verdict == "no_cause_found" and report.stats.tool_calls == 2
-    assert report.summary.startswith("(stopped on budget: max tool calls (2))")
-    assert report.behavior.spec == quirk_run.hint  # the detector the model settled on
-    assert "Stopped on budget" in outcome.markdown_path.read_text()
+    assert report.stats.tool_calls == 2
+    # Stopped before anything was tested: inconclusive, never "no cause found", and no
+    # detector is made up for the model (it ran detect but never settled one).
+    assert report.verdict == "inconclusive" and report.behavior is None
+    assert report.summary.startswith("(stopped on budget: max tool calls (2)) inconclusive")
+    assert "Nothing was tested" in report.summary
+    markdown = outcome.markdown_path.read_text()
+    assert "Stopped on budget" in markdown and "## Verdict: inconclusive" in markdown
+    assert "**Detector:** not settled" in markdown
     assert any(e.kind == "budget" for e in events)
 
 
@@ -175,7 +185,9 @@ def test_turn_budget_keeps_what_was_supported(quirk_run: LabRun) -> None:
     ]
     (top,) = report.findings  # from the ledger: H1 was supported before the stop
     assert top.id == quirk_run.culprit and top.grounded and top.evidence == ["E4", "E5"]
-    assert report.verdict == "cause_found"
+    # H2 was never tested, so the verdict cannot be a cause: the report says what was tested.
+    assert report.verdict == "inconclusive" and report.meta["llm"]["untested"] == ["H2"]
+    assert "Tested: H1" in report.summary and "Not tested: H2" in report.summary
 
 
 def test_injected_model_needs_no_provider() -> None:
@@ -236,6 +248,6 @@ def test_token_and_wall_time_budgets(quirk_run: LabRun) -> None:
     idle = ScriptedModel([])
     outcome, _ = _run(quirk_run, idle, {"wall_time_s": 0.001})
     assert outcome.report.meta["llm"]["budget_stop"] == "wall time (0.001 s)"
-    # Even so the detector is settled (from the symptom) so the report says what was measured.
-    assert outcome.report.behavior.evidence == ["E1"]
-    assert outcome.report.verdict == "no_cause_found"
+    # Nothing was settled or tested: no detector is filled in, and the verdict says so.
+    assert outcome.report.behavior is None and outcome.report.evidence == []
+    assert outcome.report.verdict == "inconclusive"

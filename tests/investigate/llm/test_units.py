@@ -4,6 +4,7 @@ prices, and the prompts shipped with the package."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -44,11 +45,21 @@ def test_every_registry_tool_has_a_strict_schema(name: str) -> None:
     required = set(spec.input_model.model_json_schema().get("required", []))
     for field, prop in schema["properties"].items():
         if field not in required:
-            assert (
-                any(o.get("type") == "null" for o in prop.get("anyOf", []))
-                or prop.get("type") == "null"
-            ), (name, field)
+            assert _accepts_null(prop), (name, field)
+            if "enum" in prop:
+                assert None in prop["enum"], (name, field)
     assert spec.description.strip()  # the docstring is what the model reads
+    # Lean: no titles (pydantic repeats each field's name as one).
+    assert '"title"' not in json.dumps(schema)
+
+
+def _accepts_null(prop: dict) -> bool:
+    kind = prop.get("type")
+    return (
+        kind == "null"
+        or (isinstance(kind, list) and "null" in kind)
+        or any(_accepts_null(o) for o in prop.get("anyOf", []))
+    )
 
 
 @pytest.mark.parametrize("model", [ProposeArgs, RecordArgs, Characterisation, Conclusion])
@@ -87,7 +98,10 @@ def test_litellm_needs_its_extra() -> None:
         with pytest.raises(BadInputError, match=r"rootcause\[litellm\]"):
             brain.connect()
     else:
-        assert type(brain.connect()._model).__name__ == "LitellmModel"
+        from rootcause.investigate.llm.server import open_model
+
+        assert brain.connect().provider is not None
+        assert type(open_model(brain.provider, brain.options)[0]).__name__ == "LitellmModel"
 
 
 def test_bad_options_are_bad_input() -> None:

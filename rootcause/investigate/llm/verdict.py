@@ -1,0 +1,125 @@
+"""The LLM brain's verdict: what the model concluded (or, when it could not, what its ledger
+holds), checked, and said honestly.
+
+- `cause_found`: at least one finding is grounded (it cites evidence that tools produced and
+  names one of the run's candidates) and every hypothesis proposed was tested;
+- `no_cause_found`: every hypothesis proposed was tested and no finding is offered;
+- `inconclusive` otherwise: the investigation stopped (a budget, or a step the rest depends on
+  failed) before its hypotheses were tested, a test step failed, or no finding survived the
+  checks. The summary says what was and was not tested.
+
+When the model gives no usable conclusion (a budget ran out in the last step, or the step
+failed), the findings are its supported hypotheses, and the summary says so.
+"""
+
+from __future__ import annotations
+
+from rootcause.core.report import Finding, Verdict
+from rootcause.investigate.llm.schemas import Conclusion, to_finding
+from rootcause.investigate.llm.session import Session
+
+
+def ledger_findings(s: Session) -> list[Finding]:
+    """Findings from the hypotheses the model supported with evidence."""
+    return [
+        Finding(
+            rank=0,
+            kind=h.kind,
+            id=h.target,
+            commit=h.commit,
+            slice=h.slice,
+            confidence=min(max(h.score, 0.0), 1.0),
+            mechanism=h.notes[-1] if h.notes else h.statement,
+            evidence=list(h.evidence),
+            fix=f"review {h.kind} {h.target} (concluded from the ledger without the model)",
+        )
+        for h in s.state.hypotheses
+        if h.status == "supported" and h.evidence
+    ]
+
+
+def untested(s: Session) -> list[str]:
+    """Hypotheses that never got a result from the model."""
+    marked = set(s.llm.get("untested", []))
+    return [h.id for h in s.state.hypotheses if h.status == "open" or h.id in marked]
+
+
+def conclude(s: Session, conclusion: Conclusion | None) -> None:
+    """Rank and check the findings, set the verdict and summary, and the report's `meta.llm`."""
+    state = s.state
+    drafts = [to_finding(d) for d in conclusion.findings] if conclusion else ledger_findings(s)
+    ranked = s.ledger.conclude(drafts)  # marks findings citing no real evidence
+    for f in ranked:
+        if s.candidates.problems(f.kind, f.id, f.commit, f.slice):
+            f.grounded = False
+    left = untested(s)
+    complete = bool(state.hypotheses) and not left
+    verdict: Verdict
+    if complete and any(f.grounded for f in ranked):
+        verdict = "cause_found"
+    elif complete and not ranked:
+        verdict = "no_cause_found"
+    else:
+        verdict = "inconclusive"
+    state.verdict = verdict
+    state.summary = _summary(s, verdict, conclusion, ranked, left)
+    state.scratch["report_meta"] = {
+        "llm": {
+            "model": s.model_name,
+            "turns": s.turns,
+            "budget_stop": s.stopped,
+            "failed_steps": list(s.llm.get("failed_steps", [])),
+            "untested": left,
+            "grounding_rejections": int(s.llm.get("rejections", 0)),
+            "ungrounded": [f"{f.kind} {f.id}" for f in ranked if not f.grounded],
+            "log": "llm-log.jsonl",
+        }
+    }
+
+
+def _summary(
+    s: Session,
+    verdict: Verdict,
+    conclusion: Conclusion | None,
+    ranked: list[Finding],
+    left: list[str],
+) -> str:
+    said = conclusion.summary.strip() if conclusion else ""
+    if not conclusion:
+        names = ", ".join(f"{f.kind} {f.id}" for f in ranked)
+        source = "before the stop" if s.stopped else "in the ledger (no usable conclusion)"
+        said = f"Supported {source}: {names}." if names else ""
+        if verdict == "no_cause_found":
+            said = f"none of the hypotheses is supported {source}"
+    if verdict == "no_cause_found" and not said.lower().startswith("no cause found"):
+        said = f"no cause found: {said}".strip().rstrip(":")
+    elif verdict == "inconclusive":
+        said = f"inconclusive: {_why(s, ranked, left)}. {_tested(s)}" + (f" {said}" if said else "")
+    if s.stopped:
+        said = f"(stopped on budget: {s.stopped}) {said}"
+    return said
+
+
+def _why(s: Session, ranked: list[Finding], left: list[str]) -> str:
+    if not s.state.hypotheses:
+        if s.stopped:
+            return "the budget ran out before any hypothesis was proposed"
+        if s.halted:
+            return f"{s.halted}, so no hypothesis was proposed"
+        return "no hypothesis was proposed"
+    if left:
+        return f"{len(left)} of {len(s.state.hypotheses)} hypotheses were not tested"
+    if ranked:
+        return "no finding is grounded in evidence and the run's candidates"
+    return "the conclusion step failed"
+
+
+def _tested(s: Session) -> str:
+    hs = s.state.hypotheses
+    left = set(untested(s))
+    done = [f"{h.id} {h.kind} {h.target} ({h.status})" for h in hs if h.id not in left]
+    open_ = [f"{h.id} {h.kind} {h.target}" for h in hs if h.id in left]
+    parts = [f"Tested: {', '.join(done)}." if done else "Nothing was tested."]
+    if open_:
+        parts.append(f"Not tested: {', '.join(open_)}.")
+    return " ".join(parts)
