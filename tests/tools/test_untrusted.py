@@ -202,8 +202,6 @@ def test_cli_json_escapes_what_could_act_on_a_terminal(cli, tmp_path: Path) -> N
 
 
 def test_llm_tool_wrapper_runs_sql_twice_and_quotes_cells(ctx: ToolContext, tmp_path: Path) -> None:
-    from agents.testing import ScriptedModel
-
     from rootcause.investigate.ledger import Ledger
     from rootcause.investigate.llm.config import LLMOptions
     from rootcause.investigate.llm.pricing import load_prices
@@ -220,7 +218,7 @@ def test_llm_tool_wrapper_runs_sql_twice_and_quotes_cells(ctx: ToolContext, tmp_
         state=state,
         ledger=Ledger(state),
         options=LLMOptions(),
-        model=ScriptedModel(),
+        provider=None,
         model_name="scripted",
         prices=load_prices(None),
         log=CallLog(tmp_path),
