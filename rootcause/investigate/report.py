@@ -12,6 +12,7 @@ from pathlib import Path
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Report
 from rootcause.investigate.state import InvestigationState
+from rootcause.tools.untrusted import args_text, figures_text
 
 
 def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report:
@@ -135,8 +136,8 @@ def render_markdown(report: Report) -> str:
         )
     lines += ["", "## Evidence", ""]
     for e in report.evidence:
-        args = ", ".join(f"{k}={_fmt(v)}" for k, v in e.args.items())
-        figures = ", ".join(f"{k}={_fmt(v)}" for k, v in list(e.figures.items())[:8])
+        args = args_text(e.args)
+        figures = figures_text(e.figures)
         lines.append(
             f"- **{e.id}** `{e.tool}({args})`: {e.summary}" + (f" [{figures}]" if figures else "")
         )

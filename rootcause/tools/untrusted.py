@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 OPEN, CLOSE = "⟦", "⟧"
@@ -154,3 +155,27 @@ def sql_cell(value: object, limit: int, total: int | None = None) -> str:
     if isinstance(value, _SCALARS):
         return visible(str(value), limit)
     return fenced(str(value), limit)
+
+
+def figure_value(value: object, limit: int = 60) -> str:
+    """An evidence figure's value: numbers formatted, strings (which may come from the run) as
+    labels."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str):
+        return label(value, limit)
+    return str(value)
+
+
+def figures_text(figures: Mapping[str, object], limit: int = 8) -> str:
+    """The first `limit` figures of an evidence record as `name=value` pairs."""
+    shown = list(figures.items())[:limit]
+    return ", ".join(f"{figure_name(k)}={figure_value(v)}" for k, v in shown)
+
+
+def args_text(args: Mapping[str, Any]) -> str:
+    """A tool call's arguments as `name=value` pairs, each on one visible, bounded line."""
+    return ", ".join(
+        f"{k}={figure_value(v) if isinstance(v, float) else inline(str(v), 200)}"
+        for k, v in args.items()
+    )

@@ -4,9 +4,9 @@ same). Each step starts a fresh conversation from it, which keeps the context bo
 
 from __future__ import annotations
 
-from rootcause.core.evidence import Evidence, Figure
+from rootcause.core.evidence import Evidence
 from rootcause.investigate.llm.session import Session
-from rootcause.tools.untrusted import label
+from rootcause.tools.untrusted import args_text, figures_text
 
 #: Evidence records listed in full (older ones are counted, not listed).
 MAX_EVIDENCE_LINES = 80
@@ -47,19 +47,9 @@ def briefing(session: Session, task: str) -> str:
 
 
 def _evidence_line(e: Evidence) -> str:
-    args = ", ".join(f"{k}={v}" for k, v in e.args.items())
-    figures = ", ".join(f"{k}={_figure(v)}" for k, v in list(e.figures.items())[:MAX_FIGURES])
+    args = args_text(e.args)
+    figures = figures_text(e.figures, MAX_FIGURES)
     return f"- {e.id} {e.tool}({args}): {e.summary}" + (f" [{figures}]" if figures else "")
-
-
-def _figure(value: Figure) -> str:
-    """A figure's value: numbers formatted; strings (which may come from the run) bare when
-    they are plain identifiers, quoted as data otherwise."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, str):
-        return label(value, limit=60)
-    return str(value)
 
 
 def _num(value: float | None) -> str:
