@@ -96,3 +96,8 @@ def ingest_with_progress(
         more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
         err.print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
     return result
+
+
+def split_names(text: str) -> list[str]:
+    """A comma-separated list of names, blanks and repeats dropped, in the order given."""
+    return list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
