@@ -11,6 +11,7 @@ import typer
 from rootcause.cli.app import app
 from rootcause.cli.common import (
     WorkspaceOption,
+    option_help,
     split_names,
     stderr_console,
     stdout_console,
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from rootcause.evaluation.api import EvalProgress, EvalRequest, EvalResult
+
+
+#: Brain options `eval` takes as flags of their own rather than as --brain-option.
+FLAGGED = ("model", "base_url", "disabled_tools")
 
 
 def _brain_options(
@@ -114,19 +119,19 @@ def eval_command(
     ] = None,
     brain: Annotated[str, typer.Option("--brain", help="Brain to evaluate.")] = "systematic",
     model: Annotated[
-        str | None, typer.Option("--model", help=f"llm brain: {describe(LLMOptions, 'model')}")
+        str | None, typer.Option("--model", help=option_help(LLMOptions, "model", "llm brain"))
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help=f"llm brain: {describe(LLMOptions, 'base_url')}"),
+        typer.Option("--base-url", help=option_help(LLMOptions, "base_url", "llm brain")),
     ] = None,
     brain_option: Annotated[
         list[str] | None,
         typer.Option(
             "--brain-option",
-            help="NAME=VALUE, an option of the brain (llm: max_turns, max_tool_calls, "
-            "max_tokens, wall_time_s, ...); repeatable. A name the brain does not take is "
-            "refused.",
+            help="NAME=VALUE, an option of the brain (llm: "
+            f"{', '.join(n for n in LLMOptions.model_fields if n not in FLAGGED)}); repeatable. "
+            "A name the brain does not take is refused.",
         ),
     ] = None,
     repeats: Annotated[int, typer.Option("--repeats", help="Investigations per scenario.")] = 1,
@@ -134,7 +139,7 @@ def eval_command(
         str | None,
         typer.Option(
             "--disable-tools",
-            help=f"Comma-separated. {describe(BrainOptions, 'disabled_tools')}",
+            help=f"{describe(BrainOptions, 'disabled_tools')} Comma-separated.",
         ),
     ] = None,
     json_path: Annotated[

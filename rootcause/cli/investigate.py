@@ -14,6 +14,7 @@ from rootcause.cli.common import (
     FormatOption,
     SkipBadLinesFlag,
     WorkspaceOption,
+    option_help,
     split_names,
     stderr_console,
     stdout_console,
@@ -42,6 +43,10 @@ VERDICT_MEANING = {
     "no_cause_found": "every candidate proposed was tested and none holds",
     "inconclusive": "no cause established and the candidates not ruled out; it names no cause",
 }
+
+
+def _llm_help(name: str) -> str:
+    return option_help(LLMOptions, name, "LLM brain")
 
 
 @app.command()
@@ -75,58 +80,50 @@ def investigate(
     disabled_tools: Annotated[
         str | None,
         typer.Option(
-            "--disable-tools", help=f"Comma-separated. {describe(BrainOptions, 'disabled_tools')}"
+            "--disable-tools", help=f"{describe(BrainOptions, 'disabled_tools')} Comma-separated."
         ),
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", help=describe(LLMOptions, "model"), rich_help_panel=LLM_PANEL),
+        typer.Option("--model", help=_llm_help("model"), rich_help_panel=LLM_PANEL),
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option(
-            "--base-url", help=describe(LLMOptions, "base_url"), rich_help_panel=LLM_PANEL
-        ),
+        typer.Option("--base-url", help=_llm_help("base_url"), rich_help_panel=LLM_PANEL),
     ] = None,
     api_key: Annotated[
         str | None,
         typer.Option(
             "--api-key",
-            help=f"API key (unset: ${ENV_KEY}); never stored.",
+            help=f"LLM brain: API key (unset: ${ENV_KEY}); never stored.",
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     max_turns: Annotated[
         int | None,
-        typer.Option(
-            "--max-turns", help=describe(LLMOptions, "max_turns"), rich_help_panel=LLM_PANEL
-        ),
+        typer.Option("--max-turns", help=_llm_help("max_turns"), rich_help_panel=LLM_PANEL),
     ] = None,
     max_tool_calls: Annotated[
         int | None,
         typer.Option(
             "--max-tool-calls",
-            help=describe(LLMOptions, "max_tool_calls"),
+            help=_llm_help("max_tool_calls"),
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     max_tokens: Annotated[
         int | None,
-        typer.Option(
-            "--max-tokens", help=describe(LLMOptions, "max_tokens"), rich_help_panel=LLM_PANEL
-        ),
+        typer.Option("--max-tokens", help=_llm_help("max_tokens"), rich_help_panel=LLM_PANEL),
     ] = None,
     wall_time_s: Annotated[
         float | None,
-        typer.Option(
-            "--wall-time", help=describe(LLMOptions, "wall_time_s"), rich_help_panel=LLM_PANEL
-        ),
+        typer.Option("--wall-time", help=_llm_help("wall_time_s"), rich_help_panel=LLM_PANEL),
     ] = None,
     max_output_tokens: Annotated[
         int | None,
         typer.Option(
             "--max-output-tokens",
-            help=describe(LLMOptions, "max_output_tokens"),
+            help=_llm_help("max_output_tokens"),
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
@@ -134,25 +131,21 @@ def investigate(
         float | None,
         typer.Option(
             "--request-timeout",
-            help=describe(LLMOptions, "request_timeout_s"),
+            help=_llm_help("request_timeout_s"),
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     prices: Annotated[
         Path | None,
-        typer.Option("--prices", help=describe(LLMOptions, "prices"), rich_help_panel=LLM_PANEL),
+        typer.Option("--prices", help=_llm_help("prices"), rich_help_panel=LLM_PANEL),
     ] = None,
     stream: Annotated[
         bool | None,
-        typer.Option(
-            "--stream/--no-stream", help=describe(LLMOptions, "stream"), rich_help_panel=LLM_PANEL
-        ),
+        typer.Option("--stream/--no-stream", help=_llm_help("stream"), rich_help_panel=LLM_PANEL),
     ] = None,
     trace: Annotated[
         bool | None,
-        typer.Option(
-            "--trace/--no-trace", help=describe(LLMOptions, "trace"), rich_help_panel=LLM_PANEL
-        ),
+        typer.Option("--trace/--no-trace", help=_llm_help("trace"), rich_help_panel=LLM_PANEL),
     ] = None,
 ) -> None:
     """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout."""
