@@ -60,6 +60,8 @@ def test_eval_of_the_llm_brain_with_a_scripted_model(
         "llm",
         "--model",
         "gpt-4.1-mini",
+        "--brain-option",
+        "max_turns=50",
         "--json",
         "-",
         workspace=ws,
@@ -68,12 +70,13 @@ def test_eval_of_the_llm_brain_with_a_scripted_model(
     data = result.json()
     (scenario,) = data["scenarios"]
     assert scenario["error"] is None and scenario["verdict"] == "cause_found"
-    assert seen and all(isinstance(o, LLMOptions) and o.model == "gpt-4.1-mini" for o in seen)
+    assert seen and all(isinstance(o, LLMOptions) for o in seen)
+    assert all((o.model, o.max_turns) == ("gpt-4.1-mini", 50) for o in seen)
     summary = data["summary"]
     assert summary["top1"] == 1.0 and summary["errors"] == 0
     assert summary["tokens_in"] == 11_000 and summary["tokens_out"] == 1_100
     assert summary["cost_usd"] > 0
     assert data["spec"]["brain"] == "llm"
-    assert data["spec"]["brain_options"] == {"model": "gpt-4.1-mini"}
+    assert data["spec"]["brain_options"] == {"model": "gpt-4.1-mini", "max_turns": 50}
     report = json.loads(Path(scenario["report_path"]).read_text())
     assert report["brain"] == "llm"
