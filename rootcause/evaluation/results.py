@@ -37,6 +37,7 @@ class EvalSpec(BaseModel):
     suite_files: list[str]
     scenarios: list[Scenario]
     brain: str
+    #: The brain options that were set, as the options model's JSON (`disabled_tools` apart).
     brain_options: dict[str, Any] = Field(default_factory=dict)
     repeats: int = 1
     disabled_tools: list[str] = Field(default_factory=list)
