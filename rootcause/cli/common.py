@@ -12,6 +12,7 @@ from rich.console import Console
 from rootcause.cli.app import GlobalOptions
 
 if TYPE_CHECKING:
+    from rootcause.investigate.options import BrainOptions
     from rootcause.store.ingest import IngestResult
 
 WorkspaceOption = Annotated[
@@ -96,3 +97,19 @@ def ingest_with_progress(
         more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
         err.print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
     return result
+
+
+def split_names(text: str) -> list[str]:
+    """A comma-separated list of names, blanks and repeats dropped, in the order given."""
+    return list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+
+
+def option_help(model: type[BrainOptions], name: str, lead: str) -> str:
+    """An option's help after `lead`: its description and default, read from the options
+    model so the default is written once."""
+    from rootcause.investigate.options import describe
+
+    text = describe(model, name)
+    if text.split(" ", 1)[0][1:].islower():  # a plain word, not a name such as OpenAI
+        text = text[0].lower() + text[1:]
+    return f"{lead}: {text}"

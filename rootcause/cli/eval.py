@@ -3,83 +3,72 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rootcause.cli.app import app
-from rootcause.cli.common import WorkspaceOption, stderr_console, stdout_console, workspace_dir
+from rootcause.cli.common import (
+    WorkspaceOption,
+    option_help,
+    split_names,
+    stderr_console,
+    stdout_console,
+    workspace_dir,
+)
 from rootcause.core.errors import BadInputError
+from rootcause.investigate.llm.config import LLMOptions
+from rootcause.investigate.options import BrainOptions, describe
 
 if TYPE_CHECKING:
-    from rootcause.evaluation.results import EvalResult
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from rootcause.evaluation.api import EvalProgress, EvalRequest, EvalResult
 
 
-def _tools(spec: str | None) -> tuple[str, ...]:
-    if not spec:
-        return ()
-    from rootcause.tools.registry import load_all
-
-    names = tuple(dict.fromkeys(t.strip() for t in spec.split(",") if t.strip()))
-    known = load_all()
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise BadInputError(
-            f"--disable-tools: unknown tool {unknown[0]!r}; known: {', '.join(sorted(known))}"
-        )
-    return names
+#: Brain options `eval` takes as flags of their own rather than as --brain-option.
+FLAGGED = ("model", "base_url", "disabled_tools")
 
 
-def _options(model: str | None, base_url: str | None, pairs: list[str]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
+def _brain_options(
+    brain: str,
+    model: str | None,
+    base_url: str | None,
+    pairs: list[str],
+    disable_tools: str | None,
+) -> BrainOptions:
+    """The options given for `brain`, typed; one it does not take, or a value that does not
+    fit, is refused in one line naming the option as it was given."""
+    from rootcause.investigate.job import options_model
+    from rootcause.investigate.options import parse_options
+
+    values: dict[str, object] = {}
+    labels: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
+        name = name.strip()
+        if not sep or not name:
             raise BadInputError(f"--brain-option {pair!r}: expected NAME=VALUE")
-        options[name.strip()] = value
-    if model is not None:
-        options["model"] = model
-    if base_url is not None:
-        options["base_url"] = base_url
-    return options
+        if name == "disabled_tools":
+            raise BadInputError("--brain-option disabled_tools: give the tools as --disable-tools")
+        values[name], labels[name] = value, f"--brain-option {name}"
+    flags = (("model", "--model", model), ("base_url", "--base-url", base_url))
+    for name, flag, given in flags:
+        if given is not None:
+            values[name], labels[name] = given, flag
+    if disable_tools:
+        values["disabled_tools"] = split_names(disable_tools)
+        labels["disabled_tools"] = "--disable-tools"
+    model_cls = options_model(brain)
+    return parse_options(model_cls, brain, values, lambda name: labels.get(name, name))
 
 
-def _run(
-    suite_path: Path,
-    workspace: Path,
-    out_dir: Path | None,
-    brain: str,
-    options: dict[str, Any],
-    repeats: int,
-    disabled: tuple[str, ...],
-    workers: int,
-) -> EvalResult:
+def _progress_bar(err: Console) -> Progress:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from rootcause.evaluation.results import (
-        EvalSpec,
-        build_result,
-        check_out_dir,
-        machine,
-        public_options,
-        write_results,
-    )
-    from rootcause.evaluation.runner import EvalConfig, run_eval
-    from rootcause.evaluation.suite import load_suite
-
-    if workers < 1:
-        raise BadInputError(f"--workers must be at least 1 (got {workers})")
-    suite = load_suite(suite_path)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = out_dir or workspace / "evals" / f"{suite.name}-{brain}-{stamp}"
-    check_out_dir(folder)
-    config = EvalConfig(brain, options, repeats, disabled, workers)
-    err = stderr_console()
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    t0 = time.perf_counter()
-    with Progress(
+    return Progress(
         TextColumn("[bold]{task.description:12s}[/bold]"),
         BarColumn(bar_width=None),
         MofNCompleteColumn(),
@@ -88,32 +77,30 @@ def _run(
         console=err,
         transient=True,
         disable=not err.is_terminal,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def tick(stage: str, done: int, total: int, label: str) -> None:
-            if stage not in tasks:
-                name = "lab runs" if stage == "prepare" else "investigate"
-                tasks[stage] = bar.add_task(name, total=total, label="")
-            bar.update(tasks[stage], completed=done, total=total, label=label)
-
-        trials = run_eval(suite, workspace, config, tick)
-    spec = EvalSpec(
-        suite=suite.name,
-        suite_files=suite.files,
-        scenarios=suite.scenarios,
-        brain=brain,
-        brain_options=public_options(options),
-        repeats=repeats,
-        disabled_tools=list(disabled),
-        workers=workers,
-        started=started,
-        wall_s=round(time.perf_counter() - t0, 1),
-        machine=machine(),
     )
-    result = build_result(spec, trials)
-    write_results(folder, result)
-    err.print(f"results: {folder}", markup=False, highlight=False)
+
+
+def _run(request: EvalRequest) -> EvalResult:
+    """Run the eval with a progress bar on stderr (two bars: lab runs, investigations)."""
+    from rootcause.evaluation.api import run_suite
+
+    err = stderr_console()
+    with _progress_bar(err) as bar:
+        bars: dict[str, TaskID] = {}
+
+        def tick(progress: EvalProgress) -> None:
+            if progress.stage not in bars:
+                name = "lab runs" if progress.stage == "prepare" else "investigate"
+                bars[progress.stage] = bar.add_task(name, total=progress.total, label="")
+            bar.update(
+                bars[progress.stage],
+                completed=progress.done,
+                total=progress.total,
+                label=progress.label,
+            )
+
+        result = run_suite(request, on_progress=tick)
+    err.print(f"results: {result.folder}", markup=False, highlight=False)
     return result
 
 
@@ -131,18 +118,29 @@ def eval_command(
         Path | None, typer.Option("--suite", help="Suite YAML file or folder of them.")
     ] = None,
     brain: Annotated[str, typer.Option("--brain", help="Brain to evaluate.")] = "systematic",
-    model: Annotated[str | None, typer.Option("--model", help="Model (llm brain).")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help=option_help(LLMOptions, "model", "llm brain"))
+    ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible server (llm brain).")
+        str | None,
+        typer.Option("--base-url", help=option_help(LLMOptions, "base_url", "llm brain")),
     ] = None,
     brain_option: Annotated[
         list[str] | None,
-        typer.Option("--brain-option", help="NAME=VALUE passed to the brain; repeatable."),
+        typer.Option(
+            "--brain-option",
+            help="NAME=VALUE, an option of the brain (llm: "
+            f"{', '.join(n for n in LLMOptions.model_fields if n not in FLAGGED)}); repeatable. "
+            "A name the brain does not take is refused.",
+        ),
     ] = None,
     repeats: Annotated[int, typer.Option("--repeats", help="Investigations per scenario.")] = 1,
     disable_tools: Annotated[
         str | None,
-        typer.Option("--disable-tools", help="Comma-separated tools the brain may not call."),
+        typer.Option(
+            "--disable-tools",
+            help=f"{describe(BrainOptions, 'disabled_tools')} Comma-separated.",
+        ),
     ] = None,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the results JSON here ('-': stdout).")
@@ -157,7 +155,7 @@ def eval_command(
             "--out", help="Results folder (default <workspace>/evals/<suite>-<brain>-<time>)."
         ),
     ] = None,
-    rescore: Annotated[
+    rescore_dir: Annotated[
         Path | None,
         typer.Option("--rescore", help="Re-score an earlier eval's folder instead of running."),
     ] = None,
@@ -165,26 +163,24 @@ def eval_command(
 ) -> None:
     """Investigate every scenario of a suite, score each report against its answer key, and
     print the per-bug table (progress on stderr)."""
-    from rootcause.evaluation.results import load_results, write_results
+    from rootcause.evaluation.api import EvalRequest, rescore
     from rootcause.store.workspace import Workspace, guard_output
 
+    ws = Workspace.resolve(workspace_dir(workspace))
     # The eval cache holds the run folders investigated: outputs stay out of it.
-    cache = Workspace.resolve(workspace_dir(workspace)).eval_cache_dir
-    for option, path in (("--out", out), ("--json", json_path), ("--markdown", markdown_path)):
+    for option, path in (("--json", json_path), ("--markdown", markdown_path)):
         if path is not None and str(path) != "-":
-            guard_output(path, [cache], option)
-    if rescore is not None:
+            guard_output(path, [ws.eval_cache_dir], option)
+    if rescore_dir is not None:
         if suite is not None:
             raise BadInputError("eval: give --suite PATH or --rescore DIR, not both")
-        result = load_results(rescore)
-        write_results(out or rescore, result)
+        result = rescore(ws, rescore_dir, out)
     elif suite is None:
         raise BadInputError("eval: give --suite PATH (or --rescore DIR)")
     else:
-        root = Workspace.resolve(workspace_dir(workspace)).root
-        options = _options(model, base_url, brain_option or [])
-        disabled = _tools(disable_tools)
-        result = _run(suite, root, out, brain, options, repeats, disabled, workers)
+        options = _brain_options(brain, model, base_url, brain_option or [], disable_tools)
+        request = EvalRequest(suite, ws, brain, options, repeats, workers, out)
+        result = _run(request)
     if json_path is not None:
         _emit(json.dumps(result.to_json(), indent=2) + "\n", json_path)
     if markdown_path is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +14,15 @@ from rootcause.cli.common import (
     FormatOption,
     SkipBadLinesFlag,
     WorkspaceOption,
+    option_help,
+    split_names,
     stderr_console,
     stdout_console,
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
-from rootcause.investigate.llm.config import DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_REQUEST_TIMEOUT_S
+from rootcause.investigate.llm.config import ENV_KEY, LLMOptions
+from rootcause.investigate.options import BrainOptions, describe
 
 LLM_PANEL = "LLM brain (--brain llm)"
 #: How each event kind shows on stderr (kinds: phase, tool, result, model, hypothesis, ...).
@@ -41,8 +45,13 @@ VERDICT_MEANING = {
 }
 
 
+def _llm_help(name: str) -> str:
+    return option_help(LLMOptions, name, "LLM brain")
+
+
 @app.command()
 def investigate(
+    ctx: typer.Context,
     run: Annotated[Path | None, typer.Argument(help="Run folder or foreign log.")] = None,
     symptom: Annotated[
         str | None, typer.Option("--symptom", help="What you noticed, in plain words.")
@@ -68,105 +77,75 @@ def investigate(
     fmt: FormatOption = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
-    model: Annotated[
+    disabled_tools: Annotated[
         str | None,
         typer.Option(
-            "--model",
-            help="LLM brain: model name (OpenAI, the server's name with --base-url, or "
-            "litellm/PROVIDER/MODEL); default ROOTCAUSE_LLM_MODEL.",
-            rich_help_panel=LLM_PANEL,
+            "--disable-tools", help=f"{describe(BrainOptions, 'disabled_tools')} Comma-separated."
         ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help=_llm_help("model"), rich_help_panel=LLM_PANEL),
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option(
-            "--base-url",
-            help="LLM brain: OpenAI-compatible server (vLLM, Ollama, llama.cpp), e.g. "
-            "http://localhost:8000/v1; default ROOTCAUSE_LLM_BASE_URL.",
-            rich_help_panel=LLM_PANEL,
-        ),
+        typer.Option("--base-url", help=_llm_help("base_url"), rich_help_panel=LLM_PANEL),
     ] = None,
     api_key: Annotated[
         str | None,
         typer.Option(
             "--api-key",
-            help="LLM brain: API key (default OPENAI_API_KEY); never stored.",
+            help=f"LLM brain: API key (unset: ${ENV_KEY}); never stored.",
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     max_turns: Annotated[
         int | None,
-        typer.Option(
-            "--max-turns",
-            help="LLM brain: model calls in all (default 80).",
-            rich_help_panel=LLM_PANEL,
-        ),
+        typer.Option("--max-turns", help=_llm_help("max_turns"), rich_help_panel=LLM_PANEL),
     ] = None,
     max_tool_calls: Annotated[
         int | None,
         typer.Option(
             "--max-tool-calls",
-            help="LLM brain: tool calls in all (default 60).",
+            help=_llm_help("max_tool_calls"),
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     max_tokens: Annotated[
         int | None,
-        typer.Option(
-            "--max-tokens",
-            help="LLM brain: input+output tokens in all (default 2,000,000).",
-            rich_help_panel=LLM_PANEL,
-        ),
+        typer.Option("--max-tokens", help=_llm_help("max_tokens"), rich_help_panel=LLM_PANEL),
     ] = None,
-    wall_time: Annotated[
+    wall_time_s: Annotated[
         float | None,
-        typer.Option(
-            "--wall-time",
-            help="LLM brain: seconds in all (default 1800).",
-            rich_help_panel=LLM_PANEL,
-        ),
+        typer.Option("--wall-time", help=_llm_help("wall_time_s"), rich_help_panel=LLM_PANEL),
     ] = None,
     max_output_tokens: Annotated[
         int | None,
         typer.Option(
             "--max-output-tokens",
-            help=f"LLM brain: tokens one model reply may write (default "
-            f"{DEFAULT_MAX_OUTPUT_TOKENS:,}); a reply cut off there gets one corrective turn.",
+            help=_llm_help("max_output_tokens"),
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
-    request_timeout: Annotated[
+    request_timeout_s: Annotated[
         float | None,
         typer.Option(
             "--request-timeout",
-            help=f"LLM brain: seconds one model request may take (default "
-            f"{DEFAULT_REQUEST_TIMEOUT_S:g}); a server that takes longer ends the run.",
+            help=_llm_help("request_timeout_s"),
             rich_help_panel=LLM_PANEL,
         ),
     ] = None,
     prices: Annotated[
         Path | None,
-        typer.Option(
-            "--prices",
-            help="LLM brain: price table (JSON/YAML, $ per million tokens) for stats.",
-            rich_help_panel=LLM_PANEL,
-        ),
+        typer.Option("--prices", help=_llm_help("prices"), rich_help_panel=LLM_PANEL),
     ] = None,
     stream: Annotated[
         bool | None,
-        typer.Option(
-            "--stream/--no-stream",
-            help="LLM brain: stream model responses (SSE).",
-            rich_help_panel=LLM_PANEL,
-        ),
+        typer.Option("--stream/--no-stream", help=_llm_help("stream"), rich_help_panel=LLM_PANEL),
     ] = None,
     trace: Annotated[
         bool | None,
-        typer.Option(
-            "--trace/--no-trace",
-            help="LLM brain: export openai-agents traces (off by default).",
-            rich_help_panel=LLM_PANEL,
-        ),
+        typer.Option("--trace/--no-trace", help=_llm_help("trace"), rich_help_panel=LLM_PANEL),
     ] = None,
 ) -> None:
     """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout."""
@@ -186,22 +165,28 @@ def investigate(
         kind = f"[{style}]{event.kind:10s}[/{style}]" if style else f"{event.kind:10s}"
         err.print(f"{kind} {escape(event.message)}", markup=True)
 
-    options = {
+    ws = Workspace.resolve(workspace_dir(workspace))
+    values = {
+        "disabled_tools": None if disabled_tools is None else split_names(disabled_tools),
         "model": model,
         "base_url": base_url,
         "max_turns": max_turns,
         "max_tool_calls": max_tool_calls,
         "max_tokens": max_tokens,
-        "wall_time_s": wall_time,
+        "wall_time_s": wall_time_s,
         "max_output_tokens": max_output_tokens,
-        "request_timeout_s": request_timeout,
+        "request_timeout_s": request_timeout_s,
         "prices": None if prices is None else str(prices.resolve()),
         "stream": stream,
         "trace": trace,
     }
+    if resume is not None:
+        from rootcause.investigate.job import load_spec
 
+        brain = load_spec(ws, resume).brain
+    options = _brain_options(ctx, brain, values, api_key)
     outcome = run_job(
-        Workspace.resolve(workspace_dir(workspace)),
+        ws,
         run=run,
         symptom=symptom,
         behavior=behavior,
@@ -209,7 +194,7 @@ def investigate(
         resume=resume,
         run_format=fmt,
         on_event=show,
-        options={k: v for k, v in options.items() if v is not None},
+        options=options,
         api_key=api_key,
         ingest_options=IngestOptions(skip_bad_lines=skip_bad_lines),
         outputs={k: v for k, v in (("--json", json_path), ("--markdown", markdown_path)) if v},
@@ -233,3 +218,21 @@ def investigate(
         out.print(f"plots: {outcome.folder / 'plots'} ({len(plots)} files)", markup=False)
     if fail_on_cause and report.verdict == "cause_found":
         raise typer.Exit(3)
+
+
+def _brain_options(
+    ctx: typer.Context, brain: str, values: Mapping[str, object], api_key: str | None
+) -> BrainOptions:
+    """The options given on the command line as the options of the brain that will run,
+    refusing (named by its flag) any that does not apply to it."""
+    from rootcause.investigate.job import options_model
+    from rootcause.investigate.options import check_tools, parse_options
+
+    model = options_model(brain)
+    flags = {p.name: p.opts[0] for p in ctx.command.params if p.name and p.opts}
+    given = {name: value for name, value in values.items() if value is not None}
+    options = parse_options(model, brain, given, lambda name: flags.get(name, name))
+    if api_key is not None and not model.takes_api_key:
+        raise BadInputError(f"--api-key: not an option of the {brain} brain")
+    check_tools(options.disabled_tools, "--disable-tools")
+    return options

@@ -27,7 +27,6 @@ from rootcause.evaluation.suite import Scenario
 from rootcause.evaluation.tables import markdown_table
 
 RESULTS_FORMAT = "rootcause-eval/1"
-SECRET_WORDS = ("key", "token", "secret", "password")
 
 
 class EvalSpec(BaseModel):
@@ -38,6 +37,7 @@ class EvalSpec(BaseModel):
     suite_files: list[str]
     scenarios: list[Scenario]
     brain: str
+    #: The brain options that were set, as the options model's JSON (`disabled_tools` apart).
     brain_options: dict[str, Any] = Field(default_factory=dict)
     repeats: int = 1
     disabled_tools: list[str] = Field(default_factory=list)
@@ -48,10 +48,13 @@ class EvalSpec(BaseModel):
 
 
 class EvalResult(BaseModel):
+    """An eval's scores; `folder` is where its results were written (not part of them)."""
+
     spec: EvalSpec
     summary: Summary
     per_bug: dict[str, Summary]
     scenarios: list[TrialResult]
+    folder: Path | None = Field(None, exclude=True)
 
     def to_json(self) -> dict[str, Any]:
         """The `--json` object: summary, per_bug and scenarios."""
@@ -71,11 +74,6 @@ class EvalResult(BaseModel):
             f"{s.machine.get('cpus', '?')} CPU(s) with {s.workers} worker(s).\n\n"
         )
         return head + markdown_table(self.summary, self.per_bug)
-
-
-def public_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Brain options fit to store: anything that looks like a credential is left out."""
-    return {k: v for k, v in options.items() if not any(w in k.lower() for w in SECRET_WORDS)}
 
 
 def machine() -> dict[str, Any]:

@@ -20,35 +20,47 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializeAsAny
 
 from rootcause.core.errors import BadInputError
 from rootcause.core.report import Report, Stats
 from rootcause.evaluation.cache import ensure_run
 from rootcause.evaluation.scorer import Cause, Flags, Metrics, causes_of, score
 from rootcause.evaluation.suite import LabOptions, Scenario, Suite
+from rootcause.investigate.options import BrainOptions, check_tools, override
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: progress(stage, done, total, label): stage is "prepare" or "investigate".
-ProgressFn = Callable[[str, int, int, str], None]
+
+@dataclass(frozen=True)
+class EvalProgress:
+    """How far an eval is: `done` of `total` lab runs prepared (stage "prepare") or scenarios
+    investigated ("investigate"); `label` names the scenario just finished."""
+
+    stage: Literal["prepare", "investigate"]
+    done: int
+    total: int
+    label: str = ""
+
+
+ProgressFn = Callable[[EvalProgress], None]
 
 
 @dataclass
 class EvalConfig:
-    """How to investigate: which brain (and its options), repeats, ablations, parallelism."""
+    """How to investigate: which brain, its options (ablations included; checked by
+    `check_brain`), repeats and parallelism."""
 
-    brain: str = "systematic"
-    brain_options: dict[str, Any] = field(default_factory=dict)
+    brain: str
+    options: BrainOptions
     repeats: int = 1
-    disabled_tools: tuple[str, ...] = ()
     workers: int = 1
 
 
@@ -70,8 +82,7 @@ class InvestigateTask(BaseModel):
     run_dir: str
     symptom: str
     brain: str
-    brain_options: dict[str, Any] = Field(default_factory=dict)
-    disabled_tools: list[str] = Field(default_factory=list)
+    options: SerializeAsAny[BrainOptions]
 
 
 class InvestigateOutcome(BaseModel):
@@ -134,18 +145,18 @@ def prepare_run(workspace: str, bug: str, seed: int, options: dict[str, Any]) ->
     )
 
 
-def check_brain(name: str, options: dict[str, Any]) -> None:
-    """Fail before generating anything if the brain is unknown or cannot be built with its
-    options (for the llm brain: no model, or an endpoint that does not answer)."""
+def check_brain(name: str, options: BrainOptions | None) -> BrainOptions:
+    """The brain's options, checked before anything is generated: the brain is known, takes
+    these options, and can be built with them (for the llm brain: a model is configured and
+    its endpoint answers)."""
     from rootcause.investigate.job import BRAINS, make_brain
 
     if name not in BRAINS:
         raise BadInputError(f"--brain {name}: unknown brain; choose one of {', '.join(BRAINS)}")
-    if options:
-        try:
-            make_brain(name, options)  # type: ignore[call-arg,unused-ignore]
-        except TypeError as exc:
-            raise BadInputError(f"--brain {name}: does not take options ({exc})") from None
+    checked = override(BRAINS[name].options(), options, name)
+    check_tools(checked.disabled_tools, "--disable-tools")
+    make_brain(name, checked)
+    return checked
 
 
 def investigate_task(task: InvestigateTask) -> InvestigateOutcome:
@@ -154,16 +165,13 @@ def investigate_task(task: InvestigateTask) -> InvestigateOutcome:
     from rootcause.store.workspace import Workspace
 
     t0 = time.perf_counter()
-    # brain options go through when given (the llm brain's model, base URL, budgets)
-    extra: dict[str, Any] = {"options": task.brain_options} if task.brain_options else {}
     try:
         outcome = investigate(
             Workspace(Path(task.workspace)),
             run=Path(task.run_dir),
             symptom=task.symptom,
             brain=task.brain,
-            disabled_tools=task.disabled_tools,
-            **extra,
+            options=task.options,
         )
     except Exception as exc:  # recorded per scenario; the eval goes on
         log.warning("investigating %s failed: %s", task.trial, exc)
@@ -216,10 +224,7 @@ def run_eval(
     progress: ProgressFn | None = None,
 ) -> list[TrialResult]:
     """Investigate every scenario of `suite` (times `repeats`) and score each report."""
-    if config.repeats < 1:
-        raise BadInputError(f"--repeats must be at least 1 (got {config.repeats})")
-    check_brain(config.brain, config.brain_options)
-    tick = progress or (lambda *_: None)
+    tick = progress or (lambda _: None)
     runs: dict[tuple[str, int, LabOptions], int] = {}
     for scn in suite.scenarios:
         runs.setdefault((scn.bug, scn.seed, scn.options), len(runs))
@@ -229,9 +234,9 @@ def run_eval(
 
     def prepared(_: Prepared) -> None:
         done[0] += 1
-        tick("prepare", done[0], len(jobs), "")
+        tick(EvalProgress("prepare", done[0], len(jobs)))
 
-    tick("prepare", 0, len(jobs), "")
+    tick(EvalProgress("prepare", 0, len(jobs)))
     prep = _pool_map(_star_prepare, jobs, config.workers, prepared)
     keys = {
         i: json.loads(Path(p.key_path).read_text()) if p.key_path else None
@@ -251,17 +256,16 @@ def run_eval(
                 run_dir=str(prep[i].run_dir),
                 symptom=str(key["symptom"]),
                 brain=config.brain,
-                brain_options=config.brain_options,
-                disabled_tools=list(config.disabled_tools),
+                options=config.options,
             )
         )
     done[0] = 0
 
     def investigated(o: InvestigateOutcome) -> None:
         done[0] += 1
-        tick("investigate", done[0], len(tasks), o.trial)
+        tick(EvalProgress("investigate", done[0], len(tasks), o.trial))
 
-    tick("investigate", 0, len(tasks), "")
+    tick(EvalProgress("investigate", 0, len(tasks)))
     outcomes = {
         o.trial: o for o in _pool_map(investigate_task, tasks, config.workers, investigated)
     }

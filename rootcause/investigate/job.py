@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 import traceback
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,14 @@ import orjson
 from rootcause.core.errors import BadInputError, LocatedError, RootcauseError
 from rootcause.core.report import Report
 from rootcause.investigate.brain import Brain
+from rootcause.investigate.llm.config import LLMOptions
+from rootcause.investigate.options import (
+    BrainOptions,
+    SystematicOptions,
+    override,
+    parse_options,
+    stored_form,
+)
 from rootcause.investigate.protocol import Protocol
 from rootcause.investigate.report import build_report, write_atomic, write_report
 from rootcause.investigate.state import InvestigationSpec, InvestigationState
@@ -41,22 +49,32 @@ CHECKPOINTS = "checkpoints.sqlite"
 logger = logging.getLogger(__name__)
 
 
-def _systematic(options: dict[str, Any], api_key: str | None) -> Brain:
+def _systematic(options: BrainOptions, api_key: str | None) -> Brain:
     from rootcause.investigate.systematic import SystematicBrain
 
     return SystematicBrain()
 
 
-def _llm(options: dict[str, Any], api_key: str | None) -> Brain:
+def _llm(options: BrainOptions, api_key: str | None) -> Brain:
     from rootcause.investigate.llm import LLMBrain
 
+    assert isinstance(options, LLMOptions)
     return LLMBrain(options, api_key).connect()
 
 
-#: Brains by name; each entry builds one from the spec's options (plain data, no secrets) and
-#: an API key that is never stored.
-BrainFactory = Callable[[dict[str, Any], str | None], Brain]
-BRAINS: dict[str, BrainFactory] = {"systematic": _systematic, "llm": _llm}
+@dataclass(frozen=True)
+class BrainKind:
+    """A brain by name: the model of its options and how to build one from them and an API
+    key that is never stored."""
+
+    options: type[BrainOptions]
+    build: Callable[[BrainOptions, str | None], Brain]
+
+
+BRAINS: dict[str, BrainKind] = {
+    "systematic": BrainKind(SystematicOptions, _systematic),
+    "llm": BrainKind(LLMOptions, _llm),
+}
 
 
 @dataclass
@@ -74,12 +92,16 @@ def new_id(run_id: str) -> str:
     return f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def make_brain(
-    name: str, options: dict[str, Any] | None = None, api_key: str | None = None
-) -> Brain:
+def options_model(name: str) -> type[BrainOptions]:
+    """The options model of the brain called `name`."""
     if name not in BRAINS:
         raise BadInputError(f"unknown brain {name!r}; choose one of {', '.join(BRAINS)}")
-    return BRAINS[name](options or {}, api_key)
+    return BRAINS[name].options
+
+
+def make_brain(name: str, options: BrainOptions | None = None, api_key: str | None = None) -> Brain:
+    model = options_model(name)
+    return BRAINS[name].build(override(model(), options, name), api_key)
 
 
 def investigate(
@@ -91,42 +113,46 @@ def investigate(
     resume: str | None = None,
     run_format: str = "auto",
     on_event: EventSink | None = None,
-    disabled_tools: Collection[str] = (),
-    options: dict[str, Any] | None = None,
+    options: BrainOptions | None = None,
     api_key: str | None = None,
     ingest_options: IngestOptions | None = None,
     outputs: Mapping[str, Path] | None = None,
 ) -> Outcome:
     """Run (or resume) an investigation and return its report.
 
-    `disabled_tools` names tools the brain may not call (an ablation); they are kept in the
-    spec's options, so a resumed job runs without them too. `options` configure the brain
-    (plain data kept in the spec; on a resume, given ones override the stored ones); `api_key`
-    goes to the brain and is never written anywhere. `ingest_options` left unset are those of
-    the run's earlier ingest. `outputs` are files the caller will write afterwards (option
-    name -> path); they are refused before the investigation starts if they lie inside the
-    run folder or its config repo.
+    `options` configure the brain (its options model; the ones set are kept in the spec, so a
+    resumed job runs with them too, `disabled_tools` included; on a resume, the ones set here
+    replace the stored ones). An option the brain does not take is refused, given or stored.
+    `api_key` goes to the brain and is never written anywhere. `ingest_options` left unset are
+    those of the run's earlier ingest. `outputs` are files the caller will write afterwards
+    (option name -> path); they are refused before the investigation starts if they lie inside
+    the run folder or its config repo.
 
     Once the job has its folder, any failure is recorded there as `error.json`."""
-    given = {k: v for k, v in (options or {}).items() if v is not None}
     if resume is not None:
-        spec = _load_spec(workspace, resume)
-        spec.options = {**spec.options, **given}
+        spec = load_spec(workspace, resume)
+        try:
+            stored = parse_options(_model_of(brain, spec.brain), spec.brain, spec.options)
+        except BadInputError as exc:  # a stored option the brain does not take
+            where = workspace.investigations_dir / resume / "spec.json"
+            raise LocatedError(str(exc), where) from None
+        chosen = override(stored, options, spec.brain)
     else:
         if run is None or not symptom:
             raise BadInputError("investigate needs a run and a --symptom")
+        name = brain if isinstance(brain, str) else brain.name
+        chosen = override(_model_of(brain, name)(), options, name)
         spec = InvestigationSpec(
             id="pending",
             run=str(run.expanduser().resolve()),
             run_format=run_format,
             symptom=symptom,
             behavior=behavior,
-            brain=brain if isinstance(brain, str) else brain.name,
+            brain=name,
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            options={"disabled_tools": sorted(set(disabled_tools))} if disabled_tools else {},
         )
-        spec.options.update(given)
-    the_brain = brain if isinstance(brain, Brain) else make_brain(spec.brain, spec.options, api_key)
+    spec.options = stored_form(chosen)
+    the_brain = brain if isinstance(brain, Brain) else make_brain(spec.brain, chosen, api_key)
     ingested = ingest_run(Path(spec.run), workspace, fmt=spec.run_format, options=ingest_options)
     _guard_outputs(ingested, outputs or {})
     if resume is None:
@@ -135,13 +161,21 @@ def investigate(
     if resume is None:
         write_atomic(folder / "spec.json", spec.model_dump_json(indent=2) + "\n")
     try:
-        _run_protocol(the_brain, spec, ingested, folder, workspace, on_event, resume)
+        _run_protocol(the_brain, spec, chosen, ingested, folder, workspace, on_event, resume)
     except (Exception, KeyboardInterrupt) as exc:
         _record_error(folder, exc, spec.id)
         raise
     (folder / "error.json").unlink(missing_ok=True)  # from an earlier attempt, now resumed
     report = Report.model_validate_json((folder / "report.json").read_text())
     return Outcome(folder, report, folder / "report.json", folder / "report.md")
+
+
+def _model_of(brain: str | Brain, name: str) -> type[BrainOptions]:
+    """The options model of the brain that runs; a brain passed as an object under a name of
+    its own takes the common options only."""
+    if isinstance(brain, Brain) and name not in BRAINS:
+        return BrainOptions
+    return options_model(name)
 
 
 def _guard_outputs(ingested: IngestResult, outputs: Mapping[str, Path]) -> None:
@@ -154,6 +188,7 @@ def _guard_outputs(ingested: IngestResult, outputs: Mapping[str, Path]) -> None:
 def _run_protocol(
     the_brain: Brain,
     spec: InvestigationSpec,
+    options: BrainOptions,
     ingested: IngestResult,
     folder: Path,
     workspace: Workspace,
@@ -171,15 +206,14 @@ def _run_protocol(
             )
             write_atomic(folder / "evidence.jsonl", lines.decode())
 
-        disabled = [str(t) for t in spec.options.get("disabled_tools", [])]
-        protocol = Protocol(the_brain, ctx, checkpoints, finish, on_event, disabled)
+        protocol = Protocol(the_brain, ctx, checkpoints, finish, on_event, options.disabled_tools)
         initial = None if resume is not None else InvestigationState(spec=spec)
         if resume is not None and Protocol.saved_state(checkpoints, spec.id) is None:
             initial = InvestigationState(spec=spec)
         protocol.run(spec.id, initial)
 
 
-def _load_spec(workspace: Workspace, investigation_id: str) -> InvestigationSpec:
+def load_spec(workspace: Workspace, investigation_id: str) -> InvestigationSpec:
     path = workspace.investigations_dir / investigation_id / "spec.json"
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", investigation_id) or not path.is_file():
         raise BadInputError(

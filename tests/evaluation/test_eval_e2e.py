@@ -4,6 +4,7 @@ the same cached runs."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -141,3 +142,32 @@ def test_disabled_tools_are_recorded_and_the_brain_degrades(
     assert not tools & {"counterfactual", "event_alignment"}
     # without event alignment no change is traced: the weight change is not pinned to a commit
     assert all(f["commit"] is None for f in scenario["flags"]["findings"])
+
+
+def _timeless(table: str) -> str:
+    """An eval table without its timings (the wall time of the eval and per scenario)."""
+    lines = re.sub(r"\d+ s wall", "N s wall", table).splitlines()
+    header = next(line for line in lines if line.startswith("| bug |"))
+    wall = [cell.strip() for cell in header.split("|")].index("wall s")
+    out = []
+    for line in lines:
+        cells = line.split("|")
+        out.append("|".join(cells[:wall] + cells[wall + 1 :]) if line.startswith("|") else line)
+    return "\n".join(out)
+
+
+def test_run_suite_from_python_returns_the_table_the_cli_prints(tiny: TinyEval) -> None:
+    from rootcause.evaluation.api import EvalProgress, EvalRequest, run_suite
+    from rootcause.store.workspace import Workspace
+
+    progress: list[EvalProgress] = []
+    out = tiny.workspace.parent / "from-python"
+    request = EvalRequest(TINY, Workspace(tiny.workspace), out_dir=out)
+    result = run_suite(request, on_progress=progress.append)
+    assert result.folder == out and (out / "results.md").read_text() == result.markdown()
+    assert _timeless(result.markdown()) == _timeless((tiny.out / "results.md").read_text())
+    assert result.to_json()["summary"]["top1"] == tiny.data["summary"]["top1"]
+    assert progress[0] == EvalProgress("prepare", 0, 3)
+    investigated = [p for p in progress if p.stage == "investigate"]
+    assert [p.done for p in investigated] == [0, 1, 2, 3]
+    assert {p.label for p in investigated[1:]} == {s["id"] for s in tiny.data["scenarios"]}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,7 +26,8 @@ def test_eval_of_the_llm_brain_with_a_scripted_model(
     from agents.testing import ScriptedModel
 
     from rootcause.investigate import job
-    from rootcause.investigate.llm import LLMBrain
+    from rootcause.investigate.llm import LLMBrain, LLMOptions
+    from rootcause.investigate.options import BrainOptions
     from tests.investigate.llm.helpers import Script, finding, full_script
 
     suite = tmp_path / "llm.yaml"
@@ -43,14 +43,15 @@ def test_eval_of_the_llm_brain_with_a_scripted_model(
         "summary": f"{lab.culprit} rewards the behaviour.",
         "findings": [finding(lab, ["E4", "E5"])],
     }
-    seen: list[dict[str, Any]] = []
+    seen: list[BrainOptions] = []
 
-    def scripted(options: dict[str, Any], api_key: str | None) -> LLMBrain:
-        seen.append(dict(options))
+    def scripted(options: BrainOptions, api_key: str | None) -> LLMBrain:
+        assert isinstance(options, LLMOptions)
+        seen.append(options)
         model = ScriptedModel(full_script(Script(tokens=(1000, 100)), lab, [conclusion]))
         return LLMBrain(options, api_key, model=model)
 
-    monkeypatch.setitem(job.BRAINS, "llm", scripted)
+    monkeypatch.setitem(job.BRAINS, "llm", job.BrainKind(LLMOptions, scripted))
     result = cli(
         "eval",
         "--suite",
@@ -59,6 +60,8 @@ def test_eval_of_the_llm_brain_with_a_scripted_model(
         "llm",
         "--model",
         "gpt-4.1-mini",
+        "--brain-option",
+        "max_turns=50",
         "--json",
         "-",
         workspace=ws,
@@ -67,12 +70,13 @@ def test_eval_of_the_llm_brain_with_a_scripted_model(
     data = result.json()
     (scenario,) = data["scenarios"]
     assert scenario["error"] is None and scenario["verdict"] == "cause_found"
-    assert seen and all(o.get("model") == "gpt-4.1-mini" for o in seen)
+    assert seen and all(isinstance(o, LLMOptions) for o in seen)
+    assert all((o.model, o.max_turns) == ("gpt-4.1-mini", 50) for o in seen)
     summary = data["summary"]
     assert summary["top1"] == 1.0 and summary["errors"] == 0
     assert summary["tokens_in"] == 11_000 and summary["tokens_out"] == 1_100
     assert summary["cost_usd"] > 0
     assert data["spec"]["brain"] == "llm"
-    assert data["spec"]["brain_options"] == {"model": "gpt-4.1-mini"}
+    assert data["spec"]["brain_options"] == {"model": "gpt-4.1-mini", "max_turns": 50}
     report = json.loads(Path(scenario["report_path"]).read_text())
     assert report["brain"] == "llm"

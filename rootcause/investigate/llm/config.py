@@ -2,18 +2,21 @@
 
 `LLMOptions` is plain data kept in the investigation's spec (so `--resume` rebuilds the same
 brain); it never holds the API key, which comes from `--api-key` or `OPENAI_API_KEY` each time.
+This module loads neither the SDK nor the toolset, so the CLI reads its defaults cheaply.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from rootcause.core.errors import BadInputError
+from rootcause.investigate.options import BrainOptions, parse_options
 
 logger = logging.getLogger(__name__)
 
@@ -28,45 +31,58 @@ HOW_TO_CONFIGURE = (
     "or --model litellm/PROVIDER/MODEL (pip install 'rootcause[litellm]')"
 )
 
-#: Defaults of the per-call options (shown in `--help`).
-DEFAULT_REQUEST_TIMEOUT_S = 120.0
-DEFAULT_MAX_OUTPUT_TOKENS = 4096
 
+class LLMOptions(BrainOptions):
+    """The LLM brain's options, kept in the investigation's spec (no secrets: the API key is
+    passed next to them). Descriptions and defaults are the ones `--help` shows."""
 
-class LLMOptions(BaseModel):
-    """The brain's options as stored in `InvestigationSpec.options` (no secrets)."""
+    takes_api_key: ClassVar[bool] = True
 
-    model_config = ConfigDict(extra="ignore")
-
-    model: str | None = None
-    base_url: str | None = None
+    model: str | None = Field(
+        None,
+        description="Model name (OpenAI's, the server's name when a base URL is given, or "
+        f"litellm/PROVIDER/MODEL); unset: ${ENV_MODEL}.",
+    )
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible server (vLLM, Ollama, llama.cpp), e.g. "
+        f"http://localhost:8000/v1; unset: ${ENV_BASE_URL}.",
+    )
     max_turns: int = Field(80, ge=1, description="Model calls over the whole investigation.")
-    max_tool_calls: int = Field(60, ge=1, description="Registry tool calls (evidence records).")
-    max_tokens: int = Field(2_000_000, ge=1, description="Input plus output tokens.")
+    max_tool_calls: int = Field(
+        60, ge=1, description="Registry tool calls (evidence records) over the investigation."
+    )
+    max_tokens: int = Field(
+        2_000_000, ge=1, description="Input plus output tokens over the investigation."
+    )
     wall_time_s: float = Field(1800.0, gt=0, description="Seconds over all steps.")
-    max_hypotheses: int = Field(12, ge=1)
-    stream: bool = False
-    trace: bool = False
-    prices: str | None = Field(None, description="JSON or YAML price table file.")
+    max_hypotheses: int = Field(12, ge=1, description="Hypotheses the ledger may hold.")
+    stream: bool = Field(False, description="Stream model responses (SSE).")
+    trace: bool = Field(False, description="Export openai-agents traces.")
+    prices: str | None = Field(
+        None, description="Price table (JSON/YAML, $ per million tokens) for the stats."
+    )
     retry_delay_s: float = Field(1.0, ge=0, description="First backoff delay on 429/5xx.")
     model_retries: int = Field(
         4, ge=0, description="Retries of one model call on 408/409/429/5xx or a dropped connection."
     )
     request_timeout_s: float = Field(
-        DEFAULT_REQUEST_TIMEOUT_S, gt=0, description="Seconds one model request may take."
+        120.0,
+        gt=0,
+        description="Seconds one model request may take; a server that takes longer ends the run.",
     )
     max_output_tokens: int = Field(
-        DEFAULT_MAX_OUTPUT_TOKENS, ge=16, description="Output tokens one model call may write."
+        4096,
+        ge=16,
+        description="Tokens one model reply may write; a reply cut off there gets one "
+        "corrective turn.",
     )
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> LLMOptions:
-        try:
-            return cls.model_validate({k: v for k, v in options.items() if v is not None})
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"])
-            raise BadInputError(f"llm brain option {field}: {err['msg']}") from None
+    def from_options(cls, options: Mapping[str, object]) -> LLMOptions:
+        """Options from plain data (None values count as not given)."""
+        given = {k: v for k, v in options.items() if v is not None}
+        return parse_options(cls, "llm", given, lambda name: f"llm brain option {name}")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from agents.testing import ScriptedModel
 
 from rootcause.investigate.job import Outcome, investigate
-from rootcause.investigate.llm import LLMBrain
+from rootcause.investigate.llm import LLMBrain, LLMOptions
 from rootcause.investigate.toolbox import Event
 from rootcause.store.workspace import Workspace
 from tests.conftest import LabRun
@@ -26,7 +26,7 @@ def _run(
         run=lab.run,
         symptom=lab.key["symptom"],
         brain=LLMBrain(options or {}, model=model),
-        options=options or {},
+        options=LLMOptions.from_options(options or {}),
         on_event=events.append,
     )
     return outcome, events
@@ -213,7 +213,7 @@ def test_killed_llm_investigation_resumes_from_its_checkpoint(quirk_run: LabRun)
             run=quirk_run.run,
             symptom=quirk_run.key["symptom"],
             brain=LLMBrain({}, model=first),
-            options={"max_turns": 50},
+            options=LLMOptions(max_turns=50),
         )
     folder = max(
         (p for p in workspace.investigations_dir.iterdir() if p.is_dir()),

@@ -10,7 +10,7 @@ from typing import Any
 from agents.testing import ScriptedModel
 
 from rootcause.investigate.job import Outcome, investigate
-from rootcause.investigate.llm import LLMBrain
+from rootcause.investigate.llm import LLMBrain, LLMOptions
 from rootcause.store.workspace import Workspace
 from tests.conftest import LabRun
 from tests.investigate.llm.helpers import Script, characterise, finding, full_script
@@ -22,7 +22,7 @@ def _run(lab: LabRun, model: ScriptedModel, options: dict[str, Any] | None = Non
         run=lab.run,
         symptom=lab.key["symptom"],
         brain=LLMBrain(options or {}, model=model),
-        options=options or {},
+        options=LLMOptions.from_options(options or {}),
     )
 
 
