@@ -237,8 +237,8 @@ class EventStream:
 
 class JsonlEventWriter:
     """Writes each event as one JSON line to `path`, flushed per event, so `tail -f` and other
-    programs can follow a job. The file is opened (and truncated) at the first event, so a job
-    refused before it starts writes nothing."""
+    programs can follow a job. The file is opened (and truncated) at `investigation_started`:
+    a job refused before it has a folder (its outputs are checked then) writes nothing."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -246,6 +246,8 @@ class JsonlEventWriter:
 
     def __call__(self, event: InvestigationEvent) -> None:
         if self._out is None:
+            if not isinstance(event, InvestigationStarted):
+                return
             self._out = self.path.open("w", encoding="utf-8")
         self._out.write(event.model_dump_json() + "\n")
         self._out.flush()

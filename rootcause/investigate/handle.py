@@ -27,14 +27,14 @@ class InvestigationHandle:
     """A running (or finished) investigation: its events, so far and to come, `cancel()`,
     and `wait()` for its outcome. Safe to use from any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, cancel: CancelToken | None = None) -> None:
         self._events: list[InvestigationEvent] = []
         self._subscribers: list[EventSink] = []
         self._changed = threading.Condition()
         self._done = False
         self._outcome: Outcome | None = None
         self._error: BaseException | None = None
-        self._cancel = CancelToken()
+        self._cancel = cancel or CancelToken()
         self._thread: threading.Thread | None = None
 
     # -- the job's side ---------------------------------------------------------------------
@@ -116,10 +116,12 @@ def start_investigation(
     workspace: Workspace,
     request: InvestigationRequest,
     on_event: EventSink | None = None,
+    cancel: CancelToken | None = None,
 ) -> InvestigationHandle:
     """Start (or resume) an investigation in a thread of its own and return its handle.
-    `on_event`, if given, is subscribed before the job starts."""
-    handle = InvestigationHandle()
+    `on_event`, if given, is subscribed before the job starts; `cancel`, if given, is the
+    token `handle.cancel()` sets (one token can stop many jobs)."""
+    handle = InvestigationHandle(cancel)
     if on_event is not None:
         handle.subscribe(on_event)
 
