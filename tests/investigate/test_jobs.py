@@ -176,3 +176,15 @@ def test_ctrl_c_cancels_and_says_how_to_resume(quirk_run: LabRun) -> None:
     (summary,) = [s for s in list_investigations(Workspace(workspace)) if f"--resume {s.id}" in err]
     assert summary.status == "cancelled" and "cancelled" in err
     assert "Traceback" not in err and out == ""
+
+
+def test_evidence_ids_never_repeat(tmp_path: Path) -> None:
+    from rootcause.core.evidence import Evidence
+    from rootcause.tools.context import EvidenceLog
+
+    log = EvidenceLog(tmp_path / "evidence.jsonl")
+    for evidence_id in ("E1", "E3", "E2"):  # a gap and an order a count would get wrong
+        log.add(Evidence(id=evidence_id, tool="overview", args={}))
+    assert log.next_id() == "E4"
+    assert EvidenceLog(tmp_path / "evidence.jsonl").next_id() == "E4"  # read back from disk
+    assert EvidenceLog().next_id() == "E1"
