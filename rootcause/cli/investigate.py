@@ -239,9 +239,9 @@ def run_watched(
     events_path: Path | None,
 ) -> Outcome:
     """Run the investigation in a job thread, its events to `progress` (and to `events_path`
-    as JSON Lines). Ctrl-C cancels the job cleanly at its next step or tool call (a second
-    Ctrl-C stops at once); a cancelled job prints how to resume it and exits 130."""
-    from rootcause.investigate.cancel import JobCancelled
+    as JSON Lines). Ctrl-C cancels the job cleanly at its next step or tool call and a second
+    one stops at once; either way the command says how to resume and exits 130."""
+    from rootcause.investigate.cancel import EXIT_CANCELLED, JobCancelled
     from rootcause.investigate.events import JsonlEventWriter
     from rootcause.investigate.handle import start_investigation
 
@@ -253,12 +253,16 @@ def run_watched(
         try:
             return _wait(handle)
         except KeyboardInterrupt:
-            stderr_console().print("cancelling at the next step (Ctrl-C again to stop now)")
+            print("cancelling at the next step (Ctrl-C again to stop now)", file=sys.stderr)
             handle.cancel()
             return _wait(handle)
     except JobCancelled as exc:
         print(f"cancelled: {exc}", file=sys.stderr)
-        raise typer.Exit(exc.exit_code) from None
+        raise typer.Exit(EXIT_CANCELLED) from None
+    except KeyboardInterrupt:
+        where = f"--resume {handle.id}" if handle.id else "the same command"
+        print(f"stopped; the last finished step is kept: continue with {where}", file=sys.stderr)
+        raise typer.Exit(EXIT_CANCELLED) from None
     finally:
         if writer is not None:
             writer.close()

@@ -108,7 +108,7 @@ def describe(event: InvestigationEvent) -> tuple[str, str] | None:
         case InvestigationFinished():
             return "finished", f"{event.verdict}: {len(event.findings)} finding(s)"
         case InvestigationCancelled():
-            return "cancelled", f"in {event.phase}; continue with --resume {event.resume}"
+            return "cancelled", f"in {event.phase}"
     return None
 
 

@@ -30,6 +30,9 @@ class InvestigationHandle:
     def __init__(self, cancel: CancelToken | None = None) -> None:
         self._events: list[InvestigationEvent] = []
         self._subscribers: list[EventSink] = []
+        # Held while events are handed out, so a late subscriber's replay and the live events
+        # reach it in order, never interleaved.
+        self._delivering = threading.RLock()
         self._changed = threading.Condition()
         self._done = False
         self._outcome: Outcome | None = None
@@ -39,15 +42,12 @@ class InvestigationHandle:
 
     # -- the job's side ---------------------------------------------------------------------
     def _publish(self, event: InvestigationEvent) -> None:
-        with self._changed:
-            self._events.append(event)
-            subscribers = list(self._subscribers)
-            self._changed.notify_all()
-        for subscriber in subscribers:
-            try:
-                subscriber(event)
-            except Exception:
-                logger.exception("an event subscriber failed on %s", event.type)
+        with self._delivering:
+            with self._changed:
+                self._events.append(event)
+                self._changed.notify_all()
+            for subscriber in list(self._subscribers):
+                _deliver(subscriber, event)
 
     def _finish(self, outcome: Outcome | None, error: BaseException | None) -> None:
         with self._changed:
@@ -69,11 +69,10 @@ class InvestigationHandle:
     def subscribe(self, callback: EventSink) -> None:
         """Call `callback` with every event: those already emitted now, the rest as they come
         (in the job's thread)."""
-        with self._changed:
-            past = list(self._events)
+        with self._delivering:
+            for event in list(self._events):
+                _deliver(callback, event)
             self._subscribers.append(callback)
-        for event in past:
-            callback(event)
 
     def events(self, timeout: float | None = None) -> Iterator[InvestigationEvent]:
         """Every event from the first, as they come; ends when the job ends (or after waiting
@@ -110,6 +109,13 @@ class InvestigationHandle:
             raise self._error
         assert self._outcome is not None
         return self._outcome
+
+
+def _deliver(subscriber: EventSink, event: InvestigationEvent) -> None:
+    try:
+        subscriber(event)
+    except Exception:  # a face's bug must not stop the job
+        logger.exception("an event subscriber failed on %s", event.type)
 
 
 def start_investigation(
