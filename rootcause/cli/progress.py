@@ -2,8 +2,9 @@
 per event (a label, then what happened).
 
 Streamed text deltas (`model_text`) are not printed piece by piece: the `model` line of each
-turn shows what the model wrote or called. A failure is printed by the CLI's error boundary
-(one `error:` line), so `investigation_failed` adds nothing here."""
+turn shows what the model wrote or called. The start says nothing before the first step (the
+summary names the investigation), and a failure is printed by the CLI's error boundary (one
+`error:` line), so `investigation_started` and `investigation_failed` add nothing here."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from rootcause.investigate.events import (
     InvestigationCancelled,
     InvestigationEvent,
     InvestigationFinished,
-    InvestigationStarted,
     ModelRetry,
     ModelTurn,
     PhaseStarted,
@@ -30,7 +30,6 @@ from rootcause.investigate.events import (
 
 #: How each label shows.
 STYLES = {
-    "started": "bold",
     "phase": "bold",
     "detector": "bold",
     "hypothesis": "cyan",
@@ -74,9 +73,6 @@ def _model(e: ModelTurn) -> str:
 def describe(event: InvestigationEvent) -> tuple[str, str] | None:
     """The label and text of an event's line, or None for events not shown."""
     match event:
-        case InvestigationStarted():
-            how = "resumed" if event.resumed else "started"
-            return "started", f"{how} {event.investigation} ({event.spec.brain} brain)"
         case PhaseStarted():
             return "phase", event.phase + (f" {event.hypothesis}" if event.hypothesis else "")
         case DetectorSettled():
