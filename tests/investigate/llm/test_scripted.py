@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from agents.testing import ScriptedModel
 
+from rootcause.investigate.cancel import CancelToken, JobCancelled
 from rootcause.investigate.events import (
     BudgetStopped,
     ConclusionRejected,
@@ -295,3 +296,48 @@ def test_streamed_text_comes_as_deltas(quirk_run: LabRun) -> None:
     assert turn.text == "Looking at the run first; then the detector."
     assert outcome.report.meta.llm is not None
     assert outcome.report.meta.llm.budget_stop == "max turns (1)"
+
+
+def test_cancelled_llm_investigation_resumes_to_the_same_report(quirk_run: LabRun) -> None:
+    s = Script()
+    conclusion = {"summary": "found", "findings": [finding(quirk_run, ["E4", "E5"])]}
+    script = full_script(s, quirk_run, [conclusion])
+    token = CancelToken()
+    turns: list[ModelTurn] = []
+
+    def cancel_after_five_turns(event: InvestigationEvent) -> None:
+        if isinstance(event, ModelTurn):
+            turns.append(event)
+            if len(turns) == 5:  # the first turn of step 2, which asks for a tool
+                token.cancel()
+
+    first = ScriptedModel(script[:5])
+    workspace = Workspace(quirk_run.workspace)
+    with pytest.raises(JobCancelled) as stopped:
+        investigate(
+            workspace,
+            run=quirk_run.run,
+            symptom=quirk_run.key["symptom"],
+            brain=LLMBrain({}, model=first),
+            on_event=cancel_after_five_turns,
+            cancel=token,
+        )
+    first.assert_complete()
+    # The tool the fifth turn asked for never ran: the cancel came between turn and tool.
+    folder = workspace.investigations_dir / stopped.value.investigation
+    assert json.loads((folder / "cancelled.json").read_text())["phase"] == "propose"
+    rest = ScriptedModel(script[4:])  # step 2 runs again from its first turn
+    resumed = investigate(
+        workspace, resume=stopped.value.investigation, brain=LLMBrain({}, model=rest)
+    )
+    rest.assert_complete()
+    report = resumed.report
+    assert report.verdict == "cause_found" and report.findings[0].evidence == ["E4", "E5"]
+    assert [e.tool for e in report.evidence] == [
+        "overview",
+        "detect",
+        "detect",
+        "selection_pressure",
+        "counterfactual",
+    ]
+    assert report.meta.llm is not None and report.meta.llm.turns == 11
