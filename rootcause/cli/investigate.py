@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,19 +25,13 @@ from rootcause.core.errors import BadInputError
 from rootcause.investigate.llm.config import ENV_KEY, LLMOptions
 from rootcause.investigate.options import BrainOptions, describe
 
+if TYPE_CHECKING:
+    from rootcause.investigate.events import EventSink
+    from rootcause.investigate.handle import InvestigationHandle
+    from rootcause.investigate.job import InvestigationRequest, Outcome
+    from rootcause.store.workspace import Workspace
+
 LLM_PANEL = "LLM brain (--brain llm)"
-#: How each event kind shows on stderr (kinds: phase, tool, result, model, hypothesis, ...).
-STYLES = {
-    "phase": "bold",
-    "hypothesis": "cyan",
-    "tool": "dim",
-    "result": "dim",
-    "model": "magenta",
-    "budget": "yellow",
-    "grounding": "red",
-    "failed": "red",
-    "retry": "yellow",
-}
 #: What each verdict means, after it on the summary line.
 VERDICT_MEANING = {
     "cause_found": "a cause is grounded in evidence",
@@ -70,6 +65,14 @@ def investigate(
     ] = None,
     resume: Annotated[
         str | None, typer.Option("--resume", help="Continue the investigation with this id.")
+    ] = None,
+    events_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--events",
+            help="Also write the typed event stream here as JSON Lines (one event per line, "
+            "flushed as it happens).",
+        ),
     ] = None,
     fail_on_cause: Annotated[
         bool, typer.Option("--fail-on-cause", help="Exit 3 when a cause is found (for CI).")
@@ -148,22 +151,15 @@ def investigate(
         typer.Option("--trace/--no-trace", help=_llm_help("trace"), rich_help_panel=LLM_PANEL),
     ] = None,
 ) -> None:
-    """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout."""
-    from rich.markup import escape
-
-    from rootcause.investigate.job import investigate as run_job
-    from rootcause.investigate.toolbox import Event
+    """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout.
+    Ctrl-C cancels at the next step or tool call; --resume ID finishes the job later."""
+    from rootcause.cli.progress import StderrProgress
+    from rootcause.investigate.job import InvestigationRequest
     from rootcause.store.options import IngestOptions
     from rootcause.store.workspace import Workspace
 
     if resume is None and (run is None or not symptom):
         raise BadInputError("investigate: give RUN and --symptom TEXT (or --resume ID)")
-    err = stderr_console()
-
-    def show(event: Event) -> None:
-        style = STYLES.get(event.kind, "")
-        kind = f"[{style}]{event.kind:10s}[/{style}]" if style else f"{event.kind:10s}"
-        err.print(f"{kind} {escape(event.message)}", markup=True)
 
     ws = Workspace.resolve(workspace_dir(workspace))
     values = {
@@ -185,20 +181,20 @@ def investigate(
 
         brain = load_spec(ws, resume).brain
     options = _brain_options(ctx, brain, values, api_key)
-    outcome = run_job(
-        ws,
+    outputs = (("--json", json_path), ("--markdown", markdown_path), ("--events", events_path))
+    request = InvestigationRequest(
         run=run,
         symptom=symptom,
         behavior=behavior,
         brain=brain,
         resume=resume,
         run_format=fmt,
-        on_event=show,
         options=options,
         api_key=api_key,
         ingest_options=IngestOptions(skip_bad_lines=skip_bad_lines),
-        outputs={k: v for k, v in (("--json", json_path), ("--markdown", markdown_path)) if v},
+        outputs={k: v for k, v in outputs if v},
     )
+    outcome = run_watched(ws, request, StderrProgress(stderr_console()), events_path)
     for src, dest in ((outcome.json_path, json_path), (outcome.markdown_path, markdown_path)):
         if dest is not None:
             shutil.copyfile(src, dest)
@@ -236,3 +232,48 @@ def _brain_options(
         raise BadInputError(f"--api-key: not an option of the {brain} brain")
     check_tools(options.disabled_tools, "--disable-tools")
     return options
+
+
+def run_watched(
+    workspace: Workspace,
+    request: InvestigationRequest,
+    progress: EventSink,
+    events_path: Path | None,
+) -> Outcome:
+    """Run the investigation in a job thread, its events to `progress` (and to `events_path`
+    as JSON Lines). Ctrl-C cancels the job cleanly at its next step or tool call and a second
+    one stops at once; either way the command says how to resume and exits 130."""
+    from rootcause.investigate.cancel import EXIT_CANCELLED, JobCancelled
+    from rootcause.investigate.events import JsonlEventWriter
+    from rootcause.investigate.handle import start_investigation
+
+    writer = JsonlEventWriter(events_path) if events_path is not None else None
+    handle = start_investigation(workspace, request, on_event=progress)
+    if writer is not None:
+        handle.subscribe(writer)
+    try:
+        try:
+            return _wait(handle)
+        except KeyboardInterrupt:
+            print("cancelling at the next step (Ctrl-C again to stop now)", file=sys.stderr)
+            handle.cancel()
+            return _wait(handle)
+    except JobCancelled as exc:
+        print(f"cancelled: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_CANCELLED) from None
+    except KeyboardInterrupt:
+        where = f"--resume {handle.id}" if handle.id else "the same command"
+        print(f"stopped; the last finished step is kept: continue with {where}", file=sys.stderr)
+        raise typer.Exit(EXIT_CANCELLED) from None
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _wait(handle: InvestigationHandle) -> Outcome:
+    """The job's outcome; waits in short slices so Ctrl-C reaches this (the main) thread."""
+    while True:
+        try:
+            return handle.wait(timeout=0.2)
+        except TimeoutError:
+            continue

@@ -52,6 +52,12 @@ def _clip_arg(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def clip_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Tool arguments with long strings and lists cut, each cut said (as a record keeps them)."""
+    clipped: dict[str, Any] = _clip_arg(args)
+    return clipped
+
+
 class Evidence(BaseModel):
     """One tool call: what was asked, the key figures it produced, and where its plot is."""
 
@@ -65,8 +71,7 @@ class Evidence(BaseModel):
     @field_validator("args")
     @classmethod
     def _small_args(cls, args: dict[str, Any]) -> dict[str, Any]:
-        clipped: dict[str, Any] = _clip_arg(args)
-        return clipped
+        return clip_args(args)
 
     @field_validator("figures")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -71,6 +71,33 @@ class BehaviorSummary(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
+class FailedStep(BaseModel):
+    """An LLM-brain step the model did not do, after its corrective turn."""
+
+    step: str
+    reason: str
+
+
+class LLMReportMeta(BaseModel):
+    """What an LLM investigation did and did not do (the report's `meta.llm`)."""
+
+    model: str
+    turns: int
+    budget_stop: str | None = None
+    failed_steps: list[FailedStep] = Field(default_factory=list)
+    untested: list[str] = Field(default_factory=list)
+    grounding_rejections: int = 0
+    ungrounded: list[str] = Field(default_factory=list)
+    log: str = "llm-log.jsonl"
+
+
+class ReportMeta(BaseModel):
+    """Where the report came from: the run folder, and for the LLM brain what it did."""
+
+    run: str = ""
+    llm: LLMReportMeta | None = None
+
+
 class Report(BaseModel):
     format: Literal["rootcause-report/1"] = REPORT_FORMAT
     id: str
@@ -85,4 +112,4 @@ class Report(BaseModel):
     stats: Stats
     brain: str
     plots: list[str] = Field(default_factory=list)
-    meta: dict[str, Any] = Field(default_factory=dict)
+    meta: ReportMeta = Field(default_factory=ReportMeta)

@@ -1,25 +1,30 @@
 """The hypothesis ledger: every hypothesis has a status and cites evidence ids that a tool
-produced; findings that cite nothing real are marked ungrounded."""
+produced; findings that cite nothing real are marked ungrounded. Every hypothesis proposed and
+every result recorded is announced on the event stream (`hypothesis_changed`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from rootcause.core.report import Finding, Hypothesis, HypothesisStatus
+from rootcause.investigate.events import EventSink, HypothesisChanged
 from rootcause.investigate.state import InvestigationState
 
 
 class Ledger:
     """Mutations of the hypotheses and findings of one state, with evidence checks."""
 
-    def __init__(self, state: InvestigationState):
+    def __init__(self, state: InvestigationState, on_event: EventSink | None = None):
         self.state = state
+        self._on_event = on_event
 
     def propose(self, hypothesis: Hypothesis) -> Hypothesis:
         if any(h.id == hypothesis.id for h in self.state.hypotheses):
             return self.state.hypothesis(hypothesis.id)
         self.state.hypotheses.append(hypothesis)
         self.state.queue.append(hypothesis.id)
+        self._announce("proposed", hypothesis)
         return hypothesis
 
     def record(
@@ -36,7 +41,26 @@ class Ledger:
         h.evidence = sorted(set(h.evidence) | set(self.known(evidence)), key=_evidence_order)
         if note:
             h.notes.append(note)
+        self._announce("recorded", h)
         return h
+
+    def _announce(self, change: Literal["proposed", "recorded"], h: Hypothesis) -> None:
+        if self._on_event is None:
+            return
+        self._on_event(
+            HypothesisChanged(
+                change=change,
+                id=h.id,
+                kind=h.kind,
+                candidate=h.target,
+                commit=h.commit,
+                statement=h.statement,
+                status=h.status,
+                confidence=h.score,
+                evidence=list(h.evidence),
+                note=h.notes[-1] if h.notes else None,
+            )
+        )
 
     def known(self, evidence: Iterable[str]) -> list[str]:
         ids = {e.id for e in self.state.evidence}

@@ -3,8 +3,10 @@
     characterise -> propose -> test (one hypothesis per step, loop) -> conclude -> report
 
 The graph state is one JSON object (`InvestigationState`), so a checkpoint is complete and a
-killed job resumes from its last finished step: evidence ids continue where they stopped, and
-tool calls repeated by a resumed step write the same files.
+killed or cancelled job resumes from its last finished step: evidence ids continue where they
+stopped, and tool calls repeated by a resumed step write the same files. Each step starts by
+checking the cancel token and announcing itself (`phase_started`); characterise ends by
+announcing the detector (`detector_settled`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from rootcause.investigate.brain import Brain
+from rootcause.investigate.cancel import CancelToken
+from rootcause.investigate.events import DetectorSettled, EventSink, Phase, PhaseStarted
 from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.state import InvestigationState
-from rootcause.investigate.toolbox import EventSink, Toolbox
+from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.context import EvidenceLog, ToolContext
 
 #: Upper bound on graph steps (one per hypothesis plus the fixed phases).
@@ -43,6 +47,7 @@ class Protocol:
         finish: Finisher,
         on_event: EventSink | None = None,
         disabled_tools: Collection[str] = (),
+        cancel: CancelToken | None = None,
     ):
         self.brain = brain
         self.ctx = ctx
@@ -50,21 +55,31 @@ class Protocol:
         self.finish = finish
         self.on_event = on_event
         self.disabled_tools = tuple(disabled_tools)
+        self.cancel = cancel or CancelToken()
+
+    def _emit(self, event: DetectorSettled | PhaseStarted) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
 
     def _step(
-        self, name: str, body: Callable[[Toolbox, InvestigationState, Ledger], None]
+        self, name: Phase, body: Callable[[Toolbox, InvestigationState, Ledger], None]
     ) -> Callable[[GraphState], GraphState]:
         def node(graph_state: GraphState) -> GraphState:
             state = InvestigationState.model_validate(graph_state["data"])
             state.phase = name
+            testing = state.queue[0] if name == "test" and state.queue else None
+            self._emit(PhaseStarted(phase=name, hypothesis=testing))
+            self.cancel.check()
             # Tool calls append to the state's own list, so the ledger sees new ids at once.
             self.ctx.evidence = EvidenceLog()
             self.ctx.evidence.records = state.evidence
-            box = Toolbox(self.ctx, self.on_event, self.disabled_tools)
+            box = Toolbox(self.ctx, self.on_event, self.disabled_tools, self.cancel)
             started = time.perf_counter()
-            body(box, state, Ledger(state))
+            body(box, state, Ledger(state, self.on_event))
             state.stats.tool_calls += box.calls
             state.stats.wall_s = round(state.stats.wall_s + time.perf_counter() - started, 3)
+            if name == "characterise":
+                self._emit(DetectorSettled(behavior=state.behavior))
             return {"data": state.model_dump(mode="json")}
 
         return node
@@ -74,12 +89,7 @@ class Protocol:
         self.brain.test(box, state, ledger, hypothesis_id)
         state.queue.pop(0)
 
-    def _conclude(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
-        box.emit("phase", "concluding")
-        self.brain.conclude(box, state, ledger)
-
     def _report(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
-        box.emit("phase", "writing the report")
         self.finish(state)
 
     def graph(self, checkpointer: Any) -> Any:
@@ -92,7 +102,7 @@ class Protocol:
         )
         builder.add_node("propose", self._step("propose", self.brain.propose))
         builder.add_node("test", self._step("test", self._test_next))
-        builder.add_node("conclude", self._step("conclude", self._conclude))
+        builder.add_node("conclude", self._step("conclude", self.brain.conclude))
         builder.add_node("report", self._step("report", self._report))
 
         def after(graph_state: GraphState) -> str:

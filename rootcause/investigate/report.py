@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 from rootcause.core.errors import RootcauseError
-from rootcause.core.report import Report
+from rootcause.core.report import LLMReportMeta, Report, ReportMeta
+from rootcause.investigate.llm.memo import LLMMemo
 from rootcause.investigate.state import InvestigationState
 from rootcause.tools.untrusted import args_text, figures_text
 
@@ -18,6 +19,7 @@ from rootcause.tools.untrusted import args_text, figures_text
 def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report:
     assert state.verdict is not None
     plots = [e.plot for e in state.evidence if e.plot]
+    llm = state.memo.report if isinstance(state.memo, LLMMemo) else None
     return Report(
         id=state.spec.id,
         run_id=run_id,
@@ -31,7 +33,7 @@ def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report
         stats=state.stats,
         brain=state.spec.brain,
         plots=[_relative(p, folder) for p in plots],
-        meta={"run": state.spec.run, **state.scratch.get("report_meta", {})},
+        meta=ReportMeta(run=state.spec.run, llm=llm),
     )
 
 
@@ -77,26 +79,25 @@ def _detector_lines(report: Report) -> list[str]:
     return lines
 
 
-def _llm_lines(llm: dict[str, object]) -> list[str]:
+def _llm_lines(llm: LLMReportMeta | None) -> list[str]:
     """What stopped or failed in an LLM investigation, said plainly."""
     lines: list[str] = []
-    if llm.get("budget_stop"):
+    if llm is None:
+        return lines
+    if llm.budget_stop:
         lines += [
-            f"**Stopped on budget:** {llm['budget_stop']}; the verdict rests on what was "
+            f"**Stopped on budget:** {llm.budget_stop}; the verdict rests on what was "
             "established before the stop.",
             "",
         ]
-    failed = llm.get("failed_steps")
-    if isinstance(failed, list) and failed:
+    if llm.failed_steps:
         lines += ["**Failed steps:**", ""]
-        lines += [f"- {f.get('step')}: {f.get('reason')}" for f in failed if isinstance(f, dict)]
+        lines += [f"- {f.step}: {f.reason}" for f in llm.failed_steps]
         lines.append("")
-    untested = llm.get("untested")
-    if isinstance(untested, list) and untested:
-        lines += [f"**Not tested:** {', '.join(str(u) for u in untested)}.", ""]
-    ungrounded = llm.get("ungrounded")
-    if isinstance(ungrounded, list) and ungrounded:
-        lines += [f"**Not grounded in evidence:** {', '.join(str(u) for u in ungrounded)}.", ""]
+    if llm.untested:
+        lines += [f"**Not tested:** {', '.join(llm.untested)}.", ""]
+    if llm.ungrounded:
+        lines += [f"**Not grounded in evidence:** {', '.join(llm.ungrounded)}.", ""]
     return lines
 
 
@@ -111,8 +112,7 @@ def render_markdown(report: Report) -> str:
     lines += [f"## Verdict: {VERDICT_TEXT[report.verdict]}", "", report.summary, ""]
     if report.verdict == "inconclusive":
         lines += [INCONCLUSIVE_NOTE, ""]
-    llm = report.meta.get("llm")
-    lines += _llm_lines(llm if isinstance(llm, dict) else {})
+    lines += _llm_lines(report.meta.llm)
     for f in report.findings:
         where = f" in {', '.join(f'{k}={v}' for k, v in f.slice.items())}" if f.slice else ""
         commit = f", commit `{f.commit[:12]}`" if f.commit else ""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from rootcause.core.evidence import Evidence
 from rootcause.core.report import BehaviorSummary, Finding, Hypothesis, Stats, Verdict
+from rootcause.investigate.llm.memo import LLMMemo
+from rootcause.investigate.systematic.memo import SystematicMemo
+
+#: What a brain keeps between steps, tagged by the brain that keeps it.
+BrainMemo = Annotated[SystematicMemo | LLMMemo, Field(discriminator="brain")]
 
 
 class InvestigationSpec(BaseModel):
@@ -35,7 +40,7 @@ class InvestigationState(BaseModel):
     verdict: Verdict | None = None
     summary: str = ""
     evidence: list[Evidence] = Field(default_factory=list)
-    scratch: dict[str, Any] = Field(default_factory=dict)
+    memo: BrainMemo | None = None
     stats: Stats = Field(default_factory=Stats)
 
     def hypothesis(self, hypothesis_id: str) -> Hypothesis:

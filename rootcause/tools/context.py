@@ -37,7 +37,10 @@ class EvidenceLog:
                 ]
 
     def next_id(self) -> str:
-        return f"E{len(self.records) + 1}"
+        """The id the next record gets: one past the highest `E<n>` held, so an id is never
+        given twice whatever the records' order or gaps (one writer per log: the caller's)."""
+        numbers = [int(r.id[1:]) for r in self.records if r.id[:1] == "E" and r.id[1:].isdigit()]
+        return f"E{max(numbers, default=0) + 1}"
 
     def add(self, record: Evidence) -> Evidence:
         self.records.append(record)

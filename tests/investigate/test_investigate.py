@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from rootcause.core.report import Report
+from rootcause.investigate.events import (
+    InvestigationEvent,
+    InvestigationFinished,
+    InvestigationStarted,
+    PhaseStarted,
+    ToolCalled,
+)
 from rootcause.investigate.job import investigate
 from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.state import InvestigationState
@@ -15,6 +22,8 @@ from rootcause.investigate.systematic import SystematicBrain
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.store.workspace import Workspace
 from tests.conftest import LabRun, make_lab_run
+from tests.investigate.conftest import Watched, comparable
+from tests.investigate.events_contract import assert_event_contract, read_events_file
 
 
 def _investigate(cli, lab: LabRun, tmp_path: Path, *extra: str):
@@ -33,7 +42,7 @@ def _investigate(cli, lab: LabRun, tmp_path: Path, *extra: str):
 
 
 def test_report_contract_and_seeded_cause(cli, quirk_run: LabRun, tmp_path: Path) -> None:
-    result = _investigate(cli, quirk_run, tmp_path)
+    result = _investigate(cli, quirk_run, tmp_path, "--events", str(tmp_path / "events.jsonl"))
     assert result.code == 0, result.err
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["format"] == "rootcause-report/1"
@@ -67,7 +76,35 @@ def test_report_contract_and_seeded_cause(cli, quirk_run: LabRun, tmp_path: Path
     markdown = (tmp_path / "report.md").read_text()
     assert "## Verdict: cause found" in markdown and "![" in markdown
     assert "investigation" in result.out and "report:" in result.out
-    assert "hypothesis" in result.err  # progress went to stderr
+    # Progress went to stderr, one line per event; the same stream went to --events.
+    assert "hypothesis" in result.err and "phase      propose" in result.err
+    events = read_events_file(tmp_path / "events.jsonl")
+    assert_event_contract(events, Report.model_validate(report))
+
+
+def test_systematic_event_contract(systematic_whole: Watched) -> None:
+    events, report = systematic_whole.events, systematic_whole.outcome.report
+    assert_event_contract(events, report)
+    started = events[0]
+    assert isinstance(started, InvestigationStarted) and not started.resumed
+    assert started.spec.symptom == report.symptom
+    phases = [(e.phase, e.hypothesis) for e in events if isinstance(e, PhaseStarted)]
+    tested = [("test", h.id) for h in report.hypotheses]
+    assert phases == [
+        ("characterise", None),
+        ("propose", None),
+        *tested,
+        ("conclude", None),
+        ("report", None),
+    ]
+    settled = next(e for e in events if e.type == "detector_settled")
+    assert settled.behavior == report.behavior
+    finished = events[-1]
+    assert isinstance(finished, InvestigationFinished)
+    assert finished.report_json == str(systematic_whole.outcome.json_path)
+    # The JSONL file holds the same stream, one event per line.
+    in_file = read_events_file(systematic_whole.events_file)
+    assert [e.model_dump() for e in in_file] == [e.model_dump() for e in events]
 
 
 def test_mechanism_numbers_come_from_evidence(cli, quirk_run: LabRun, tmp_path: Path) -> None:
@@ -123,32 +160,29 @@ class DyingBrain(SystematicBrain):
         super().test(box, state, ledger, hid)
 
 
-def _comparable(report: Any) -> dict[str, Any]:
-    data = report.model_dump(mode="json")
-    for key in ("id", "stats", "meta", "plots"):
-        data.pop(key)
-    for e in data["evidence"]:
-        e["plot"] = e["plot"] and Path(e["plot"]).name
-    return data
-
-
-def test_killed_job_resumes_to_the_same_report(quirk_run: LabRun, tmp_path: Path) -> None:
+def test_killed_job_resumes_to_the_same_report(
+    quirk_run: LabRun, systematic_whole: Watched, tmp_path: Path
+) -> None:
     symptom = quirk_run.key["symptom"]
-    whole = investigate(Workspace(tmp_path / "a"), run=quirk_run.run, symptom=symptom)
     workspace = Workspace(tmp_path / "b")
     with pytest.raises(Killed):
         investigate(workspace, run=quirk_run.run, symptom=symptom, brain=DyingBrain())
     (folder,) = [p for p in workspace.investigations_dir.iterdir() if p.is_dir()]
     assert not (folder / "report.json").exists()
-    events: list[str] = []
-    resumed = investigate(
-        workspace, resume=folder.name, on_event=lambda e: events.append(e.message)
-    )
+    assert json.loads((folder / "error.json").read_text())["error"] == "Killed"
+    # Checkpoints live in the investigation's folder; one begun before that (its state in
+    # the workspace's shared file) resumes from there.
+    shared = workspace.investigations_dir / "checkpoints.sqlite"
+    (folder / "checkpoints.sqlite").rename(shared)
+    events: list[InvestigationEvent] = []
+    resumed = investigate(workspace, resume=folder.name, on_event=events.append)
     assert resumed.report.id == folder.name
+    assert not (folder / "error.json").exists()
     # It went on from the checkpoint: the symptom was not characterised a second time.
-    assert not any(m.startswith(("detect", "overview")) for m in events)
-    assert any(m.startswith("H3 ") for m in events)
-    assert _comparable(resumed.report) == _comparable(whole.report)
+    assert isinstance(events[0], InvestigationStarted) and events[0].resumed
+    assert not any(isinstance(e, ToolCalled) and e.tool in ("detect", "overview") for e in events)
+    assert any(isinstance(e, PhaseStarted) and e.hypothesis == "H3" for e in events)
+    assert comparable(resumed.report) == comparable(systematic_whole.outcome.report)
 
 
 def test_bad_investigate_input(cli, quirk_run: LabRun) -> None:
@@ -166,3 +200,15 @@ def test_bad_investigate_input(cli, quirk_run: LabRun) -> None:
         workspace=quirk_run.workspace,
     )
     assert brain.code == 2 and "unknown brain 'oracle'" in brain.err
+    inside = quirk_run.run / "events.jsonl"
+    events = cli(
+        "investigate",
+        str(quirk_run.run),
+        "--symptom",
+        "x",
+        "--events",
+        str(inside),
+        workspace=quirk_run.workspace,
+    )
+    assert events.code == 2 and "--events" in events.err and "only reads" in events.err
+    assert not inside.exists()

@@ -50,7 +50,7 @@ from rootcause.investigate.llm.runner import (
     opening_tokens,
     run_phase,
 )
-from rootcause.investigate.llm.schemas import Characterisation, Conclusion, parse_conclusion
+from rootcause.investigate.llm.schemas import parse_conclusion
 from rootcause.investigate.llm.session import BudgetExceeded, CallLog, Session
 from rootcause.investigate.llm.tools import CHARACTERISE_TOOLS, registry_tools
 from rootcause.investigate.llm.verdict import conclude as conclude_verdict
@@ -120,7 +120,7 @@ class LLMBrain(Brain):
         session = Session(
             box=box,
             state=state,
-            ledger=Ledger(state),
+            ledger=Ledger(state, box.emit),
             options=self.options,
             provider=self.provider,
             model_name=self.model_name,
@@ -129,7 +129,7 @@ class LLMBrain(Brain):
             phase=phase,
             started=time.perf_counter(),
         )
-        session.llm.setdefault("model", self.model_name)
+        session.memo.model = session.memo.model or self.model_name
         return session
 
     def _run(
@@ -158,8 +158,7 @@ class LLMBrain(Brain):
     # -- characterise -------------------------------------------------------------------------
     def characterise(self, box: Toolbox, state: InvestigationState) -> None:
         s = self._session(box, state, "characterise")
-        box.emit("phase", f"characterising with {s.model_name}")
-        settled = lambda: "characterisation" in s.llm  # noqa: E731
+        settled = lambda: s.memo.characterisation is not None  # noqa: E731
 
         def need(_: PhaseOutcome) -> Missing | None:
             return None if settled() else NO_DETECTOR
@@ -172,21 +171,17 @@ class LLMBrain(Brain):
         except BudgetExceeded as exc:
             s.stop(exc.reason)
         state.behavior = self._behavior(s)
-        b = state.behavior
-        box.emit("phase", f"detector {b.spec} ({b.direction})" if b else "no detector settled")
 
     def _behavior(self, s: Session) -> BehaviorSummary | None:
         """The detector the model settled (or the user gave), from its `detect` record."""
         spec = s.state.spec
-        stored = s.llm.get("characterisation")
-        answer = None if stored is None else Characterisation.model_validate(stored)
+        answer = s.memo.characterisation
         chosen = spec.behavior or (answer.behavior if answer else None)
         if chosen is None:
             return None
-        record = s.llm.get("detect", {}).get(chosen)
+        record = s.memo.detect.get(chosen)
         if record is not None:
-            detect = DetectOutput.model_validate(record["output"])
-            evidence_id = str(record["evidence"])
+            detect, evidence_id = record
         else:  # the user's spec, which the model did not run
             detect, evidence_id = s.box.output("detect", DetectOutput, behavior=chosen)
         if answer is not None:
@@ -224,7 +219,6 @@ class LLMBrain(Brain):
                 s.fail_step("propose", result.missing, halt=True)
         except BudgetExceeded as exc:
             s.stop(exc.reason)
-        box.emit("phase", f"hypotheses in the ledger: {len(state.hypotheses)}")
 
     # -- test ---------------------------------------------------------------------------------
     def test(
@@ -237,7 +231,6 @@ class LLMBrain(Brain):
         if s.halted:
             s.mark_untested(h.id, f"stopped: {s.halted}")
             return
-        box.emit("phase", f"testing {h.id}: {h.kind} {h.target}")
         task = _TEST.format(id=h.id, kind=h.kind, target=h.target, statement=h.statement)
         recorded = lambda: h.status != "open"  # noqa: E731
 
@@ -259,7 +252,6 @@ class LLMBrain(Brain):
             s.fail_step(f"test {h.id}", why)
         reason = f"stopped on budget: {s.stopped}" if s.stopped else "the model recorded no result"
         s.mark_untested(h.id, reason)
-        box.emit("hypothesis", f"{h.id} {h.kind} {h.target}: not tested ({reason})")
 
     # -- conclude -----------------------------------------------------------------------------
     def conclude(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
@@ -271,20 +263,19 @@ class LLMBrain(Brain):
                     briefing(s, _CONCLUDE),
                     [conclusion_tool(s)],
                     lambda out: _conclusion_need(s, out),
-                    done=lambda: "conclusion" in s.llm,
+                    done=lambda: s.memo.conclusion is not None,
                 )
                 if result.missing:
                     s.fail_step("conclude", result.missing)
             except BudgetExceeded as exc:
                 s.stop(exc.reason)
-        stored = s.llm.get("conclusion")
-        conclude_verdict(s, None if stored is None else Conclusion.model_validate(stored))
+        conclude_verdict(s, s.memo.conclusion)
 
 
 def _conclusion_need(s: Session, outcome: PhaseOutcome) -> Missing | None:
     """None once a conclusion is recorded; a conclusion written as JSON text instead of a
     `submit_conclusion` call is taken through the same checks."""
-    if "conclusion" in s.llm:
+    if s.memo.conclusion is not None:
         return None
     text = outcome.final_output if isinstance(outcome.final_output, str) else ""
     parsed = parse_conclusion(text) if text else None

@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from agents import AgentsException, Model
@@ -37,6 +37,7 @@ from openai import (
 )
 
 from rootcause.core.errors import RootcauseError
+from rootcause.investigate.events import EventSink, ModelRetry
 from rootcause.investigate.llm.config import LLMOptions, Provider
 from rootcause.investigate.llm.errors import ServerError, ServerRefused, one_line
 from rootcause.investigate.llm.server import timed_out
@@ -64,13 +65,13 @@ class GuardedModel(Model):
         options: LLMOptions,
         provider: Provider | None,
         log: CallLog,
-        emit: Callable[[str, str], None] | None = None,
+        emit: EventSink | None = None,
     ) -> None:
         self.inner = inner
         self.options = options
         self.provider = provider
         self.log = log
-        self.emit = emit or (lambda _kind, _message: None)
+        self.emit: EventSink = emit or (lambda _event: None)
         self.phase = ""
 
     @property
@@ -148,9 +149,15 @@ class GuardedModel(Model):
         self.log.write(
             "retry", phase=self.phase, attempt=attempt + 1, status=status, delay_s=delay, error=body
         )
-        what = f"answered {status}" if status is not None else "dropped the connection"
-        retries = self.options.model_retries
-        self.emit("retry", f"the server {what}; retry {attempt + 1} of {retries} in {delay:g} s")
+        self.emit(
+            ModelRetry(
+                attempt=attempt + 1,
+                retries=self.options.model_retries,
+                status=status,
+                delay_s=delay,
+                error=body,
+            )
+        )
         await asyncio.sleep(delay)
 
     def _where(self) -> str:

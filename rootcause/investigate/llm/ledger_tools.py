@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Hypothesis
+from rootcause.investigate.events import ConclusionRejected
 from rootcause.investigate.llm.schemas import (
     Characterisation,
     Conclusion,
@@ -130,7 +131,7 @@ def settle(session: Session, args: Characterisation) -> str:
         behavior = parse_behavior(spec)
     except InvalidBehaviorError as exc:
         raise RootcauseError(f"{exc}; settle a spec that you ran through detect") from None
-    detects: dict[str, Any] = session.llm.get("detect", {})
+    detects = session.memo.detect
     key = spec if spec in detects else behavior.spec
     if key not in detects:
         tried = ", ".join(sorted(detects)) or "none yet"
@@ -142,7 +143,7 @@ def settle(session: Session, args: Characterisation) -> str:
     unknown = [e for e in args.evidence if e.strip() and e.strip() not in known]
     if unknown:
         raise RootcauseError(f"{', '.join(unknown)}: no tool produced these evidence ids")
-    session.llm["characterisation"] = {**args.model_dump(mode="json"), "behavior": key}
+    session.memo.characterisation = args.model_copy(update={"behavior": key})
     return f"detector settled: {key} ({args.direction})"
 
 
@@ -169,7 +170,6 @@ def propose(session: Session, args: ProposeArgs) -> str:
             statement=args.statement,
         )
     )
-    session.emit("hypothesis", f"{hypothesis.id} proposed: {args.kind} {target}: {args.statement}")
     return f"{hypothesis.id} proposed: {args.kind} {target}"
 
 
@@ -191,7 +191,6 @@ def record_result(session: Session, args: RecordArgs) -> str:
         raise RootcauseError("a supported hypothesis must cite the evidence that supports it")
     score = min(max(float(args.score), 0.0), 1.0)
     session.ledger.record(h.id, args.status, cited, score=score, note=args.note)
-    session.emit("hypothesis", f"{h.id} {h.kind} {h.target}: {h.status} ({h.score:.2f})")
     return f"recorded {h.id}: {h.status}"
 
 
@@ -200,15 +199,15 @@ def submit_conclusion(session: Session, args: Conclusion) -> str:
     `MAX_REJECTIONS` times; after that it is kept and the problems are marked)."""
     known = [e.id for e in session.state.evidence]
     problems = conclusion_problems(args, known, session.candidates)
-    rejections = int(session.llm.get("rejections", 0))
-    if problems and rejections < MAX_REJECTIONS:
-        session.llm["rejections"] = rejections + 1
+    memo = session.memo
+    if problems and memo.rejections < MAX_REJECTIONS:
+        memo.rejections += 1
         message = rejection_message(problems, known)
         session.log.write("rejection", phase=session.phase, problems=problems, message=message)
-        session.emit("grounding", f"conclusion rejected: {'; '.join(problems)}")
+        session.emit(ConclusionRejected(problems=problems, kept=False))
         raise RootcauseError(message)
     if problems:
         session.log.write("ungrounded", phase=session.phase, problems=problems)
-        session.emit("grounding", f"kept as not grounded: {'; '.join(problems)}")
-    session.llm["conclusion"] = args.model_dump(mode="json")
+        session.emit(ConclusionRejected(problems=problems, kept=True))
+    memo.conclusion = args
     return "conclusion recorded"

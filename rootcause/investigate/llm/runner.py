@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from rootcause.investigate.llm.session import BudgetExceeded, Session, budget_cause
+from rootcause.investigate.events import ModelText, ModelTurn, StepFailed
+from rootcause.investigate.llm.session import BudgetExceeded, Session, stop_cause
 
 if TYPE_CHECKING:
     from agents import Agent, FunctionTool, Model, ModelResponse, RunContextWrapper, RunHooks
@@ -140,7 +141,23 @@ def _hooks(session: Session, model: GuardedModel) -> RunHooks[Any]:
                 cost_usd=round(cost, 6),
                 output=output,
             )
-            session.emit("model", _describe(session.turns, tokens_in, tokens_out, output))
+            stats = session.state.stats
+            calls, text = _calls_and_text(output)
+            session.emit(
+                ModelTurn(
+                    phase=session.phase,
+                    turn=session.turns,
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                    usage_estimated=estimated,
+                    tokens_in_total=stats.tokens_in,
+                    tokens_out_total=stats.tokens_out,
+                    cost_usd_total=stats.cost_usd,
+                    calls=calls,
+                    text=text,
+                    finish_reason=model.finish_reason,
+                )
+            )
 
     return Hooks()
 
@@ -150,22 +167,21 @@ def _dump(item: Any) -> Any:
     return dump(mode="json", exclude_none=True) if callable(dump) else item
 
 
-def _describe(turn: int, tokens_in: int, tokens_out: int, output: list[Any]) -> str:
+def _calls_and_text(output: list[Any]) -> tuple[list[str], str]:
+    """The tools a model turn called and the text it wrote (its output items, dumped)."""
     calls = [
-        o.get("name") for o in output if isinstance(o, dict) and o.get("type") == "function_call"
+        str(o.get("name"))
+        for o in output
+        if isinstance(o, dict) and o.get("type") == "function_call"
     ]
     texts = [
-        c.get("text", "")
+        str(c.get("text", ""))
         for o in output
         if isinstance(o, dict) and o.get("type") == "message"
         for c in o.get("content", [])
         if isinstance(c, dict)
     ]
-    what = f"calls {', '.join(str(c) for c in calls)}" if calls else " ".join(texts).strip()
-    what = " ".join(what.split()) or "(empty reply)"
-    if len(what) > 140:
-        what = what[:139] + "…"
-    return f"turn {turn} ({tokens_in:,} in, {tokens_out:,} out): {what}"
+    return calls, "\n".join(t for t in texts if t)
 
 
 def corrective_message(what: str, ask: str) -> str:
@@ -188,7 +204,7 @@ def run_phase(
     with one corrective turn if `need` says something is missing.
 
     Stops early when `done()` turns true after a tool call. Raises `BudgetExceeded`, or a
-    one-line `RootcauseError` for a server that fails."""
+    one-line `RootcauseError` for a server that fails, or `JobCancelled`."""
     from agents import set_tracing_disabled
 
     o = session.options
@@ -209,9 +225,9 @@ def run_phase(
     except TimeoutError:
         raise BudgetExceeded(f"wall time ({o.wall_time_s:g} s)") from None
     except Exception as exc:
-        budget = budget_cause(exc)
-        if budget is not None:
-            raise budget from None
+        stop = stop_cause(exc)
+        if stop is not None:
+            raise stop from None
         raise
 
 
@@ -244,7 +260,7 @@ class _Step:
             what = _what(outcome, missing)
             message = corrective_message(what, missing.ask)
             s.log.write("corrective", phase=s.phase, message=message)
-            s.emit("failed", f"{s.phase}: {what} (one corrective turn)")
+            s.emit(StepFailed(step=s.phase, reason=what, corrective=True))
             retry = [*outcome.items, {"role": "user", "content": message}]
             second = await self._attempt(model, retry, CORRECTIVE_TURNS)
             missing = self.need(second)
@@ -269,8 +285,10 @@ class _Step:
                 streamed = Runner.run_streamed(
                     agent, task, run_config=config, hooks=hooks, max_turns=max_turns
                 )
-                async for _event in streamed.stream_events():
-                    pass
+                async for event in streamed.stream_events():
+                    delta = _text_delta(event)
+                    if delta:
+                        s.emit(ModelText(phase=s.phase, delta=delta))
                 return PhaseOutcome(streamed.final_output, streamed.to_input_list())
             result = await Runner.run(
                 agent, task, run_config=config, hooks=hooks, max_turns=max_turns
@@ -311,6 +329,17 @@ class _Step:
             tool_not_found_behavior="return_error_to_model",
         )
         return agent, config
+
+
+def _text_delta(event: Any) -> str | None:
+    """The text a streamed response event adds to the model's message, if any."""
+    if getattr(event, "type", None) != "raw_response_event":
+        return None
+    data = getattr(event, "data", None)
+    if getattr(data, "type", None) != "response.output_text.delta":
+        return None
+    delta = getattr(data, "delta", None)
+    return delta if isinstance(delta, str) else None
 
 
 def _what(outcome: PhaseOutcome, missing: Missing) -> str:

@@ -1,10 +1,11 @@
-"""What the model runs of one protocol step share: the toolbox, state and ledger, the budgets,
-the local call log (`llm-log.jsonl`) and the event stream.
+"""What the model runs of one protocol step share: the toolbox, state and ledger, the brain's
+memo, the budgets, the local call log (`llm-log.jsonl`) and the event stream.
 
-Budgets count over the whole investigation (across steps and a resume): model turns and tokens
-live in the checkpointed state, tool calls in `stats.tool_calls` plus this step's calls, wall
-time in `stats.wall_s` plus this step's time. When one runs out, `BudgetExceeded` unwinds the
-current model run and the brain finishes from what the ledger holds.
+Budgets count over the whole investigation (across steps and a resume): model turns (in the
+memo) and tokens live in the checkpointed state, tool calls in `stats.tool_calls` plus this
+step's calls, wall time in `stats.wall_s` plus this step's time. When one runs out,
+`BudgetExceeded` unwinds the current model run and the brain finishes from what the ledger
+holds.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from typing import Any
 
 import orjson
 
+from rootcause.core.errors import RootcauseError
+from rootcause.core.report import FailedStep
+from rootcause.investigate.cancel import JobCancelled
+from rootcause.investigate.events import BudgetStopped, InvestigationEvent, StepFailed
 from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.llm.candidates import Candidates
 from rootcause.investigate.llm.config import LLMOptions, Provider
+from rootcause.investigate.llm.memo import LLMMemo
 from rootcause.investigate.llm.pricing import Prices, cost_usd
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.toolbox import Toolbox
@@ -37,12 +43,12 @@ class BudgetExceeded(Exception):
         self.reason = reason
 
 
-def budget_cause(exc: BaseException) -> BudgetExceeded | None:
-    """The `BudgetExceeded` behind an exception the SDK wrapped, if any."""
+def stop_cause(exc: BaseException) -> BudgetExceeded | JobCancelled | None:
+    """The `BudgetExceeded` or `JobCancelled` behind an exception the SDK wrapped, if any."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, BudgetExceeded):
+        if isinstance(current, BudgetExceeded | JobCancelled):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
@@ -77,14 +83,21 @@ class Session:
     phase: str = ""
     started: float = field(default_factory=time.perf_counter)
 
-    # -- counters kept in the checkpointed state ------------------------------------------
+    # -- what is kept in the checkpointed state ---------------------------------------------
     @property
-    def llm(self) -> dict[str, Any]:
-        return self.state.scratch.setdefault("llm", {"turns": 0})
+    def memo(self) -> LLMMemo:
+        """The brain's memo in the state (created on first use)."""
+        state = self.state
+        if state.memo is None:
+            state.memo = LLMMemo()
+        if not isinstance(state.memo, LLMMemo):
+            brain = state.memo.brain
+            raise RootcauseError(f"investigation {state.spec.id} was started by the {brain} brain")
+        return state.memo
 
     @property
     def turns(self) -> int:
-        return int(self.llm.get("turns", 0))
+        return self.memo.turns
 
     @property
     def tool_calls(self) -> int:
@@ -101,15 +114,13 @@ class Session:
     @property
     def stopped(self) -> str | None:
         """The budget that ran out, if one did."""
-        reason = self.llm.get("budget_stop")
-        return str(reason) if reason else None
+        return self.memo.budget_stop or None
 
     @property
     def halted(self) -> str | None:
         """Why the investigation goes no further: a budget ran out, or a step that the rest
         depends on (settling the detector, proposing hypotheses) failed."""
-        reason = self.stopped or self.llm.get("halted")
-        return str(reason) if reason else None
+        return self.stopped or self.memo.halted or None
 
     @property
     def candidates(self) -> Candidates:
@@ -122,7 +133,8 @@ class Session:
 
     # -- budgets ---------------------------------------------------------------------------
     def check_model(self) -> None:
-        """Before a model call."""
+        """Before a model call: a cancelled job stops here, between model turns."""
+        self.box.cancel.check()
         o = self.options
         if self.turns >= o.max_turns:
             raise BudgetExceeded(f"max turns ({o.max_turns})")
@@ -142,25 +154,24 @@ class Session:
 
     def stop(self, reason: str) -> None:
         if not self.stopped:
-            self.llm["budget_stop"] = reason
+            self.memo.budget_stop = reason
             self.log.write("budget", phase=self.phase, reason=reason)
-            self.emit("budget", f"stopped on budget: {reason}; finishing from the ledger")
+            self.emit(BudgetStopped(reason=reason))
 
     def fail_step(self, step: str, reason: str, halt: bool = False) -> None:
         """Record that the model did not do `step` (after its corrective turn); with `halt`,
         the steps that depend on it are not run."""
-        self.llm.setdefault("failed_steps", []).append({"step": step, "reason": reason})
+        self.memo.failed_steps.append(FailedStep(step=step, reason=reason))
         self.log.write("step_failed", phase=self.phase, step=step, reason=reason, halt=halt)
-        self.emit("failed", f"{step} failed: {reason}")
+        self.emit(StepFailed(step=step, reason=reason, corrective=False))
         if halt and not self.halted:
-            self.llm["halted"] = f"{step} failed"
+            self.memo.halted = f"{step} failed"
 
     def mark_untested(self, hypothesis_id: str, why: str) -> None:
         """Close a hypothesis that was never tested: inconclusive, and listed as untested."""
         self.ledger.record(hypothesis_id, "inconclusive", [], note=f"not tested: {why}")
-        untested = self.llm.setdefault("untested", [])
-        if hypothesis_id not in untested:
-            untested.append(hypothesis_id)
+        if hypothesis_id not in self.memo.untested:
+            self.memo.untested.append(hypothesis_id)
 
     def budget_left(self) -> str:
         o = self.options
@@ -172,7 +183,7 @@ class Session:
 
     # -- accounting --------------------------------------------------------------------------
     def count_turn(self) -> int:
-        self.llm["turns"] = self.turns + 1
+        self.memo.turns += 1
         return self.turns
 
     def add_usage(self, tokens_in: int, tokens_out: int) -> float:
@@ -183,5 +194,5 @@ class Session:
         stats.cost_usd = round(stats.cost_usd + cost, 6)
         return cost
 
-    def emit(self, kind: str, message: str) -> None:
-        self.box.emit(kind, message)
+    def emit(self, event: InvestigationEvent) -> None:
+        self.box.emit(event)

@@ -19,17 +19,16 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from rootcause.core.errors import RootcauseError
+from rootcause.investigate.cancel import JobCancelled
 from rootcause.investigate.llm.session import Session
 from rootcause.tools.base import Tool
 from rootcause.tools.registry import ToolResult, load_all
+from rootcause.tools.t_detect import DetectOutput
 
 if TYPE_CHECKING:
     from agents import FunctionTool
 
 logger = logging.getLogger(__name__)
-
-#: Characters of a tool's result kept in an event line.
-EVENT_CHARS = 140
 
 
 def strict_params(model: type[BaseModel]) -> dict[str, Any]:
@@ -147,7 +146,8 @@ def registry_tools(session: Session, only: Collection[str] | None = None) -> lis
 
 
 def run_registry_tool(session: Session, spec: Tool[Any, Any], raw: str) -> str:
-    """Call a registry tool for the model; errors come back as text, budgets as exceptions."""
+    """Call a registry tool for the model; errors come back as text, budgets and a cancel as
+    exceptions."""
     try:
         args = {k: v for k, v in parse_args(raw).items() if v is not None}
     except RootcauseError as exc:
@@ -155,13 +155,14 @@ def run_registry_tool(session: Session, spec: Tool[Any, Any], raw: str) -> str:
     session.check_tool()
     try:
         result = session.box.call(spec.name, **args)
+    except JobCancelled:
+        raise
     except RootcauseError as exc:
-        return tool_error(session, spec.name, args, str(exc))
+        return tool_error(session, spec.name, args, str(exc), announced=True)
     except Exception as exc:  # a tool bug must not end the investigation
         logger.exception("tool %s failed", spec.name)
-        return tool_error(
-            session, spec.name, args, f"{spec.name} failed: {type(exc).__name__}: {exc}"
-        )
+        message = f"{spec.name} failed: {type(exc).__name__}: {exc}"
+        return tool_error(session, spec.name, args, message, announced=True)
     text = result.text  # run text in it is already quoted as data
     if spec.name == "detect":
         remember_detect(session, result)
@@ -173,26 +174,29 @@ def run_registry_tool(session: Session, spec: Tool[Any, Any], raw: str) -> str:
         evidence=result.evidence.id,
         output=text,
     )
-    summary = result.evidence.summary
-    summary = summary if len(summary) <= EVENT_CHARS else summary[: EVENT_CHARS - 1] + "…"
-    session.emit("result", f"{result.evidence.id} {spec.name}: {summary}")
     return text
 
 
-def tool_error(session: Session, name: str, args: Any, message: str) -> str:
+def tool_error(
+    session: Session, name: str, args: Any, message: str, announced: bool = False
+) -> str:
+    """The error text the model reads for a failed or refused call; logged, and announced on
+    the event stream unless the toolbox already did (`announced`)."""
     if name not in message:
         message = f"{name}: {message}"
     session.log.write("tool", phase=session.phase, tool=name, args=args, error=message)
-    session.emit("result", f"{name} error: {message}")
+    if not announced:
+        session.box.refused(name, message)
     return f"error: {message}"
 
 
 def remember_detect(session: Session, result: ToolResult) -> None:
     """Keep detect outputs (by spec) so characterise can build the behaviour summary."""
-    detects = session.llm.setdefault("detect", {})
-    record = {"evidence": result.evidence.id, "output": result.output.model_dump(mode="json")}
-    detects[str(getattr(result.output, "behavior", ""))] = record
+    output = result.output
+    assert isinstance(output, DetectOutput), type(output)
+    record = (output, result.evidence.id)
+    detects = session.memo.detect
+    detects[output.behavior] = record
     asked = result.evidence.args.get("behavior")
     if asked:
         detects[str(asked)] = record
-    session.llm["last_detect"] = record

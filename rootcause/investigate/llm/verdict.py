@@ -14,9 +14,9 @@ failed), the findings are its supported hypotheses, and the summary says so.
 
 from __future__ import annotations
 
-from rootcause.core.report import Finding, Verdict
+from rootcause.core.report import Finding, LLMReportMeta, Verdict
 from rootcause.investigate.llm.schemas import Conclusion, to_finding
-from rootcause.investigate.llm.session import Session
+from rootcause.investigate.llm.session import LOG_NAME, Session
 
 
 def ledger_findings(s: Session) -> list[Finding]:
@@ -40,7 +40,7 @@ def ledger_findings(s: Session) -> list[Finding]:
 
 def untested(s: Session) -> list[str]:
     """Hypotheses that never got a result from the model."""
-    marked = set(s.llm.get("untested", []))
+    marked = set(s.memo.untested)
     return [h.id for h in s.state.hypotheses if h.status == "open" or h.id in marked]
 
 
@@ -63,18 +63,16 @@ def conclude(s: Session, conclusion: Conclusion | None) -> None:
         verdict = "inconclusive"
     state.verdict = verdict
     state.summary = _summary(s, verdict, conclusion, ranked, left)
-    state.scratch["report_meta"] = {
-        "llm": {
-            "model": s.model_name,
-            "turns": s.turns,
-            "budget_stop": s.stopped,
-            "failed_steps": list(s.llm.get("failed_steps", [])),
-            "untested": left,
-            "grounding_rejections": int(s.llm.get("rejections", 0)),
-            "ungrounded": [f"{f.kind} {f.id}" for f in ranked if not f.grounded],
-            "log": "llm-log.jsonl",
-        }
-    }
+    s.memo.report = LLMReportMeta(
+        model=s.model_name,
+        turns=s.turns,
+        budget_stop=s.stopped,
+        failed_steps=list(s.memo.failed_steps),
+        untested=left,
+        grounding_rejections=s.memo.rejections,
+        ungrounded=[f"{f.kind} {f.id}" for f in ranked if not f.grounded],
+        log=LOG_NAME,
+    )
 
 
 def _summary(

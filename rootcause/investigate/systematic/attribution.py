@@ -11,32 +11,32 @@ from rootcause.investigate.systematic.facts import (
     Push,
     arrived_late,
     behavior_of,
+    call_once,
     events_of,
-    fetch,
     first_steps,
-    recall,
+    memo_of,
+    overview_of,
+    pressure_of,
     sign_of,
     slice_shares,
 )
+from rootcause.investigate.systematic.memo import Attribution
 from rootcause.investigate.toolbox import Toolbox, ToolDisabledError
 from rootcause.tools.t_events import DeploymentEvent
 from rootcause.tools.t_pressure import CounterfactualOutput, PressureOutput
-from rootcause.tools.t_run import OverviewOutput
 
 
-def attribute(
-    box: Toolbox, state: InvestigationState, push: Push, e_pressure: str
-) -> rules.Attribution:
+def attribute(box: Toolbox, state: InvestigationState, push: Push, e_pressure: str) -> Attribution:
     """Trace a pusher to what changed: the deployment that changed it, or the arrival of
     the one source its push lives in, whichever best explains when its push began."""
     sign = sign_of(state)
     behavior = behavior_of(state)
     c = push.component
     try:
-        cf, e_cf = fetch(
+        cf, e_cf = call_once(
             box,
-            state,
-            f"cf:{c}",
+            memo_of(state).counterfactual,
+            c,
             "counterfactual",
             CounterfactualOutput,
             behavior=behavior,
@@ -66,7 +66,7 @@ def attribute(
     if local is not None:
         source, share, e_source, arrival_step, arrival = local
         if event_score(box, state, c, arrival_step, marks) > best_score:
-            return rules.Attribution(
+            return Attribution(
                 kind="data_source",
                 target=source,
                 commit=arrival.commit if arrival else None,
@@ -90,7 +90,7 @@ def attribute(
         if change
         else ""
     )
-    return rules.Attribution(
+    return Attribution(
         kind=kind,
         target=c,
         commit=change.commit if change else None,
@@ -120,7 +120,7 @@ def event_score(
     """How well an event at `step` explains the component's push (see `rules.onset_score`):
     its push over the steps just before and just after the event, each window stopping at
     the neighbouring candidate events in `marks`."""
-    pressure, _ = recall(state, "pressure:persona", PressureOutput)
+    pressure, _ = pressure_of(state, "persona")
     first = min((w.start for w in pressure.by_window), default=0)
     last = max((w.end for w in pressure.by_window), default=0)
     if step >= last:
@@ -139,11 +139,11 @@ def window_push(
     box: Toolbox, state: InvestigationState, component: str, lo: int, hi: int
 ) -> tuple[float, float]:
     """The component's signed push over steps [lo, hi): (estimate, lower bound)."""
-    overview, _ = recall(state, "overview", OverviewOutput)
-    out, _ = fetch(
+    overview, _ = overview_of(state)
+    out, _ = call_once(
         box,
-        state,
-        f"pressure:{lo}:{hi}",
+        memo_of(state).window_pressure,
+        f"{lo}:{hi}",
         "selection_pressure",
         PressureOutput,
         behavior=behavior_of(state),
@@ -163,9 +163,9 @@ def localised_source(
 ) -> tuple[str, float, str, int, DeploymentEvent | None] | None:
     """The source holding most of the component's push, if it arrived during the run:
     (source, share, evidence, arrival step, arrival deployment)."""
-    if "pressure:data_source" not in state.scratch:
+    if "data_source" not in memo_of(state).pressure:
         return None
-    pressure, e_source = recall(state, "pressure:data_source", PressureOutput)
+    pressure, e_source = pressure_of(state, "data_source")
     shares = slice_shares(pressure, component, sign)
     if not shares:
         return None
@@ -182,7 +182,7 @@ def localised_source(
 
 def slice_of(state: InvestigationState, component: str, sign: float) -> dict[str, str] | None:
     for by in ("persona", "env"):
-        pressure, _ = recall(state, f"pressure:{by}", PressureOutput)
+        pressure, _ = pressure_of(state, by)
         shares = slice_shares(pressure, component, sign)
         traffic = {s.slice: s.samples for s in pressure.by_slice}
         total = sum(traffic.values()) or 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any
 
 from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus
 from rootcause.investigate.brain import Brain
@@ -15,13 +14,16 @@ from rootcause.investigate.systematic.attribution import attribute
 from rootcause.investigate.systematic.facts import (
     arrived_late,
     behavior_of,
+    call_once,
     events_of,
-    fetch,
     first_steps,
+    memo_of,
+    overview_of,
+    pressure_of,
     pushes,
-    recall,
     sign_of,
 )
+from rootcause.investigate.systematic.memo import Attribution
 from rootcause.investigate.toolbox import Toolbox, ToolDisabledError
 from rootcause.tools.base import quote
 from rootcause.tools.symptom import read_symptom
@@ -42,10 +44,12 @@ class SystematicBrain(Brain):
 
     # -- characterise -------------------------------------------------------------------
     def characterise(self, box: Toolbox, state: InvestigationState) -> None:
-        spec = state.spec
-        overview, _ = fetch(box, state, "overview", "overview", OverviewOutput)
+        spec, memo = state.spec, memo_of(state)
+        memo.overview = box.output("overview", OverviewOutput)
+        overview = memo.overview[0]
         args = {"behavior": spec.behavior} if spec.behavior else {"symptom": spec.symptom}
-        detect, e_detect = fetch(box, state, "detect", "detect", DetectOutput, **args)
+        memo.detect = box.output("detect", DetectOutput, **args)
+        detect, e_detect = memo.detect
         proposal = detect.proposal
         state.behavior = BehaviorSummary(
             spec=detect.behavior,
@@ -59,29 +63,17 @@ class SystematicBrain(Brain):
             evidence=[e_detect],
         )
         behavior = detect.behavior
-        box.emit("phase", f"detector {behavior} ({state.behavior.direction})")
-        fetch(box, state, "prevalence", "prevalence", PrevalenceOutput, behavior=behavior)
-        fetch(box, state, "onset", "onset", OnsetOutput, behavior=behavior)
+        memo.prevalence = box.output("prevalence", PrevalenceOutput, behavior=behavior)
+        memo.onset = box.output("onset", OnsetOutput, behavior=behavior)
         for by in SLICES:
-            fetch(
-                box,
-                state,
-                f"pressure:{by}",
-                "selection_pressure",
-                PressureOutput,
-                behavior=behavior,
-                by=by,
+            memo.pressure[by] = box.output(
+                "selection_pressure", PressureOutput, behavior=behavior, by=by
             )
         if overview.deployments:
             with contextlib.suppress(ToolDisabledError):  # an ablation: no change is traced
-                fetch(
-                    box, state, "events", "event_alignment", EventAlignmentOutput, behavior=behavior
-                )
+                memo.events = box.output("event_alignment", EventAlignmentOutput, behavior=behavior)
         if overview.data_sources:
-            fetch(
-                box,
-                state,
-                "sources",
+            memo.sources = box.output(
                 "sql",
                 SqlOutput,
                 query="SELECT data_source, min(step) AS first_step, count(*) AS samples "
@@ -90,7 +82,7 @@ class SystematicBrain(Brain):
 
     # -- propose ----------------------------------------------------------------------------
     def propose(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
-        overview, _ = recall(state, "overview", OverviewOutput)
+        overview, _ = overview_of(state)
         behavior = behavior_of(state)
         new: list[tuple[str, str, str | None, str]] = []
         new += [
@@ -126,7 +118,6 @@ class SystematicBrain(Brain):
                     statement=statement,
                 )
             )
-        box.emit("phase", f"{len(new)} hypotheses over components, sources, commits, slices")
 
     # -- test -------------------------------------------------------------------------------
     def test(
@@ -141,13 +132,12 @@ class SystematicBrain(Brain):
             "env": self._test_slice,
         }[h.kind]
         test(box, state, ledger, h)
-        box.emit("hypothesis", f"{h.id} {h.kind} {h.target}: {h.status} ({h.score:.2f})")
 
     def _test_component(
         self, box: Toolbox, state: InvestigationState, ledger: Ledger, h: Hypothesis
     ) -> None:
         sign = sign_of(state)
-        pressure, e_pressure = recall(state, "pressure:persona", PressureOutput)
+        pressure, e_pressure = pressure_of(state, "persona")
         push = next((p for p in pushes(pressure, sign) if p.component == h.target), None)
         if push is None:
             ledger.record(h.id, "refuted", [e_pressure], note="no pressure estimate")
@@ -161,7 +151,7 @@ class SystematicBrain(Brain):
             ledger.record(h.id, status, [e_pressure], score=0.0, note=note)
             return
         attribution = attribute(box, state, push, e_pressure)
-        state.scratch.setdefault("attributions", {})[h.id] = attribution.__dict__
+        memo_of(state).attributions[h.id] = attribution
         ledger.record(
             h.id,
             "supported",
@@ -177,8 +167,8 @@ class SystematicBrain(Brain):
             state,
             ledger,
             h,
-            lambda a: a["kind"] == "data_source" and a["target"] == h.target,
-            lambda a: str(a["mechanism"]),
+            lambda a: a.kind == "data_source" and a.target == h.target,
+            lambda a: a.mechanism,
         ):
             return
         first = first_steps(state).get(h.target)
@@ -195,10 +185,10 @@ class SystematicBrain(Brain):
             ledger.record(h.id, "refuted", [], note=note)
             return
         behavior = behavior_of(state)
-        enrich, e_enrich = fetch(
+        enrich, e_enrich = call_once(
             box,
-            state,
-            f"enrich:{first}",
+            memo_of(state).enrichment,
+            first,
             "enrichment",
             EnrichmentOutput,
             behavior=behavior,
@@ -222,7 +212,7 @@ class SystematicBrain(Brain):
             "its prompts elicit the behaviour"
             + (f"; it was added at step {arrival.step}" if arrival else "")
         )
-        attribution = rules.Attribution(
+        attribution = Attribution(
             kind="data_source",
             target=h.target,
             commit=arrival.commit if arrival else None,
@@ -232,7 +222,7 @@ class SystematicBrain(Brain):
             fix=rules.source_fix(h.target, None),
             evidence=[e_enrich, *([e_events] if e_events else [])],
         )
-        state.scratch.setdefault("attributions", {})[h.id] = attribution.__dict__
+        memo_of(state).attributions[h.id] = attribution
         ledger.record(h.id, "supported", attribution.evidence, conf, mechanism)
 
     def _test_commit(
@@ -242,8 +232,8 @@ class SystematicBrain(Brain):
             state,
             ledger,
             h,
-            lambda a: a["commit"] == h.commit,
-            lambda a: f"linked to {a['kind']} {a['target']}",
+            lambda a: a.commit == h.commit,
+            lambda a: f"linked to {a.kind} {a.target}",
         ):
             _, e_events = events_of(state)
             ledger.record(
@@ -260,35 +250,34 @@ class SystematicBrain(Brain):
             state,
             ledger,
             h,
-            lambda a: bool(a["slice"]) and a["slice"].get(h.kind) == h.target,
-            lambda a: f"where {a['target']} pushes it",
+            lambda a: a.slice is not None and a.slice.get(h.kind) == h.target,
+            lambda a: f"where {a.target} pushes it",
             weight=0.5,
         ):
-            _, e_prev = recall(state, "prevalence", PrevalenceOutput)
-            ledger.record(h.id, "refuted", [e_prev], note="no driver concentrated here")
+            recorded = memo_of(state).prevalence
+            e_prev = [recorded[1]] if recorded else []
+            ledger.record(h.id, "refuted", e_prev, note="no driver concentrated here")
 
     @staticmethod
     def _record_linked(
         state: InvestigationState,
         ledger: Ledger,
         h: Hypothesis,
-        matches: Callable[[dict[str, Any]], bool],
-        note: Callable[[dict[str, Any]], str],
+        matches: Callable[[Attribution], bool],
+        note: Callable[[Attribution], str],
         weight: float = 1.0,
     ) -> bool:
         """Support `h` with the most confident attribution it is part of, if any."""
-        linked = [a for a in state.scratch.get("attributions", {}).values() if matches(a)]
+        linked = [a for a in memo_of(state).attributions.values() if matches(a)]
         if not linked:
             return False
-        best = max(linked, key=lambda a: a["confidence"])
-        ledger.record(h.id, "supported", best["evidence"], best["confidence"] * weight, note(best))
+        best = max(linked, key=lambda a: a.confidence)
+        ledger.record(h.id, "supported", best.evidence, best.confidence * weight, note(best))
         return True
 
     # -- conclude ---------------------------------------------------------------------------
     def conclude(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
-        attributions = [
-            rules.Attribution(**a) for a in state.scratch.get("attributions", {}).values()
-        ]
+        attributions = list(memo_of(state).attributions.values())
         findings = ledger.conclude(rules.to_findings(attributions))
         behavior = behavior_of(state)
         if findings:
@@ -299,7 +288,7 @@ class SystematicBrain(Brain):
                 + f": {top.mechanism}"
             )
         else:
-            pressure, e_pressure = recall(state, "pressure:persona", PressureOutput)
+            pressure, e_pressure = pressure_of(state, "persona")
             state.summary = (
                 f"no cause found for {behavior}: no reward component pushes it clear of zero "
                 f"after correction (total {pressure.total.text()}, {e_pressure}) and no data "

@@ -1,4 +1,4 @@
-"""Typed access to what the characterise step gathered (kept in the state as plain data)."""
+"""Typed access to what the characterise step gathered (the brain's memo in the state)."""
 
 from __future__ import annotations
 
@@ -8,37 +8,61 @@ from typing import Any, TypeVar
 
 from scipy.stats import norm
 
+from rootcause.core.errors import RootcauseError
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.systematic import rules
+from rootcause.investigate.systematic.memo import SystematicMemo
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import ToolOutput
-from rootcause.tools.t_events import DeploymentEvent, EventAlignmentOutput
+from rootcause.tools.t_events import DeploymentEvent
 from rootcause.tools.t_pressure import ComponentPressure, PressureOutput
-from rootcause.tools.t_run import OverviewOutput, SqlOutput
+from rootcause.tools.t_run import OverviewOutput
 
 OutputT = TypeVar("OutputT", bound=ToolOutput)
+KeyT = TypeVar("KeyT", str, int)
 
 #: Family-wise error rate across reward components for calling a component a pusher.
 ALPHA = 0.05
 
 
-def remember(state: InvestigationState, key: str, output: ToolOutput, evidence_id: str) -> None:
-    state.scratch[key] = {"evidence": evidence_id, "output": output.model_dump(mode="json")}
+def memo_of(state: InvestigationState) -> SystematicMemo:
+    """The systematic brain's memo in `state` (created on first use)."""
+    if state.memo is None:
+        state.memo = SystematicMemo()
+    if not isinstance(state.memo, SystematicMemo):
+        raise RootcauseError(
+            f"investigation {state.spec.id} was started by the {state.memo.brain} brain"
+        )
+    return state.memo
 
 
-def recall(state: InvestigationState, key: str, model: type[OutputT]) -> tuple[OutputT, str]:
-    item = state.scratch[key]
-    return model.model_validate(item["output"]), str(item["evidence"])
-
-
-def fetch(
-    box: Toolbox, state: InvestigationState, key: str, tool: str, model: type[OutputT], **args: Any
+def call_once(
+    box: Toolbox,
+    slot: dict[KeyT, tuple[OutputT, str]],
+    key: KeyT,
+    tool: str,
+    model: type[OutputT],
+    **args: Any,
 ) -> tuple[OutputT, str]:
-    """A tool's output, called once per investigation (also across a resume)."""
-    if key not in state.scratch:
-        output, evidence_id = box.output(tool, model, **args)
-        remember(state, key, output, evidence_id)
-    return recall(state, key, model)
+    """A tool's output and evidence id, called once per `key` of `slot` (also across a resume)."""
+    if key not in slot:
+        slot[key] = box.output(tool, model, **args)
+    return slot[key]
+
+
+def overview_of(state: InvestigationState) -> tuple[OverviewOutput, str]:
+    return _gathered(memo_of(state).overview, "overview")
+
+
+def pressure_of(state: InvestigationState, by: str) -> tuple[PressureOutput, str]:
+    """Selection pressure over the whole run, sliced `by` persona, data_source or env."""
+    return _gathered(memo_of(state).pressure.get(by), f"selection pressure by {by}")
+
+
+def _gathered(value: tuple[OutputT, str] | None, what: str) -> tuple[OutputT, str]:
+    if value is None:
+        raise RootcauseError(f"the characterise step gathered no {what}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -108,23 +132,24 @@ def sign_of(state: InvestigationState) -> float:
 
 
 def events_of(state: InvestigationState) -> tuple[list[DeploymentEvent], str | None]:
-    if "events" not in state.scratch:
+    recorded = memo_of(state).events
+    if recorded is None:
         return [], None
-    events, e_events = recall(state, "events", EventAlignmentOutput)
+    events, e_events = recorded
     return events.events, e_events
 
 
 def first_steps(state: InvestigationState) -> dict[str, int]:
-    if "sources" not in state.scratch:
+    recorded = memo_of(state).sources
+    if recorded is None:
         return {}
-    out, _ = recall(state, "sources", SqlOutput)
-    return {str(row[0]): int(row[1]) for row in out.rows}
+    return {str(row[0]): int(row[1]) for row in recorded[0].rows}
 
 
 def arrived_late(state: InvestigationState, source: str) -> bool:
     firsts = first_steps(state)
     if source not in firsts or not firsts:
         return False
-    overview, _ = recall(state, "overview", OverviewOutput)
+    overview, _ = overview_of(state)
     lo, hi = overview.first_step or 0, overview.last_step or 0
     return firsts[source] > lo + rules.LATE_ARRIVAL * max(hi - lo, 1)

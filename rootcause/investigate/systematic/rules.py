@@ -30,10 +30,10 @@ the counterfactual removes. When nothing passes, the verdict is `no_cause_found`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from rootcause.core.report import Finding, FindingKind
 from rootcause.history.links import ARRIVAL_EFFECTS, SCORING_EFFECTS
+from rootcause.investigate.systematic.memo import Attribution
 from rootcause.tools.history_views import EffectView
 from rootcause.tools.t_events import DeploymentEvent
 
@@ -44,20 +44,6 @@ MIN_LIFT = 1.5
 MAX_Q = 1e-3
 #: A source first seen after this share of the run's steps counts as arriving during the run.
 LATE_ARRIVAL = 0.05
-
-
-@dataclass
-class Attribution:
-    """A pusher traced to a change: the finding it supports and the evidence behind it."""
-
-    kind: FindingKind
-    target: str
-    commit: str | None
-    slice: dict[str, str] | None
-    confidence: float
-    mechanism: str
-    fix: str
-    evidence: list[str] = field(default_factory=list)
 
 
 def behavior_words(spec: str) -> set[str]:

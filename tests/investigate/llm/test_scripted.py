@@ -9,18 +9,29 @@ from typing import Any
 import pytest
 from agents.testing import ScriptedModel
 
+from rootcause.investigate.cancel import CancelToken, JobCancelled
+from rootcause.investigate.events import (
+    BudgetStopped,
+    ConclusionRejected,
+    HypothesisChanged,
+    InvestigationEvent,
+    ModelText,
+    ModelTurn,
+    ToolCalled,
+    ToolFailed,
+)
 from rootcause.investigate.job import Outcome, investigate
 from rootcause.investigate.llm import LLMBrain, LLMOptions
-from rootcause.investigate.toolbox import Event
 from rootcause.store.workspace import Workspace
 from tests.conftest import LabRun
+from tests.investigate.events_contract import assert_event_contract
 from tests.investigate.llm.helpers import Script, finding, full_script
 
 
 def _run(
     lab: LabRun, model: ScriptedModel, options: dict[str, Any] | None = None
-) -> tuple[Outcome, list[Event]]:
-    events: list[Event] = []
+) -> tuple[Outcome, list[InvestigationEvent]]:
+    events: list[InvestigationEvent] = []
     outcome = investigate(
         Workspace(lab.workspace),
         run=lab.run,
@@ -66,7 +77,7 @@ def test_scripted_investigation_end_to_end(quirk_run: LabRun) -> None:
     assert (report.stats.tokens_in, report.stats.tokens_out) == (11_000, 1_100)
     assert report.stats.cost_usd == pytest.approx((11_000 * 0.40 + 1_100 * 1.60) / 1e6)
     assert report.stats.tool_calls == 5
-    assert report.meta["llm"]["budget_stop"] is None and report.meta["llm"]["turns"] == 11
+    assert report.meta.llm.budget_stop is None and report.meta.llm.turns == 11
     # Each tool result the model read started with its evidence id.
     outputs = [i for c in model.calls for i in c.input if isinstance(i, dict)]
     assert any(str(i.get("output", "")).startswith("[evidence E5]") for i in outputs)
@@ -80,9 +91,20 @@ def test_scripted_investigation_end_to_end(quirk_run: LabRun) -> None:
     detect = next(t for t in first.tools if t.name == "detect")
     assert detect.strict_json_schema and "symptom" in detect.params_json_schema["required"]
     assert "untrusted data" in (first.system_instructions or "")
-    # Events for the CLI and TUI; the local log has every model and tool call.
-    kinds = {e.kind for e in events}
-    assert {"phase", "model", "tool", "result", "hypothesis"} <= kinds
+    # The typed event stream for the faces: the same contract as the systematic brain's.
+    assert_event_contract(events, report)
+    turns = [e for e in events if isinstance(e, ModelTurn)]
+    assert [t.turn for t in turns] == list(range(1, 12))
+    assert turns[-1].tokens_in_total == 11_000 and turns[0].calls == ["overview"]
+    assert any(t.text == "Proposed 2 hypotheses." for t in turns)
+    changes = [(e.id, e.change, e.status) for e in events if isinstance(e, HypothesisChanged)]
+    assert changes == [
+        ("H1", "proposed", "open"),
+        ("H2", "proposed", "open"),
+        ("H1", "recorded", "supported"),
+        ("H2", "recorded", "refuted"),
+    ]
+    # The local log has every model and tool call.
     log = [
         json.loads(line)
         for line in (outcome.folder / "llm-log.jsonl").read_text().split("\n")
@@ -106,8 +128,8 @@ def test_conclusion_citing_unknown_evidence_is_sent_back(quirk_run: LabRun) -> N
     last_input = _text(model.calls[-1].input[-1])
     assert "rejected" in last_input and "E999" in last_input and "E1, E2, E3, E4, E5" in last_input
     assert outcome.report.findings[0].grounded and outcome.report.summary == "fixed"
-    assert outcome.report.meta["llm"]["grounding_rejections"] == 1
-    assert any(e.kind == "grounding" for e in events)
+    assert outcome.report.meta.llm.grounding_rejections == 1
+    assert any(isinstance(e, ConclusionRejected) and not e.kept for e in events)
 
 
 def test_conclusion_that_stays_ungrounded_is_marked(quirk_run: LabRun) -> None:
@@ -119,7 +141,7 @@ def test_conclusion_that_stays_ungrounded_is_marked(quirk_run: LabRun) -> None:
     model.assert_complete()
     (top,) = outcome.report.findings
     assert not top.grounded
-    assert outcome.report.meta["llm"]["ungrounded"] == [f"reward_component {quirk_run.culprit}"]
+    assert outcome.report.meta.llm.ungrounded == [f"reward_component {quirk_run.culprit}"]
     assert "Not grounded in evidence" in outcome.markdown_path.read_text()
     # A conclusion whose findings are all ungrounded names no cause.
     assert outcome.report.verdict == "inconclusive"
@@ -129,17 +151,25 @@ def test_conclusion_that_stays_ungrounded_is_marked(quirk_run: LabRun) -> None:
 def test_tool_errors_go_back_to_the_model(quirk_run: LabRun) -> None:
     s = Script()
     script = full_script(s, quirk_run, [{"summary": "ok", "findings": []}])
-    # Before overview: a bad behaviour spec, an unknown argument, a bad record_result.
+    # After overview: a bad behaviour spec and an unknown argument.
     script[1:1] = [
         s.call("prevalence", behavior="nonsense:(", by=None, bins=None),
         s.call("overview", nonsense=1),
     ]
     model = ScriptedModel(script)
-    outcome, _ = _run(quirk_run, model)
+    outcome, events = _run(quirk_run, model)
     model.assert_complete()
     outputs = [_text(i) for c in model.calls for i in c.input if isinstance(i, dict)]
     assert any("error:" in o and "prevalence" in o for o in outputs)
     assert any("unknown argument 'nonsense'" in o for o in outputs)
+    # A failed call is announced with the id it reserved; the next call gets that id.
+    assert_event_contract(events, outcome.report)
+    failed = [(e.tool, e.evidence_id) for e in events if isinstance(e, ToolFailed)]
+    assert failed == [("prevalence", "E2"), ("overview", "E2")]
+    assert [(e.id, e.tool) for e in outcome.report.evidence[:2]] == [
+        ("E1", "overview"),
+        ("E2", "detect"),
+    ]
     # An empty conclusion is a null result, said so.
     assert outcome.report.verdict == "no_cause_found"
     assert outcome.report.summary.startswith("no cause found")
@@ -158,7 +188,7 @@ def test_budget_stop_finishes_from_the_ledger(quirk_run: LabRun) -> None:
     outcome, events = _run(quirk_run, model, {"max_tool_calls": 2})
     model.assert_complete()
     report = outcome.report
-    assert report.meta["llm"]["budget_stop"] == "max tool calls (2)"
+    assert report.meta.llm.budget_stop == "max tool calls (2)"
     assert report.stats.tool_calls == 2
     # Stopped before anything was tested: inconclusive, never "no cause found", and no
     # detector is made up for the model (it ran detect but never settled one).
@@ -168,7 +198,8 @@ def test_budget_stop_finishes_from_the_ledger(quirk_run: LabRun) -> None:
     markdown = outcome.markdown_path.read_text()
     assert "Stopped on budget" in markdown and "## Verdict: inconclusive" in markdown
     assert "**Detector:** not settled" in markdown
-    assert any(e.kind == "budget" for e in events)
+    assert any(isinstance(e, BudgetStopped) for e in events)
+    assert_event_contract(events, report)
 
 
 def test_turn_budget_keeps_what_was_supported(quirk_run: LabRun) -> None:
@@ -178,7 +209,7 @@ def test_turn_budget_keeps_what_was_supported(quirk_run: LabRun) -> None:
     outcome, _ = _run(quirk_run, model, {"max_turns": 9})
     model.assert_complete()
     report = outcome.report
-    assert report.meta["llm"]["budget_stop"] == "max turns (9)"
+    assert report.meta.llm.budget_stop == "max turns (9)"
     assert [(h.id, h.status) for h in report.hypotheses] == [
         ("H1", "supported"),
         ("H2", "inconclusive"),
@@ -186,7 +217,7 @@ def test_turn_budget_keeps_what_was_supported(quirk_run: LabRun) -> None:
     (top,) = report.findings  # from the ledger: H1 was supported before the stop
     assert top.id == quirk_run.culprit and top.grounded and top.evidence == ["E4", "E5"]
     # H2 was never tested, so the verdict cannot be a cause: the report says what was tested.
-    assert report.verdict == "inconclusive" and report.meta["llm"]["untested"] == ["H2"]
+    assert report.verdict == "inconclusive" and report.meta.llm.untested == ["H2"]
     assert "Tested: H1" in report.summary and "Not tested: H2" in report.summary
 
 
@@ -223,7 +254,7 @@ def test_killed_llm_investigation_resumes_from_its_checkpoint(quirk_run: LabRun)
     spec = json.loads((folder / "spec.json").read_text())
     assert spec["brain"] == "llm" and spec["options"] == {"max_turns": 50}
     rest = ScriptedModel(script[9:])
-    events: list[Event] = []
+    events: list[InvestigationEvent] = []
     resumed = investigate(
         workspace,
         resume=folder.name,
@@ -232,10 +263,10 @@ def test_killed_llm_investigation_resumes_from_its_checkpoint(quirk_run: LabRun)
     )
     rest.assert_complete()
     report = resumed.report
-    assert not any(e.kind == "tool" and e.message.startswith("overview") for e in events)
+    assert not any(isinstance(e, ToolCalled) and e.tool == "overview" for e in events)
     assert [(h.id, h.status) for h in report.hypotheses] == [("H1", "supported"), ("H2", "refuted")]
     assert report.findings[0].grounded and report.findings[0].evidence == ["E4", "E5"]
-    assert report.meta["llm"]["turns"] == 11  # nine before the kill, two after
+    assert report.meta.llm.turns == 11  # nine before the kill, two after
 
 
 def test_token_and_wall_time_budgets(quirk_run: LabRun) -> None:
@@ -243,11 +274,70 @@ def test_token_and_wall_time_budgets(quirk_run: LabRun) -> None:
     model = ScriptedModel([s.call("overview"), s.call("detect", behavior=quirk_run.hint)])
     outcome, _ = _run(quirk_run, model, {"max_tokens": 1500})
     model.assert_complete()  # the third model call was never made
-    assert outcome.report.meta["llm"]["budget_stop"] == "max tokens (1,500)"
+    assert outcome.report.meta.llm.budget_stop == "max tokens (1,500)"
     assert outcome.report.stats.tokens_in == 2000
     idle = ScriptedModel([])
     outcome, _ = _run(quirk_run, idle, {"wall_time_s": 0.001})
-    assert outcome.report.meta["llm"]["budget_stop"] == "wall time (0.001 s)"
+    assert outcome.report.meta.llm.budget_stop == "wall time (0.001 s)"
     # Nothing was settled or tested: no detector is filled in, and the verdict says so.
     assert outcome.report.behavior is None and outcome.report.evidence == []
     assert outcome.report.verdict == "inconclusive"
+
+
+def test_streamed_text_comes_as_deltas(quirk_run: LabRun) -> None:
+    s = Script()
+    model = ScriptedModel([s.say("Looking at the run first; then the detector.")])
+    outcome, events = _run(quirk_run, model, {"stream": True, "max_turns": 1})
+    model.assert_complete()
+    deltas = [e for e in events if isinstance(e, ModelText)]
+    assert len(deltas) >= 1 and all(d.phase == "characterise" for d in deltas)
+    assert "".join(d.delta for d in deltas) == "Looking at the run first; then the detector."
+    (turn,) = [e for e in events if isinstance(e, ModelTurn)]
+    assert turn.text == "Looking at the run first; then the detector."
+    assert outcome.report.meta.llm is not None
+    assert outcome.report.meta.llm.budget_stop == "max turns (1)"
+
+
+def test_cancelled_llm_investigation_resumes_to_the_same_report(quirk_run: LabRun) -> None:
+    s = Script()
+    conclusion = {"summary": "found", "findings": [finding(quirk_run, ["E4", "E5"])]}
+    script = full_script(s, quirk_run, [conclusion])
+    token = CancelToken()
+    turns: list[ModelTurn] = []
+
+    def cancel_after_five_turns(event: InvestigationEvent) -> None:
+        if isinstance(event, ModelTurn):
+            turns.append(event)
+            if len(turns) == 5:  # the first turn of step 2, which asks for a tool
+                token.cancel()
+
+    first = ScriptedModel(script[:5])
+    workspace = Workspace(quirk_run.workspace)
+    with pytest.raises(JobCancelled) as stopped:
+        investigate(
+            workspace,
+            run=quirk_run.run,
+            symptom=quirk_run.key["symptom"],
+            brain=LLMBrain({}, model=first),
+            on_event=cancel_after_five_turns,
+            cancel=token,
+        )
+    first.assert_complete()
+    # The tool the fifth turn asked for never ran: the cancel came between turn and tool.
+    folder = workspace.investigations_dir / stopped.value.investigation
+    assert json.loads((folder / "cancelled.json").read_text())["phase"] == "propose"
+    rest = ScriptedModel(script[4:])  # step 2 runs again from its first turn
+    resumed = investigate(
+        workspace, resume=stopped.value.investigation, brain=LLMBrain({}, model=rest)
+    )
+    rest.assert_complete()
+    report = resumed.report
+    assert report.verdict == "cause_found" and report.findings[0].evidence == ["E4", "E5"]
+    assert [e.tool for e in report.evidence] == [
+        "overview",
+        "detect",
+        "detect",
+        "selection_pressure",
+        "counterfactual",
+    ]
+    assert report.meta.llm is not None and report.meta.llm.turns == 11

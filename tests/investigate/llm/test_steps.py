@@ -64,7 +64,7 @@ def test_garbage_finding_is_refused_and_never_a_cause(quirk_run: LabRun) -> None
     outcome = _run(quirk_run, model)
     model.assert_complete()
     report = outcome.report
-    assert report.meta["llm"]["grounding_rejections"] == 2
+    assert report.meta.llm.grounding_rejections == 2
     assert any("is not one of the run's data sources" in t for t in _inputs(model))
     (kept,) = report.findings
     assert kept.id == "}, {" and not kept.grounded
@@ -116,7 +116,7 @@ def test_text_instead_of_settling_fails_the_step_after_one_corrective_turn(
     # Nothing is filled in for the model: no detector, no tool run on its behalf.
     assert report.behavior is None and report.evidence == []
     assert report.verdict == "inconclusive"
-    assert [f["step"] for f in report.meta["llm"]["failed_steps"]] == ["characterise"]
+    assert [f.step for f in report.meta.llm.failed_steps] == ["characterise"]
     assert "characterise failed" in report.summary
     kinds = [r["kind"] for r in _log(outcome)]
     assert "corrective" in kinds and "step_failed" in kinds
@@ -158,7 +158,7 @@ def test_a_corrective_turn_rescues_a_step(quirk_run: LabRun) -> None:
     model.assert_complete()
     report = outcome.report
     assert [(h.id, h.status) for h in report.hypotheses] == [("H1", "supported"), ("H2", "refuted")]
-    assert report.verdict == "cause_found" and report.meta["llm"]["failed_steps"] == []
+    assert report.verdict == "cause_found" and report.meta.llm.failed_steps == []
     correctives = [r for r in _log(outcome) if r["kind"] == "corrective"]
     assert [("H1" in r["message"], "H2" in r["message"]) for r in correctives] == [
         (True, False),
@@ -176,8 +176,8 @@ def test_failed_test_step_leaves_the_hypothesis_untested(quirk_run: LabRun) -> N
     report = outcome.report
     h2 = report.hypotheses[1]
     assert h2.status == "inconclusive" and h2.notes[-1].startswith("not tested")
-    assert report.meta["llm"]["untested"] == ["H2"]
-    assert [f["step"] for f in report.meta["llm"]["failed_steps"]] == ["test H2"]
+    assert report.meta.llm.untested == ["H2"]
+    assert [f.step for f in report.meta.llm.failed_steps] == ["test H2"]
     # The model concluded H1, but an untested alternative leaves the verdict open.
     assert report.verdict == "inconclusive" and "Not tested: H2" in report.summary
 

@@ -1,0 +1,36 @@
+"""What the LLM brain keeps between steps, in the checkpointed state: its counters (model
+turns), the stop and failure records the report lists, the `detect` outputs the model ran (so
+characterise can build the behaviour summary), and the model's answers. Plain data (typed
+pydantic), so a checkpoint round-trips and a resumed step reads the same."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from rootcause.core.report import FailedStep, LLMReportMeta
+from rootcause.investigate.llm.schemas import Characterisation, Conclusion
+from rootcause.tools.t_detect import DetectOutput
+
+
+class LLMMemo(BaseModel):
+    brain: Literal["llm"] = "llm"
+    model: str | None = None
+    #: Model calls over the whole investigation (a budget).
+    turns: int = 0
+    #: The budget that ran out, if one did.
+    budget_stop: str | None = None
+    #: Why the steps that depend on a failed one are not run.
+    halted: str | None = None
+    failed_steps: list[FailedStep] = Field(default_factory=list)
+    #: Hypotheses closed without a result from the model.
+    untested: list[str] = Field(default_factory=list)
+    #: `detect` outputs with their evidence ids, by the spec asked and the spec it printed.
+    detect: dict[str, tuple[DetectOutput, str]] = Field(default_factory=dict)
+    characterisation: Characterisation | None = None
+    #: Times a conclusion was sent back for what its findings cite or name.
+    rejections: int = 0
+    conclusion: Conclusion | None = None
+    #: The report's `meta.llm`, set when the brain concludes.
+    report: LLMReportMeta | None = None
