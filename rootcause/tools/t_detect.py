@@ -125,8 +125,7 @@ def _propose(ctx: ToolContext, symptom: str) -> tuple[str, ProposalView]:
     found = propose_detector(ctx, symptom)
     if found.chosen is None:
         raise BadInputError(
-            f"detect: no detector could be built from the symptom {symptom!r}; "
-            "give one with --behavior"
+            f"no detector could be built from the symptom {symptom!r}; give one with --behavior"
         )
     view = ProposalView(
         field=found.reading.field,
@@ -203,7 +202,7 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
     elif args.symptom:
         spec, proposal = _propose(ctx, args.symptom)
     else:
-        raise BadInputError("detect: give --behavior SPEC or --symptom TEXT")
+        raise BadInputError("give --behavior SPEC or --symptom TEXT")
     behavior = resolve(spec)
     frame, hits = behavior_frame(ctx, behavior)
     steps = frame.step
