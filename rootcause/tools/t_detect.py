@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from rootcause.analysis.ngrams import stem
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolInput, ToolOutput, tool
@@ -150,7 +151,7 @@ def _near_miss_sql(behavior: Behavior) -> tuple[str, list[Any], str] | None:
     """A looser version of the detector, to show what it narrowly leaves out."""
     column = f"coalesce({behavior.field}, '')"
     if behavior.kind == "terms":
-        stems = [re.escape(t.lower()[: max(4, len(t) - 2)]) for t in behavior.terms()]
+        stems = [re.escape(stem(t.lower())) for t in behavior.terms()]
         return (
             f"regexp_matches({column}, ?)",
             [f"(?i)(?:{'|'.join(stems)})"],
