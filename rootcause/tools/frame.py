@@ -135,7 +135,7 @@ class RunFrame:
         have is bad input that lists the ones it has."""
         labels = self.slice(by)
         if level not in labels.names:
-            shown = untrusted.labels(labels.names[:MAX_LEVELS_LISTED])
+            shown = untrusted.labels(sorted(labels.names)[:MAX_LEVELS_LISTED])
             more = len(labels.names) - MAX_LEVELS_LISTED
             extra = f" and {more} more" if more > 0 else ""
             raise BadInputError(f"no {by} named {level!r} in this run; it has {shown}{extra}")
