@@ -18,17 +18,17 @@ from rootcause.core.errors import BadInputError
 from rootcause.tools.base import ToolInput
 
 STEP_HELP: dict[Literal["min", "max"], str] = {
-    "min": "First step included (inclusive).",
-    "max": "Last step included (inclusive: {prefix}step_min=100, {prefix}step_max=200 covers "
-    "steps 100 to 200).",
+    "min": "First step, inclusive.",
+    "max": "Last step, inclusive.",
 }
 
 
 def step_bound(bound: Literal["min", "max"], default: str, window: str = "") -> Any:
     """The field of a step bound: optional, non-negative, described by `STEP_HELP` and what the
     tool does without it (`default`). `window` names which of a tool's ranges it bounds; the
-    field is then called `{window}_step_min` / `{window}_step_max`."""
-    text = STEP_HELP[bound].format(prefix=f"{window}_" if window else "")
+    field is then called `{window}_step_min` / `{window}_step_max`. (Kept short: every schema
+    the LLM reads repeats it.)"""
+    text = STEP_HELP[bound]
     if window:
         text = f"{window.capitalize()} window: {text[0].lower()}{text[1:]}"
     return Field(None, ge=0, description=f"{text} Default: {default}.")
@@ -37,8 +37,8 @@ def step_bound(bound: Literal["min", "max"], default: str, window: str = "") -> 
 class StepRangeInput(ToolInput):
     """Arguments of a tool that can be limited to steps `step_min`..`step_max` (inclusive)."""
 
-    step_min: int | None = step_bound("min", "the run's first step")
-    step_max: int | None = step_bound("max", "the run's last step")
+    step_min: int | None = step_bound("min", "the run's first")
+    step_max: int | None = step_bound("max", "the run's last")
 
     @field_validator("step_max")
     @classmethod

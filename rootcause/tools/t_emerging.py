@@ -29,14 +29,10 @@ MAX_NGRAM_TEXT_CHARS = 20_000
 
 class EmergingInput(ToolInput):
     field: TextField = Field("completion", description="Text to compare: completion, reasoning…")
-    early_step_min: int | None = step_bound("min", "the run's first step", window="early")
-    early_step_max: int | None = step_bound(
-        "max", "the last step of the run's first quarter", window="early"
-    )
-    late_step_min: int | None = step_bound(
-        "min", "the first step of the run's last quarter", window="late"
-    )
-    late_step_max: int | None = step_bound("max", "the run's last step", window="late")
+    early_step_min: int | None = step_bound("min", "the run's first", window="early")
+    early_step_max: int | None = step_bound("max", "end of the first quarter", window="early")
+    late_step_min: int | None = step_bound("min", "start of the last quarter", window="late")
+    late_step_max: int | None = step_bound("max", "the run's last", window="late")
     top: int = Field(15, ge=1, le=50, description="Rising n-grams to report.")
     clusters: int = Field(8, ge=0, le=30, description="k for semantic clusters; 0 skips them.")
     max_texts: int = Field(20000, ge=100, le=500000, description="Texts per window for n-grams.")

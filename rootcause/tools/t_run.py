@@ -81,9 +81,9 @@ class SamplesInput(StepRangeInput):
     similar: str | None = Field(
         None, description="Rank by semantic similarity of the completion to this text."
     )
-    persona: str | None = Field(None, description="Only samples of this persona.")
-    data_source: str | None = Field(None, description="Only samples of this data source.")
-    env: str | None = Field(None, description="Only samples of this env.")
+    persona: str | None = Field(None, description="Only this persona.")
+    data_source: str | None = Field(None, description="Only this data source.")
+    env: str | None = Field(None, description="Only this env.")
     limit: int = Field(5, ge=1, le=50, description="Samples shown.")
 
 

@@ -112,8 +112,7 @@ def test_one_step_range_convention_in_every_schema() -> None:
                 assert "step" not in field, f"{name}.{field}"
                 continue
             bounds += 1
-            window, bound = match.group(1), "min" if match.group(2) == "min" else "max"
-            shared = STEP_HELP[bound].format(prefix=f"{window}_" if window else "").lower()
+            shared = STEP_HELP["min" if match.group(2) == "min" else "max"].lower()
             description = schema[field]["description"].lower()
             assert shared in description and "inclusive" in description, f"{name}.{field}"
             assert info.default is None and not info.is_required(), f"{name}.{field}"
