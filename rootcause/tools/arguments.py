@@ -77,21 +77,21 @@ def _type_text(annotation: Any) -> str:
 
 
 def _bounds_text(info: FieldInfo) -> str:
-    """`2..200`, `>= 0`, `<= 20000 chars`, ...: the constraints pydantic will check."""
-    low = high = ""
+    """`2..200`, `>= 0`, `> 0, <= 120`, `at most 20,000 chars`: what pydantic will check."""
+    ge = gt = le = None
     for item in info.metadata:
         if isinstance(item, annotated_types.Ge):
-            low = f"{item.ge}"
+            ge = item.ge
         elif isinstance(item, annotated_types.Gt):
-            low = f">{item.gt}"
+            gt = item.gt
         elif isinstance(item, annotated_types.Le):
-            high = f"{item.le}"
+            le = item.le
         elif isinstance(item, annotated_types.MaxLen):
             return f"at most {item.max_length:,} chars"
-    if low and high and not low.startswith(">"):
-        return f"{low}..{high}"
-    parts = [f">= {low}" if low and not low.startswith(">") else low, f"<= {high}" if high else ""]
-    return ", ".join(p for p in parts if p)
+    if ge is not None and le is not None:
+        return f"{ge}..{le}"
+    parts = [f"{op} {v}" for op, v in ((">=", ge), (">", gt), ("<=", le)) if v is not None]
+    return ", ".join(parts)
 
 
 def describe_arguments(model: type[BaseModel]) -> list[ArgumentHelp]:

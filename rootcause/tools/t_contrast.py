@@ -92,7 +92,9 @@ def reward_contrast(ctx: ToolContext, args: ContrastInput) -> ContrastOutput:
 
 class EnrichmentInput(StepRangeInput, BehaviorInput):
     by: SliceField = Field("data_source", description="Field whose levels are tested.")
-    alternative: Literal["two-sided", "greater", "less"] = "two-sided"
+    alternative: Literal["two-sided", "greater", "less"] = Field(
+        "two-sided", description="greater: test over-representation only."
+    )
     scored_by: str | None = Field(
         None, description="Only samples this reward component scored (its reward is logged)."
     )

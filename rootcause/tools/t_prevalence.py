@@ -169,7 +169,7 @@ class CompareInput(BehaviorInput):
     by: SliceField = Field("persona", description="Field that defines the two slices.")
     a: str = Field(description="Slice A, e.g. the persona suspected to be the source.")
     b: str | None = Field(None, description="Slice B (default: every sample not in A).")
-    bins: int = Field(30, ge=6, le=200)
+    bins: int = Field(30, ge=6, le=200, description="Number of step bins.")
     max_lag: int | None = Field(None, ge=0, description="Largest lag tried, in bins.")
 
 

@@ -227,8 +227,8 @@ class SqlInput(ToolInput):
     query: str = Field(
         max_length=MAX_QUERY_CHARS, description="One read-only SQL query (DuckDB dialect)."
     )
-    max_rows: int = Field(50, ge=1, le=1000)
-    timeout_s: float = Field(10.0, gt=0, le=120)
+    max_rows: int = Field(50, ge=1, le=1000, description="Most rows returned.")
+    timeout_s: float = Field(10.0, gt=0, le=120, description="Seconds the query may run.")
 
 
 class SqlCutCell(BaseModel):

@@ -23,8 +23,8 @@ def test_every_tool_has_help(cli, name: str) -> None:
     assert spec.summary.split()[0] in result.out
     for arg in describe_arguments(spec.input_model):
         assert f"  {arg.option}" in result.out
-        if arg.description:
-            assert arg.description.split()[0] in result.out
+        assert arg.description, f"{name}.{arg.name} has no description"
+        assert arg.description.split()[0] in result.out
 
 
 def test_help_after_the_run_and_for_the_command(cli, tmp_path: Path) -> None:
