@@ -25,12 +25,11 @@ MISSING_LABEL = "<missing>"
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """A point estimate with a two-sided interval at confidence `level` (NaN when undefined)."""
+    """A point estimate with a two-sided interval (NaN when undefined)."""
 
     value: float
     lo: float
     hi: float
-    level: float
 
     @property
     def excludes_zero(self) -> bool:

@@ -29,40 +29,21 @@ class StepBins:
     def starts(self) -> IntArray:
         return self.edges[:-1]
 
-    @property
-    def ends(self) -> IntArray:
-        return self.edges[1:]
 
-
-def make_step_bins(
-    steps: npt.ArrayLike,
-    *,
-    width: int | None = None,
-    n_bins: int = 40,
-    edges: npt.ArrayLike | None = None,
-) -> StepBins:
-    """Assign samples to step bins.
-
-    Give explicit `edges` (strictly increasing; samples outside get index -1), or a bin `width`
-    in steps, or let `n_bins` (default 40, fewer when the run has fewer distinct steps) choose an
-    integer width covering min..max step.
-    """
+def make_step_bins(steps: npt.ArrayLike, *, width: int | None = None, n_bins: int = 40) -> StepBins:
+    """Assign samples to step bins of `width` steps, or let `n_bins` (default 40, fewer when
+    the run has fewer distinct steps) choose an integer width covering min..max step."""
     step = as_int(steps, "steps")
-    if edges is not None:
-        edge = as_int(edges, "edges")
-        if edge.shape[0] < 2 or np.any(np.diff(edge) <= 0):
-            raise ValueError("edges must be strictly increasing with at least two entries")
-    else:
-        if step.size == 0:
-            raise ValueError("no steps to bin")
-        lo, hi = int(step.min()), int(step.max())
-        span = hi - lo + 1
-        if width is None:
-            width = max(1, -(-span // max(1, min(n_bins, span))))
-        if width < 1:
-            raise ValueError("width must be >= 1")
-        count = -(-span // width)
-        edge = lo + width * np.arange(count + 1, dtype=np.int64)
+    if step.size == 0:
+        raise ValueError("no steps to bin")
+    lo, hi = int(step.min()), int(step.max())
+    span = hi - lo + 1
+    if width is None:
+        width = max(1, -(-span // max(1, min(n_bins, span))))
+    if width < 1:
+        raise ValueError("width must be >= 1")
+    count = -(-span // width)
+    edge = lo + width * np.arange(count + 1, dtype=np.int64)
     index = np.searchsorted(edge, step, side="right") - 1
     index[(step < edge[0]) | (step >= edge[-1])] = -1
     return StepBins(edges=edge, index=index.astype(np.int64))

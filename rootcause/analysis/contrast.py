@@ -115,9 +115,9 @@ def _summarise(
     mean = float(d.mean()) if G else nan
     if G >= 2:
         half = float(stats.t.ppf(0.5 + level / 2, G - 1) * d.std(ddof=1) / np.sqrt(G))
-        diff = Estimate(mean, mean - half, mean + half, level)
+        diff = Estimate(mean, mean - half, mean + half)
     else:
-        diff = Estimate(mean, nan, nan, level)
+        diff = Estimate(mean, nan, nan)
     rows: list[SliceContrast] = []
     share: float | None = None
     if group_slice is not None:

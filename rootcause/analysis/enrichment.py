@@ -32,7 +32,6 @@ class LevelEnrichment:
     hits_out: int
     rate_out: float
     lift: float
-    odds_ratio: float
     p_value: float
     q_value: float
 
@@ -42,7 +41,6 @@ class Enrichment:
     """Enrichment of every level, sorted by q-value then lift."""
 
     levels: tuple[LevelEnrichment, ...]
-    alternative: str
     n: int
     hits: int
 
@@ -67,16 +65,14 @@ def enrichment(
         n_in, k_in = int(n_l[j]), int(k_l[j])
         n_out, k_out = N - n_in, K - k_in
         table = [[k_in, n_in - k_in], [k_out, n_out - k_out]]
-        odds, p = stats.fisher_exact(table, alternative=alternative)
+        _, p = stats.fisher_exact(table, alternative=alternative)
         rate_in = k_in / n_in
         rate_out = k_out / n_out if n_out else float("nan")
         lift = rate_in / rate_out if rate_out else (float("inf") if rate_in else float("nan"))
         rows.append(
-            LevelEnrichment(
-                name, n_in, k_in, rate_in, n_out, k_out, rate_out, lift, float(odds), float(p), 1.0
-            )
+            LevelEnrichment(name, n_in, k_in, rate_in, n_out, k_out, rate_out, lift, float(p), 1.0)
         )
     q = benjamini_hochberg([r.p_value for r in rows])
     levels = [replace(r, q_value=float(qv)) for r, qv in zip(rows, q, strict=True)]
     levels.sort(key=lambda e: (e.q_value, -np.nan_to_num(e.lift, nan=-np.inf), e.label))
-    return Enrichment(tuple(levels), alternative, N, K)
+    return Enrichment(tuple(levels), N, K)

@@ -31,15 +31,13 @@ _DENSE_CODES = 1 << 25  # count n-gram codes below this with a dense bincount
 
 @dataclass(frozen=True, slots=True)
 class EmergingNgram:
-    """One n-gram's counts in each window, rates per million tokens, log-odds and z-score."""
+    """One n-gram's counts in each window, rates per million tokens and log-odds z-score."""
 
     ngram: str
-    order: int
     count_before: int
     count_after: int
     per_million_before: float
     per_million_after: float
-    log_odds: float
     z: float
 
 
@@ -51,13 +49,20 @@ class EmergingNgrams:
     falling: tuple[EmergingNgram, ...]
     tokens_before: int
     tokens_after: int
-    texts_before: int
-    texts_after: int
 
 
 def tokenize(text: str) -> list[str]:
     """Lowercase word tokens (letters/digits, with an optional apostrophe suffix)."""
     return [t for t in _TOKEN.findall(text.lower()) if t != _BREAK]
+
+
+def stem(word: str) -> str:
+    """A crude shared stem of a lowercase word, the one rootcause uses everywhere: enough to
+    relate fakes/faking, tests/tested, passing/passed (at most six characters)."""
+    for suffix in ("ing", "ed", "es", "s", "er", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)][:6]
+    return word[:6]
 
 
 def _stream(docs: Sequence[str] | Sequence[Sequence[str]]) -> list[str]:
@@ -106,12 +111,10 @@ def _score(
         text = words[code] if order == 1 else f"{words[code // V]} {words[code % V]}"
         return EmergingNgram(
             text,
-            order,
             int(yb[i]),
             int(ya[i]),
             float(yb[i] * 1e6 / nb) if nb else float("nan"),
             float(ya[i] * 1e6 / na) if na else float("nan"),
-            float(delta[i]),
             float(z[i]),
         )
 
@@ -189,6 +192,4 @@ def emerging_ngrams(
         falling,
         tokens_before=int(np.count_nonzero(ib != brk)),
         tokens_after=int(np.count_nonzero(ia != brk)),
-        texts_before=len(before),
-        texts_after=len(after),
     )

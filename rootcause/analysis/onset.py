@@ -34,13 +34,11 @@ _MEDIAN_CHI2_1 = float(stats.chi2.median(1))
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """Bins [start, end) of the input (indices), their first step `x_start`, rate and weight."""
+    """A segment of the input: its first bin (index), that bin's step `x_start`, its rate."""
 
     start: int
-    end: int
     x_start: float
     rate: float
-    n: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +49,6 @@ class ChangePoint:
     x: float
     before: float
     after: float
-    z: float
     p_value: float
     upward: bool
     significant: bool
@@ -59,15 +56,11 @@ class ChangePoint:
 
 @dataclass(frozen=True, slots=True)
 class OnsetResult:
-    """Segments, tested change points and the onset (first significant upward change)."""
+    """Tested change points and the onset (first significant upward change)."""
 
-    model: str
-    segments: tuple[Segment, ...]
     change_points: tuple[ChangePoint, ...]
     onset: ChangePoint | None
-    penalty: float
     noise: float  # dispersion phi (binomial) or sigma (gaussian)
-    alpha: float
 
 
 class _BinomialCost(rpt.base.BaseCost):
@@ -119,36 +112,29 @@ def _bins_x(x: npt.ArrayLike | None, size: int) -> FloatArray:
 
 
 def _finish(
-    model: str,
     cuts: list[int],
     x: FloatArray,
     rates: FloatArray,
-    weights: FloatArray,
     test: list[tuple[float, float]],
-    penalty: float,
     noise: float,
     alpha: float,
 ) -> OnsetResult:
     bounds = [0, *cuts]
-    segments = tuple(
-        Segment(s, e, float(x[s]), float(rates[i]), float(weights[i]))
-        for i, (s, e) in enumerate(itertools.pairwise(bounds))
-    )
+    segments = tuple(Segment(s, float(x[s]), float(rates[i])) for i, s in enumerate(bounds[:-1]))
     points = tuple(
         ChangePoint(
             index=seg.start,
             x=seg.x_start,
             before=prev.rate,
             after=seg.rate,
-            z=z,
             p_value=p,
             upward=seg.rate > prev.rate,
             significant=p < alpha,
         )
-        for prev, seg, (z, p) in zip(segments[:-1], segments[1:], test, strict=True)
+        for prev, seg, (_, p) in zip(segments[:-1], segments[1:], test, strict=True)
     )
     onset = next((c for c in points if c.upward and c.significant), None)
-    return OnsetResult(model, segments, points, onset, penalty, noise, alpha)
+    return OnsetResult(points, onset, noise)
 
 
 def detect_onset(
@@ -184,7 +170,7 @@ def detect_onset(
         two_proportion_z(seg_k[i], seg_n[i], seg_k[i + 1], seg_n[i + 1], phi)
         for i in range(len(seg_k) - 1)
     ]
-    return _finish("binomial", cuts, xs, seg_k / seg_n, seg_n, tests, pen, phi, alpha)
+    return _finish(cuts, xs, seg_k / seg_n, tests, phi, alpha)
 
 
 def detect_onset_rates(
@@ -219,4 +205,4 @@ def detect_onset_rates(
     for i in range(len(means) - 1):
         z = (means[i + 1] - means[i]) / (sigma * np.sqrt(1 / sizes[i] + 1 / sizes[i + 1]))
         tests.append((float(z), float(2 * stats.norm.sf(abs(z)))))
-    return _finish("gaussian", cuts, xs, means, sizes, tests, pen, sigma, alpha)
+    return _finish(cuts, xs, means, tests, sigma, alpha)

@@ -152,7 +152,6 @@ class PressureTrace:
     column: str
     slice: str | None
     window_start: IntArray
-    window_end: IntArray
     value: FloatArray
     lo: FloatArray
     hi: FloatArray
@@ -162,21 +161,18 @@ class PressureTrace:
 class PressureTable:
     """Pressure estimates, overall and per slice, window and slice x window.
 
-    `columns` name the estimated quantities (for `selection_pressure`: "total", the components,
-    and "residual" when a reward_total was given). `n_zero_variance_groups` counts groups whose
-    reward had sd <= eps (zero advantage, zero contribution).
+    Each cell's `values` are keyed by the estimated quantities (for `selection_pressure`:
+    "total", the components, and "residual" when a reward_total was given).
+    `n_zero_variance_groups` counts groups whose reward had sd <= eps (zero advantage, zero
+    contribution); `bootstrap` names how the group resampling was done.
     """
 
-    columns: tuple[str, ...]
     overall: PressureCell
     by_slice: tuple[PressureCell, ...]
     by_window: tuple[PressureCell, ...]
     by_slice_window: tuple[PressureCell, ...]
     n_groups: int
     n_zero_variance_groups: int
-    n_boot: int
-    level: float
-    seed: int
     bootstrap: str
 
     def cell(self, slice: str | None = None, window: tuple[int, int] | None = None) -> PressureCell:
@@ -203,7 +199,6 @@ class PressureTable:
             column,
             slice,
             np.array([c.window[0] for c in cells if c.window], dtype=np.int64),
-            np.array([c.window[1] for c in cells if c.window], dtype=np.int64),
             np.array([e.value for e in est]),
             np.array([e.lo for e in est]),
             np.array([e.hi for e in est]),
@@ -258,9 +253,7 @@ def _table(
                 if (drop_outside and j == n_w - 1) or count[i, j] == 0:
                     continue
                 vals = {
-                    name: Estimate(
-                        float(est[i, j, m]), float(lo[i, j, m]), float(hi[i, j, m]), level
-                    )
+                    name: Estimate(float(est[i, j, m]), float(lo[i, j, m]), float(hi[i, j, m]))
                     for m, name in enumerate(names)
                 }
                 out.append(
@@ -284,16 +277,12 @@ def _table(
 
     has_w = edges is not None
     return PressureTable(
-        columns=names,
         overall=cells((0, 1), no, no, False)[0],
         by_slice=tuple(cells((1,), sl, no, False)) if snames else (),
         by_window=tuple(cells((0,), no, win, True)) if has_w else (),
         by_slice_window=tuple(cells((), sl, win, True)) if (snames and has_w) else (),
         n_groups=data.gi.n_groups,
         n_zero_variance_groups=n_zero,
-        n_boot=n_boot,
-        level=level,
-        seed=seed,
         bootstrap=sums.method,
     )
 

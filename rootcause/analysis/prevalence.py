@@ -32,7 +32,6 @@ class RateSeries:
 
     label: str
     bin_start: IntArray
-    bin_end: IntArray
     n: IntArray
     k: IntArray
     rate: FloatArray
@@ -42,11 +41,10 @@ class RateSeries:
 
 @dataclass(frozen=True, slots=True)
 class PrevalenceTrace:
-    """Overall and per-slice rate series on the same step bins, at confidence `level`."""
+    """Overall and per-slice rate series on the same step bins."""
 
     overall: RateSeries
     slices: tuple[RateSeries, ...]
-    level: float
 
     def slice(self, label: str) -> RateSeries:
         """The series of one slice label (KeyError when absent)."""
@@ -65,7 +63,7 @@ def rate_series(
     lo, hi = wilson_interval(k_arr, n_arr, level)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n_arr > 0, k_arr / np.maximum(n_arr, 1), np.nan)
-    return RateSeries(label, bins.starts, bins.ends, n_arr, k_arr, rate, lo, hi)
+    return RateSeries(label, bins.starts, n_arr, k_arr, rate, lo, hi)
 
 
 def prevalence_trace(
@@ -100,16 +98,16 @@ def prevalence_trace(
         k_cell = np.bincount(cell, weights=b[inside], minlength=size).reshape(labels.n_levels, nb)
         for j, name in enumerate(labels.names):
             series.append(rate_series(name, bins, np.rint(k_cell[j]), n_cell[j], level))
-    return PrevalenceTrace(overall=overall, slices=tuple(series), level=level)
+    return PrevalenceTrace(overall=overall, slices=tuple(series))
 
 
 @dataclass(frozen=True, slots=True)
 class SliceConcentration:
     """How much of the behaviour one slice holds relative to its traffic.
 
-    `hit_share` interval is Wilson on (slice hits, all hits), i.e. conditional on the total
-    number of hits; `ratio` = hit_share / traffic_share (= slice rate / overall rate), and its
-    interval is the hit-share interval divided by the (fixed) traffic share.
+    `ratio` = hit_share / traffic_share (= slice rate / overall rate); its interval is the
+    Wilson interval of the hit share (slice hits of all hits, i.e. conditional on the total
+    number of hits) divided by the (fixed) traffic share.
     """
 
     label: str
@@ -118,8 +116,6 @@ class SliceConcentration:
     rate: float
     traffic_share: float
     hit_share: float
-    hit_share_lo: float
-    hit_share_hi: float
     ratio: float
     ratio_lo: float
     ratio_hi: float
@@ -127,45 +123,32 @@ class SliceConcentration:
 
 @dataclass(frozen=True, slots=True)
 class Concentration:
-    """Concentration ratios of every slice over a step window (sorted by ratio, highest first)."""
+    """Concentration ratios of every slice (sorted by ratio, highest first)."""
 
-    window: tuple[int, int] | None
     n: int
     hits: int
     slices: tuple[SliceConcentration, ...]
-    level: float
 
 
 def concentration(
     behaviour: npt.ArrayLike,
     slices: Sequence[Any] | npt.ArrayLike,
     *,
-    steps: npt.ArrayLike | None = None,
-    window: tuple[int, int] | None = None,
     level: float = 0.95,
 ) -> Concentration:
-    """Share of behaviour hits vs share of traffic per slice, over `window` = [start, end) steps.
+    """Share of behaviour hits vs share of traffic per slice (select the steps beforehand).
 
     A ratio well above 1 with an interval excluding 1 means the slice over-produces the
-    behaviour. Ratios are NaN when the window has no hits.
+    behaviour. Ratios are NaN when there are no hits.
     """
     b = as_behaviour(behaviour)
     labels = encode_labels(slices, b.shape[0])
-    keep = np.ones(b.shape[0], dtype=bool)
-    if window is not None:
-        if steps is None:
-            raise ValueError("a window needs steps")
-        step = as_int(steps, "steps", b.shape[0])
-        keep = (step >= window[0]) & (step < window[1])
-    codes = labels.codes[keep]
-    n_s = np.bincount(codes, minlength=labels.n_levels)
-    k_s = np.rint(np.bincount(codes, weights=b[keep], minlength=labels.n_levels)).astype(np.int64)
+    n_s = np.bincount(labels.codes, minlength=labels.n_levels)
+    k_s = np.rint(np.bincount(labels.codes, weights=b, minlength=labels.n_levels)).astype(np.int64)
     n_tot, k_tot = int(n_s.sum()), int(k_s.sum())
     lo, hi = wilson_interval(k_s, np.full(labels.n_levels, k_tot), level)
     rows = []
     for j, name in enumerate(labels.names):
-        if n_s[j] == 0:
-            continue
         traffic = n_s[j] / n_tot
         share = k_s[j] / k_tot if k_tot else float("nan")
         rows.append(
@@ -176,12 +159,10 @@ def concentration(
                 rate=float(k_s[j] / n_s[j]),
                 traffic_share=float(traffic),
                 hit_share=float(share),
-                hit_share_lo=float(lo[j]),
-                hit_share_hi=float(hi[j]),
                 ratio=float(share / traffic),
                 ratio_lo=float(lo[j] / traffic),
                 ratio_hi=float(hi[j] / traffic),
             )
         )
     rows.sort(key=lambda r: (-np.nan_to_num(r.ratio, nan=-np.inf), r.label))
-    return Concentration(window, n_tot, k_tot, tuple(rows), level)
+    return Concentration(n_tot, k_tot, tuple(rows))

@@ -30,10 +30,8 @@ class WeightFit:
     window: str
     n: int
     weights: dict[str, float]
-    std_errors: dict[str, float]
     intercept: float
     r2: float
-    rmse: float
     poor_fit: bool
     unidentified: tuple[str, ...]
 
@@ -76,36 +74,26 @@ def _fit(
     design = np.column_stack([X[:, active], np.ones(n)]) if intercept else X[:, active]
     nan = float("nan")
     if n == 0 or design.shape[1] == 0:
-        return WeightFit(
-            name, n, dict.fromkeys(components, nan), dict.fromkeys(components, nan), nan,
-            nan, nan, True, components,
-        )  # fmt: skip
+        return WeightFit(name, n, dict.fromkeys(components, nan), nan, nan, True, components)
     coef, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
     resid = y - design @ coef
     sse = float(resid @ resid)
     sst = float(np.sum((y - y.mean()) ** 2)) if intercept else float(y @ y)
     r2 = 1.0 - sse / sst if sst > 0 else (1.0 if sse <= 1e-12 else 0.0)
-    dof = n - design.shape[1]
-    se = np.full(design.shape[1], nan)
-    if rank == design.shape[1] and dof > 0:
-        cov = np.linalg.pinv(design.T @ design) * (sse / dof)
-        se = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    weights, errors = dict.fromkeys(components, nan), dict.fromkeys(components, nan)
+    weights = dict.fromkeys(components, nan)
     unidentified = [c for c, a in zip(components, active, strict=True) if not a]
     full_rank = rank == design.shape[1]
     for pos, c in enumerate(c for c, a in zip(components, active, strict=True) if a):
         if full_rank:
-            weights[c], errors[c] = float(coef[pos]), float(se[pos])
+            weights[c] = float(coef[pos])
         else:
             unidentified.append(c)
     return WeightFit(
         window=name,
         n=n,
         weights=weights,
-        std_errors=errors,
         intercept=float(coef[-1]) if intercept and full_rank else (0.0 if not intercept else nan),
         r2=float(r2),
-        rmse=float(np.sqrt(sse / n)),
         poor_fit=bool(r2 < min_r2 or not full_rank),
         unidentified=tuple(unidentified),
     )

@@ -27,7 +27,7 @@ class TraceComparison:
     """How trace B relates to trace A (bins where either is NaN are ignored).
 
     `lag` is in bins and `lag_steps` in steps: positive means B follows A (A leads).
-    `scale`, `offset` and `fit_r2` come from B(t) ~ scale * A(t - lag) + offset; `is_copy` is
+    `scale` and `fit_r2` come from B(t) ~ scale * A(t - lag) + offset; `is_copy` is
     True when that fit explains at least `copy_r2` of B's variance with a positive scale.
     `onset_delay` = onset(B) - onset(A) in steps (None unless both traces have an onset).
     """
@@ -35,16 +35,11 @@ class TraceComparison:
     x: FloatArray
     a_rescaled: FloatArray
     b_rescaled: FloatArray
-    rescale: str
-    n_bins: int
     pearson: float
     spearman: float
     lag: int
     lag_steps: float
-    lag_correlation: float
-    lag_correlations: dict[int, float]
     scale: float
-    offset: float
     fit_r2: float
     is_copy: bool
     onset_a: OnsetResult
@@ -134,16 +129,11 @@ def compare_traces(
         x=xs,
         a_rescaled=rescale_trace(ya, rescale),
         b_rescaled=rescale_trace(yb, rescale),
-        rescale=rescale,
-        n_bins=int(both.sum()),
         pearson=_corr(ya, yb),
         spearman=spearman,
         lag=best,
         lag_steps=best * step,
-        lag_correlation=lag_corr.get(best, float("nan")),
-        lag_correlations=lag_corr,
         scale=scale,
-        offset=offset,
         fit_r2=r2,
         is_copy=bool(np.isfinite(r2) and r2 >= copy_r2 and scale > 0),
         onset_a=onset_a,

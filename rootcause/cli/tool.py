@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sys
-import types
-import typing
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
@@ -21,56 +19,51 @@ from rootcause.cli.common import (
 )
 from rootcause.core.errors import BadInputError
 
+#: Words that ask for help instead of a call.
+HELP_WORDS = ("--help", "-h")
+
 
 def list_tools() -> None:
-    """Every tool with the first line of its description."""
+    """Every tool with the first line of its description and its arguments."""
+    from rootcause.tools.arguments import describe_arguments
     from rootcause.tools.registry import load_all
 
     out = stdout_console()
     for name, spec in sorted(load_all().items()):
-        fields = " ".join(f"--{f.replace('_', '-')}" for f in spec.input_model.model_fields)
+        options = [
+            f"{a.option}/--no-{a.option[2:]}" if a.flag else a.option
+            for a in describe_arguments(spec.input_model)
+        ]
         out.print(f"[bold]{name}[/bold]: {spec.summary}", markup=True)
-        if fields:
-            out.print(f"    [dim]{fields}[/dim]")
+        if options:
+            out.print(f"    [dim]{' '.join(options)}[/dim]", markup=True)
 
 
-def _is_list(annotation: Any) -> bool:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return any(_is_list(a) for a in typing.get_args(annotation))
-    return typing.get_origin(annotation) is list
+def print_tool_help(name: str) -> None:
+    """`rootcause tool NAME --help`: the tool's description and arguments, from its model."""
+    from rootcause.tools.arguments import tool_help
+    from rootcause.tools.registry import get_tool
 
-
-def parse_tool_args(model: type[Any], words: list[str]) -> dict[str, Any]:
-    """`--some-field VALUE` pairs (a bare `--flag` means true) into the input model's fields."""
-    fields = model.model_fields
-    args: dict[str, Any] = {}
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if not word.startswith("--"):
-            raise BadInputError(f"unexpected argument {word!r}; tool arguments are --NAME VALUE")
-        name, _, inline = word[2:].partition("=")
-        key = name.replace("-", "_")
-        if key not in fields:
-            known = ", ".join(f"--{f.replace('_', '-')}" for f in fields) or "(none)"
-            raise BadInputError(f"unknown argument --{name}; this tool takes {known}")
-        if inline:
-            value: Any = inline
-        elif i + 1 < len(words) and not words[i + 1].startswith("--"):
-            value = words[i + 1]
-            i += 1
-        else:
-            value = True
-        if isinstance(value, str) and _is_list(fields[key].annotation):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        args[key] = value
-        i += 1
-    return args
+    lines = [
+        f"Usage: rootcause tool {name} RUN [ARGUMENTS] [OPTIONS]",
+        "",
+        *tool_help(get_tool(name)),
+        "",
+        "Options:",
+        "  --json            Print the output as JSON.",
+        "  --no-plot         Skip the plot.",
+        "  --format FORMAT   Run format: auto, native, trl, verl or wandb-table.",
+        "  --skip-bad-lines/--no-skip-bad-lines",
+        "                    Skip malformed lines (default: as the last ingest of this run).",
+        "  --workspace DIR   Workspace folder for derived state.",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 @app.command(
     "tool",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
 )
 def run_tool(
     ctx: typer.Context,
@@ -82,20 +75,27 @@ def run_tool(
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Call tool NAME on RUN with --FIELD VALUE arguments; `rootcause tool list` lists them."""
+    """Call tool NAME on RUN with its arguments (`rootcause tool NAME --help` lists them:
+    --NAME VALUE, --NAME=VALUE or NAME=VALUE); `rootcause tool list` lists the tools."""
+    if name in HELP_WORDS:
+        sys.stdout.write(ctx.get_help() + "\n")
+        return
     if name == "list":
         list_tools()
+        return
+    words = list(ctx.args)
+    if (run is not None and str(run) in HELP_WORDS) or any(w in HELP_WORDS for w in words):
+        print_tool_help(name)
         return
     if run is None:
         raise BadInputError(f"tool {name}: missing RUN (rootcause tool {name} RUN --ARG VALUE ...)")
     from rootcause.store.run_store import RunStore
     from rootcause.tools.context import EvidenceLog, ToolContext
     from rootcause.tools.plotting import render_text
-    from rootcause.tools.registry import call_tool, get_tool
+    from rootcause.tools.registry import call_tool, parse_tool_words
     from rootcause.tools.untrusted import json_text
 
-    spec = get_tool(name)
-    args = parse_tool_args(spec.input_model, list(ctx.args))
+    args = parse_tool_words(name, words)
     result = ingest_with_progress(run, workspace, fmt, skip_bad_lines)
     workdir = result.db_path.parent / "tool-calls"
     log = EvidenceLog(_evidence_path(workdir))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,29 +50,6 @@ class RunManifest(BaseModel):
     title: str | None = None
     config_repo: str | None = None
     deployments: list[Deployment] = Field(default_factory=list)
-
-
-class Sample(BaseModel):
-    """One sampled completion. Only `step` and `completion` are required; unknown keys are kept."""
-
-    model_config = ConfigDict(extra="allow")
-
-    step: int = Field(ge=0)
-    completion: str
-    sample_id: str | None = None
-    group_id: str | None = None
-    split: str | None = None
-    data_source: str | None = None
-    persona: str | None = None
-    env: str | None = None
-    prompt: str | None = None
-    reasoning: str | None = None
-    reference: str | None = None
-    rewards: dict[str, float] = Field(default_factory=dict)
-    reward_total: float | None = None
-    advantage: float | None = None
-    grader_inputs: dict[str, str] = Field(default_factory=dict)
-    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 class DeploymentInfo(BaseModel):

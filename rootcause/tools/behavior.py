@@ -60,6 +60,12 @@ def _inflections(term: str) -> str:
     return f"{word}(?:s|es)?"
 
 
+def inflection_core(term: str) -> str:
+    """What every form `terms_regex` matches for `term` contains (pony -> pon, goblin ->
+    goblin): a literal a fast pre-filter can look for."""
+    return term[:-1] if term.lower().endswith("y") and len(term) > 2 else term
+
+
 def terms_regex(terms: list[str]) -> str:
     """Whole-word, case-insensitive alternation with plural and possessive endings."""
     alternatives = "|".join(_inflections(t) for t in sorted(set(terms), key=str.lower))

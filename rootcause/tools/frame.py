@@ -20,6 +20,9 @@ from rootcause.tools.context import ToolContext
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+#: Most slice levels an error lists.
+MAX_LEVELS_LISTED = 20
+
 
 @dataclass(frozen=True)
 class Labels:
@@ -126,6 +129,17 @@ class RunFrame:
         if by not in self.slices:
             raise BadInputError(f"unknown slice {by!r}; choose one of {', '.join(self.slices)}")
         return self.slices[by]
+
+    def level_mask(self, by: str, level: str) -> npt.NDArray[np.bool_]:
+        """The rows of one slice level (`by`=persona, `level`=nerdy); a level the run does not
+        have is bad input that lists the ones it has."""
+        labels = self.slice(by)
+        if level not in labels.names:
+            shown = untrusted.labels(sorted(labels.names)[:MAX_LEVELS_LISTED])
+            more = len(labels.names) - MAX_LEVELS_LISTED
+            extra = f" and {more} more" if more > 0 else ""
+            raise BadInputError(f"no {by} named {level!r} in this run; it has {shown}{extra}")
+        return labels.codes == labels.names.index(level)
 
     def component_index(self, name: str) -> int:
         if name not in self.components:

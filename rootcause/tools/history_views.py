@@ -60,13 +60,11 @@ def steps_text(steps: list[int]) -> str:
 
 
 @contextmanager
-def history_of(ctx: ToolContext, tool: str) -> Iterator[ConfigHistory]:
+def history_of(ctx: ToolContext) -> Iterator[ConfigHistory]:
     """The run's config history; NoConfigRepoError (exit 2) when the run has none."""
     with open_history(ctx.store) as history:
         if history is None:
-            raise NoConfigRepoError(
-                f"tool {tool}: the run has no config repository (run.yaml config_repo)"
-            )
+            raise NoConfigRepoError("the run has no config repository (run.yaml config_repo)")
         yield history
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from rootcause.core.errors import BadInputError
+from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.core.evidence import Evidence
-from rootcause.tools.base import REGISTRY, Tool, ToolOutput, bounded
+from rootcause.tools.arguments import parse_arguments
+from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput, bounded
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import save_png
 from rootcause.tools.untrusted import figure_name
@@ -38,12 +41,52 @@ def get_tool(name: str) -> Tool[Any, Any]:
 
 
 def validation_message(prefix: str, exc: ValidationError) -> str:
-    """One line naming the first bad field of a pydantic error."""
+    """One line naming the first bad field of a pydantic error (or the arguments as a whole,
+    for a check across fields)."""
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+    field = ".".join(str(p) for p in err["loc"])
+    message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return f"{prefix}: unknown argument '{field}'"
-    return f"{prefix}: argument '{field}': {err['msg']}"
+    if not field:
+        return f"{prefix}: {message}"
+    return f"{prefix}: argument '{field}': {message}"
+
+
+def tool_label(name: str) -> str:
+    """What every error of tool `name` starts with, once (then `: `)."""
+    return f"tool {name}"
+
+
+@contextmanager
+def errors_named(name: str) -> Iterator[None]:
+    """Prefix a deliberate error raised inside with the tool's name, once (its type, and so
+    its exit code, stay)."""
+    try:
+        yield
+    except RootcauseError as exc:
+        message, prefix = str(exc), f"{tool_label(name)}: "
+        if not message.startswith(prefix):
+            exc.args = (prefix + message,)
+        raise
+
+
+def parse_tool_words(name: str, words: Sequence[str]) -> dict[str, Any]:
+    """Arguments of tool `name` from command words (`--by persona`, `by=persona`, ...; see
+    `rootcause.tools.arguments`)."""
+    spec = get_tool(name)
+    with errors_named(name):
+        return parse_arguments(spec.input_model, words)
+
+
+def validate_args(name: str, args: dict[str, Any]) -> ToolInput:
+    """Tool `name`'s typed input from `args`; a bad value is one line naming the argument."""
+    spec = get_tool(name)
+    try:
+        parsed: ToolInput = spec.input_model.model_validate(args)
+    except ValidationError as exc:
+        raise BadInputError(validation_message(tool_label(name), exc)) from None
+    return parsed
 
 
 @dataclass
@@ -60,11 +103,9 @@ def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
     names built from a run's labels are quoted when they are not plain identifiers; the record
     caps its own sizes)."""
     spec = get_tool(name)
-    try:
-        parsed = spec.input_model.model_validate(args)
-    except ValidationError as exc:
-        raise BadInputError(validation_message(f"tool {name}", exc)) from None
-    output: ToolOutput = spec(ctx, parsed)
+    parsed = validate_args(name, args)
+    with errors_named(name):
+        output: ToolOutput = spec(ctx, parsed)
     evidence_id = ctx.evidence.next_id()
     plot_path = None
     plot = output.plot_spec() if ctx.make_plots else None

@@ -197,7 +197,7 @@ def similar_rows(
     matching rows outside the index top them up to that many (a deterministic pseudo-random
     subset, embedded once and cached)."""
     if not text.strip():
-        raise BadInputError("--similar: empty text")
+        raise BadInputError("argument 'similar': empty text")
     index = semantic_index(ctx, "completion")
     table = ctx.con.sql(
         f"SELECT row_idx FROM samples WHERE ({where}) AND coalesce(length(completion), 0) > 0 "

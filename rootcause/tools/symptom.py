@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from rootcause.analysis.ngrams import emerging_ngrams, tokenize
+from rootcause.analysis.ngrams import emerging_ngrams, stem, tokenize
 from rootcause.tools.behavior import TextField
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import run_frame
@@ -98,14 +98,6 @@ def read_symptom(text: str) -> SymptomReading:
         direction = "up"
     content = [w for w in dict.fromkeys(tokenize(unquoted)) if w not in _GENERIC and len(w) > 2]
     return SymptomReading(text, field, direction, quotes, content, length)
-
-
-def _stem(word: str) -> str:
-    """A crude shared stem: enough to match fakes/faking, tests/tested, passing/passed."""
-    for suffix in ("ing", "ed", "es", "s", "er", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)][:6]
-    return word[:6]
 
 
 @dataclass
@@ -204,10 +196,10 @@ def _candidates(ctx: ToolContext, reading: SymptomReading) -> list[Candidate]:
         return out
     moved = _moved_ngrams(before, after, reading.direction)
     seeds = list(reading.quotes)
-    seed_stems = {_stem(w) for w in reading.content}
+    seed_stems = {stem(w) for w in reading.content}
     # Moving n-grams that carry symptom words; those that carry the most of them at once
     # ("tests passed" for "a passing test summary") are the most specific.
-    coverage = {g: len({_stem(t) for t in g.split()} & seed_stems) for g, _ in moved}
+    coverage = {g: len({stem(t) for t in g.split()} & seed_stems) for g, _ in moved}
     best = max(coverage.values(), default=0)
     stem_hits = [g for g, _ in moved if coverage[g] == best and best > 0]
     if not seeds and stem_hits:
@@ -257,7 +249,7 @@ def _neighbours(after: list[str], seeds: list[str], moved: list[tuple[str, float
     grams = [g for g, _ in moved if g not in seeds and not any(g in s or s in g for s in seeds)]
     contexts = _contexts(docs, set(seeds) | set(grams))
     seed_words = {t for s in seeds for t in s.split() if t not in _GENERIC}
-    stems = {_stem(t) for t in seed_words}
+    stems = {stem(t) for t in seed_words}
     picked = []
     for gram in grams:
         found = present(gram)
@@ -266,7 +258,7 @@ def _neighbours(after: list[str], seeds: list[str], moved: list[tuple[str, float
         tokens = gram.split()
         slot = max(_cosine(contexts[gram], contexts[s]) for s in seeds) >= 0.3
         sibling = len(tokens) > 1 and any(t in seed_words for t in tokens)
-        inflected = len(tokens) == 1 and gram not in _GENERIC and _stem(gram) in stems
+        inflected = len(tokens) == 1 and gram not in _GENERIC and stem(gram) in stems
         if slot or sibling or inflected:
             picked.append(gram)
         if len(picked) >= 8:

@@ -72,7 +72,7 @@ def config_diff(ctx: ToolContext, args: ConfigDiffInput) -> ConfigDiffOutput:
     `inputs: + reasoning`, added/removed keys, list items), for other files a line diff, plus a
     short summary (weights, grader inputs, new components or data sources) and the step each
     side went live. Use it on commits picked from `config_history` or `event_alignment`."""
-    with history_of(ctx, "config_diff") as history:
+    with history_of(ctx) as history:
         diff = history.diff(args.commit, args.base)
         return ConfigDiffOutput(
             commit=diff.commit,

@@ -111,7 +111,7 @@ def config_history(ctx: ToolContext, args: ConfigHistoryInput) -> ConfigHistoryO
     behaviour; then `config_diff` shows one change in full and `event_alignment` relates
     deployments to the behaviour's onset. Use `touching` to follow one component or source."""
     components, sources = known_names(ctx)
-    with history_of(ctx, "config_history") as history:
+    with history_of(ctx) as history:
         commits = history.commits()
         views = [_view(history, c, components, sources) for c in commits]
         repo_path = str(history.repo.path)

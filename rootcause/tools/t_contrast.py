@@ -16,6 +16,7 @@ from rootcause.tools.context import ToolContext
 from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField, finite_or_none
+from rootcause.tools.steps import StepRangeInput
 from rootcause.tools.untrusted import inline, label
 
 
@@ -89,11 +90,11 @@ def reward_contrast(ctx: ToolContext, args: ContrastInput) -> ContrastOutput:
     return ContrastOutput(behavior=args.behavior, by=args.by, components=components)
 
 
-class EnrichmentInput(BehaviorInput):
+class EnrichmentInput(StepRangeInput, BehaviorInput):
     by: SliceField = Field("data_source", description="Field whose levels are tested.")
-    step_min: int | None = Field(None, description="Only samples from this step on.")
-    step_max: int | None = Field(None, description="Only samples up to this step.")
-    alternative: Literal["two-sided", "greater", "less"] = "two-sided"
+    alternative: Literal["two-sided", "greater", "less"] = Field(
+        "two-sided", description="greater: test over-representation only."
+    )
     scored_by: str | None = Field(
         None, description="Only samples this reward component scored (its reward is logged)."
     )
@@ -162,15 +163,12 @@ def enrichment(ctx: ToolContext, args: EnrichmentInput) -> EnrichmentOutput:
     range. Over-representation alone is not a cause (a source may only elicit the behaviour);
     combine with selection_pressure."""
     frame, hits = behavior_frame(ctx, args.behavior)
-    keep = np.ones(frame.n, dtype=bool)
-    if args.step_min is not None:
-        keep &= frame.step >= args.step_min
-    if args.step_max is not None:
-        keep &= frame.step <= args.step_max
+    keep = args.step_mask(frame.step)
     if args.scored_by is not None:
         keep &= np.isfinite(frame.rewards[:, frame.component_index(args.scored_by)])
-    if not keep.any():
-        raise BadInputError("enrichment: no samples in that step range (or scored by it)")
+        if not keep.any():
+            scorer = args.scored_by
+            raise BadInputError(f"no samples in steps {args.range_text()} scored by {scorer!r}")
     result = enrich(
         hits[keep], frame.slice(args.by).as_strings()[keep], alternative=args.alternative
     )

@@ -301,9 +301,7 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
     names = sorted(set(frame.components) | set(logged) | set(static))
     if args.component is not None:
         if args.component not in names:
-            raise BadInputError(
-                f"tool cot_exposure: unknown grader {args.component!r}; known: {labels(names)}"
-            )
+            raise BadInputError(f"unknown grader {args.component!r}; known: {labels(names)}")
         names = [args.component]
     scans = {
         c: scan_leaks(ctx, c, args.shingle_words, args.max_samples) for c in names if c in logged

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from rootcause.analysis.ngrams import stem
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolInput, ToolOutput, tool
@@ -125,8 +126,7 @@ def _propose(ctx: ToolContext, symptom: str) -> tuple[str, ProposalView]:
     found = propose_detector(ctx, symptom)
     if found.chosen is None:
         raise BadInputError(
-            f"detect: no detector could be built from the symptom {symptom!r}; "
-            "give one with --behavior"
+            f"no detector could be built from the symptom {symptom!r}; give one with --behavior"
         )
     view = ProposalView(
         field=found.reading.field,
@@ -151,7 +151,7 @@ def _near_miss_sql(behavior: Behavior) -> tuple[str, list[Any], str] | None:
     """A looser version of the detector, to show what it narrowly leaves out."""
     column = f"coalesce({behavior.field}, '')"
     if behavior.kind == "terms":
-        stems = [re.escape(t.lower()[: max(4, len(t) - 2)]) for t in behavior.terms()]
+        stems = [re.escape(stem(t.lower())) for t in behavior.terms()]
         return (
             f"regexp_matches({column}, ?)",
             [f"(?i)(?:{'|'.join(stems)})"],
@@ -203,7 +203,7 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
     elif args.symptom:
         spec, proposal = _propose(ctx, args.symptom)
     else:
-        raise BadInputError("detect: give --behavior SPEC or --symptom TEXT")
+        raise BadInputError("give --behavior SPEC or --symptom TEXT")
     behavior = resolve(spec)
     frame, hits = behavior_frame(ctx, behavior)
     steps = frame.step

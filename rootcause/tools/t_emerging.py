@@ -18,6 +18,7 @@ from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.behavior import TextField
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.steps import step_bound
 from rootcause.tools.untrusted import inline, label, labels, quote
 
 #: Longest example text kept per cluster example.
@@ -28,10 +29,10 @@ MAX_NGRAM_TEXT_CHARS = 20_000
 
 class EmergingInput(ToolInput):
     field: TextField = Field("completion", description="Text to compare: completion, reasoning…")
-    early_start: int | None = Field(None, description="First step of the early window.")
-    early_end: int | None = Field(None, description="Last step of the early window.")
-    late_start: int | None = Field(None, description="First step of the late window.")
-    late_end: int | None = Field(None, description="Last step of the late window.")
+    early_step_min: int | None = step_bound("min", "the run's first", window="early")
+    early_step_max: int | None = step_bound("max", "end of the first quarter", window="early")
+    late_step_min: int | None = step_bound("min", "start of the last quarter", window="late")
+    late_step_max: int | None = step_bound("max", "the run's last", window="late")
     top: int = Field(15, ge=1, le=50, description="Rising n-grams to report.")
     clusters: int = Field(8, ge=0, le=30, description="k for semantic clusters; 0 skips them.")
     max_texts: int = Field(20000, ge=100, le=500000, description="Texts per window for n-grams.")
@@ -152,16 +153,18 @@ def _windows(ctx: ToolContext, args: EmergingInput) -> tuple[tuple[int, int], tu
     lo, hi = int(row[0]), int(row[1])
     quarter = max(1, (hi - lo + 1) // 4)
     early = (
-        lo if args.early_start is None else args.early_start,
-        lo + quarter - 1 if args.early_end is None else args.early_end,
+        lo if args.early_step_min is None else args.early_step_min,
+        lo + quarter - 1 if args.early_step_max is None else args.early_step_max,
     )
     late = (
-        hi - quarter + 1 if args.late_start is None else args.late_start,
-        hi if args.late_end is None else args.late_end,
+        hi - quarter + 1 if args.late_step_min is None else args.late_step_min,
+        hi if args.late_step_max is None else args.late_step_max,
     )
     for name, (a, b) in (("early", early), ("late", late)):
         if a > b:
-            raise BadInputError(f"emerging: {name} window {a}..{b} is empty (start after end)")
+            raise BadInputError(
+                f"{name} window {a}..{b} is empty ({name}_step_max is below {name}_step_min)"
+            )
     return early, late
 
 
@@ -206,8 +209,7 @@ def emerging(ctx: ToolContext, args: EmergingInput) -> EmergingOutput:
         empty = "early" if not texts_early else "late"
         window = early if not texts_early else late
         raise BadInputError(
-            f"emerging: no {args.field} texts in the {empty} window "
-            f"(steps {window[0]}..{window[1]})"
+            f"no {args.field} texts in the {empty} window (steps {window[0]}..{window[1]})"
         )
     grams = emerging_ngrams(texts_early, texts_late, top=args.top, min_count=args.min_count)
     clusters: list[RisingCluster] | None = None

@@ -22,6 +22,7 @@ from rootcause.tools.frame import run_frame
 from rootcause.tools.matching import behavior_hits, evaluated_rows
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField
+from rootcause.tools.steps import StepRangeInput
 from rootcause.tools.untrusted import inline, label, labels
 from rootcause.tools.weights import live_weights
 
@@ -29,11 +30,9 @@ from rootcause.tools.weights import live_weights
 N_BOOT = 1000
 
 
-class PressureInput(BehaviorInput):
+class PressureInput(StepRangeInput, BehaviorInput):
     by: SliceField = Field("persona", description="Also report pressure per slice of this field.")
     windows: int = Field(8, ge=1, le=50, description="Step windows for the 'since when' trace.")
-    step_min: int | None = Field(None, description="Only samples from this step on.")
-    step_max: int | None = Field(None, description="Only samples before this step (exclusive).")
 
 
 class ComponentPressure(BaseModel):
@@ -51,8 +50,8 @@ class SlicePressure(BaseModel):
 
 
 class WindowPressure(BaseModel):
-    start: int
-    end: int
+    start: int = Field(description="First step of the window.")
+    end: int = Field(description="First step after the window (exclusive).")
     total: Interval
     components: dict[str, Interval]
 
@@ -141,21 +140,15 @@ def _components(cell: PressureCell, skip: tuple[str, ...]) -> list[ComponentPres
 
 
 def _pressure_inputs(
-    ctx: ToolContext,
-    behavior: str,
-    by: str,
-    windows: int,
-    step_min: int | None = None,
-    step_max: int | None = None,
+    ctx: ToolContext, behavior: str, by: str, windows: int, limit: StepRangeInput | None = None
 ) -> PressureData:
     frame = run_frame(ctx)
     keep = evaluated_rows(ctx, behavior).copy()
-    if step_min is not None:
-        keep &= frame.step >= step_min
-    if step_max is not None:
-        keep &= frame.step < step_max
+    if limit is not None and limit.limits_steps:
+        keep &= limit.step_mask(frame.step)
     if not keep.any():
-        raise BadInputError("selection_pressure: no samples in that step range")
+        where = f" in steps {limit.range_text()}" if limit is not None else ""
+        raise BadInputError(f"no samples{where} where the behaviour could be evaluated")
     hits = behavior_hits(ctx, behavior)[keep]
     weights = live_weights(ctx).matrix[keep]
     rewards, steps = frame.rewards[keep], frame.step[keep]
@@ -184,7 +177,7 @@ def selection_pressure(ctx: ToolContext, args: PressureInput) -> PressureOutput:
     step), per slice and per step window, with bootstrap intervals over groups. Components sum to
     the total; 'residual' is reward not explained by the logged components. A component whose
     interval is clearly above zero is selecting for the behaviour."""
-    data = _pressure_inputs(ctx, args.behavior, args.by, args.windows, args.step_min, args.step_max)
+    data = _pressure_inputs(ctx, args.behavior, args.by, args.windows, args)
     table = price_pressure(data, n_boot=N_BOOT)
     overall = table.overall
     return PressureOutput(

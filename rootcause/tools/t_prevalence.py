@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from rootcause.analysis.bins import StepBins
 from rootcause.analysis.onset import OnsetResult, detect_onset
 from rootcause.analysis.prevalence import RateSeries, concentration, prevalence_trace
 from rootcause.analysis.traces import compare_traces as compare
-from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, SliceField, finite_or_none, step_bins
+from rootcause.tools.steps import StepRangeInput
 from rootcause.tools.untrusted import MAX_LABEL_CHARS, inline, label
 
 
@@ -68,11 +68,9 @@ class SliceShare(BaseModel):
     ratio_high: float | None
 
 
-class PrevalenceInput(BehaviorInput):
+class PrevalenceInput(StepRangeInput, BehaviorInput):
     by: SliceField = Field("persona", description="Split the trace by this field.")
     bins: int = Field(20, ge=2, le=200, description="Number of step bins.")
-    window_start: int | None = Field(None, description="Concentration window start step.")
-    window_end: int | None = Field(None, description="Concentration window end step (excl.).")
 
 
 class PrevalenceOutput(ToolOutput):
@@ -81,7 +79,9 @@ class PrevalenceOutput(ToolOutput):
     overall: Trace
     slices: list[Trace]
     concentration: list[SliceShare]
-    window: tuple[int, int] | None
+    step_range: tuple[int, int] | None = Field(
+        description="First and last step counted (both inclusive); null: every step."
+    )
 
     def render(self) -> str:
         first, last = self.overall.first_last()
@@ -92,7 +92,7 @@ class PrevalenceOutput(ToolOutput):
         for trace in self.slices:
             a, b = trace.first_last()
             lines.append(f"  {self.by}={label(trace.label)}: {a:.2%} -> {b:.2%}")
-        where = f"steps {self.window[0]}..{self.window[1] - 1}" if self.window else "all steps"
+        where = "all steps" if self.step_range is None else "steps {}..{}".format(*self.step_range)
         lines.append(f"concentration by {self.by} over {where} (hit share / traffic share):")
         for s in self.concentration:
             ratio = "n/a" if s.ratio is None else f"{s.ratio:.2f}"
@@ -134,16 +134,14 @@ def prevalence(ctx: ToolContext, args: PrevalenceInput) -> PrevalenceOutput:
     behaviour divided by its share of traffic; well above 1 means the slice over-produces it).
     Use it to see when the behaviour rose and where it is concentrated."""
     frame, hits = behavior_frame(ctx, args.behavior)
+    step_range = None
+    if args.limits_steps:
+        keep = args.step_mask(frame.step)
+        frame, hits = frame.subset(keep), hits[keep]
+        step_range = (int(frame.step.min()), int(frame.step.max()))
     labels = frame.slice(args.by).as_strings()
     trace = prevalence_trace(frame.step, hits, slices=labels, bins=step_bins(frame, args.bins))
-    window = None
-    if args.window_start is not None or args.window_end is not None:
-        start = args.window_start if args.window_start is not None else int(frame.step.min())
-        end = args.window_end if args.window_end is not None else int(frame.step.max()) + 1
-        if end <= start:
-            raise BadInputError("prevalence: window_end must be greater than window_start")
-        window = (start, end)
-    conc = concentration(hits, labels, steps=frame.step, window=window)
+    conc = concentration(hits, labels)
     return PrevalenceOutput(
         behavior=args.behavior,
         by=args.by,
@@ -163,7 +161,7 @@ def prevalence(ctx: ToolContext, args: PrevalenceInput) -> PrevalenceOutput:
             )
             for c in conc.slices
         ],
-        window=window,
+        step_range=step_range,
     )
 
 
@@ -171,7 +169,7 @@ class CompareInput(BehaviorInput):
     by: SliceField = Field("persona", description="Field that defines the two slices.")
     a: str = Field(description="Slice A, e.g. the persona suspected to be the source.")
     b: str | None = Field(None, description="Slice B (default: every sample not in A).")
-    bins: int = Field(30, ge=6, le=200)
+    bins: int = Field(30, ge=6, le=200, description="Number of step bins.")
     max_lag: int | None = Field(None, ge=0, description="Largest lag tried, in bins.")
 
 
@@ -237,16 +235,11 @@ def compare_traces(ctx: ToolContext, args: CompareInput) -> CompareOutput:
     everything else): rescaled overlay, correlation, best lag, scale, onset of each. If B is a
     lagged, rescaled copy of A, the behaviour likely started in A and spread (generalised) to B."""
     frame, hits = behavior_frame(ctx, args.behavior)
-    labels = frame.slice(args.by)
-    if args.a not in labels.names:
-        raise BadInputError(f"compare_traces: no {args.by} named {args.a!r}")
-    in_a = labels.codes == labels.names.index(args.a)
+    in_a = frame.level_mask(args.by, args.a)
     if args.b is None:
         in_b, b_name = ~in_a, f"not {args.a}"
     else:
-        if args.b not in labels.names:
-            raise BadInputError(f"compare_traces: no {args.by} named {args.b!r}")
-        in_b, b_name = labels.codes == labels.names.index(args.b), args.b
+        in_b, b_name = frame.level_mask(args.by, args.b), args.b
     bins = step_bins(frame, args.bins)
     tag = np.where(in_a, "a", np.where(in_b, "b", "other"))
     trace = prevalence_trace(frame.step, hits, slices=tag, bins=bins)
@@ -276,9 +269,15 @@ def _onset_step(result: OnsetResult) -> int | None:
 
 
 class OnsetInput(BehaviorInput):
-    bins: int = Field(40, ge=6, le=400)
+    bins: int = Field(40, ge=6, le=400, description="Number of step bins.")
     by: SliceField | None = Field(None, description="Restrict to one slice of this field...")
     level: str | None = Field(None, description="...with this value (e.g. by=persona, level=x).")
+
+    @model_validator(mode="after")
+    def _by_with_level(self) -> OnsetInput:
+        if (self.by is None) != (self.level is None):
+            raise ValueError("give by and level together (e.g. by=persona level=nerdy)")
+        return self
 
 
 class ChangeView(BaseModel):
@@ -349,13 +348,8 @@ def onset(ctx: ToolContext, args: OnsetInput) -> OnsetOutput:
     frame, hits = behavior_frame(ctx, args.behavior)
     keep = np.ones(frame.n, dtype=bool)
     scope = "all samples"
-    if args.by is not None:
-        if args.level is None:
-            raise BadInputError("onset: give level together with by")
-        labels = frame.slice(args.by)
-        if args.level not in labels.names:
-            raise BadInputError(f"onset: no {args.by} named {args.level!r}")
-        keep = labels.codes == labels.names.index(args.level)
+    if args.by is not None and args.level is not None:
+        keep = frame.level_mask(args.by, args.level)
         scope = f"{args.by}={args.level}"
     bins = step_bins(frame, args.bins)
     trace = prevalence_trace(frame.step[keep], hits[keep], bins=step_bins_subset(bins, keep))

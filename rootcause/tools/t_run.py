@@ -12,8 +12,10 @@ from rootcause.core.evidence import MAX_FIGURE_CHARS, Figure
 from rootcause.core.run import RunOverview
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
+from rootcause.tools.frame import run_frame
 from rootcause.tools.matching import behavior_sql, check_regex, resolve
 from rootcause.tools.sandbox import MAX_CELL_CHARS, MAX_COLUMNS, MAX_RESULT_CHARS
+from rootcause.tools.steps import StepRangeInput
 from rootcause.tools.untrusted import cut_note, inline, label, labels, quote, sql_cell
 
 #: Longest completion or reasoning fetched per sample (cut in the database).
@@ -71,7 +73,7 @@ def overview(ctx: ToolContext, args: OverviewInput) -> OverviewOutput:
     return OverviewOutput.model_validate(ctx.store.overview().model_dump())
 
 
-class SamplesInput(ToolInput):
+class SamplesInput(StepRangeInput):
     behavior: str | None = Field(
         None, description="Only samples showing this behaviour spec (e.g. terms:goblin)."
     )
@@ -79,12 +81,10 @@ class SamplesInput(ToolInput):
     similar: str | None = Field(
         None, description="Rank by semantic similarity of the completion to this text."
     )
-    step_min: int | None = None
-    step_max: int | None = None
-    persona: str | None = None
-    data_source: str | None = None
-    env: str | None = None
-    limit: int = Field(5, ge=1, le=50)
+    persona: str | None = Field(None, description="Only this persona.")
+    data_source: str | None = Field(None, description="Only this data source.")
+    env: str | None = Field(None, description="Only this env.")
+    limit: int = Field(5, ge=1, le=50, description="Samples shown.")
 
 
 class SampleView(BaseModel):
@@ -161,14 +161,12 @@ def samples(ctx: ToolContext, args: SamplesInput) -> SamplesOutput:
         ("env", args.env),
     ):
         if value is not None:
+            run_frame(ctx).level_mask(column, value)
             where.append(f"{column} = ?")
             params.append(value)
-    if args.step_min is not None:
-        where.append("step >= ?")
-        params.append(args.step_min)
-    if args.step_max is not None:
-        where.append("step <= ?")
-        params.append(args.step_max)
+    conditions, step_params = args.sql_conditions()
+    where += conditions
+    params += step_params
     clause = " AND ".join(where) or "TRUE"
     matched = ctx.con.execute(f"SELECT count(*) FROM samples WHERE {clause}", params).fetchall()
     scores: dict[int, float] = {}
@@ -229,8 +227,8 @@ class SqlInput(ToolInput):
     query: str = Field(
         max_length=MAX_QUERY_CHARS, description="One read-only SQL query (DuckDB dialect)."
     )
-    max_rows: int = Field(50, ge=1, le=1000)
-    timeout_s: float = Field(10.0, gt=0, le=120)
+    max_rows: int = Field(50, ge=1, le=1000, description="Most rows returned.")
+    timeout_s: float = Field(10.0, gt=0, le=120, description="Seconds the query may run.")
 
 
 class SqlCutCell(BaseModel):

@@ -45,7 +45,7 @@ def test_prevalence_trace_and_concentration():
     nerdy = tr.slice("nerdy")
     assert np.all((nerdy.lo <= nerdy.rate) & (nerdy.rate <= nerdy.hi))
     assert nerdy.k.sum() + tr.slice("plain").k.sum() == b.sum()
-    conc = concentration(b, persona, steps=steps, window=(0, 100))
+    conc = concentration(b, persona)
     top = conc.slices[0]
     assert top.label == "nerdy" and top.ratio_lo > 5
     assert top.ratio == pytest.approx(top.rate / (conc.hits / conc.n))

@@ -62,15 +62,15 @@ def test_clusters_are_optional_without_the_extra(
         importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
     )
     with tool_context(tmp_path, rising_rows(400)) as ctx:
-        out = call_tool(ctx, "emerging", {"early_end": 14, "late_start": 25}).output
+        out = call_tool(ctx, "emerging", {"early_step_max": 14, "late_step_min": 25}).output
         assert out.early == (0, 14) and out.late == (25, 39)
         assert out.clusters is None
         assert "pip install 'rootcause[semantic]'" in out.cluster_note
         assert out.rising and "owl" in {g.ngram for g in out.rising}
         with pytest.raises(BadInputError, match="empty"):
-            call_tool(ctx, "emerging", {"early_start": 5, "early_end": 2})
+            call_tool(ctx, "emerging", {"early_step_min": 5, "early_step_max": 2})
         with pytest.raises(BadInputError, match="no completion texts"):
-            call_tool(ctx, "emerging", {"late_start": 100, "late_end": 120})
+            call_tool(ctx, "emerging", {"late_step_min": 100, "late_step_max": 120})
 
 
 def test_emerging_from_the_cli(cli, tmp_path: Path) -> None:

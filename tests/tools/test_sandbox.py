@@ -77,7 +77,7 @@ def test_sandbox_refuses_every_escape(ctx: ToolContext, query: str) -> None:
     with pytest.raises(SqlError) as info:
         call_tool(ctx, "sql", {"query": query})
     message = str(info.value)
-    assert message.startswith("SQL error") and "\n" not in message
+    assert message.startswith("tool sql: SQL error") and "\n" not in message
     # Nothing changed: the run is still there and the limits are as set.
     check = call_tool(
         ctx,

@@ -149,7 +149,7 @@ def window_push(
         behavior=behavior_of(state),
         windows=1,
         step_min=max(lo, overview.first_step or 0),
-        step_max=hi,
+        step_max=hi - 1,
     )
     sign = sign_of(state)
     for c in out.components:

@@ -1,0 +1,96 @@
+"""`rootcause tool`: per-tool help from the input model, booleans that turn off, repeated list
+options, `name=value` words, and bad values that name their argument."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import Field
+
+from rootcause.tools.arguments import describe_arguments
+from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput
+from rootcause.tools.context import ToolContext
+from rootcause.tools.registry import load_all
+
+
+@pytest.mark.parametrize("name", sorted(load_all()))
+def test_every_tool_has_help(cli, name: str) -> None:
+    result = cli("tool", name, "--help")
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"Usage: rootcause tool {name} RUN")
+    spec = load_all()[name]
+    assert spec.summary.split()[0] in result.out
+    for arg in describe_arguments(spec.input_model):
+        assert f"  {arg.option}" in result.out
+        assert arg.description, f"{name}.{arg.name} has no description"
+        assert arg.description.split()[0] in result.out
+
+
+def test_help_after_the_run_and_for_the_command(cli, tmp_path: Path) -> None:
+    after = cli("tool", "onset", str(tmp_path / "no-such-run"), "--by", "persona", "--help")
+    assert after.code == 0 and "--level TEXT" in after.out
+    command = cli("tool", "--help")
+    assert command.code == 0 and "rootcause tool list" in command.out
+    unknown = cli("tool", "crystal_ball", "--help")
+    assert unknown.code == 2 and "unknown tool 'crystal_ball'" in unknown.err
+
+
+class ShoutInput(ToolInput):
+    loud: bool = Field(True, description="Shout.")
+    words: list[str] = Field(default_factory=list, description="What to shout.")
+
+
+class ShoutOutput(ToolOutput):
+    loud: bool
+    words: list[str]
+
+
+def _shout(ctx: ToolContext, args: ShoutInput) -> ShoutOutput:
+    return ShoutOutput(loud=args.loud, words=args.words)
+
+
+@pytest.fixture
+def shout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tool with a boolean and a list argument, registered for one test."""
+    load_all()
+    spec = Tool("shout", "Shout the words.", ShoutInput, ShoutOutput, _shout)
+    monkeypatch.setitem(REGISTRY, "shout", spec)
+
+
+@pytest.mark.usefixtures("shout")
+def test_booleans_turn_off_and_lists_repeat(cli, native_run: Path) -> None:
+    def run(*words: str) -> dict[str, object]:
+        result = cli("tool", "shout", str(native_run), *words, "--json", "--no-plot")
+        assert result.code == 0, result.err
+        data: dict[str, object] = result.json()
+        return data
+
+    assert run()["loud"] is True
+    assert run("--no-loud")["loud"] is False
+    assert run("--loud", "false")["loud"] is False
+    assert run("loud=no")["loud"] is False
+    assert run("--loud")["loud"] is True
+    repeated = run("--words", "a", "--words", "b,c", "words=d")["words"]
+    assert repeated == ["a", "b", "c", "d"]
+    helped = cli("tool", "shout", "--help")
+    assert "--loud/--no-loud  [default True]" in helped.out
+    assert "repeat it or separate values with commas" in helped.out
+
+
+def test_name_value_words_and_bad_values(cli, native_run: Path) -> None:
+    words = cli(
+        "tool", "prevalence", str(native_run), "behavior=terms:goblin", "by=data_source",
+        "--step-max=2", "--json", "--no-plot",
+    )  # fmt: skip
+    assert words.code == 0, words.err
+    data = words.json()
+    assert data["by"] == "data_source" and data["step_range"] == [0, 2]
+    bad = cli("tool", "prevalence", str(native_run), "--behavior", "terms:x", "--bins", "lots")
+    assert bad.code == 2
+    assert bad.err.strip() == (
+        "error: tool prevalence: argument 'bins': Input should be a valid integer, unable to "
+        "parse string as an integer"
+    )
+    missing = cli("tool", "prevalence", str(native_run), "--behavior")
+    assert missing.code == 2 and "argument 'behavior' needs a value" in missing.err
