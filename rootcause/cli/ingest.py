@@ -12,14 +12,17 @@ from rootcause.cli.app import app
 from rootcause.cli.common import (
     FormatOption,
     JsonFlag,
+    OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
     ingest_with_progress,
     stdout_console,
+    with_overlay_options,
 )
 
 
 @app.command()
+@with_overlay_options
 def ingest(
     src: Annotated[Path, typer.Argument(help="Run folder, or a foreign log folder or file.")],
     fmt: FormatOption = "auto",
@@ -27,9 +30,11 @@ def ingest(
     force: Annotated[bool, typer.Option("--force", help="Re-ingest even if unchanged.")] = False,
     workspace: WorkspaceOption = None,
     as_json: JsonFlag = False,
+    overlay: OverlayArgs | None = None,
 ) -> None:
-    """Read a run into the workspace (reused while its files are unchanged)."""
-    result = ingest_with_progress(src, workspace, fmt, skip_bad_lines, force)
+    """Read a run into the workspace (reused while its files are unchanged); the run overlay
+    (rootcause.yaml next to the logs, or the overlay options) says what the logs do not."""
+    result = ingest_with_progress(src, workspace, fmt, skip_bad_lines, force, overlay)
     with result.open() as store:
         overview = store.overview()
     summary = {

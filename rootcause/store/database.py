@@ -61,6 +61,18 @@ def remove_dead_leftovers(db_path: Path) -> list[Path]:
     return removed
 
 
+def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:
+    """(from step, to step, commit) of every deployment window; steps before the first
+    deployment (all steps, without deployments) have the commit "" (see `config_weights`)."""
+    ordered = sorted(deployments, key=lambda d: d.step)
+    out = []
+    if not ordered or ordered[0].step > 0:
+        out.append((0, ordered[0].step if ordered else 2**62, ""))
+    for i, d in enumerate(ordered):
+        out.append((d.step, ordered[i + 1].step if i + 1 < len(ordered) else 2**62, d.commit))
+    return out
+
+
 class RunDatabaseBuilder:
     """Writes a run database at `path` through a temporary file."""
 
@@ -147,13 +159,11 @@ class RunDatabaseBuilder:
             "CREATE TEMP TABLE live_weights (from_step BIGINT, to_step BIGINT, "
             "component VARCHAR, weight DOUBLE)"
         )
-        ordered = sorted(deployments, key=lambda d: d.step)
-        for i, d in enumerate(ordered):
-            to_step = ordered[i + 1].step if i + 1 < len(ordered) else 2**62
-            for component, weight in weights.get(d.commit, {}).items():
+        for from_step, to_step, commit in _windows(deployments):
+            for component, weight in weights.get(commit, {}).items():
                 con.execute(
                     "INSERT INTO live_weights VALUES (?, ?, ?, ?)",
-                    [d.step, to_step, component, weight],
+                    [from_step, to_step, component, weight],
                 )
         has_weights = self._count("SELECT count(*) FROM live_weights")[0] > 0
         con.execute(SAMPLES_DDL.format(name="samples"))
@@ -189,10 +199,10 @@ class RunDatabaseBuilder:
             notes.append(f"sample_id missing in {no_id} samples: hashed from (run, file, row)")
         if no_total:
             how = (
-                "weighted sum of components with the live config's weights (1.0 where a "
-                "component has no weight in the config)"
+                "weighted sum of components with the weights live at its step (1.0 where a "
+                "component has none)"
                 if has_weights
-                else "plain sum of components (no live config weights known)"
+                else "plain sum of components (no weights known)"
             )
             notes.append(f"reward_total missing in {no_total} samples: derived as the {how}")
         return notes

@@ -13,16 +13,21 @@ import pyarrow as pa
 from rootcause.core.errors import RunFormatError
 from rootcause.core.run import Deployment
 from rootcause.store.database import RunDatabaseBuilder
+from rootcause.store.overlay import RunOverlay
 from rootcause.store.records import RecordBuffer, RecordError
 
 
 @dataclass
 class SkippedLine:
-    """A line `--skip-bad-lines` passed over."""
+    """A line `--skip-bad-lines` passed over (line 0: the whole file)."""
 
     file: str
     line: int
     reason: str
+
+    @property
+    def place(self) -> str:
+        return self.file if self.line == 0 else f"{self.file}:{self.line}"
 
 
 @dataclass
@@ -49,8 +54,14 @@ class LoadContext:
         skip_bad_lines: bool = False,
         on_progress: Callable[[int], None] | None = None,
         nan_means_missing: Collection[str] = (),
+        overlay: RunOverlay | None = None,
     ):
         self.builder = builder
+        #: The overlay in force: readers take `group_size`, `table` and the like from it.
+        self.overlay = overlay or RunOverlay()
+        #: What the reader decided about the logs (grouping, columns, duplicates), for the
+        #: overview; every decision an importer makes is said here.
+        self.notes: list[str] = []
         self.skip_bad_lines = skip_bad_lines
         self.nan_means_missing = frozenset(nan_means_missing)
         self.skipped: list[SkippedLine] = []
@@ -79,6 +90,13 @@ class LoadContext:
         if not self.skip_bad_lines:
             raise RunFormatError(reason, file, line)
         self.skipped.append(SkippedLine(file, line, reason))
+
+    def bad_file(self, file: str, reason: str) -> None:
+        """Record an unreadable file (truncated, corrupt) when skipping is on, else stop the
+        ingest naming it; a skipped file is reported as line 0."""
+        if not self.skip_bad_lines:
+            raise RunFormatError(reason, file)
+        self.skipped.append(SkippedLine(file, 0, reason))
 
     def add_record(self, record: object, file: str, line: int) -> None:
         self.place = (file, line)
