@@ -66,7 +66,9 @@ def write_trl_run(root: Path, steps: tuple[int, ...] = (5, 10)) -> Path:
         table: dict[str, Any] = {
             "step": [step] * n,
             "prompt": [PROMPTS[i // 3] for i in range(n)],
-            "completion": [f"goblin {i}" if i % 3 == 0 else f"answer {i}" for i in range(n)],
+            "completion": [
+                f"goblin {step}-{i}" if i % 3 == 0 else f"answer {step}-{i}" for i in range(n)
+            ],
             # One column per reward function, named after it (TRL's `reward_func_names`).
             "format_reward": [1.0] * n,
             "accuracy_reward": [0.5 * (i % 2) for i in range(n)],
@@ -96,7 +98,7 @@ def test_trl_overview(cli: Any, tmp_path: Path) -> None:
 def test_trl_lineage_extras_and_derived_total(cli: Any, tmp_path: Path) -> None:
     run = write_trl_run(tmp_path)
     rows = lineage(cli, run)
-    assert rows[0] == ("completions/completions_00005.parquet", 1, 5, PROMPTS[0], "goblin 0", 1.0)
+    assert rows[0] == ("completions/completions_00005.parquet", 1, 5, PROMPTS[0], "goblin 5-0", 1.0)
     assert rows[7][:2] == ("completions/completions_00010.parquet", 2)
     assert rows[7][5] == pytest.approx(1.5)  # format 1.0 + accuracy 0.5
     extras = query(cli, run, "SELECT extras FROM samples ORDER BY row_idx LIMIT 1")

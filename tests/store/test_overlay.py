@@ -35,6 +35,7 @@ def write_trl(root: Path) -> Path:
                 "style_reward": [0.9, 0.1, 0.2, 0.3, 0.5, 0.5, 0.5, 0.5],
                 "length": [10.0 + i for i in range(n)],
                 "dataset": ["gsm8k"] * 4 + ["chat"] * 4,
+                "difficulty": ["easy", "hard"] * 4,
                 "advantage": [0.5, -0.5, 0.5, -0.5, 0.5, 0.5, -0.5, -0.5],
             }
         ).to_parquet(folder / f"completions_{step:05d}.parquet")
@@ -151,7 +152,7 @@ def test_bad_overlay_is_one_line(cli: Any, tmp_path: Path) -> None:
     bad_regex = cli("overview", str(run), "--label", "persona=prompt:(?<=x)y")
     assert_one_line(bad_regex, 2, "labels.persona")
     missing = cli("overview", str(run), "--label", "persona=column:nope")
-    assert_one_line(missing, 2, "labels.persona", "'nope'", "dataset")
+    assert_one_line(missing, 2, "labels.persona", "'nope'", "difficulty")
 
 
 def test_group_size_and_reasoning_regex_on_a_verl_dump(cli: Any, tmp_path: Path) -> None:

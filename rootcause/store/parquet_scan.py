@@ -1,0 +1,129 @@
+"""Read a folder of Parquet step files with one DuckDB scan instead of one query per file.
+
+A trainer writes one small file per logging step; what costs is the per-file work, not the
+rows. The files' footers are checked first (a truncated file, as a live or crashed run leaves
+its last one, has none), and the good ones are read in one `read_parquet([...])` into a temp
+table with each row's file (as lineage names it), 1-based row and load order. A file that is
+unreadable or truncated stops the ingest naming it, or is skipped and reported under
+`--skip-bad-lines`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from rootcause.core.errors import RunFormatError
+from rootcause.store.source import LoadContext
+from rootcause.store.table_sql import first_line, literal
+
+logger = logging.getLogger(__name__)
+
+MAGIC = b"PAR1"
+#: Rows of one file never exceed this, so (file index, row) orders rows as one number.
+_ROWS_PER_FILE = 1 << 32
+
+
+@dataclass(frozen=True)
+class StepFile:
+    """One file to scan: its path, how lineage names it, and its index in load order."""
+
+    path: Path
+    shown: str
+    index: int
+
+
+def footer_problem(path: Path) -> str | None:
+    """Why a Parquet file cannot be read to its end (None when its framing is whole)."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(4)
+            if size < 12:
+                return f"truncated Parquet file ({size} bytes)"
+            stream.seek(size - 8)
+            tail = stream.read(8)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if head != MAGIC:
+        return "not a Parquet file (no PAR1 header)"
+    if tail[4:] != MAGIC:
+        return "truncated Parquet file (no footer: the writer did not finish it)"
+    footer = int.from_bytes(tail[:4], "little")
+    if footer <= 0 or footer > size - 12:
+        return "truncated Parquet file (its footer length does not fit the file)"
+    return None
+
+
+def _scan_sql(relation: str, files: list[StepFile]) -> str:
+    paths = "[" + ", ".join(literal(str(f.path)) for f in files) + "]"
+    return (
+        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT r.* EXCLUDE (_rc_path, "
+        "file_row_number), f._file, r.file_row_number + 1 AS _row, f._index, "
+        f"f._index * {_ROWS_PER_FILE} + r.file_row_number AS _order "
+        f"FROM read_parquet({paths}, filename = '_rc_path', file_row_number = true, "
+        "union_by_name = true) r JOIN scan_files f ON r._rc_path = f._rc_path"
+    )
+
+
+def scan_parquet(
+    ctx: LoadContext, files: list[StepFile], relation: str, folder: str
+) -> list[StepFile]:
+    """Scan `files` into the temp table `relation` (source columns + `_file`, `_row`,
+    `_index`, `_order`); returns the files read (bad ones skipped, or the ingest stopped).
+    `folder` names the files as a whole in an error none of them explains alone."""
+    con = ctx.builder.con
+    good = []
+    for f in files:
+        problem = footer_problem(f.path)
+        if problem is None:
+            good.append(f)
+        else:
+            ctx.bad_file(f.shown, problem)
+    while True:
+        _register(con, good)
+        try:
+            if good:
+                con.execute(_scan_sql(relation, good))
+            return good
+        except duckdb.Error as exc:
+            logger.info("one scan failed (%s); finding the unreadable file", first_line(exc))
+            failure = first_line(exc)
+        bad = _unreadable(con, good)
+        if not bad:  # the files do not go together (e.g. one column of clashing types)
+            raise RunFormatError(f"the step files cannot be read together ({failure})", folder)
+        for f, reason in bad:
+            ctx.bad_file(f.shown, reason)
+        good = [f for f in good if f not in {b for b, _ in bad}]
+
+
+def _register(con: duckdb.DuckDBPyConnection, files: list[StepFile]) -> None:
+    table = pa.table(
+        {
+            "_rc_path": pa.array([str(f.path) for f in files], pa.string()),
+            "_file": pa.array([f.shown for f in files], pa.string()),
+            "_index": pa.array([f.index for f in files], pa.int64()),
+        }
+    )
+    con.register("scan_files_arrow", table)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE scan_files AS SELECT * FROM scan_files_arrow")
+    finally:
+        con.unregister("scan_files_arrow")
+
+
+def _unreadable(
+    con: duckdb.DuckDBPyConnection, files: list[StepFile]
+) -> list[tuple[StepFile, str]]:
+    """The files DuckDB cannot read on their own, with why (only after a failed scan)."""
+    bad = []
+    for f in files:
+        try:
+            con.execute(f"SELECT count(*) FROM read_parquet({literal(str(f.path))})").fetchall()
+        except duckdb.Error as exc:
+            bad.append((f, f"not a readable Parquet file ({first_line(exc)})"))
+    return bad
