@@ -45,8 +45,9 @@ def stdout_console() -> Console:
 
 
 def stderr_console() -> Console:
-    """Console for diagnostics and progress (stderr)."""
-    return Console(file=sys.stderr, highlight=False, emoji=False)
+    """Console for diagnostics and progress (stderr). Lines are never wrapped: when stderr is
+    a file or pipe (no terminal width) a long progress or note line stays one line."""
+    return Console(file=sys.stderr, highlight=False, emoji=False, soft_wrap=True)
 
 
 FormatOption = Annotated[

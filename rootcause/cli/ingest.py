@@ -42,6 +42,8 @@ def ingest(
         "format": overview.format,
         "samples": overview.samples,
         "reused": result.reused,
+        "appended": result.appended,
+        "added_samples": result.added_samples,
         "database": str(result.db_path),
         "skipped_lines": len(result.skipped),
         "notes": result.notes,
@@ -51,6 +53,8 @@ def ingest(
         return
     out = stdout_console()
     verb = "reused" if result.reused else "ingested"
+    if result.appended:
+        verb = f"appended {result.added_samples:,} samples to"
     out.print(f"{verb} {overview.run_id} ({overview.format}): {overview.samples:,} samples")
     out.print(f"database: {result.db_path}")
     for note in result.notes:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -76,21 +77,31 @@ def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:
 class RunDatabaseBuilder:
     """Writes a run database at `path` through a temporary file."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, append: bool = False):
+        """A new database for `path`, or (`append`) a copy of the one there to add rows to;
+        either way the file at `path` is replaced only by `finish`."""
         self.path = path
         self.tmp_path = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         for leftover in _leftovers(self.tmp_path):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+        self.appending = append
+        if append:
+            shutil.copyfile(path, self.tmp_path)
         self.con = duckdb.connect(str(self.tmp_path))
         # Staging is a temporary table (memory, spilling to disk): rows are written to the
         # database file once, when `finish` derives the final `samples`.
         self.con.execute(
             SAMPLES_DDL.format(name=STAGING).replace("CREATE TABLE", "CREATE TEMP TABLE")
         )
-        for ddl in OTHER_DDL:
-            self.con.execute(ddl)
-        self.rows = 0
+        if append:
+            self.rows = int(fetch_one(self.con, "SELECT count(*) FROM samples")[0])
+            #: Rows already in `samples`; everything staged comes after them.
+            self.first_new = self.rows
+        else:
+            for ddl in OTHER_DDL:
+                self.con.execute(ddl)
+            self.rows = self.first_new = 0
 
     def append(self, samples: pa.Table, rewards: pa.Table, grader_inputs: pa.Table) -> None:
         """Append one batch of canonical rows (see `rootcause.store.schema`)."""
@@ -120,6 +131,8 @@ class RunDatabaseBuilder:
         """
         con = self.con
         notes = list(info.get("notes", []))
+        if self.appending:
+            return self._finish_append(run_id, deployments, weights, notes, info)
         for d in deployments:
             con.execute(
                 "INSERT INTO deployments VALUES (?, ?, ?, ?, ?)",
@@ -143,8 +156,39 @@ class RunDatabaseBuilder:
         os.replace(self.tmp_path, self.path)
         return notes
 
+    def _finish_append(
+        self,
+        run_id: str,
+        deployments: list[DeploymentInfo],
+        weights: dict[str, dict[str, float]],
+        notes: list[str],
+        info: dict[str, Any],
+    ) -> list[str]:
+        """Derive the staged rows with the stored weights, update `run_info`, swap in."""
+        con = self.con
+        stored = {str(k): orjson.loads(v) for k, v in con.execute(
+            "SELECT key, value FROM run_info").fetchall()}  # fmt: skip
+        added = self.rows - self.first_new
+        derived = self._derive_samples(run_id, deployments, weights, create=False)
+        notes = [*stored.get("notes", []), *notes, *derived]
+        info = {**info, "notes": notes, "samples": self.rows}
+        info["skipped_lines"] = [*stored.get("skipped_lines", []), *info.get("skipped_lines", [])]
+        for key, value in info.items():
+            con.execute(
+                "INSERT OR REPLACE INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()]
+            )
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(self.tmp_path, self.path)
+        logger.info("appended %d samples to %s", added, self.path)
+        return notes
+
     def _derive_samples(
-        self, run_id: str, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
+        self,
+        run_id: str,
+        deployments: list[DeploymentInfo],
+        weights: dict[str, dict[str, float]],
+        create: bool = True,
     ) -> list[str]:
         con = self.con
         notes: list[str] = []
@@ -166,7 +210,8 @@ class RunDatabaseBuilder:
                     [from_step, to_step, component, weight],
                 )
         has_weights = self._count("SELECT count(*) FROM live_weights")[0] > 0
-        con.execute(SAMPLES_DDL.format(name="samples"))
+        if create:
+            con.execute(SAMPLES_DDL.format(name="samples"))
         con.execute(
             f"""
             INSERT INTO samples
@@ -179,11 +224,13 @@ class RunDatabaseBuilder:
                 GROUP BY r.row_idx
             )
             SELECT s.row_idx,
-                   coalesce(s.sample_id, substr(md5(? || ':' || s.source_file || ':'
-                            || s.source_row), 1, 16)),
+                   CASE WHEN s.sample_id IS NULL
+                        THEN substr(md5(? || ':' || s.source_file || ':' || s.source_row), 1, 16)
+                        ELSE s.sample_id END,
                    s.step,
-                   coalesce(s.group_id,
-                            s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)),
+                   CASE WHEN s.group_id IS NULL
+                        THEN s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)
+                        ELSE s.group_id END,
                    s.split, s.data_source, s.persona, s.env,
                    s.prompt, s.reasoning, s.completion, s.reference,
                    coalesce(s.reward_total, d.total), s.advantage, s.meta, s.extras,

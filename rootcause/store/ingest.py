@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -44,6 +46,12 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
     #: The options the run was read with (given ones over those of the earlier ingest).
     options: IngestOptions = field(default_factory=IngestOptions)
+    #: Whether only the files a grown run added were read and appended.
+    appended: bool = False
+    #: The files read and appended (when `appended`).
+    new_files: list[Path] = field(default_factory=list)
+    #: Samples this call added: the appended ones, all of them on a full read, 0 if reused.
+    added_samples: int = 0
 
     def open(self) -> RunStore:
         return RunStore(self.db_path)
@@ -93,29 +101,34 @@ def _resolve_deployments(
     return infos, {c: w for c, w in weights.items() if w}, notes
 
 
-def _fingerprint(
+def _identity(
     source: RunSource,
     deployments: list[DeploymentInfo],
     options: IngestOptions,
     overlay: ResolvedOverlay,
     weights: dict[str, dict[str, float]],
 ) -> str:
-    """Identity of the inputs: file names, sizes and modification times, resolved commits,
-    the options and overlay that change what is read, and the configured weights."""
+    """Everything but the input files that decides what an ingest reads: the format and
+    rules, the options and overlay, resolved commits, configured weights, the reader's facts."""
     parts: list[object] = [SCHEMA_VERSION, READ_RULES, source.format, options.to_json()]
-    for path in source.files:
-        stat = path.stat()
-        parts.append(
-            [
-                str(path.relative_to(source.root)) if path != source.root else ".",
-                stat.st_size,
-                stat.st_mtime_ns,
-            ]
-        )
     parts.append([[d.step, d.commit] for d in deployments])
     parts.append([overlay.to_json(), source.run_id, source.title, str(source.config_repo)])
-    parts.append(weights)
-    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    parts.append([weights, source.facts])
+    return _digest(parts)
+
+
+def _inputs(source: RunSource) -> list[list[object]]:
+    """(file, size, modification time) of every input file, in the reader's order."""
+    out: list[list[object]] = []
+    for path in source.files:
+        stat = path.stat()
+        name = str(path.relative_to(source.root)) if path != source.root else "."
+        out.append([name, stat.st_size, stat.st_mtime_ns])
+    return out
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _describe(reader: RunReader, path: Path, workspace: Workspace) -> RunSource:
@@ -139,20 +152,43 @@ def _stored_options(db_path: Path) -> IngestOptions | None:
     return IngestOptions.from_json(RunStore.info_of(db_path, "ingest_options"))
 
 
-def ingest_run(
-    path: Path,
-    workspace: Workspace,
-    fmt: str = "auto",
-    options: IngestOptions | None = None,
-    force: bool = False,
-    on_progress: Callable[[int], None] | None = None,
-) -> IngestResult:
-    """Ingest the run at `path` into `workspace` (or reuse an identical earlier ingest).
+@dataclass
+class _Plan:
+    """What an ingest of one run reads, resolved before any file is read."""
 
-    Options left unset in `options` are taken from the earlier ingest of the same run, so
-    every command reads a run the way it was last ingested. The run overlay (a
-    `rootcause.yaml` next to the logs, `--overlay PATH`, or overlay keys among the options)
-    is laid over what the reader finds."""
+    reader: RunReader
+    source: RunSource
+    db_path: Path
+    options: IngestOptions
+    overlay: ResolvedOverlay
+    deployments: list[DeploymentInfo]
+    weights: dict[str, dict[str, float]]
+    repo_notes: list[str]
+    identity: str
+    inputs: list[list[object]]
+
+    @property
+    def fingerprint(self) -> str:
+        return _digest([self.identity, self.inputs])
+
+    def info(self) -> dict[str, Any]:
+        """The `run_info` entries that say what was read and how."""
+        source = self.source
+        return {
+            "run_id": source.run_id,
+            "title": source.title,
+            "format": source.format,
+            "source": str(source.root),
+            "config_repo": None if source.config_repo is None else str(source.config_repo),
+            "fingerprint": self.fingerprint,
+            "identity": self.identity,
+            "inputs": self.inputs,
+            "ingest_options": self.options.to_json(),
+            "overlay": self.overlay.to_json(),
+        }
+
+
+def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | None) -> _Plan:
     path = path.expanduser()
     if not path.exists():
         raise BadInputError(f"{path}: no such file or directory")
@@ -169,53 +205,163 @@ def ingest_run(
     if source.config_repo is not None:
         workspace.guard_against(source.config_repo)
     deployments, weights, repo_notes = _resolve_deployments(source, resolved)
-    fingerprint = _fingerprint(source, deployments, chosen, resolved, weights)
+    identity = _identity(source, deployments, chosen, resolved, weights)
+    return _Plan(
+        reader, source, db_path, chosen, resolved, deployments, weights, repo_notes, identity,
+        _inputs(source),
+    )  # fmt: skip
+
+
+def _new_files(plan: _Plan) -> list[Path] | None:
+    """The files a grown run added after those of its stored ingest, when that is all that
+    changed: the same identity (format, options, overlay, commits, weights), every earlier
+    file unchanged, the new ones after them in the reader's order."""
+    if RunStore.info_of(plan.db_path, "identity") != plan.identity:
+        return None
+    stored = RunStore.info_of(plan.db_path, "inputs")
+    if not isinstance(stored, list) or len(stored) >= len(plan.inputs):
+        return None
+    if [list(x) for x in stored] != plan.inputs[: len(stored)]:
+        return None
+    return plan.source.files[len(stored) :]
+
+
+def ingest_run(
+    path: Path,
+    workspace: Workspace,
+    fmt: str = "auto",
+    options: IngestOptions | None = None,
+    force: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+    append: bool = True,
+) -> IngestResult:
+    """Ingest the run at `path` into `workspace` (or reuse an identical earlier ingest).
+
+    Options left unset in `options` are taken from the earlier ingest of the same run, so
+    every command reads a run the way it was last ingested. The run overlay (a
+    `rootcause.yaml` next to the logs, `--overlay PATH`, or overlay keys among the options)
+    is laid over what the reader finds. With `append` (see `append_new_files`), a run that
+    only grew by new files has just those read and added to the stored database."""
+    plan = _plan(path, workspace, fmt, options)
+    db_path, source = plan.db_path, plan.source
+    new_files = None
     if db_path.exists() and not force:
-        previous = RunStore.fingerprint_of(db_path)
-        if previous == fingerprint:
+        if RunStore.fingerprint_of(db_path) == plan.fingerprint:
             logger.info("reusing %s (inputs unchanged)", db_path)
             with RunStore(db_path) as store:
                 skipped, notes = store.skipped_lines(), store.notes()
-            return IngestResult(db_path, source, True, skipped, notes, chosen)
-    builder = RunDatabaseBuilder(db_path)
+            return IngestResult(db_path, source, True, skipped, notes, plan.options)
+        if append and plan.reader.appendable:
+            new_files = _new_files(plan)
+    builder = RunDatabaseBuilder(db_path, append=new_files is not None)
     ctx = LoadContext(
         builder,
-        skip_bad_lines=bool(chosen.skip_bad_lines),
+        skip_bad_lines=bool(plan.options.skip_bad_lines),
         on_progress=on_progress,
-        nan_means_missing=reader.nan_means_missing,
-        overlay=resolved.overlay,
+        nan_means_missing=plan.reader.nan_means_missing,
+        overlay=plan.overlay.overlay,
+        prior_state=RunStore.info_of(db_path, "reader_state") if new_files else None,
     )
     try:
-        _load(reader, source, ctx)
-        overlay_notes = apply_overlay(builder.con, resolved.overlay, 0)
-        plan = plan_weights(builder.con, STAGING, deployments, weights, resolved.overlay.weights)
-        info = {
-            "run_id": source.run_id,
-            "title": source.title,
-            "format": source.format,
-            "source": str(source.root),
-            "config_repo": None if source.config_repo is None else str(source.config_repo),
-            "fingerprint": fingerprint,
-            "ingest_options": chosen.to_json(),
-            "overlay": resolved.to_json(),
-            "skipped_lines": [[s.file, s.line, s.reason] for s in ctx.skipped],
-            "notes": [
-                *_read_notes(source, ctx),
-                *resolved.notes,
-                *repo_notes,
-                *ctx.notes,
-                *overlay_notes,
-                *plan.notes,
-            ],
-        }
-        notes = builder.finish(source.run_id, deployments, plan.by_commit, ctx.metrics, info)
+        notes = _read_all(plan, ctx) if new_files is None else _append(plan, new_files, ctx)
     except BaseException:
         builder.abort()
         raise
-    return IngestResult(db_path, source, False, ctx.skipped, notes, chosen)
+    return IngestResult(
+        db_path,
+        source,
+        False,
+        ctx.skipped,
+        notes,
+        plan.options,
+        appended=new_files is not None,
+        new_files=new_files or [],
+        added_samples=builder.rows - builder.first_new,
+    )
 
 
-def _load(reader: RunReader, source: RunSource, ctx: LoadContext) -> None:
+def _read_all(plan: _Plan, ctx: LoadContext) -> list[str]:
+    """Load every file, lay the overlay over the rows, decide the weights, write the run."""
+    builder, source, overlay = ctx.builder, plan.source, plan.overlay
+    _load(plan.reader, source, ctx)
+    overlay_notes = apply_overlay(builder.con, overlay.overlay, 0)
+    weights = plan_weights(
+        builder.con, STAGING, plan.deployments, plan.weights, overlay.overlay.weights
+    )
+    info = plan.info()
+    info["reader_state"] = ctx.state
+    info["skipped_lines"] = [[s.file, s.line, s.reason] for s in ctx.skipped]
+    info["notes"] = [
+        *_read_notes(source, ctx),
+        *overlay.notes,
+        *plan.repo_notes,
+        *ctx.notes,
+        *overlay_notes,
+        *weights.notes,
+    ]
+    return builder.finish(source.run_id, plan.deployments, weights.by_commit, ctx.metrics, info)
+
+
+def append_new_files(
+    path: Path,
+    workspace: Workspace,
+    fmt: str = "auto",
+    options: IngestOptions | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> IngestResult:
+    """Bring the stored ingest of a growing run up to date, reading only what it added.
+
+    For a run being written (a live trainer, `rootcause watch`): when every file of the
+    stored ingest is unchanged (name, size, modification time) and the reader lists new
+    files after them, only those are read and their samples added to the stored database,
+    with the weights, deployments, groups and labels decided by the first ingest (the
+    reader's kept state carries e.g. TRL's group size and the last file's batch, so a
+    repeated batch across the boundary is still left out). The database is replaced
+    atomically, as on a full ingest. Anything else (an earlier file changed or gone, other
+    options or overlay, a format whose files cannot be read on their own) reads the whole
+    run again; nothing new returns the stored ingest (`reused`). The result says which
+    happened (`appended`, `reused`), which files were new and how many samples were added
+    (all of them on a full read). A truncated newest file is skipped and reported under
+    `skip_bad_lines` and read in full on a later call, once it is complete.
+    """
+    return ingest_run(path, workspace, fmt, options, on_progress=on_progress, append=True)
+
+
+def _append(plan: _Plan, new_files: list[Path], ctx: LoadContext) -> list[str]:
+    """Load only `new_files` and add their rows to a copy of the stored database, with the
+    weights and deployments stored there."""
+    builder, source = ctx.builder, plan.source
+    first = builder.first_new
+    _load(plan.reader, dataclasses.replace(source, files=new_files), ctx, allow_empty=True)
+    overlay_notes = apply_overlay(builder.con, ctx.overlay, first)
+    with RunStore(builder.path) as store:
+        deployments = store.deployments()
+    weights: dict[str, dict[str, float]] = {}
+    for commit, component, weight in builder.con.execute(
+        "SELECT commit, component, weight FROM config_weights"
+    ).fetchall():
+        weights.setdefault(str(commit), {})[str(component)] = float(weight)
+    added = builder.rows - first
+    info = plan.info()
+    info["reader_state"] = {**(ctx.prior_state or {}), **ctx.state}
+    info["skipped_lines"] = [[s.file, s.line, s.reason] for s in ctx.skipped]
+    info["notes"] = [
+        *_read_notes(source, ctx),
+        *[n for n in ctx.notes if n.startswith(APPEND_NOTE_KINDS)],
+        *[n for n in overlay_notes if "group" in n],
+        f"appended {len(new_files)} new files ({added:,} samples) to the earlier ingest; "
+        "weights as decided then",
+    ]
+    return builder.finish(source.run_id, deployments, weights, ctx.metrics, info)
+
+
+#: Reader notes about problems that an append repeats for its own files.
+APPEND_NOTE_KINDS = ("1 files", "files are not", "groups (", "no blocks")
+
+
+def _load(
+    reader: RunReader, source: RunSource, ctx: LoadContext, allow_empty: bool = False
+) -> None:
     """Load every file, naming the file and line being read if something unforeseen fails."""
     try:
         reader.load(source, ctx)
@@ -226,7 +372,7 @@ def _load(reader: RunReader, source: RunSource, ctx: LoadContext) -> None:
         file, line = ctx.place
         where = file if file is not None else source.root
         raise ReadError(f"unexpected {type(exc).__name__}: {exc}", where, line) from exc
-    if ctx.builder.rows == 0:
+    if ctx.builder.rows == 0 and not allow_empty:
         skipped = f" ({len(ctx.skipped)} bad lines skipped)" if ctx.skipped else ""
         raise BadInputError(f"{source.root}: the run has no samples{skipped}")
 
@@ -247,4 +393,4 @@ def _read_notes(source: RunSource, ctx: LoadContext) -> list[str]:
     return notes
 
 
-__all__ = ["READERS", "IngestOptions", "IngestResult", "ingest_run"]
+__all__ = ["READERS", "IngestOptions", "IngestResult", "append_new_files", "ingest_run"]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.source import LoadContext
@@ -102,18 +101,11 @@ def scan_parquet(
 
 
 def _register(con: duckdb.DuckDBPyConnection, files: list[StepFile]) -> None:
-    table = pa.table(
-        {
-            "_rc_path": pa.array([str(f.path) for f in files], pa.string()),
-            "_file": pa.array([f.shown for f in files], pa.string()),
-            "_index": pa.array([f.index for f in files], pa.int64()),
-        }
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE scan_files AS SELECT unnest(?::VARCHAR[]) AS _rc_path, "
+        "unnest(?::VARCHAR[]) AS _file, unnest(?::BIGINT[]) AS _index",
+        [[str(f.path) for f in files], [f.shown for f in files], [f.index for f in files]],
     )
-    con.register("scan_files_arrow", table)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE scan_files AS SELECT * FROM scan_files_arrow")
-    finally:
-        con.unregister("scan_files_arrow")
 
 
 def _unreadable(
@@ -127,3 +119,30 @@ def _unreadable(
         except duckdb.Error as exc:
             bad.append((f, f"not a readable Parquet file ({first_line(exc)})"))
     return bad
+
+
+def positioned(con: duckdb.DuckDBPyConnection, relation: str, view: str) -> None:
+    """A view of a scanned `relation` ready for `TableLoader.load_relation`: with `_pos`
+    from each file's offset when every row of every file is there (no sort needed), else
+    with `_order` for the loader to number."""
+    counts = con.execute(
+        f"SELECT _index, count(*), max(_row) FROM {relation} GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    if any(int(n) != int(last) for _, n, last in counts):
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * EXCLUDE (_index) FROM {relation}"
+        )
+        return
+    offsets, total = [], 0
+    for _, n, _ in counts:
+        offsets.append(total)
+        total += int(n)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE scan_offsets AS SELECT unnest(?::BIGINT[]) AS _index, "
+        "unnest(?::BIGINT[]) AS _offset",
+        [[int(i) for i, _, _ in counts], offsets],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT r.* EXCLUDE (_index, _order), "
+        f"o._offset + r._row - 1 AS _pos FROM {relation} r JOIN scan_offsets o USING (_index)"
+    )

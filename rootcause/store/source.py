@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -42,6 +42,9 @@ class RunSource:
     config_repo: Path | None = None
     deployments: list[Deployment] = field(default_factory=list)
     metrics_file: Path | None = None
+    #: What the reader learnt from files it does not load as samples (e.g. TRL's reward
+    #: function names from trainer_state.json); part of the run's identity.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class LoadContext:
@@ -55,8 +58,13 @@ class LoadContext:
         on_progress: Callable[[int], None] | None = None,
         nan_means_missing: Collection[str] = (),
         overlay: RunOverlay | None = None,
+        prior_state: dict[str, Any] | None = None,
     ):
         self.builder = builder
+        #: What the reader kept of an earlier ingest of the run when appending new files to
+        #: it (None on a full ingest); `state` is what it keeps of this one.
+        self.prior_state = prior_state
+        self.state: dict[str, Any] = {}
         #: The overlay in force: readers take `group_size`, `table` and the like from it.
         self.overlay = overlay or RunOverlay()
         #: What the reader decided about the logs (grouping, columns, duplicates), for the
@@ -124,6 +132,9 @@ class RunReader(Protocol):
     #: Fields (of `rootcause.store.records.NUMBER_FIELDS`) in which this format's writer puts
     #: NaN for "no value"; NaN anywhere else is refused like infinity.
     nan_means_missing: frozenset[str]
+    #: Whether new files of a grown run can be loaded on their own and appended (each file
+    #: read independently, given the `prior_state` the reader kept).
+    appendable: bool
 
     def detect(self, path: Path) -> bool: ...
 

@@ -169,12 +169,18 @@ class TableLoader:
     def load_relation(self, relation: str, folder: str, mapping: MappingSpec) -> int:
         """Load a relation of many files at once (one scan of a folder): it has the source
         columns plus `_file` (the file as lineage names it), `_row` (1-based row in that file)
-        and `_order` (the order to load in). `folder` names the whole in errors about columns."""
+        and either `_pos` (0-based dense load position) or `_order` (the order to load in).
+        `folder` names the whole in errors about columns."""
         self.ctx.place = (folder, None)
-        self.con.execute(
-            "CREATE OR REPLACE TEMP VIEW src AS SELECT * EXCLUDE (_order), "
-            f"row_number() OVER (ORDER BY _order) - 1 AS _pos FROM {relation}"
-        )
+        names = {str(r[0]) for r in self.con.execute(f"DESCRIBE {relation}").fetchall()}
+        if "_pos" in names:
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM {relation}")
+        else:  # numbered once (a table, not a view: every query reads `src`)
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE src_rows AS SELECT * EXCLUDE (_order), "
+                f"row_number() OVER (ORDER BY _order) - 1 AS _pos FROM {relation}"
+            )
+            self.con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_rows")
         self.con.execute(f"SET disabled_optimizers = '{_NAN_BLIND_OPTIMIZERS}'")
         try:
             return self._load(folder, mapping, self.ctx.skip_bad_lines, file_column=FILE_COLUMN)
@@ -231,6 +237,7 @@ class TableLoader:
         rows = int(fetch_value(self.con, "SELECT count(*) FROM src") or 0)
         self.con.execute("DROP VIEW src")
         self.con.execute("DROP TABLE IF EXISTS src_kept")
+        self.con.execute("DROP TABLE IF EXISTS src_rows")
         self.ctx.table_missing_nan.update(missing_nan)
         self.builder.rows += rows
         return rows

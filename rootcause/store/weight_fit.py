@@ -69,44 +69,38 @@ def fit_from_advantages(
     groups, rewards, advantages = groups[scored], np.nan_to_num(rewards[scored]), advantages[scored]
     order = np.argsort(groups, kind="stable")
     groups, rewards, advantages = groups[order], rewards[order], advantages[order]
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    ends = np.r_[starts[1:], len(groups)]
-    c = len(names)
-    moment = np.zeros((c, c))
-    blocks: list[tuple[FloatArray, FloatArray]] = []
-    for start, end in zip(starts, ends, strict=True):
-        if end - start < 2:
-            continue
-        a = advantages[start:end]
-        norm = float(a @ a)
-        if norm < _SILENT:
-            continue
-        centred = rewards[start:end] - rewards[start:end].mean(axis=0)
-        projected = centred - np.outer(a, a @ centred) / norm
-        moment += centred.T @ projected
-        blocks.append((centred, a))
-    if not blocks:
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(groups) else groups
+    sizes = np.diff(np.r_[starts, len(groups)])
+    norms = np.add.reduceat(advantages**2, starts) if len(starts) else np.zeros(0)
+    informative = (sizes >= 2) & (norms >= _SILENT)
+    if not informative.any():
         return None
+    keep = np.repeat(informative, sizes)
+    label = np.repeat(np.arange(len(starts)), sizes)[keep]
+    r, a = rewards[keep], advantages[keep]
+    _, label = np.unique(label, return_inverse=True)
+    count = np.bincount(label)
+    means = np.stack([np.bincount(label, r[:, j]) for j in range(r.shape[1])], axis=1)
+    centred = r - (means / count[:, None])[label]
+    cross = np.stack([np.bincount(label, centred[:, j] * a) for j in range(r.shape[1])], axis=1)
+    norm = np.bincount(label, a * a)
+    moment = centred.T @ centred - (cross / norm[:, None]).T @ cross
     _, vectors = np.linalg.eigh(moment)
     w = vectors[:, 0]
-    if sum(float(a @ (r @ w)) for r, a in blocks) < 0:
+    if float(cross.sum(axis=0) @ w) < 0:
         w = -w
-    factors, residual, total = [], 0.0, 0.0
-    for centred, a in blocks:
-        pred = centred @ w
-        factor = float(a @ pred) / float(a @ a)
-        factors.append(factor)
-        fitted = pred / factor if abs(factor) > _SILENT else np.zeros_like(a)
-        residual += float(((a - fitted) ** 2).sum())
-        total += float((a**2).sum())
+    pred = centred @ w
+    factors = (cross @ w) / norm
+    safe = np.where(np.abs(factors) > _SILENT, factors, np.inf)
+    residual = float(((a - pred / safe[label]) ** 2).sum())
+    total = float((a * a).sum())
     r2 = 1.0 - residual / total if total > 0 else 0.0
-    scales = np.array(factors)
     absolute = bool(
-        np.all(scales > 0) and (scales.max() - scales.min()) <= _SAME_SCALE * scales.mean()
+        np.all(factors > 0) and (factors.max() - factors.min()) <= _SAME_SCALE * factors.mean()
     )
-    w = w / float(scales.mean()) if absolute else w / float(np.abs(w).max())
+    w = w / float(factors.mean()) if absolute else w / float(np.abs(w).max())
     weights = {name: round(float(v), 6) + 0.0 for name, v in zip(names, w, strict=True)}
-    return FittedWeights(weights, round(r2, 6), len(blocks), absolute)
+    return FittedWeights(weights, round(r2, 6), len(norm), absolute)
 
 
 def fit_from_totals(

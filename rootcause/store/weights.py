@@ -110,10 +110,11 @@ def _fit_windows(
             "weight count 1.0 (give them with the overlay's weights)"
         )
         return
-    overall = data.fit(np.ones(len(data.steps), dtype=bool))
+    everything = np.ones(len(data.steps), dtype=bool)
+    overall = data.fit(everything)
     for w in windows:
         rows = (data.steps >= w.start) & (data.steps < (w.end if w.end is not None else 2**62))
-        fitted = data.fit(rows)
+        fitted = overall if rows.all() else data.fit(rows)
         if fitted is None or fitted.groups < GROUPS_PER_COMPONENT * len(components):
             fitted = overall
         where = f"from step {w.start}" + (f" ({w.commit[:10]})" if w.commit else "")

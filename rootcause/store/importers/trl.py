@@ -36,7 +36,7 @@ from rootcause.core.errors import RunFormatError
 from rootcause.store.blocks import block_hashes, detect_blocks, repeated_blocks
 from rootcause.store.importers import numbered_files, shown_path
 from rootcause.store.overlay import RunOverlay
-from rootcause.store.parquet_scan import StepFile, scan_parquet
+from rootcause.store.parquet_scan import StepFile, positioned, scan_parquet
 from rootcause.store.source import LoadContext, RunSource
 from rootcause.store.table_sql import TEXT_TYPES, is_number_type, quote
 from rootcause.store.tables import TableLoader, TableMapping
@@ -157,6 +157,7 @@ class TrlReader:
     #: A reward function returns None for samples it does not score, which TRL logs as NaN;
     #: the advantage is computed by TRL itself, so NaN there is a fault.
     nan_means_missing = frozenset({"rewards"})
+    appendable = True
 
     def detect(self, path: Path) -> bool:
         return _locate(path) is not None
@@ -169,31 +170,34 @@ class TrlReader:
             )
         root, folder = located
         files = numbered_files(folder.iterdir(), FILE_PATTERN)
-        state = _state_file(root)
         return RunSource(
             format=self.name,
             root=root,
             run_id=root.name,
-            files=[*files, state] if state else files,
-            metrics_file=state,
+            files=files,
+            facts={"reward_functions": reward_names(_state_file(root))},
         )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
         ctx.flush()
-        completions = [p for p in source.files if FILE_PATTERN.match(p.name)]
-        folder = shown_path(completions[0].parent, source.root) + "/"
-        step_files = [StepFile(p, shown_path(p, source.root), i) for i, p in enumerate(completions)]
+        prior = ctx.prior_state or {}
+        offset = int(prior.get("files", 0))
+        folder = shown_path(source.files[0].parent, source.root) + "/"
+        step_files = [
+            StepFile(p, shown_path(p, source.root), offset + i) for i, p in enumerate(source.files)
+        ]
+        ctx.state["files"] = offset + len(step_files)
         if not scan_parquet(ctx, step_files, RAW, folder):
             return
         columns = _columns(ctx)
         if "prompt" in columns and columns["prompt"].startswith(TEXT_TYPES):
             ctx.notes += group_blocks(ctx, columns)
-        names = reward_names(source.metrics_file)
+        names = source.facts.get("reward_functions")
         mapping = trl_mapping(_columns(ctx), names, ctx.notes, ctx.overlay)
-        ctx.builder.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {ROWS} AS SELECT * EXCLUDE (_index) FROM {RAW}"
-        )
+        positioned(ctx.builder.con, RAW, ROWS)
         rows = TableLoader(ctx).load_relation(ROWS, folder, mapping)
+        ctx.builder.con.execute(f"DROP VIEW {ROWS}")
+        ctx.builder.con.execute(f"DROP TABLE {RAW}")
         logger.debug("loaded %d rows from %d files", rows, len(step_files))
         ctx.loaded(rows)
 
@@ -217,11 +221,16 @@ def group_blocks(ctx: LoadContext, columns: dict[str, str]) -> list[str]:
     prompts = np.asarray(data["p"], dtype=np.uint64).view(np.int64)
     adv: np.ndarray = np.ma.filled(np.ma.asarray(data["a"], dtype=float), np.nan)
     advantages = adv if has_advantage and np.isfinite(adv).all() else None
-    grouping = detect_blocks(files, prompts, advantages, ctx.overlay.group_size)
+    prior = ctx.prior_state or {}
+    given = ctx.overlay.group_size or prior.get("group_size")
+    grouping = detect_blocks(files, prompts, advantages, given)
+    if ctx.overlay.group_size is None and given is not None:
+        grouping.method = "stored"
     con.execute(f"ALTER TABLE {RAW} ADD COLUMN {GROUP} VARCHAR")
     if grouping.size is None:
         return ["no blocks of rows with one prompt each: grouped by (step, prompt)"]
     size = grouping.size
+    ctx.state["group_size"] = size
     con.execute(
         f"UPDATE {RAW} SET {GROUP} = _file || '#' || ((_row - 1) // {size}) "
         "WHERE _index IN (SELECT unnest(?::BIGINT[]))",
@@ -231,6 +240,7 @@ def group_blocks(ctx: LoadContext, columns: dict[str, str]) -> list[str]:
         "given": "the overlay's group_size",
         "advantage": "each block holds one prompt and its advantages sum to 0",
         "prompt": "each block holds one prompt (the advantages do not tell)",
+        "stored": "as found by the earlier ingest",
     }[grouping.method]
     notes = [f"groups: blocks of {size} consecutive rows per file ({how})"]
     if grouping.irregular:
@@ -262,10 +272,18 @@ def _drop_repeats(ctx: LoadContext, columns: dict[str, str], size: int) -> list[
         f"WHERE {GROUP} IS NOT NULL ORDER BY _order"
     ).fetchnumpy()
     if len(data["g"]) == 0:
+        ctx.state["last_blocks"] = None
         return []
     hashes = block_hashes(np.asarray(data["h"], dtype=np.uint64), size)
     block_files = np.asarray(data["_index"], dtype=np.int64)[::size]
-    repeated = repeated_blocks(block_files, hashes)
+    prior = ctx.prior_state or {}
+    previous = None
+    if prior.get("last_blocks") is not None:
+        previous = {int(prior["last_file"]): {int(h, 16) for h in prior["last_blocks"]}}
+    repeated = repeated_blocks(block_files, hashes, previous)
+    last = int(block_files.max())
+    ctx.state["last_file"] = last
+    ctx.state["last_blocks"] = [f"{int(h):x}" for h in hashes[block_files == last]]
     if not repeated.any():
         return []
     dropped = [str(g) for g in np.asarray(data["g"])[::size][repeated]]

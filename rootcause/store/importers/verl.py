@@ -97,6 +97,7 @@ class VerlReader:
     #: `_dump_generations` writes only keys with a value for every sample, so a NaN score or
     #: extra-info value is a failed computation, not a missing one.
     nan_means_missing: frozenset[str] = frozenset()
+    appendable = False
 
     def detect(self, path: Path) -> bool:
         return path.is_dir() and any(FILE_PATTERN.match(p.name) for p in path.iterdir())

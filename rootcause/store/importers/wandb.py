@@ -195,6 +195,7 @@ class WandbTableReader:
     name = "wandb-table"
     #: W&B writes NaN for an empty numeric cell (a pandas NaN, a value not logged).
     nan_means_missing = frozenset(NUMBER_FIELDS)
+    appendable = False
 
     def detect(self, path: Path) -> bool:
         if path.is_file():
