@@ -74,6 +74,10 @@ def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:
     return out
 
 
+#: How the note that sums up the appends to a run begins (one such note is kept).
+APPEND_SUMMARY = "appended "
+
+
 class RunDatabaseBuilder:
     """Writes a run database at `path` through a temporary file."""
 
@@ -164,14 +168,18 @@ class RunDatabaseBuilder:
         notes: list[str],
         info: dict[str, Any],
     ) -> list[str]:
-        """Derive the staged rows with the stored weights, update `run_info`, swap in."""
+        """Derive the staged rows with the stored weights, update `run_info`, swap in.
+
+        The stored notes stay (they describe the rules the run is read by); the earlier
+        append's summary gives way to this one's, and new notes are added once."""
         con = self.con
         stored = {str(k): orjson.loads(v) for k, v in con.execute(
             "SELECT key, value FROM run_info").fetchall()}  # fmt: skip
         added = self.rows - self.first_new
-        derived = self._derive_samples(run_id, deployments, weights, create=False)
-        notes = [*stored.get("notes", []), *notes, *derived]
-        info = {**info, "notes": notes, "samples": self.rows}
+        self._derive_samples(run_id, deployments, weights, create=False)
+        kept = [n for n in stored.get("notes", []) if not n.startswith(APPEND_SUMMARY)]
+        notes = list(dict.fromkeys([*kept, *notes]))
+        info = {**info, "notes": notes}
         info["skipped_lines"] = [*stored.get("skipped_lines", []), *info.get("skipped_lines", [])]
         for key, value in info.items():
             con.execute(
@@ -182,6 +190,24 @@ class RunDatabaseBuilder:
         os.replace(self.tmp_path, self.path)
         logger.info("appended %d samples to %s", added, self.path)
         return notes
+
+    def stored_deployments(self) -> list[DeploymentInfo]:
+        """The deployments of the database being appended to."""
+        rows = self.con.execute(
+            "SELECT step, commit, message, author, committed_at FROM deployments ORDER BY step"
+        ).fetchall()
+        return [
+            DeploymentInfo(step=s, commit=c, message=m, author=a, committed_at=t)
+            for s, c, m, a, t in rows
+        ]
+
+    def stored_weights(self) -> dict[str, dict[str, float]]:
+        """The weights per deployed commit of the database being appended to."""
+        weights: dict[str, dict[str, float]] = {}
+        rows = self.con.execute("SELECT commit, component, weight FROM config_weights").fetchall()
+        for commit, component, weight in rows:
+            weights.setdefault(str(commit), {})[str(component)] = float(weight)
+        return weights
 
     def _derive_samples(
         self,

@@ -15,7 +15,12 @@ import orjson
 from rootcause.core.errors import BadInputError, ReadError, RootcauseError
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.config_repo import open_config_repo
-from rootcause.store.database import STAGING, RunDatabaseBuilder, remove_dead_leftovers
+from rootcause.store.database import (
+    APPEND_SUMMARY,
+    STAGING,
+    RunDatabaseBuilder,
+    remove_dead_leftovers,
+)
 from rootcause.store.formats import READERS, reader_for
 from rootcause.store.options import IngestOptions
 from rootcause.store.overlay_apply import apply_overlay
@@ -146,12 +151,6 @@ def _describe(reader: RunReader, path: Path, workspace: Workspace) -> RunSource:
     return source
 
 
-def _stored_options(db_path: Path) -> IngestOptions | None:
-    if not db_path.exists():
-        return None
-    return IngestOptions.from_json(RunStore.info_of(db_path, "ingest_options"))
-
-
 @dataclass
 class _Plan:
     """What an ingest of one run reads, resolved before any file is read."""
@@ -166,6 +165,8 @@ class _Plan:
     repo_notes: list[str]
     identity: str
     inputs: list[list[object]]
+    #: The `run_info` of the earlier ingest ({} if none).
+    stored: dict[str, Any]
 
     @property
     def fingerprint(self) -> str:
@@ -199,7 +200,9 @@ def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | N
     run_dir = workspace.ensure(workspace.run_dir(found.root, found.run_id))
     db_path = run_dir / DB_NAME
     remove_dead_leftovers(db_path)
-    chosen = (options or IngestOptions()).over(_stored_options(db_path)).resolved()
+    stored = RunStore.all_info_of(db_path)
+    earlier = IngestOptions.from_json(stored["ingest_options"]) if stored else None
+    chosen = (options or IngestOptions()).over(earlier).resolved()
     resolved = resolve_overlay(path, found.root, chosen)
     source = apply_identity(found, resolved)
     if source.config_repo is not None:
@@ -208,7 +211,7 @@ def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | N
     identity = _identity(source, deployments, chosen, resolved, weights)
     return _Plan(
         reader, source, db_path, chosen, resolved, deployments, weights, repo_notes, identity,
-        _inputs(source),
+        _inputs(source), stored,
     )  # fmt: skip
 
 
@@ -216,9 +219,9 @@ def _new_files(plan: _Plan) -> list[Path] | None:
     """The files a grown run added after those of its stored ingest, when that is all that
     changed: the same identity (format, options, overlay, commits, weights), every earlier
     file unchanged, the new ones after them in the reader's order."""
-    if RunStore.info_of(plan.db_path, "identity") != plan.identity:
+    if plan.stored.get("identity") != plan.identity:
         return None
-    stored = RunStore.info_of(plan.db_path, "inputs")
+    stored = plan.stored.get("inputs")
     if not isinstance(stored, list) or len(stored) >= len(plan.inputs):
         return None
     if [list(x) for x in stored] != plan.inputs[: len(stored)]:
@@ -245,11 +248,11 @@ def ingest_run(
     plan = _plan(path, workspace, fmt, options)
     db_path, source = plan.db_path, plan.source
     new_files = None
-    if db_path.exists() and not force:
-        if RunStore.fingerprint_of(db_path) == plan.fingerprint:
+    if plan.stored and not force:
+        if plan.stored.get("fingerprint") == plan.fingerprint:
             logger.info("reusing %s (inputs unchanged)", db_path)
-            with RunStore(db_path) as store:
-                skipped, notes = store.skipped_lines(), store.notes()
+            skipped = [SkippedLine(f, int(n), r) for f, n, r in plan.stored["skipped_lines"]]
+            notes = list(plan.stored["notes"])
             return IngestResult(db_path, source, True, skipped, notes, plan.options)
         if append and plan.reader.appendable:
             new_files = _new_files(plan)
@@ -260,7 +263,7 @@ def ingest_run(
         on_progress=on_progress,
         nan_means_missing=plan.reader.nan_means_missing,
         overlay=plan.overlay.overlay,
-        prior_state=RunStore.info_of(db_path, "reader_state") if new_files else None,
+        prior_state=plan.stored.get("reader_state") if new_files else None,
     )
     try:
         notes = _read_all(plan, ctx) if new_files is None else _append(plan, new_files, ctx)
@@ -329,34 +332,32 @@ def append_new_files(
 
 def _append(plan: _Plan, new_files: list[Path], ctx: LoadContext) -> list[str]:
     """Load only `new_files` and add their rows to a copy of the stored database, with the
-    weights and deployments stored there."""
-    builder, source = ctx.builder, plan.source
+    weights, deployments and overlay decisions stored there; the reader's notes on the new
+    files are added, and one note sums up the appends since the full ingest."""
+    builder, source = ctx.builder, dataclasses.replace(plan.source, files=new_files)
     first = builder.first_new
-    _load(plan.reader, dataclasses.replace(source, files=new_files), ctx, allow_empty=True)
-    overlay_notes = apply_overlay(builder.con, ctx.overlay, first)
-    with RunStore(builder.path) as store:
-        deployments = store.deployments()
-    weights: dict[str, dict[str, float]] = {}
-    for commit, component, weight in builder.con.execute(
-        "SELECT commit, component, weight FROM config_weights"
-    ).fetchall():
-        weights.setdefault(str(commit), {})[str(component)] = float(weight)
+    _load(plan.reader, source, ctx, allow_empty=True)
+    apply_overlay(builder.con, ctx.overlay, first)
     added = builder.rows - first
+    earlier = plan.stored.get("appended") or {"files": 0, "samples": 0, "appends": 0}
+    appended = {
+        "files": earlier["files"] + len(new_files),
+        "samples": earlier["samples"] + added,
+        "appends": earlier["appends"] + 1,
+    }
     info = plan.info()
+    info["appended"] = appended
     info["reader_state"] = {**(ctx.prior_state or {}), **ctx.state}
     info["skipped_lines"] = [[s.file, s.line, s.reason] for s in ctx.skipped]
+    times = "once" if appended["appends"] == 1 else f"in {appended['appends']} appends"
     info["notes"] = [
         *_read_notes(source, ctx),
-        *[n for n in ctx.notes if n.startswith(APPEND_NOTE_KINDS)],
-        *[n for n in overlay_notes if "group" in n],
-        f"appended {len(new_files)} new files ({added:,} samples) to the earlier ingest; "
-        "weights as decided then",
+        *ctx.notes,
+        f"{APPEND_SUMMARY}{appended['files']} new files ({appended['samples']:,} samples) "
+        f"{times} since the full ingest; weights, groups and labels read as decided then",
     ]
-    return builder.finish(source.run_id, deployments, weights, ctx.metrics, info)
-
-
-#: Reader notes about problems that an append repeats for its own files.
-APPEND_NOTE_KINDS = ("1 files", "files are not", "groups (", "no blocks")
+    weights = builder.stored_weights()
+    return builder.finish(source.run_id, builder.stored_deployments(), weights, ctx.metrics, info)
 
 
 def _load(

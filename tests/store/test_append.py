@@ -142,3 +142,9 @@ def test_the_cli_says_what_was_appended(cli: Any, tmp_path: Path) -> None:
     _grow(w, range(4, 5))
     text = cli("ingest", str(w.output_dir))
     assert "appended 32 samples to grpo-out (trl): 128 samples" in text.out
+    summaries = [line for line in text.out.splitlines() if line.startswith("note: appended")]
+    assert summaries == [
+        "note: appended 2 new files (64 samples) in 2 appends since the full ingest; weights, "
+        "groups and labels read as decided then"
+    ]
+    assert sum("groups: blocks of 4" in line for line in text.out.splitlines()) == 1

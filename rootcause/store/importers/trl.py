@@ -236,13 +236,14 @@ def group_blocks(ctx: LoadContext, columns: dict[str, str]) -> list[str]:
         "WHERE _index IN (SELECT unnest(?::BIGINT[]))",
         [sorted(grouping.regular)],
     )
-    how = {
-        "given": "the overlay's group_size",
-        "advantage": "each block holds one prompt and its advantages sum to 0",
-        "prompt": "each block holds one prompt (the advantages do not tell)",
-        "stored": "as found by the earlier ingest",
-    }[grouping.method]
-    notes = [f"groups: blocks of {size} consecutive rows per file ({how})"]
+    notes: list[str] = []
+    if grouping.method != "stored":  # an append: the full ingest's note says how
+        how = {
+            "given": "the overlay's group_size",
+            "advantage": "each block holds one prompt and its advantages sum to 0",
+            "prompt": "each block holds one prompt (the advantages do not tell)",
+        }[grouping.method]
+        notes.append(f"groups: blocks of {size} consecutive rows per file ({how})")
     if grouping.irregular:
         shown = _file_names(ctx, grouping.irregular[:3])
         more = f" and {len(grouping.irregular) - 3} more" if len(grouping.irregular) > 3 else ""
