@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 DB_NAME = "run.duckdb"
 #: Part of every fingerprint: bump when the rules for what an ingest accepts change, so that
 #: databases read under older rules (e.g. before non-finite numbers were refused) are rebuilt.
-READ_RULES = 3
+READ_RULES = 4
 
 
 @dataclass

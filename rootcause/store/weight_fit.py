@@ -63,7 +63,9 @@ def fit_from_advantages(
 
     `rewards` is (n, C) with NaN for a component that did not score a sample (counted as 0 in
     the sum, as the trainers' nansum does); rows where no component scored are left out, since
-    the trainers give them advantage 0 whatever the weights. None when no group informs the fit.
+    the trainers give them advantage 0 whatever the weights. A component that does not vary
+    within any informative group (absent from these rows, or constant) cannot be told from
+    the advantages and is left out of the result. None when no group informs the fit.
     """
     scored = ~np.isnan(rewards).all(axis=1) & np.isfinite(advantages)
     groups, rewards, advantages = groups[scored], np.nan_to_num(rewards[scored]), advantages[scored]
@@ -82,7 +84,11 @@ def fit_from_advantages(
     count = np.bincount(label)
     means = np.stack([np.bincount(label, r[:, j]) for j in range(r.shape[1])], axis=1)
     centred = r - (means / count[:, None])[label]
-    cross = np.stack([np.bincount(label, centred[:, j] * a) for j in range(r.shape[1])], axis=1)
+    varies = np.abs(centred).max(axis=0) > _SILENT
+    if not varies.any():
+        return None
+    centred, names = centred[:, varies], [n for n, v in zip(names, varies, strict=True) if v]
+    cross = np.stack([np.bincount(label, centred[:, j] * a) for j in range(len(names))], axis=1)
     norm = np.bincount(label, a * a)
     moment = centred.T @ centred - (cross / norm[:, None]).T @ cross
     _, vectors = np.linalg.eigh(moment)

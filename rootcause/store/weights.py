@@ -114,6 +114,8 @@ def _fit_windows(
     overall = data.fit(everything)
     for w in windows:
         rows = (data.steps >= w.start) & (data.steps < (w.end if w.end is not None else 2**62))
+        if not rows.any():  # no sample logged at these steps: nothing to weigh
+            continue
         fitted = overall if rows.all() else data.fit(rows)
         if fitted is None or fitted.groups < GROUPS_PER_COMPONENT * len(components):
             fitted = overall
