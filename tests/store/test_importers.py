@@ -158,7 +158,11 @@ def test_verl_overview_and_mapping(cli: Any, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     data = result.json()
     assert (data["format"], data["run_id"], data["samples"]) == ("verl", "rollouts", 8)
-    assert data["components"] == ["acc", "format"]
+    # acc is a flag (true/false), pred a prediction (text): neither is a reward component.
+    assert data["components"] == ["format"]
+    assert any(
+        "not reward components: acc (true/false flag), pred (text)" in n for n in data["notes"]
+    )
     assert (data["first_step"], data["last_step"], data["steps"]) == (1, 2, 2)
     rows = lineage(cli, run)
     assert rows[0] == ("1.jsonl", 1, 1, f"user: {PROMPTS[0]}\nassistant:", "a goblin says 4", 1.0)
@@ -166,9 +170,7 @@ def test_verl_overview_and_mapping(cli: Any, tmp_path: Path) -> None:
     refs = query(cli, run, "SELECT reference, extras FROM samples ORDER BY row_idx LIMIT 3")
     assert refs[0][0] == "4"
     assert json.loads(refs[2][0]) == ["goblin", "gremlin"]
-    assert json.loads(refs[0][1]) == {"pred": "4"}
-    acc = query(cli, run, "SELECT value FROM rewards WHERE component = 'acc' ORDER BY row_idx")
-    assert [v for (v,) in acc[:2]] == [1.0, 0.0]
+    assert json.loads(refs[0][1]) == {"acc": True, "pred": "4"}
 
 
 def test_verl_null_score_is_derived_and_nan_score_refused(cli: Any, tmp_path: Path) -> None:
@@ -180,10 +182,42 @@ def test_verl_null_score_is_derived_and_nan_score_refused(cli: Any, tmp_path: Pa
     (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
     rows = lineage(cli, run)
     assert len(rows) == 4
-    assert rows[0][5] == pytest.approx(0.5 + 1.0)  # no total: derived from acc + format
+    assert rows[0][5] == pytest.approx(0.5)  # no total: derived from format (acc is a flag)
     lines[0]["score"] = math.nan
     (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
     assert_one_line_error(cli("ingest", str(run)), "3.jsonl:1:", "'score'", "got NaN")
+
+
+def test_verl_score_copies_are_reported_not_components(cli: Any, tmp_path: Path) -> None:
+    """A `compute_score` returning {"score": s, "acc": a} puts both in reward_extra_info; the
+    dump's `score` is then that value, and a numeric `acc` equal to it is a copy, not a
+    component of its own (verl: `reward_extra_info[key].append(value)` for each dict key)."""
+    run = write_verl_run(tmp_path, steps=(1,))
+    lines = verl_lines(1)
+    for line in lines:
+        line["acc"] = float(line["score"])
+    (run / "1.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    data = cli("overview", str(run), "--json").json()
+    assert data["components"] == ["format"]
+    assert any("acc equals score in every sample" in n for n in data["notes"])
+
+
+def test_verl_train_and_validation_dumps_are_splits_of_one_run(cli: Any, tmp_path: Path) -> None:
+    """`trainer.rollout_data_dir` and `trainer.validation_data_dir` beside each other: the
+    folder holding both is one run, each dump a split."""
+    out = tmp_path / "outputs"
+    out.mkdir()
+    write_verl_run(out, steps=(1, 2))
+    val = out / "validation"
+    val.mkdir()
+    val_lines = [{**e, "reward": e["score"]} for e in verl_lines(2)]
+    (val / "2.jsonl").write_text("".join(json.dumps(e) + "\n" for e in val_lines))
+    data = cli("overview", str(out), "--json").json()
+    assert (data["format"], data["samples"]) == ("verl", 12)
+    assert data["splits"] == {"train": 8, "validation": 4}
+    assert any(
+        "rollouts/ as split train, validation/ as split validation" in n for n in data["notes"]
+    )
 
 
 def test_verl_bad_json_line(cli: Any, tmp_path: Path) -> None:
