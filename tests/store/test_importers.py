@@ -348,3 +348,52 @@ def test_explicit_formats_and_no_confusion(cli: Any, tmp_path: Path) -> None:
     assert_one_line_error(wrong, "not a TRL run")
     wrong = cli("overview", str(trl), "--format", "verl")
     assert_one_line_error(wrong, "not a verl rollout dump")
+
+
+def test_wandb_cumulative_tables_are_deduplicated(cli: Any, tmp_path: Path) -> None:
+    """verl's `val/generations` (and OpenRLHF's tables) log the whole table again at every
+    step: `wandb.Table(columns=..., data=self.validation_table)` with every earlier row kept
+    (verl `ValidationGenerationsLogger.log_generations_to_wandb`)."""
+    columns = ["step", "input_1", "output_1", "score_1"]
+    rows = [[5 * k, f"q{k}", f"answer {k}", 0.5] for k in range(1, 6)]
+    run = tmp_path / "wandb" / "run-20250102_030405-val00001"
+    for k in range(1, 6):
+        write_table(
+            run / "files" / "media" / "table" / "val" / f"generations_{5 * k}_{k:04x}.table.json",
+            columns,
+            rows[:k],
+        )
+    data = cli("overview", str(run), "--json").json()
+    assert data["samples"] == 5
+    assert any(
+        "10 rows repeated from earlier logs of the same table left out" in n for n in data["notes"]
+    )
+    steps = query(cli, run, "SELECT step, count(*) FROM samples GROUP BY 1 ORDER BY 1")
+    assert steps == [(5, 1), (10, 1), (15, 1), (20, 1), (25, 1)]
+
+
+def test_wandb_folder_with_two_runs_is_refused(cli: Any, tmp_path: Path) -> None:
+    write_wandb_run(tmp_path)
+    other = tmp_path / "wandb" / "run-20250103_030405-def456zz" / "files" / "media" / "table"
+    write_table(other / "completions_1_00ff.table.json", ["step", "completion"], [[1, "x"]])
+    result = cli("overview", str(tmp_path / "wandb"))
+    assert_one_line_error(
+        result, "2 W&B runs", "run-20250102_030405-abc123xy", "run-20250103_030405-def456zz"
+    )
+
+
+def test_wandb_unrelated_tables_are_skipped_and_table_chosen(cli: Any, tmp_path: Path) -> None:
+    run = write_wandb_run(tmp_path)
+    tables = run / "files" / "media" / "table"
+    write_table(tables / "eval_stats_20_5566.table.json", ["metric", "value"], [["acc", 0.5]])
+    write_table(
+        tables / "samples_20_7788.table.json", ["step", "completion", "reward"], [[20, "z", 1.0]]
+    )
+    data = cli("overview", str(run), "--json").json()
+    assert data["samples"] == 9
+    assert any("eval_stats" in n and "no completion column" in n for n in data["notes"])
+    chosen = cli("overview", str(run), "--table", "completions", "--json").json()
+    assert chosen["samples"] == 8
+    assert any("table 'completions' chosen" in n and "samples" in n for n in chosen["notes"])
+    missing = cli("overview", str(run), "--table", "nope")
+    assert_one_line_error(missing, "no W&B table 'nope'", "completions")
