@@ -88,7 +88,7 @@ def ingest(folder: Path, workspace: Path) -> tuple[float, int, bool]:
     elapsed = time.perf_counter() - began
     with result.open() as store:
         samples = store.overview().samples
-    return elapsed, samples, getattr(result, "appended", False)
+    return elapsed, samples, result.appended
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ FormatOption = Annotated[
     str,
     typer.Option(
         "--format",
-        help="Run format: auto, native, trl, verl, wandb-table, prime-rl, nemo-rl or inspect.",
+        help="Run format: auto, native, trl, verl or wandb-table.",
     ),
 ]
 SkipBadLinesFlag = Annotated[
