@@ -15,6 +15,7 @@ import sys
 
 from rootcause.cli import (  # noqa: F401  (each registers its commands)
     eval,
+    filter,
     ingest,
     investigate,
     lab,
