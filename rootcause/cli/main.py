@@ -16,6 +16,7 @@ import sys
 from rootcause.cli import (  # noqa: F401  (each registers its commands)
     eval,
     filter,
+    fix,
     ingest,
     investigate,
     lab,
