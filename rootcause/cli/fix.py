@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from rootcause.cli.app import app
-from rootcause.cli.common import JsonFlag, WorkspaceOption, stderr_console, workspace_dir
+from rootcause.cli.common import JsonFlag, WorkspaceOption, workspace_dir
 from rootcause.core.errors import BadInputError
 
 
@@ -49,8 +49,6 @@ def fix_command(
         resimulate=not no_resimulate,
         filter_format="parquet" if data_format == "parquet" else "jsonl",
     )
-    if not no_resimulate:
-        stderr_console().print("writing the fix (a lab run is re-simulated: a few seconds)")
     result = write_fix(Workspace.resolve(workspace_dir(workspace)), request)
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
