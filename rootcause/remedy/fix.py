@@ -102,7 +102,7 @@ def load_finished(
 ) -> tuple[Path, Report, InvestigationSpec]:
     """The folder, report and spec of a finished investigation; bad input otherwise."""
     folder = workspace.investigations_dir / investigation
-    if not investigation or "/" in investigation or not (folder / SPEC).is_file():
+    if investigation in ("", ".", "..") or "/" in investigation or not (folder / SPEC).is_file():
         known = [s.id for s in list_investigations(workspace)][-5:]
         hint = f"; recent: {', '.join(known)}" if known else ""
         raise BadInputError(f"unknown investigation {investigation!r} in {workspace.root}{hint}")
