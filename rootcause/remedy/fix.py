@@ -139,6 +139,8 @@ def write_fix(workspace: Workspace, request: FixRequest) -> FixResult:
         )
     out_given = request.out or Path.cwd() / f"fix-{report.id}"
     out = guard_output(out_given, [*protected_folders(ingest), workspace.root], "--out")
+    if request.resimulate and _nonempty(out / RESIMULATED):
+        raise BadInputError(f"--out {out}: {RESIMULATED}/ exists from an earlier fix; remove it")
     out.mkdir(parents=True, exist_ok=True)
     patch = config_patch(repo, finding)
     patch_path = None
@@ -205,12 +207,14 @@ def _verify(
             "(`--lab-key`, or key.json beside the run folder)"
         )
     target = out / RESIMULATED
-    if target.exists() and any(target.iterdir()):
-        raise BadInputError(f"--out {out}: {RESIMULATED}/ exists from an earlier fix; remove it")
     behavior = report.behavior
     return resimulate(
         workspace, run_root, key, patch_path, target, behavior.spec, behavior.direction
     ), None
+
+
+def _nonempty(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
 
 
 def _append_to_report(path: Path, section: str) -> None:

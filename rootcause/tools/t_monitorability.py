@@ -245,6 +245,8 @@ def _split(
         return steps < split, steps >= split, split
     third = (hi - lo + 1) / 3
     before, after = steps < lo + third, steps >= hi + 1 - third
+    if not before.any() or not after.any():
+        raise BadInputError(f"steps {lo}..{hi}: too few steps to compare a first and last third")
     return before, after, int(steps[after].min())
 
 

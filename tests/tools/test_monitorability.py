@@ -89,3 +89,14 @@ def test_outcome_as_a_reward_and_bad_events(cli: Any, cot_pressure_run: LabRun) 
     assert bad.code == 2 and "not a step or a deployed commit" in bad.err
     bad = cli(*base, "--outcome", "judge:does it cheat?", workspace=lab.workspace)
     assert bad.code == 2 and "LLM judge" in bad.err
+
+
+def test_outcome_as_a_flag_on_a_native_run(cli: Any, native_run: Path) -> None:
+    base = ["tool", "monitorability", str(native_run), "--monitor", "terms:goblin", "--no-plot"]
+    ok = cli(*base, "--outcome", "flag:custom_key.kept", "--json")
+    assert ok.code == 0, ok.err
+    data = ok.json()
+    assert data["before_steps"] == [0, 1] and data["after_steps"] == [3, 3]
+    assert all(w["outcome_rate"] == 1.0 for w in data["windows"])
+    missing = cli(*base, "--outcome", "flag:nope")
+    assert missing.code == 2 and "no sample has this key" in missing.err
