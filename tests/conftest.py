@@ -175,3 +175,9 @@ def make_lab_run(base: Path, bug: str, seed: int) -> LabRun:
 def quirk_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
     """A persona reward quirk (the goblin case), small enough for tests."""
     return make_lab_run(tmp_path_factory.mktemp("quirk"), "persona_reward_quirk", 3)
+
+
+@pytest.fixture(scope="session")
+def cot_pressure_run(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
+    """A CoT monitor penalty that hides a hack the policy keeps doing, small enough for tests."""
+    return make_lab_run(tmp_path_factory.mktemp("cotpressure"), "cot_pressure_obfuscation", 3)

@@ -21,6 +21,9 @@ HEADLESS = [
     "rootcause.tools.registry",
     "rootcause.store",
     "rootcause.store.ingest",
+    "rootcause.remedy.filter",
+    "rootcause.remedy.fix",
+    "rootcause.investigate.effects",
 ]
 
 

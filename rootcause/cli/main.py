@@ -15,6 +15,8 @@ import sys
 
 from rootcause.cli import (  # noqa: F401  (each registers its commands)
     eval,
+    filter,
+    fix,
     ingest,
     investigate,
     lab,

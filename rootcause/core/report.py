@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rootcause.core.effects import Effects
 from rootcause.core.evidence import Evidence
 
 REPORT_FORMAT: Literal["rootcause-report/1"] = "rootcause-report/1"
@@ -113,3 +114,5 @@ class Report(BaseModel):
     brain: str
     plots: list[str] = Field(default_factory=list)
     meta: ReportMeta = Field(default_factory=ReportMeta)
+    #: The cause's effects (spread, monitorability); None when none were measured.
+    effects: Effects | None = None

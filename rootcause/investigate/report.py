@@ -34,6 +34,7 @@ def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report
         brain=state.spec.brain,
         plots=[_relative(p, folder) for p in plots],
         meta=ReportMeta(run=state.spec.run, llm=llm),
+        effects=state.effects,
     )
 
 
@@ -126,6 +127,8 @@ def render_markdown(report: Report) -> str:
             f"- Fix: {f.fix}",
             "",
         ]
+    if report.effects is not None:
+        lines += ["## Effects", "", *(f"- {line}" for line in report.effects.lines()), ""]
     lines += ["## Hypotheses", "", "| id | kind | target | status | score | evidence | note |"]
     lines += ["|---|---|---|---|---|---|---|"]
     for h in report.hypotheses:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from rootcause.core.effects import Effects
 from rootcause.core.evidence import Evidence
 from rootcause.core.report import BehaviorSummary, Finding, Hypothesis, Stats, Verdict
 from rootcause.investigate.llm.memo import LLMMemo
@@ -41,6 +42,7 @@ class InvestigationState(BaseModel):
     summary: str = ""
     evidence: list[Evidence] = Field(default_factory=list)
     memo: BrainMemo | None = None
+    effects: Effects | None = None
     stats: Stats = Field(default_factory=Stats)
 
     def hypothesis(self, hypothesis_id: str) -> Hypothesis:

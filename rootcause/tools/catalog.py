@@ -8,6 +8,7 @@ from rootcause.tools import (  # noqa: F401
     t_detect,
     t_emerging,
     t_events,
+    t_monitorability,
     t_pressure,
     t_prevalence,
     t_run,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus
 from rootcause.investigate.brain import Brain
+from rootcause.investigate.effects import measure_effects
 from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.systematic import rules
@@ -282,6 +283,8 @@ class SystematicBrain(Brain):
         behavior = behavior_of(state)
         if findings:
             top = findings[0]
+            if state.behavior is not None:
+                state.effects = measure_effects(box, state.behavior, top)
             state.summary = (
                 f"{len(findings)} cause(s) of {behavior}; most likely {top.kind} {top.id}"
                 + (f" (commit {top.commit[:10]})" if top.commit else "")
