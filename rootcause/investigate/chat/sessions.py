@@ -1,0 +1,263 @@
+"""Chat sessions kept in the workspace, and the prompt history shared by all of them.
+
+    sessions/<id>/session.json        what the session is on: run, brain, options (no key)
+    sessions/<id>/events.jsonl        the event log: one entry per line (`entries.py`)
+    sessions/<id>/transcript.md       the conversation as Markdown, appended as it happens
+    sessions/<id>/evidence.jsonl      evidence records of the session's own tool calls
+    sessions/<id>/plots/              their plots (PNG)
+    sessions/<id>/conversation.json   the chat agent's history, so a resumed chat continues
+    sessions/<id>/llm-log.jsonl       every model and tool call of the chat agent
+    chat-history.jsonl                prompts typed in any session (Up/Down walk them)
+
+Investigations started from a session keep their own folders (`investigations/<id>/`); the
+session's event log holds their events. A session is written by one process at a time (the
+lock of `rootcause.investigate.folder`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from rootcause.core.errors import BadInputError, LocatedError
+from rootcause.investigate.chat.entries import ChatEntry, UserMessage, parse_entry
+from rootcause.investigate.chat.transcript import entry_markdown
+from rootcause.investigate.folder import FolderLock, write_json
+from rootcause.store.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+SESSIONS = "sessions"
+META = "session.json"
+EVENTS = "events.jsonl"
+TRANSCRIPT = "transcript.md"
+EVIDENCE = "evidence.jsonl"
+CONVERSATION = "conversation.json"
+PROMPT_HISTORY = "chat-history.jsonl"
+#: Prompts kept in the shared history (the newest).
+MAX_HISTORY = 1000
+_ID = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+class SessionMeta(BaseModel):
+    """What a session is on, written when it is created (and its title once it has one)."""
+
+    id: str
+    run: str = Field(description="The run folder or log, as given (resolved).")
+    run_id: str
+    run_format: str = "auto"
+    created: str
+    brain: str = "systematic"
+    options: dict[str, Any] = Field(default_factory=dict)
+    title: str = Field("", description="The first thing the user typed.")
+
+
+def new_session_id(run_id: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", run_id).strip("-.")[:40] or "run"
+    return f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def sessions_dir(workspace: Workspace) -> Path:
+    return workspace.root / SESSIONS
+
+
+class ChatSession:
+    """One session's folder: its meta, event log and transcript. `append` is safe from any
+    thread (the engine's worker and an investigation's job thread both log)."""
+
+    def __init__(self, folder: Path, meta: SessionMeta):
+        self.folder = folder
+        self.meta = meta
+        self._write = threading.Lock()
+        self._lock: FolderLock | None = None
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def events_path(self) -> Path:
+        return self.folder / EVENTS
+
+    @property
+    def evidence_path(self) -> Path:
+        return self.folder / EVIDENCE
+
+    @property
+    def plots_dir(self) -> Path:
+        return self.folder / "plots"
+
+    @classmethod
+    def create(cls, workspace: Workspace, meta: SessionMeta) -> ChatSession:
+        if not _ID.fullmatch(meta.id):
+            raise BadInputError(f"session id {meta.id!r}: use letters, digits, '.', '_', '-'")
+        folder = sessions_dir(workspace) / meta.id
+        if (folder / META).exists():
+            raise BadInputError(f"session {meta.id} exists already; resume it with --resume")
+        session = cls(workspace.ensure(folder), meta)
+        session.save_meta()
+        return session
+
+    @classmethod
+    def open(cls, workspace: Workspace, session_id: str) -> ChatSession:
+        """An existing session, for `--resume`; one line naming what is wrong otherwise."""
+        folder = sessions_dir(workspace) / session_id
+        path = folder / META
+        if not _ID.fullmatch(session_id) or not path.is_file():
+            known = ", ".join(s.id for s in list_sessions(workspace)[-5:]) or "none yet"
+            raise BadInputError(
+                f"--resume {session_id}: no such session in {sessions_dir(workspace)} "
+                f"(recent: {known})"
+            )
+        try:
+            meta = SessionMeta.model_validate_json(path.read_text())
+        except (OSError, ValidationError) as exc:
+            raise LocatedError(f"not a session: {_first_line(exc)}", path) from None
+        return cls(folder, meta)
+
+    def lock(self) -> None:
+        """Hold the session's folder for this process (a second writer is refused)."""
+        if self._lock is None:
+            self._lock = FolderLock(self.folder).acquire()
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def save_meta(self) -> None:
+        write_json(self.folder / META, self.meta.model_dump(mode="json"))
+
+    def append(self, entry: ChatEntry) -> ChatEntry:
+        """Stamp `entry`, add it to the event log and the transcript, and return it."""
+        entry.at = entry.at or datetime.now(UTC).isoformat(timespec="milliseconds")
+        line = entry.model_dump_json(exclude_none=True) + "\n"
+        shown = entry_markdown(entry, self.folder)
+        with self._write:
+            try:
+                with self.events_path.open("a", encoding="utf-8") as out:
+                    out.write(line)
+                if shown:
+                    with (self.folder / TRANSCRIPT).open("a", encoding="utf-8") as out:
+                        out.write(shown + "\n\n")
+            except OSError as exc:  # the log must never stop the conversation
+                logger.warning("cannot write to session %s: %s", self.id, exc)
+            if isinstance(entry, UserMessage) and not self.meta.title:
+                self.meta.title = " ".join(entry.text.split())[:120]
+                self.save_meta()
+        return entry
+
+    def entries(self) -> Iterator[ChatEntry]:
+        """The logged entries in order; a line that does not parse (a write cut short by a
+        crash) is skipped with a warning."""
+        if not self.events_path.exists():
+            return
+        with self.events_path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield parse_entry(line)
+                except ValidationError as exc:
+                    logger.warning("%s:%d: skipped: %s", self.events_path, number, exc)
+
+    # -- the chat agent's history -----------------------------------------------------------
+    def load_conversation(self) -> Conversation:
+        path = self.folder / CONVERSATION
+        if not path.exists():
+            return Conversation()
+        try:
+            return Conversation.model_validate_json(path.read_text())
+        except (OSError, ValidationError) as exc:
+            logger.warning("%s unreadable, starting the chat afresh: %s", path, exc)
+            return Conversation()
+
+    def save_conversation(self, conversation: Conversation) -> None:
+        text = json.dumps(conversation.model_dump(mode="json"), default=str)
+        tmp = self.folder / f".{CONVERSATION}.tmp"
+        tmp.write_text(text)
+        tmp.replace(self.folder / CONVERSATION)
+
+
+class Conversation(BaseModel):
+    """The chat agent's history (the SDK's input items) and what it has been told of the
+    session's own work (evidence ids, investigations) so far."""
+
+    items: list[Any] = Field(default_factory=list)
+    told: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A session as a picker lists it."""
+
+    id: str
+    run: str
+    run_id: str
+    created: str
+    title: str
+    folder: Path
+
+
+def list_sessions(workspace: Workspace) -> list[SessionSummary]:
+    """Every session in the workspace, oldest first."""
+    root = sessions_dir(workspace)
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(root.iterdir()):
+        try:
+            meta = SessionMeta.model_validate_json((folder / META).read_text())
+        except (OSError, ValidationError):
+            continue
+        found.append(
+            SessionSummary(meta.id, meta.run, meta.run_id, meta.created, meta.title, folder)
+        )
+    return sorted(found, key=lambda s: (s.created, s.id))
+
+
+class PromptHistory:
+    """The prompts typed in the workspace's sessions, oldest first, shared by all of them."""
+
+    def __init__(self, workspace: Workspace):
+        self.path = workspace.root / PROMPT_HISTORY
+        self.items: list[str] = []
+        try:
+            with self.path.open(encoding="utf-8") as lines:
+                for line in lines:
+                    try:
+                        text = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(text, str) and text.strip():
+                        self.items.append(text)
+        except OSError:
+            pass
+        self.items = self.items[-MAX_HISTORY:]
+
+    def add(self, text: str) -> None:
+        if not text.strip() or (self.items and self.items[-1] == text):
+            return
+        self.items.append(text)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(text) + "\n")
+        except OSError as exc:
+            logger.warning("cannot keep the prompt history in %s: %s", self.path, exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
