@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.investigate.cancel import CancelToken, JobCancelled
 from rootcause.investigate.chat.agent import ChatAgent, ModelSetup, News
+from rootcause.investigate.chat.catalog import CHAT_LOG
 from rootcause.investigate.chat.commands import (
     SlashCommand,
     help_text,
@@ -46,6 +46,7 @@ from rootcause.investigate.chat.entries import (
 )
 from rootcause.investigate.chat.export import export_session
 from rootcause.investigate.chat.sessions import ChatSession
+from rootcause.investigate.chat.settings import ChatSettings
 from rootcause.investigate.chat.toolbox import TOOL_HINT, ChatToolbox, EventTranslator, UpdateSink
 from rootcause.investigate.events import (
     InvestigationEvent,
@@ -53,17 +54,11 @@ from rootcause.investigate.events import (
     InvestigationStarted,
     ModelText,
 )
-from rootcause.investigate.llm.config import LLMOptions
-from rootcause.investigate.options import BrainOptions
 from rootcause.store.ingest import IngestResult
-from rootcause.store.options import IngestOptions
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
 from rootcause.tools.context import EvidenceLog, ToolContext
 from rootcause.tools.registry import ToolResult, call_tool
-
-if TYPE_CHECKING:
-    from agents import Model
 
 logger = logging.getLogger(__name__)
 
@@ -73,30 +68,6 @@ NO_MODEL = (
     "Slash commands work without one: /help lists them, /investigate SYMPTOM runs the "
     "systematic brain."
 )
-
-
-@dataclass
-class ChatSettings:
-    """How the session investigates and talks: the brain `/investigate` runs and its options
-    (`LLMOptions` for `llm`, which also serves free text), the API key (never stored), and
-    how the run is read."""
-
-    brain: str = "systematic"
-    options: BrainOptions | None = None
-    api_key: str | None = field(default=None, repr=False)
-    #: A model to use instead of a provider (tests: `agents.testing.ScriptedModel`).
-    model: Model | None = None
-    run_format: str = "auto"
-    ingest_options: IngestOptions | None = None
-
-    @property
-    def llm(self) -> bool:
-        return self.brain == "llm"
-
-    def llm_options(self) -> LLMOptions:
-        if isinstance(self.options, LLMOptions):
-            return self.options
-        return LLMOptions()
 
 
 class ChatEngine:
@@ -174,7 +145,7 @@ class ChatEngine:
                     level="error",
                     text=f"unexpected {type(exc).__name__}: {exc}",
                     hint=f"a bug in rootcause; the session is kept (details in "
-                    f"{self.chat.folder / 'chat.log'})",
+                    f"{self.workspace.root / CHAT_LOG})",
                 )
             )
         finally:

@@ -1,4 +1,4 @@
-"""Chat sessions kept in the workspace, and the prompt history shared by all of them.
+"""Chat sessions kept in the workspace: one folder each.
 
     sessions/<id>/session.json        what the session is on: run, brain, options (no key)
     sessions/<id>/events.jsonl        the event log: one entry per line (`entries.py`)
@@ -7,7 +7,6 @@
     sessions/<id>/plots/              their plots (PNG)
     sessions/<id>/conversation.json   the chat agent's history, so a resumed chat continues
     sessions/<id>/llm-log.jsonl       every model and tool call of the chat agent
-    chat-history.jsonl                prompts typed in any session (Up/Down walk them)
 
 Investigations started from a session keep their own folders (`investigations/<id>/`); the
 session's event log holds their events. A session is written by one process at a time (the
@@ -18,12 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import secrets
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +26,13 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from rootcause.core.errors import BadInputError, LocatedError
+from rootcause.investigate.chat.catalog import (
+    META,
+    SESSION_ID,
+    SessionMeta,
+    list_sessions,
+    sessions_dir,
+)
 from rootcause.investigate.chat.entries import ChatEntry, UserMessage, parse_entry
 from rootcause.investigate.chat.transcript import entry_markdown
 from rootcause.investigate.folder import FolderLock, write_json
@@ -38,38 +40,10 @@ from rootcause.store.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
-SESSIONS = "sessions"
-META = "session.json"
 EVENTS = "events.jsonl"
 TRANSCRIPT = "transcript.md"
 EVIDENCE = "evidence.jsonl"
 CONVERSATION = "conversation.json"
-PROMPT_HISTORY = "chat-history.jsonl"
-#: Prompts kept in the shared history (the newest).
-MAX_HISTORY = 1000
-_ID = re.compile(r"[A-Za-z0-9_.-]+")
-
-
-class SessionMeta(BaseModel):
-    """What a session is on, written when it is created (and its title once it has one)."""
-
-    id: str
-    run: str = Field(description="The run folder or log, as given (resolved).")
-    run_id: str
-    run_format: str = "auto"
-    created: str
-    brain: str = "systematic"
-    options: dict[str, Any] = Field(default_factory=dict)
-    title: str = Field("", description="The first thing the user typed.")
-
-
-def new_session_id(run_id: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", run_id).strip("-.")[:40] or "run"
-    return f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-
-
-def sessions_dir(workspace: Workspace) -> Path:
-    return workspace.root / SESSIONS
 
 
 class ChatSession:
@@ -100,7 +74,7 @@ class ChatSession:
 
     @classmethod
     def create(cls, workspace: Workspace, meta: SessionMeta) -> ChatSession:
-        if not _ID.fullmatch(meta.id):
+        if not SESSION_ID.fullmatch(meta.id):
             raise BadInputError(f"session id {meta.id!r}: use letters, digits, '.', '_', '-'")
         folder = sessions_dir(workspace) / meta.id
         if (folder / META).exists():
@@ -114,7 +88,7 @@ class ChatSession:
         """An existing session, for `--resume`; one line naming what is wrong otherwise."""
         folder = sessions_dir(workspace) / session_id
         path = folder / META
-        if not _ID.fullmatch(session_id) or not path.is_file():
+        if not SESSION_ID.fullmatch(session_id) or not path.is_file():
             known = ", ".join(s.id for s in list_sessions(workspace)[-5:]) or "none yet"
             raise BadInputError(
                 f"--resume {session_id}: no such session in {sessions_dir(workspace)} "
@@ -196,66 +170,6 @@ class Conversation(BaseModel):
 
     items: list[Any] = Field(default_factory=list)
     told: list[str] = Field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """A session as a picker lists it."""
-
-    id: str
-    run: str
-    run_id: str
-    created: str
-    title: str
-    folder: Path
-
-
-def list_sessions(workspace: Workspace) -> list[SessionSummary]:
-    """Every session in the workspace, oldest first."""
-    root = sessions_dir(workspace)
-    if not root.is_dir():
-        return []
-    found = []
-    for folder in sorted(root.iterdir()):
-        try:
-            meta = SessionMeta.model_validate_json((folder / META).read_text())
-        except (OSError, ValidationError):
-            continue
-        found.append(
-            SessionSummary(meta.id, meta.run, meta.run_id, meta.created, meta.title, folder)
-        )
-    return sorted(found, key=lambda s: (s.created, s.id))
-
-
-class PromptHistory:
-    """The prompts typed in the workspace's sessions, oldest first, shared by all of them."""
-
-    def __init__(self, workspace: Workspace):
-        self.path = workspace.root / PROMPT_HISTORY
-        self.items: list[str] = []
-        try:
-            with self.path.open(encoding="utf-8") as lines:
-                for line in lines:
-                    try:
-                        text = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(text, str) and text.strip():
-                        self.items.append(text)
-        except OSError:
-            pass
-        self.items = self.items[-MAX_HISTORY:]
-
-    def add(self, text: str) -> None:
-        if not text.strip() or (self.items and self.items[-1] == text):
-            return
-        self.items.append(text)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(text) + "\n")
-        except OSError as exc:
-            logger.warning("cannot keep the prompt history in %s: %s", self.path, exc)
 
 
 def _first_line(exc: BaseException) -> str:
