@@ -21,6 +21,13 @@ HEADLESS = [
     "rootcause.tools.registry",
     "rootcause.store",
     "rootcause.store.ingest",
+    "rootcause.investigate.chat.engine",
+    "rootcause.investigate.chat.agent",
+    "rootcause.investigate.chat.sessions",
+    "rootcause.investigate.chat.opening",
+    "rootcause.investigate.chat.catalog",
+    "rootcause.investigate.chat.completion",
+    "rootcause.investigate.chat.export",
 ]
 
 

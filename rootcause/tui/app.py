@@ -75,6 +75,10 @@ class ChatApp(App[int]):
         self.cursor_blink = cursor_blink
         self.engine: ChatEngine | None = None
         self.busy = False
+        #: Turns finished (whatever their outcome).
+        self.turns_done = 0
+        #: Why the session could not be opened (the app then exits; the CLI reports it).
+        self.open_error: BaseException | None = None
         self.router: Router | None = None
         self.history = PromptHistory(workspace)
         self.ui_changed = asyncio.Event()
@@ -210,21 +214,25 @@ class ChatApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a worker's failure becomes an error block."""
         worker = event.worker
+        if event.state == WorkerState.ERROR and worker.group == "open":
+            error = self.open_error = worker.error
+            code = error.exit_code if isinstance(error, RootcauseError) else 1
+            self.changed()
+            self.exit(code, return_code=code)
+            return
         if event.state == WorkerState.ERROR:
             error = worker.error
-            what = "opening the session" if worker.group == "open" else f"the {worker.group}"
             text = str(error) if isinstance(error, RootcauseError) else repr(error)
-            hint = "Ctrl+Q quits" if worker.group == "open" else "the session is kept"
-            self.query_one(Conversation).error(f"{what} failed: {text}", hint)
-            if worker.group == "open":
-                self.query_one("#opening").display = False
-                self.query_one(RunHeader).set_status("could not open the run")
+            self.query_one(Conversation).error(
+                f"the {worker.group} failed: {text}", "the session is kept"
+            )
         if worker.group == "turn" and event.state in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
             WorkerState.CANCELLED,
         ):
             self.busy = False
+            self.turns_done += 1
             self.query_one(Conversation).close_stream()
         self.changed()
 
@@ -280,6 +288,9 @@ class ChatApp(App[int]):
         conversation = self.query_one(Conversation)
         if not conversation.show(item.owner if item.owner != "chat" else "", item.evidence[0]):
             self.notify(f"{item.evidence[0]} is no longer on screen: see the Evidence tab (F2).")
+        self.changed()
+
+    def on_hypothesis_board_redrawn(self, message: HypothesisBoard.Redrawn) -> None:
         self.changed()
 
     def load_config(self) -> None:

@@ -11,7 +11,9 @@ from rootcause.store.workspace import Workspace
 
 def run_chat(workspace: Workspace, request: OpenRequest | None, settings: ChatSettings) -> int:
     """Run `rootcause chat` in the terminal and return its exit status. Log records go to
-    `<workspace>/chat.log` while the app runs (a line on stderr would tear the screen)."""
+    `<workspace>/chat.log` while the app runs (a line on stderr would tear the screen). When
+    the session cannot be opened (a bad run, a session another process holds), the app
+    closes and the error is raised here, for the CLI to print in one line."""
     from rootcause.tui.app import ChatApp
 
     root = logging.getLogger()
@@ -26,6 +28,8 @@ def run_chat(workspace: Workspace, request: OpenRequest | None, settings: ChatSe
     try:
         app = ChatApp(workspace, request, settings)
         code = app.run()
+        if app.open_error is not None:
+            raise app.open_error
     finally:
         root.removeHandler(handler)
         handler.close()

@@ -50,6 +50,9 @@ class BoardItem:
 class HypothesisBoard(OptionList):
     """The board (see the module doc)."""
 
+    class Redrawn(Message):
+        """The board shows the latest changes."""
+
     class ShowEvidence(Message):
         """The user picked a hypothesis: show the evidence it cites."""
 
@@ -107,11 +110,12 @@ class HypothesisBoard(OptionList):
             options.append(Option(Content.styled(group, "bold"), id=f"{owner}:", disabled=True))
             options += [Option(_prompt(i), id=i.key) for i in members]
         self.add_options(options)
-        if highlighted is not None:
-            try:
-                self.highlighted = self.get_option_index(highlighted)
-            except Exception:
-                self.highlighted = None
+        if highlighted is not None and highlighted in self._ids():
+            self.highlighted = self.get_option_index(highlighted)
+        self.post_message(self.Redrawn())
+
+    def _ids(self) -> set[str]:
+        return {f"{owner}:" for owner in self.groups} | set(self.items)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -65,9 +65,7 @@ class EvidenceTab(Vertical):
         table.add_columns("id", "from", "tool", "key figures", "summary")
         yield table
         with VerticalScroll(id="evidence-detail"):
-            yield Static(
-                plain("Enter on a row shows its full output and plot."), id="evidence-text"
-            )
+            yield Static(plain(OPEN_HINT), classes="detail-note")
 
     @property
     def table(self) -> DataTable[str]:
@@ -129,7 +127,7 @@ class EvidenceTab(Vertical):
         widgets: list[Any] = [Static(plain(head), classes="detail-head")]
         if note:
             widgets.append(Static(plain(note), classes="detail-note"))
-        widgets.append(Static(plain(text), id="evidence-text", classes="tool-output"))
+        widgets.append(Static(plain(text), classes="tool-output"))
         if plot is not None:
             widgets.append(PlotView(plot, classes="tool-plot"))
         detail.mount_all(widgets)
