@@ -80,12 +80,14 @@ def tool_title(
     tool: str, evidence_id: str | None, arguments: dict[str, Any], status: str, summary: str = ""
 ) -> str:
     """The one line a tool block shows collapsed, as markup (names from the run escaped): id,
-    tool, arguments, status and summary."""
+    tool and status first (so a narrow pane still shows how the call went), then arguments
+    and summary."""
     ident = evidence_id or "—"
     args = args_text(arguments)
-    head = escape(f"{ident} {tool}" + (f" {args}" if args else ""))
+    head = f"[b]{escape(f'{ident} {tool}')}[/b] [{_status_style(status)}]{escape(status)}[/]"
+    middle = f" {escape(args)}" if args else ""
     tail = f"  [dim]{escape(summary[:TITLE_SUMMARY_CHARS])}[/dim]" if summary else ""
-    return f"[b]{head}[/b] [{_status_style(status)}]{escape(status)}[/]{tail}"
+    return head + middle + tail
 
 
 def _status_style(status: str) -> str:

@@ -1,6 +1,6 @@
 """The hypotheses board: every hypothesis with its status, confidence and cited evidence,
 updated live from the events, grouped by who keeps it (the chat's ledger, or an
-investigation). Selecting one asks the app to show its evidence."""
+investigation), what holds first. Selecting one asks the app to show its evidence."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ STATUS_STYLES = {
     "refuted": "red",
     "inconclusive": "yellow",
 }
+#: Which hypotheses come first in a group: what holds, then what is being worked on, then what
+#: fell (by confidence, then id, within a status).
+STATUS_ORDER = {"supported": 0, "testing": 1, "open": 2, "inconclusive": 3, "refuted": 4}
 #: Seconds to gather changes before the list is drawn again (an investigation sends dozens
 #: at once).
 REDRAW_DELAY_S = 0.05
@@ -102,7 +105,7 @@ class HypothesisBoard(OptionList):
         self.clear_options()
         options: list[Option | None] = []
         for owner, group in self.groups.items():
-            members = [i for i in self.items.values() if i.owner == owner]
+            members = sorted((i for i in self.items.values() if i.owner == owner), key=_board_order)
             if not members:
                 continue
             if options:
@@ -122,6 +125,11 @@ class HypothesisBoard(OptionList):
         item = self.items.get(event.option.id or "")
         if item is not None:
             self.post_message(self.ShowEvidence(item))
+
+
+def _board_order(item: BoardItem) -> tuple[int, float, int, str]:
+    number = int(item.id[1:]) if item.id[1:].isdigit() else 0
+    return (STATUS_ORDER.get(item.status, len(STATUS_ORDER)), -item.confidence, number, item.id)
 
 
 def _prompt(item: BoardItem) -> Content:
