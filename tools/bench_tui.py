@@ -183,22 +183,31 @@ def child_keys(workspace: Path, run: Path, symptom: str) -> None:
     app = ChatApp(Workspace(workspace), OpenRequest(run=run), ChatSettings(), cursor_blink=False)
 
     async def main() -> dict[str, Any]:
-        async with app.run_test(size=SIZE):
+        async with app.run_test(size=SIZE) as pilot:
             await _until(app, lambda: app.engine is not None)
+            prompt = app.query_one(PromptInput)
+            idle: list[float] = []
+            for _ in range(10):  # the same key with nothing running, on the same machine
+                length = len(prompt.text)
+                idle.append(await _answer(app, "x", lambda n=length: len(prompt.text) > n))
+                await pilot.pause()
             app.query_one(PromptBar).set_text(f"/investigate {symptom}")
             app.query_one(PromptInput).action_submit()
             await _until(app, lambda: bool(app.query(ToolBlockView)))
-            prompt = app.query_one(PromptInput)
             tabs = app.query_one("#tabs", TabbedContent)
             typed: list[float] = []
             switched: list[float] = []
             while app.busy and len(typed) < 40:
+                # Each key on a settled screen (the last one's repaint is not counted).
                 length = len(prompt.text)
                 typed.append(await _answer(app, "x", lambda n=length: len(prompt.text) > n))
+                await pilot.pause()
                 switched.append(await _answer(app, "f2", lambda: tabs.active == "evidence"))
+                await pilot.pause()
                 await _answer(app, "f1", lambda: tabs.active == "chat")
+                await pilot.pause()
             await _until(app, lambda: not app.busy)
-            return {"typed": typed, "tabs": switched}
+            return {"typed": typed, "tabs": switched, "idle": idle}
 
     print(json.dumps(asyncio.run(main())))
 
@@ -260,7 +269,8 @@ def main() -> None:
         keys = _child("keys", str(workspace), str(run), symptom)
         print(
             f"while /investigate runs ({len(keys['typed'])} presses): a typed character "
-            f"{_ms(keys['typed'])}; F2 to the Evidence tab {_ms(keys['tabs'])}"
+            f"{_ms(keys['typed'])}; F2 to the Evidence tab {_ms(keys['tabs'])}; "
+            f"a typed character with nothing running {_ms(keys['idle'])}"
         )
     finally:
         if args.keep is None:
