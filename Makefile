@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := .demo
 
-.PHONY: demo test lint typecheck contracts pytest bench clean
+.PHONY: demo chat test lint typecheck contracts pytest bench bench-tui clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ demo: $(VENV)/.installed
 	@echo
 	@sed -n '1,/^## Hypotheses/p' $(DEMO_DIR)/report.md | sed '$$d'
 
+# The terminal app on the demo run (make demo creates it). Each make chat opens a new session
+# in the demo's workspace; `rootcause --workspace .demo/workspace chat` lists them to reopen.
+chat: $(VENV)/.installed
+	@if [ ! -f $(DEMO_DIR)/run/run.yaml ]; then \
+		echo "no demo run in $(DEMO_DIR)/run: run 'make demo' first" >&2; exit 1; fi
+	$(BIN)/rootcause --workspace $(DEMO_DIR)/workspace chat $(DEMO_DIR)/run
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check rootcause tests tools
 	$(BIN)/ruff format --check rootcause tests tools
@@ -52,6 +59,9 @@ test: lint typecheck contracts pytest
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python tools/bench_ingest.py
+
+bench-tui: $(VENV)/.installed-dev
+	$(BIN)/python tools/bench_tui.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .rootcause .mypy_cache .pytest_cache .ruff_cache

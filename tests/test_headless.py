@@ -24,6 +24,13 @@ HEADLESS = [
     "rootcause.remedy.filter",
     "rootcause.remedy.fix",
     "rootcause.investigate.effects",
+    "rootcause.investigate.chat.engine",
+    "rootcause.investigate.chat.agent",
+    "rootcause.investigate.chat.sessions",
+    "rootcause.investigate.chat.opening",
+    "rootcause.investigate.chat.catalog",
+    "rootcause.investigate.chat.completion",
+    "rootcause.investigate.chat.export",
 ]
 
 

@@ -4,29 +4,41 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rootcause.cli.app import app
+from rootcause.cli.brain_flags import LLM_PANEL as LLM_PANEL  # the flags' help panel
+from rootcause.cli.brain_flags import (
+    ApiKeyFlag,
+    BaseUrlFlag,
+    DisableToolsFlag,
+    MaxOutputTokensFlag,
+    MaxTokensFlag,
+    MaxToolCallsFlag,
+    MaxTurnsFlag,
+    ModelFlag,
+    PricesFlag,
+    RequestTimeoutFlag,
+    StreamFlag,
+    TraceFlag,
+    WallTimeFlag,
+    brain_options,
+)
 from rootcause.cli.common import (
     FormatOption,
     OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
     ingest_options,
-    option_help,
-    split_names,
     stderr_console,
     stdout_console,
     with_overlay_options,
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
-from rootcause.investigate.llm.config import ENV_KEY, LLMOptions
-from rootcause.investigate.options import BrainOptions, describe
 
 if TYPE_CHECKING:
     from rootcause.investigate.events import EventSink
@@ -34,17 +46,12 @@ if TYPE_CHECKING:
     from rootcause.investigate.job import InvestigationRequest, Outcome
     from rootcause.store.workspace import Workspace
 
-LLM_PANEL = "LLM brain (--brain llm)"
 #: What each verdict means, after it on the summary line.
 VERDICT_MEANING = {
     "cause_found": "a cause is grounded in evidence",
     "no_cause_found": "every candidate proposed was tested and none holds",
     "inconclusive": "no cause established and the candidates not ruled out; it names no cause",
 }
-
-
-def _llm_help(name: str) -> str:
-    return option_help(LLMOptions, name, "LLM brain")
 
 
 @app.command()
@@ -84,76 +91,19 @@ def investigate(
     fmt: FormatOption = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
-    disabled_tools: Annotated[
-        str | None,
-        typer.Option(
-            "--disable-tools", help=f"{describe(BrainOptions, 'disabled_tools')} Comma-separated."
-        ),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help=_llm_help("model"), rich_help_panel=LLM_PANEL),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help=_llm_help("base_url"), rich_help_panel=LLM_PANEL),
-    ] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key",
-            help=f"LLM brain: API key (unset: ${ENV_KEY}); never stored.",
-            rich_help_panel=LLM_PANEL,
-        ),
-    ] = None,
-    max_turns: Annotated[
-        int | None,
-        typer.Option("--max-turns", help=_llm_help("max_turns"), rich_help_panel=LLM_PANEL),
-    ] = None,
-    max_tool_calls: Annotated[
-        int | None,
-        typer.Option(
-            "--max-tool-calls",
-            help=_llm_help("max_tool_calls"),
-            rich_help_panel=LLM_PANEL,
-        ),
-    ] = None,
-    max_tokens: Annotated[
-        int | None,
-        typer.Option("--max-tokens", help=_llm_help("max_tokens"), rich_help_panel=LLM_PANEL),
-    ] = None,
-    wall_time_s: Annotated[
-        float | None,
-        typer.Option("--wall-time", help=_llm_help("wall_time_s"), rich_help_panel=LLM_PANEL),
-    ] = None,
-    max_output_tokens: Annotated[
-        int | None,
-        typer.Option(
-            "--max-output-tokens",
-            help=_llm_help("max_output_tokens"),
-            rich_help_panel=LLM_PANEL,
-        ),
-    ] = None,
-    request_timeout_s: Annotated[
-        float | None,
-        typer.Option(
-            "--request-timeout",
-            help=_llm_help("request_timeout_s"),
-            rich_help_panel=LLM_PANEL,
-        ),
-    ] = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option("--prices", help=_llm_help("prices"), rich_help_panel=LLM_PANEL),
-    ] = None,
-    stream: Annotated[
-        bool | None,
-        typer.Option("--stream/--no-stream", help=_llm_help("stream"), rich_help_panel=LLM_PANEL),
-    ] = None,
-    trace: Annotated[
-        bool | None,
-        typer.Option("--trace/--no-trace", help=_llm_help("trace"), rich_help_panel=LLM_PANEL),
-    ] = None,
+    disabled_tools: DisableToolsFlag = None,
+    model: ModelFlag = None,
+    base_url: BaseUrlFlag = None,
+    api_key: ApiKeyFlag = None,
+    max_turns: MaxTurnsFlag = None,
+    max_tool_calls: MaxToolCallsFlag = None,
+    max_tokens: MaxTokensFlag = None,
+    wall_time_s: WallTimeFlag = None,
+    max_output_tokens: MaxOutputTokensFlag = None,
+    request_timeout_s: RequestTimeoutFlag = None,
+    prices: PricesFlag = None,
+    stream: StreamFlag = None,
+    trace: TraceFlag = None,
     overlay: OverlayArgs | None = None,
 ) -> None:
     """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout.
@@ -167,7 +117,7 @@ def investigate(
 
     ws = Workspace.resolve(workspace_dir(workspace))
     values = {
-        "disabled_tools": None if disabled_tools is None else split_names(disabled_tools),
+        "disabled_tools": disabled_tools,
         "model": model,
         "base_url": base_url,
         "max_turns": max_turns,
@@ -176,7 +126,7 @@ def investigate(
         "wall_time_s": wall_time_s,
         "max_output_tokens": max_output_tokens,
         "request_timeout_s": request_timeout_s,
-        "prices": None if prices is None else str(prices.resolve()),
+        "prices": prices,
         "stream": stream,
         "trace": trace,
     }
@@ -184,7 +134,7 @@ def investigate(
         from rootcause.investigate.job import load_spec
 
         brain = load_spec(ws, resume).brain
-    options = _brain_options(ctx, brain, values, api_key)
+    options = brain_options(ctx, brain, values, api_key)
     outputs = (("--json", json_path), ("--markdown", markdown_path), ("--events", events_path))
     request = InvestigationRequest(
         run=run,
@@ -218,24 +168,6 @@ def investigate(
         out.print(f"plots: {outcome.folder / 'plots'} ({len(plots)} files)", markup=False)
     if fail_on_cause and report.verdict == "cause_found":
         raise typer.Exit(3)
-
-
-def _brain_options(
-    ctx: typer.Context, brain: str, values: Mapping[str, object], api_key: str | None
-) -> BrainOptions:
-    """The options given on the command line as the options of the brain that will run,
-    refusing (named by its flag) any that does not apply to it."""
-    from rootcause.investigate.job import options_model
-    from rootcause.investigate.options import check_tools, parse_options
-
-    model = options_model(brain)
-    flags = {p.name: p.opts[0] for p in ctx.command.params if p.name and p.opts}
-    given = {name: value for name, value in values.items() if value is not None}
-    options = parse_options(model, brain, given, lambda name: flags.get(name, name))
-    if api_key is not None and not model.takes_api_key:
-        raise BadInputError(f"--api-key: not an option of the {brain} brain")
-    check_tools(options.disabled_tools, "--disable-tools")
-    return options
 
 
 def run_watched(

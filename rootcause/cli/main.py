@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 from rootcause.cli import (  # noqa: F401  (each registers its commands)
+    chat,
     eval,
     filter,
     fix,

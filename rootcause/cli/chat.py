@@ -1,0 +1,139 @@
+"""`rootcause chat`: the terminal app (conversation, tool-call blocks, hypotheses board,
+evidence/config/report tabs), over a run or a session kept in the workspace."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rootcause.cli.app import app
+from rootcause.cli.brain_flags import (
+    ApiKeyFlag,
+    BaseUrlFlag,
+    DisableToolsFlag,
+    MaxOutputTokensFlag,
+    MaxTokensFlag,
+    MaxToolCallsFlag,
+    MaxTurnsFlag,
+    ModelFlag,
+    PricesFlag,
+    RequestTimeoutFlag,
+    StreamFlag,
+    TraceFlag,
+    WallTimeFlag,
+    brain_options,
+)
+from rootcause.cli.common import FormatOption, SkipBadLinesFlag, WorkspaceOption, workspace_dir
+from rootcause.core.errors import BadInputError
+from rootcause.investigate.llm.config import ENV_BASE_URL, ENV_MODEL
+from rootcause.investigate.options import BrainOptions
+
+
+@app.command()
+def chat(
+    ctx: typer.Context,
+    run: Annotated[
+        Path | None, typer.Argument(help="Run folder or foreign log; none: pick one.")
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Reopen the chat session with this id.")
+    ] = None,
+    brain: Annotated[
+        str | None,
+        typer.Option(
+            "--brain",
+            help="The brain of /investigate and free text: llm or systematic (default: llm "
+            f"when a model is given, by option or ${ENV_MODEL} / ${ENV_BASE_URL}).",
+        ),
+    ] = None,
+    fmt: FormatOption = "auto",
+    skip_bad_lines: SkipBadLinesFlag = None,
+    workspace: WorkspaceOption = None,
+    disabled_tools: DisableToolsFlag = None,
+    model: ModelFlag = None,
+    base_url: BaseUrlFlag = None,
+    api_key: ApiKeyFlag = None,
+    max_turns: MaxTurnsFlag = None,
+    max_tool_calls: MaxToolCallsFlag = None,
+    max_tokens: MaxTokensFlag = None,
+    wall_time_s: WallTimeFlag = None,
+    max_output_tokens: MaxOutputTokensFlag = None,
+    request_timeout_s: RequestTimeoutFlag = None,
+    prices: PricesFlag = None,
+    stream: StreamFlag = None,
+    trace: TraceFlag = None,
+) -> None:
+    """Open RUN in the terminal app: ask why it went wrong, run slash commands (/help) and
+    /investigate, watch hypotheses get tested. Each session is kept in the workspace
+    (sessions/<id>/); --resume SESSION reopens one. Without a model, free text says how to
+    configure one and everything else works offline. Budgets apply to each free-text turn."""
+    from rootcause.investigate.chat.engine import ChatSettings
+    from rootcause.investigate.chat.opening import OpenRequest
+    from rootcause.investigate.chat.sessions import ChatSession
+    from rootcause.store.options import IngestOptions
+    from rootcause.store.workspace import Workspace
+    from rootcause.tui.launch import run_chat
+
+    if run is not None and resume is not None:
+        raise BadInputError("chat: give RUN or --resume SESSION, not both")
+    if run is not None and not run.expanduser().exists():
+        raise BadInputError(f"{run}: no such file or directory")
+    ws = Workspace.resolve(workspace_dir(workspace))
+    meta = ChatSession.open(ws, resume).meta if resume is not None else None
+    values: dict[str, object] = {
+        "disabled_tools": disabled_tools,
+        "model": model,
+        "base_url": base_url,
+        "max_turns": max_turns,
+        "max_tool_calls": max_tool_calls,
+        "max_tokens": max_tokens,
+        "wall_time_s": wall_time_s,
+        "max_output_tokens": max_output_tokens,
+        "request_timeout_s": request_timeout_s,
+        "prices": prices,
+        "stream": stream,
+        "trace": trace,
+    }
+    chosen = brain or (meta.brain if meta is not None else None) or _default_brain(values)
+    options = brain_options(ctx, chosen, values, api_key)
+    if meta is not None:
+        options = _over_stored(chosen, meta.options, options)
+    settings = ChatSettings(
+        brain=chosen,
+        options=options,
+        api_key=api_key,
+        run_format=fmt,
+        ingest_options=IngestOptions(skip_bad_lines=skip_bad_lines),
+    )
+    if settings.llm:
+        from rootcause.investigate.llm.config import resolve_provider
+
+        resolve_provider(settings.llm_options(), api_key)  # one line on how to configure it
+    request = None if run is None and resume is None else OpenRequest(run=run, resume=resume)
+    code = run_chat(ws, request, settings)
+    if code:
+        raise typer.Exit(code)
+
+
+def _default_brain(values: Mapping[str, object]) -> str:
+    """llm when a model is named (by option or environment), else systematic."""
+    named = values.get("model") or values.get("base_url")
+    return (
+        "llm"
+        if named or os.environ.get(ENV_MODEL) or os.environ.get(ENV_BASE_URL)
+        else ("systematic")
+    )
+
+
+def _over_stored(brain: str, stored: Mapping[str, object], given: BrainOptions) -> BrainOptions:
+    """A resumed session's stored options with the ones given now replacing them."""
+    from rootcause.investigate.job import options_model
+    from rootcause.investigate.options import override, parse_options
+
+    model = options_model(brain)
+    kept = {k: v for k, v in stored.items() if k in model.model_fields}
+    return override(parse_options(model, brain, kept), given, brain)

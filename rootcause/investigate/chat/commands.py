@@ -1,0 +1,165 @@
+"""Slash commands: one per registry tool, with the arguments `rootcause tool` takes
+(`/prevalence behavior=terms:goblin by=persona`), plus the session's own commands
+(`/investigate`, `/detect`, `/diff`, `/report`, `/export`, `/help`, `/quit`).
+
+This module reads commands and says what they are; `completion.py` completes them and the
+engine runs them. Nothing here loads a face.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rootcause.core.errors import BadInputError
+from rootcause.tools.arguments import split_words, tool_help
+from rootcause.tools.registry import get_tool, load_all, parse_tool_words
+
+_NAME = re.compile(r"/([A-Za-z_][A-Za-z0-9_-]*)")
+_ARGUMENT_WORD = re.compile(r"^(--[A-Za-z]|[A-Za-z][A-Za-z0-9_-]*=)")
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """A slash command as help and completion show it."""
+
+    name: str
+    usage: str
+    summary: str
+    #: The registry tool it calls, if it is one.
+    tool: str | None = None
+
+
+#: The session's own commands; every registry tool is a command too.
+BUILTINS: dict[str, CommandInfo] = {
+    c.name: c
+    for c in (
+        CommandInfo(
+            "investigate",
+            "/investigate SYMPTOM",
+            "Run the whole protocol on SYMPTOM with the configured brain (the systematic "
+            "brain when no model is configured); hypotheses fill the board.",
+        ),
+        CommandInfo(
+            "detect",
+            "/detect SYMPTOM  or  /detect behavior=SPEC",
+            "Propose a detector from a symptom in plain words (or preview a behaviour spec): "
+            "rates, hits and near misses.",
+            tool="detect",
+        ),
+        CommandInfo(
+            "diff",
+            "/diff A [B]",
+            "What config commit A changed against its parent, or from A to B (a structural "
+            "diff, and the step each went live).",
+            tool="config_diff",
+        ),
+        CommandInfo("report", "/report", "Show the last investigation's report (Report tab)."),
+        CommandInfo(
+            "export",
+            "/export [PATH]",
+            "Write the session as Markdown with its plots (default: the session's folder).",
+        ),
+        CommandInfo("help", "/help [COMMAND]", "The commands, or one command's arguments."),
+        CommandInfo("quit", "/quit", "Leave (the session is kept; --resume ID reopens it)."),
+    )
+}
+
+
+def commands() -> dict[str, CommandInfo]:
+    """Every slash command by name: the session's own, then one per registry tool."""
+    found = dict(BUILTINS)
+    for name, spec in sorted(load_all().items()):
+        if name not in found:
+            found[name] = CommandInfo(name, f"/{name} [ARG=VALUE ...]", spec.summary, tool=name)
+    return found
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """A typed command: its name, its words (as a shell cuts them) and the raw text after
+    the name."""
+
+    name: str
+    words: list[str]
+    rest: str
+
+    @property
+    def info(self) -> CommandInfo:
+        return commands()[self.name]
+
+
+def is_command(text: str) -> bool:
+    return text.lstrip().startswith("/")
+
+
+def parse_command(text: str) -> SlashCommand:
+    """The command in `text` (which starts with `/`); an unknown name or words that do not
+    parse are one line saying what to type instead."""
+    stripped = text.strip()
+    match = _NAME.match(stripped)
+    if match is None:
+        raise BadInputError(f"{stripped.split()[0]!r} is not a command; /help lists them")
+    name = match.group(1).replace("-", "_")
+    known = commands()
+    if name not in known:
+        close = difflib.get_close_matches(name, list(known), n=1)
+        maybe = f"; did you mean /{close[0]}?" if close else ""
+        raise BadInputError(f"unknown command /{name}{maybe} (/help lists them)")
+    rest = stripped[match.end() :].strip()
+    return SlashCommand(name, split_words(rest) if rest else [], rest)
+
+
+def _argument_words(words: list[str]) -> bool:
+    return any(_ARGUMENT_WORD.match(w) for w in words)
+
+
+def tool_call(command: SlashCommand) -> tuple[str, dict[str, Any]]:
+    """The registry tool a command calls and its arguments (as words give them; the tool's
+    input model checks them)."""
+    info = command.info
+    if info.tool is None:
+        raise BadInputError(f"/{command.name} does not call a tool")
+    words = command.words
+    if command.name == "detect" and words and not _argument_words(words):
+        return "detect", {"symptom": command.rest}
+    if command.name == "diff" and not _argument_words(words):
+        if not 1 <= len(words) <= 2:
+            raise BadInputError("/diff takes one commit (against its parent) or two: /diff A [B]")
+        if len(words) == 1:
+            return "config_diff", {"commit": words[0]}
+        return "config_diff", {"commit": words[1], "base": words[0]}
+    return info.tool, parse_tool_words(info.tool, words)
+
+
+def help_text(name: str | None = None) -> str:
+    """All commands with one line each, or one command's usage (a tool's arguments)."""
+    known = commands()
+    if name:
+        key = name.lstrip("/").replace("-", "_")
+        if key not in known:
+            raise BadInputError(f"/help {name}: no such command (/help lists them)")
+        info = known[key]
+        lines = [info.usage, ""]
+        if info.tool is not None and key != "diff":
+            lines += tool_help(get_tool(info.tool))
+        else:
+            lines.append(info.summary)
+        if key == "detect":
+            lines += ["", "With plain words and no ARG=VALUE, the words are the symptom."]
+        return "\n".join(lines)
+    width = max(len(c.usage) for c in BUILTINS.values())
+    lines = ["Session commands:"]
+    lines += [f"  {c.usage:<{width}}  {c.summary}" for c in BUILTINS.values()]
+    lines += ["", "Tools (arguments as in `rootcause tool NAME --help`; /help NAME lists them):"]
+    tools = [c for c in known.values() if c.name not in BUILTINS]
+    tool_width = max(len(c.name) for c in tools) + 1
+    lines += [f"  /{c.name:<{tool_width}} {c.summary}" for c in tools]
+    lines += [
+        "",
+        "Free text goes to the chat agent when a model is configured. Tab completes names "
+        "and the run's components, personas, sources, envs and commits.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""Opening a chat: a new session on a run, or a session resumed (its run ingested or
+reused, its folder locked)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rootcause.core.errors import BadInputError
+from rootcause.investigate.chat.catalog import SessionMeta, new_session_id
+from rootcause.investigate.chat.sessions import ChatSession
+from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+from rootcause.investigate.options import stored_form
+from rootcause.store.ingest import IngestResult, ingest_run
+from rootcause.store.workspace import Workspace
+
+
+def open_session(
+    workspace: Workspace,
+    request: OpenRequest,
+    settings: ChatSettings,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[ChatSession, IngestResult]:
+    """The session (created, or read back) holding its folder's lock, and its run ingested
+    (or reused). A resumed session reads its run as it did (format and folder)."""
+    chat: ChatSession | None = None
+    if request.resume is not None:
+        chat = ChatSession.open(workspace, request.resume)
+        run, fmt = Path(chat.meta.run), chat.meta.run_format
+    elif request.run is not None:
+        run, fmt = request.run, settings.run_format
+    else:
+        raise BadInputError("chat: give a run folder (or --resume SESSION)")
+    ingested = ingest_run(
+        run, workspace, fmt=fmt, options=settings.ingest_options, on_progress=on_progress
+    )
+    if chat is None:
+        run_id = ingested.source.run_id
+        meta = SessionMeta(
+            id=request.session_id or new_session_id(run_id),
+            run=str(run.expanduser().resolve()),
+            run_id=run_id,
+            run_format=fmt,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            brain=settings.brain,
+            options={} if settings.options is None else stored_form(settings.options),
+        )
+        chat = ChatSession.create(workspace, meta)
+    chat.lock()
+    return chat, ingested
+
+
+__all__ = ["OpenRequest", "open_session"]

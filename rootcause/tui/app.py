@@ -1,0 +1,346 @@
+"""The chat app: a run's conversation with tool-call blocks, the hypotheses board, evidence,
+config and report tabs, and the prompt.
+
+Everything slow runs in thread workers that only post messages (opening and ingesting the
+run, each turn, the tabs' reads); one handler turns a worker's failure into an error block,
+so the app never goes down on bad input or a failing tool. Esc cancels the running turn or
+investigation (what finished stays on screen); Ctrl+Q quits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from rootcause.core.errors import RootcauseError
+from rootcause.investigate.chat.catalog import PromptHistory, list_runs, list_sessions
+from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+from rootcause.store.workspace import Workspace
+from rootcause.tui.messages import EngineUpdate, IngestProgress, Opened, Peeked, PeekFailed
+from rootcause.tui.palette import SlashCommands
+from rootcause.tui.picker import PickerScreen
+from rootcause.tui.widgets.blocks import plain
+from rootcause.tui.widgets.board import HypothesisBoard
+from rootcause.tui.widgets.configtab import ConfigTab
+from rootcause.tui.widgets.conversation import Conversation
+from rootcause.tui.widgets.evidence import EvidenceRow, EvidenceTab
+from rootcause.tui.widgets.header import READY, RunHeader
+from rootcause.tui.widgets.prompt import PromptBar, PromptInput
+from rootcause.tui.widgets.report import ReportTab
+
+if TYPE_CHECKING:
+    from rootcause.investigate.chat.engine import ChatEngine
+    from rootcause.investigate.chat.entries import Update
+    from rootcause.tui.router import Router
+
+TABS = ("chat", "evidence", "config", "report")
+
+
+class ChatApp(App[int]):
+    """`rootcause chat` (see the module doc)."""
+
+    CSS_PATH = "chat.tcss"
+    TITLE = "rootcause"
+    COMMANDS = App.COMMANDS | {SlashCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("f1", "tab('chat')", "Chat"),
+        Binding("f2", "tab('evidence')", "Evidence"),
+        Binding("f3", "tab('config')", "Config"),
+        Binding("f4", "tab('report')", "Report"),
+        Binding("ctrl+b", "toggle_board", "Board"),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        request: OpenRequest | None,
+        settings: ChatSettings,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.request = request
+        self.settings = settings
+        self.cursor_blink = cursor_blink
+        self.engine: ChatEngine | None = None
+        self.busy = False
+        #: Turns finished (whatever their outcome).
+        self.turns_done = 0
+        #: Why the session could not be opened (the app then exits; the CLI reports it).
+        self.open_error: BaseException | None = None
+        self.router: Router | None = None
+        self.history = PromptHistory(workspace)
+        self.ui_changed = asyncio.Event()
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield RunHeader(id="header")
+        with Horizontal(id="main"):
+            with TabbedContent(id="tabs", initial="chat"):
+                with TabPane("Chat", id="chat"):
+                    with Vertical(id="opening"):
+                        yield Static(plain("Opening the run…"), id="opening-text")
+                        yield ProgressBar(id="ingest", show_eta=False, show_percentage=False)
+                    yield Conversation(id="conversation")
+                with TabPane("Evidence", id="evidence"):
+                    yield EvidenceTab(id="evidence-tab")
+                with TabPane("Config", id="config"):
+                    yield ConfigTab(id="config-tab")
+                with TabPane("Report", id="report"):
+                    yield ReportTab(id="report-tab")
+            with Vertical(id="sidebar"):
+                yield Static(Content.styled("Hypotheses", "bold"), id="board-title")
+                yield HypothesisBoard(id="board")
+        yield PromptBar(id="prompt-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        bar = self.query_one(PromptBar)
+        bar.history = list(self.history.items)
+        prompt = self.query_one(PromptInput)
+        prompt.cursor_blink = self.cursor_blink
+        prompt.focus()
+        if self.request is None:
+            sessions, runs = list_sessions(self.workspace), list_runs(self.workspace)
+            self.push_screen(PickerScreen(sessions, runs), self._picked)
+        else:
+            self.open_session(self.request)
+
+    def _picked(self, request: OpenRequest | None) -> None:
+        if request is not None:
+            self.open_session(request)
+
+    def changed(self) -> None:
+        """Something on screen changed (tests wait on this instead of sleeping)."""
+        self.ui_changed.set()
+
+    # -- opening -----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_session(self, request: OpenRequest) -> None:
+        # The engine and what it loads (the toolset, scipy) are imported here, off the UI
+        # thread, so the first screen shows while they load.
+        from rootcause.investigate.chat.engine import ChatEngine
+        from rootcause.investigate.chat.opening import open_session
+        from rootcause.tui.router import Router
+
+        self.router = Router(self)
+        chat, ingested = open_session(
+            self.workspace,
+            request,
+            self.settings,
+            on_progress=self._ingest_progress,
+        )
+        try:
+            engine = ChatEngine(
+                self.workspace, chat, ingested, self.settings, emit=self._from_engine
+            )
+            entries = list(engine.replay())
+        except BaseException:
+            chat.release()
+            raise
+        self.post_message(Opened(engine, entries))
+
+    def _ingest_progress(self, rows: int) -> None:
+        self.post_message(IngestProgress(rows))
+
+    def _from_engine(self, update: Update) -> None:
+        self.post_message(EngineUpdate(update))
+
+    def on_ingest_progress(self, message: IngestProgress) -> None:
+        bar = self.query_one("#ingest", ProgressBar)
+        bar.advance(message.rows)
+        total = int(bar.progress)
+        self.query_one("#opening-text", Static).update(
+            plain(f"Ingesting the run: {total:,} samples")
+        )
+
+    def on_opened(self, message: Opened) -> None:
+        engine = self.engine = message.engine
+        self.query_one("#opening").display = False
+        brain = self.settings.brain
+        if engine.agent is not None:
+            brain += f", model {engine.agent.model_name}"
+        self.query_one(RunHeader).set_run(engine.overview, brain, engine.chat.id)
+        self.query_one(RunHeader).set_status(READY)
+        assert self.router is not None
+        for entry in message.entries:
+            self.router.apply(entry, live=False)
+        self.query_one(Conversation).close_stream()
+        self.query_one(PromptBar).completer = engine.complete
+        self.load_config()
+        self.changed()
+
+    # -- turns -------------------------------------------------------------------------------
+    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        bar = self.query_one(PromptBar)
+        text = message.text.strip()
+        if text in ("/quit", "/exit", "/q"):
+            self.exit(0)
+            return
+        if self.engine is None:
+            self.notify("The run is still opening.", severity="warning")
+            return
+        if self.busy:
+            self.notify("A turn is running: Esc cancels it.", severity="warning")
+            return
+        bar.take()
+        self.history.add(message.text)
+        bar.history = list(self.history.items)
+        self.action_tab("chat")
+        self.busy = True
+        self.submit(message.text)
+
+    @work(thread=True, exclusive=True, group="turn", exit_on_error=False)
+    def submit(self, text: str) -> None:
+        assert self.engine is not None
+        self.engine.submit(text)
+
+    def on_engine_update(self, message: EngineUpdate) -> None:
+        if self.router is not None:
+            self.router.apply(message.update)
+        self.changed()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's failure becomes an error block."""
+        worker = event.worker
+        if event.state == WorkerState.ERROR and worker.group == "open":
+            error = self.open_error = worker.error
+            code = error.exit_code if isinstance(error, RootcauseError) else 1
+            self.changed()
+            self.exit(code, return_code=code)
+            return
+        if event.state == WorkerState.ERROR:
+            error = worker.error
+            text = str(error) if isinstance(error, RootcauseError) else repr(error)
+            self.query_one(Conversation).error(
+                f"the {worker.group} failed: {text}", "the session is kept"
+            )
+        if worker.group == "turn" and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self.busy = False
+            self.turns_done += 1
+            self.query_one(Conversation).close_stream()
+        self.changed()
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_cancel(self) -> None:
+        bar = self.query_one(PromptBar)
+        if bar.menu_open:
+            bar.close_menu()
+            return
+        if self.busy and self.engine is not None:
+            self.engine.cancel()
+            self.query_one(RunHeader).set_status("cancelling…")
+
+    def action_tab(self, tab: str) -> None:
+        """Show a tab and put the focus where its keys work."""
+        if tab not in TABS:
+            return
+        self.query_one("#tabs", TabbedContent).active = tab
+        focus = {
+            "chat": "#prompt",
+            "evidence": "#evidence-table",
+            "config": "#config-table",
+            "report": "#report-tab",
+        }[tab]
+        self.query_one(focus).focus()
+
+    def action_toggle_board(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+
+    def insert_command(self, name: str) -> None:
+        """Put `/name ` in the prompt (the palette's commands)."""
+        self.query_one(PromptBar).set_text(f"/{name} ")
+        self.query_one(PromptInput).focus()
+
+    async def action_quit(self) -> None:
+        if self.engine is not None:
+            self.engine.cancel()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine.chat.release()
+
+    # -- the board and the tabs ----------------------------------------------------------------
+    def on_hypothesis_board_show_evidence(self, message: HypothesisBoard.ShowEvidence) -> None:
+        item = message.item
+        if not item.evidence:
+            self.notify(f"{item.id} cites no evidence yet.")
+            return
+        self.action_tab("chat")
+        conversation = self.query_one(Conversation)
+        if not conversation.show(item.owner if item.owner != "chat" else "", item.evidence[0]):
+            self.notify(f"{item.evidence[0]} is no longer on screen: see the Evidence tab (F2).")
+        self.changed()
+
+    def on_hypothesis_board_redrawn(self, message: HypothesisBoard.Redrawn) -> None:
+        self.changed()
+
+    def load_config(self) -> None:
+        self.peek("config-history", "config_history", {"limit": 500})
+
+    @work(thread=True, group="peek", exit_on_error=False)
+    def peek(self, purpose: str, tool: str, args: dict[str, Any], key: str = "") -> None:
+        assert self.engine is not None
+        try:
+            result = self.engine.peek(tool, args)
+        except RootcauseError as exc:
+            self.post_message(PeekFailed(purpose, str(exc), key))
+            return
+        self.post_message(Peeked(purpose, result, key))
+
+    def on_peeked(self, message: Peeked) -> None:
+        result = message.output
+        if message.purpose == "config-history":
+            self.query_one(ConfigTab).show_history(result.output)
+        elif message.purpose == "config-diff":
+            self.query_one(ConfigTab).show_diff(result.output)
+        elif message.purpose == "evidence":
+            tab = self.query_one(EvidenceTab)
+            row = tab.rows.get(message.key)
+            if row is not None:
+                text = result.text.split("\n", 1)[1] if "\n" in result.text else result.text
+                tab.show(row, text, result.output.plot_spec(), "shown again from its arguments")
+        self.changed()
+
+    def on_peek_failed(self, message: PeekFailed) -> None:
+        if message.purpose.startswith("config"):
+            self.query_one(ConfigTab).show_missing(message.error)
+        else:
+            self.notify(message.error, severity="error")
+        self.changed()
+
+    def on_config_tab_diff_request(self, message: ConfigTab.DiffRequest) -> None:
+        args = {"commit": message.commit}
+        if message.base:
+            args["base"] = message.base
+        self.peek("config-diff", "config_diff", args)
+
+    def on_evidence_tab_open(self, message: EvidenceTab.Open) -> None:
+        row: EvidenceRow = message.row
+        tab = self.query_one(EvidenceTab)
+        if row.block is not None:
+            tab.show(row, row.block.text, row.block.plot)
+            return
+        tab.show(row, row.summary, None, "running it again from its arguments…")
+        self.peek("evidence", row.tool, dict(row.arguments), row.key)
+
+    def report_path(self) -> Path | None:
+        return self.query_one(ReportTab).path

@@ -1,0 +1,52 @@
+"""Messages the app's workers post to it (workers only post; the app changes the screen)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from rootcause.investigate.chat.engine import ChatEngine
+    from rootcause.investigate.chat.entries import ChatEntry, Update
+
+
+class EngineUpdate(Message):
+    """An update of the chat engine, from whichever thread emitted it."""
+
+    def __init__(self, update: Update) -> None:
+        super().__init__()
+        self.update = update
+
+
+class IngestProgress(Message):
+    def __init__(self, rows: int) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class Opened(Message):
+    """The session is open: its engine and the entries it already had."""
+
+    def __init__(self, engine: ChatEngine, entries: list[ChatEntry]) -> None:
+        super().__init__()
+        self.engine = engine
+        self.entries = entries
+
+
+class Peeked(Message):
+    """A tool called without recording evidence (for a tab) returned."""
+
+    def __init__(self, purpose: str, output: Any, key: str = "") -> None:
+        super().__init__()
+        self.purpose = purpose
+        self.output = output
+        self.key = key
+
+
+class PeekFailed(Message):
+    def __init__(self, purpose: str, error: str, key: str = "") -> None:
+        super().__init__()
+        self.purpose = purpose
+        self.error = error
+        self.key = key

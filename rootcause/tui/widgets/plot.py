@@ -1,0 +1,38 @@
+"""A tool's plot drawn in the terminal: the `PlotSpec` a tool describes, through the widget's
+own plotext instance (textual-plotext), so two plots never share a figure."""
+
+from __future__ import annotations
+
+from textual_plotext import PlotextPlot
+
+from rootcause.tools.plotting import PlotSpec, sanitised
+
+
+class PlotView(PlotextPlot):
+    """Draws one `PlotSpec` (lines, bars, scatter, vertical markers)."""
+
+    def __init__(self, spec: PlotSpec, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.spec = sanitised(spec)
+
+    def on_mount(self) -> None:
+        self.draw()
+
+    def draw(self) -> None:
+        plt = self.plt
+        spec = self.spec
+        plt.clear_figure()
+        for series in spec.series:
+            if series.kind == "bar":
+                labels = spec.categories or [f"{x:g}" for x in series.x]
+                plt.bar(labels, series.y, label=series.name)
+            elif series.kind == "scatter":
+                plt.scatter(series.x, series.y, label=series.name)
+            else:
+                plt.plot(series.x, series.y, label=series.name)
+        for x, _label in spec.markers:
+            plt.vline(x)
+        plt.title(spec.title)
+        plt.xlabel(spec.x_label)
+        plt.ylabel(spec.y_label)
+        self.refresh()
