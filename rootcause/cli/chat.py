@@ -27,13 +27,22 @@ from rootcause.cli.brain_flags import (
     WallTimeFlag,
     brain_options,
 )
-from rootcause.cli.common import FormatOption, SkipBadLinesFlag, WorkspaceOption, workspace_dir
+from rootcause.cli.common import (
+    FormatOption,
+    OverlayArgs,
+    SkipBadLinesFlag,
+    WorkspaceOption,
+    ingest_options,
+    with_overlay_options,
+    workspace_dir,
+)
 from rootcause.core.errors import BadInputError
 from rootcause.investigate.llm.config import ENV_BASE_URL, ENV_MODEL
 from rootcause.investigate.options import BrainOptions
 
 
 @app.command()
+@with_overlay_options
 def chat(
     ctx: typer.Context,
     run: Annotated[
@@ -66,6 +75,7 @@ def chat(
     prices: PricesFlag = None,
     stream: StreamFlag = None,
     trace: TraceFlag = None,
+    overlay: OverlayArgs | None = None,
 ) -> None:
     """Open RUN in the terminal app: ask why it went wrong, run slash commands (/help) and
     /investigate, watch hypotheses get tested. Each session is kept in the workspace
@@ -74,7 +84,6 @@ def chat(
     from rootcause.investigate.chat.engine import ChatSettings
     from rootcause.investigate.chat.opening import OpenRequest
     from rootcause.investigate.chat.sessions import ChatSession
-    from rootcause.store.options import IngestOptions
     from rootcause.store.workspace import Workspace
     from rootcause.tui.launch import run_chat
 
@@ -107,7 +116,7 @@ def chat(
         options=options,
         api_key=api_key,
         run_format=fmt,
-        ingest_options=IngestOptions(skip_bad_lines=skip_bad_lines),
+        ingest_options=ingest_options(skip_bad_lines, overlay),
     )
     if settings.llm:
         from rootcause.investigate.llm.config import resolve_provider
