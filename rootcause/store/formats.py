@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rootcause.core.errors import BadInputError, RunFormatError
 from rootcause.store.importers.nemo_rl import NemoRlReader
+from rootcause.store.importers.prime_rl import PrimeRlReader
 from rootcause.store.importers.trl import TrlReader
 from rootcause.store.importers.verl import VerlReader
 from rootcause.store.importers.wandb import WandbTableReader
@@ -19,6 +20,7 @@ READERS: dict[str, RunReader] = {
     "trl": TrlReader(),
     "verl": VerlReader(),
     "nemo-rl": NemoRlReader(),
+    "prime-rl": PrimeRlReader(),
     "wandb-table": WandbTableReader(),
 }
 
