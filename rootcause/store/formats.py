@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rootcause.core.errors import BadInputError, RunFormatError
+from rootcause.store.importers.inspect_eval import InspectEvalReader
 from rootcause.store.importers.nemo_rl import NemoRlReader
 from rootcause.store.importers.prime_rl import PrimeRlReader
 from rootcause.store.importers.trl import TrlReader
@@ -21,6 +22,7 @@ READERS: dict[str, RunReader] = {
     "verl": VerlReader(),
     "nemo-rl": NemoRlReader(),
     "prime-rl": PrimeRlReader(),
+    "inspect": InspectEvalReader(),
     "wandb-table": WandbTableReader(),
 }
 
