@@ -54,7 +54,7 @@ FormatOption = Annotated[
     str,
     typer.Option(
         "--format",
-        help="Run format: auto, native, trl, verl, nemo-rl or wandb-table.",
+        help="Run format: auto, native, trl, verl, nemo-rl, prime-rl, inspect or wandb-table.",
     ),
 ]
 SkipBadLinesFlag = Annotated[

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rootcause.core.errors import BadInputError, RunFormatError
+from rootcause.store.importers.inspect_eval import InspectEvalReader
 from rootcause.store.importers.nemo_rl import NemoRlReader
+from rootcause.store.importers.prime_rl import PrimeRlReader
 from rootcause.store.importers.trl import TrlReader
 from rootcause.store.importers.verl import VerlReader
 from rootcause.store.importers.wandb import WandbTableReader
@@ -19,6 +21,8 @@ READERS: dict[str, RunReader] = {
     "trl": TrlReader(),
     "verl": VerlReader(),
     "nemo-rl": NemoRlReader(),
+    "prime-rl": PrimeRlReader(),
+    "inspect": InspectEvalReader(),
     "wandb-table": WandbTableReader(),
 }
 

@@ -148,3 +148,19 @@ def test_the_cli_says_what_was_appended(cli: Any, tmp_path: Path) -> None:
         "groups and labels read as decided then"
     ]
     assert sum("groups: blocks of 4" in line for line in text.out.splitlines()) == 1
+
+
+def test_a_native_run_appends_its_new_sample_file(tmp_path: Path) -> None:
+    from tests.conftest import sample_rows, write_jsonl
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.yaml").write_text("format: rootcause-run/1\nrun_id: grows\n")
+    rows = sample_rows(steps=4)
+    write_jsonl(run / "samples" / "part-0.jsonl", rows[:12])
+    workspace = Workspace(tmp_path / "ws")
+    assert append_new_files(run, workspace).added_samples == 12
+    write_jsonl(run / "samples" / "part-1.jsonl", rows[12:])
+    grown = append_new_files(run, workspace)
+    assert (grown.appended, grown.added_samples) == (True, len(rows) - 12)
+    assert _rows(grown.db_path) == _rows(_full(run, tmp_path).db_path)
