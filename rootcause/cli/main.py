@@ -19,6 +19,7 @@ from rootcause.cli import (  # noqa: F401  (each registers its commands)
     investigate,
     lab,
     overview,
+    scan,
     tool,
 )
 from rootcause.cli.app import GlobalOptions, app

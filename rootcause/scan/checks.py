@@ -25,13 +25,18 @@ import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from scipy import stats
 
 from rootcause.scan.model import Alert, CheckOptions, Severity
+from rootcause.tools.base import ToolOutput
 from rootcause.tools.context import ToolContext
 from rootcause.tools.registry import ToolResult, call_tool
+from rootcause.tools.t_cot import CotExposureOutput, GraderExposure
+from rootcause.tools.t_emerging import EmergingOutput
+from rootcause.tools.t_pressure import ComponentPressure, PressureOutput
+from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
 from rootcause.tools.untrusted import quote
 
 #: Family-wise error rate of every "clear of noise" test.
@@ -40,6 +45,16 @@ ALPHA = 0.05
 MAX_EMERGING = 3
 #: Longest example text kept in an alert.
 EXAMPLE_CHARS = 240
+
+
+Out = TypeVar("Out", bound=ToolOutput)
+
+
+def output_of(result: ToolResult, kind: type[Out]) -> Out:
+    """A tool result's typed output."""
+    if not isinstance(result.output, kind):
+        raise TypeError(f"{result.evidence.tool} returned {type(result.output).__name__}")
+    return result.output
 
 
 @dataclass
@@ -68,7 +83,9 @@ class RunCheck:
         if self.options.fmt != "auto":
             words += ["--format", self.options.fmt]
         if self.options.skip_bad_lines is not None:
-            words.append("--skip-bad-lines" if self.options.skip_bad_lines else "--no-skip-bad-lines")
+            words.append(
+                "--skip-bad-lines" if self.options.skip_bad_lines else "--no-skip-bad-lines"
+            )
         return shlex.join(words)
 
     def alert(self, check: str, result: ToolResult, args: dict[str, Any], **fields: Any) -> None:
@@ -76,7 +93,7 @@ class RunCheck:
             Alert(
                 run=self.run,
                 run_id=self.run_id,
-                check=check,  # type: ignore[arg-type]
+                check=check,
                 evidence=result.evidence.id,
                 command=self.command(result.evidence.tool, args),
                 **fields,
@@ -100,11 +117,13 @@ def run_checks(check: RunCheck) -> list[Alert]:
     return check.alerts
 
 
-def _cot_severity(grader: Any, first_step: int) -> tuple[Severity, str] | None:
+def _cot_severity(grader: GraderExposure, first_step: int) -> tuple[Severity, str] | None:
     """Severity of one grader's exposure and why (None: nothing to report)."""
     if grader.leaked:
-        declared_from_start = grader.static and grader.static_from_step is not None and (
-            grader.static_from_step <= first_step
+        declared_from_start = (
+            grader.static
+            and grader.static_from_step is not None
+            and (grader.static_from_step <= first_step)
         )
         if grader.first_step is not None and grader.first_step > first_step:
             return "high", f"reasoning reaches the grader from step {grader.first_step} on"
@@ -124,11 +143,11 @@ def cot_exposure_check(check: RunCheck) -> None:
     """One row per grader that sees (or may see) the reasoning."""
     args: dict[str, Any] = {}
     result = check.call("cot_exposure", args)
-    graders = result.output.graders
+    graders = output_of(result, CotExposureOutput).graders
     screened = [g for g in graders if g.tested == 0 and g.dependence is not None]
     for g in graders:
         rated = _cot_severity(g, check.first_step)
-        if rated is None and g in screened:
+        if rated is None and g in screened and g.dependence is not None:
             p_value = g.dependence.p_value
             if p_value < ALPHA / max(len(screened), 1):
                 rated = (
@@ -175,26 +194,25 @@ class _Rising:
 
 
 def _grouped(rising: Sequence[Any], bar: float) -> list[_Rising]:
-    """Rising n-grams clear of the bar, those sharing a word merged into one (named by its
-    strongest longest n-gram), strongest first."""
+    """Rising n-grams clear of the bar, strongest first; an n-gram that contains another's
+    words, or whose words another contains ("bottom", "line", "bottom line"), joins it, and
+    the longer names the group."""
     kept: list[_Rising] = []
     for g in rising:
         if g.z <= bar:
             continue
         words = set(g.ngram.split())
-        same = [k for k in kept if k.words & words]
+        same = [k for k in kept if k.words <= words or words <= k.words]
         if not same:
             kept.append(_Rising(g.ngram, words, g.z))
             continue
         into = same[0]
         for other in same[1:]:
-            into.words |= other.words
             into.related += [other.label, *other.related]
             kept.remove(other)
-        into.words |= words
-        if len(g.ngram.split()) > len(into.label.split()):
+        if len(words) > len(into.words):
             into.related.append(into.label)
-            into.label = g.ngram
+            into.label, into.words = g.ngram, words
         else:
             into.related.append(g.ngram)
     return kept[:MAX_EMERGING]
@@ -204,13 +222,14 @@ def emerging_check(check: RunCheck) -> None:
     """Rising n-grams (and, with `clusters`, semantic clusters) clear of noise."""
     args: dict[str, Any] = {"clusters": check.options.clusters}
     result = check.call("emerging", args)
-    out = result.output
+    out = output_of(result, EmergingOutput)
     bar = z_bar(2 * (out.tokens_early + out.tokens_late))
     for group in _grouped(out.rising, bar):
         behavior = f"regex:{ngram_pattern(group.label)}"
         onset_args = {"behavior": behavior}
         onset = check.call("onset", onset_args)
-        found = onset.output.onset_step
+        onset_out = output_of(onset, OnsetOutput)
+        found = onset_out.onset_step
         related = f" (with {', '.join(group.related)})" if group.related else ""
         check.alert(
             "emerging",
@@ -219,7 +238,7 @@ def emerging_check(check: RunCheck) -> None:
             subject=group.label,
             severity="medium" if found is not None else "low",
             first_step=found,
-            share=onset.output.rate_after,
+            share=onset_out.rate_after,
             detail=f"rising n-gram{related}: z={group.z:.1f} (bar {bar:.1f}), steps "
             f"{out.early[0]}..{out.early[1]} vs {out.late[0]}..{out.late[1]}; "
             f"found by {result.evidence.id}",
@@ -260,7 +279,9 @@ def behavior_check(check: RunCheck, spec: str) -> None:
     """A given behaviour: rising clear of noise, and which component pushes it."""
     prevalence_args = {"behavior": spec}
     prevalence = check.call("prevalence", prevalence_args)
-    points = [p for p in prevalence.output.overall.points if p.rate is not None]
+    points = [
+        p for p in output_of(prevalence, PrevalenceOutput).overall.points if p.rate is not None
+    ]
     early, late = (points[0], points[-1]) if points else (None, None)
     rising = (
         early is not None
@@ -271,14 +292,13 @@ def behavior_check(check: RunCheck, spec: str) -> None:
     )
     pressure_args = {"behavior": spec}
     pressure = check.call("selection_pressure", pressure_args)
-    pushers = [
-        c for c in pressure.output.components if c.ci_low > 0 and c.component != "residual"
-    ]
+    pushed = output_of(pressure, PressureOutput)
+    pushers = [c for c in pushed.components if c.ci_low > 0 and c.component != "residual"]
     if not rising and not pushers:
         return
-    onset = check.call("onset", {"behavior": spec}).output.onset_step
+    onset = output_of(check.call("onset", {"behavior": spec}), OnsetOutput).onset_step
     top = pushers[0] if pushers else None
-    first = onset if onset is not None else _first_push_step(pressure.output, top)
+    first = onset if onset is not None else _first_push_step(pushed, top)
     rates = (
         f"rate {early.rate:.2%} -> {late.rate:.2%}" if early and late and early.rate is not None
         and late.rate is not None else "no rate"
@@ -302,7 +322,7 @@ def behavior_check(check: RunCheck, spec: str) -> None:
     )
 
 
-def _first_push_step(output: Any, top: Any) -> int | None:
+def _first_push_step(output: PressureOutput, top: ComponentPressure | None) -> int | None:
     """The first step window where the top pusher's interval is clear of zero."""
     if top is None:
         return None

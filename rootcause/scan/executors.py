@@ -68,9 +68,7 @@ class RayExecutor:
         try:
             import ray
         except ImportError:
-            raise BadInputError(
-                "--ray needs the ray extra: pip install 'rootcause[ray]'"
-            ) from None
+            raise BadInputError("--ray needs the ray extra: pip install 'rootcause[ray]'") from None
         return ray
 
     def run(self, fn: TaskFn, tasks: Sequence[RunTask]) -> Iterator[RunResult]:

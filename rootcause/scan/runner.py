@@ -130,6 +130,7 @@ def _execute(
     spec: ScanSpec,
     executor: Executor,
     on_progress: ProgressFn | None,
+    reuse: bool = True,
 ) -> ScanResult:
     """Reuse what is unchanged, scan the rest, write each result as it arrives, then the
     table. Holds the folder's lock throughout."""
@@ -151,7 +152,7 @@ def _execute(
         earlier = next(
             (r for r in (folder.read_result(run), read_result(cached)) if _reusable(r, task)),
             None,
-        )
+        ) if reuse else None  # fmt: skip
         if earlier is None:
             tasks.append(task)
             continue
@@ -189,9 +190,11 @@ def scan(
     ray: bool = False,
     ray_address: str | None = None,
     on_progress: ProgressFn | None = None,
+    reuse: bool = True,
 ) -> ScanResult:
     """Scan every run the patterns match; results go to `out` (default a new folder under
-    `<workspace>/scans/`). Reusing an `out` of an earlier scan reuses its unchanged runs."""
+    `<workspace>/scans/`). A run whose earlier result (in `out` or the workspace's cache) has
+    the same inputs, checks and tool versions is reused unless `reuse` is False."""
     chosen = options or CheckOptions()
     _check_options(chosen)
     runs = expand_runs(patterns)
@@ -210,7 +213,7 @@ def scan(
     executor = make_executor(workers, ray, ray_address)
     with ScanFolder(folder_path) as folder:
         folder.write_spec(spec)
-        return _execute(folder, spec, executor, on_progress)
+        return _execute(folder, spec, executor, on_progress, reuse)
 
 
 def scan_resume(

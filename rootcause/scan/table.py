@@ -85,7 +85,9 @@ def alerts_markdown(results: list[RunResult], summary: ScanSummary) -> str:
         lines += ["", "## Details", ""]
         for a in details:
             example = f" Example: {a.example}" if a.example else ""
-            lines.append(f"- {_cell(a.run_id)} {a.check} {_cell(a.subject)}: {_cell(a.detail, 600)}{example}")
+            lines.append(
+                f"- {_cell(a.run_id)} {a.check} {_cell(a.subject)}: {_cell(a.detail, 600)}{example}"
+            )
     failed = [r for r in results if r.status == "error"]
     if failed:
         lines += ["", "## Runs that could not be scanned", ""]

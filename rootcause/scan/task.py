@@ -65,7 +65,11 @@ def one_line(exc: BaseException) -> str:
     """An error as the one line a scan records."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
-    line = first if type(exc).__name__ in first or _deliberate(exc) else f"{type(exc).__name__}: {first}"
+    line = (
+        first
+        if type(exc).__name__ in first or _deliberate(exc)
+        else f"{type(exc).__name__}: {first}"
+    )
     return line[:MAX_ERROR_CHARS]
 
 
