@@ -108,6 +108,7 @@ def scan(
     for name in check or []:
         if name not in CHECKS:
             raise BadInputError(f"--check {name}: choose one of {', '.join(CHECKS)}")
+    _guard_outputs(runs or [], json_path, markdown_path)
     use_ray = ray is not None
     address = None if ray in (None, "", "local") else ray
     with _progress() as on_progress:
@@ -156,6 +157,16 @@ def _progress() -> Iterator[Callable[[ScanProgress], None]]:
             bar.update(task, completed=p.done, total=p.total, alerts=p.alerts, errors=p.errors)
 
         yield tick
+
+
+def _guard_outputs(runs: list[str], *outputs: Path | None) -> None:
+    """Refuse, before scanning, an output inside a run folder named without a glob."""
+    from rootcause.store.workspace import guard_output
+
+    protected = [Path(r).expanduser() for r in runs if not set("*?[") & set(r)]
+    for option, path in zip(("--json", "--markdown"), outputs, strict=True):
+        if path is not None:
+            guard_output(path, [p for p in protected if p.is_dir()], option)
 
 
 def _copy_outputs(result: ScanResult, json_path: Path | None, markdown_path: Path | None) -> None:
