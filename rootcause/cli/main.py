@@ -21,6 +21,7 @@ from rootcause.cli import (  # noqa: F401  (each registers its commands)
     overview,
     scan,
     tool,
+    watch,
 )
 from rootcause.cli.app import GlobalOptions, app
 from rootcause.core.errors import RootcauseError

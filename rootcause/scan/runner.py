@@ -196,7 +196,7 @@ def scan(
     `<workspace>/scans/`). A run whose earlier result (in `out` or the workspace's cache) has
     the same inputs, checks and tool versions is reused unless `reuse` is False."""
     chosen = options or CheckOptions()
-    _check_options(chosen)
+    check_options(chosen)
     runs = expand_runs(patterns)
     folder_path = (out or new_scan_folder(workspace)).expanduser().resolve()
     guard_output(folder_path, [Path(r) for r in runs if Path(r).is_dir()], "--out")
@@ -236,7 +236,7 @@ def scan_resume(
         return _execute(folder, spec, executor, on_progress)
 
 
-def _check_options(options: CheckOptions) -> None:
+def check_options(options: CheckOptions) -> None:
     """Refuse what would fail in every run alike: an unparsable behaviour spec."""
     from rootcause.tools.behavior import parse_behavior
 

@@ -89,11 +89,15 @@ def ingest(task: RunTask) -> IngestResult:
     )
 
 
-def check_store(db_path: Path, run: str, options: CheckOptions) -> RunResult:
-    """Run the checks on an ingested run; the result carries the alerts and their evidence."""
+def check_store(
+    db_path: Path, run: str, options: CheckOptions, log: EvidenceLog | None = None
+) -> RunResult:
+    """Run the checks on an ingested run; the result carries the alerts and the evidence they
+    cite (recorded in `log` when given, so ids keep counting across calls, else in memory)."""
+    log = log if log is not None else EvidenceLog()
+    before = len(log.records)
     with RunStore(db_path) as store:
         overview = store.overview()
-        log = EvidenceLog()
         workdir = db_path.parent / "scan-work"
         with ToolContext(store, workdir, log, make_plots=False) as ctx:
             check = RunCheck(
@@ -113,7 +117,7 @@ def check_store(db_path: Path, run: str, options: CheckOptions) -> RunResult:
         samples=overview.samples,
         steps=overview.steps,
         alerts=alerts,
-        evidence=log.records,
+        evidence=log.records[before:],
         notes=overview.notes,
     )
 

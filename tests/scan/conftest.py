@@ -53,9 +53,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     broken = root / "labs" / "zz-broken" / "run"
     broken.mkdir(parents=True)
     (broken / "run.yaml").write_text("format: rootcause-run/1\nrun_id: [unclosed\n")
-    return Fleet(
-        root, labs["cot"], labs["quirk"], labs["clean"], broken, Workspace(root / "ws")
-    )
+    return Fleet(root, labs["cot"], labs["quirk"], labs["clean"], broken, Workspace(root / "ws"))
 
 
 @pytest.fixture(scope="session")

@@ -54,9 +54,7 @@ def test_given_behaviour_names_its_pusher(fleet: Fleet, local_scan: ScanResult) 
     assert alert.first_step is not None
 
 
-def test_broken_run_is_recorded_and_the_rest_scanned(
-    fleet: Fleet, local_scan: ScanResult
-) -> None:
+def test_broken_run_is_recorded_and_the_rest_scanned(fleet: Fleet, local_scan: ScanResult) -> None:
     folder = local_scan.folder
     errors = json.loads((folder / ERRORS).read_text())
     assert [e["run"] for e in errors] == [str(fleet.broken)]
