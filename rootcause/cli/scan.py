@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Exit code when --fail-on-alert finds an alert at or above the threshold.
 EXIT_ALERT = 3
+#: Exit code when the scan is stopped with Ctrl+C.
+EXIT_INTERRUPTED = 130
 CHECKS = ("cot_exposure", "emerging", "behavior")
 SEVERITIES = ("low", "medium", "high")
 
@@ -101,6 +103,7 @@ def scan(
     write the alert table (Parquet, JSON, Markdown) to a scan folder; print it."""
     from rootcause.scan import CheckOptions, scan_resume
     from rootcause.scan import scan as run_scan
+    from rootcause.scan.runner import new_scan_folder
     from rootcause.store.workspace import Workspace
 
     if threshold not in SEVERITIES:
@@ -111,25 +114,31 @@ def scan(
     _guard_outputs(runs or [], json_path, markdown_path)
     use_ray = ray is not None
     address = None if ray in (None, "", "local") else ray
-    with _progress() as on_progress:
-        if resume is not None:
-            if runs:
-                raise BadInputError("--resume DIR takes no runs: it scans the runs of its spec")
-            result = scan_resume(resume, workers, use_ray or None, address, on_progress)
-        else:
-            if not runs:
-                raise BadInputError("give at least one run, or --resume DIR")
-            options = CheckOptions(
-                checks=list(dict.fromkeys(check or ["cot_exposure", "emerging"])),
-                behaviors=list(behavior or []),
-                clusters=clusters,
-                fmt=fmt,
-                skip_bad_lines=skip_bad_lines,
-            )
-            ws = Workspace.resolve(workspace_dir(workspace))
-            result = run_scan(
-                runs, ws, options, out, workers, use_ray, address, on_progress, not rescan
-            )
+    if resume is not None and runs:
+        raise BadInputError("--resume DIR takes no runs: it scans the runs of its spec")
+    if resume is None and not runs:
+        raise BadInputError("give at least one run, or --resume DIR")
+    ws = Workspace.resolve(workspace_dir(workspace))
+    folder = resume or out or new_scan_folder(ws)
+    options = CheckOptions(
+        checks=list(dict.fromkeys(check or ["cot_exposure", "emerging"])),
+        behaviors=list(behavior or []),
+        clusters=clusters,
+        fmt=fmt,
+        skip_bad_lines=skip_bad_lines,
+    )
+    try:
+        with _progress() as on_progress:
+            if resume is not None:
+                result = scan_resume(resume, workers, use_ray or None, address, on_progress)
+            else:
+                result = run_scan(
+                    runs or [], ws, options, folder, workers, use_ray, address, on_progress,
+                    not rescan,
+                )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"stopped; continue with --resume {folder}", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     _copy_outputs(result, json_path, markdown_path)
     _render(result)
     if fail_on_alert and result.has_alert(cast("Severity", threshold)):

@@ -20,6 +20,7 @@ from rootcause.core.errors import BadInputError
 from rootcause.scan.executors import Executor, make_executor
 from rootcause.scan.folder import ScanFolder, cache_path, read_result, write_atomic
 from rootcause.scan.model import (
+    Alert,
     CheckOptions,
     RunResult,
     RunTask,
@@ -60,7 +61,7 @@ class ScanResult:
     summary: ScanSummary
 
     @property
-    def alerts(self) -> list[object]:
+    def alerts(self) -> list[Alert]:
         return [a for r in self.results for a in r.alerts]
 
     def has_alert(self, threshold: Severity = "low") -> bool:
