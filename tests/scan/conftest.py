@@ -40,16 +40,15 @@ def cause_step(lab: LabRun) -> int:
 
 
 @pytest.fixture(scope="session")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
+def fleet(tmp_path_factory: pytest.TempPathFactory, quirk_run: LabRun) -> Fleet:
+    """The session's persona quirk run (linked in), a CoT-exposure run and a no-bug run."""
     root = tmp_path_factory.mktemp("fleet")
     labs = {
         name: make_lab_run(root / "labs" / name, bug, seed)
-        for name, bug, seed in (
-            ("cot", "cot_exposure", 1),
-            ("quirk", "persona_reward_quirk", 3),
-            ("clean", "no_bug", 1),
-        )
+        for name, bug, seed in (("cot", "cot_exposure", 1), ("clean", "no_bug", 1))
     }
+    (root / "labs" / "quirk").symlink_to(quirk_run.run.parent, target_is_directory=True)
+    labs["quirk"] = LabRun(quirk_run.run.resolve(), quirk_run.key, quirk_run.workspace)
     broken = root / "labs" / "zz-broken" / "run"
     broken.mkdir(parents=True)
     (broken / "run.yaml").write_text("format: rootcause-run/1\nrun_id: [unclosed\n")
