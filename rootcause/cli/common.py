@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from rootcause.cli.app import GlobalOptions
+from rootcause.core.errors import BadInputError
 
 if TYPE_CHECKING:
     from rootcause.investigate.options import BrainOptions
     from rootcause.store.ingest import IngestResult
+    from rootcause.store.options import IngestOptions
+    from rootcause.store.overlay import RunOverlay
 
 WorkspaceOption = Annotated[
     Path | None,
@@ -37,13 +45,17 @@ def stdout_console() -> Console:
 
 
 def stderr_console() -> Console:
-    """Console for diagnostics and progress (stderr)."""
-    return Console(file=sys.stderr, highlight=False, emoji=False)
+    """Console for diagnostics and progress (stderr). Lines are never wrapped: when stderr is
+    a file or pipe (no terminal width) a long progress or note line stays one line."""
+    return Console(file=sys.stderr, highlight=False, emoji=False, soft_wrap=True)
 
 
 FormatOption = Annotated[
     str,
-    typer.Option("--format", help="Run format: auto, native, trl, verl or wandb-table."),
+    typer.Option(
+        "--format",
+        help="Run format: auto, native, trl, verl, nemo-rl or wandb-table.",
+    ),
 ]
 SkipBadLinesFlag = Annotated[
     bool | None,
@@ -62,6 +74,7 @@ def ingest_with_progress(
     fmt: str = "auto",
     skip_bad_lines: bool | None = None,
     force: bool = False,
+    overlay: OverlayArgs | None = None,
 ) -> IngestResult:
     """Ingest (or reuse) `run`, showing a progress bar on stderr and reporting skipped lines.
 
@@ -69,7 +82,6 @@ def ingest_with_progress(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from rootcause.store.ingest import ingest_run
-    from rootcause.store.options import IngestOptions
     from rootcause.store.workspace import Workspace
 
     err = stderr_console()
@@ -88,12 +100,12 @@ def ingest_with_progress(
             run,
             Workspace.resolve(workspace_dir(workspace)),
             fmt=fmt,
-            options=IngestOptions(skip_bad_lines=skip_bad_lines),
+            options=ingest_options(skip_bad_lines, overlay),
             force=force,
             on_progress=lambda rows: progress.advance(task, rows),
         )
     if result.skipped:
-        shown = ", ".join(f"{s.file}:{s.line}" for s in result.skipped[:5])
+        shown = ", ".join(s.place for s in result.skipped[:5])
         more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
         err.print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
     return result
@@ -113,3 +125,175 @@ def option_help(model: type[BrainOptions], name: str, lead: str) -> str:
     if text.split(" ", 1)[0][1:].islower():  # a plain word, not a name such as OpenAI
         text = text[0].lower() + text[1:]
     return f"{lead}: {text}"
+
+
+# --- the run overlay as command-line options ---------------------------------------------------
+
+OVERLAY_PANEL = "Run overlay (what the logs do not say; also read from rootcause.yaml)"
+_PAIRS = re.compile(r"^\s*\d+\s*:\s*[0-9A-Za-z_./-]{4,}\s*(,\s*\d+\s*:\s*[0-9A-Za-z_./-]{4,}\s*)*$")
+
+
+@dataclass(frozen=True)
+class OverlayArgs:
+    """What the overlay options of a command gave: an overlay file, overlay keys, and whether
+    to forget the ones stored with the run."""
+
+    file: Path | None = None
+    overlay: RunOverlay | None = None
+    forget: bool = False
+
+
+def ingest_options(skip_bad_lines: bool | None, overlay: OverlayArgs | None) -> IngestOptions:
+    """The ingest options a command's flags give (None: as the run's last ingest had them)."""
+    from rootcause.store.options import IngestOptions
+
+    args = overlay or OverlayArgs()
+    return IngestOptions(
+        skip_bad_lines=skip_bad_lines,
+        overlay_file=None if args.file is None else str(args.file.expanduser().resolve()),
+        overlay=args.overlay,
+        forget_overlay=args.forget,
+    )
+
+
+def _option(*names: str, help: str, kind: Any, default: Any = None) -> inspect.Parameter:
+    annotation = Annotated[kind, typer.Option(*names, help=help, rich_help_panel=OVERLAY_PANEL)]
+    return inspect.Parameter(
+        names[0].lstrip("-").replace("-", "_"),
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=annotation,
+    )
+
+
+#: The overlay options every command that reads a run takes (ingest, overview, tool,
+#: investigate; chat and scan to come), added by `with_overlay_options`.
+OVERLAY_OPTIONS = (
+    _option("--overlay", help="Overlay file (default: rootcause.yaml next to the logs).",
+            kind=Path | None),
+    _option("--run-id", help="Run id.", kind=str | None),
+    _option("--title", help="Run title.", kind=str | None),
+    _option("--config-repo", help="Git repository of the run's reward and data configs.",
+            kind=Path | None),
+    _option("--deployments", help="Commit live from each step: STEP:COMMIT,... or a file of "
+            "STEP COMMIT lines.", kind=str | None),
+    _option("--label", help="NAME=SOURCE:VALUE for persona, data_source, env or split: "
+            "prompt:REGEX (also completion, reasoning, reference), column:NAME or value:TEXT. "
+            "Repeatable.", kind=list[str] | None),
+    _option("--components", help="Only these columns are reward components (comma-separated).",
+            kind=str | None),
+    _option("--exclude-components", help="These columns are not reward components.",
+            kind=str | None),
+    _option("--weights", help="NAME=W,... fixed; fit (from the logged advantage or total); or "
+            "config:PATH[#KEY] (a file in the config repo at each deployed commit).",
+            kind=str | None),
+    _option("--reasoning", help="Split reasoning from completions: think_tags or regex:PATTERN "
+            "(its first group is the reasoning).", kind=str | None),
+    _option("--group-size", help="Samples per group, as consecutive rows of a file.",
+            kind=int | None),
+    _option("--table", help="W&B: the table key to read (e.g. completions).", kind=str | None),
+    _option("--forget-overlay", help="Forget the overlay options stored with the run.",
+            kind=bool, default=False),
+)  # fmt: skip
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_overlay_options(command: F) -> F:
+    """Add the overlay options to a typer command; it receives them as `overlay: OverlayArgs`
+    (its own parameter of that name is replaced by the options)."""
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.name != "overlay"]
+    params = kept + list(OVERLAY_OPTIONS)
+    names = [p.name for p in OVERLAY_OPTIONS]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name, None) for name in names}
+        kwargs["overlay"] = overlay_args(values)
+        return command(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # typer must read the new signature, not the command's
+    return wrapper  # type: ignore[return-value]
+
+
+def overlay_args(values: dict[str, Any]) -> OverlayArgs:
+    """The overlay options' values as one typed value; a bad value names its option."""
+    from rootcause.store.overlay import RunOverlay, overlay_value
+
+    overlay = RunOverlay()
+    for key, value in _overlay_keys(values).items():
+        overlay = overlay_value(key, value, "--" + key.replace("_", "-")).over(overlay)
+    if values.get("exclude_components"):
+        excluded = split_names(values["exclude_components"])
+        include = overlay.components.include if overlay.components else None
+        overlay = overlay.model_copy(
+            update={"components": overlay_value(
+                "components", {"include": include, "exclude": excluded}, "--exclude-components"
+            ).components}
+        )  # fmt: skip
+    file = values.get("overlay")
+    return OverlayArgs(
+        file=file,
+        overlay=None if overlay.is_empty() else overlay,
+        forget=bool(values.get("forget_overlay")),
+    )
+
+
+def _overlay_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """Overlay keys in the overlay file's own form, from the options' text."""
+    keys: dict[str, Any] = {}
+    for key in ("run_id", "title", "group_size", "table"):
+        if values.get(key) is not None:
+            keys[key] = values[key]
+    if values.get("config_repo") is not None:
+        keys["config_repo"] = str(values["config_repo"].expanduser().resolve())
+    deployments = values.get("deployments")
+    if deployments is not None:
+        if _PAIRS.match(deployments):
+            keys["deployments"] = [p.strip() for p in deployments.split(",")]
+        else:
+            keys["deployments"] = {"file": str(Path(deployments).expanduser().resolve())}
+    if values.get("label"):
+        keys["labels"] = dict(_label(text) for text in values["label"])
+    if values.get("components"):
+        keys["components"] = {"include": split_names(values["components"])}
+    if values.get("weights") is not None:
+        keys["weights"] = _weights(values["weights"])
+    if values.get("reasoning") is not None:
+        text = values["reasoning"]
+        keys["reasoning"] = {"regex": text[len("regex:") :]} if text.startswith("regex:") else text
+    return keys
+
+
+def _label(text: str) -> tuple[str, dict[str, str]]:
+    name, sep, spec = text.partition("=")
+    source, colon, value = spec.partition(":")
+    if not sep or not colon:
+        raise BadInputError(
+            f"--label {text!r}: expected NAME=SOURCE:VALUE, e.g. 'persona=prompt:persona: (\\w+)'"
+        )
+    field = {"column": "column", "value": "value"}.get(source, "regex")
+    return name.strip(), {"from": source, field: value}
+
+
+def _weights(text: str) -> Any:
+    if text == "fit":
+        return "fit"
+    if text.startswith("config:"):
+        file, _, key = text[len("config:") :].partition("#")
+        return {"from": "config", "file": file, **({"key": key} if key else {})}
+    fixed: dict[str, float] = {}
+    for part in split_names(text):
+        name, sep, number = part.partition("=")
+        try:
+            fixed[name.strip()] = float(number)
+        except ValueError:
+            raise BadInputError(
+                f"--weights {part!r}: expected NAME=NUMBER, fit, or config:PATH"
+            ) from None
+        if not sep:
+            raise BadInputError(f"--weights {part!r}: expected NAME=NUMBER, fit, or config:PATH")
+    return fixed

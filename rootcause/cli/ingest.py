@@ -12,14 +12,17 @@ from rootcause.cli.app import app
 from rootcause.cli.common import (
     FormatOption,
     JsonFlag,
+    OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
     ingest_with_progress,
     stdout_console,
+    with_overlay_options,
 )
 
 
 @app.command()
+@with_overlay_options
 def ingest(
     src: Annotated[Path, typer.Argument(help="Run folder, or a foreign log folder or file.")],
     fmt: FormatOption = "auto",
@@ -27,9 +30,11 @@ def ingest(
     force: Annotated[bool, typer.Option("--force", help="Re-ingest even if unchanged.")] = False,
     workspace: WorkspaceOption = None,
     as_json: JsonFlag = False,
+    overlay: OverlayArgs | None = None,
 ) -> None:
-    """Read a run into the workspace (reused while its files are unchanged)."""
-    result = ingest_with_progress(src, workspace, fmt, skip_bad_lines, force)
+    """Read a run into the workspace (reused while its files are unchanged); the run overlay
+    (rootcause.yaml next to the logs, or the overlay options) says what the logs do not."""
+    result = ingest_with_progress(src, workspace, fmt, skip_bad_lines, force, overlay)
     with result.open() as store:
         overview = store.overview()
     summary = {
@@ -37,6 +42,8 @@ def ingest(
         "format": overview.format,
         "samples": overview.samples,
         "reused": result.reused,
+        "appended": result.appended,
+        "added_samples": result.added_samples,
         "database": str(result.db_path),
         "skipped_lines": len(result.skipped),
         "notes": result.notes,
@@ -46,6 +53,8 @@ def ingest(
         return
     out = stdout_console()
     verb = "reused" if result.reused else "ingested"
+    if result.appended:
+        verb = f"appended {result.added_samples:,} samples to"
     out.print(f"{verb} {overview.run_id} ({overview.format}): {overview.samples:,} samples")
     out.print(f"database: {result.db_path}")
     for note in result.notes:

@@ -13,12 +13,15 @@ import typer
 from rootcause.cli.app import app
 from rootcause.cli.common import (
     FormatOption,
+    OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
+    ingest_options,
     option_help,
     split_names,
     stderr_console,
     stdout_console,
+    with_overlay_options,
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
@@ -45,6 +48,7 @@ def _llm_help(name: str) -> str:
 
 
 @app.command()
+@with_overlay_options
 def investigate(
     ctx: typer.Context,
     run: Annotated[Path | None, typer.Argument(help="Run folder or foreign log.")] = None,
@@ -150,12 +154,12 @@ def investigate(
         bool | None,
         typer.Option("--trace/--no-trace", help=_llm_help("trace"), rich_help_panel=LLM_PANEL),
     ] = None,
+    overlay: OverlayArgs | None = None,
 ) -> None:
     """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout.
     Ctrl-C cancels at the next step or tool call; --resume ID finishes the job later."""
     from rootcause.cli.progress import StderrProgress
     from rootcause.investigate.job import InvestigationRequest
-    from rootcause.store.options import IngestOptions
     from rootcause.store.workspace import Workspace
 
     if resume is None and (run is None or not symptom):
@@ -191,7 +195,7 @@ def investigate(
         run_format=fmt,
         options=options,
         api_key=api_key,
-        ingest_options=IngestOptions(skip_bad_lines=skip_bad_lines),
+        ingest_options=ingest_options(skip_bad_lines, overlay),
         outputs={k: v for k, v in outputs if v},
     )
     outcome = run_watched(ws, request, StderrProgress(stderr_console()), events_path)

@@ -13,25 +13,29 @@ from rootcause.cli.app import app
 from rootcause.cli.common import (
     FormatOption,
     JsonFlag,
+    OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
     ingest_with_progress,
     stdout_console,
+    with_overlay_options,
 )
 from rootcause.core.run import RunOverview
 from rootcause.tools.untrusted import inline, json_text, label, labels
 
 
 @app.command()
+@with_overlay_options
 def overview(
     run: Annotated[Path, typer.Argument(help="Run folder, or a foreign log folder or file.")],
     as_json: JsonFlag = False,
     fmt: FormatOption = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
+    overlay: OverlayArgs | None = None,
 ) -> None:
     """Steps, sample counts, personas, sources, envs, reward components, config commits."""
-    result = ingest_with_progress(run, workspace, fmt, skip_bad_lines)
+    result = ingest_with_progress(run, workspace, fmt, skip_bad_lines, overlay=overlay)
     with result.open() as store:
         summary = store.overview()
     if as_json:

@@ -12,10 +12,12 @@ import typer
 from rootcause.cli.app import app
 from rootcause.cli.common import (
     FormatOption,
+    OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
     ingest_with_progress,
     stdout_console,
+    with_overlay_options,
 )
 from rootcause.core.errors import BadInputError
 
@@ -52,10 +54,14 @@ def print_tool_help(name: str) -> None:
         "Options:",
         "  --json            Print the output as JSON.",
         "  --no-plot         Skip the plot.",
-        "  --format FORMAT   Run format: auto, native, trl, verl or wandb-table.",
+        "  --format FORMAT   Run format: auto, native, trl, verl, wandb-table, prime-rl,",
+        "                    nemo-rl or inspect.",
         "  --skip-bad-lines/--no-skip-bad-lines",
         "                    Skip malformed lines (default: as the last ingest of this run).",
         "  --workspace DIR   Workspace folder for derived state.",
+        "  Run overlay options (see `rootcause ingest --help`): --overlay, --run-id, --title,",
+        "  --config-repo, --deployments, --label, --components, --exclude-components,",
+        "  --weights, --reasoning, --group-size, --table, --forget-overlay.",
     ]
     sys.stdout.write("\n".join(lines) + "\n")
 
@@ -65,6 +71,7 @@ def print_tool_help(name: str) -> None:
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
 )
+@with_overlay_options
 def run_tool(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Tool name, or `list` to list the tools.")],
@@ -74,6 +81,7 @@ def run_tool(
     fmt: FormatOption = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
+    overlay: OverlayArgs | None = None,
 ) -> None:
     """Call tool NAME on RUN with its arguments (`rootcause tool NAME --help` lists them:
     --NAME VALUE, --NAME=VALUE or NAME=VALUE); `rootcause tool list` lists the tools."""
@@ -96,7 +104,7 @@ def run_tool(
     from rootcause.tools.untrusted import json_text
 
     args = parse_tool_words(name, words)
-    result = ingest_with_progress(run, workspace, fmt, skip_bad_lines)
+    result = ingest_with_progress(run, workspace, fmt, skip_bad_lines, overlay=overlay)
     workdir = result.db_path.parent / "tool-calls"
     log = EvidenceLog(_evidence_path(workdir))
     with (

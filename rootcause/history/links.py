@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
+from rootcause.history.framework import framework_effects, is_framework_config
 from rootcause.history.structural import FileDiff, KeyChange, fmt_value, parse_config
 from rootcause.history.timeline import CommitDiff, CommitInfo, ConfigHistory
 
@@ -126,6 +127,8 @@ def effects(diff: CommitDiff) -> list[Effect]:
     for f in diff.files:
         if f.structural and f.path.startswith(REWARDS_PREFIX):
             out += _reward_effects(f)
+        elif f.structural and is_framework_config(f):
+            out += framework_effects(f)
         elif f.structural and isinstance(f.new_doc or f.old_doc, dict) and _is_mixture(f):
             out += _mixture_effects(f)
         elif f.structural:

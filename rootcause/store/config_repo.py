@@ -18,11 +18,16 @@ import yaml
 
 from rootcause.core.errors import ConfigRepoError
 from rootcause.core.run import DeploymentInfo
+from rootcause.store.framework_config import trl_weights, weights_at_key
 
 logger = logging.getLogger(__name__)
 
 #: Folder of per-component reward configs in the config repo convention (DESIGN 3.2).
 REWARDS_DIR = "rewards"
+#: Files that may hold a framework's reward config (TRL's GRPO config).
+STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+#: Larger files are not read for framework weights (configs are small; data is not).
+MAX_CONFIG_BYTES = 1 << 20
 
 
 class ConfigRepo:
@@ -36,6 +41,8 @@ class ConfigRepo:
             self._repo = git.Repo(path, search_parent_directories=False)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise ConfigRepoError(f"{named_in} {path} is not a git repository") from None
+        #: Parsed documents by blob id (the same file at many commits is parsed once).
+        self._docs: dict[str, Any] = {}
 
     def close(self) -> None:
         self._repo.close()
@@ -92,8 +99,53 @@ class ConfigRepo:
         tree = self.commit(rev).tree
         return {str(b.path): b.hexsha for b in tree.traverse() if isinstance(b, git.Blob)}
 
+    def head(self) -> str | None:
+        """The commit HEAD points at, or None in an empty repository."""
+        try:
+            return self._repo.head.commit.hexsha
+        except (ValueError, git.GitCommandError):
+            return None
+
+    def document(self, rev: str, path: str) -> Any:
+        """The parsed YAML/JSON/TOML document of `path` at `rev` (None if absent or unparsable)."""
+        tree = self.commit(rev).tree
+        try:
+            blob = tree / path
+        except KeyError:
+            return None
+        if blob.hexsha not in self._docs:
+            self._docs[blob.hexsha] = _parse(path, blob)
+        return self._docs[blob.hexsha]
+
+    def framework_weights(self, rev: str) -> dict[str, float]:
+        """Component weights from framework configs at `rev` (TRL's `reward_funcs` and
+        `reward_weights`), outside `rewards/`."""
+        weights: dict[str, float] = {}
+        tree = self.commit(rev).tree
+        for item in tree.traverse():
+            if not isinstance(item, git.Blob) or not str(item.path).endswith(STRUCTURED_SUFFIXES):
+                continue
+            if str(item.path).startswith(REWARDS_DIR + "/") or item.size > MAX_CONFIG_BYTES:
+                continue
+            found = trl_weights(self.document(rev, str(item.path)))
+            for name, weight in (found or {}).items():
+                weights.setdefault(name, weight)
+        return weights
+
+    def file_weights(self, rev: str, path: str, key: str | None, named_in: str) -> dict[str, float]:
+        """Weights a config file gives at `rev` (see `framework_config.weights_at_key`)."""
+        doc = self.document(rev, path)
+        if doc is None:
+            raise ConfigRepoError(f"{named_in}: {path} is missing or unparsable at {rev[:10]}")
+        found = weights_at_key(doc, key)
+        if not found:
+            where = f"key {key!r}" if key else "reward_funcs/reward_weights or a weights mapping"
+            raise ConfigRepoError(f"{named_in}: no weights at {where} in {path} at {rev[:10]}")
+        return found
+
     def reward_weights(self, rev: str) -> dict[str, float]:
-        """Component weights at `rev` from `rewards/*.yaml|yml|json` (`name`, `weight` keys)."""
+        """Component weights at `rev` from `rewards/*.yaml|yml|json` (`name`, `weight` keys),
+        then from framework configs for components those do not name."""
         weights: dict[str, float] = {}
         for file in self.list_files(rev, REWARDS_DIR):
             if not file.endswith((".yaml", ".yml", ".json")):
@@ -110,7 +162,25 @@ class ConfigRepo:
             weight = doc.get("weight")
             if isinstance(weight, int | float) and not isinstance(weight, bool):
                 weights[str(name)] = float(weight)
+        for name, weight in self.framework_weights(rev).items():
+            weights.setdefault(name, weight)
         return weights
+
+
+def _parse(path: str, blob: git.Blob) -> Any:
+    """A config blob as a document (None when it does not parse)."""
+    import json
+    import tomllib
+
+    text = blob.data_stream.read().decode("utf-8", errors="replace")
+    try:
+        if path.endswith(".json"):
+            return json.loads(text)
+        if path.endswith(".toml"):
+            return tomllib.loads(text)
+        return yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError, RecursionError):
+        return None
 
 
 @contextmanager

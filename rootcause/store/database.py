@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -61,24 +62,50 @@ def remove_dead_leftovers(db_path: Path) -> list[Path]:
     return removed
 
 
+def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:
+    """(from step, to step, commit) of every deployment window; steps before the first
+    deployment (all steps, without deployments) have the commit "" (see `config_weights`)."""
+    ordered = sorted(deployments, key=lambda d: d.step)
+    out = []
+    if not ordered or ordered[0].step > 0:
+        out.append((0, ordered[0].step if ordered else 2**62, ""))
+    for i, d in enumerate(ordered):
+        out.append((d.step, ordered[i + 1].step if i + 1 < len(ordered) else 2**62, d.commit))
+    return out
+
+
+#: How the note that sums up the appends to a run begins (one such note is kept).
+APPEND_SUMMARY = "appended "
+
+
 class RunDatabaseBuilder:
     """Writes a run database at `path` through a temporary file."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, append: bool = False):
+        """A new database for `path`, or (`append`) a copy of the one there to add rows to;
+        either way the file at `path` is replaced only by `finish`."""
         self.path = path
         self.tmp_path = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         for leftover in _leftovers(self.tmp_path):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+        self.appending = append
+        if append:
+            shutil.copyfile(path, self.tmp_path)
         self.con = duckdb.connect(str(self.tmp_path))
         # Staging is a temporary table (memory, spilling to disk): rows are written to the
         # database file once, when `finish` derives the final `samples`.
         self.con.execute(
             SAMPLES_DDL.format(name=STAGING).replace("CREATE TABLE", "CREATE TEMP TABLE")
         )
-        for ddl in OTHER_DDL:
-            self.con.execute(ddl)
-        self.rows = 0
+        if append:
+            self.rows = int(fetch_one(self.con, "SELECT count(*) FROM samples")[0])
+            #: Rows already in `samples`; everything staged comes after them.
+            self.first_new = self.rows
+        else:
+            for ddl in OTHER_DDL:
+                self.con.execute(ddl)
+            self.rows = self.first_new = 0
 
     def append(self, samples: pa.Table, rewards: pa.Table, grader_inputs: pa.Table) -> None:
         """Append one batch of canonical rows (see `rootcause.store.schema`)."""
@@ -108,6 +135,8 @@ class RunDatabaseBuilder:
         """
         con = self.con
         notes = list(info.get("notes", []))
+        if self.appending:
+            return self._finish_append(run_id, deployments, weights, notes, info)
         for d in deployments:
             con.execute(
                 "INSERT INTO deployments VALUES (?, ?, ?, ?, ?)",
@@ -131,8 +160,61 @@ class RunDatabaseBuilder:
         os.replace(self.tmp_path, self.path)
         return notes
 
+    def _finish_append(
+        self,
+        run_id: str,
+        deployments: list[DeploymentInfo],
+        weights: dict[str, dict[str, float]],
+        notes: list[str],
+        info: dict[str, Any],
+    ) -> list[str]:
+        """Derive the staged rows with the stored weights, update `run_info`, swap in.
+
+        The stored notes stay (they describe the rules the run is read by); the earlier
+        append's summary gives way to this one's, and new notes are added once."""
+        con = self.con
+        stored = {str(k): orjson.loads(v) for k, v in con.execute(
+            "SELECT key, value FROM run_info").fetchall()}  # fmt: skip
+        added = self.rows - self.first_new
+        self._derive_samples(run_id, deployments, weights, create=False)
+        kept = [n for n in stored.get("notes", []) if not n.startswith(APPEND_SUMMARY)]
+        notes = list(dict.fromkeys([*kept, *notes]))
+        info = {**info, "notes": notes}
+        info["skipped_lines"] = [*stored.get("skipped_lines", []), *info.get("skipped_lines", [])]
+        for key, value in info.items():
+            con.execute(
+                "INSERT OR REPLACE INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()]
+            )
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(self.tmp_path, self.path)
+        logger.info("appended %d samples to %s", added, self.path)
+        return notes
+
+    def stored_deployments(self) -> list[DeploymentInfo]:
+        """The deployments of the database being appended to."""
+        rows = self.con.execute(
+            "SELECT step, commit, message, author, committed_at FROM deployments ORDER BY step"
+        ).fetchall()
+        return [
+            DeploymentInfo(step=s, commit=c, message=m, author=a, committed_at=t)
+            for s, c, m, a, t in rows
+        ]
+
+    def stored_weights(self) -> dict[str, dict[str, float]]:
+        """The weights per deployed commit of the database being appended to."""
+        weights: dict[str, dict[str, float]] = {}
+        rows = self.con.execute("SELECT commit, component, weight FROM config_weights").fetchall()
+        for commit, component, weight in rows:
+            weights.setdefault(str(commit), {})[str(component)] = float(weight)
+        return weights
+
     def _derive_samples(
-        self, run_id: str, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
+        self,
+        run_id: str,
+        deployments: list[DeploymentInfo],
+        weights: dict[str, dict[str, float]],
+        create: bool = True,
     ) -> list[str]:
         con = self.con
         notes: list[str] = []
@@ -147,16 +229,15 @@ class RunDatabaseBuilder:
             "CREATE TEMP TABLE live_weights (from_step BIGINT, to_step BIGINT, "
             "component VARCHAR, weight DOUBLE)"
         )
-        ordered = sorted(deployments, key=lambda d: d.step)
-        for i, d in enumerate(ordered):
-            to_step = ordered[i + 1].step if i + 1 < len(ordered) else 2**62
-            for component, weight in weights.get(d.commit, {}).items():
+        for from_step, to_step, commit in _windows(deployments):
+            for component, weight in weights.get(commit, {}).items():
                 con.execute(
                     "INSERT INTO live_weights VALUES (?, ?, ?, ?)",
-                    [d.step, to_step, component, weight],
+                    [from_step, to_step, component, weight],
                 )
         has_weights = self._count("SELECT count(*) FROM live_weights")[0] > 0
-        con.execute(SAMPLES_DDL.format(name="samples"))
+        if create:
+            con.execute(SAMPLES_DDL.format(name="samples"))
         con.execute(
             f"""
             INSERT INTO samples
@@ -169,11 +250,13 @@ class RunDatabaseBuilder:
                 GROUP BY r.row_idx
             )
             SELECT s.row_idx,
-                   coalesce(s.sample_id, substr(md5(? || ':' || s.source_file || ':'
-                            || s.source_row), 1, 16)),
+                   CASE WHEN s.sample_id IS NULL
+                        THEN substr(md5(? || ':' || s.source_file || ':' || s.source_row), 1, 16)
+                        ELSE s.sample_id END,
                    s.step,
-                   coalesce(s.group_id,
-                            s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)),
+                   CASE WHEN s.group_id IS NULL
+                        THEN s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)
+                        ELSE s.group_id END,
                    s.split, s.data_source, s.persona, s.env,
                    s.prompt, s.reasoning, s.completion, s.reference,
                    coalesce(s.reward_total, d.total), s.advantage, s.meta, s.extras,
@@ -189,10 +272,10 @@ class RunDatabaseBuilder:
             notes.append(f"sample_id missing in {no_id} samples: hashed from (run, file, row)")
         if no_total:
             how = (
-                "weighted sum of components with the live config's weights (1.0 where a "
-                "component has no weight in the config)"
+                "weighted sum of components with the weights live at its step (1.0 where a "
+                "component has none)"
                 if has_weights
-                else "plain sum of components (no live config weights known)"
+                else "plain sum of components (no weights known)"
             )
             notes.append(f"reward_total missing in {no_total} samples: derived as the {how}")
         return notes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rootcause.core.errors import BadInputError, RunFormatError
+from rootcause.store.importers.nemo_rl import NemoRlReader
 from rootcause.store.importers.trl import TrlReader
 from rootcause.store.importers.verl import VerlReader
 from rootcause.store.importers.wandb import WandbTableReader
@@ -17,6 +18,7 @@ READERS: dict[str, RunReader] = {
     "native": NativeReader(),
     "trl": TrlReader(),
     "verl": VerlReader(),
+    "nemo-rl": NemoRlReader(),
     "wandb-table": WandbTableReader(),
 }
 

@@ -86,6 +86,7 @@ class NativeReader:
     name = "native"
     #: JSON has no NaN and the format says numbers; an exporter writes null for no value.
     nan_means_missing: frozenset[str] = frozenset()
+    appendable = True
 
     def detect(self, path: Path) -> bool:
         return path.is_dir() and (path / MANIFEST).is_file()
@@ -115,9 +116,9 @@ class NativeReader:
         )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
-        for path in source.files[1:]:
+        for path in source.files:
             shown = str(path.relative_to(source.root))
-            if path == source.metrics_file:
+            if path == source.metrics_file or path == source.root / MANIFEST:
                 continue
             if path.suffix == ".parquet":
                 ctx.flush()

@@ -51,6 +51,18 @@ class RunStore:
         except (WorkspaceError, duckdb.Error):
             return None
 
+    @staticmethod
+    def all_info_of(db_path: Path) -> dict[str, Any]:
+        """Every `run_info` value of a database (one open), or {} if absent or unreadable."""
+        if not db_path.exists():
+            return {}
+        try:
+            with RunStore(db_path) as store:
+                rows = store.con.execute("SELECT key, value FROM run_info").fetchall()
+        except (WorkspaceError, duckdb.Error):
+            return {}
+        return {str(k): None if v is None else orjson.loads(v) for k, v in rows}
+
     def info(self, key: str) -> Any:
         row = fetch_one(self.con, "SELECT value FROM run_info WHERE key = ?", [key])
         return None if row is None or row[0] is None else orjson.loads(row[0])

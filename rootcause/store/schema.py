@@ -5,8 +5,9 @@ joins `rewards` (one row per sample and reward component) and `grader_inputs` (t
 grader received). `source_file` and `source_row` (1-based line or row number) record where each
 sample came from; `reward_total_logged` is false where the total was derived at ingest.
 `deployments` lists the config commits live from each step on, and
-`config_weights` the reward weights each of those commits configures (DESIGN 3.2). `run_info`
-holds key/value facts about the ingest as JSON.
+`config_weights` the reward weights live with each of those commits (configured, given by the
+run overlay, or fitted at ingest; commit "" holds those of steps no deployment covers).
+`run_info` holds key/value facts about the ingest as JSON.
 """
 
 from __future__ import annotations

@@ -6,23 +6,28 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
 from rootcause.core.run import Deployment
 from rootcause.store.database import RunDatabaseBuilder
+from rootcause.store.overlay import RunOverlay
 from rootcause.store.records import RecordBuffer, RecordError
 
 
 @dataclass
 class SkippedLine:
-    """A line `--skip-bad-lines` passed over."""
+    """A line `--skip-bad-lines` passed over (line 0: the whole file)."""
 
     file: str
     line: int
     reason: str
+
+    @property
+    def place(self) -> str:
+        return self.file if self.line == 0 else f"{self.file}:{self.line}"
 
 
 @dataclass
@@ -37,6 +42,9 @@ class RunSource:
     config_repo: Path | None = None
     deployments: list[Deployment] = field(default_factory=list)
     metrics_file: Path | None = None
+    #: What the reader learnt from files it does not load as samples (e.g. TRL's reward
+    #: function names from trainer_state.json); part of the run's identity.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class LoadContext:
@@ -49,8 +57,19 @@ class LoadContext:
         skip_bad_lines: bool = False,
         on_progress: Callable[[int], None] | None = None,
         nan_means_missing: Collection[str] = (),
+        overlay: RunOverlay | None = None,
+        prior_state: dict[str, Any] | None = None,
     ):
         self.builder = builder
+        #: What the reader kept of an earlier ingest of the run when appending new files to
+        #: it (None on a full ingest); `state` is what it keeps of this one.
+        self.prior_state = prior_state
+        self.state: dict[str, Any] = {}
+        #: The overlay in force: readers take `group_size`, `table` and the like from it.
+        self.overlay = overlay or RunOverlay()
+        #: What the reader decided about the logs (grouping, columns, duplicates), for the
+        #: overview; every decision an importer makes is said here.
+        self.notes: list[str] = []
         self.skip_bad_lines = skip_bad_lines
         self.nan_means_missing = frozenset(nan_means_missing)
         self.skipped: list[SkippedLine] = []
@@ -80,6 +99,13 @@ class LoadContext:
             raise RunFormatError(reason, file, line)
         self.skipped.append(SkippedLine(file, line, reason))
 
+    def bad_file(self, file: str, reason: str) -> None:
+        """Record an unreadable file (truncated, corrupt) when skipping is on, else stop the
+        ingest naming it; a skipped file is reported as line 0."""
+        if not self.skip_bad_lines:
+            raise RunFormatError(reason, file)
+        self.skipped.append(SkippedLine(file, 0, reason))
+
     def add_record(self, record: object, file: str, line: int) -> None:
         self.place = (file, line)
         try:
@@ -106,6 +132,9 @@ class RunReader(Protocol):
     #: Fields (of `rootcause.store.records.NUMBER_FIELDS`) in which this format's writer puts
     #: NaN for "no value"; NaN anywhere else is refused like infinity.
     nan_means_missing: frozenset[str]
+    #: Whether new files of a grown run can be loaded on their own and appended (each file
+    #: read independently, given the `prior_state` the reader kept).
+    appendable: bool
 
     def detect(self, path: Path) -> bool: ...
 

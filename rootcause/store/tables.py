@@ -37,6 +37,11 @@ from rootcause.store.table_sql import (
 #: Turned off while a Parquet file loads (its queries scan every row anyway).
 _NAN_BLIND_OPTIMIZERS = "statistics_propagation,filter_pushdown"
 
+#: The column of a many-file relation that names each row's file (see `load_relation`).
+FILE_COLUMN = "_file"
+#: Columns the loader adds to a source table; never data.
+_INTERNAL = frozenset(("_row", "_pos", FILE_COLUMN))
+
 #: Canonical scalar fields a mapping can fill, with the kind of column each needs.
 SCALAR_FIELDS: dict[str, str] = {
     "sample_id": "id",
@@ -161,14 +166,40 @@ class TableLoader:
         self.con.commit()
         return True
 
+    def load_relation(self, relation: str, folder: str, mapping: MappingSpec) -> int:
+        """Load a relation of many files at once (one scan of a folder): it has the source
+        columns plus `_file` (the file as lineage names it), `_row` (1-based row in that file)
+        and either `_pos` (0-based dense load position) or `_order` (the order to load in).
+        `folder` names the whole in errors about columns."""
+        self.ctx.place = (folder, None)
+        names = {str(r[0]) for r in self.con.execute(f"DESCRIBE {relation}").fetchall()}
+        if "_pos" in names:
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM {relation}")
+        else:  # numbered once (a table, not a view: every query reads `src`)
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE src_rows AS SELECT * EXCLUDE (_order), "
+                f"row_number() OVER (ORDER BY _order) - 1 AS _pos FROM {relation}"
+            )
+            self.con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_rows")
+        self.con.execute(f"SET disabled_optimizers = '{_NAN_BLIND_OPTIMIZERS}'")
+        try:
+            return self._load(folder, mapping, self.ctx.skip_bad_lines, file_column=FILE_COLUMN)
+        finally:
+            self.con.execute("RESET disabled_optimizers")
+
     def _columns(self) -> dict[str, str]:
         rows = self.con.execute("DESCRIBE src").fetchall()
-        return {str(name): str(kind) for name, kind, *_ in rows if name not in ("_row", "_pos")}
+        return {str(name): str(kind) for name, kind, *_ in rows if name not in _INTERNAL}
 
-    def _load(self, source_file: str, spec: MappingSpec, skip: bool) -> int:
+    def _load(
+        self, source_file: str, spec: MappingSpec, skip: bool, file_column: str | None = None
+    ) -> int:
+        """Load `src`; rows come from `source_file`, or from the file each row's
+        `file_column` names."""
         columns = self._columns()
         mapping = spec if isinstance(spec, TableMapping) else spec(columns)
         where = source_file
+        file_expr = quote(file_column) if file_column else literal(source_file)
         for role in ("step", "completion"):
             if role not in mapping.fields or mapping.fields[role] not in columns:
                 wanted = mapping.fields.get(role, role)
@@ -183,17 +214,18 @@ class TableLoader:
         }
         offset = self.builder.rows
         self._insert_rewards(mapping, columns, offset, where)
-        bad = self._bad_rows(self._row_checks(mapping, scalars), offset, first_only=not skip)
+        checks = self._row_checks(mapping, scalars)
+        bad = self._bad_rows(checks, offset, file_expr, first_only=not skip)
         if bad and not skip:
-            row, reason = bad[0]
-            raise RunFormatError(f"row {row}: {reason}", where)
+            _, row, file, reason = bad[0]
+            raise RunFormatError(f"row {row}: {reason}", file)
         if bad:
-            for row, reason in bad:
-                self.ctx.bad_line(where, row, reason)
-            self._drop_rows([row for row, _ in bad], offset)
+            for _, row, file, reason in bad:
+                self.ctx.bad_line(file, row, reason)
+            self._drop_rows([pos for pos, *_ in bad], offset)
             self._insert_rewards(mapping, columns, offset, where)
         missing_nan = self._missing_nan(scalars, offset)
-        self._insert_samples(mapping, columns, scalars, used, offset, source_file)
+        self._insert_samples(mapping, columns, scalars, used, offset, file_expr)
         if mapping.grader_inputs in columns:
             inputs = nested_select(mapping.grader_inputs, columns, "VARCHAR", offset, where)
             if inputs:
@@ -205,6 +237,7 @@ class TableLoader:
         rows = int(fetch_value(self.con, "SELECT count(*) FROM src") or 0)
         self.con.execute("DROP VIEW src")
         self.con.execute("DROP TABLE IF EXISTS src_kept")
+        self.con.execute("DROP TABLE IF EXISTS src_rows")
         self.ctx.table_missing_nan.update(missing_nan)
         self.builder.rows += rows
         return rows
@@ -216,9 +249,10 @@ class TableLoader:
         scalars: dict[str, str],
         used: set[str],
         offset: int,
-        source_file: str,
+        file_expr: str,
     ) -> None:
-        """The staging rows of `src`: scalars, step, meta and every unused column as extras."""
+        """The staging rows of `src`: scalars, step, meta and every unused column as extras;
+        `file_expr` gives each row's source file (a literal, or the `_file` column)."""
         step_col = mapping.fields["step"]
         select = [scalars["sample_id"], f"CAST({quote(step_col)} AS BIGINT)"]
         select += [self._value(name, expr) for name, expr in scalars.items() if name != "sample_id"]
@@ -237,9 +271,9 @@ class TableLoader:
         sql = (
             f"INSERT INTO {STAGING} SELECT {offset} + _pos, "
             + ", ".join(select)
-            + f", {literal(source_file)}, _row, NULL FROM src"
+            + f", {file_expr}, _row, NULL FROM src"
         )
-        self._run(sql, source_file, "a column has the wrong type")
+        self._run(sql, self.ctx.place[0] or "", "a column has the wrong type")
 
     def _nan_missing(self, field: str) -> bool:
         return field in self.ctx.nan_means_missing
@@ -268,39 +302,44 @@ class TableLoader:
         return checks
 
     def _bad_rows(
-        self, checks: list[tuple[str, str]], offset: int, first_only: bool
-    ) -> list[tuple[int, str]]:
-        """(row, reason) of the faulty rows in row order, one reason per row; reward values
-        are checked in the `rewards` rows this table added (from `offset` on)."""
+        self, checks: list[tuple[str, str]], offset: int, file_expr: str, first_only: bool
+    ) -> list[tuple[int, int, str, str]]:
+        """(position, row, file, reason) of the faulty rows in load order, one reason per
+        row; reward values are checked in the `rewards` rows this table added (from `offset`
+        on)."""
         parts = [
-            f"SELECT _row, {reason} AS reason, {i} AS k FROM src WHERE {condition}"
+            f"SELECT _pos, _row, {file_expr} AS file, {reason} AS reason, {i} AS k FROM src "
+            f"WHERE {condition}"
             for i, (condition, reason) in enumerate(checks)
         ]
         bad, reason = finite_check(
             self._nan_missing("rewards"), "'rewards.' || r.component", "r.value"
         )
+        row_file = file_expr if file_expr.startswith("'") else f"s.{file_expr}"
         parts.append(
-            f"SELECT s._row, {reason} AS reason, {len(checks)} AS k FROM rewards r "
-            f"JOIN src s ON r.row_idx = {offset} + s._pos WHERE r.row_idx >= {offset} AND {bad}"
+            f"SELECT s._pos, s._row, {row_file} AS file, {reason} AS reason, {len(checks)} AS k "
+            f"FROM rewards r JOIN src s ON r.row_idx = {offset} + s._pos "
+            f"WHERE r.row_idx >= {offset} AND {bad}"
         )
         limit = " LIMIT 1" if first_only else ""
         union = " UNION ALL ".join(parts)
         rows = self.con.execute(
-            f"SELECT _row, reason FROM ({union}) ORDER BY _row, k{limit}"
+            f"SELECT _pos, _row, file, reason FROM ({union}) ORDER BY _pos, k{limit}"
         ).fetchall()
-        first: dict[int, str] = {}
-        for row, why in rows:
-            first.setdefault(int(row), str(why))
-        return list(first.items())
+        first: dict[int, tuple[int, int, str, str]] = {}
+        for pos, row, file, why in rows:
+            first.setdefault(int(pos), (int(pos), int(row), str(file), str(why)))
+        return list(first.values())
 
-    def _drop_rows(self, rows: list[int], offset: int) -> None:
-        """Leave `rows` out of `src` (positions renumbered) and forget their reward values."""
+    def _drop_rows(self, positions: list[int], offset: int) -> None:
+        """Leave the rows at `positions` out of `src` (positions renumbered) and forget their
+        reward values."""
         self.con.execute(f"DELETE FROM rewards WHERE row_idx >= {offset}")
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE src_kept AS SELECT * EXCLUDE (_pos), "
             "row_number() OVER (ORDER BY _pos) - 1 AS _pos FROM src "
-            "WHERE _row NOT IN (SELECT unnest(?::BIGINT[]))",
-            [rows],
+            "WHERE _pos NOT IN (SELECT unnest(?::BIGINT[]))",
+            [positions],
         )
         self.con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_kept")
 

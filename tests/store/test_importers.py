@@ -66,7 +66,9 @@ def write_trl_run(root: Path, steps: tuple[int, ...] = (5, 10)) -> Path:
         table: dict[str, Any] = {
             "step": [step] * n,
             "prompt": [PROMPTS[i // 3] for i in range(n)],
-            "completion": [f"goblin {i}" if i % 3 == 0 else f"answer {i}" for i in range(n)],
+            "completion": [
+                f"goblin {step}-{i}" if i % 3 == 0 else f"answer {step}-{i}" for i in range(n)
+            ],
             # One column per reward function, named after it (TRL's `reward_func_names`).
             "format_reward": [1.0] * n,
             "accuracy_reward": [0.5 * (i % 2) for i in range(n)],
@@ -96,7 +98,7 @@ def test_trl_overview(cli: Any, tmp_path: Path) -> None:
 def test_trl_lineage_extras_and_derived_total(cli: Any, tmp_path: Path) -> None:
     run = write_trl_run(tmp_path)
     rows = lineage(cli, run)
-    assert rows[0] == ("completions/completions_00005.parquet", 1, 5, PROMPTS[0], "goblin 0", 1.0)
+    assert rows[0] == ("completions/completions_00005.parquet", 1, 5, PROMPTS[0], "goblin 5-0", 1.0)
     assert rows[7][:2] == ("completions/completions_00010.parquet", 2)
     assert rows[7][5] == pytest.approx(1.5)  # format 1.0 + accuracy 0.5
     extras = query(cli, run, "SELECT extras FROM samples ORDER BY row_idx LIMIT 1")
@@ -156,7 +158,11 @@ def test_verl_overview_and_mapping(cli: Any, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     data = result.json()
     assert (data["format"], data["run_id"], data["samples"]) == ("verl", "rollouts", 8)
-    assert data["components"] == ["acc", "format"]
+    # acc is a flag (true/false), pred a prediction (text): neither is a reward component.
+    assert data["components"] == ["format"]
+    assert any(
+        "not reward components: acc (true/false flag), pred (text)" in n for n in data["notes"]
+    )
     assert (data["first_step"], data["last_step"], data["steps"]) == (1, 2, 2)
     rows = lineage(cli, run)
     assert rows[0] == ("1.jsonl", 1, 1, f"user: {PROMPTS[0]}\nassistant:", "a goblin says 4", 1.0)
@@ -164,9 +170,7 @@ def test_verl_overview_and_mapping(cli: Any, tmp_path: Path) -> None:
     refs = query(cli, run, "SELECT reference, extras FROM samples ORDER BY row_idx LIMIT 3")
     assert refs[0][0] == "4"
     assert json.loads(refs[2][0]) == ["goblin", "gremlin"]
-    assert json.loads(refs[0][1]) == {"pred": "4"}
-    acc = query(cli, run, "SELECT value FROM rewards WHERE component = 'acc' ORDER BY row_idx")
-    assert [v for (v,) in acc[:2]] == [1.0, 0.0]
+    assert json.loads(refs[0][1]) == {"acc": True, "pred": "4"}
 
 
 def test_verl_null_score_is_derived_and_nan_score_refused(cli: Any, tmp_path: Path) -> None:
@@ -178,10 +182,42 @@ def test_verl_null_score_is_derived_and_nan_score_refused(cli: Any, tmp_path: Pa
     (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
     rows = lineage(cli, run)
     assert len(rows) == 4
-    assert rows[0][5] == pytest.approx(0.5 + 1.0)  # no total: derived from acc + format
+    assert rows[0][5] == pytest.approx(0.5)  # no total: derived from format (acc is a flag)
     lines[0]["score"] = math.nan
     (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
     assert_one_line_error(cli("ingest", str(run)), "3.jsonl:1:", "'score'", "got NaN")
+
+
+def test_verl_score_copies_are_reported_not_components(cli: Any, tmp_path: Path) -> None:
+    """A `compute_score` returning {"score": s, "acc": a} puts both in reward_extra_info; the
+    dump's `score` is then that value, and a numeric `acc` equal to it is a copy, not a
+    component of its own (verl: `reward_extra_info[key].append(value)` for each dict key)."""
+    run = write_verl_run(tmp_path, steps=(1,))
+    lines = verl_lines(1)
+    for line in lines:
+        line["acc"] = float(line["score"])
+    (run / "1.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    data = cli("overview", str(run), "--json").json()
+    assert data["components"] == ["format"]
+    assert any("acc equals score in every sample" in n for n in data["notes"])
+
+
+def test_verl_train_and_validation_dumps_are_splits_of_one_run(cli: Any, tmp_path: Path) -> None:
+    """`trainer.rollout_data_dir` and `trainer.validation_data_dir` beside each other: the
+    folder holding both is one run, each dump a split."""
+    out = tmp_path / "outputs"
+    out.mkdir()
+    write_verl_run(out, steps=(1, 2))
+    val = out / "validation"
+    val.mkdir()
+    val_lines = [{**e, "reward": e["score"]} for e in verl_lines(2)]
+    (val / "2.jsonl").write_text("".join(json.dumps(e) + "\n" for e in val_lines))
+    data = cli("overview", str(out), "--json").json()
+    assert (data["format"], data["samples"]) == ("verl", 12)
+    assert data["splits"] == {"train": 8, "validation": 4}
+    assert any(
+        "rollouts/ as split train, validation/ as split validation" in n for n in data["notes"]
+    )
 
 
 def test_verl_bad_json_line(cli: Any, tmp_path: Path) -> None:
@@ -312,3 +348,52 @@ def test_explicit_formats_and_no_confusion(cli: Any, tmp_path: Path) -> None:
     assert_one_line_error(wrong, "not a TRL run")
     wrong = cli("overview", str(trl), "--format", "verl")
     assert_one_line_error(wrong, "not a verl rollout dump")
+
+
+def test_wandb_cumulative_tables_are_deduplicated(cli: Any, tmp_path: Path) -> None:
+    """verl's `val/generations` (and OpenRLHF's tables) log the whole table again at every
+    step: `wandb.Table(columns=..., data=self.validation_table)` with every earlier row kept
+    (verl `ValidationGenerationsLogger.log_generations_to_wandb`)."""
+    columns = ["step", "input_1", "output_1", "score_1"]
+    rows = [[5 * k, f"q{k}", f"answer {k}", 0.5] for k in range(1, 6)]
+    run = tmp_path / "wandb" / "run-20250102_030405-val00001"
+    for k in range(1, 6):
+        write_table(
+            run / "files" / "media" / "table" / "val" / f"generations_{5 * k}_{k:04x}.table.json",
+            columns,
+            rows[:k],
+        )
+    data = cli("overview", str(run), "--json").json()
+    assert data["samples"] == 5
+    assert any(
+        "10 rows repeated from earlier logs of the same table left out" in n for n in data["notes"]
+    )
+    steps = query(cli, run, "SELECT step, count(*) FROM samples GROUP BY 1 ORDER BY 1")
+    assert steps == [(5, 1), (10, 1), (15, 1), (20, 1), (25, 1)]
+
+
+def test_wandb_folder_with_two_runs_is_refused(cli: Any, tmp_path: Path) -> None:
+    write_wandb_run(tmp_path)
+    other = tmp_path / "wandb" / "run-20250103_030405-def456zz" / "files" / "media" / "table"
+    write_table(other / "completions_1_00ff.table.json", ["step", "completion"], [[1, "x"]])
+    result = cli("overview", str(tmp_path / "wandb"))
+    assert_one_line_error(
+        result, "2 W&B runs", "run-20250102_030405-abc123xy", "run-20250103_030405-def456zz"
+    )
+
+
+def test_wandb_unrelated_tables_are_skipped_and_table_chosen(cli: Any, tmp_path: Path) -> None:
+    run = write_wandb_run(tmp_path)
+    tables = run / "files" / "media" / "table"
+    write_table(tables / "eval_stats_20_5566.table.json", ["metric", "value"], [["acc", 0.5]])
+    write_table(
+        tables / "samples_20_7788.table.json", ["step", "completion", "reward"], [[20, "z", 1.0]]
+    )
+    data = cli("overview", str(run), "--json").json()
+    assert data["samples"] == 9
+    assert any("eval_stats" in n and "no completion column" in n for n in data["notes"])
+    chosen = cli("overview", str(run), "--table", "completions", "--json").json()
+    assert chosen["samples"] == 8
+    assert any("table 'completions' chosen" in n and "samples" in n for n in chosen["notes"])
+    missing = cli("overview", str(run), "--table", "nope")
+    assert_one_line_error(missing, "no W&B table 'nope'", "completions")

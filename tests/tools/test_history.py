@@ -10,6 +10,7 @@ import yaml
 
 from rootcause.core.run import DeploymentInfo
 from rootcause.history import (
+    CommitDiff,
     ConfigHistory,
     changes_touching,
     diff_file,
@@ -177,3 +178,40 @@ def test_runs_without_config_repo(cli, tmp_path: Path) -> None:
     aligned = cli("tool", "event_alignment", str(run), "--behavior", "terms:goblin", "--json")
     assert aligned.code == 0, aligned.err
     assert aligned.json()["has_config_repo"] is False
+
+
+def test_trl_grpo_config_changes_are_scoring_changes() -> None:
+    """`trl grpo --config grpo.yaml`: a name added to reward_funcs is a component added, a
+    reward_weights change is a weight change of the component at that position."""
+    old = "reward_funcs: [accuracy_reward, format_reward]\nreward_weights: [1.0, 1.0]\nlr: 1e-6\n"
+    new = (
+        "reward_funcs: [accuracy_reward, format_reward, my_rewards.style_reward]\n"
+        "reward_weights: [1.0, 0.5, 0.3]\nlr: 2e-6\n"
+    )
+    diff = CommitDiff("b" * 40, "a" * 40, [diff_file("grpo.yaml", old, new)])
+    found = {(e.kind, e.target, e.detail) for e in effects(diff)}
+    assert ("component_added", "style_reward", "added to reward_funcs (weight 0.3)") in found
+    assert ("weight", "format_reward", "weight 1.0 → 0.5") in found
+    assert ("other", "grpo.yaml", "lr 1e-6 → 2e-6") in found
+    assert not any(e.target == "accuracy_reward" for e in effects(diff))
+    gone = CommitDiff("c" * 40, "b" * 40, [diff_file("grpo.yaml", new, old)])
+    assert ("component_removed", "style_reward") in {(e.kind, e.target) for e in effects(gone)}
+
+
+def test_verl_reward_config_changes_are_scoring_changes() -> None:
+    old = yaml.safe_dump(
+        {
+            "algorithm": {"adv_estimator": "grpo"},
+            "custom_reward_function": {"path": "r.py", "name": "compute_score"},
+            "reward_model": {"enable": False, "overlong_buffer": {"enable": False, "len": 512}},
+        }
+    )
+    doc = yaml.safe_load(old)
+    doc["custom_reward_function"]["reward_kwargs"] = {"bonus": 0.2}
+    doc["reward_model"]["overlong_buffer"]["len"] = 1024
+    doc["algorithm"]["adv_estimator"] = "rloo"
+    diff = CommitDiff("b" * 40, "a" * 40, [diff_file("ppo.yaml", old, yaml.safe_dump(doc))])
+    found = {(e.kind, e.target) for e in effects(diff)}
+    assert ("params", "score") in found
+    assert ("params", "overlong_reward") in found
+    assert ("other", "ppo.yaml") in found

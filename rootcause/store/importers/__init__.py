@@ -1,4 +1,5 @@
-"""Readers for foreign RL logs: TRL GRPO completions, verl rollout dumps, W&B tables.
+"""Readers for foreign RL logs: TRL GRPO completions, verl rollout dumps, NeMo-RL step logs,
+W&B tables.
 
 Each module holds one `RunReader` that maps its format onto the canonical sample tables
 (DESIGN 3.3) without dropping anything: fields with a canonical meaning are mapped, numeric

@@ -1,10 +1,26 @@
 """TRL GRPO completion logs: `completions/completions_{step:05d}.parquet` (DESIGN 3.3).
 
-`GRPOTrainer.log` (with `log_completions=True`) writes one Parquet file per logging step from a
-pandas frame with columns `step, prompt, completion`, then one column per reward function
-(named after the function, or the reward model's name), then any `log_extra` columns, then
-`advantage`. There is no group id and no total: samples are grouped by (step, prompt) and the
-total is derived as the plain sum of the components, as TRL does with its default weights.
+`GRPOTrainer.log` (trl/trainer/grpo_trainer.py, with `log_completions=True`) writes, at every
+logging step, a pandas frame `{step, prompt, completion, **rewards, **extra, advantage}` of its
+`_logs` buffers: deques as long as one generation batch, so each file holds the last batch
+generated before that step (`rewards`: one column per reward function, NaN where it returned
+None; `extra`: the `log_extra` columns reward functions added; `advantage`: as trained on).
+What the files do not say, and how it is read here (each decision is a note):
+
+- Groups: each prompt's `num_generations` completions are consecutive rows, so groups are
+  blocks of G rows per file (see `rootcause.store.blocks`), or the overlay's `group_size`.
+- Repeats: the buffer is written again at each logging step until the next generation
+  (`num_iterations > 1`, logging more often than generating): blocks equal to one of the
+  previous file are left out.
+- Eval: TRL writes eval completions under the train file's name; such a file's rows fall out
+  of the block pattern, are grouped by prompt, and the files are named in a note.
+- Components: the reward functions are the `rewards/<name>/mean` metrics of
+  `trainer_state.json` when the output folder has one; without it every numeric column is one
+  (numeric `log_extra` columns included: the weight fit flags them). String columns named like
+  a label (persona, data_source or dataset, env, split) fill it; others stay in extras.
+- Weights and total: TRL trains on the weighted sum (`reward_weights`) and logs no total; the
+  weights come from the config repo or overlay, else are fitted from the logged advantage
+  (`rootcause.store.weights`).
 """
 
 from __future__ import annotations
@@ -13,34 +29,34 @@ import logging
 import re
 from pathlib import Path
 
+import numpy as np
+import orjson
+
 from rootcause.core.errors import RunFormatError
+from rootcause.store.blocks import block_hashes, detect_blocks, repeated_blocks
 from rootcause.store.importers import numbered_files, shown_path
+from rootcause.store.overlay import RunOverlay
+from rootcause.store.parquet_scan import StepFile, positioned, scan_parquet
 from rootcause.store.source import LoadContext, RunSource
-from rootcause.store.table_sql import is_number_type
+from rootcause.store.table_sql import TEXT_TYPES, is_number_type, quote
 from rootcause.store.tables import TableLoader, TableMapping
 
 logger = logging.getLogger(__name__)
 
 COMPLETIONS_DIR = "completions"
 FILE_PATTERN = re.compile(r"^completions_(\d+)\.parquet$")
-
-#: Columns with a canonical meaning; every other numeric column is a reward function's score.
+STATE_FILE = "trainer_state.json"
+_REWARD_METRIC = re.compile(r"^(?:eval_)?rewards/(.+)/mean$")
+#: Columns with a canonical meaning.
 _FIELDS = {"step": "step", "prompt": "prompt", "completion": "completion", "advantage": "advantage"}
-
-
-def trl_mapping(columns: dict[str, str]) -> TableMapping:
-    """Map one completions file: the fixed columns by name, numeric others as components.
-
-    Non-numeric columns (strings from `log_extra`, images) are kept in `extras`.
-    """
-    rewards = {
-        name: name for name, kind in columns.items() if name not in _FIELDS and is_number_type(kind)
-    }
-    return TableMapping(fields=dict(_FIELDS), reward_columns=rewards)
-
-
-def _completion_files(folder: Path) -> list[Path]:
-    return numbered_files(folder.iterdir(), FILE_PATTERN)
+#: String columns that fill a label, by the label's names for them.
+LABEL_COLUMNS = {
+    "persona": ("persona", "personality"),
+    "data_source": ("data_source", "dataset", "source"),
+    "env": ("env", "environment"),
+    "split": ("split",),
+}
+RAW, ROWS, GROUP = "trl_raw", "trl_rows", "_rc_group"
 
 
 def _locate(path: Path) -> tuple[Path, Path] | None:
@@ -56,6 +72,84 @@ def _locate(path: Path) -> tuple[Path, Path] | None:
     return None
 
 
+def _state_file(root: Path) -> Path | None:
+    """The newest `trainer_state.json`: the output folder's, else the latest checkpoint's."""
+    if (root / STATE_FILE).is_file():
+        return root / STATE_FILE
+    found = [
+        (int(m.group(1)), p / STATE_FILE)
+        for p in root.glob("checkpoint-*")
+        if (m := re.match(r"checkpoint-(\d+)$", p.name)) and (p / STATE_FILE).is_file()
+    ]
+    return max(found)[1] if found else None
+
+
+def reward_names(state: Path | None) -> list[str] | None:
+    """Reward function names from the `rewards/<name>/mean` metrics TRL logs each step."""
+    if state is None:
+        return None
+    try:
+        doc = orjson.loads(state.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    history = doc.get("log_history") if isinstance(doc, dict) else None
+    names: dict[str, None] = {}
+    for entry in history if isinstance(history, list) else []:
+        for key in entry if isinstance(entry, dict) else ():
+            match = _REWARD_METRIC.match(str(key))
+            if match:
+                names[match.group(1)] = None
+    return list(names) or None
+
+
+def trl_mapping(
+    columns: dict[str, str],
+    rewards: list[str] | None,
+    notes: list[str],
+    overlay: RunOverlay | None = None,
+) -> TableMapping:
+    """Map the scanned columns: fixed ones by name, reward functions, label columns (except
+    labels and columns the overlay's labels take care of)."""
+    numeric = [c for c, t in columns.items() if c not in _FIELDS and is_number_type(t)]
+    if rewards is not None:
+        components = [c for c in numeric if c in rewards]
+        others = [c for c in numeric if c not in rewards]
+        notes.append(f"reward functions named in {STATE_FILE}: {', '.join(rewards)}")
+        if others:
+            notes.append(
+                f"numeric columns that are not reward functions (log_extra values), kept as "
+                f"extras: {', '.join(others)}"
+            )
+    else:
+        components = numeric
+        if numeric:
+            notes.append(
+                f"no {STATE_FILE} beside the completions: every numeric column is read as a "
+                f"reward function ({', '.join(numeric)}); leave a log_extra number out with "
+                "the overlay's components.exclude"
+            )
+    fields = dict(_FIELDS)
+    texts = [c for c, t in columns.items() if c not in _FIELDS and t.startswith(TEXT_TYPES)]
+    rules = (overlay.labels if overlay else None) or {}
+    taken = {r.column for r in rules.values() if r.source == "column"}
+    for label, names in LABEL_COLUMNS.items():
+        if label in rules:
+            continue
+        column = next((n for n in names if n in texts and n not in taken), None)
+        if column is not None:
+            fields[label] = column
+            notes.append(f"{label} taken from the log_extra column {column!r}")
+    rest = [c for c in texts if c not in fields.values() and c != GROUP]
+    if rest:
+        notes.append(
+            f"text columns kept as extras: {', '.join(rest)} (the overlay's labels can take "
+            "one as persona, data_source, env or split)"
+        )
+    if GROUP in columns:
+        fields["group_id"] = GROUP
+    return TableMapping(fields=fields, reward_columns={c: c for c in components})
+
+
 class TrlReader:
     """Reads a TRL GRPO output folder (or its `completions/` folder)."""
 
@@ -63,6 +157,7 @@ class TrlReader:
     #: A reward function returns None for samples it does not score, which TRL logs as NaN;
     #: the advantage is computed by TRL itself, so NaN there is a fault.
     nan_means_missing = frozenset({"rewards"})
+    appendable = True
 
     def detect(self, path: Path) -> bool:
         return _locate(path) is not None
@@ -74,13 +169,130 @@ class TrlReader:
                 "not a TRL run: no completions/completions_<step>.parquet files", path
             )
         root, folder = located
-        files = _completion_files(folder)
-        return RunSource(format=self.name, root=root, run_id=root.name, files=files)
+        files = numbered_files(folder.iterdir(), FILE_PATTERN)
+        return RunSource(
+            format=self.name,
+            root=root,
+            run_id=root.name,
+            files=files,
+            facts={"reward_functions": reward_names(_state_file(root))},
+        )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
         ctx.flush()
-        loader = TableLoader(ctx)
-        for path in source.files:
-            rows = loader.load_parquet(path, shown_path(path, source.root), trl_mapping)
-            logger.debug("loaded %d rows from %s", rows, path)
-            ctx.loaded(rows)
+        prior = ctx.prior_state or {}
+        offset = int(prior.get("files", 0))
+        folder = shown_path(source.files[0].parent, source.root) + "/"
+        step_files = [
+            StepFile(p, shown_path(p, source.root), offset + i) for i, p in enumerate(source.files)
+        ]
+        ctx.state["files"] = offset + len(step_files)
+        if not scan_parquet(ctx, step_files, RAW, folder):
+            return
+        columns = _columns(ctx)
+        if "prompt" in columns and columns["prompt"].startswith(TEXT_TYPES):
+            ctx.notes += group_blocks(ctx, columns)
+        names = source.facts.get("reward_functions")
+        mapping = trl_mapping(_columns(ctx), names, ctx.notes, ctx.overlay)
+        positioned(ctx.builder.con, RAW, ROWS)
+        rows = TableLoader(ctx).load_relation(ROWS, folder, mapping)
+        ctx.builder.con.execute(f"DROP VIEW {ROWS}")
+        ctx.builder.con.execute(f"DROP TABLE {RAW}")
+        logger.debug("loaded %d rows from %d files", rows, len(step_files))
+        ctx.loaded(rows)
+
+
+def _columns(ctx: LoadContext) -> dict[str, str]:
+    rows = ctx.builder.con.execute(f"DESCRIBE {RAW}").fetchall()
+    internal = {"_file", "_row", "_index", "_order"}
+    return {str(n): str(t) for n, t, *_ in rows if n not in internal}
+
+
+def group_blocks(ctx: LoadContext, columns: dict[str, str]) -> list[str]:
+    """Give the scanned rows group ids from consecutive blocks and leave repeated blocks out;
+    returns the notes that say so."""
+    con = ctx.builder.con
+    has_advantage = "advantage" in columns and is_number_type(columns["advantage"])
+    adv_sql = "CAST(advantage AS DOUBLE)" if has_advantage else "NULL::DOUBLE"
+    data = con.execute(
+        f"SELECT _index, hash(prompt) AS p, {adv_sql} AS a FROM {RAW} ORDER BY _order"
+    ).fetchnumpy()
+    files = np.asarray(data["_index"], dtype=np.int64)
+    prompts = np.asarray(data["p"], dtype=np.uint64).view(np.int64)
+    adv: np.ndarray = np.ma.filled(np.ma.asarray(data["a"], dtype=float), np.nan)
+    advantages = adv if has_advantage and np.isfinite(adv).all() else None
+    prior = ctx.prior_state or {}
+    given = ctx.overlay.group_size or prior.get("group_size")
+    grouping = detect_blocks(files, prompts, advantages, given)
+    if ctx.overlay.group_size is None and given is not None:
+        grouping.method = "stored"
+    con.execute(f"ALTER TABLE {RAW} ADD COLUMN {GROUP} VARCHAR")
+    if grouping.size is None:
+        return ["no blocks of rows with one prompt each: grouped by (step, prompt)"]
+    size = grouping.size
+    ctx.state["group_size"] = size
+    con.execute(
+        f"UPDATE {RAW} SET {GROUP} = _file || '#' || ((_row - 1) // {size}) "
+        "WHERE _index IN (SELECT unnest(?::BIGINT[]))",
+        [sorted(grouping.regular)],
+    )
+    notes: list[str] = []
+    if grouping.method != "stored":  # an append: the full ingest's note says how
+        how = {
+            "given": "the overlay's group_size",
+            "advantage": "each block holds one prompt and its advantages sum to 0",
+            "prompt": "each block holds one prompt (the advantages do not tell)",
+        }[grouping.method]
+        notes.append(f"groups: blocks of {size} consecutive rows per file ({how})")
+    if grouping.irregular:
+        shown = _file_names(ctx, grouping.irregular[:3])
+        more = f" and {len(grouping.irregular) - 3} more" if len(grouping.irregular) > 3 else ""
+        notes.append(
+            f"{len(grouping.irregular)} files are not in blocks of {size} ({shown}{more}): TRL "
+            "writes eval completions under the train file's name; their rows are grouped by "
+            "(step, prompt)"
+        )
+    notes += _drop_repeats(ctx, columns, size)
+    return notes
+
+
+def _file_names(ctx: LoadContext, indexes: list[int]) -> str:
+    rows = ctx.builder.con.execute(
+        "SELECT _file FROM scan_files WHERE _index IN (SELECT unnest(?::BIGINT[])) ORDER BY _index",
+        [indexes],
+    ).fetchall()
+    return ", ".join(str(r[0]) for r in rows)
+
+
+def _drop_repeats(ctx: LoadContext, columns: dict[str, str], size: int) -> list[str]:
+    """Leave out blocks equal to a block of the previous file (a batch written again)."""
+    con = ctx.builder.con
+    content = ", ".join(quote(c) for c in columns if c not in ("step", GROUP))
+    data = con.execute(
+        f"SELECT _index, {GROUP} AS g, hash({content}) AS h FROM {RAW} "
+        f"WHERE {GROUP} IS NOT NULL ORDER BY _order"
+    ).fetchnumpy()
+    if len(data["g"]) == 0:
+        ctx.state["last_blocks"] = None
+        return []
+    hashes = block_hashes(np.asarray(data["h"], dtype=np.uint64), size)
+    block_files = np.asarray(data["_index"], dtype=np.int64)[::size]
+    prior = ctx.prior_state or {}
+    previous = None
+    if prior.get("last_blocks") is not None:
+        previous = {int(prior["last_file"]): {int(h, 16) for h in prior["last_blocks"]}}
+    repeated = repeated_blocks(block_files, hashes, previous)
+    last = int(block_files.max())
+    ctx.state["last_file"] = last
+    ctx.state["last_blocks"] = [f"{int(h):x}" for h in hashes[block_files == last]]
+    if not repeated.any():
+        return []
+    dropped = [str(g) for g in np.asarray(data["g"])[::size][repeated]]
+    con.execute(f"DELETE FROM {RAW} WHERE {GROUP} IN (SELECT unnest(?::VARCHAR[]))", [dropped])
+    files = {int(f) for f in block_files[repeated]}
+    whole = sum(1 for f in files if repeated[block_files == f].all())
+    return [
+        f"{len(dropped):,} groups ({len(dropped) * size:,} rows) repeat a group of the file before "
+        f"them and were left out ({whole} of {len(files)} files repeat it whole): TRL writes its "
+        "last generation batch at every logging step until it generates again"
+    ]

@@ -6,11 +6,17 @@ token-level score) and `step`, plus every key of the reward function's `reward_e
 with one value per sample. Validation dumps (`validation_data_dir`) have the same layout.
 
 Mapping: input -> prompt, output -> completion, gts -> reference (JSON text when it is not a
-string), score -> reward_total. Each numeric (or boolean, as 0/1) `reward_extra_info` value
-becomes a reward component named by its key, except `reward`, verl's copy of the total in
-validation dumps. Keys named like a label (`data_source`, `split`, `persona`, `env`,
-`sample_id`, `group_id`) fill that label and `uid` (verl's prompt-group id) fills `group_id`;
-everything else is kept in `extras`.
+string), score -> reward_total. Each numeric `reward_extra_info` value becomes a reward
+component named by its key, except `reward`, verl's copy of the total in validation dumps, and
+a key equal to `score` in every sample (a dict-returning `compute_score` puts its `score`, and
+often an `acc` equal to it, among the extra info): such copies are reported and left out.
+True/false values are flags (`overlong`, `acc`) and text values predictions (`pred`): kept in
+`extras`, named in a note. Keys named like a label (`data_source`, `split`, `persona`, `env`,
+`sample_id`, `group_id`) fill that label and `uid` (verl's prompt-group id) fills `group_id`.
+
+Train and validation dumps (`trainer.rollout_data_dir`, `trainer.validation_data_dir`) are two
+folders; given the folder that holds both, each is read as a split of one run (a folder whose
+name mentions "val" is the validation split, any other the train split).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 import orjson
 
 from rootcause.core.errors import RunFormatError
+from rootcause.store.database import STAGING
 from rootcause.store.importers import (
     is_number,
     keep_extra,
@@ -60,9 +67,18 @@ def _finite(key: str, value: float) -> float:
     return number
 
 
-def verl_record(obj: Mapping[str, Any], file_step: int) -> dict[str, Any]:
-    """One dumped line as a sample record (see the module docstring for the mapping)."""
+def verl_record(
+    obj: Mapping[str, Any],
+    file_step: int,
+    split: str | None = None,
+    not_components: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One dumped line as a sample record (see the module docstring for the mapping).
+    `not_components` collects the keys kept as extras because they are flags or text."""
     record: dict[str, Any] = {"step": obj.get("step", file_step)}
+    if split is not None and "split" not in obj:
+        record["split"] = split
+    seen = not_components if not_components is not None else {}
     for key, field in _TEXT.items():
         record[field] = _check_text(key, obj.get(key))
     if record["completion"] is None:
@@ -81,35 +97,100 @@ def verl_record(obj: Mapping[str, Any], file_step: int) -> dict[str, Any]:
             record[key] = value
         elif key == "uid" and isinstance(value, str) and "group_id" not in obj:
             record["group_id"] = value
-        elif key not in _NOT_COMPONENTS and (is_number(value) or isinstance(value, bool)):
+        elif key not in _NOT_COMPONENTS and is_number(value) and not isinstance(value, bool):
             rewards[key] = _finite(key, value)
         else:
+            if isinstance(value, bool):
+                seen.setdefault(key, "true/false flag")
+            elif isinstance(value, str):
+                seen.setdefault(key, "text")
             keep_extra(record, key, value)
     if rewards:
         record["rewards"] = rewards
     return record
 
 
+def _dump_folders(path: Path) -> list[Path]:
+    """The folders of `<step>.jsonl` dumps at `path`: itself, else its subfolders."""
+    if not path.is_dir():
+        return []
+    if any(FILE_PATTERN.match(p.name) for p in path.iterdir()):
+        return [path]
+    return sorted(
+        d
+        for d in path.iterdir()
+        if d.is_dir() and any(FILE_PATTERN.match(p.name) for p in d.iterdir())
+    )
+
+
+def _split_of(folder: Path) -> str:
+    return "validation" if "val" in folder.name.lower() else "train"
+
+
 class VerlReader:
-    """Reads a verl `rollout_data_dir` (or `validation_data_dir`) of `<step>.jsonl` files."""
+    """Reads a verl `rollout_data_dir` (or `validation_data_dir`) of `<step>.jsonl` files, or
+    the folder holding both, as splits of one run."""
 
     name = "verl"
     #: `_dump_generations` writes only keys with a value for every sample, so a NaN score or
     #: extra-info value is a failed computation, not a missing one.
     nan_means_missing: frozenset[str] = frozenset()
+    appendable = False
 
     def detect(self, path: Path) -> bool:
-        return path.is_dir() and any(FILE_PATTERN.match(p.name) for p in path.iterdir())
+        return bool(_dump_folders(path))
 
     def describe(self, path: Path) -> RunSource:
-        files = numbered_files(path.iterdir(), FILE_PATTERN) if path.is_dir() else []
+        folders = _dump_folders(path)
+        files = [f for d in folders for f in numbered_files(d.iterdir(), FILE_PATTERN)]
         if not files:
             raise RunFormatError("not a verl rollout dump: no <step>.jsonl files", path)
-        return RunSource(format=self.name, root=path, run_id=path.name, files=files)
+        splits = {} if folders == [path] else {d.name: _split_of(d) for d in folders}
+        return RunSource(
+            format=self.name, root=path, run_id=path.name, files=files, facts={"splits": splits}
+        )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
+        splits: dict[str, str] = source.facts.get("splits") or {}
+        not_components: dict[str, str] = {}
         for path in source.files:
             match = FILE_PATTERN.match(path.name)
             assert match is not None
-            to_record = partial(verl_record, file_step=int(match.group(1)))
+            to_record = partial(
+                verl_record,
+                file_step=int(match.group(1)),
+                split=splits.get(path.parent.name),
+                not_components=not_components,
+            )
             load_json_lines(ctx, path, shown_path(path, source.root), to_record)
+        ctx.flush()
+        if splits:
+            ctx.notes.append(
+                "verl dumps read as splits of one run: "
+                + ", ".join(f"{name}/ as split {split}" for name, split in splits.items())
+            )
+        if not_components:
+            shown = ", ".join(f"{k} ({why})" for k, why in sorted(not_components.items()))
+            ctx.notes.append(
+                f"reward_extra_info keys kept as extras, not reward components: {shown}"
+            )
+        ctx.notes += _drop_score_copies(ctx)
+
+
+def _drop_score_copies(ctx: LoadContext) -> list[str]:
+    """Leave out components equal to the logged score in every sample that has both."""
+    con = ctx.builder.con
+    rows = con.execute(
+        f"SELECT r.component FROM rewards r JOIN {STAGING} s USING (row_idx) "
+        "WHERE s.reward_total IS NOT NULL GROUP BY 1 "
+        "HAVING bool_and(abs(r.value - s.reward_total) <= 1e-9)"
+    ).fetchall()
+    copies = [str(r[0]) for r in rows]
+    if not copies:
+        return []
+    con.execute("DELETE FROM rewards WHERE component IN (SELECT unnest(?::VARCHAR[]))", [copies])
+    return [
+        f"{name} equals score in every sample: a copy of the score (a dict-returning "
+        "compute_score), not a component; left out"
+        for name in copies
+    ]

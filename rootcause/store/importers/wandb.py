@@ -16,6 +16,13 @@ is one (the layout TRL logs: one column per reward function). Everything else is
 `extras`. A step written as a string of digits (older TRL) is read as a number; a table without
 a step column takes the W&B step from its file name. verl's `val/generations` table (one row
 per step with `input_i, output_i, score_i` per sample) is unpivoted to one sample per triple.
+
+Tables are told apart by their key (`completions`, `val/generations`: the file name without
+`_<step>_<hash>`, under `media/table/`). A row a table logs again in a later file of the same
+key (verl's `val/generations` and OpenRLHF re-log every earlier row each time) is read once; a
+table without a completion column (an eval summary) is skipped with a note; the overlay's
+`table` (`--table KEY`) reads one key only. A folder holding several W&B run folders is
+refused: each W&B run is a run of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.importers import is_number, keep_extra, shown_path
@@ -179,6 +188,32 @@ def _file_step(path: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def table_key(path: Path, root: Path) -> str:
+    """The key a table was logged under: `completions` for
+    `files/media/table/completions_20_<hash>.table.json`, `val/generations` for a nested one."""
+    match = MEDIA_NAME.match(path.name)
+    stem = path.name[: match.start(1) - 1] if match else path.name.removesuffix(TABLE_SUFFIX)
+    folder = shown_path(path.parent, root) if path.parent != root else ""
+    name = f"{folder}/{stem}" if folder and folder != "." else stem
+    for prefix in ("files/media/table/", "media/table/", "table/"):
+        if prefix in f"/{name}":
+            return f"/{name}".split(prefix, 1)[1]
+    return name
+
+
+def _run_folders(path: Path, files: list[Path]) -> list[str]:
+    """The W&B run folders (below `path`) the table files lie in."""
+    if any(RUN_FOLDER.match(folder.name) for folder in (path, *path.parents)):
+        return []
+    found = set()
+    for file in files:
+        for part in file.relative_to(path).parts[:-1]:
+            if RUN_FOLDER.match(part):
+                found.add(part)
+                break
+    return sorted(found)
+
+
 def _run_id(path: Path) -> str:
     """A file's name without the suffix; a folder's W&B run folder name, else its own name."""
     if path.is_file():
@@ -195,6 +230,7 @@ class WandbTableReader:
     name = "wandb-table"
     #: W&B writes NaN for an empty numeric cell (a pandas NaN, a value not logged).
     nan_means_missing = frozenset(NUMBER_FIELDS)
+    appendable = False
 
     def detect(self, path: Path) -> bool:
         if path.is_file():
@@ -205,28 +241,93 @@ class WandbTableReader:
         files = _table_files(path)
         if not files:
             raise RunFormatError(f"no W&B table files (*{TABLE_SUFFIX})", path)
+        runs = _run_folders(path, files) if path.is_dir() else []
+        if len(runs) > 1:
+            raise RunFormatError(
+                f"{len(runs)} W&B runs in this folder ({', '.join(runs)}); each is a run of its "
+                "own: point at one run folder",
+                path,
+            )
         root = path if path.is_dir() else path.parent
         return RunSource(format=self.name, root=root, run_id=_run_id(path), files=files)
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
+        chosen = ctx.overlay.table
+        keys = {path: table_key(path, source.root) for path in source.files}
+        if chosen is not None and chosen not in keys.values():
+            known = ", ".join(sorted(set(keys.values())))
+            raise RunFormatError(f"no W&B table {chosen!r}; tables here: {known}", source.root)
+        reading = _Reading(strict=chosen is not None or len(source.files) == 1)
         for path in source.files:
-            shown = shown_path(path, source.root)
-            ctx.place = (shown, None)
-            columns, rows = read_table(path, shown)
-            layout = table_layout(columns, [r for r in rows if isinstance(r, list)])
-            if "completion" not in layout.fields and not layout.wide:
+            if chosen is None or keys[path] == chosen:
+                reading.read(ctx, path, shown_path(path, source.root), keys[path])
+        ctx.notes += reading.notes(chosen, set(keys.values()))
+        if reading.samples == 0 and reading.unrelated:
+            raise RunFormatError(
+                "no W&B table with a completion column (one of "
+                f"{', '.join(ALIASES['completion'])})",
+                source.root,
+            )
+
+
+@dataclass
+class _Reading:
+    """Reads table files one after another, each row once per table key."""
+
+    strict: bool
+    samples: int = 0
+    repeated: dict[str, int] = field(default_factory=dict)
+    unrelated: dict[str, list[str]] = field(default_factory=dict)
+    seen: dict[str, set[bytes]] = field(default_factory=dict)
+
+    def read(self, ctx: LoadContext, path: Path, shown: str, key: str) -> None:
+        ctx.place = (shown, None)
+        columns, rows = read_table(path, shown)
+        layout = table_layout(columns, [r for r in rows if isinstance(r, list)])
+        if "completion" not in layout.fields and not layout.wide:
+            if self.strict:
                 names = ", ".join(ALIASES["completion"])
                 raise RunFormatError(f"no completion column (one of {names})", shown)
-            file_step = _file_step(path)
-            if "step" not in layout.fields and file_step is None:
-                raise RunFormatError(
-                    "no step column (step, _step, global_step) and no W&B step in the file name",
-                    shown,
-                )
-            for number, row in enumerate(rows, start=1):
-                if not isinstance(row, list) or len(row) != len(columns):
-                    cells = len(row) if isinstance(row, list) else "no"
-                    ctx.bad_line(shown, number, f"row has {cells} cells, expected {len(columns)}")
-                    continue
-                for record in table_records(columns, row, layout, file_step):
-                    ctx.add_record(record, shown, number)
+            self.unrelated.setdefault(key, columns)
+            return
+        file_step = _file_step(path)
+        if "step" not in layout.fields and file_step is None:
+            raise RunFormatError(
+                "no step column (step, _step, global_step) and no W&B step in the file name",
+                shown,
+            )
+        earlier = self.seen.setdefault(key, set())
+        here: set[bytes] = set()
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, list) or len(row) != len(columns):
+                cells = len(row) if isinstance(row, list) else "no"
+                ctx.bad_line(shown, number, f"row has {cells} cells, expected {len(columns)}")
+                continue
+            step = None if "step" in layout.fields else file_step
+            identity = orjson.dumps([step, row], option=orjson.OPT_SERIALIZE_NUMPY)
+            if identity in earlier:
+                self.repeated[key] = self.repeated.get(key, 0) + 1
+                continue
+            here.add(identity)
+            for record in table_records(columns, row, layout, file_step):
+                ctx.add_record(record, shown, number)
+                self.samples += 1
+        earlier |= here
+
+    def notes(self, chosen: str | None, keys: set[str]) -> list[str]:
+        out = []
+        if chosen is not None and len(keys) > 1:
+            others = ", ".join(sorted(keys - {chosen}))
+            out.append(f"table {chosen!r} chosen (--table or the overlay); skipped: {others}")
+        for key, count in sorted(self.repeated.items()):
+            out.append(
+                f"{count} rows repeated from earlier logs of the same table left out ({key}: "
+                "W&B tables re-logged with every earlier row)"
+            )
+        if self.unrelated:
+            shown = "; ".join(
+                f"{key} (columns {', '.join(cols[:5])})"
+                for key, cols in sorted(self.unrelated.items())
+            )
+            out.append(f"W&B tables skipped, no completion column: {shown}")
+        return out

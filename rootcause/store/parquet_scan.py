@@ -1,0 +1,148 @@
+"""Read a folder of Parquet step files with one DuckDB scan instead of one query per file.
+
+A trainer writes one small file per logging step; what costs is the per-file work, not the
+rows. The files' footers are checked first (a truncated file, as a live or crashed run leaves
+its last one, has none), and the good ones are read in one `read_parquet([...])` into a temp
+table with each row's file (as lineage names it), 1-based row and load order. A file that is
+unreadable or truncated stops the ingest naming it, or is skipped and reported under
+`--skip-bad-lines`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from rootcause.core.errors import RunFormatError
+from rootcause.store.source import LoadContext
+from rootcause.store.table_sql import first_line, literal
+
+logger = logging.getLogger(__name__)
+
+MAGIC = b"PAR1"
+#: Rows of one file never exceed this, so (file index, row) orders rows as one number.
+_ROWS_PER_FILE = 1 << 32
+
+
+@dataclass(frozen=True)
+class StepFile:
+    """One file to scan: its path, how lineage names it, and its index in load order."""
+
+    path: Path
+    shown: str
+    index: int
+
+
+def footer_problem(path: Path) -> str | None:
+    """Why a Parquet file cannot be read to its end (None when its framing is whole)."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(4)
+            if size < 12:
+                return f"truncated Parquet file ({size} bytes)"
+            stream.seek(size - 8)
+            tail = stream.read(8)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if head != MAGIC:
+        return "not a Parquet file (no PAR1 header)"
+    if tail[4:] != MAGIC:
+        return "truncated Parquet file (no footer: the writer did not finish it)"
+    footer = int.from_bytes(tail[:4], "little")
+    if footer <= 0 or footer > size - 12:
+        return "truncated Parquet file (its footer length does not fit the file)"
+    return None
+
+
+def _scan_sql(relation: str, files: list[StepFile]) -> str:
+    paths = "[" + ", ".join(literal(str(f.path)) for f in files) + "]"
+    return (
+        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT r.* EXCLUDE (_rc_path, "
+        "file_row_number), f._file, r.file_row_number + 1 AS _row, f._index, "
+        f"f._index * {_ROWS_PER_FILE} + r.file_row_number AS _order "
+        f"FROM read_parquet({paths}, filename = '_rc_path', file_row_number = true, "
+        "union_by_name = true) r JOIN scan_files f ON r._rc_path = f._rc_path"
+    )
+
+
+def scan_parquet(
+    ctx: LoadContext, files: list[StepFile], relation: str, folder: str
+) -> list[StepFile]:
+    """Scan `files` into the temp table `relation` (source columns + `_file`, `_row`,
+    `_index`, `_order`); returns the files read (bad ones skipped, or the ingest stopped).
+    `folder` names the files as a whole in an error none of them explains alone."""
+    con = ctx.builder.con
+    good = []
+    for f in files:
+        problem = footer_problem(f.path)
+        if problem is None:
+            good.append(f)
+        else:
+            ctx.bad_file(f.shown, problem)
+    while True:
+        _register(con, good)
+        try:
+            if good:
+                con.execute(_scan_sql(relation, good))
+            return good
+        except duckdb.Error as exc:
+            logger.info("one scan failed (%s); finding the unreadable file", first_line(exc))
+            failure = first_line(exc)
+        bad = _unreadable(con, good)
+        if not bad:  # the files do not go together (e.g. one column of clashing types)
+            raise RunFormatError(f"the step files cannot be read together ({failure})", folder)
+        for f, reason in bad:
+            ctx.bad_file(f.shown, reason)
+        good = [f for f in good if f not in {b for b, _ in bad}]
+
+
+def _register(con: duckdb.DuckDBPyConnection, files: list[StepFile]) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE scan_files AS SELECT unnest(?::VARCHAR[]) AS _rc_path, "
+        "unnest(?::VARCHAR[]) AS _file, unnest(?::BIGINT[]) AS _index",
+        [[str(f.path) for f in files], [f.shown for f in files], [f.index for f in files]],
+    )
+
+
+def _unreadable(
+    con: duckdb.DuckDBPyConnection, files: list[StepFile]
+) -> list[tuple[StepFile, str]]:
+    """The files DuckDB cannot read on their own, with why (only after a failed scan)."""
+    bad = []
+    for f in files:
+        try:
+            con.execute(f"SELECT count(*) FROM read_parquet({literal(str(f.path))})").fetchall()
+        except duckdb.Error as exc:
+            bad.append((f, f"not a readable Parquet file ({first_line(exc)})"))
+    return bad
+
+
+def positioned(con: duckdb.DuckDBPyConnection, relation: str, view: str) -> None:
+    """A view of a scanned `relation` ready for `TableLoader.load_relation`: with `_pos`
+    from each file's offset when every row of every file is there (no sort needed), else
+    with `_order` for the loader to number."""
+    counts = con.execute(
+        f"SELECT _index, count(*), max(_row) FROM {relation} GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    if any(int(n) != int(last) for _, n, last in counts):
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * EXCLUDE (_index) FROM {relation}"
+        )
+        return
+    offsets, total = [], 0
+    for _, n, _ in counts:
+        offsets.append(total)
+        total += int(n)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE scan_offsets AS SELECT unnest(?::BIGINT[]) AS _index, "
+        "unnest(?::BIGINT[]) AS _offset",
+        [[int(i) for i, _, _ in counts], offsets],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT r.* EXCLUDE (_index, _order), "
+        f"o._offset + r._row - 1 AS _pos FROM {relation} r JOIN scan_offsets o USING (_index)"
+    )

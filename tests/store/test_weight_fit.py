@@ -1,0 +1,35 @@
+"""Weights recovered from logged advantages (GRPO: the group-normalised weighted sum)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rootcause.store.weight_fit import fit_from_advantages
+
+
+def _grpo(rewards: np.ndarray, weights: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    total = (np.nan_to_num(rewards) * weights).sum(axis=1).reshape(-1, size)
+    adv = (total - total.mean(1, keepdims=True)) / (total.std(1, ddof=1, keepdims=True) + 1e-4)
+    return np.repeat(np.arange(len(total)), size), adv.reshape(-1)
+
+
+def test_relative_weights_from_normalised_advantages() -> None:
+    rng = np.random.default_rng(0)
+    rewards = rng.random((400, 3))
+    groups, adv = _grpo(rewards, np.array([1.0, 0.5, 0.25]), 8)
+    fitted = fit_from_advantages(groups, rewards, adv, ["a", "b", "c"])
+    assert fitted is not None and fitted.trusted and not fitted.absolute
+    assert np.allclose(list(fitted.weights.values()), [1.0, 0.5, 0.25], atol=1e-3)
+
+
+def test_a_component_that_never_scores_in_the_rows_is_left_out() -> None:
+    """Before a commit adds a component its column is NaN throughout: its weight cannot be
+    told from the advantages, and it must not take the fit over (R² 0)."""
+    rng = np.random.default_rng(1)
+    rewards = rng.random((400, 3))
+    rewards[:, 1] = np.nan
+    groups, adv = _grpo(rewards, np.array([1.0, 0.0, 0.5]), 8)
+    fitted = fit_from_advantages(groups, rewards, adv, ["a", "later", "c"])
+    assert fitted is not None and fitted.trusted
+    assert set(fitted.weights) == {"a", "c"}
+    assert np.isclose(fitted.weights["c"], 0.5, atol=1e-3)
