@@ -25,7 +25,7 @@ from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Evidence
 from rootcause.scan.model import Alert, CheckOptions, is_alert
 from rootcause.scan.task import check_store
-from rootcause.store.ingest import IngestResult, ingest_run
+from rootcause.store.ingest import IngestResult, append_new_files
 from rootcause.store.options import IngestOptions
 from rootcause.store.workspace import Workspace
 from rootcause.tools.context import EvidenceLog
@@ -43,12 +43,10 @@ class WatchAlert(BaseModel):
 
 
 def refresh_store(run: Path, workspace: Workspace, options: CheckOptions) -> IngestResult:
-    """Bring the run's DuckDB file up to date with the files on disk now.
-
-    This is a full re-ingest through `rootcause.store.ingest.ingest_run` whenever a step file
-    appeared or changed (and a reuse when nothing did): the one place to swap in the
-    append-only ingest of new step files once the store offers it."""
-    return ingest_run(
+    """Bring the run's DuckDB file up to date with the files on disk now: only the step files
+    that appeared since the last look are read and appended (`append_new_files`); a changed
+    earlier file reads the run again; a truncated newest file waits for the next look."""
+    return append_new_files(
         run,
         workspace,
         fmt=options.fmt,
@@ -66,6 +64,8 @@ class WatchState:
     raised: set[tuple[str, str, str]] = field(default_factory=set)
     fingerprint: str | None = None
     log: EvidenceLog | None = None
+    #: The last look's ingest (whether it appended new files, how many samples it added).
+    last_ingest: IngestResult | None = None
 
 
 def watch_once(state: WatchState) -> list[WatchAlert]:
@@ -79,6 +79,7 @@ def watch_once(state: WatchState) -> list[WatchAlert]:
     except BadInputError as exc:
         logger.warning("run not readable yet, trying again: %s", exc)
         return []
+    state.last_ingest = ingested
     fingerprint = RunStore.fingerprint_of(ingested.db_path)
     if fingerprint == state.fingerprint:
         return []

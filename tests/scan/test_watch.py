@@ -60,6 +60,7 @@ def test_watch_alerts_within_a_few_steps_of_the_onset(fleet: Fleet, tmp_path: Pa
             break
     assert arrived, f"no alert by step {onset + WITHIN_STEPS}"
     upto, first = arrived[0]
+    assert state.last_ingest is not None and state.last_ingest.appended  # new files only
     assert onset <= upto <= onset + WITHIN_STEPS
     assert first.alert.check == "cot_exposure" and first.alert.component == fleet.cot.culprit
     assert first.alert.first_step == onset and first.last_step == upto
