@@ -103,12 +103,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="keep runs and workspaces in this folder")
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--watch-only", action="store_true", help="only the watch's delay")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="rootcause-bench-scan-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores")
     workspace = Workspace(folder / "ws")
     runs = prepare(folder, args.runs, workspace)
+    if args.watch_only:
+        watch_delay(runs[0], folder)
+        return
     print("| executor | runs | wall s | runs/min | samples/s | s per run (task) | alerts |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     time_scan("local, 1 worker", runs, workspace, folder / "scan-1", workers=1)
