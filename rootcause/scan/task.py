@@ -46,14 +46,17 @@ def tool_versions() -> str:
 
 def input_fingerprint(run: Path, options: CheckOptions) -> str:
     """What identifies a run's inputs without reading them: its format, every input file's name,
-    size and modification time, its deployments and config repo, and the ingest options.
-    Raises what describing the run raises (a missing or unreadable run)."""
+    size and modification time (the overlay's `rootcause.yaml` among them), its deployments
+    and config repo, and the ingest options. Raises what describing the run raises (a
+    missing or unreadable run)."""
     from rootcause.store.formats import reader_for
+    from rootcause.store.overlay import find_overlay
 
     path = run.expanduser().resolve()
     source = reader_for(path, options.fmt).describe(path)
     parts: list[object] = [source.format, str(source.root), options.skip_bad_lines]
-    for file in source.files:
+    overlay = find_overlay(path, source.root)
+    for file in [*source.files, *([] if overlay is None else [overlay])]:
         stat = file.stat()
         parts.append([str(file), stat.st_size, stat.st_mtime_ns])
     parts.append([[d.step, d.commit] for d in source.deployments])

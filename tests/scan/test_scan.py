@@ -130,3 +130,19 @@ def test_cli_scan_fail_on_alert_and_bad_input(cli, fleet: Fleet, tmp_path: Path)
     assert bad.code == 2 and "--check nope" in bad.err
     inside = cli(*args, "--json", str(fleet.cot.run / "t.json"), workspace=ws)
     assert inside.code == 2 and "only reads" in inside.err
+
+
+def test_input_fingerprint_follows_files_and_the_overlay(native_run: Path) -> None:
+    from rootcause.scan.task import input_fingerprint
+
+    options = CheckOptions()
+    first = input_fingerprint(native_run, options)
+    assert input_fingerprint(native_run, options) == first
+    (native_run / "rootcause.yaml").write_text("title: renamed\n")
+    with_overlay = input_fingerprint(native_run, options)
+    assert with_overlay != first
+    (native_run / "samples" / "c.jsonl").write_text(
+        (native_run / "samples" / "a.jsonl").read_text()
+    )
+    assert input_fingerprint(native_run, options) != with_overlay
+    assert input_fingerprint(native_run, CheckOptions(skip_bad_lines=True)) != with_overlay
