@@ -22,7 +22,9 @@ from rootcause.cli import (  # noqa: F401  (each registers its commands)
     investigate,
     lab,
     overview,
+    scan,
     tool,
+    watch,
 )
 from rootcause.cli.app import GlobalOptions, app
 from rootcause.core.errors import RootcauseError

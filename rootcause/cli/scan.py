@@ -1,0 +1,222 @@
+"""`rootcause scan`: every run checked for CoT exposure, emerging and given behaviours; one
+alert table across runs. The CLI parses, calls `rootcause.scan`, and renders."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, cast
+
+import typer
+
+from rootcause.cli.app import app
+from rootcause.cli.common import (
+    FormatOption,
+    SkipBadLinesFlag,
+    WorkspaceOption,
+    stderr_console,
+    stdout_console,
+    workspace_dir,
+)
+from rootcause.core.errors import BadInputError
+
+if TYPE_CHECKING:
+    from rootcause.scan import ScanProgress, ScanResult
+    from rootcause.scan.model import Severity
+
+#: Exit code when --fail-on-alert finds an alert at or above the threshold.
+EXIT_ALERT = 3
+#: Exit code when the scan is stopped with Ctrl+C.
+EXIT_INTERRUPTED = 130
+CHECKS = ("cot_exposure", "emerging", "behavior")
+SEVERITIES = ("low", "medium", "high")
+
+
+@app.command()
+def scan(
+    runs: Annotated[
+        list[str] | None, typer.Argument(help="Run folders, foreign logs or globs of them.")
+    ] = None,
+    check: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            help="cot_exposure, emerging or behavior (repeat; default cot_exposure and emerging, "
+            "plus behavior with --behavior).",
+        ),
+    ] = None,
+    behavior: Annotated[
+        list[str] | None,
+        typer.Option("--behavior", help="A behaviour spec to check in every run (repeat)."),
+    ] = None,
+    clusters: Annotated[
+        int,
+        typer.Option(
+            "--clusters",
+            help="Semantic clusters in the emerging check (needs the semantic extra; embeds a "
+            "sample of each run; 0 skips them).",
+        ),
+    ] = 0,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: cores).")
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run on Ray: 'local' starts one here, or give the cluster ADDRESS.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Scan folder (default <workspace>/scans/<time>-<id>)."),
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue the scan in this folder.")
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the alert table as JSON here.")
+    ] = None,
+    markdown_path: Annotated[
+        Path | None, typer.Option("--markdown", help="Also write the Markdown table here.")
+    ] = None,
+    fail_on_alert: Annotated[
+        bool,
+        typer.Option("--fail-on-alert", help="Exit 3 when an alert is at or above --threshold."),
+    ] = False,
+    threshold: Annotated[
+        str, typer.Option("--threshold", help="Severity for --fail-on-alert: low, medium, high.")
+    ] = "low",
+    rescan: Annotated[
+        bool,
+        typer.Option("--rescan", help="Scan every run again, even those unchanged since a scan."),
+    ] = False,
+    fmt: FormatOption = "auto",
+    skip_bad_lines: SkipBadLinesFlag = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Scan RUNS (paths or globs) for CoT exposure, emerging behaviours and given behaviours;
+    write the alert table (Parquet, JSON, Markdown) to a scan folder; print it."""
+    from rootcause.scan import CheckOptions, scan_resume
+    from rootcause.scan import scan as run_scan
+    from rootcause.scan.runner import new_scan_folder
+    from rootcause.store.workspace import Workspace
+
+    if threshold not in SEVERITIES:
+        raise BadInputError(f"--threshold {threshold}: choose one of {', '.join(SEVERITIES)}")
+    for name in check or []:
+        if name not in CHECKS:
+            raise BadInputError(f"--check {name}: choose one of {', '.join(CHECKS)}")
+    _guard_outputs(runs or [], json_path, markdown_path)
+    use_ray = ray is not None
+    address = None if ray in (None, "", "local") else ray
+    if resume is not None and runs:
+        raise BadInputError("--resume DIR takes no runs: it scans the runs of its spec")
+    if resume is None and not runs:
+        raise BadInputError("give at least one run, or --resume DIR")
+    ws = Workspace.resolve(workspace_dir(workspace))
+    folder = resume or out or new_scan_folder(ws)
+    options = CheckOptions(
+        checks=list(dict.fromkeys(check or ["cot_exposure", "emerging"])),
+        behaviors=list(behavior or []),
+        clusters=clusters,
+        fmt=fmt,
+        skip_bad_lines=skip_bad_lines,
+    )
+    try:
+        with _progress() as on_progress:
+            if resume is not None:
+                result = scan_resume(resume, workers, use_ray or None, address, on_progress)
+            else:
+                result = run_scan(
+                    runs or [], ws, options, folder, workers, use_ray, address, on_progress,
+                    not rescan,
+                )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"stopped; continue with --resume {folder}", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    _copy_outputs(result, json_path, markdown_path)
+    _render(result)
+    if fail_on_alert and result.has_alert(cast("Severity", threshold)):
+        raise typer.Exit(EXIT_ALERT)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[ScanProgress], None]]:
+    """A rich progress bar over runs on stderr, with alerts and errors counted as they come."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    err = stderr_console()
+    with Progress(
+        TextColumn("[bold]scan[/bold]"),
+        BarColumn(bar_width=None),
+        MofNCompleteColumn(),
+        TextColumn("runs, {task.fields[alerts]} alerts, {task.fields[errors]} failed"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("scan", total=None, alerts=0, errors=0)
+
+        def tick(p: ScanProgress) -> None:
+            bar.update(task, completed=p.done, total=p.total, alerts=p.alerts, errors=p.errors)
+
+        yield tick
+
+
+def _guard_outputs(runs: list[str], *outputs: Path | None) -> None:
+    """Refuse, before scanning, an output inside a run folder named without a glob."""
+    from rootcause.store.workspace import guard_output
+
+    protected = [Path(r).expanduser() for r in runs if not set("*?[") & set(r)]
+    for option, path in zip(("--json", "--markdown"), outputs, strict=True):
+        if path is not None:
+            guard_output(path, [p for p in protected if p.is_dir()], option)
+
+
+def _copy_outputs(result: ScanResult, json_path: Path | None, markdown_path: Path | None) -> None:
+    from rootcause.scan.folder import ALERTS_JSON, ALERTS_MARKDOWN
+    from rootcause.store.workspace import guard_output
+
+    protected = [Path(r) for r in result.spec.runs if Path(r).is_dir()]
+    for option, path, name in (
+        ("--json", json_path, ALERTS_JSON),
+        ("--markdown", markdown_path, ALERTS_MARKDOWN),
+    ):
+        if path is not None:
+            target = guard_output(path, protected, option)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(result.folder / name, target)
+
+
+def _render(result: ScanResult) -> None:
+    from rootcause.scan.model import is_alert
+    from rootcause.scan.table import sorted_alerts
+    from rootcause.tools.untrusted import visible
+
+    out = stdout_console()
+    s = result.summary
+    for alert in sorted_alerts([a for r in result.results for a in r.alerts]):
+        if not is_alert(alert.severity):
+            continue
+        where = f" from step {alert.first_step}" if alert.first_step is not None else ""
+        share = f", {alert.share:.1%} of samples" if alert.share is not None else ""
+        out.print(
+            f"{alert.severity:<6} {visible(alert.run_id, 80)} {alert.check} "
+            f"{visible(alert.subject, 120)}{where}{share} [{alert.evidence}] "
+            f"{visible(alert.command, 400)}",
+            markup=False,
+            highlight=False,
+        )
+    for failed in (r for r in result.results if r.status == "error"):
+        shown = visible(f"failed {failed.run}: {failed.error}", 600)
+        out.print(shown, markup=False, highlight=False)
+    print(
+        f"{s.runs} runs ({s.scanned} scanned, {s.reused} reused, {s.errors} failed), "
+        f"{s.alerts} alerts in {s.seconds:.1f} s on {s.executor}; folder {result.folder}",
+        file=sys.stderr,
+    )

@@ -1,0 +1,98 @@
+"""Where the per-run task runs: a local process pool, or Ray past one machine.
+
+Both take the same function and tasks and yield results as runs finish; the driver alone
+writes them. Ray is an optional extra (`rootcause[ray]`), imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from typing import Any, Protocol
+
+from rootcause.core.errors import BadInputError
+from rootcause.scan.model import RunResult, RunTask
+
+logger = logging.getLogger(__name__)
+
+TaskFn = Callable[[RunTask], RunResult]
+
+
+class Executor(Protocol):
+    """Runs `fn` over `tasks`, yielding each result as it finishes (in any order)."""
+
+    name: str
+
+    def run(self, fn: TaskFn, tasks: Sequence[RunTask]) -> Iterator[RunResult]: ...
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class LocalExecutor:
+    """A pool of `workers` processes (spawned: no state inherited); 1 runs in this process."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or default_workers()
+        self.name = f"local x{self.workers}"
+
+    def run(self, fn: TaskFn, tasks: Sequence[RunTask]) -> Iterator[RunResult]:
+        if self.workers <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                yield fn(task)
+            return
+        ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx)
+        try:
+            futures: list[Future[RunResult]] = [pool.submit(fn, task) for task in tasks]
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class RayExecutor:
+    """The task as Ray tasks (one CPU each): on the Ray already initialised in this process,
+    else a local one (`address` None) or the cluster at `address`. Every node must import
+    rootcause and see the runs and the workspace at the same paths (a shared filesystem)."""
+
+    def __init__(self, address: str | None = None):
+        self.address = address
+        self.name = "ray" + (f" {address}" if address else "")
+
+    def _ray(self) -> Any:
+        try:
+            import ray
+        except ImportError:
+            raise BadInputError("--ray needs the ray extra: pip install 'rootcause[ray]'") from None
+        return ray
+
+    def run(self, fn: TaskFn, tasks: Sequence[RunTask]) -> Iterator[RunResult]:
+        ray = self._ray()
+        started = False
+        if not ray.is_initialized():
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+            started = True
+        remote = ray.remote(num_cpus=1, max_retries=0)(fn)
+        pending = [remote.remote(task) for task in tasks]
+        try:
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1)
+                yield ray.get(ready[0])
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            if started:
+                ray.shutdown()
+
+
+def make_executor(workers: int | None, ray: bool, address: str | None) -> Executor:
+    if ray:
+        return RayExecutor(address)
+    if workers is not None and workers < 1:
+        raise BadInputError(f"--workers {workers}: give at least 1")
+    return LocalExecutor(workers)

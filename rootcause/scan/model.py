@@ -1,0 +1,132 @@
+"""Typed data of a scan: what to scan (`ScanSpec`), one run's task and result, and an alert.
+
+Everything here crosses process (and, with Ray, machine) boundaries, so it is plain pydantic:
+a worker gets a `RunTask` and returns a `RunResult`; only the driver writes files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+import orjson
+from pydantic import BaseModel, Field
+
+from rootcause.core.evidence import Evidence
+
+CheckName = Literal["cot_exposure", "emerging", "behavior"]
+#: Checks run when none is named (`behavior` joins them when a `--behavior` is given).
+DEFAULT_CHECKS: tuple[CheckName, ...] = ("cot_exposure", "emerging")
+Severity = Literal["info", "low", "medium", "high"]
+#: Severity order: `info` rows are listed but are not alerts (e.g. a CoT monitor configured to
+#: read the reasoning from the first step on, as designed).
+SEVERITY_RANK: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3}
+SCAN_FORMAT = "rootcause-scan/1"
+
+
+def is_alert(severity: str, threshold: Severity = "low") -> bool:
+    """Whether a row of this severity is an alert at `threshold` (info rows never are)."""
+    rank = SEVERITY_RANK[severity]
+    return rank >= max(SEVERITY_RANK[threshold], 1)
+
+
+class CheckOptions(BaseModel):
+    """What each run is checked for; the same for every run of a scan."""
+
+    checks: list[CheckName] = Field(default_factory=lambda: list(DEFAULT_CHECKS))
+    behaviors: list[str] = Field(default_factory=list)
+    clusters: int = Field(0, ge=0, le=30, description="Semantic clusters (0: n-grams only).")
+    fmt: str = "auto"
+    skip_bad_lines: bool | None = None
+
+    def key(self) -> str:
+        """A short digest of the options: results made under other options are not reused."""
+        payload = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(payload).hexdigest()[:16]
+
+
+class ScanSpec(BaseModel):
+    """A scan as asked: run paths or globs, the checks, and how to execute."""
+
+    format: str = SCAN_FORMAT
+    patterns: list[str]
+    runs: list[str] = Field(default_factory=list, description="The runs the patterns matched.")
+    options: CheckOptions = Field(default_factory=CheckOptions)
+    workers: int | None = None
+    ray: bool = False
+    ray_address: str | None = None
+    workspace: str
+    created: str = ""
+
+
+class RunTask(BaseModel):
+    """Everything a worker needs to scan one run (no shared writable state)."""
+
+    run: str
+    workspace: str
+    options: CheckOptions
+    fingerprint: str | None = None
+    versions: str
+
+
+class Alert(BaseModel):
+    """One row of the alert table."""
+
+    run: str
+    run_id: str
+    check: CheckName
+    subject: str = Field(description="The grader, n-gram, cluster or behaviour spec.")
+    component: str | None = Field(None, description="The grader or the pushing component.")
+    severity: Severity
+    first_step: int | None = None
+    share: float | None = Field(None, description="Share of samples showing it.")
+    evidence: str = Field(description="Evidence id within the run's result.")
+    command: str = Field(description="The `rootcause tool` call that reproduces the evidence.")
+    detail: str = ""
+    example: str | None = Field(None, description="An example text, quoted as data.")
+
+    def key(self) -> tuple[str, str, str]:
+        """What makes an alert the same alert again (a watch raises each key once)."""
+        return (self.check, self.subject, self.component or "")
+
+
+RunStatus = Literal["ok", "error"]
+
+
+class RunResult(BaseModel):
+    """One run scanned: its alerts and the evidence they cite, or its one-line error."""
+
+    run: str
+    run_id: str | None = None
+    status: RunStatus
+    error: str | None = None
+    fingerprint: str | None = None
+    versions: str
+    options_key: str
+    samples: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    alerts: list[Alert] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    #: Set by the driver: taken from an earlier scan instead of run again.
+    reused: bool = False
+
+    def alert_count(self, threshold: Severity = "low") -> int:
+        return sum(1 for a in self.alerts if is_alert(a.severity, threshold))
+
+
+class ScanSummary(BaseModel):
+    """Counts over a finished scan."""
+
+    format: str = SCAN_FORMAT
+    runs: int
+    scanned: int
+    reused: int
+    errors: int
+    alerts: int
+    by_severity: dict[str, int]
+    by_check: dict[str, int]
+    samples: int
+    seconds: float
+    executor: str
