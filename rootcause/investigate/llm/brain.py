@@ -189,7 +189,7 @@ class LLMBrain(Brain):
             basis = "given with --behavior" if spec.behavior else "settled by the model"
             basis += f" ({answer.note})" if answer.note else ""
         else:
-            direction = read_symptom(spec.symptom).direction
+            direction = read_symptom(spec.symptom).direction or "up"
             basis = "given with --behavior; direction read from the symptom (not settled)"
         return BehaviorSummary(
             spec=detect.behavior,
