@@ -3,6 +3,7 @@
     regex:PATTERN        RE2 regular expression (case-sensitive unless (?i))
     terms:a,b,c          whole words, case-insensitive, inflected both ways (goblins finds goblin)
     semantic:TEXT        embedding similarity to TEXT, threshold calibrated on the run
+    judge:QUESTION       a yes/no question the configured LLM answers per sample (sampled)
     words:>N | words:<N  word count above / below N
 
 Any of them may end in `@completion` (default), `@reasoning`, `@prompt` or `@reference` to say
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 
 from rootcause.core.errors import BadInputError
 
-BehaviorKind = Literal["regex", "terms", "semantic", "words"]
+BehaviorKind = Literal["regex", "terms", "semantic", "words", "judge"]
 TextField = Literal["completion", "reasoning", "prompt", "reference"]
 _FIELDS: tuple[TextField, ...] = ("completion", "reasoning", "prompt", "reference")
 _SUFFIX = re.compile(r"@(completion|reasoning|prompt|reference)$")
@@ -172,9 +173,10 @@ def parse_behavior(spec: str) -> Behavior:
     """Parse a behaviour spec; InvalidBehaviorError names what is wrong."""
     text = spec.strip()
     kind, sep, body = text.partition(":")
-    if not sep or kind not in ("regex", "terms", "semantic", "words"):
+    if not sep or kind not in ("regex", "terms", "semantic", "words", "judge"):
         raise InvalidBehaviorError(
-            f"behaviour {spec!r}: expected regex:PATTERN, terms:a,b, semantic:TEXT or words:>N "
+            f"behaviour {spec!r}: expected regex:PATTERN, terms:a,b, semantic:TEXT, "
+            "judge:QUESTION or words:>N "
             "(optionally ending in @completion, @reasoning, @prompt or @reference)"
         )
     field: TextField = "completion"

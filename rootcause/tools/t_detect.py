@@ -16,7 +16,7 @@ from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.behavior import Behavior, word_bound
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_frame, resolve
+from rootcause.tools.matching import behavior_frame, behavior_hits, resolve
 from rootcause.tools.proposal import Candidate, propose_detector, run_suggestions
 from rootcause.tools.untrusted import fenced, inline, label, quote
 
@@ -99,6 +99,7 @@ class DetectOutput(ToolOutput):
     near_misses: list[Example]
     near_miss_rule: str
     proposal: ProposalView | None = None
+    sampled: str | None = Field(None, description="How a judge: detector was evaluated.")
     suggestions: list[SuggestionView] = Field(
         default_factory=list,
         description="The run's top emerging behaviours, when the detector matched nothing.",
@@ -123,6 +124,8 @@ class DetectOutput(ToolOutput):
         lines += [f"  step {e.step}: {e.quoted()}" for e in self.near_misses]
         if not self.near_misses:
             lines.append("  (none found)")
+        if self.sampled:
+            lines.append(f"evaluated on a sample: {inline(self.sampled)}")
         if self.hits == 0:
             lines += _suggestion_lines(self.suggestions)
         return "\n".join(lines)
@@ -301,13 +304,14 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
         for i, name in enumerate(persona.names)
         if np.any(persona.codes == i)
     }
-    ctx.con.register("hit_rows", pa.table({"row_idx": np.flatnonzero(hits)}))
+    hit_rows = np.flatnonzero(behavior_hits(ctx, behavior))  # row_idx of the hits
+    ctx.con.register("hit_rows", pa.table({"row_idx": hit_rows}))
     try:
         hit_examples = _examples(
             ctx, behavior.field, "row_idx IN (SELECT row_idx FROM hit_rows)", [], args.examples
         )
         near = _near_miss_sql(behavior)
-        near_misses, rule = [], "not available for semantic detectors"
+        near_misses, rule = [], f"not available for {behavior.kind} detectors"
         if near is not None:
             expr, params, rule = near
             near_misses = _examples(
@@ -319,7 +323,13 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
             )
     finally:
         ctx.con.unregister("hit_rows")
+    sampled = None
+    if behavior.kind == "judge":
+        from rootcause.tools.judge import judge_result
+
+        sampled = judge_result(ctx, behavior).describe()
     return DetectOutput(
+        sampled=sampled,
         behavior=behavior.spec,
         field=behavior.field,
         samples=frame.n,

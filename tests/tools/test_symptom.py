@@ -152,3 +152,37 @@ def test_without_the_extra_the_semantic_step_says_why(
     found = propose_detector(planted_ctx, "it keeps talking about goblins")
     assert found.chosen is not None and "goblin" in found.chosen.spec
     assert found.semantic.startswith("semantic step skipped") and "pip install" in found.semantic
+
+
+class PirateJudge:
+    """A fake judge: yes when the text talks like a pirate; counts what it was asked."""
+
+    model = "fake-judge-1"
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def answer(self, question: str, texts: list[str]) -> list[bool]:
+        self.asked += len(texts)
+        return ["matey" in t.lower() or "arr" in t.lower().split() for t in texts]
+
+
+def test_judge_answers_on_a_sample_and_caches(planted_ctx: ToolContext) -> None:
+    from rootcause.core.errors import BadInputError
+
+    spec = "judge:Does this reply talk like a pirate?"
+    with pytest.raises(BadInputError, match="configured LLM"):
+        call_tool(planted_ctx, "detect", {"behavior": spec})
+    judge = PirateJudge()
+    planted_ctx.judge = judge
+    try:
+        out = call_tool(planted_ctx, "detect", {"behavior": spec}).output
+        assert out.hits > 0 and out.sampled and "yes for" in out.sampled
+        assert out.samples <= 400 and out.rate_last_tenth > out.rate_first_tenth
+        assert judge.asked == out.samples
+        again = ToolContext(planted_ctx.store, planted_ctx.workdir, make_plots=False)
+        again.judge = judge
+        call_tool(again, "detect", {"behavior": spec})
+        assert judge.asked == out.samples  # every answer came from the workspace cache
+    finally:
+        planted_ctx.judge = None
