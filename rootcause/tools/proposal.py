@@ -9,7 +9,9 @@ Candidates come from three places and are all measured on the whole run:
    co-occurrence and shared slots, with the group that shares a quote's or a content word's
    stem extending that candidate;
 3. **the semantic step** (`meaning`): the symptom embedded and compared with the behaviours'
-   example pieces, the rising clusters and the pieces nearest to it.
+   example pieces, the rising clusters and the pieces nearest to it. It runs when no candidate
+   made of the symptom's own words has hits and moved (otherwise it could not change the
+   choice: candidates close only in meaning rank below those).
 
 A candidate *carries the symptom* when it is a quote or a named length change (tier 3), is
 made of or shares the stems of the symptom's words (tier 2), or its examples stand out in
@@ -297,15 +299,41 @@ def _verdict(c: Candidate, stated: Direction | None, min_hits: int) -> str:
 
 
 def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> Proposal:
-    """Read `symptom`, build and measure the candidates, and choose (module docstring)."""
+    """Read `symptom`, build and measure the candidates, and choose (module docstring). The
+    semantic step runs only when no candidate made of the symptom's own words has hits and
+    moved: candidates close only in meaning rank below such a one, so it could not change the
+    choice."""
     reading = read_symptom(symptom, slice_names(ctx))
-    windows = window_texts(ctx, reading.field)
     behaviours = emerging_behaviours(ctx, reading.field)
-    if not semantic:
-        meaning = skipped("turned off")
-    else:
+    total = int(fetch_value(ctx.con, "SELECT count(*) FROM samples"))
+    min_hits = max(5, round(total * 1e-4))
+    meaning = skipped("turned off")
+    candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
+    own_words_moved = any(
+        c.tier >= 2 and c.hits >= min_hits and c.moved(reading.direction) for c in candidates
+    )
+    if semantic and own_words_moved:
+        meaning = skipped("not needed, a candidate made of the symptom's own words moved")
+    elif semantic:
         views = [v for v in dict.fromkeys([symptom.strip(), reading.focus()]) if v]
+        windows = window_texts(ctx, reading.field)
         meaning = symptom_meaning(ctx, views, windows, behaviours)
+        if meaning.ran:
+            candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
+    chosen, why = _choose(candidates, reading.direction, min_hits)
+    proposal = Proposal(reading, chosen, why, candidates, semantic=meaning.note)
+    proposal.suggestions = _suggestions(candidates)
+    return proposal
+
+
+def _measured(
+    ctx: ToolContext,
+    reading: SymptomReading,
+    behaviours: list[RunBehaviour],
+    meaning: Meaning,
+    min_hits: int,
+) -> list[Candidate]:
+    """Every candidate, measured, with its recall of the symptom's own words."""
     candidates = _word_candidates(reading, ctx)
     found = [*behaviours, *meaning.found]
     candidates += _behaviour_candidates(reading, found, meaning)
@@ -313,8 +341,6 @@ def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> P
     candidates += [union] if union is not None else []
     candidates = _unique(candidates)
     measure(ctx, candidates)
-    total = int(fetch_value(ctx.con, "SELECT count(*) FROM samples"))
-    min_hits = max(5, round(total * 1e-4))
     together = _words_together(reading, candidates, min_hits)
     if together is not None and together.spec not in {c.spec for c in candidates}:
         measure(ctx, [together])
@@ -322,10 +348,7 @@ def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> P
     reference = _reference(candidates)
     if reference is not None:
         measure_recall(ctx, [c for c in candidates if c.carries], reference)
-    chosen, why = _choose(candidates, reading.direction, min_hits)
-    proposal = Proposal(reading, chosen, why, candidates, semantic=meaning.note)
-    proposal.suggestions = _suggestions(candidates)
-    return proposal
+    return candidates
 
 
 def _unique(candidates: list[Candidate]) -> list[Candidate]:

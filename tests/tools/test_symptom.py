@@ -149,9 +149,12 @@ def test_without_the_extra_the_semantic_step_says_why(
         raise SemanticExtraMissingError("pip install 'rootcause[semantic]'")
 
     monkeypatch.setattr(semantic, "semantic_embedder", missing)
+    found = propose_detector(planted_ctx, "Some answers are written in pirate speak.")
+    assert found.semantic.startswith("semantic step skipped") and "pip install" in found.semantic
+    assert found.chosen is None  # nothing lexical carries it: not found, said honestly
     found = propose_detector(planted_ctx, "it keeps talking about goblins")
     assert found.chosen is not None and "goblin" in found.chosen.spec
-    assert found.semantic.startswith("semantic step skipped") and "pip install" in found.semantic
+    assert "not needed" in found.semantic
 
 
 class PirateJudge:
