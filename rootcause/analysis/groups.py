@@ -12,10 +12,18 @@ because it moved too:
   counts, sharing at least two slots. Sentence breaks (the break token of `analysis.ngrams`)
   count as slot words, so a slot never spans two sentences.
 
+* **sentence substitutes**: it sits in the same place of the texts as a member (the
+  opening sentence, a middle one, the closing one; position profiles with cosine >=
+  `MIN_PLACE`) and the two exclude each other: they share at most `MAX_TOGETHER` of the texts
+  they would share if independent ("Take this with a grain of salt." and "I might be wrong
+  about this." as alternative closings). Two behaviours that merely rose together are
+  independent, so they share texts and never join this way.
+
 Growing is repeated until nothing joins, so a neighbour that links to the group through
 another neighbour joins too. The group's detector terms are the members that add coverage:
 each, in order of strength, is kept when at least `MIN_NEW` of its texts are not yet covered
-by the terms kept before it. Everything here works on lower-case token lists.
+by the terms kept before it, and only members that stand in for another (slots, place) become
+terms. Everything here works on lower-case token lists.
 """
 
 from __future__ import annotations
@@ -39,6 +47,11 @@ MIN_SLOT = 0.5
 MIN_SHARED_SLOTS = 2
 MIN_NEW = 0.2
 MIN_TEXTS = 3
+MIN_PLACE = 0.9
+#: Why a member may become a detector term.
+STANDS_IN = ("fills its slots", "takes a member's place")
+MAX_TOGETHER = 0.2
+MIN_EXPECTED = 5.0
 
 
 @dataclass
@@ -101,6 +114,48 @@ def slot_similarity(a: Counter[tuple[str, str]], b: Counter[tuple[str, str]]) ->
     return dot / (na * nb) if na and nb else 0.0
 
 
+def place_profiles(
+    docs: Sequence[Sequence[str]], grams: set[str]
+) -> dict[str, npt.NDArray[np.float64]]:
+    """For each n-gram, how often it sits in a text's only, first, middle and last sentence."""
+    orders = sorted({len(g.split()) for g in grams})
+    out = {g: np.zeros(4) for g in grams}
+    for tokens in docs:
+        sentences: list[list[str]] = [[]]
+        for token in tokens:
+            if token == BREAK:
+                sentences.append([])
+            else:
+                sentences[-1].append(token)
+        sentences = [t for t in sentences if t]
+        last = len(sentences) - 1
+        for i, words in enumerate(sentences):
+            place = 0 if last == 0 else 1 if i == 0 else 3 if i == last else 2
+            seen = {" ".join(words[j : j + n]) for n in orders for j in range(len(words) - n + 1)}
+            for gram in seen & grams:
+                out[gram][place] += 1
+    return out
+
+
+def substitutes(
+    found: BoolArray,
+    covered: BoolArray,
+    place: npt.NDArray[np.float64],
+    places: list[npt.NDArray[np.float64]],
+) -> bool:
+    """Same place in the texts as a member, and the two exclude each other (module docstring)."""
+    n = len(found)
+    expected = float(found.sum()) * float(covered.sum()) / max(n, 1)
+    if expected < MIN_EXPECTED or float((found & covered).sum()) > MAX_TOGETHER * expected:
+        return False
+    norm = float(np.linalg.norm(place))
+    for other in places:
+        denom = norm * float(np.linalg.norm(other))
+        if denom and float(place @ other) / denom >= MIN_PLACE:
+            return True
+    return False
+
+
 def co_occurs(found: BoolArray, covered: BoolArray) -> bool:
     """The texts with `found` mostly carry `covered`, far more often than the others do."""
     n_with = int(found.sum())
@@ -130,6 +185,7 @@ def group_ngrams(
     of its detector terms; the others may still join as members."""
     present = Presence(docs)
     contexts = slot_contexts(docs, {g for g, _ in grams})
+    places = place_profiles(docs, {g for g, _ in grams})
     left = [(g, z) for g, z in grams if present(g).sum() >= MIN_TEXTS]
     groups: list[NgramGroup] = []
     while left and len(groups) < max_groups:
@@ -143,7 +199,7 @@ def group_ngrams(
         while grown:
             grown = False
             for gram, _ in list(left):
-                why = _joins(gram, group, present(gram), covered, contexts)
+                why = _joins(gram, group, present(gram), covered, contexts, places)
                 if why is None:
                     continue
                 group.members.append(gram)
@@ -163,21 +219,27 @@ def _joins(
     found: BoolArray,
     covered: BoolArray,
     contexts: dict[str, Counter[tuple[str, str]]],
+    places: dict[str, npt.NDArray[np.float64]],
 ) -> str | None:
     if any(_overlaps(gram, m) for m in group.members):
         return "part of a member" if co_occurs(found, covered) else None
     if co_occurs(found, covered):
         return "co-occurs"
+    if substitutes(found, covered, places[gram], [places[m] for m in group.members]):
+        return "takes a member's place"
     best = max(slot_similarity(contexts[gram], contexts[m]) for m in group.members)
     return "fills its slots" if best >= MIN_SLOT else None
 
 
 def _cover_terms(group: NgramGroup, present: Presence, term_ok: Callable[[str], bool]) -> list[str]:
-    """Members that add coverage, strongest first (the seed always)."""
+    """The seed and the members that stand in for a member (slots, place) and add coverage,
+    strongest first. Members that joined by co-occurrence describe the same texts, so they
+    never widen the detector: a word that merely tends to appear beside the behaviour would
+    bring in texts without it."""
     terms = [group.seed]
     covered = present(group.seed).copy()
     for gram in group.members[1:]:
-        if not term_ok(gram):
+        if not term_ok(gram) or group.reasons.get(gram) not in STANDS_IN:
             continue
         found = present(gram)
         new = float((found & ~covered).sum()) / max(int(found.sum()), 1)

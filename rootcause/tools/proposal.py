@@ -185,7 +185,7 @@ def _behaviour_candidates(
             # what the symptom names and not only the group's strongest n-gram.
             terms = [*terms, *naming[:3]]
             spec = ngram_spec(terms, column)
-        shared = len(_stems_of(terms) & stems)
+        shared = len(_stems_of(b.members) & stems)
         how = "rising" if b.direction == "up" else "falling"
         source = "cluster" if b.source == "cluster" else "emerging"
         tier, basis = 0, f"{how} in the run ({b.source}: {b.label})"
