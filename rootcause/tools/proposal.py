@@ -180,12 +180,14 @@ def _behaviour_candidates(
     for b in behaviours:
         spec, terms = b.spec, b.terms
         naming = [m for m in b.members if _stems_of([m]) & stems and m not in terms]
-        if naming and not _stems_of(terms) & stems:
-            # Members that name the symptom's words join the terms, so the detector matches
-            # what the symptom names and not only the group's strongest n-gram.
-            terms = [*terms, *naming[:3]]
+        if naming and _stems_of(terms) & stems:
+            # Members that name the symptom's words join the terms of a behaviour whose terms
+            # name it too (a tic's words co-occur, so they may have joined as members only).
+            terms = [*terms, *naming[:4]]
             spec = ngram_spec(terms, column)
-        shared = len(_stems_of(b.members) & stems)
+        # Only a behaviour whose own terms (seed and stand-ins) name the symptom carries it;
+        # one that merely has the symptom's words beside it is the context they appear in.
+        shared = len(_stems_of(terms) & stems)
         how = "rising" if b.direction == "up" else "falling"
         source = "cluster" if b.source == "cluster" else "emerging"
         tier, basis = 0, f"{how} in the run ({b.source}: {b.label})"
