@@ -79,10 +79,14 @@ class Proposal:
 
     @property
     def direction(self) -> Direction:
-        """The symptom's stated direction, else the chosen detector's."""
+        """The symptom's stated direction, else the way the chosen detector moved; a rise when
+        it did not move (a change within noise says no direction, and a symptom names what
+        appeared unless its words say it fell)."""
         if self.reading.direction is not None:
             return self.reading.direction
-        return self.chosen.direction if self.chosen is not None else "up"
+        if self.chosen is not None and self.chosen.moved(None):
+            return self.chosen.direction
+        return "up"
 
 
 def slice_names(ctx: ToolContext) -> list[str]:
