@@ -27,6 +27,7 @@ found*: no detector, and the run's top emerging behaviours are offered as sugges
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rootcause.analysis.ngrams import stem, tokenize
@@ -111,6 +112,8 @@ def _word_candidates(reading: SymptomReading, ctx: ToolContext) -> list[Candidat
     if len(quotes) > 1:
         pattern = "|".join(phrase_pattern(q, numbers=True) for q in reading.quotes)
         together = with_field(f"regex:(?i)(?:{pattern})", column)
+        if all(_PLAIN_WORD.fullmatch(q) for q in reading.quotes):
+            together = ngram_spec([q.lower() for q in reading.quotes], column)
         covered = sum(q.coverage for q in quotes)
         out.append(Candidate(together, "quote", "the quotes together", 3, covered))
     out += quotes
@@ -127,8 +130,14 @@ def _word_candidates(reading: SymptomReading, ctx: ToolContext) -> list[Candidat
     return out
 
 
+#: A quote that is one plain word is matched as a `terms:` word (with its inflections).
+_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
 def _quote_candidate(quote: str, column: TextField) -> Candidate:
     body = with_field(f"regex:(?i){phrase_pattern(quote, numbers=True)}", column)
+    if _PLAIN_WORD.fullmatch(quote):
+        body = ngram_spec([quote.lower()], column)
     coverage = max(len(_stems_of(tokenize(quote))), 1)
     return Candidate(body, "quote", f"quoted: {quote}", 3, coverage)
 
