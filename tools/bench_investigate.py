@@ -1,7 +1,9 @@
 """Benchmark: a whole investigation (systematic brain) on a 50k-sample and a 1M-sample lab run.
 
 Prints wall time, tool calls and whether the top finding is the seeded cause, for each size,
-beside the time it took to simulate and ingest the run.
+beside the time it took to simulate and ingest the run; and the time to characterise the
+symptom (every candidate measured on the whole run) with the exact and a paraphrased symptom:
+lexical only, and with the semantic step cold (pieces embedded) and warm (from the cache).
 
     python tools/bench_investigate.py [--large-only | --small-only] [--keep DIR]
 """
@@ -19,7 +21,13 @@ from pathlib import Path
 from rootcause.investigate.job import investigate
 from rootcause.lab import new_run
 from rootcause.store.ingest import ingest_run
+from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
+from rootcause.tools.context import ToolContext
+from rootcause.tools.proposal import propose_detector
+
+#: A paraphrase of the tic symptom that avoids the tic's own words.
+PARAPHRASE = "The model keeps dropping an oddly themed word into otherwise ordinary replies."
 
 SIZES = {"50k": (200, 32), "1M": (1000, 128)}
 
@@ -43,6 +51,7 @@ def bench(label: str, folder: Path) -> None:
     start = time.perf_counter()
     ingested = ingest_run(run, workspace)
     ingest_s = time.perf_counter() - start
+    characterise(label, ingested.db_path, key["symptom"])
     start = time.perf_counter()
     outcome = investigate(workspace, run=run, symptom=key["symptom"])
     wall = time.perf_counter() - start
@@ -55,6 +64,22 @@ def bench(label: str, folder: Path) -> None:
         f"{wall:.1f} s wall, {report.stats.tool_calls} tool calls; top finding "
         f"{top.kind + ' ' + top.id if top else 'none'} ({'seeded cause' if right else 'WRONG'})"
     )
+
+
+def characterise(label: str, db_path: Path, symptom: str) -> None:
+    """Time `propose_detector` lexical-only, semantic cold and semantic warm (fresh contexts)."""
+    for name, text in (("exact", symptom), ("paraphrase", PARAPHRASE)):
+        for mode, semantic in (("lexical", False), ("semantic", True), ("semantic warm", True)):
+            with RunStore(db_path) as store:
+                ctx = ToolContext(store, db_path.parent / "bench-calls", make_plots=False)
+                start = time.perf_counter()
+                found = propose_detector(ctx, text, semantic=semantic)
+                took = time.perf_counter() - start
+            chosen = found.chosen.spec if found.chosen else "not found"
+            print(
+                f"[{label}] characterise {name} symptom, {mode}: {took:.1f} s, "
+                f"{len(found.candidates)} candidates -> {chosen[:80]}"
+            )
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ import numpy as np
 from rootcause.analysis._common import FloatArray, IntArray
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|\x00")
+#: Also runs of markup symbols ("####", "**", "```"), which formatting tics are made of.
+_TOKEN_SYMBOLS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[#*=|~`_-]{2,}|\x00")
 _BREAK = "\x00"  # text separator token; n-grams never span it
 _DENSE_CODES = 1 << 25  # count n-gram codes below this with a dense bincount
 
@@ -51,9 +53,28 @@ class EmergingNgrams:
     tokens_after: int
 
 
-def tokenize(text: str) -> list[str]:
-    """Lowercase word tokens (letters/digits, with an optional apostrophe suffix)."""
-    return [t for t in _TOKEN.findall(text.lower()) if t != _BREAK]
+#: Sentence ends (and line breaks) where `tokenize_sentences` puts a break token.
+_SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
+
+
+def tokenize_sentences(text: str) -> list[str]:
+    """Tokens with markup symbols kept and a break token between sentences, so that no
+    n-gram, slot or phrase spans two sentences (`emerging_ngrams` skips the break)."""
+    out: list[str] = []
+    for part in _SENTENCE_END.split(text.lower()):
+        tokens = [t for t in _TOKEN_SYMBOLS.findall(part) if t != _BREAK]
+        if tokens:
+            if out:
+                out.append(_BREAK)
+            out.extend(tokens)
+    return out
+
+
+def tokenize(text: str, symbols: bool = False) -> list[str]:
+    """Lowercase word tokens (letters/digits, with an optional apostrophe suffix); with
+    `symbols`, runs of two or more markup symbols (`####`, `**`) are tokens too."""
+    pattern = _TOKEN_SYMBOLS if symbols else _TOKEN
+    return [t for t in pattern.findall(text.lower()) if t != _BREAK]
 
 
 def stem(word: str) -> str:

@@ -51,6 +51,8 @@ VERDICT_MEANING = {
     "cause_found": "a cause is grounded in evidence",
     "no_cause_found": "every candidate proposed was tested and none holds",
     "inconclusive": "no cause established and the candidates not ruled out; it names no cause",
+    "symptom_not_found": "no detector that carries the symptom matches the run; see the "
+    "report's suggestions",
 }
 
 
@@ -162,6 +164,10 @@ def investigate(
         out.print(
             f"  {f.rank}. {f.kind} {f.id}{commit} (confidence {f.confidence:.2f})", markup=False
         )
+    if report.suggestions:
+        out.print("what the run does show (pass one as --behavior):", markup=False)
+    for s in report.suggestions:
+        out.print(f"  --behavior '{s.behavior}'  ({s.direction}: {s.label})", markup=False)
     out.print(f"report: {outcome.markdown_path}", markup=False)
     plots = sorted((outcome.folder / "plots").glob("*.png"))
     if plots:

@@ -15,9 +15,17 @@ FindingKind = Literal["reward_component", "data_source", "config_change", "perso
 HypothesisStatus = Literal["open", "supported", "refuted", "inconclusive"]
 #: `cause_found`: at least one finding grounded in evidence; `no_cause_found`: every candidate
 #: proposed was tested and none holds; `inconclusive`: the investigation could neither name a
-#: grounded cause nor rule the candidates out (it stopped early, a step failed, or no finding
-#: survived the grounding checks). Only `cause_found` names a cause.
-Verdict = Literal["cause_found", "no_cause_found", "inconclusive"]
+#: grounded cause nor rule the candidates out (it stopped early, nothing was tested, a step
+#: failed, or no finding survived the grounding checks); `symptom_not_found`: no detector that
+#: carries the symptom has hits in the run, so there was nothing to explain (the report lists
+#: what the run does show as `suggestions`). Only `cause_found` names a cause.
+Verdict = Literal["cause_found", "no_cause_found", "inconclusive", "symptom_not_found"]
+VERDICTS: tuple[Verdict, ...] = (
+    "cause_found",
+    "no_cause_found",
+    "inconclusive",
+    "symptom_not_found",
+)
 
 
 class Hypothesis(BaseModel):
@@ -72,6 +80,18 @@ class BehaviorSummary(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
+class Suggestion(BaseModel):
+    """A behaviour the run does show (rising or falling), offered when the symptom is not
+    found, with the spec to pass as `--behavior`."""
+
+    behavior: str
+    label: str
+    direction: Literal["up", "down"]
+    rate_early: float
+    rate_late: float
+    z: float
+
+
 class FailedStep(BaseModel):
     """An LLM-brain step the model did not do, after its corrective turn."""
 
@@ -105,6 +125,7 @@ class Report(BaseModel):
     run_id: str
     symptom: str
     behavior: BehaviorSummary | None  # None when no detector was settled
+    suggestions: list[Suggestion] = Field(default_factory=list)  # with symptom_not_found
     verdict: Verdict
     summary: str
     findings: list[Finding]

@@ -20,6 +20,9 @@ class Summary(BaseModel):
     scenarios: int
     errors: int
     inconclusive: int = 0
+    not_found: int = 0
+    absent_right: float | None = None
+    absent_scenarios: int = 0
     top1: float | None = None
     hit3: float | None = None
     mrr: float | None = None
@@ -54,6 +57,9 @@ def summarize(results: Sequence[TrialResult]) -> Summary:
         scenarios=len(results),
         errors=sum(r.error is not None for r in results),
         inconclusive=sum(r.verdict == "inconclusive" for r in results),
+        not_found=sum(r.verdict == "symptom_not_found" for r in results),
+        absent_right=_mean(m.absent_right for m in ms),
+        absent_scenarios=sum(m.absent_right is not None for m in ms),
         top1=_mean(m.top1 for m in ms),
         hit3=_mean(m.hit3 for m in ms),
         mrr=_mean(m.mrr for m in ms),

@@ -254,7 +254,7 @@ def run_eval(
                 trial=tid,
                 workspace=str(workspace),
                 run_dir=str(prep[i].run_dir),
-                symptom=str(key["symptom"]),
+                symptom=scn.symptom or str(key["symptom"]),
                 brain=config.brain,
                 options=config.options,
             )
@@ -285,6 +285,8 @@ def _result(
     outcome: InvestigateOutcome | None,
 ) -> TrialResult:
     key = key or {"bug": scn.bug, "causes": []}
+    if scn.absent:
+        key = {**key, "absent": True}
     error = prep.error or (outcome.error if outcome else "not investigated")
     report = None
     if outcome is not None and outcome.report is not None:

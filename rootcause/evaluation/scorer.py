@@ -9,7 +9,10 @@ Definitions (a *scenario* here is one investigated run; with `--repeats` each re
 - **hit@3**: some match among the first 3 findings. Bug scenarios only.
 - **MRR**: 1 / rank of the first matching finding, 0 if none. Bug scenarios only.
 - **null specificity**: the share of `no_bug` scenarios whose report names no cause (verdict
-  `no_cause_found` or `inconclusive`).
+  `no_cause_found`, `inconclusive` or `symptom_not_found`).
+- **absent right**: on a scenario asked with a symptom the run does not show (an answer key
+  marked `absent`), whether the verdict is `symptom_not_found`; nothing else is scored there.
+  Elsewhere `symptom_not_found` names no cause, so it is a miss on a bug scenario.
 - **multi-cause precision at full recall**: for scenarios with two or more causes
   (`two_bugs`), the precision of the shortest ranked prefix that matches every cause (matching
   findings / prefix length); 0 if some cause is never matched.
@@ -40,7 +43,7 @@ from rootcause.core.report import Finding, Report
 
 MIN_PREFIX = 7
 #: Verdicts that name no cause.
-NO_CAUSE_NAMED = ("no_cause_found", "inconclusive")
+NO_CAUSE_NAMED = ("no_cause_found", "inconclusive", "symptom_not_found")
 
 
 class Cause(BaseModel):
@@ -74,6 +77,7 @@ class Flags(BaseModel):
     findings: list[FindingFlag] = Field(default_factory=list)
     candidates: int | None = None
     error: str | None = None
+    absent: bool = False  # asked with a symptom the run does not show
 
 
 class Metrics(BaseModel):
@@ -89,6 +93,7 @@ class Metrics(BaseModel):
     chance_top1: float | None = None
     chance_hit3: float | None = None
     chance_mrr: float | None = None
+    absent_right: float | None = None
 
 
 def commits_equal(finding: str | None, cause: str | None) -> bool:
@@ -118,10 +123,11 @@ def flag(
     """Compare a report (None if the investigation failed) with its answer key."""
     causes = causes_of(key)
     out = Flags(bug=str(key.get("bug")), causes=len(causes), candidates=candidates, error=error)
+    out.absent = bool(key.get("absent"))
     if report is None:
         return out
     out.verdict = report.verdict
-    if report.verdict == "inconclusive":
+    if report.verdict in ("inconclusive", "symptom_not_found") or out.absent:
         return out  # names no cause: nothing to score
     out.findings = [
         _flag_one(FindingFlag(rank=f.rank, kind=f.kind, id=f.id, commit=f.commit), causes)
@@ -169,6 +175,9 @@ def chance(causes: int, candidates: int | None) -> tuple[float | None, ...]:
 def metrics_from_flags(flags: Flags) -> Metrics:
     """One scenario's metrics from its stored flags."""
     m = Metrics()
+    if flags.absent:
+        m.absent_right = float(flags.error is None and flags.verdict == "symptom_not_found")
+        return m
     first = min((i for i, f in enumerate(flags.findings) if f.cause is not None), default=None)
     if flags.causes == 0:
         m.null_specificity = float(flags.error is None and flags.verdict in NO_CAUSE_NAMED)

@@ -10,6 +10,12 @@ A suite is a YAML file, or a folder of them (read in name order and concatenated
       - bug: [no_bug, two_bugs]
         seeds: [4]
         steps: 60                # any lab option overrides the defaults for this entry
+      - bug: persona_reward_quirk
+        seeds: [1]
+        symptoms: ["..."]        # asked with these symptoms instead of the key's, one
+                                 # scenario each (`<bug>-s<seed>-p<i>`)
+        absent_symptoms: ["..."] # symptoms the run does not show: the right verdict is
+                                 # `symptom_not_found` (`<bug>-s<seed>-a<i>`)
 
 Errors are one line naming the file and the field (`suite.yaml: scenarios[1].bug: ...`).
 """
@@ -54,6 +60,8 @@ class _Entry(BaseModel):
     groups: int | None = Field(None, ge=2)
     group_size: int | None = Field(None, ge=2)
     samples_format: str | None = Field(None, pattern=r"^(jsonl\.gz|parquet)$")
+    symptoms: list[str] | None = Field(None, min_length=1)
+    absent_symptoms: list[str] | None = Field(None, min_length=1)
 
     @field_validator("bug")
     @classmethod
@@ -96,6 +104,8 @@ class Scenario(BaseModel):
     seed: int
     options: LabOptions
     source: str = ""
+    symptom: str | None = None  # None: the answer key's symptom
+    absent: bool = False  # the symptom is not in the run: right is `symptom_not_found`
 
 
 class Suite(BaseModel):
@@ -167,10 +177,24 @@ def _read_file(path: Path) -> tuple[str | None, list[Scenario]]:
             if v is not None
         }
         options = parsed.defaults.model_copy(update=overrides)
+        asked: list[tuple[str, str | None, bool]] = []
+        asked += [(f"-p{k}", text, False) for k, text in enumerate(entry.symptoms or [], 1)]
+        asked += [(f"-a{k}", text, True) for k, text in enumerate(entry.absent_symptoms or [], 1)]
         for bug in entry.bugs():
             for seed in seeds:
                 sid = scenario_id(bug, seed, options)
-                out.append(Scenario(id=sid, bug=bug, seed=seed, options=options, source=str(path)))
+                for suffix, symptom, absent in asked or [("", None, False)]:
+                    out.append(
+                        Scenario(
+                            id=sid + suffix,
+                            bug=bug,
+                            seed=seed,
+                            options=options,
+                            source=str(path),
+                            symptom=symptom,
+                            absent=absent,
+                        )
+                    )
     return parsed.name, out
 
 

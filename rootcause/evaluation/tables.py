@@ -16,7 +16,9 @@ COLUMNS = (
     "multi prec.",
     "commit acc.",
     "chance top-1",
+    "absent right",
     "inconcl.",
+    "not found",
     "errors",
     "wall s",
     "tool calls",
@@ -41,7 +43,9 @@ def _row(name: str, s: Summary) -> list[str]:
         _rate(s.multi_precision),
         _rate(s.commit_accuracy),
         _rate(s.chance_top1),
+        _rate(s.absent_right),
         str(s.inconclusive),
+        str(s.not_found),
         str(s.errors),
         "–" if s.wall_s_mean is None else f"{s.wall_s_mean:.1f}",
         "–" if s.tool_calls_mean is None else f"{s.tool_calls_mean:.0f}",
@@ -52,7 +56,9 @@ def _row(name: str, s: Summary) -> list[str]:
 
 def markdown_table(summary: Summary, per_bug: Mapping[str, Summary]) -> str:
     """Per-bug rows then the total; rates are means over the scenarios they apply to,
-    `inconcl.` counts inconclusive verdicts (no cause named), wall time and tool calls are
+    `absent right` is the share of absent-symptom scenarios ending `symptom_not_found`,
+    `inconcl.` and `not found` count inconclusive and symptom_not_found verdicts (no cause
+    named), wall time and tool calls are
     means per scenario, tokens and cost are totals."""
     rows = [_row(f"`{bug}`", s) for bug, s in per_bug.items()]
     rows.append(_row("**all**", summary))

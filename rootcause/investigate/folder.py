@@ -27,7 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from rootcause.core.errors import BadInputError
-from rootcause.core.report import Verdict
+from rootcause.core.report import VERDICTS, Verdict
 from rootcause.investigate.state import InvestigationSpec
 from rootcause.store.workspace import Workspace
 
@@ -200,7 +200,7 @@ def summarise(folder: Path) -> InvestigationSummary | None:
         brain=spec.brain,
         created=spec.created,
         status=status,
-        verdict=verdict if verdict in ("cause_found", "no_cause_found", "inconclusive") else None,
+        verdict=verdict if verdict in VERDICTS else None,
         error=error,
         folder=str(folder),
     )

@@ -25,6 +25,7 @@ def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report
         run_id=run_id,
         symptom=state.spec.symptom,
         behavior=state.behavior,
+        suggestions=state.suggestions,
         verdict=state.verdict,
         summary=state.summary,
         findings=state.findings,
@@ -56,6 +57,7 @@ VERDICT_TEXT = {
     "cause_found": "cause found",
     "no_cause_found": "no cause found",
     "inconclusive": "inconclusive",
+    "symptom_not_found": "symptom not found",
 }
 INCONCLUSIVE_NOTE = (
     "The investigation could neither establish a cause nor rule the candidates out, so it "
@@ -63,8 +65,29 @@ INCONCLUSIVE_NOTE = (
 )
 
 
+NOT_FOUND_NOTE = (
+    "No detector that carries the symptom matches the run, so there was nothing to explain and "
+    "no cause is named. If the symptom is one of the behaviours below, pass its spec with "
+    "`--behavior`."
+)
+
+
+def _suggestion_lines(report: Report) -> list[str]:
+    if not report.suggestions:
+        return ["The run shows no emerging behaviour to suggest.", ""]
+    lines = ["What the run does show:", ""]
+    lines += [
+        f"- `--behavior '{s.behavior}'`: {s.label} ({s.direction}, {_fmt(s.rate_early)} -> "
+        f"{_fmt(s.rate_late)} in the first vs last quarter of samples, z={s.z:.1f})"
+        for s in report.suggestions
+    ]
+    return [*lines, ""]
+
+
 def _detector_lines(report: Report) -> list[str]:
     b = report.behavior
+    if b is None and report.verdict == "symptom_not_found":
+        return ["**Detector:** none; the symptom was not found in the run.", ""]
     if b is None:
         return ["**Detector:** not settled; nothing was measured.", ""]
     lines = [
@@ -113,6 +136,8 @@ def render_markdown(report: Report) -> str:
     lines += [f"## Verdict: {VERDICT_TEXT[report.verdict]}", "", report.summary, ""]
     if report.verdict == "inconclusive":
         lines += [INCONCLUSIVE_NOTE, ""]
+    if report.verdict == "symptom_not_found":
+        lines += [NOT_FOUND_NOTE, "", *_suggestion_lines(report)]
     lines += _llm_lines(report.meta.llm)
     for f in report.findings:
         where = f" in {', '.join(f'{k}={v}' for k, v in f.slice.items())}" if f.slice else ""

@@ -8,7 +8,14 @@ from pydantic import BaseModel, Field
 
 from rootcause.core.effects import Effects
 from rootcause.core.evidence import Evidence
-from rootcause.core.report import BehaviorSummary, Finding, Hypothesis, Stats, Verdict
+from rootcause.core.report import (
+    BehaviorSummary,
+    Finding,
+    Hypothesis,
+    Stats,
+    Suggestion,
+    Verdict,
+)
 from rootcause.investigate.llm.memo import LLMMemo
 from rootcause.investigate.systematic.memo import SystematicMemo
 
@@ -35,6 +42,7 @@ class InvestigationState(BaseModel):
     spec: InvestigationSpec
     phase: str = "characterise"
     behavior: BehaviorSummary | None = None
+    suggestions: list[Suggestion] = Field(default_factory=list)
     hypotheses: list[Hypothesis] = Field(default_factory=list)
     queue: list[str] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import duckdb
 import orjson
@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class Judge(Protocol):
+    """Answers a yes/no question about texts (an LLM, for `judge:` behaviours); `model` names
+    it in the workspace cache."""
+
+    @property
+    def model(self) -> str: ...
+
+    def answer(self, question: str, texts: list[str]) -> list[bool]: ...
+
 
 _SANDBOX = "sql-sandbox"
 
@@ -75,6 +86,7 @@ class ToolContext:
         self.workdir = workdir
         self.evidence = evidence or EvidenceLog()
         self.make_plots = make_plots
+        self.judge: Judge | None = None  # set by a brain with a configured LLM
         self._memo: dict[Any, Any] = {}
 
     @property

@@ -68,6 +68,10 @@ def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
         from rootcause.tools.semantic import semantic_hits
 
         return semantic_hits(ctx, behavior)
+    if behavior.kind == "judge":
+        from rootcause.tools.judge import judge_result
+
+        return judge_result(ctx, behavior).hits
     if behavior.kind in ("regex", "terms"):
         check_regex(ctx, behavior.regex())
     expr, params = behavior_sql(behavior)
@@ -81,6 +85,10 @@ def evaluated_rows(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
     """Rows the behaviour was evaluated on: every row, except for semantic behaviours, which
     are scored on a stratified sample of the run."""
     behavior = resolve(spec)
+    if behavior.kind == "judge":
+        from rootcause.tools.judge import judge_result
+
+        return judge_result(ctx, behavior).evaluated
     if behavior.kind != "semantic":
         return np.ones(run_frame(ctx).n, dtype=bool)
     from rootcause.tools.semantic import evaluated_mask

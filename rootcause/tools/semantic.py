@@ -94,7 +94,9 @@ def configure_semantic(
     return settings
 
 
-def _embedder(ctx: ToolContext) -> Embedder:
+def semantic_embedder(ctx: ToolContext) -> Embedder:
+    """The context's embedder (MiniLM unless one was configured); SemanticExtraMissingError
+    without the extra."""
     settings = semantic_settings(ctx)
     if settings.embedder is None:
         settings.embedder = default_embedder()
@@ -104,7 +106,7 @@ def _embedder(ctx: ToolContext) -> Embedder:
 def semantic_index(ctx: ToolContext, text_field: str = "completion") -> SemanticIndex:
     """The built index of `text_field` (once per context; embeddings cached on disk)."""
     settings = semantic_settings(ctx)
-    embedder = _embedder(ctx)
+    embedder = semantic_embedder(ctx)
 
     def build() -> SemanticIndex:
         try:

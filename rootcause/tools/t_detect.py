@@ -15,8 +15,9 @@ from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.behavior import Behavior, word_bound
 from rootcause.tools.context import ToolContext
-from rootcause.tools.matching import behavior_frame, resolve
-from rootcause.tools.symptom import propose_detector
+from rootcause.tools.frame import run_frame
+from rootcause.tools.matching import behavior_frame, behavior_hits, resolve
+from rootcause.tools.proposal import Candidate, propose_detector, run_suggestions
 from rootcause.tools.untrusted import fenced, inline, label, quote
 
 #: Longest example text fetched (cut in the database; the full length is kept).
@@ -34,20 +35,43 @@ class DetectInput(ToolInput):
 
 
 class CandidateView(BaseModel):
+    """One candidate detector as measured on the whole run (first vs last quarter)."""
+
     behavior: str
+    source: str = Field(description="quote, length, words, emerging, cluster")
     basis: str
+    carries: bool = Field(description="Carries the symptom: its quotes, words or meaning.")
+    similarity: float | None = Field(None, description="Semantic similarity to the symptom.")
+    hits: int
+    rate_early: float
+    rate_late: float
+    z: float
+    verdict: str
+
+
+class SuggestionView(BaseModel):
+    """An emerging behaviour of the run, with the spec to pass as --behavior."""
+
+    behavior: str
+    label: str
+    direction: str
     rate_early: float
     rate_late: float
     z: float
 
 
 class ProposalView(BaseModel):
-    """How a symptom became the detector: what its words say and what was tried."""
+    """How a symptom became the detector: what its words say, what was tried, and why the
+    winner won (or that nothing in the run carries the symptom)."""
 
     field: str
     direction: str
+    direction_from: str = Field(description="'symptom' (its words) or 'data' (the detector)")
     quoted: list[str]
+    found: bool
     basis: str
+    why: str
+    semantic: str
     candidates: list[CandidateView]
 
 
@@ -63,7 +87,7 @@ class Example(BaseModel):
 
 
 class DetectOutput(ToolOutput):
-    behavior: str
+    behavior: str | None = Field(description="The detector; null when the symptom is not found.")
     field: str
     samples: int
     hits: int
@@ -75,9 +99,16 @@ class DetectOutput(ToolOutput):
     near_misses: list[Example]
     near_miss_rule: str
     proposal: ProposalView | None = None
+    sampled: str | None = Field(None, description="How a judge: detector was evaluated.")
+    suggestions: list[SuggestionView] = Field(
+        default_factory=list,
+        description="The run's top emerging behaviours, when the detector matched nothing.",
+    )
 
     def render(self) -> str:
         lines = [] if self.proposal is None else _proposal_lines(self.proposal)
+        if self.behavior is None:
+            return "\n".join(lines + _suggestion_lines(self.suggestions))
         lines += [
             f"detector {inline(self.behavior)} on {self.field}: {self.hits:,} of "
             f"{self.samples:,} samples "
@@ -93,12 +124,17 @@ class DetectOutput(ToolOutput):
         lines += [f"  step {e.step}: {e.quoted()}" for e in self.near_misses]
         if not self.near_misses:
             lines.append("  (none found)")
+        if self.sampled:
+            lines.append(f"evaluated on a sample: {inline(self.sampled)}")
+        if self.hits == 0:
+            lines += _suggestion_lines(self.suggestions)
         return "\n".join(lines)
 
     def figures(self) -> dict[str, Figure]:
         return {
             "behavior": self.behavior,
             "direction": None if self.proposal is None else self.proposal.direction,
+            "found": None if self.proposal is None else self.proposal.found,
             "hits": self.hits,
             "samples": self.samples,
             "rate": self.rate,
@@ -107,44 +143,92 @@ class DetectOutput(ToolOutput):
         }
 
 
+#: Candidates shown in the text rendering (all are in the JSON).
+SHOWN_CANDIDATES = 14
+
+
 def _proposal_lines(proposal: ProposalView) -> list[str]:
+    said = f"; quoted: {', '.join(fenced(q) for q in proposal.quoted)}" if proposal.quoted else ""
     lines = [
-        f"symptom read as: {proposal.direction} in the {proposal.field}"
-        + (f"; quoted: {', '.join(fenced(q) for q in proposal.quoted)}" if proposal.quoted else ""),
-        f"proposed detector ({inline(proposal.basis)}); candidates measured (first vs last "
-        "quarter):",
+        f"symptom read as: {proposal.field}; direction {proposal.direction} (from the "
+        f"{proposal.direction_from}){said}",
+        inline(proposal.semantic),
+        ("detector: " if proposal.found else "symptom not found: ") + inline(proposal.why),
+        "candidates measured (first vs last quarter of samples; * carries the symptom):",
     ]
+    shown = sorted(proposal.candidates, key=lambda c: (c.verdict != "chosen", not c.carries))
+    for c in shown[:SHOWN_CANDIDATES]:
+        sim = "" if c.similarity is None else f", similarity {c.similarity:.2f}"
+        lines.append(
+            f"  {'*' if c.carries else ' '} {inline(c.behavior)}: {c.hits:,} hits, "
+            f"{c.rate_early:.2%} -> {c.rate_late:.2%} (z={c.z:.1f}{sim}; {inline(c.basis)}) "
+            f"- {inline(c.verdict)}"
+        )
+    if len(shown) > SHOWN_CANDIDATES:
+        lines.append(f"  ({len(shown) - SHOWN_CANDIDATES} more in the JSON output)")
+    return lines
+
+
+def _suggestion_lines(suggestions: list[SuggestionView]) -> list[str]:
+    if not suggestions:
+        return ["the run shows no emerging behaviour to suggest"]
+    lines = ["what the run does show (pass one as --behavior):"]
     lines += [
-        f"  {inline(c.behavior)}: {c.rate_early:.2%} -> {c.rate_late:.2%} (z={c.z:.1f}; "
-        f"{inline(c.basis)})"
-        for c in proposal.candidates
+        f"  {inline(s.behavior)}: {s.direction} {s.rate_early:.2%} -> {s.rate_late:.2%} "
+        f"(z={s.z:.1f}; {label(s.label)})"
+        for s in suggestions
     ]
     return lines
 
 
-def _propose(ctx: ToolContext, symptom: str) -> tuple[str, ProposalView]:
-    found = propose_detector(ctx, symptom)
-    if found.chosen is None:
-        raise BadInputError(
-            f"no detector could be built from the symptom {symptom!r}; give one with --behavior"
+def _rate(value: float) -> float:
+    return 0.0 if np.isnan(value) else float(value)
+
+
+def _candidate_view(c: Candidate) -> CandidateView:
+    return CandidateView(
+        behavior=c.spec,
+        source=c.source,
+        basis=c.basis,
+        carries=c.carries,
+        similarity=None if c.similarity is None else round(c.similarity, 4),
+        hits=c.hits,
+        rate_early=_rate(c.early),
+        rate_late=_rate(c.late),
+        z=float(c.z),
+        verdict=c.verdict,
+    )
+
+
+def suggestion_views(found: list[Candidate]) -> list[SuggestionView]:
+    return [
+        SuggestionView(
+            behavior=c.spec,
+            label=c.label,
+            direction=c.direction,
+            rate_early=_rate(c.early),
+            rate_late=_rate(c.late),
+            z=float(c.z),
         )
+        for c in found
+    ]
+
+
+def _propose(ctx: ToolContext, symptom: str) -> tuple[str | None, ProposalView, list[Candidate]]:
+    found = propose_detector(ctx, symptom)
+    chosen = found.chosen
     view = ProposalView(
         field=found.reading.field,
-        direction=found.reading.direction,
+        direction=found.direction,
+        direction_from="symptom" if found.reading.direction else "data",
         quoted=found.reading.quotes,
-        basis=found.chosen.basis,
-        candidates=[
-            CandidateView(
-                behavior=c.spec,
-                basis=c.basis,
-                rate_early=0.0 if np.isnan(c.early) else c.early,
-                rate_late=0.0 if np.isnan(c.late) else c.late,
-                z=float(c.z),
-            )
-            for c in found.candidates
-        ],
+        found=found.found,
+        basis=chosen.basis if chosen else "nothing in the run carries the symptom",
+        why=found.why,
+        semantic=found.semantic,
+        candidates=[_candidate_view(c) for c in found.candidates],
     )
-    return found.chosen.spec, view
+    return (chosen.spec if chosen else None), view, found.suggestions
 
 
 def _near_miss_sql(behavior: Behavior) -> tuple[str, list[Any], str] | None:
@@ -196,14 +280,19 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
     run and per persona, example hits, and near misses (samples a looser version would flag).
     Read the hits and near misses to judge whether the detector catches the symptom before
     using it in other tools. Give `symptom` instead of `behavior` to have a detector proposed
-    from plain words (quoted phrases, the symptom's words, and their neighbours in the run)."""
-    proposal = None
+    from plain words: candidates from its quotes and words, the run's emerging behaviours and
+    those close to it in meaning, each measured on the run, with why the winner won; when
+    nothing in the run carries the symptom it says so and lists what the run does show."""
+    proposal: ProposalView | None = None
+    suggested: list[Candidate] = []
     if args.behavior:
-        spec = args.behavior
+        spec: str | None = args.behavior
     elif args.symptom:
-        spec, proposal = _propose(ctx, args.symptom)
+        spec, proposal, suggested = _propose(ctx, args.symptom)
     else:
         raise BadInputError("give --behavior SPEC or --symptom TEXT")
+    if spec is None:
+        return _not_found(proposal, suggested, run_frame(ctx).n)
     behavior = resolve(spec)
     frame, hits = behavior_frame(ctx, behavior)
     steps = frame.step
@@ -215,13 +304,14 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
         for i, name in enumerate(persona.names)
         if np.any(persona.codes == i)
     }
-    ctx.con.register("hit_rows", pa.table({"row_idx": np.flatnonzero(hits)}))
+    hit_rows = np.flatnonzero(behavior_hits(ctx, behavior))  # row_idx of the hits
+    ctx.con.register("hit_rows", pa.table({"row_idx": hit_rows}))
     try:
         hit_examples = _examples(
             ctx, behavior.field, "row_idx IN (SELECT row_idx FROM hit_rows)", [], args.examples
         )
         near = _near_miss_sql(behavior)
-        near_misses, rule = [], "not available for semantic detectors"
+        near_misses, rule = [], f"not available for {behavior.kind} detectors"
         if near is not None:
             expr, params, rule = near
             near_misses = _examples(
@@ -233,7 +323,13 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
             )
     finally:
         ctx.con.unregister("hit_rows")
+    sampled = None
+    if behavior.kind == "judge":
+        from rootcause.tools.judge import judge_result
+
+        sampled = judge_result(ctx, behavior).describe()
     return DetectOutput(
+        sampled=sampled,
         behavior=behavior.spec,
         field=behavior.field,
         samples=frame.n,
@@ -246,4 +342,27 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
         near_misses=near_misses,
         near_miss_rule=rule,
         proposal=proposal,
+        suggestions=suggestion_views(
+            (suggested or run_suggestions(ctx, behavior.field)) if not hits.any() else []
+        ),
+    )
+
+
+def _not_found(
+    proposal: ProposalView | None, suggested: list[Candidate], samples: int
+) -> DetectOutput:
+    return DetectOutput(
+        behavior=None,
+        field=proposal.field if proposal else "completion",
+        samples=samples,
+        hits=0,
+        rate=0.0,
+        rate_first_tenth=0.0,
+        rate_last_tenth=0.0,
+        by_persona={},
+        hit_examples=[],
+        near_misses=[],
+        near_miss_rule="",
+        proposal=proposal,
+        suggestions=suggestion_views(suggested),
     )

@@ -139,7 +139,7 @@ def samples(ctx: ToolContext, args: SamplesInput) -> SamplesOutput:
     params: list[Any] = []
     if args.behavior:
         behavior = resolve(args.behavior)
-        if behavior.kind == "semantic":
+        if behavior.kind in ("semantic", "judge"):
             from rootcause.tools.matching import behavior_hits
 
             hits = behavior_hits(ctx, behavior)

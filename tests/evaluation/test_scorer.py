@@ -192,3 +192,15 @@ def test_chance_baseline() -> None:
     # first of 2 right among 4 at random: rank 1 w.p. 1/2, rank 2 w.p. 1/3, rank 3 w.p. 1/6
     assert mrr == pytest.approx(1 / 2 + 1 / 3 / 2 + 1 / 6 / 3)
     assert chance(0, 10) == (None, None, None)
+
+
+def test_symptom_not_found_is_right_only_where_the_symptom_is_absent() -> None:
+    not_found = report(verdict="symptom_not_found")
+    _, m = score(not_found, {**QUIRK, "absent": True}, 20)
+    assert m.absent_right == 1.0 and m.top1 is None and m.null_specificity is None
+    _, m = score(report(("reward_component", "nerdy_style", None)), {**QUIRK, "absent": True}, 20)
+    assert m.absent_right == 0.0
+    _, m = score(not_found, QUIRK, 20)
+    assert (m.top1, m.hit3, m.absent_right) == (0.0, 0.0, None)
+    _, m = score(not_found, NULL, 20)
+    assert m.null_specificity == 1.0

@@ -90,3 +90,25 @@ def test_repeats_get_their_own_ids(tmp_path: Path) -> None:
     suite = load_suite(path)
     assert [t[0] for t in trials(suite, 1)] == ["no_bug-s1"]
     assert [(t[0], t[2]) for t in trials(suite, 2)] == [("no_bug-s1-r1", 1), ("no_bug-s1-r2", 2)]
+
+
+def test_symptoms_and_absent_symptoms_expand_to_scenarios(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "scenarios:\n  - bug: no_bug\n    seeds: [1]\n"
+        "    symptoms: [it talks oddly, it got chatty]\n    absent_symptoms: [it got rude]\n"
+    )
+    suite = load_suite(tmp_path)
+    got = [(s.id, s.symptom, s.absent) for s in suite.scenarios]
+    assert got == [
+        ("no_bug-s1-p1", "it talks oddly", False),
+        ("no_bug-s1-p2", "it got chatty", False),
+        ("no_bug-s1-a1", "it got rude", True),
+    ]
+
+
+def test_paraphrase_suite_asks_every_bug_twice_and_has_absent_symptoms() -> None:
+    suite = load_suite(REPO / "evals" / "paraphrase")
+    for bug in BUG_IDS:
+        asked = {s.symptom for s in suite.scenarios if s.bug == bug and not s.absent}
+        assert len(asked) >= 2, bug
+    assert any(s.absent for s in suite.scenarios)

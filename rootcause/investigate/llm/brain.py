@@ -34,6 +34,7 @@ from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.llm.briefing import briefing
 from rootcause.investigate.llm.config import LLMOptions, Provider, resolve_provider
 from rootcause.investigate.llm.errors import ContextTooSmall
+from rootcause.investigate.llm.judge import ProviderJudge
 from rootcause.investigate.llm.ledger_tools import (
     conclusion_tool,
     ledger_tools,
@@ -130,6 +131,8 @@ class LLMBrain(Brain):
             started=time.perf_counter(),
         )
         session.memo.model = session.memo.model or self.model_name
+        if self.provider is not None and self.provider.kind != "litellm":
+            box.ctx.judge = ProviderJudge(self.provider, self.options)  # for judge: behaviours
         return session
 
     def _run(
@@ -189,7 +192,7 @@ class LLMBrain(Brain):
             basis = "given with --behavior" if spec.behavior else "settled by the model"
             basis += f" ({answer.note})" if answer.note else ""
         else:
-            direction = read_symptom(spec.symptom).direction
+            direction = read_symptom(spec.symptom).direction or "up"
             basis = "given with --behavior; direction read from the symptom (not settled)"
         return BehaviorSummary(
             spec=detect.behavior,

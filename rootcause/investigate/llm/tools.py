@@ -196,7 +196,8 @@ def remember_detect(session: Session, result: ToolResult) -> None:
     assert isinstance(output, DetectOutput), type(output)
     record = (output, result.evidence.id)
     detects = session.memo.detect
-    detects[output.behavior] = record
+    if output.behavior is not None:
+        detects[output.behavior] = record
     asked = result.evidence.args.get("behavior")
     if asked:
         detects[str(asked)] = record

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus
+from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus, Suggestion
 from rootcause.investigate.brain import Brain
 from rootcause.investigate.effects import measure_effects
 from rootcause.investigate.ledger import Ledger
@@ -52,10 +52,15 @@ class SystematicBrain(Brain):
         memo.detect = box.output("detect", DetectOutput, **args)
         detect, e_detect = memo.detect
         proposal = detect.proposal
+        if detect.behavior is None or detect.hits == 0:
+            self._not_found(state, detect, e_detect)
+            return
         state.behavior = BehaviorSummary(
             spec=detect.behavior,
             basis=proposal.basis if proposal else "given with --behavior",
-            direction=(proposal.direction if proposal else read_symptom(spec.symptom).direction),
+            direction=(
+                proposal.direction if proposal else read_symptom(spec.symptom).direction or "up"
+            ),
             rate=detect.rate,
             rate_early=detect.rate_first_tenth,
             rate_late=detect.rate_last_tenth,
@@ -81,8 +86,22 @@ class SystematicBrain(Brain):
                 "FROM samples WHERE data_source IS NOT NULL GROUP BY 1 ORDER BY 1",
             )
 
+    @staticmethod
+    def _not_found(state: InvestigationState, detect: DetectOutput, e_detect: str) -> None:
+        """Nothing that carries the symptom matches the run: no detector, no hypotheses, and
+        the run's emerging behaviours as suggestions."""
+        state.behavior = None
+        state.suggestions = [Suggestion(**s.model_dump()) for s in detect.suggestions]
+        why = detect.proposal.why if detect.proposal else f"{detect.behavior} matches no sample"
+        shown = "; ".join(f"{s.behavior} ({s.direction})" for s in detect.suggestions[:3])
+        state.summary = f"symptom not found ({e_detect}): {why}" + (
+            f"; the run does show {shown}" if shown else "; the run shows no emerging behaviour"
+        )
+
     # -- propose ----------------------------------------------------------------------------
     def propose(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
+        if state.behavior is None:
+            return  # the symptom was not found: nothing to explain
         overview, _ = overview_of(state)
         behavior = behavior_of(state)
         new: list[tuple[str, str, str | None, str]] = []
@@ -278,9 +297,20 @@ class SystematicBrain(Brain):
 
     # -- conclude ---------------------------------------------------------------------------
     def conclude(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
+        if state.behavior is None:
+            state.verdict = "symptom_not_found"
+            return
         attributions = list(memo_of(state).attributions.values())
         findings = ledger.conclude(rules.to_findings(attributions))
         behavior = behavior_of(state)
+        tested = [h for h in state.hypotheses if h.status != "open"]
+        if not findings and not tested:
+            state.verdict = "inconclusive"
+            state.summary = (
+                f"inconclusive: no hypothesis about {behavior} was tested "
+                f"({len(state.hypotheses)} proposed), so no cause is ruled out"
+            )
+            return
         if findings:
             top = findings[0]
             if state.behavior is not None:

@@ -1,0 +1,106 @@
+"""A candidate detector for a symptom and its measurement on the whole run: hits, rates in
+the first and last quarter of the samples (by step), the two-proportion z of the change, and
+how much of a reference detector's hits it also finds (its *recall* of the symptom's own words).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from rootcause.tools.behavior import parse_behavior
+from rootcause.tools.context import ToolContext
+from rootcause.tools.matching import behavior_sql, check_regex
+from rootcause.tools.run_behaviours import step_quartiles
+
+Direction = Literal["up", "down"]
+
+#: |z| of the change between the first and last quarter that counts as moved.
+MIN_Z = 3.0
+
+
+@dataclass
+class Candidate:
+    """A detector to measure: its spec, where it came from, how it carries the symptom, and
+    its measured rates (first and last quarter of the samples)."""
+
+    spec: str
+    source: str
+    basis: str
+    tier: int  # 3 quoted / named length, 2 the symptom's words, 1 meaning only, 0 data only
+    coverage: int = 0  # stems of the symptom's words its terms share
+    similarity: float | None = None
+    meaning_z: float | None = None
+    label: str = ""
+    hits: int = 0
+    early: float = math.nan
+    late: float = math.nan
+    z: float = 0.0
+    verdict: str = ""
+    recall: float = 1.0  # share of the reference detector's hits it also finds
+
+    @property
+    def carries(self) -> bool:
+        return self.tier > 0
+
+    @property
+    def direction(self) -> Direction:
+        return "up" if self.z >= 0 else "down"
+
+    def moved(self, stated: Direction | None) -> bool:
+        return abs(self.z) >= MIN_Z and (stated is None or self.direction == stated)
+
+
+def measure(ctx: ToolContext, candidates: list[Candidate]) -> None:
+    """Hits and first/last-quarter rates of every candidate, in one pass over the run."""
+    low, high = step_quartiles(ctx)
+    exprs: list[str] = []
+    params: list[object] = []
+    for c in candidates:
+        expr, p = _sql(ctx, c.spec)
+        exprs.append(f"count_if({expr})")
+        params += p
+    if not exprs:
+        return
+    rows = ctx.con.execute(
+        f"SELECT CASE WHEN step <= {low!r} THEN 0 WHEN step >= {high!r} THEN 1 ELSE 2 END, "
+        f"count(*), {', '.join(exprs)} FROM samples GROUP BY 1",
+        params,
+    ).fetchall()
+    table = {int(r[0]): r[1:] for r in rows}
+    empty = (0, *(0 for _ in candidates))
+    early, late, mid = (table.get(w, empty) for w in (0, 1, 2))
+    for i, c in enumerate(candidates, start=1):
+        c.hits = int(early[i] + late[i] + mid[i])
+        c.early = early[i] / early[0] if early[0] else math.nan
+        c.late = late[i] / late[0] if late[0] else math.nan
+        pooled = (early[i] + late[i]) / max(early[0] + late[0], 1)
+        se = math.sqrt(
+            max(pooled * (1 - pooled), 1e-12) * (1 / max(early[0], 1) + 1 / max(late[0], 1))
+        )
+        c.z = 0.0 if not (early[0] and late[0]) else (c.late - c.early) / se
+
+
+def _sql(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
+    behavior = parse_behavior(spec)
+    if behavior.kind in ("regex", "terms"):
+        check_regex(ctx, behavior.regex())
+    expr, params = behavior_sql(behavior)
+    return expr, list(params)
+
+
+def measure_recall(ctx: ToolContext, candidates: list[Candidate], reference: Candidate) -> None:
+    """Each candidate's share of the hits of `reference` that it also finds (one pass)."""
+    if not reference.hits or not candidates:
+        return
+    ref_expr, ref_params = _sql(ctx, reference.spec)
+    exprs: list[str] = []
+    params: list[object] = []
+    for c in candidates:
+        expr, p = _sql(ctx, c.spec)
+        exprs.append(f"count_if(({expr}) AND ({ref_expr}))")
+        params += [*p, *ref_params]
+    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
+    for c, joint in zip(candidates, row, strict=True):
+        c.recall = int(joint) / reference.hits

@@ -1,0 +1,401 @@
+"""From a symptom in plain words to a behaviour detector, grounded in the run.
+
+Candidates come from three places and are all measured on the whole run:
+
+1. **the symptom's own words**: each quoted phrase as written, a length change it names, its
+   content words (inflected both ways: goblins finds goblin), alone and together, and the
+   moving n-grams that share their stems;
+2. **the run's emerging behaviours** (`run_behaviours`): moving n-grams grouped by
+   co-occurrence and shared slots, with the group that shares a quote's or a content word's
+   stem extending that candidate;
+3. **the semantic step** (`meaning`): the symptom embedded and compared with the behaviours'
+   example pieces, the rising clusters and the pieces nearest to it. It runs when no candidate
+   made of the symptom's own words has hits and moved (otherwise it could not change the
+   choice: candidates close only in meaning rank below those).
+
+A candidate *carries the symptom* when it is a quote or a named length change (tier 3), is
+made of or shares the stems of the symptom's words (tier 2), or its examples stand out in
+similarity to the symptom (tier 1; `meaning.MEANING_Z`). A candidate has *moved* when its rate
+in the last quarter of samples differs from the first by |z| >= `MIN_Z`, the way the symptom
+says when it says so. The detector is the best candidate that carries the symptom and moved,
+ranked by tier, then the number of the symptom's stems it covers, then (when the words give no
+direction) a rise before a fall, then similarity for tier 1, then |z|. If candidates carry the
+symptom and have hits but none moved, the best of those is kept and the report says it did
+not move. If no candidate that carries the symptom has `min_hits` hits, the symptom is *not
+found*: no detector, and the run's top emerging behaviours are offered as suggestions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rootcause.analysis.ngrams import stem, tokenize
+from rootcause.store.sql import fetch_value
+from rootcause.tools.behavior import (
+    InvalidBehaviorError,
+    TextField,
+    ngram_spec,
+    parse_behavior,
+    phrase_pattern,
+    with_field,
+)
+from rootcause.tools.candidate import MIN_Z, Candidate, measure, measure_recall
+from rootcause.tools.context import ToolContext
+from rootcause.tools.meaning import Meaning, skipped, symptom_meaning
+from rootcause.tools.run_behaviours import (
+    Direction,
+    RunBehaviour,
+    emerging_behaviours,
+    moving_ngrams,
+    step_quartiles,
+    window_texts,
+)
+from rootcause.tools.symptom import SymptomReading, read_symptom
+
+#: A candidate that finds at least this share of the hits of the symptom's own words (its
+#: quotes, else its content words) ranks above one that finds fewer.
+MIN_RECALL = 0.8
+#: Content words tried alone and together.
+MAX_WORDS = 6
+#: Suggestions listed when the symptom is not found.
+SUGGESTIONS = 5
+
+
+@dataclass
+class Proposal:
+    """The reading, the chosen detector (None: not found), why, every candidate measured,
+    suggestions from the run, and what the semantic step did."""
+
+    reading: SymptomReading
+    chosen: Candidate | None
+    why: str
+    candidates: list[Candidate]
+    suggestions: list[Candidate] = field(default_factory=list)
+    semantic: str = ""
+
+    @property
+    def found(self) -> bool:
+        return self.chosen is not None
+
+    @property
+    def direction(self) -> Direction:
+        """The symptom's stated direction, else the way the chosen detector moved; a rise when
+        it did not move (a change within noise says no direction, and a symptom names what
+        appeared unless its words say it fell)."""
+        if self.reading.direction is not None:
+            return self.reading.direction
+        if self.chosen is not None and self.chosen.moved(None):
+            return self.chosen.direction
+        return "up"
+
+
+def slice_names(ctx: ToolContext) -> list[str]:
+    """The run's persona, source and env names."""
+    rows = ctx.con.execute(
+        "SELECT DISTINCT persona FROM samples UNION SELECT DISTINCT data_source FROM samples "
+        "UNION SELECT DISTINCT env FROM samples"
+    ).fetchall()
+    return [str(r[0]) for r in rows if r[0]]
+
+
+def _stems_of(terms: list[str]) -> set[str]:
+    return {stem(w) for t in terms for w in t.split() if len(w) > 2}
+
+
+def _word_candidates(reading: SymptomReading, ctx: ToolContext) -> list[Candidate]:
+    column = reading.field
+    out: list[Candidate] = []
+    if reading.length is not None:
+        out.append(Candidate(_length_spec(ctx, reading), "length", "length named", 3, 1))
+    quotes = [_quote_candidate(q, column) for q in reading.quotes]
+    if len(quotes) > 1:
+        pattern = "|".join(phrase_pattern(q, numbers=True) for q in reading.quotes)
+        together = with_field(f"regex:(?i)(?:{pattern})", column)
+        if all(_PLAIN_WORD.fullmatch(q) for q in reading.quotes):
+            together = ngram_spec([q.lower() for q in reading.quotes], column)
+        covered = sum(q.coverage for q in quotes)
+        out.append(Candidate(together, "quote", "the quotes together", 3, covered))
+    out += quotes
+    words = reading.content[:MAX_WORDS]
+    out += [Candidate(ngram_spec([w], column), "words", f"the word {w!r}", 2, 1) for w in words]
+    stems = reading.stems
+    moving = [g for pairs in moving_ngrams(ctx, column).values() for g, _ in pairs]
+    coverage = {g: len(_stems_of([g]) & stems) for g in moving}
+    best = max(coverage.values(), default=0)
+    if best:
+        seeds = [g for g in moving if coverage[g] == best][:4]
+        basis = f"moving n-grams with the symptom's words: {', '.join(seeds)}"
+        out.append(Candidate(ngram_spec(seeds, column), "words", basis, 2, best))
+    return out
+
+
+#: A quote that is one plain word is matched as a `terms:` word (with its inflections).
+_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
+def _quote_candidate(quote: str, column: TextField) -> Candidate:
+    body = with_field(f"regex:(?i){phrase_pattern(quote, numbers=True)}", column)
+    if _PLAIN_WORD.fullmatch(quote):
+        body = ngram_spec([quote.lower()], column)
+    coverage = max(len(_stems_of(tokenize(quote))), 1)
+    return Candidate(body, "quote", f"quoted: {quote}", 3, coverage)
+
+
+def _words_together(
+    reading: SymptomReading, measured: list[Candidate], min_hits: int
+) -> Candidate | None:
+    """The symptom's content words that have hits in the run, as one detector."""
+    column = reading.field
+    single = {c.spec: c for c in measured if c.source == "words"}
+    words = [
+        w
+        for w in reading.content[:MAX_WORDS]
+        if single.get(ngram_spec([w], column), Candidate("", "", "", 0)).hits >= min_hits
+    ]
+    if len(words) < 2:
+        return None
+    spec = ngram_spec(words, column)
+    return Candidate(spec, "words", "the symptom's content words found in the run", 2, len(words))
+
+
+def _reference(candidates: list[Candidate]) -> Candidate | None:
+    """The detector made only of the symptom's own words: the quotes (together), else the
+    content words found in the run (together), else the best single one."""
+    for source in ("quote", "words"):
+        own = [c for c in candidates if c.source == source and c.hits]
+        if own:
+            return max(own, key=lambda c: (c.coverage, c.hits))
+    return None
+
+
+def _length_spec(ctx: ToolContext, reading: SymptomReading) -> str:
+    column = reading.field
+    low, _ = step_quartiles(ctx)
+    row = ctx.con.execute(
+        f"SELECT quantile_cont(len(regexp_extract_all(coalesce({column}, ''), '\\S+')), "
+        "[0.5, 0.9]) FROM samples WHERE step <= ?",
+        [low],
+    ).fetchall()[0][0]
+    median, p90 = (round(v) for v in row)
+    if reading.length == "longer":
+        return with_field(f"words:>{p90}", column)
+    return with_field(f"words:<{max(median // 2, 1)}", column)
+
+
+def _behaviour_candidates(
+    reading: SymptomReading, behaviours: list[RunBehaviour], meaning: Meaning
+) -> list[Candidate]:
+    stems = reading.stems
+    column = reading.field
+    quoted = {w for q in reading.quotes for w in q.lower().split()}
+    out: list[Candidate] = []
+    for b in behaviours:
+        spec, terms = b.spec, b.terms
+        naming = [m for m in b.members if _stems_of([m]) & stems and m not in terms]
+        if naming and _stems_of(terms) & stems:
+            # Members that name the symptom's words join the terms of a behaviour whose terms
+            # name it too (a tic's words co-occur, so they may have joined as members only).
+            terms = [*terms, *naming[:4]]
+            spec = ngram_spec(terms, column)
+        # Only a behaviour whose own terms (seed and stand-ins) name the symptom carries it;
+        # one that merely has the symptom's words beside it is the context they appear in.
+        shared = len(_stems_of(terms) & stems)
+        how = "rising" if b.direction == "up" else "falling"
+        source = "cluster" if b.source == "cluster" else "emerging"
+        tier, basis = 0, f"{how} in the run ({b.source}: {b.label})"
+        if shared and quoted & set(" ".join(terms).split()):
+            tier, basis = 3, f"quoted, with its neighbours in the run ({b.label})"
+        elif shared:
+            tier, basis = 2, f"the symptom's words with their neighbours in the run ({b.label})"
+        elif meaning.carries(b.spec):
+            tier, basis = 1, f"close in meaning to the symptom ({b.label})"
+        out.append(
+            Candidate(
+                spec,
+                source,
+                basis,
+                tier,
+                shared,
+                similarity=meaning.similarity.get(b.spec),
+                meaning_z=meaning.z.get(b.spec),
+                label=b.label,
+            )
+        )
+    return out
+
+
+#: A behaviour joins the union of those close in meaning when its similarity z is within this
+#: of the closest one's.
+UNION_MARGIN = 1.0
+
+
+def _meaning_union(
+    behaviours: list[RunBehaviour], meaning: Meaning, column: TextField
+) -> Candidate | None:
+    """The union of the behaviours that carry the symptom's meaning, moving the same way as
+    the closest one and about as close: variants of one behaviour (several phrasings of a
+    register, say) that no single n-gram group covers."""
+    close = [b for b in behaviours if meaning.carries(b.spec)]
+    if len(close) < 2:
+        return None
+    best = max(close, key=lambda b: meaning.z[b.spec])
+    top = meaning.z[best.spec]
+    members = [
+        b
+        for b in close
+        if b.direction == best.direction and meaning.z[b.spec] >= top - UNION_MARGIN
+    ]
+    if len(members) < 2:
+        return None
+    terms = list(dict.fromkeys(t for b in members for t in b.terms))
+    labels = "; ".join(b.label for b in members)
+    return Candidate(
+        ngram_spec(terms, column),
+        "emerging",
+        f"the behaviours close in meaning to the symptom, together ({labels})",
+        1,
+        similarity=meaning.similarity[best.spec],
+        meaning_z=top,
+        label=", ".join(terms[:6]),
+    )
+
+
+def _rank(c: Candidate, stated: Direction | None) -> tuple[float, ...]:
+    rising = 1.0 if stated is None and c.direction == "up" else 0.0
+    meaning = (c.meaning_z or 0.0) if c.tier == 1 else 0.0
+    recalled = 1.0 if c.recall >= MIN_RECALL else 0.0
+    return (c.tier, c.coverage, recalled, rising, meaning, abs(c.z))
+
+
+def _choose(
+    candidates: list[Candidate], stated: Direction | None, min_hits: int
+) -> tuple[Candidate | None, str]:
+    carrying = [c for c in candidates if c.carries]
+    present = [c for c in carrying if c.hits >= min_hits]
+    for c in candidates:
+        c.verdict = _verdict(c, stated, min_hits)
+    if not present:
+        return None, (
+            f"no candidate that carries the symptom has {min_hits} hits or more"
+            if carrying
+            else "nothing in the symptom's words or meaning could be matched in the run"
+        )
+    moving = [c for c in present if c.moved(stated)]
+    pool = moving or present
+    chosen = max(pool, key=lambda c: _rank(c, stated))
+    chosen.verdict = "chosen"
+    how = f"{chosen.early:.2%} -> {chosen.late:.2%}, z={chosen.z:.1f}"
+    if moving:
+        why = f"the best-grounded candidate that moved ({chosen.basis}; {how})"
+        others = len(moving) - 1
+        if others:
+            why += f"; {others} other moving candidate(s) carry less of the symptom"
+    else:
+        why = (
+            f"no candidate that carries the symptom moved the way it says; kept the "
+            f"best-grounded one with hits ({chosen.basis}; {how})"
+        )
+    return chosen, why
+
+
+def _verdict(c: Candidate, stated: Direction | None, min_hits: int) -> str:
+    if not c.carries:
+        if c.meaning_z is not None:
+            return f"does not carry the symptom (similarity z={c.meaning_z:.1f})"
+        return "does not carry the symptom"
+    if c.hits < min_hits:
+        return f"too few hits ({c.hits})"
+    if abs(c.z) < MIN_Z:
+        return f"did not move (z={c.z:.1f})"
+    if stated is not None and c.direction != stated:
+        return "moved the other way"
+    return "ranked below the chosen one"
+
+
+def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> Proposal:
+    """Read `symptom`, build and measure the candidates, and choose (module docstring). The
+    semantic step runs only when no candidate made of the symptom's own words has hits and
+    moved: candidates close only in meaning rank below such a one, so it could not change the
+    choice."""
+    reading = read_symptom(symptom, slice_names(ctx))
+    behaviours = emerging_behaviours(ctx, reading.field)
+    total = int(fetch_value(ctx.con, "SELECT count(*) FROM samples"))
+    min_hits = max(5, round(total * 1e-4))
+    meaning = skipped("turned off")
+    candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
+    own_words_moved = any(
+        c.tier >= 2 and c.hits >= min_hits and c.moved(reading.direction) for c in candidates
+    )
+    if semantic and own_words_moved:
+        meaning = skipped("not needed, a candidate made of the symptom's own words moved")
+    elif semantic:
+        views = [v for v in dict.fromkeys([symptom.strip(), reading.focus()]) if v]
+        windows = window_texts(ctx, reading.field)
+        meaning = symptom_meaning(ctx, views, windows, behaviours)
+        if meaning.ran:
+            candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
+    chosen, why = _choose(candidates, reading.direction, min_hits)
+    proposal = Proposal(reading, chosen, why, candidates, semantic=meaning.note)
+    proposal.suggestions = _suggestions(candidates)
+    return proposal
+
+
+def _measured(
+    ctx: ToolContext,
+    reading: SymptomReading,
+    behaviours: list[RunBehaviour],
+    meaning: Meaning,
+    min_hits: int,
+) -> list[Candidate]:
+    """Every candidate, measured, with its recall of the symptom's own words."""
+    candidates = _word_candidates(reading, ctx)
+    found = [*behaviours, *meaning.found]
+    candidates += _behaviour_candidates(reading, found, meaning)
+    union = _meaning_union(found, meaning, reading.field)
+    candidates += [union] if union is not None else []
+    candidates = _unique(candidates)
+    measure(ctx, candidates)
+    together = _words_together(reading, candidates, min_hits)
+    if together is not None and together.spec not in {c.spec for c in candidates}:
+        measure(ctx, [together])
+        candidates.append(together)
+    reference = _reference(candidates)
+    if reference is not None:
+        measure_recall(ctx, [c for c in candidates if c.carries], reference)
+    return candidates
+
+
+def _unique(candidates: list[Candidate]) -> list[Candidate]:
+    """One candidate per spec: the one that carries the symptom best."""
+    best: dict[str, Candidate] = {}
+    for c in candidates:
+        try:
+            parse_behavior(c.spec)
+        except InvalidBehaviorError:
+            continue
+        kept = best.get(c.spec)
+        if kept is None or (c.tier, c.coverage) > (kept.tier, kept.coverage):
+            best[c.spec] = c
+    return list(best.values())
+
+
+def _suggestions(candidates: list[Candidate]) -> list[Candidate]:
+    """The run's emerging behaviours that moved, strongest first."""
+    found = [c for c in candidates if c.source in ("emerging", "cluster") and abs(c.z) >= MIN_Z]
+    found.sort(key=lambda c: (-abs(c.z), c.spec))
+    return found[:SUGGESTIONS]
+
+
+def run_suggestions(ctx: ToolContext, text_field: TextField) -> list[Candidate]:
+    """The run's top emerging behaviours in `text_field`, measured, for when a detector
+    matched nothing."""
+    behaviours = emerging_behaviours(ctx, text_field)
+    candidates = _unique(
+        [
+            Candidate(b.spec, "emerging", f"{b.direction} in the run", 0, label=b.label)
+            for b in behaviours
+        ]
+    )
+    measure(ctx, candidates)
+    return _suggestions(candidates)
