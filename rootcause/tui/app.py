@@ -132,6 +132,7 @@ class ChatApp(App[int]):
         # thread, so the first screen shows while they load.
         from rootcause.investigate.chat.engine import ChatEngine
         from rootcause.investigate.chat.opening import open_session
+        from rootcause.remedy.chat import REMEDY_HANDLERS
         from rootcause.tui.router import Router
 
         self.router = Router(self)
@@ -143,7 +144,12 @@ class ChatApp(App[int]):
         )
         try:
             engine = ChatEngine(
-                self.workspace, chat, ingested, self.settings, emit=self._from_engine
+                self.workspace,
+                chat,
+                ingested,
+                self.settings,
+                emit=self._from_engine,
+                handlers=REMEDY_HANDLERS,
             )
             entries = list(engine.replay())
         except BaseException:
