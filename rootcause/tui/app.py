@@ -313,6 +313,8 @@ class ChatApp(App[int]):
         self.post_message(Peeked(purpose, result, key))
 
     def on_peeked(self, message: Peeked) -> None:
+        if not self.query(ConfigTab):
+            return  # the app is closing: its tabs are gone
         result = message.output
         if message.purpose == "config-history":
             self.query_one(ConfigTab).show_history(result.output)
@@ -327,6 +329,8 @@ class ChatApp(App[int]):
         self.changed()
 
     def on_peek_failed(self, message: PeekFailed) -> None:
+        if not self.query(ConfigTab):
+            return  # the app is closing: its tabs are gone
         if message.purpose.startswith("config"):
             self.query_one(ConfigTab).show_missing(message.error)
         else:
