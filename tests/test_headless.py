@@ -23,6 +23,7 @@ HEADLESS = [
     "rootcause.store.ingest",
     "rootcause.remedy.filter",
     "rootcause.remedy.fix",
+    "rootcause.remedy.chat",
     "rootcause.investigate.effects",
     "rootcause.investigate.chat.engine",
     "rootcause.investigate.chat.agent",

@@ -132,6 +132,7 @@ class ChatApp(App[int]):
         # thread, so the first screen shows while they load.
         from rootcause.investigate.chat.engine import ChatEngine
         from rootcause.investigate.chat.opening import open_session
+        from rootcause.remedy.chat import REMEDY_HANDLERS
         from rootcause.tui.router import Router
 
         self.router = Router(self)
@@ -143,7 +144,12 @@ class ChatApp(App[int]):
         )
         try:
             engine = ChatEngine(
-                self.workspace, chat, ingested, self.settings, emit=self._from_engine
+                self.workspace,
+                chat,
+                ingested,
+                self.settings,
+                emit=self._from_engine,
+                handlers=REMEDY_HANDLERS,
             )
             entries = list(engine.replay())
         except BaseException:
@@ -307,6 +313,8 @@ class ChatApp(App[int]):
         self.post_message(Peeked(purpose, result, key))
 
     def on_peeked(self, message: Peeked) -> None:
+        if not self.query(ConfigTab):
+            return  # the app is closing: its tabs are gone
         result = message.output
         if message.purpose == "config-history":
             self.query_one(ConfigTab).show_history(result.output)
@@ -321,6 +329,8 @@ class ChatApp(App[int]):
         self.changed()
 
     def on_peek_failed(self, message: PeekFailed) -> None:
+        if not self.query(ConfigTab):
+            return  # the app is closing: its tabs are gone
         if message.purpose.startswith("config"):
             self.query_one(ConfigTab).show_missing(message.error)
         else:

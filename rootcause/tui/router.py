@@ -12,6 +12,7 @@ from rootcause.investigate.chat.entries import (
     InvestigationUpdate,
     LedgerChange,
     Notice,
+    RemedyResult,
     ShowReport,
     TextDelta,
     ToolBlock,
@@ -83,6 +84,12 @@ class Router:
         if switch:
             self.app.query_one("#tabs").active = "report"  # type: ignore[attr-defined]
 
+    def _reload_report(self, live: bool) -> None:
+        """A fix appends its section to the report: show the report shown again."""
+        tab = self.app.query_one(ReportTab)
+        if live and tab.path is not None:
+            tab.load(tab.path)
+
     def apply(self, update: Update, live: bool = True) -> None:
         conversation = self.conversation
         match update:
@@ -101,6 +108,9 @@ class Router:
                 self.evidence.add_block(update)
             case Notice():
                 conversation.notice(update)
+            case RemedyResult():
+                conversation.remedy(update.text)
+                self._reload_report(live)
             case LedgerChange():
                 self.board.change(CHAT_LEDGER, "chat ledger", update.event)
                 conversation.milestone(f"◆ {hypothesis_line(update.event)}", "ledger")

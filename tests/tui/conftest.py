@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from rootcause.investigate.chat.engine import ChatEngine
+from rootcause.investigate.chat.engine import ChatEngine, CommandHandler
 from rootcause.investigate.chat.entries import Update
 from rootcause.investigate.chat.opening import open_session
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+from rootcause.remedy.chat import REMEDY_HANDLERS
 from rootcause.store.ingest import ingest_run
 from rootcause.store.workspace import Workspace
 from rootcause.tui.app import ChatApp
@@ -126,10 +127,15 @@ class Recorded:
 
 @pytest.fixture
 def engine_on(chat_lab: ChatLab) -> Iterator[Callable[..., Recorded]]:
-    """An engine on a new (or resumed) session of the lab run, recording its updates."""
+    """An engine on a new (or resumed) session of the lab run, recording its updates; it
+    runs `/fix` and `/filter` as the app's does unless given other handlers."""
     opened_engines: list[ChatEngine] = []
 
-    def make(settings: ChatSettings | None = None, resume: str | None = None) -> Recorded:
+    def make(
+        settings: ChatSettings | None = None,
+        resume: str | None = None,
+        handlers: dict[str, CommandHandler] | None = None,
+    ) -> Recorded:
         updates: list[Update] = []
         request = (
             OpenRequest(resume=resume)
@@ -138,7 +144,14 @@ def engine_on(chat_lab: ChatLab) -> Iterator[Callable[..., Recorded]]:
         )
         chosen = settings or ChatSettings()
         chat, ingested = open_session(chat_lab.workspace, request, chosen)
-        engine = ChatEngine(chat_lab.workspace, chat, ingested, chosen, updates.append)
+        engine = ChatEngine(
+            chat_lab.workspace,
+            chat,
+            ingested,
+            chosen,
+            updates.append,
+            handlers=REMEDY_HANDLERS if handlers is None else handlers,
+        )
         opened_engines.append(engine)
         return Recorded(engine, updates)
 

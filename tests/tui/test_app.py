@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
 from agents.testing import ScriptedModel
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import DataTable, Markdown, TabbedContent
 
 from rootcause.core.report import Report
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
@@ -75,7 +76,7 @@ async def test_bad_command_and_failing_tool_give_error_blocks(chat_lab: ChatLab)
 
 @async_test
 async def test_investigate_offline_reaches_a_verdict_with_the_board_right(
-    chat_lab: ChatLab,
+    chat_lab: ChatLab, tmp_path: Path
 ) -> None:
     app = make_app(chat_lab, "investigate")
     async with app.run_test(size=SIZE) as pilot:
@@ -121,6 +122,25 @@ async def test_investigate_offline_reaches_a_verdict_with_the_board_right(
         assert report.path is not None and report.path.name == "report.md"
         await send(app, "/report")
         assert app.query_one("#tabs", TabbedContent).active == "report"
+        # The quirk's report measures its effects; the report tab shows them.
+        assert stored.effects is not None and stored.effects.spread
+        shown = report.query_one(Markdown).source
+        assert "## Effects" in shown
+        assert all(line in shown for line in stored.effects.lines())
+        # /fix (the session's investigation with a cause) writes the fix: its block, and the
+        # report tab shows the report with its Fix section.
+        await send(app, f"/fix out={tmp_path / 'fix'}")
+        remedies = [b for b in app.query(AgentBlock) if b.has_class("remedy")]
+        assert len(remedies) == 1 and "fix.patch" in remedies[0].source_text
+        assert (tmp_path / "fix" / "fix.patch").is_file()
+        assert "<!-- rootcause fix -->" in report.query_one(Markdown).source
+        # /filter with a spec that does not parse is one error line; a good one writes.
+        await send(app, f"/filter behavior=nonsense:x out={tmp_path / 'bad'}")
+        assert "nonsense" in _text(app.query(NoticeBlock).last())
+        await send(app, f"/filter behavior={shlex.quote(chat_lab.lab.hint)} out={tmp_path / 'sft'}")
+        remedies = [b for b in app.query(AgentBlock) if b.has_class("remedy")]
+        assert len(remedies) == 2 and "manifest.json" in remedies[1].source_text
+        assert (tmp_path / "sft" / "samples.parquet").is_file()
 
 
 @async_test

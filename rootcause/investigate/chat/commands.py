@@ -1,6 +1,9 @@
 """Slash commands: one per registry tool, with the arguments `rootcause tool` takes
 (`/prevalence behavior=terms:goblin by=persona`), plus the session's own commands
-(`/investigate`, `/detect`, `/diff`, `/report`, `/export`, `/help`, `/quit`).
+(`/investigate`, `/detect`, `/diff`, `/report`, `/fix`, `/filter`, `/export`, `/help`, `/quit`).
+`/fix` and `/filter` are the remedy's (`rootcause.remedy`, a layer above this one): a face
+hands the engine their handlers; their names, usage and arguments are here, for help and
+completion.
 
 This module reads commands and says what they are; `completion.py` completes them and the
 engine runs them. Nothing here loads a face.
@@ -32,6 +35,20 @@ class CommandInfo:
     tool: str | None = None
 
 
+#: The fields a `/filter` slice may name.
+SLICE_FIELDS = ("persona", "data_source", "env", "split")
+
+#: The arguments of `/fix` and `/filter` (name, what it is), for help and completion.
+REMEDY_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "fix": (("out", "the output folder (default: ./fix-ID)"),),
+    "filter": (
+        ("behavior", "the behaviour spec whose hits are removed (terms:, regex:, words:)"),
+        ("out", "the output folder"),
+        ("format", "parquet (default) or jsonl"),
+        ("slice", "FIELD=VALUE: only samples of one persona, data_source, env or split"),
+    ),
+}
+
 #: The session's own commands; every registry tool is a command too.
 BUILTINS: dict[str, CommandInfo] = {
     c.name: c
@@ -57,6 +74,20 @@ BUILTINS: dict[str, CommandInfo] = {
             tool="config_diff",
         ),
         CommandInfo("report", "/report", "Show the last investigation's report (Report tab)."),
+        CommandInfo(
+            "fix",
+            "/fix [INVESTIGATION_ID] [out=DIR]",
+            "Write the fix of an investigation's top finding (default: the session's latest "
+            "with a cause): a config patch, the filtered samples and, on lab runs, the "
+            "re-simulation (default DIR: ./fix-ID).",
+        ),
+        CommandInfo(
+            "filter",
+            "/filter behavior=SPEC out=DIR [format=parquet|jsonl] [slice=FIELD=VALUE]",
+            "Write the run's samples without the behaviour's hits (SFT data) and a manifest "
+            "of what was removed where; slice= (repeatable) keeps to one persona, source, "
+            "env or split.",
+        ),
         CommandInfo(
             "export",
             "/export [PATH]",
@@ -147,6 +178,8 @@ def help_text(name: str | None = None) -> str:
             lines += tool_help(get_tool(info.tool))
         else:
             lines.append(info.summary)
+        if key in REMEDY_ARGUMENTS:
+            lines += ["", *(f"  {n}=  {what}" for n, what in REMEDY_ARGUMENTS[key])]
         if key == "detect":
             lines += ["", "With plain words and no ARG=VALUE, the words are the symptom."]
         return "\n".join(lines)
@@ -163,3 +196,38 @@ def help_text(name: str | None = None) -> str:
         "and the run's components, personas, sources, envs and commits.",
     ]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RemedyWords:
+    """The words of `/fix` or `/filter`: bare words, and ARG=VALUE values by argument (an
+    argument may repeat, as `slice=` does)."""
+
+    bare: list[str]
+    values: dict[str, list[str]]
+
+    def one(self, name: str) -> str | None:
+        """The value of an argument given at most once."""
+        given = self.values.get(name, [])
+        if len(given) > 1:
+            raise BadInputError(f"{name}= is given {len(given)} times; give it once")
+        return given[0] if given else None
+
+
+def remedy_words(command: SlashCommand) -> RemedyWords:
+    """Split the words of `/fix` or `/filter`; an argument it does not take is one line
+    naming the ones it does."""
+    known = [name for name, _ in REMEDY_ARGUMENTS[command.name]]
+    bare: list[str] = []
+    values: dict[str, list[str]] = {}
+    for word in command.words:
+        name, eq, value = word.partition("=")
+        key = name.lstrip("-").replace("-", "_")
+        if not eq:
+            bare.append(word)
+        elif key not in known:
+            takes = ", ".join(f"{k}=" for k in known)
+            raise BadInputError(f"/{command.name} takes no {key}= (it takes {takes})")
+        else:
+            values.setdefault(key, []).append(value)
+    return RemedyWords(bare, values)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic.fields import FieldInfo
 
 from rootcause.core.run import RunOverview
-from rootcause.investigate.chat.commands import BUILTINS, commands
+from rootcause.investigate.chat.commands import BUILTINS, REMEDY_ARGUMENTS, SLICE_FIELDS, commands
 from rootcause.tools.registry import get_tool
 
 #: Most completions offered at once.
@@ -38,6 +38,8 @@ class RunNames:
     splits: list[str] = field(default_factory=list)
     #: Deployed commits: (abbreviated sha, what to show next to it).
     commits: list[tuple[str, str]] = field(default_factory=list)
+    #: Investigations of the session with a cause, newest first (for `/fix`).
+    investigations: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, overview: RunOverview) -> RunNames:
@@ -179,6 +181,8 @@ def complete(text: str, names: RunNames) -> list[Completion]:
         return _matching(((c.name, c.summary) for c in known.values()), word, start)
     if name == "diff" and "=" not in word:
         return _matching(names.commits, word, start)
+    if name in REMEDY_ARGUMENTS:
+        return _remedy(name, word, start, words, names)
     if info.tool is None or (name in BUILTINS and name not in ("detect", "diff")):
         return []
     tool = info.tool
@@ -198,3 +202,43 @@ def complete(text: str, names: RunNames) -> list[Completion]:
     found = _matching(offered, word, start)
     # Argument names end in `=`: inserted as they are, never quoted.
     return [Completion(c.start, c.label, c.label, c.help) for c in found]
+
+
+def _remedy(
+    name: str, word: str, start: int, words: list[str], names: RunNames
+) -> list[Completion]:
+    """Completions of `/fix` and `/filter`: argument names, then their values (a behaviour
+    spec's prefix, a format, a slice's field and value); `/fix`'s bare word is an
+    investigation with a cause."""
+    argument, eq, value = word.partition("=")
+    if eq:
+        key = argument.lstrip("-").replace("-", "_")
+        prefix = f"{argument}="
+        if key == "behavior":
+            return _matching(
+                ((p, "behaviour spec") for p in BEHAVIOR_PREFIXES), value, start, prefix
+            )
+        if key == "format":
+            return _matching([("parquet", ""), ("jsonl", "")], value, start, prefix)
+        if key == "slice":
+            field_name, eq2, level = value.partition("=")
+            if not eq2:
+                fields = [(f"{f}=", "slice field") for f in SLICE_FIELDS]
+                found = _matching(fields, value, start, prefix)
+                return [Completion(c.start, prefix + c.label, c.label, c.help) for c in found]
+            values = [(v, field_name) for v in names.level(field_name)]
+            return _matching(values, level, start, f"{prefix}{field_name}=")
+        return []
+    used = {w.partition("=")[0].lstrip("-").replace("-", "_") for w in words if "=" in w}
+    offered = [
+        (f"{n}=", what) for n, what in REMEDY_ARGUMENTS[name] if n not in used or n == "slice"
+    ]
+    found = [Completion(c.start, c.label, c.label, c.help) for c in _matching(offered, word, start)]
+    if name == "fix" and not any("=" not in w for w in words if w != word):
+        found = (
+            _matching(
+                ((i, "investigation with a cause") for i in names.investigations), word, start
+            )
+            + found
+        )
+    return found[:MAX_COMPLETIONS]

@@ -13,9 +13,10 @@ become error notices with what to do next, so a face stays up whatever happens.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,10 @@ from rootcause.tools.registry import ToolResult, call_tool
 
 logger = logging.getLogger(__name__)
 
+#: A command a face adds to the engine (`/fix`, `/filter`: the remedy's, a layer above):
+#: it runs in the worker that called `submit` and emits its blocks through `engine.emit`.
+CommandHandler = Callable[["ChatEngine", SlashCommand], None]
+
 NO_MODEL = (
     "Free text needs a model: start the chat with --model NAME (and OPENAI_API_KEY), "
     "--base-url http://HOST:PORT/v1, or ROOTCAUSE_LLM_MODEL / ROOTCAUSE_LLM_BASE_URL. "
@@ -80,8 +85,10 @@ class ChatEngine:
         ingested: IngestResult,
         settings: ChatSettings,
         emit: UpdateSink,
+        handlers: Mapping[str, CommandHandler] | None = None,
     ) -> None:
         self.workspace = workspace
+        self.handlers = dict(handlers or {})
         self.chat = chat
         self.ingested = ingested
         self.settings = settings
@@ -95,6 +102,8 @@ class ChatEngine:
         self._guard = threading.Lock()
         self.investigations = 0
         self.last_report: Path | None = None
+        #: Investigations of the session that found a cause, oldest first.
+        self.causes: list[str] = []
         self._concluded: list[News] = []
         self.agent: ChatAgent | None = None
         if settings.llm:
@@ -160,7 +169,8 @@ class ChatEngine:
             handle.cancel()
 
     def complete(self, text: str) -> list[Completion]:
-        return complete(text, self.names)
+        names = dataclasses.replace(self.names, investigations=list(reversed(self.causes)))
+        return complete(text, names)
 
     def _command(self, text: str) -> None:
         command = parse_command(text)
@@ -173,6 +183,10 @@ class ChatEngine:
             self._report()
         elif name == "export":
             self._export(command)
+        elif name in self.handlers:
+            self.handlers[name](self, command)
+        elif name in ("fix", "filter"):
+            raise BadInputError(f"/{name} is not available here; `rootcause {name}` writes it")
         elif name == "quit":
             self.emit(Notice(level="info", text="Ctrl+Q leaves the app"))
         else:
@@ -276,6 +290,8 @@ class ChatEngine:
             self.investigations = max(self.investigations, update.number)
         if isinstance(event, InvestigationFinished):
             self.last_report = Path(event.report_markdown)
+            if event.verdict == "cause_found" and event.investigation not in self.causes:
+                self.causes.append(event.investigation)
             causes = "; ".join(f"{f.rank}. {f.kind} {f.id}" for f in event.findings) or "none"
             line = (
                 f"Investigation {update.number} ({event.investigation}) concluded "

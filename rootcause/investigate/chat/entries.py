@@ -76,6 +76,15 @@ class Notice(_Entry):
     hint: str | None = None
 
 
+class RemedyResult(_Entry):
+    """What `/fix` or `/filter` wrote: its Markdown summary (the fix's, or the filter's
+    counts and manifest path)."""
+
+    type: Literal["remedy"] = "remedy"
+    command: Literal["fix", "filter"]
+    text: str
+
+
 class InvestigationUpdate(_Entry):
     """An event of an investigation run from the session (`/investigate`)."""
 
@@ -103,7 +112,14 @@ class UsageTotals(_Entry):
 
 
 ChatEntry = Annotated[
-    UserMessage | AgentText | ToolBlock | Notice | InvestigationUpdate | LedgerChange | UsageTotals,
+    UserMessage
+    | AgentText
+    | ToolBlock
+    | Notice
+    | RemedyResult
+    | InvestigationUpdate
+    | LedgerChange
+    | UsageTotals,
     Field(discriminator="type"),
 ]
 

@@ -17,6 +17,7 @@ from rootcause.investigate.chat.entries import (
     InvestigationUpdate,
     LedgerChange,
     Notice,
+    RemedyResult,
     ToolBlock,
     UsageTotals,
     UserMessage,
@@ -117,7 +118,7 @@ def entry_markdown(entry: ChatEntry, folder: Path, plot_link: PlotLink | None = 
     match entry:
         case UserMessage():
             return "> **you:** " + entry.text.replace("\n", "\n> ")
-        case AgentText():
+        case AgentText() | RemedyResult():
             return entry.text
         case ToolBlock():
             return _tool(entry, link)

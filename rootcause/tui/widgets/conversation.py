@@ -72,6 +72,13 @@ class Conversation(VerticalScroll):
         shown = f"✗ {text}" + (f"\n  → {hint}" if hint else "")
         self._add(MilestoneLine(shown, "error"))
 
+    def remedy(self, markdown: str) -> None:
+        """What `/fix` or `/filter` wrote, as Markdown."""
+        self.close_stream()
+        block = AgentBlock(markdown)
+        block.add_class("remedy")
+        self._add(block)
+
     def milestone(self, text: str, level: str = "info") -> None:
         self.close_stream()
         self._add(MilestoneLine(text, level))
