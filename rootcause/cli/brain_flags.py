@@ -52,6 +52,28 @@ StreamFlag = Annotated[bool | None, _llm("--stream/--no-stream", "stream")]
 TraceFlag = Annotated[bool | None, _llm("--trace/--no-trace", "trace")]
 
 
+#: The parameter names of the brain flags, as the commands that take them name them.
+BRAIN_FLAG_NAMES = (
+    "disabled_tools",
+    "model",
+    "base_url",
+    "max_turns",
+    "max_tool_calls",
+    "max_tokens",
+    "wall_time_s",
+    "max_output_tokens",
+    "request_timeout_s",
+    "prices",
+    "stream",
+    "trace",
+)
+
+
+def brain_flag_values(ctx: typer.Context) -> dict[str, object]:
+    """What the brain flags of the running command were given (None: not given)."""
+    return {name: ctx.params.get(name) for name in BRAIN_FLAG_NAMES}
+
+
 def brain_options(
     ctx: typer.Context, brain: str, values: Mapping[str, object], api_key: str | None
 ) -> BrainOptions:

@@ -25,6 +25,7 @@ from rootcause.cli.brain_flags import (
     StreamFlag,
     TraceFlag,
     WallTimeFlag,
+    brain_flag_values,
     brain_options,
 )
 from rootcause.cli.common import (
@@ -93,20 +94,7 @@ def chat(
         raise BadInputError(f"{run}: no such file or directory")
     ws = Workspace.resolve(workspace_dir(workspace))
     meta = ChatSession.open(ws, resume).meta if resume is not None else None
-    values: dict[str, object] = {
-        "disabled_tools": disabled_tools,
-        "model": model,
-        "base_url": base_url,
-        "max_turns": max_turns,
-        "max_tool_calls": max_tool_calls,
-        "max_tokens": max_tokens,
-        "wall_time_s": wall_time_s,
-        "max_output_tokens": max_output_tokens,
-        "request_timeout_s": request_timeout_s,
-        "prices": prices,
-        "stream": stream,
-        "trace": trace,
-    }
+    values = brain_flag_values(ctx)
     chosen = brain or (meta.brain if meta is not None else None) or _default_brain(values)
     options = brain_options(ctx, chosen, values, api_key)
     if meta is not None:

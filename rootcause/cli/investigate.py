@@ -25,6 +25,7 @@ from rootcause.cli.brain_flags import (
     StreamFlag,
     TraceFlag,
     WallTimeFlag,
+    brain_flag_values,
     brain_options,
 )
 from rootcause.cli.common import (
@@ -118,20 +119,7 @@ def investigate(
         raise BadInputError("investigate: give RUN and --symptom TEXT (or --resume ID)")
 
     ws = Workspace.resolve(workspace_dir(workspace))
-    values = {
-        "disabled_tools": disabled_tools,
-        "model": model,
-        "base_url": base_url,
-        "max_turns": max_turns,
-        "max_tool_calls": max_tool_calls,
-        "max_tokens": max_tokens,
-        "wall_time_s": wall_time_s,
-        "max_output_tokens": max_output_tokens,
-        "request_timeout_s": request_timeout_s,
-        "prices": prices,
-        "stream": stream,
-        "trace": trace,
-    }
+    values = brain_flag_values(ctx)
     if resume is not None:
         from rootcause.investigate.job import load_spec
 

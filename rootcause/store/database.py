@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
-from rootcause.store.sql import fetch_one
+from rootcause.store.sql import fetch_one, read_deployments
 
 STAGING = "samples_staging"
 
@@ -193,13 +193,7 @@ class RunDatabaseBuilder:
 
     def stored_deployments(self) -> list[DeploymentInfo]:
         """The deployments of the database being appended to."""
-        rows = self.con.execute(
-            "SELECT step, commit, message, author, committed_at FROM deployments ORDER BY step"
-        ).fetchall()
-        return [
-            DeploymentInfo(step=s, commit=c, message=m, author=a, committed_at=t)
-            for s, c, m, a, t in rows
-        ]
+        return read_deployments(self.con)
 
     def stored_weights(self) -> dict[str, dict[str, float]]:
         """The weights per deployed commit of the database being appended to."""

@@ -12,7 +12,7 @@ import orjson
 from rootcause.core.errors import WorkspaceError
 from rootcause.core.run import DeploymentInfo, RunOverview
 from rootcause.store.source import SkippedLine
-from rootcause.store.sql import fetch_one
+from rootcause.store.sql import fetch_one, read_deployments
 
 
 class RunStore:
@@ -85,13 +85,7 @@ class RunStore:
         return [str(r[0]) for r in rows]
 
     def deployments(self) -> list[DeploymentInfo]:
-        rows = self.con.execute(
-            "SELECT step, commit, message, author, committed_at FROM deployments ORDER BY step"
-        ).fetchall()
-        return [
-            DeploymentInfo(step=s, commit=c, message=m, author=a, committed_at=t)
-            for s, c, m, a, t in rows
-        ]
+        return read_deployments(self.con)
 
     def overview(self) -> RunOverview:
         row = fetch_one(

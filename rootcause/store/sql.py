@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from rootcause.core.run import DeploymentInfo
+
 
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
     """The first row of a query (or None), with the result read to the end."""
@@ -21,3 +23,14 @@ def fetch_value(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | No
     """The first column of the first row (or None)."""
     row = fetch_one(con, sql, params)
     return None if row is None else row[0]
+
+
+def read_deployments(con: duckdb.DuckDBPyConnection) -> list[DeploymentInfo]:
+    """The deployments table of a run database, in step order."""
+    rows = con.execute(
+        "SELECT step, commit, message, author, committed_at FROM deployments ORDER BY step"
+    ).fetchall()
+    return [
+        DeploymentInfo(step=s, commit=c, message=m, author=a, committed_at=t)
+        for s, c, m, a, t in rows
+    ]

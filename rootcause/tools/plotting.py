@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -109,9 +109,17 @@ def render_text(spec: PlotSpec, width: int = 100, height: int = 22) -> str:
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear")
+    draw_plotext(plt, spec)
+    text: str = plt.uncolorize(plt.build())
+    return text
+
+
+def draw_plotext(plt: Any, spec: PlotSpec) -> None:
+    """Draw a sanitised `spec` on a cleared plotext figure: the module itself, or the instance a
+    terminal widget owns (`plt` is plotext's untyped interface)."""
     for series in spec.series:
         if series.kind == "bar":
-            labels = spec.categories or [str(x) for x in series.x]
+            labels = spec.categories or [f"{x:g}" for x in series.x]
             plt.bar(labels, series.y, label=series.name)
         elif series.kind == "scatter":
             plt.scatter(series.x, series.y, label=series.name)
@@ -122,5 +130,3 @@ def render_text(spec: PlotSpec, width: int = 100, height: int = 22) -> str:
     plt.title(spec.title)
     plt.xlabel(spec.x_label)
     plt.ylabel(spec.y_label)
-    text: str = plt.uncolorize(plt.build())
-    return text

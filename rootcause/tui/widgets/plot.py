@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from rootcause.tools.plotting import PlotSpec, sanitised
+from rootcause.tools.plotting import PlotSpec, draw_plotext, sanitised
 
 
 class PlotView(PlotextPlot):
@@ -22,17 +22,5 @@ class PlotView(PlotextPlot):
         plt = self.plt
         spec = self.spec
         plt.clear_figure()
-        for series in spec.series:
-            if series.kind == "bar":
-                labels = spec.categories or [f"{x:g}" for x in series.x]
-                plt.bar(labels, series.y, label=series.name)
-            elif series.kind == "scatter":
-                plt.scatter(series.x, series.y, label=series.name)
-            else:
-                plt.plot(series.x, series.y, label=series.name)
-        for x, _label in spec.markers:
-            plt.vline(x)
-        plt.title(spec.title)
-        plt.xlabel(spec.x_label)
-        plt.ylabel(spec.y_label)
+        draw_plotext(plt, spec)
         self.refresh()
