@@ -32,6 +32,14 @@ HEADLESS = [
     "rootcause.investigate.chat.catalog",
     "rootcause.investigate.chat.completion",
     "rootcause.investigate.chat.export",
+    "rootcause.scan",
+    "rootcause.scan.checks",
+    "rootcause.scan.executors",
+    "rootcause.scan.folder",
+    "rootcause.scan.runner",
+    "rootcause.scan.table",
+    "rootcause.scan.task",
+    "rootcause.scan.watch",
 ]
 
 
@@ -43,7 +51,8 @@ def test_headless_packages_load_no_face() -> None:
         "from rootcause.tools.registry import load_all\n"
         "load_all()\n"
         "from rootcause.investigate import start_investigation, list_investigations\n"
-        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'textual', 'typer'})\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'rich', 'textual', 'typer', 'ray'})\n"
         "assert not loaded, loaded\n"
     )
     root = Path(__file__).parents[1]

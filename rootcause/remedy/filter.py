@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from rootcause.analysis.bins import make_step_bins
 from rootcause.core.errors import BadInputError, RootcauseError
+from rootcause.core.run import SampleField
 from rootcause.store.ingest import IngestResult, ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace, guard_output
@@ -39,22 +40,8 @@ MANIFEST = "manifest.json"
 #: Step windows the manifest counts over.
 WINDOWS = 10
 #: Columns of the copy: the native sample format (DESIGN 3.1) without what graders saw.
-COLUMNS = (
-    "step",
-    "sample_id",
-    "group_id",
-    "split",
-    "data_source",
-    "persona",
-    "env",
-    "prompt",
-    "reasoning",
-    "completion",
-    "reference",
-    "rewards",
-    "reward_total",
-    "advantage",
-    "meta",
+COLUMNS: tuple[str, ...] = (
+    *(field for field in get_args(SampleField) if field != "grader_inputs"),
     "extras",
 )
 SELECTED = ", ".join("r.rewards" if c == "rewards" else f"s.{c}" for c in COLUMNS)
