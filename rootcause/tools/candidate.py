@@ -104,3 +104,35 @@ def measure_recall(ctx: ToolContext, candidates: list[Candidate], reference: Can
     row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
     for c, joint in zip(candidates, row, strict=True):
         c.recall = int(joint) / reference.hits
+
+
+def association_groups(ctx: ToolContext, specs: list[str]) -> list[list[int]]:
+    """Groups of the detectors `specs` (by index) that mark one behaviour: two join when their
+    hits occur together more often than apart (both > either alone, i.e. Jaccard > 1/2), and
+    groups are the connected sets of such pairs. Two words that are merely common at the same
+    time (both rising, one everywhere) stay apart."""
+    if len(specs) < 2:
+        return [[i] for i in range(len(specs))]
+    parsed = [_sql(ctx, s) for s in specs]
+    pairs = [(i, j) for i in range(len(specs)) for j in range(i + 1, len(specs))]
+    exprs: list[str] = []
+    params: list[object] = []
+    for i, j in pairs:
+        (left, p_left), (right, p_right) = parsed[i], parsed[j]
+        exprs.append(f"count_if(({left}) AND ({right})) > count_if(({left}) != ({right}))")
+        params += [*p_left, *p_right, *p_left, *p_right]
+    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
+    parent = list(range(len(specs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for (i, j), together in zip(pairs, row, strict=True):
+        if together:
+            parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(specs)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())

@@ -59,17 +59,27 @@ _MAD_SCALE = 1.4826
 @dataclass
 class Meaning:
     """What the semantic step found: each behaviour's similarity to the symptom (by spec) and
-    its robust z over the bulk, the behaviours it found itself, and a note for the report."""
+    its robust z over the bulk, the behaviours it found itself, and a note for the report.
+    While the step's embeddings are open (`score`), more detectors can be scored the same way."""
 
     ran: bool
     note: str
     similarity: dict[str, float] = field(default_factory=dict)
     z: dict[str, float] = field(default_factory=dict)
     found: list[RunBehaviour] = field(default_factory=list)
+    scorer: _Scorer | None = field(default=None, repr=False)
 
     def carries(self, spec: str) -> bool:
         close = self.similarity.get(spec, -1.0) >= MIN_SIMILARITY
         return close and self.z.get(spec, -np.inf) >= MEANING_Z
+
+    def score(self, spec: str, direction: Direction, examples: list[Piece]) -> None:
+        """Score the detector `spec` on its example pieces (from the window where it is
+        common), like every behaviour: the mean of its best `TOP` similarities to the symptom
+        and their robust z over the window where it is rare."""
+        if self.scorer is None or not examples:
+            return
+        self.similarity[spec], self.z[spec] = self.scorer.score(direction, examples)
 
 
 def skipped(reason: str) -> Meaning:
@@ -116,6 +126,24 @@ class _Null:
         return (np.asarray(sims, dtype=np.float64) - self.median) / self.spread
 
 
+@dataclass
+class _Scorer:
+    """The symptom's views embedded, the piece embeddings, and the null of each direction."""
+
+    embeddings: PieceEmbeddings
+    query: FloatArray
+    nulls: dict[Direction, _Null]
+
+    def score(self, direction: Direction, examples: list[Piece]) -> tuple[float, float]:
+        """(similarity, robust z) of the best-scoring view for `examples`."""
+        ids = np.array([p.id for p in examples], dtype=np.int64)
+        scores = self.embeddings.vectors(ids, [p.text for p in examples]) @ self.query.T
+        best = -np.sort(-scores, axis=0)[:TOP].mean(axis=0)  # per view
+        z = self.nulls[direction].z(best[None, :])[0]
+        view = int(np.argmax(z))
+        return float(best[view]), float(z[view])
+
+
 def _null(sims: FloatArray) -> _Null:
     values = np.asarray(sims, dtype=np.float64)
     median = np.median(values, axis=0)
@@ -151,17 +179,10 @@ def symptom_meaning(
         f"{MEANING_Z} robust SDs above the symptom's similarity to the window where it is rare "
         f"and reach cosine {MIN_SIMILARITY}",
         found=found,
+        scorer=_Scorer(embeddings, query, nulls),
     )
     for b in [*behaviours, *found]:
-        if not b.examples:
-            continue
-        ids = np.array([p.id for p in b.examples], dtype=np.int64)
-        scores = embeddings.vectors(ids, [p.text for p in b.examples]) @ query.T
-        best = -np.sort(-scores, axis=0)[:TOP].mean(axis=0)  # per view
-        z = nulls[b.direction].z(best[None, :])[0]
-        view = int(np.argmax(z))
-        meaning.similarity[b.spec] = float(best[view])
-        meaning.z[b.spec] = float(z[view])
+        meaning.score(b.spec, b.direction, b.examples)
     if embeddings.embedded:
         logger.info("semantic step embedded %d new pieces", embeddings.embedded)
     return meaning

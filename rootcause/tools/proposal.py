@@ -40,8 +40,15 @@ from rootcause.tools.behavior import (
     phrase_pattern,
     with_field,
 )
-from rootcause.tools.candidate import MIN_Z, Candidate, measure, measure_recall
+from rootcause.tools.candidate import (
+    MIN_Z,
+    Candidate,
+    association_groups,
+    measure,
+    measure_recall,
+)
 from rootcause.tools.context import ToolContext
+from rootcause.tools.grounding import score_word_candidates, weigh_meaning
 from rootcause.tools.meaning import Meaning, skipped, symptom_meaning
 from rootcause.tools.run_behaviours import (
     Direction,
@@ -119,14 +126,26 @@ def _word_candidates(reading: SymptomReading, ctx: ToolContext) -> list[Candidat
     out += quotes
     words = reading.content[:MAX_WORDS]
     out += [Candidate(ngram_spec([w], column), "words", f"the word {w!r}", 2, 1) for w in words]
+    return out + _moving_with_words(ctx, reading)
+
+
+def _moving_with_words(ctx: ToolContext, reading: SymptomReading) -> list[Candidate]:
+    """The moving n-grams that share the most of the symptom's stems, one candidate per group
+    of them that occurs together (n-grams of different behaviours stay apart)."""
+    column = reading.field
     stems = reading.stems
     moving = [g for pairs in moving_ngrams(ctx, column).values() for g, _ in pairs]
     coverage = {g: len(_stems_of([g]) & stems) for g in moving}
     best = max(coverage.values(), default=0)
-    if best:
-        seeds = [g for g in moving if coverage[g] == best][:4]
-        basis = f"moving n-grams with the symptom's words: {', '.join(seeds)}"
-        out.append(Candidate(ngram_spec(seeds, column), "words", basis, 2, best))
+    if not best:
+        return []
+    seeds = [g for g in moving if coverage[g] == best][:4]
+    out = []
+    for group in association_groups(ctx, [ngram_spec([g], column) for g in seeds]):
+        grams = [seeds[i] for i in group]
+        basis = f"moving n-grams with the symptom's words: {', '.join(grams)}"
+        covered = len(_stems_of(grams) & stems)
+        out.append(Candidate(ngram_spec(grams, column), "words", basis, 2, covered))
     return out
 
 
@@ -143,9 +162,11 @@ def _quote_candidate(quote: str, column: TextField) -> Candidate:
 
 
 def _words_together(
-    reading: SymptomReading, measured: list[Candidate], min_hits: int
-) -> Candidate | None:
-    """The symptom's content words that have hits in the run, as one detector."""
+    ctx: ToolContext, reading: SymptomReading, measured: list[Candidate], min_hits: int
+) -> list[Candidate]:
+    """The symptom's content words that have hits in the run and occur together more often
+    than chance, each such group as one detector (a word that catches another behaviour, such
+    as a "Summary:" marker beside "passing test summary", stays out of the others' group)."""
     column = reading.field
     single = {c.spec: c for c in measured if c.source == "words"}
     words = [
@@ -154,9 +175,19 @@ def _words_together(
         if single.get(ngram_spec([w], column), Candidate("", "", "", 0)).hits >= min_hits
     ]
     if len(words) < 2:
-        return None
-    spec = ngram_spec(words, column)
-    return Candidate(spec, "words", "the symptom's content words found in the run", 2, len(words))
+        return []
+    groups = association_groups(ctx, [ngram_spec([w], column) for w in words])
+    return [
+        Candidate(
+            ngram_spec([words[i] for i in group], column),
+            "words",
+            "the symptom's content words that occur together in the run",
+            2,
+            len(group),
+        )
+        for group in groups
+        if len(group) >= 2
+    ]
 
 
 def _reference(candidates: list[Candidate]) -> Candidate | None:
@@ -264,7 +295,7 @@ def _meaning_union(
 def _rank(c: Candidate, stated: Direction | None) -> tuple[float, ...]:
     rising = 1.0 if stated is None and c.direction == "up" else 0.0
     meaning = (c.meaning_z or 0.0) if c.tier == 1 else 0.0
-    recalled = 1.0 if c.recall >= MIN_RECALL else 0.0
+    recalled = 1.0 if c.tier >= 2 and c.recall >= MIN_RECALL else 0.0
     return (c.tier, c.coverage, recalled, rising, meaning, abs(c.z))
 
 
@@ -314,27 +345,20 @@ def _verdict(c: Candidate, stated: Direction | None, min_hits: int) -> str:
 
 
 def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> Proposal:
-    """Read `symptom`, build and measure the candidates, and choose (module docstring). The
-    semantic step runs only when no candidate made of the symptom's own words has hits and
-    moved: candidates close only in meaning rank below such a one, so it could not change the
-    choice."""
+    """Read `symptom`, build and measure the candidates, weigh word matches against meaning
+    (`grounding`), and choose (module docstring)."""
     reading = read_symptom(symptom, slice_names(ctx))
     behaviours = emerging_behaviours(ctx, reading.field)
     total = int(fetch_value(ctx.con, "SELECT count(*) FROM samples"))
     min_hits = max(5, round(total * 1e-4))
     meaning = skipped("turned off")
-    candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
-    own_words_moved = any(
-        c.tier >= 2 and c.hits >= min_hits and c.moved(reading.direction) for c in candidates
-    )
-    if semantic and own_words_moved:
-        meaning = skipped("not needed, a candidate made of the symptom's own words moved")
-    elif semantic:
+    if semantic:
         views = [v for v in dict.fromkeys([symptom.strip(), reading.focus()]) if v]
         windows = window_texts(ctx, reading.field)
         meaning = symptom_meaning(ctx, views, windows, behaviours)
-        if meaning.ran:
-            candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
+    candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
+    score_word_candidates(ctx, candidates, meaning, min_hits)
+    weigh_meaning(candidates, reading.direction, meaning, min_hits)
     chosen, why = _choose(candidates, reading.direction, min_hits)
     proposal = Proposal(reading, chosen, why, candidates, semantic=meaning.note)
     proposal.suggestions = _suggestions(candidates)
@@ -356,10 +380,12 @@ def _measured(
     candidates += [union] if union is not None else []
     candidates = _unique(candidates)
     measure(ctx, candidates)
-    together = _words_together(reading, candidates, min_hits)
-    if together is not None and together.spec not in {c.spec for c in candidates}:
-        measure(ctx, [together])
-        candidates.append(together)
+    known = {c.spec for c in candidates}
+    together = [
+        c for c in _words_together(ctx, reading, candidates, min_hits) if c.spec not in known
+    ]
+    measure(ctx, together)
+    candidates += together
     reference = _reference(candidates)
     if reference is not None:
         measure_recall(ctx, [c for c in candidates if c.carries], reference)

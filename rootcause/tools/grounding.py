@@ -1,0 +1,120 @@
+"""Weighing a match of the symptom's words against a match of its meaning.
+
+A candidate made of a plain word of the symptom ranks above one that is only close in meaning,
+because a word the user wrote is usually the behaviour's own word ("goblins"). Not always: in
+"buttering up the user before getting to the point" the word *point* is context, and it may
+well move in the run (a "Key point:" marker rising) while the flattery the user means does
+too. The semantic step tells them apart: a word match whose example sentences are no closer to
+the symptom than a moving behaviour's examples does not outrank that behaviour.
+
+So, when the semantic step ran, each candidate of the symptom's own words is scored on example
+pieces of its hits, like every behaviour, and `weigh_meaning` compares it with the moving
+behaviours: a word candidate that some moving behaviour beats in meaning is demoted (its words
+were context), and every moving behaviour that beats the best word candidate in meaning is
+promoted to carry the symptom. A behaviour beats a word candidate when it is clearly closer in
+meaning (`CLEARLY_CLOSER`), or closer and the larger change. With no word candidate to compare
+against, meaning alone still has to clear `MEANING_Z`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rootcause.search.pieces import piece_id, split_pieces
+from rootcause.tools.behavior import InvalidBehaviorError, parse_behavior
+from rootcause.tools.candidate import Candidate, Direction
+from rootcause.tools.context import ToolContext
+from rootcause.tools.meaning import Meaning
+from rootcause.tools.run_behaviours import EXAMPLES, Piece, window_texts
+
+#: Candidates of these sources are made of the symptom's own words.
+WORD_SOURCES = ("words", "quote")
+
+
+def _examples(ctx: ToolContext, spec: str, late: bool) -> list[Piece]:
+    """Distinct pieces of the sampled texts of one window that the detector `spec` matches."""
+    try:
+        behavior = parse_behavior(spec)
+        pattern = re.compile(behavior.regex())
+    except (InvalidBehaviorError, ValueError, re.error):
+        return []
+    windows = window_texts(ctx, behavior.field)
+    texts, rows = (windows.late, windows.late_rows) if late else (windows.early, windows.early_rows)
+    out: list[Piece] = []
+    seen: set[str] = set()
+    for row, text in zip(rows.tolist(), texts, strict=True):
+        if not pattern.search(text):
+            continue
+        for position, piece in enumerate(split_pieces(text)):
+            if piece not in seen and pattern.search(piece):
+                out.append(Piece(piece_id(row, position), piece))
+                seen.add(piece)
+                break
+        if len(out) >= EXAMPLES:
+            break
+    return out
+
+
+def score_word_candidates(
+    ctx: ToolContext, candidates: list[Candidate], meaning: Meaning, min_hits: int
+) -> None:
+    """Score the candidates made of the symptom's words on examples of their hits, taken from
+    the window where they are common (the last quarter when they rose)."""
+    if not meaning.ran:
+        return
+    for c in candidates:
+        if c.source not in WORD_SOURCES or c.hits < min_hits:
+            continue
+        if c.spec not in meaning.z:
+            meaning.score(c.spec, c.direction, _examples(ctx, c.spec, late=c.direction == "up"))
+        c.similarity, c.meaning_z = meaning.similarity.get(c.spec), meaning.z.get(c.spec)
+
+
+def _change(c: Candidate) -> float:
+    """How much of the run the candidate's change touches: its rate difference between the
+    first and the last quarter."""
+    return abs(c.late - c.early)
+
+
+#: Robust SDs (the unit of the meaning z) by which a behaviour is clearly closer in meaning.
+CLEARLY_CLOSER = 1.0
+
+
+def _beats(behaviour: Candidate, word: Candidate) -> bool:
+    """The behaviour reads the symptom better than the word candidate: it is clearly closer in
+    meaning, or closer and the larger change of the run (a user notices the larger change)."""
+    b_z, w_z = behaviour.meaning_z or 0.0, word.meaning_z or 0.0
+    return b_z >= w_z + CLEARLY_CLOSER or (b_z > w_z and _change(behaviour) >= _change(word))
+
+
+def weigh_meaning(
+    candidates: list[Candidate], stated: Direction | None, meaning: Meaning, min_hits: int
+) -> None:
+    """Demote word candidates that a moving behaviour beats, and promote the moving behaviours
+    that beat the best word candidate (module docstring)."""
+    if not meaning.ran:
+        return
+    moving = [c for c in candidates if c.meaning_z is not None and c.hits >= min_hits]
+    moving = [c for c in moving if c.moved(stated)]
+    words = [c for c in moving if c.tier == 2]
+    behaviours = [c for c in moving if c.tier < 2]
+    if not words or not behaviours:
+        return
+    best_word = max(words, key=lambda c: (c.meaning_z or 0.0, _change(c)))
+    for c in words:
+        beaten_by = [b for b in behaviours if _beats(b, c)]
+        if beaten_by:
+            closest = max(beaten_by, key=lambda b: b.meaning_z or 0.0)
+            c.tier = 0
+            c.basis += (
+                f"; a larger change is closer to the symptom in meaning ({closest.label}: "
+                f"z={closest.meaning_z:.1f} against {c.meaning_z:.1f}), so these words were "
+                "its context"
+            )
+    for c in behaviours:
+        if c.tier < 1 and _beats(c, best_word):
+            c.tier = 1
+            c.basis += (
+                f"; closer to the symptom in meaning (z={c.meaning_z:.1f}) than the symptom's "
+                f"own words found in the run (z={best_word.meaning_z:.1f}), and a larger change"
+            )
