@@ -313,6 +313,8 @@ def _choose(
             else "nothing in the symptom's words or meaning could be matched in the run"
         )
     moving = [c for c in present if c.moved(stated)]
+    if stated is None:  # words that give no direction describe what appeared, if anything did
+        moving = [c for c in moving if c.direction == "up"] or moving
     pool = moving or present
     chosen = max(pool, key=lambda c: _rank(c, stated))
     chosen.verdict = "chosen"
