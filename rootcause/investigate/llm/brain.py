@@ -4,8 +4,10 @@ Each protocol step is one model run that starts from a briefing of the checkpoin
 must end with what the step is for:
 
 - characterise: the tools that read the behaviour (overview, samples, sql, detect, emerging,
-  prevalence, onset) + `settle_detector`; a detector that parses in the behaviour grammar and
-  was run through `detect`.
+  prevalence, onset) + `settle_detector` + `record_symptom_not_found`; a detector that parses
+  in the behaviour grammar and was run through `detect` with hits, or the answer that the
+  symptom is not in the run (then nothing is proposed or tested, and the verdict checks the
+  answer against the detect evidence: `absence.py`).
 - propose: registry tools + `propose_hypothesis`; at least one hypothesis over the run's
   candidates.
 - test (one hypothesis per step): registry tools + `record_result` (+ `propose_hypothesis`);
@@ -38,6 +40,7 @@ from rootcause.investigate.llm.judge import ProviderJudge
 from rootcause.investigate.llm.ledger_tools import (
     conclusion_tool,
     ledger_tools,
+    not_found_tool,
     settle_tool,
     submit_conclusion,
 )
@@ -161,12 +164,13 @@ class LLMBrain(Brain):
     # -- characterise -------------------------------------------------------------------------
     def characterise(self, box: Toolbox, state: InvestigationState) -> None:
         s = self._session(box, state, "characterise")
-        settled = lambda: s.memo.characterisation is not None  # noqa: E731
+        memo = s.memo
+        settled = lambda: memo.characterisation is not None or memo.absence is not None  # noqa: E731
 
         def need(_: PhaseOutcome) -> Missing | None:
             return None if settled() else NO_DETECTOR
 
-        tools = [*registry_tools(s, CHARACTERISE_TOOLS), settle_tool(s)]
+        tools = [*registry_tools(s, CHARACTERISE_TOOLS), settle_tool(s), not_found_tool(s)]
         try:
             result = self._run(s, briefing(s, _CHARACTERISE), tools, need, done=settled)
             if result.missing:
@@ -180,7 +184,7 @@ class LLMBrain(Brain):
         spec = s.state.spec
         answer = s.memo.characterisation
         chosen = spec.behavior or (answer.behavior if answer else None)
-        if chosen is None:
+        if chosen is None or s.memo.absence is not None:
             return None
         record = s.memo.detect.get(chosen)
         if record is not None:
@@ -209,8 +213,8 @@ class LLMBrain(Brain):
     # -- propose ------------------------------------------------------------------------------
     def propose(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
         s = self._session(box, state, "propose")
-        if s.halted:
-            return
+        if s.halted or s.memo.absence is not None:
+            return  # nothing to propose: a step failed, or there is no symptom to explain
 
         def need(_: PhaseOutcome) -> Missing | None:
             return None if state.hypotheses else NO_HYPOTHESES
@@ -259,7 +263,7 @@ class LLMBrain(Brain):
     # -- conclude -----------------------------------------------------------------------------
     def conclude(self, box: Toolbox, state: InvestigationState, ledger: Ledger) -> None:
         s = self._session(box, state, "conclude")
-        if not s.halted:
+        if not s.halted and s.memo.absence is None:
             try:
                 result = self._run(
                     s,
@@ -294,7 +298,9 @@ def _conclusion_need(s: Session, outcome: PhaseOutcome) -> Missing | None:
 NO_DETECTOR = Missing(
     "no detector is settled",
     "Call settle_detector with a behaviour spec you ran through detect (e.g. terms:a,b or "
-    "regex:...), its direction (up or down), the evidence ids that show it and a short note.",
+    "regex:...), its direction (up or down), the evidence ids that show it and a short note; "
+    "or, if detect found nothing in the run that carries the symptom, call "
+    "record_symptom_not_found with those detect calls' evidence ids.",
 )
 NO_HYPOTHESES = Missing(
     "no hypothesis was proposed",
@@ -309,7 +315,10 @@ NO_CONCLUSION = Missing(
     "Call submit_conclusion with a summary and the ranked findings (none if no cause was "
     "found), each citing evidence ids.",
 )
-_CHARACTERISE = "Characterise the symptom (step 1): settle the detector and its direction."
+_CHARACTERISE = (
+    "Characterise the symptom (step 1): settle the detector and its direction, or record that "
+    "the symptom is not in the run."
+)
 _PROPOSE = "Propose the hypotheses worth testing (step 2) with propose_hypothesis."
 _TEST = (
     "Test hypothesis {id} (step 3): {kind} {target}: {statement}. "

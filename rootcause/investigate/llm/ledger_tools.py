@@ -1,11 +1,13 @@
-"""The ledger's function tools: `settle_detector` (step 1's answer), `propose_hypothesis`,
-`record_result` and `submit_conclusion` (step 4's answer).
+"""The ledger's function tools: `settle_detector` or `record_symptom_not_found` (step 1's
+answer), `propose_hypothesis`, `record_result` and `submit_conclusion` (step 4's answer).
 
 Every answer is checked before it is taken, and a refusal goes back to the model as the tool's
 result, saying what to fix: a detector must parse in the behaviour grammar and have been run
-through `detect`; a hypothesis or finding must name one of the run's candidates; evidence ids
-must be ones that tools produced. A conclusion is refused at most `MAX_REJECTIONS` times; after
-that it is kept with what is wrong marked (not grounded).
+through `detect` with hits; a symptom not found must rest on detect calls that found nothing
+(`absence`); a hypothesis or finding must name one of the run's candidates; evidence ids must
+be ones that tools produced. A conclusion or a symptom not found is refused at most
+`MAX_REJECTIONS` times; after that it is kept with what is wrong marked, and the verdict
+(`verdict.py`) does not take it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from pydantic import BaseModel, ValidationError
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Hypothesis
 from rootcause.investigate.events import ConclusionRejected
+from rootcause.investigate.llm.absence import absence_problems
 from rootcause.investigate.llm.schemas import (
     Characterisation,
     Conclusion,
     ProposeArgs,
     RecordArgs,
+    SymptomAbsent,
     conclusion_problems,
     rejection_message,
 )
@@ -113,6 +117,23 @@ def settle_tool(session: Session) -> FunctionTool:
     )
 
 
+def not_found_tool(session: Session) -> FunctionTool:
+    """`record_symptom_not_found`: step 1's other answer."""
+    return _tool(
+        session,
+        "record_symptom_not_found",
+        "Record that the symptom is not in the run, instead of settling a detector: only when "
+        "detect, run with the user's symptom (or the given behaviour spec), found no candidate "
+        "that carries the symptom with hits, and no detector you tried for it matched a sample. "
+        "Cite those detect calls' evidence ids and say in one sentence why none of what the run "
+        "does show is the symptom. The investigation then ends with verdict symptom_not_found "
+        "and the run's emerging behaviours as suggestions. A detector that matched nothing is "
+        "not 'no cause found'.",
+        SymptomAbsent,
+        record_not_found,
+    )
+
+
 def conclusion_tool(session: Session) -> FunctionTool:
     """`submit_conclusion`: step 4's answer."""
     return _tool(
@@ -139,12 +160,45 @@ def settle(session: Session, args: Characterisation) -> str:
             f"{spec} was not run through detect: call detect with behavior={spec} first "
             f"(specs run so far: {tried})"
         )
+    if session.memo.absence is not None:
+        raise RootcauseError("the symptom is already recorded as not found in the run")
+    detect, evidence_id = detects[key]
+    if detect.hits == 0:
+        raise RootcauseError(
+            f"{key} matches no sample ({evidence_id}): refine it, or if nothing in the run "
+            "carries the symptom, call record_symptom_not_found"
+        )
     known = {r.id for r in session.state.evidence}
     unknown = [e for e in args.evidence if e.strip() and e.strip() not in known]
     if unknown:
         raise RootcauseError(f"{', '.join(unknown)}: no tool produced these evidence ids")
     session.memo.characterisation = args.model_copy(update={"behavior": key})
     return f"detector settled: {key} ({args.direction})"
+
+
+def record_not_found(session: Session, args: SymptomAbsent) -> str:
+    """Take the answer that the symptom is not in the run, or refuse it with what the evidence
+    shows instead (at most `MAX_REJECTIONS` times; after that it is kept, and the verdict
+    says why it does not hold)."""
+    memo = session.memo
+    if memo.characterisation is not None:
+        raise RootcauseError(f"a detector is already settled: {memo.characterisation.behavior}")
+    problems = absence_problems(session.state, args.evidence)
+    if problems and memo.absence_rejections < MAX_REJECTIONS:
+        memo.absence_rejections += 1
+        message = (
+            "The symptom is not shown absent: "
+            + "; ".join(problems)
+            + ". Settle a detector for the symptom if the run has it, or fix what you cite."
+        )
+        session.log.write("rejection", phase=session.phase, problems=problems, message=message)
+        session.emit(ConclusionRejected(problems=problems, kept=False))
+        raise RootcauseError(message)
+    if problems:
+        session.log.write("ungrounded", phase=session.phase, problems=problems)
+        session.emit(ConclusionRejected(problems=problems, kept=True))
+    memo.absence = args
+    return "recorded: the symptom is not in the run"
 
 
 def propose(session: Session, args: ProposeArgs) -> str:

@@ -1,6 +1,7 @@
 """What the LLM brain keeps between steps, in the checkpointed state: its counters (model
 turns), the stop and failure records the report lists, the `detect` outputs the model ran (so
-characterise can build the behaviour summary), and the model's answers. Plain data (typed
+characterise can build the behaviour summary, and a symptom not found has its suggestions),
+and the model's answers. Plain data (typed
 pydantic), so a checkpoint round-trips and a resumed step reads the same."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from rootcause.core.report import FailedStep, LLMReportMeta
-from rootcause.investigate.llm.schemas import Characterisation, Conclusion
+from rootcause.investigate.llm.schemas import Characterisation, Conclusion, SymptomAbsent
 from rootcause.tools.t_detect import DetectOutput
 
 
@@ -28,7 +29,13 @@ class LLMMemo(BaseModel):
     untested: list[str] = Field(default_factory=list)
     #: `detect` outputs with their evidence ids, by the spec asked and the spec it printed.
     detect: dict[str, tuple[DetectOutput, str]] = Field(default_factory=dict)
+    #: `detect` outputs that matched nothing, by evidence id (they carry the suggestions).
+    empty_detects: dict[str, DetectOutput] = Field(default_factory=dict)
     characterisation: Characterisation | None = None
+    #: The model's answer that the symptom is not in the run (the verdict checks it).
+    absence: SymptomAbsent | None = None
+    #: Times that answer was sent back for what the evidence shows.
+    absence_rejections: int = 0
     #: Times a conclusion was sent back for what its findings cite or name.
     rejections: int = 0
     conclusion: Conclusion | None = None

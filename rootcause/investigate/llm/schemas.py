@@ -49,6 +49,16 @@ class Characterisation(_Strict):
     note: str
 
 
+class SymptomAbsent(_Strict):
+    """The characterise step's other answer: nothing in the run carries the symptom."""
+
+    evidence: list[str] = Field(
+        description="Ids of the detect calls that found nothing: the one run with the user's "
+        "symptom (or given behaviour spec) and any detectors you tried."
+    )
+    note: str = Field(description="One sentence: why none of what the run shows is the symptom.")
+
+
 class SliceEntry(_Strict):
     by: SliceField
     value: str

@@ -191,10 +191,13 @@ def tool_error(
 
 
 def remember_detect(session: Session, result: ToolResult) -> None:
-    """Keep detect outputs (by spec) so characterise can build the behaviour summary."""
+    """Keep detect outputs (by spec) so characterise can build the behaviour summary, and
+    those that matched nothing (by evidence id) for the suggestions of a symptom not found."""
     output = result.output
     assert isinstance(output, DetectOutput), type(output)
     record = (output, result.evidence.id)
+    if output.hits == 0:
+        session.memo.empty_detects[result.evidence.id] = output
     detects = session.memo.detect
     if output.behavior is not None:
         detects[output.behavior] = record

@@ -4,6 +4,9 @@ holds), checked, and said honestly.
 - `cause_found`: at least one finding is grounded (it cites evidence that tools produced and
   names one of the run's candidates) and every hypothesis proposed was tested;
 - `no_cause_found`: every hypothesis proposed was tested and no finding is offered;
+- `symptom_not_found`: the model answered that the symptom is not in the run and the recorded
+  `detect` evidence shows it (`absence.py`); the report lists what the run does show. When
+  the evidence does not show it, the answer is not taken: `inconclusive`, saying why;
 - `inconclusive` otherwise: the investigation stopped (a budget, or a step the rest depends on
   failed) before its hypotheses were tested, a test step failed, or no finding survived the
   checks. The summary says what was and was not tested.
@@ -15,8 +18,15 @@ failed), the findings are its supported hypotheses, and the summary says so.
 from __future__ import annotations
 
 from rootcause.core.report import Finding, LLMReportMeta, Verdict
+from rootcause.investigate.llm.absence import (
+    absence_evidence,
+    absence_problems,
+    suggestions,
+    why_absent,
+)
 from rootcause.investigate.llm.schemas import Conclusion, to_finding
 from rootcause.investigate.llm.session import LOG_NAME, Session
+from rootcause.tools.untrusted import inline
 
 
 def ledger_findings(s: Session) -> list[Finding]:
@@ -47,6 +57,10 @@ def untested(s: Session) -> list[str]:
 def conclude(s: Session, conclusion: Conclusion | None) -> None:
     """Rank and check the findings, set the verdict and summary, and the report's `meta.llm`."""
     state = s.state
+    if s.memo.absence is not None:
+        _conclude_absent(s)
+        _meta(s, [])
+        return
     drafts = [to_finding(d) for d in conclusion.findings] if conclusion else ledger_findings(s)
     ranked = s.ledger.conclude(drafts)  # marks findings citing no real evidence
     for f in ranked:
@@ -63,15 +77,49 @@ def conclude(s: Session, conclusion: Conclusion | None) -> None:
         verdict = "inconclusive"
     state.verdict = verdict
     state.summary = _summary(s, verdict, conclusion, ranked, left)
+    _meta(s, ranked, left)
+
+
+def _meta(s: Session, ranked: list[Finding], left: list[str] | None = None) -> None:
     s.memo.report = LLMReportMeta(
         model=s.model_name,
         turns=s.turns,
         budget_stop=s.stopped,
         failed_steps=list(s.memo.failed_steps),
-        untested=left,
-        grounding_rejections=s.memo.rejections,
+        untested=left or [],
+        grounding_rejections=s.memo.rejections + s.memo.absence_rejections,
         ungrounded=[f"{f.kind} {f.id}" for f in ranked if not f.grounded],
         log=LOG_NAME,
+    )
+
+
+def _conclude_absent(s: Session) -> None:
+    """The model answered that the symptom is not in the run: `symptom_not_found` with the
+    run's emerging behaviours as suggestions if the detect evidence shows it, else
+    `inconclusive` with what the evidence shows instead."""
+    state, memo = s.state, s.memo
+    answer = memo.absence
+    assert answer is not None
+    state.behavior = None
+    problems = absence_problems(state, answer.evidence)
+    if problems:
+        state.verdict = "inconclusive"
+        state.suggestions = []
+        state.summary = (
+            "inconclusive: the model answered that the symptom is not in the run, but the "
+            f"evidence does not show it ({'; '.join(problems)}). No detector was settled and "
+            "nothing was tested."
+        )
+        return
+    state.verdict = "symptom_not_found"
+    state.suggestions = suggestions(state, memo, answer.evidence)
+    cited = ", ".join(absence_evidence(state, answer.evidence))
+    shown = "; ".join(f"{x.behavior} ({x.direction})" for x in state.suggestions[:3])
+    note = inline(answer.note.strip())
+    state.summary = (
+        f"symptom not found ({cited}): {why_absent(state, memo, answer.evidence)}"
+        + (f"; the run does show {shown}" if shown else "; the run shows no emerging behaviour")
+        + (f". The model: {note}" if note else "")
     )
 
 
