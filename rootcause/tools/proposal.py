@@ -3,24 +3,27 @@
 Candidates come from three places and are all measured on the whole run:
 
 1. **the symptom's own words**: each quoted phrase as written, a length change it names, its
-   content words (inflected both ways: goblins finds goblin), alone and together, and the
-   moving n-grams that share their stems;
+   content words (inflected both ways: goblins finds goblin), alone and in groups that occur
+   together, and the moving n-grams that share their stems;
 2. **the run's emerging behaviours** (`run_behaviours`): moving n-grams grouped by
    co-occurrence and shared slots, with the group that shares a quote's or a content word's
    stem extending that candidate;
 3. **the semantic step** (`meaning`): the symptom embedded and compared with the behaviours'
-   example pieces, the rising clusters and the pieces nearest to it. It runs when no candidate
-   made of the symptom's own words has hits and moved (otherwise it could not change the
-   choice: candidates close only in meaning rank below those).
+   example pieces, the rising clusters and the pieces nearest to it, and with example pieces of
+   the hits of the candidates made of its words (`grounding`).
 
 A candidate *carries the symptom* when it is a quote or a named length change (tier 3), is
 made of or shares the stems of the symptom's words (tier 2), or its examples stand out in
-similarity to the symptom (tier 1; `meaning.MEANING_Z`). A candidate has *moved* when its rate
-in the last quarter of samples differs from the first by |z| >= `MIN_Z`, the way the symptom
-says when it says so. The detector is the best candidate that carries the symptom and moved,
-ranked by tier, then the number of the symptom's stems it covers, then (when the words give no
-direction) a rise before a fall, then similarity for tier 1, then |z|. If candidates carry the
-symptom and have hits but none moved, the best of those is kept and the report says it did
+similarity to the symptom (tier 1; `meaning.MEANING_Z`). A word match is then weighed against
+meaning (`grounding.weigh_meaning`): a moving behaviour clearly closer to the symptom in meaning
+than a word candidate demotes it (the word was context, like *point* in "getting to the
+point") and itself carries the symptom. A candidate has *moved* when its rate in the last
+quarter of samples differs from the first by |z| >= `MIN_Z`, the way the symptom says when it
+says so; when its words say no direction, a rise is preferred to a fall. The detector is the
+best candidate that carries the symptom and moved, ranked by tier, then the number of the
+symptom's stems it covers, then recall of the symptom's own words, then (when the words give
+no direction) a rise before a fall, then similarity for tier 1, then |z|. If candidates carry
+the symptom and have hits but none moved, the best of those is kept and the report says it did
 not move. If no candidate that carries the symptom has `min_hits` hits, the symptom is *not
 found*: no detector, and the run's top emerging behaviours are offered as suggestions.
 """
