@@ -30,23 +30,18 @@ found*: no detector, and the run's top emerging behaviours are offered as sugges
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from rootcause.analysis.ngrams import stem, tokenize
 from rootcause.store.sql import fetch_value
 from rootcause.tools.behavior import (
     InvalidBehaviorError,
     TextField,
     ngram_spec,
     parse_behavior,
-    phrase_pattern,
-    with_field,
 )
 from rootcause.tools.candidate import (
     MIN_Z,
     Candidate,
-    association_groups,
     measure,
     measure_recall,
 )
@@ -57,17 +52,14 @@ from rootcause.tools.run_behaviours import (
     Direction,
     RunBehaviour,
     emerging_behaviours,
-    moving_ngrams,
-    step_quartiles,
     window_texts,
 )
 from rootcause.tools.symptom import SymptomReading, read_symptom
+from rootcause.tools.word_candidates import stems_of, word_candidates, words_together
 
 #: A candidate that finds at least this share of the hits of the symptom's own words (its
 #: quotes, else its content words) ranks above one that finds fewer.
 MIN_RECALL = 0.8
-#: Content words tried alone and together.
-MAX_WORDS = 6
 #: Suggestions listed when the symptom is not found.
 SUGGESTIONS = 5
 
@@ -109,90 +101,6 @@ def slice_names(ctx: ToolContext) -> list[str]:
     return [str(r[0]) for r in rows if r[0]]
 
 
-def _stems_of(terms: list[str]) -> set[str]:
-    return {stem(w) for t in terms for w in t.split() if len(w) > 2}
-
-
-def _word_candidates(reading: SymptomReading, ctx: ToolContext) -> list[Candidate]:
-    column = reading.field
-    out: list[Candidate] = []
-    if reading.length is not None:
-        out.append(Candidate(_length_spec(ctx, reading), "length", "length named", 3, 1))
-    quotes = [_quote_candidate(q, column) for q in reading.quotes]
-    if len(quotes) > 1:
-        pattern = "|".join(phrase_pattern(q, numbers=True) for q in reading.quotes)
-        together = with_field(f"regex:(?i)(?:{pattern})", column)
-        if all(_PLAIN_WORD.fullmatch(q) for q in reading.quotes):
-            together = ngram_spec([q.lower() for q in reading.quotes], column)
-        covered = sum(q.coverage for q in quotes)
-        out.append(Candidate(together, "quote", "the quotes together", 3, covered))
-    out += quotes
-    words = reading.content[:MAX_WORDS]
-    out += [Candidate(ngram_spec([w], column), "words", f"the word {w!r}", 2, 1) for w in words]
-    return out + _moving_with_words(ctx, reading)
-
-
-def _moving_with_words(ctx: ToolContext, reading: SymptomReading) -> list[Candidate]:
-    """The moving n-grams that share the most of the symptom's stems, one candidate per group
-    of them that occurs together (n-grams of different behaviours stay apart)."""
-    column = reading.field
-    stems = reading.stems
-    moving = [g for pairs in moving_ngrams(ctx, column).values() for g, _ in pairs]
-    coverage = {g: len(_stems_of([g]) & stems) for g in moving}
-    best = max(coverage.values(), default=0)
-    if not best:
-        return []
-    seeds = [g for g in moving if coverage[g] == best][:4]
-    out = []
-    for group in association_groups(ctx, [ngram_spec([g], column) for g in seeds]):
-        grams = [seeds[i] for i in group]
-        basis = f"moving n-grams with the symptom's words: {', '.join(grams)}"
-        covered = len(_stems_of(grams) & stems)
-        out.append(Candidate(ngram_spec(grams, column), "words", basis, 2, covered))
-    return out
-
-
-#: A quote that is one plain word is matched as a `terms:` word (with its inflections).
-_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
-
-
-def _quote_candidate(quote: str, column: TextField) -> Candidate:
-    body = with_field(f"regex:(?i){phrase_pattern(quote, numbers=True)}", column)
-    if _PLAIN_WORD.fullmatch(quote):
-        body = ngram_spec([quote.lower()], column)
-    coverage = max(len(_stems_of(tokenize(quote))), 1)
-    return Candidate(body, "quote", f"quoted: {quote}", 3, coverage)
-
-
-def _words_together(
-    ctx: ToolContext, reading: SymptomReading, measured: list[Candidate], min_hits: int
-) -> list[Candidate]:
-    """The symptom's content words that have hits in the run and occur together more often
-    than chance, each such group as one detector (a word that catches another behaviour, such
-    as a "Summary:" marker beside "passing test summary", stays out of the others' group)."""
-    column = reading.field
-    single = {c.spec: c for c in measured if c.source == "words"}
-    words = [
-        w
-        for w in reading.content[:MAX_WORDS]
-        if single.get(ngram_spec([w], column), Candidate("", "", "", 0)).hits >= min_hits
-    ]
-    if len(words) < 2:
-        return []
-    groups = association_groups(ctx, [ngram_spec([w], column) for w in words])
-    return [
-        Candidate(
-            ngram_spec([words[i] for i in group], column),
-            "words",
-            "the symptom's content words that occur together in the run",
-            2,
-            len(group),
-        )
-        for group in groups
-        if len(group) >= 2
-    ]
-
-
 def _reference(candidates: list[Candidate]) -> Candidate | None:
     """The detector made only of the symptom's own words: the quotes (together), else the
     content words found in the run (together), else the best single one."""
@@ -201,20 +109,6 @@ def _reference(candidates: list[Candidate]) -> Candidate | None:
         if own:
             return max(own, key=lambda c: (c.coverage, c.hits))
     return None
-
-
-def _length_spec(ctx: ToolContext, reading: SymptomReading) -> str:
-    column = reading.field
-    low, _ = step_quartiles(ctx)
-    row = ctx.con.execute(
-        f"SELECT quantile_cont(len(regexp_extract_all(coalesce({column}, ''), '\\S+')), "
-        "[0.5, 0.9]) FROM samples WHERE step <= ?",
-        [low],
-    ).fetchall()[0][0]
-    median, p90 = (round(v) for v in row)
-    if reading.length == "longer":
-        return with_field(f"words:>{p90}", column)
-    return with_field(f"words:<{max(median // 2, 1)}", column)
 
 
 def _behaviour_candidates(
@@ -226,15 +120,15 @@ def _behaviour_candidates(
     out: list[Candidate] = []
     for b in behaviours:
         spec, terms = b.spec, b.terms
-        naming = [m for m in b.members if _stems_of([m]) & stems and m not in terms]
-        if naming and _stems_of(terms) & stems:
+        naming = [m for m in b.members if stems_of([m]) & stems and m not in terms]
+        if naming and stems_of(terms) & stems:
             # Members that name the symptom's words join the terms of a behaviour whose terms
             # name it too (a tic's words co-occur, so they may have joined as members only).
             terms = [*terms, *naming[:4]]
             spec = ngram_spec(terms, column)
         # Only a behaviour whose own terms (seed and stand-ins) name the symptom carries it;
         # one that merely has the symptom's words beside it is the context they appear in.
-        shared = len(_stems_of(terms) & stems)
+        shared = len(stems_of(terms) & stems)
         how = "rising" if b.direction == "up" else "falling"
         source = "cluster" if b.source == "cluster" else "emerging"
         tier, basis = 0, f"{how} in the run ({b.source}: {b.label})"
@@ -378,7 +272,7 @@ def _measured(
     min_hits: int,
 ) -> list[Candidate]:
     """Every candidate, measured, with its recall of the symptom's own words."""
-    candidates = _word_candidates(reading, ctx)
+    candidates = word_candidates(reading, ctx)
     found = [*behaviours, *meaning.found]
     candidates += _behaviour_candidates(reading, found, meaning)
     union = _meaning_union(found, meaning, reading.field)
@@ -387,7 +281,7 @@ def _measured(
     measure(ctx, candidates)
     known = {c.spec for c in candidates}
     together = [
-        c for c in _words_together(ctx, reading, candidates, min_hits) if c.spec not in known
+        c for c in words_together(ctx, reading, candidates, min_hits) if c.spec not in known
     ]
     measure(ctx, together)
     candidates += together
