@@ -115,9 +115,9 @@ def compare_traces(
         ss = float(np.sum((sb[ok] - sb[ok].mean()) ** 2))
         r2 = 1.0 - float(np.sum(resid**2)) / ss if ss > 0 else float("nan")
     both = np.isfinite(ya) & np.isfinite(yb)
-    spearman = (
-        float(stats.spearmanr(ya[both], yb[both]).statistic) if both.sum() >= 3 else float("nan")
-    )
+    varies = both.sum() >= 3 and np.ptp(ya[both]) > 0 and np.ptp(yb[both]) > 0
+    # A constant trace has no rank correlation (scipy would warn and return nan).
+    spearman = float(stats.spearmanr(ya[both], yb[both]).statistic) if varies else float("nan")
     onset_a, onset_b = _onset(ya, na, xs), _onset(yb, nb, xs)
     delay = (
         onset_b.onset.x - onset_a.onset.x
