@@ -4,6 +4,7 @@ key figures for its evidence record, and optionally a plot."""
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
@@ -57,6 +58,10 @@ In = TypeVar("In", bound=ToolInput)
 Out = TypeVar("Out", bound=ToolOutput)
 
 
+#: A full stop and a space that end a sentence: not one that ends "e.g." or "i.e.".
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\. ")
+
+
 @dataclass(frozen=True)
 class Tool(Generic[In, Out]):
     """A registered tool. `description` is the function's docstring: what the model reads."""
@@ -69,10 +74,11 @@ class Tool(Generic[In, Out]):
 
     @property
     def summary(self) -> str:
-        """The description's first sentence."""
+        """The description's first sentence (a full stop after an abbreviation such as "e.g."
+        or "i.e." does not end it)."""
         flat = " ".join(self.description.split())
-        head, dot, _ = flat.partition(". ")
-        return head + ("." if dot else "")
+        end = _SENTENCE_END.search(flat)
+        return flat[: end.start() + 1] if end else flat
 
     def __call__(self, ctx: ToolContext, args: In) -> Out:
         return self.fn(ctx, args)
