@@ -100,8 +100,6 @@ def check_store(
     log = log if log is not None else EvidenceLog()
     before = len(log.records)
     with RunStore(db_path) as store:
-        # DuckDB draws a progress bar on the terminal for slow queries: not from a worker
-        store.con.execute("SET enable_progress_bar = false")
         overview = store.overview()
         workdir = db_path.parent / "scan-work"
         with ToolContext(store, workdir, log, make_plots=False) as ctx:

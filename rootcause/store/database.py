@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
-from rootcause.store.sql import fetch_one, read_deployments
+from rootcause.store.sql import fetch_one, quiet, read_deployments
 
 STAGING = "samples_staging"
 
@@ -92,7 +92,7 @@ class RunDatabaseBuilder:
         self.appending = append
         if append:
             shutil.copyfile(path, self.tmp_path)
-        self.con = duckdb.connect(str(self.tmp_path))
+        self.con = quiet(duckdb.connect(str(self.tmp_path)))
         # Staging is a temporary table (memory, spilling to disk): rows are written to the
         # database file once, when `finish` derives the final `samples`.
         self.con.execute(

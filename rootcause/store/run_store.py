@@ -12,7 +12,7 @@ import orjson
 from rootcause.core.errors import WorkspaceError
 from rootcause.core.run import DeploymentInfo, RunOverview
 from rootcause.store.source import SkippedLine
-from rootcause.store.sql import fetch_one, read_deployments
+from rootcause.store.sql import fetch_one, quiet, read_deployments
 
 
 class RunStore:
@@ -21,7 +21,7 @@ class RunStore:
     def __init__(self, db_path: Path):
         self.db_path = db_path
         try:
-            self.con = duckdb.connect(str(db_path), read_only=True)
+            self.con = quiet(duckdb.connect(str(db_path), read_only=True))
         except duckdb.Error as exc:
             raise WorkspaceError(f"cannot open run database {db_path}: {exc}") from None
 

@@ -13,6 +13,13 @@ import duckdb
 from rootcause.core.run import DeploymentInfo
 
 
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`con` without DuckDB's progress bar, which it would draw on stdout (where our data goes)
+    for a slow query."""
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
     """The first row of a query (or None), with the result read to the end."""
     rows = con.execute(sql, params or []).fetchall()

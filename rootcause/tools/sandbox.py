@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from rootcause.core.errors import BadInputError
+from rootcause.store.sql import quiet
 from rootcause.tools.untrusted import fenced
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class SqlSandbox:
     def __init__(self, db_path: Path, memory_limit: str = MEMORY_LIMIT):
         self._lock = threading.Lock()
         self.memory_limit = memory_limit
-        self._con = duckdb.connect(":memory:")
+        self._con = quiet(duckdb.connect(":memory:"))
         try:
             self._con.execute("ATTACH ? AS run (READ_ONLY)", [str(db_path)])
             self._con.execute("USE run")
