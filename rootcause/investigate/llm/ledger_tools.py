@@ -184,19 +184,15 @@ def record_not_found(session: Session, args: SymptomAbsent) -> str:
     if memo.characterisation is not None:
         raise RootcauseError(f"a detector is already settled: {memo.characterisation.behavior}")
     problems = absence_problems(session.state, args.evidence)
-    if problems and memo.absence_rejections < MAX_REJECTIONS:
+    refused = memo.absence_rejections
+    if problems and refused < MAX_REJECTIONS:
         memo.absence_rejections += 1
-        message = (
-            "The symptom is not shown absent: "
-            + "; ".join(problems)
-            + ". Settle a detector for the symptom if the run has it, or fix what you cite."
-        )
-        session.log.write("rejection", phase=session.phase, problems=problems, message=message)
-        session.emit(ConclusionRejected(problems=problems, kept=False))
-        raise RootcauseError(message)
-    if problems:
-        session.log.write("ungrounded", phase=session.phase, problems=problems)
-        session.emit(ConclusionRejected(problems=problems, kept=True))
+    message = (
+        "The symptom is not shown absent: "
+        + "; ".join(problems)
+        + ". Settle a detector for the symptom if the run has it, or fix what you cite."
+    )
+    _refuse_or_mark(session, problems, refused, message)
     memo.absence = args
     return "recorded: the symptom is not in the run"
 
@@ -254,14 +250,22 @@ def submit_conclusion(session: Session, args: Conclusion) -> str:
     known = [e.id for e in session.state.evidence]
     problems = conclusion_problems(args, known, session.candidates)
     memo = session.memo
-    if problems and memo.rejections < MAX_REJECTIONS:
+    refused = memo.rejections
+    if problems and refused < MAX_REJECTIONS:
         memo.rejections += 1
-        message = rejection_message(problems, known)
+    _refuse_or_mark(session, problems, refused, rejection_message(problems, known))
+    memo.conclusion = args
+    return "conclusion recorded"
+
+
+def _refuse_or_mark(session: Session, problems: list[str], refused: int, message: str) -> None:
+    """Refuse a claim that has `problems` (raise `message` for the model) while it has been
+    refused fewer than `MAX_REJECTIONS` times; after that keep it, with the problems marked."""
+    if not problems:
+        return
+    if refused < MAX_REJECTIONS:
         session.log.write("rejection", phase=session.phase, problems=problems, message=message)
         session.emit(ConclusionRejected(problems=problems, kept=False))
         raise RootcauseError(message)
-    if problems:
-        session.log.write("ungrounded", phase=session.phase, problems=problems)
-        session.emit(ConclusionRejected(problems=problems, kept=True))
-    memo.conclusion = args
-    return "conclusion recorded"
+    session.log.write("ungrounded", phase=session.phase, problems=problems)
+    session.emit(ConclusionRejected(problems=problems, kept=True))
