@@ -10,10 +10,13 @@ the symptom than a moving behaviour's examples does not outrank that behaviour.
 So, when the semantic step ran, each candidate of the symptom's own words is scored on example
 pieces of its hits, like every behaviour, and `weigh_meaning` compares it with the moving
 behaviours: a word candidate that some moving behaviour beats in meaning is demoted (its words
-were context), and every moving behaviour that beats the best word candidate in meaning is
-promoted to carry the symptom. A behaviour beats a word candidate when it is clearly closer in
-meaning (`CLEARLY_CLOSER`), or closer and the larger change. With no word candidate to compare
-against, meaning alone still has to clear `MEANING_Z`.
+were context). A behaviour beats a word candidate when it is clearly closer in meaning
+(`CLEARLY_CLOSER`), or closer and the larger change. A behaviour that beats the best word
+candidate carries the symptom when it also stands out in meaning (`MEANING_Z`); it does not
+need the cosine floor a match by meaning alone needs (`MIN_SIMILARITY`), since it has shown
+itself closer than the symptom's own words. So a symptom whose only match was a context word,
+and that nothing in the run stands out for, ends *not found* with the run's behaviours as
+suggestions, rather than on whatever is least far from it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from rootcause.search.pieces import piece_id, split_pieces
 from rootcause.tools.behavior import InvalidBehaviorError, parse_behavior
 from rootcause.tools.candidate import Candidate, Direction
 from rootcause.tools.context import ToolContext
-from rootcause.tools.meaning import Meaning
+from rootcause.tools.meaning import MEANING_Z, Meaning
 from rootcause.tools.run_behaviours import EXAMPLES, Piece, window_texts
 
 #: Candidates of these sources are made of the symptom's own words.
@@ -90,8 +93,8 @@ def _beats(behaviour: Candidate, word: Candidate) -> bool:
 def weigh_meaning(
     candidates: list[Candidate], stated: Direction | None, meaning: Meaning, min_hits: int
 ) -> None:
-    """Demote word candidates that a moving behaviour beats, and promote the moving behaviours
-    that beat the best word candidate (module docstring)."""
+    """Demote the word candidates that a moving behaviour beats in meaning, and promote the
+    behaviours that beat the best of them and stand out (module docstring)."""
     if not meaning.ran:
         return
     moving = [c for c in candidates if c.meaning_z is not None and c.hits >= min_hits]
@@ -107,14 +110,14 @@ def weigh_meaning(
             closest = max(beaten_by, key=lambda b: b.meaning_z or 0.0)
             c.tier = 0
             c.basis += (
-                f"; a larger change is closer to the symptom in meaning ({closest.label}: "
+                f"; a moving behaviour is closer to the symptom in meaning ({closest.label}: "
                 f"z={closest.meaning_z:.1f} against {c.meaning_z:.1f}), so these words were "
                 "its context"
             )
     for c in behaviours:
-        if c.tier < 1 and _beats(c, best_word):
+        if c.tier < 1 and (c.meaning_z or 0.0) >= MEANING_Z and _beats(c, best_word):
             c.tier = 1
             c.basis += (
-                f"; closer to the symptom in meaning (z={c.meaning_z:.1f}) than the symptom's "
-                f"own words found in the run (z={best_word.meaning_z:.1f}), and a larger change"
+                f"; stands out in meaning (z={c.meaning_z:.1f}) and beats the symptom's own "
+                f"words found in the run (z={best_word.meaning_z:.1f})"
             )
