@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import re
 
-from rootcause.search.pieces import piece_id, split_pieces
 from rootcause.tools.behavior import InvalidBehaviorError, parse_behavior
 from rootcause.tools.candidate import Candidate, Direction
 from rootcause.tools.context import ToolContext
 from rootcause.tools.meaning import MEANING_Z, Meaning
-from rootcause.tools.run_behaviours import EXAMPLES, Piece, window_texts
+from rootcause.tools.run_behaviours import Piece, matching_pieces, window_texts
 
 #: Candidates of these sources are made of the symptom's own words.
 WORD_SOURCES = ("words", "quote")
@@ -43,19 +42,8 @@ def _examples(ctx: ToolContext, spec: str, late: bool) -> list[Piece]:
         return []
     windows = window_texts(ctx, behavior.field)
     texts, rows = (windows.late, windows.late_rows) if late else (windows.early, windows.early_rows)
-    out: list[Piece] = []
-    seen: set[str] = set()
-    for row, text in zip(rows.tolist(), texts, strict=True):
-        if not pattern.search(text):
-            continue
-        for position, piece in enumerate(split_pieces(text)):
-            if piece not in seen and pattern.search(piece):
-                out.append(Piece(piece_id(row, position), piece))
-                seen.add(piece)
-                break
-        if len(out) >= EXAMPLES:
-            break
-    return out
+    hits = (i for i, text in enumerate(texts) if pattern.search(text))
+    return matching_pieces(texts, rows, hits, lambda piece: bool(pattern.search(piece)))
 
 
 def score_word_candidates(

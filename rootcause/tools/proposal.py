@@ -17,9 +17,10 @@ made of or shares the stems of the symptom's words (tier 2), or its examples sta
 similarity to the symptom (tier 1; `meaning.MEANING_Z`). A word match is then weighed against
 meaning (`grounding.weigh_meaning`): a moving behaviour clearly closer to the symptom in meaning
 than a word candidate demotes it (the word was context, like *point* in "getting to the
-point") and itself carries the symptom. A candidate has *moved* when its rate in the last
-quarter of samples differs from the first by |z| >= `MIN_Z`, the way the symptom says when it
-says so; when its words say no direction, a rise is preferred to a fall. The detector is the
+point"), and carries the symptom itself when it also stands out in meaning. A candidate has
+*moved* when its rate in the last quarter of samples differs from the first by |z| >= `MIN_Z`,
+the way the symptom says when it says so; when its words say no direction, a rise is preferred
+to a fall. The detector is the
 best candidate that carries the symptom and moved, ranked by tier, then the number of the
 symptom's stems it covers, then recall of the symptom's own words, then (when the words give
 no direction) a rise before a fall, then similarity for tier 1, then |z|. If candidates carry
@@ -39,12 +40,7 @@ from rootcause.tools.behavior import (
     ngram_spec,
     parse_behavior,
 )
-from rootcause.tools.candidate import (
-    MIN_Z,
-    Candidate,
-    measure,
-    measure_recall,
-)
+from rootcause.tools.candidate import MIN_Z, Candidate, measure, measure_recall
 from rootcause.tools.context import ToolContext
 from rootcause.tools.grounding import score_word_candidates, weigh_meaning
 from rootcause.tools.meaning import Meaning, skipped, symptom_meaning

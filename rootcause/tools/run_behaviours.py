@@ -12,6 +12,7 @@ behaviour is common.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -209,13 +210,29 @@ def example_pieces(
     carrying = np.zeros(len(texts), dtype=bool)
     for term in terms:
         carrying |= present(term)
+
+    def has_term(piece: str) -> bool:
+        tokens = f" {' '.join(tokenize(piece, symbols=True))} "
+        return any(f" {t} " in tokens for t in terms)
+
+    return matching_pieces(texts, rows, np.flatnonzero(carrying).tolist(), has_term, limit)
+
+
+def matching_pieces(
+    texts: list[str],
+    rows: IntArray,
+    candidates: Iterable[int],
+    matches: Callable[[str], bool],
+    limit: int = EXAMPLES,
+) -> list[Piece]:
+    """The first piece of each text in `candidates` (indices into `texts`) that `matches`,
+    distinct, with its stable id, up to `limit`."""
     out: list[Piece] = []
     seen: set[str] = set()
-    for i in np.flatnonzero(carrying):
-        for position, piece in enumerate(split_pieces(texts[int(i)])):
-            tokens = f" {' '.join(tokenize(piece, symbols=True))} "
-            if piece not in seen and any(f" {t} " in tokens for t in terms):
-                out.append(Piece(piece_id(int(rows[int(i)]), position), piece))
+    for i in candidates:
+        for position, piece in enumerate(split_pieces(texts[i])):
+            if piece not in seen and matches(piece):
+                out.append(Piece(piece_id(int(rows[i]), position), piece))
                 seen.add(piece)
                 break
         if len(out) >= limit:
