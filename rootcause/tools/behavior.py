@@ -152,7 +152,8 @@ def with_field(body: str, field: TextField) -> str:
 
 def ngram_spec(grams: list[str], field: TextField = "completion") -> str:
     """A spec matching any of `grams` (token n-grams as `tokenize` makes them): `terms:` when
-    every gram is one plain word, else a regex allowing any punctuation between words."""
+    every gram is one plain word, else a regex allowing any punctuation between words, where
+    a number in a phrase matches any number ("#### 56" is the behaviour "#### N")."""
     grams = list(dict.fromkeys(g for g in grams if g.strip()))
     if all(re.fullmatch(r"[a-z0-9']+", g) for g in grams):
         return with_field(f"terms:{','.join(grams)}", field)
@@ -161,7 +162,8 @@ def ngram_spec(grams: list[str], field: TextField = "completion") -> str:
         if re.fullmatch(r"[a-z0-9']+", gram):
             alternatives.append(_alternative_group(word_forms(gram)))
         else:
-            alternatives.append(phrase_pattern(gram, gap=r"\W+"))
+            alternatives.append(phrase_pattern(gram, gap=r"\W+", numbers=True))
+    alternatives = list(dict.fromkeys(alternatives))
     return with_field(f"regex:(?i)(?:{'|'.join(alternatives)})", field)
 
 

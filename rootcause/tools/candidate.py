@@ -6,12 +6,13 @@ how much of a reference detector's hits it also finds (its *recall* of the sympt
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from rootcause.tools.behavior import parse_behavior
 from rootcause.tools.context import ToolContext
 from rootcause.tools.matching import behavior_sql, check_regex
+from rootcause.tools.precision import TermCheck
 from rootcause.tools.run_behaviours import step_quartiles
 
 Direction = Literal["up", "down"]
@@ -39,6 +40,8 @@ class Candidate:
     z: float = 0.0
     verdict: str = ""
     recall: float = 1.0  # share of the reference detector's hits it also finds
+    terms: list[str] = field(default_factory=list)  # the n-grams it matches, when known
+    checks: list[TermCheck] = field(default_factory=list)  # its added terms' precision checks
 
     @property
     def carries(self) -> bool:

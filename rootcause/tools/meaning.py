@@ -81,6 +81,14 @@ class Meaning:
             return
         self.similarity[spec], self.z[spec] = self.scorer.score(direction, examples)
 
+    def carrying(self, direction: Direction, pieces: list[Piece]) -> list[bool] | None:
+        """For each piece, whether it stands out in meaning toward the symptom (robust z of
+        its similarity over the window where a behaviour moving `direction` is rare, at least
+        `MEANING_Z`); None when the semantic step did not run."""
+        if self.scorer is None:
+            return None
+        return self.scorer.carrying(direction, pieces) if pieces else []
+
 
 def skipped(reason: str) -> Meaning:
     return Meaning(False, f"semantic step skipped: {reason}")
@@ -142,6 +150,12 @@ class _Scorer:
         z = self.nulls[direction].z(best[None, :])[0]
         view = int(np.argmax(z))
         return float(best[view]), float(z[view])
+
+    def carrying(self, direction: Direction, pieces: list[Piece]) -> list[bool]:
+        ids = np.array([p.id for p in pieces], dtype=np.int64)
+        scores = self.embeddings.vectors(ids, [p.text for p in pieces]) @ self.query.T
+        z = self.nulls[direction].z(scores).max(axis=1)
+        return [bool(v >= MEANING_Z) for v in z]
 
 
 def _null(sims: FloatArray) -> _Null:

@@ -44,10 +44,18 @@ from rootcause.tools.candidate import MIN_Z, Candidate, measure, measure_recall
 from rootcause.tools.context import ToolContext
 from rootcause.tools.grounding import score_word_candidates, weigh_meaning
 from rootcause.tools.meaning import Meaning, skipped, symptom_meaning
+from rootcause.tools.precision import (
+    PrecisionCheck,
+    check_detector,
+    check_terms,
+    symptom_stems,
+    without_redundant,
+)
 from rootcause.tools.run_behaviours import (
     Direction,
     RunBehaviour,
     emerging_behaviours,
+    term_ok,
     window_texts,
 )
 from rootcause.tools.symptom import SymptomReading, read_symptom
@@ -71,6 +79,7 @@ class Proposal:
     candidates: list[Candidate]
     suggestions: list[Candidate] = field(default_factory=list)
     semantic: str = ""
+    check: PrecisionCheck | None = None
 
     @property
     def found(self) -> bool:
@@ -108,8 +117,15 @@ def _reference(candidates: list[Candidate]) -> Candidate | None:
 
 
 def _behaviour_candidates(
-    reading: SymptomReading, behaviours: list[RunBehaviour], meaning: Meaning
+    reading: SymptomReading,
+    behaviours: list[RunBehaviour],
+    meaning: Meaning,
+    by_words: bool = True,
 ) -> list[Candidate]:
+    """The behaviours as candidates. Only behaviours found in the words of the run
+    (`by_words`) can carry the symptom by its words; one the semantic step found (a cluster,
+    the nearest pieces) carries it by meaning or not at all, so the extra never widens a
+    detector made of the user's words."""
     stems = reading.stems
     column = reading.field
     quoted = {w for q in reading.quotes for w in q.lower().split()}
@@ -124,7 +140,12 @@ def _behaviour_candidates(
             spec = ngram_spec(terms, column)
         # Only a behaviour whose own terms (seed and stand-ins) name the symptom carries it;
         # one that merely has the symptom's words beside it is the context they appear in.
-        shared = len(stems_of(terms) & stems)
+        shared = len(stems_of(terms) & stems) if by_words else 0
+        if shared:
+            # Its other members are tried as stand-ins for the symptom's words; the precision
+            # check keeps only those whose own hits fill the words' slots.
+            terms = [*terms, *(m for m in b.members if m not in terms and term_ok(m))]
+            spec = ngram_spec(terms, column)
         how = "rising" if b.direction == "up" else "falling"
         source = "cluster" if b.source == "cluster" else "emerging"
         tier, basis = 0, f"{how} in the run ({b.source}: {b.label})"
@@ -144,6 +165,7 @@ def _behaviour_candidates(
                 similarity=meaning.similarity.get(b.spec),
                 meaning_z=meaning.z.get(b.spec),
                 label=b.label,
+                terms=list(terms),
             )
         )
     return out
@@ -182,6 +204,7 @@ def _meaning_union(
         similarity=meaning.similarity[best.spec],
         meaning_z=top,
         label=", ".join(terms[:6]),
+        terms=terms,
     )
 
 
@@ -256,6 +279,17 @@ def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> P
     weigh_meaning(candidates, reading.direction, meaning, min_hits)
     chosen, why = _choose(candidates, reading.direction, min_hits)
     proposal = Proposal(reading, chosen, why, candidates, semantic=meaning.note)
+    if chosen is not None:
+        proposal.check = check_detector(
+            ctx,
+            reading.field,
+            chosen.spec,
+            chosen.terms,
+            symptom_stems(reading.quotes, reading.stems),
+            proposal.direction,
+            meaning,
+            chosen.checks,
+        )
     proposal.suggestions = _suggestions(candidates)
     return proposal
 
@@ -269,10 +303,11 @@ def _measured(
 ) -> list[Candidate]:
     """Every candidate, measured, with its recall of the symptom's own words."""
     candidates = word_candidates(reading, ctx)
-    found = [*behaviours, *meaning.found]
-    candidates += _behaviour_candidates(reading, found, meaning)
-    union = _meaning_union(found, meaning, reading.field)
+    candidates += _behaviour_candidates(reading, behaviours, meaning)
+    candidates += _behaviour_candidates(reading, meaning.found, meaning, by_words=False)
+    union = _meaning_union([*behaviours, *meaning.found], meaning, reading.field)
     candidates += [union] if union is not None else []
+    _check_added_terms(ctx, reading, candidates)
     candidates = _unique(candidates)
     measure(ctx, candidates)
     known = {c.spec for c in candidates}
@@ -285,6 +320,29 @@ def _measured(
     if reference is not None:
         measure_recall(ctx, [c for c in candidates if c.carries], reference)
     return candidates
+
+
+def _check_added_terms(
+    ctx: ToolContext, reading: SymptomReading, candidates: list[Candidate]
+) -> None:
+    """Drop from each candidate made of the symptom's words the terms the run added whose own
+    hits do not stand in for those words (`precision`): the user's words are the spec."""
+    core = symptom_stems(reading.quotes, reading.stems)
+    for c in candidates:
+        if c.tier < 2 or len(c.terms) < 2:
+            continue
+        c.checks = check_terms(ctx, reading.field, c.terms, core)
+        dropped = {t.term for t in c.checks if not t.kept}
+        if not dropped:
+            continue
+        c.terms = without_redundant([t for t in c.terms if t not in dropped])
+        c.checks = [t for t in c.checks if not t.kept or t.term in c.terms]
+        c.spec = ngram_spec(c.terms, reading.field)
+        c.label = ", ".join(c.terms[:6])
+        c.basis += (
+            f"; {len(dropped)} term(s) dropped, their own hits not standing in for the "
+            "symptom's words"
+        )
 
 
 def _unique(candidates: list[Candidate]) -> list[Candidate]:

@@ -17,6 +17,7 @@ from rootcause.tools.behavior import Behavior, word_bound
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import run_frame
 from rootcause.tools.matching import behavior_frame, behavior_hits, resolve
+from rootcause.tools.precision import PrecisionCheck
 from rootcause.tools.proposal import Candidate, propose_detector, run_suggestions
 from rootcause.tools.untrusted import fenced, inline, label, quote
 
@@ -60,6 +61,50 @@ class SuggestionView(BaseModel):
     z: float
 
 
+class TermCheckView(BaseModel):
+    """An added term of the detector: its own sampled hits, how many stand in for the
+    symptom's words, kept or dropped, and one sentence of its own hits."""
+
+    term: str
+    brought: int
+    in_frames: int
+    kept: bool
+    example: str
+
+
+class PrecisionView(BaseModel):
+    """The detector's hits checked against the symptom before use (`precision`)."""
+
+    sampled: int = Field(description="Hits sampled from the window where it is common.")
+    in_frames: int | None = Field(
+        description="Of those, hits with the symptom's words or a stand-in for them."
+    )
+    by_meaning: int | None = Field(description="Sampled hit sentences close to the symptom.")
+    meaning_sampled: int
+    terms: list[TermCheckView]
+    lines: list[str]
+
+
+def precision_view(check: PrecisionCheck) -> PrecisionView:
+    return PrecisionView(
+        sampled=check.sampled,
+        in_frames=check.in_frames,
+        by_meaning=check.by_meaning,
+        meaning_sampled=check.meaning_sampled,
+        terms=[
+            TermCheckView(
+                term=t.term,
+                brought=t.brought,
+                in_frames=t.in_frames,
+                kept=t.kept,
+                example=t.example,
+            )
+            for t in check.terms
+        ],
+        lines=check.lines(),
+    )
+
+
 class ProposalView(BaseModel):
     """How a symptom became the detector: what its words say, what was tried, and why the
     winner won (or that nothing in the run carries the symptom)."""
@@ -73,6 +118,7 @@ class ProposalView(BaseModel):
     why: str
     semantic: str
     candidates: list[CandidateView]
+    check: PrecisionView | None = None
 
 
 class Example(BaseModel):
@@ -154,6 +200,7 @@ def _proposal_lines(proposal: ProposalView) -> list[str]:
         f"{proposal.direction_from}){said}",
         inline(proposal.semantic),
         ("detector: " if proposal.found else "symptom not found: ") + inline(proposal.why),
+        *(inline(line) for line in (proposal.check.lines if proposal.check else [])),
         "candidates measured (first vs last quarter of samples; * carries the symptom):",
     ]
     shown = sorted(proposal.candidates, key=lambda c: (c.verdict != "chosen", not c.carries))
@@ -227,6 +274,7 @@ def _propose(ctx: ToolContext, symptom: str) -> tuple[str | None, ProposalView, 
         why=found.why,
         semantic=found.semantic,
         candidates=[_candidate_view(c) for c in found.candidates],
+        check=None if found.check is None else precision_view(found.check),
     )
     return (chosen.spec if chosen else None), view, found.suggestions
 

@@ -33,10 +33,22 @@ def word_candidates(reading: SymptomReading, ctx: ToolContext) -> list[Candidate
         if all(_PLAIN_WORD.fullmatch(q) for q in reading.quotes):
             together = ngram_spec([q.lower() for q in reading.quotes], column)
         covered = sum(q.coverage for q in quotes)
-        out.append(Candidate(together, "quote", "the quotes together", 3, covered))
+        out.append(
+            Candidate(
+                together,
+                "quote",
+                "the quotes together",
+                3,
+                covered,
+                terms=[_quote_term(q) for q in reading.quotes],
+            )
+        )
     out += quotes
     words = reading.content[:MAX_WORDS]
-    out += [Candidate(ngram_spec([w], column), "words", f"the word {w!r}", 2, 1) for w in words]
+    out += [
+        Candidate(ngram_spec([w], column), "words", f"the word {w!r}", 2, 1, terms=[w])
+        for w in words
+    ]
     return out + _moving_with_words(ctx, reading)
 
 
@@ -56,7 +68,7 @@ def _moving_with_words(ctx: ToolContext, reading: SymptomReading) -> list[Candid
         grams = [seeds[i] for i in group]
         basis = f"moving n-grams with the symptom's words: {', '.join(grams)}"
         covered = len(stems_of(grams) & stems)
-        out.append(Candidate(ngram_spec(grams, column), "words", basis, 2, covered))
+        out.append(Candidate(ngram_spec(grams, column), "words", basis, 2, covered, terms=grams))
     return out
 
 
@@ -69,7 +81,12 @@ def _quote_candidate(quote: str, column: TextField) -> Candidate:
     if _PLAIN_WORD.fullmatch(quote):
         body = ngram_spec([quote.lower()], column)
     coverage = max(len(stems_of(tokenize(quote))), 1)
-    return Candidate(body, "quote", f"quoted: {quote}", 3, coverage)
+    return Candidate(body, "quote", f"quoted: {quote}", 3, coverage, terms=[_quote_term(quote)])
+
+
+def _quote_term(quote: str) -> str:
+    """A quote as the token n-gram it is in the run's tokenised texts."""
+    return " ".join(tokenize(quote, symbols=True)) or quote.lower()
 
 
 def words_together(
@@ -95,6 +112,7 @@ def words_together(
             "the symptom's content words that occur together in the run",
             2,
             len(group),
+            terms=[words[i] for i in group],
         )
         for group in groups
         if len(group) >= 2

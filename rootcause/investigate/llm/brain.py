@@ -63,6 +63,7 @@ from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import quote
 from rootcause.tools.symptom import read_symptom
 from rootcause.tools.t_detect import DetectOutput
+from rootcause.tools.untrusted import inline
 
 if TYPE_CHECKING:
     from agents import FunctionTool, Model
@@ -208,6 +209,9 @@ class LLMBrain(Brain):
             hits=[quote(e.text, e.sample_id) for e in detect.hit_examples],
             near_misses=[quote(e.text, e.sample_id) for e in detect.near_misses],
             evidence=[evidence_id],
+            check=[inline(line) for line in detect.proposal.check.lines]
+            if detect.proposal and detect.proposal.check
+            else [],
         )
 
     # -- propose ------------------------------------------------------------------------------

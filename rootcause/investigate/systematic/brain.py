@@ -34,6 +34,7 @@ from rootcause.tools.t_events import EventAlignmentOutput
 from rootcause.tools.t_pressure import PressureOutput
 from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
 from rootcause.tools.t_run import OverviewOutput, SqlOutput
+from rootcause.tools.untrusted import inline
 
 SLICES = ("persona", "data_source", "env")
 
@@ -67,6 +68,9 @@ class SystematicBrain(Brain):
             hits=[quote(e.text, e.sample_id) for e in detect.hit_examples],
             near_misses=[quote(e.text, e.sample_id) for e in detect.near_misses],
             evidence=[e_detect],
+            check=[inline(line) for line in proposal.check.lines]
+            if proposal and proposal.check
+            else [],
         )
         behavior = detect.behavior
         memo.prevalence = box.output("prevalence", PrevalenceOutput, behavior=behavior)
