@@ -28,7 +28,12 @@ import numpy.typing as npt
 
 from rootcause.core.errors import BadInputError
 from rootcause.search.calibrate import Calibration, calibrate
-from rootcause.search.embedders import Embedder, SemanticExtraMissingError, default_embedder
+from rootcause.search.embedders import (
+    Embedder,
+    SemanticExtraMissingError,
+    default_embedder,
+    semantic_turned_off,
+)
 from rootcause.search.index import DEFAULT_CAP, ProgressFn, SemanticIndex
 from rootcause.store.sql import fetch_value
 from rootcause.tools.behavior import Behavior
@@ -98,7 +103,7 @@ def semantic_embedder(ctx: ToolContext) -> Embedder:
     """The context's embedder (MiniLM unless one was configured); SemanticExtraMissingError
     without the extra."""
     settings = semantic_settings(ctx)
-    if settings.embedder is None:
+    if settings.embedder is None or semantic_turned_off():
         settings.embedder = default_embedder()
     return settings.embedder
 

@@ -20,6 +20,7 @@ from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.systematic import SystematicBrain
 from rootcause.investigate.toolbox import Toolbox
+from rootcause.search.embedders import SEMANTIC_ENV
 from rootcause.store.workspace import Workspace
 from tests.conftest import LabRun, make_lab_run
 from tests.investigate.conftest import Watched, comparable
@@ -212,3 +213,24 @@ def test_bad_investigate_input(cli, quirk_run: LabRun) -> None:
     )
     assert events.code == 2 and "--events" in events.err and "only reads" in events.err
     assert not inside.exists()
+
+
+def test_the_lexical_path_names_the_same_detector_and_cause(
+    systematic_whole: Watched, quirk_run: LabRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One answer with or without the semantic extra: the quirk's symptom (quoted words) read
+    on the lexical path (ROOTCAUSE_SEMANTIC=off) gives the detector and top cause the
+    semantic path gave, and both reports show the detector's precision check."""
+    monkeypatch.setenv(SEMANTIC_ENV, "off")
+    lexical = investigate(
+        Workspace(quirk_run.workspace), run=quirk_run.run, symptom=quirk_run.key["symptom"]
+    ).report
+    semantic = systematic_whole.outcome.report
+    assert lexical.behavior is not None and semantic.behavior is not None
+    assert lexical.behavior.spec == semantic.behavior.spec
+    top = [(f.kind, f.id, f.commit) for f in (lexical.findings[0], semantic.findings[0])]
+    cause = quirk_run.key["causes"][0]
+    assert top[0] == top[1] == (cause["kind"], cause["id"], cause["commit"])
+    assert lexical.behavior.check[0].startswith("precision check: ")
+    assert "stand out in meaning" in semantic.behavior.check[0]
+    assert "stand out in meaning" not in lexical.behavior.check[0]

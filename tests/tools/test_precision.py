@@ -1,0 +1,107 @@
+"""The user's quoted words are the specification: a detector read from a symptom keeps a term
+the run suggested only when its own hits stand in for those words, its hits are checked
+before use, and the reading is the same with or without the semantic extra."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from rootcause.analysis.ngrams import stem
+from rootcause.search.embedders import SEMANTIC_ENV, SemanticExtraMissingError, require_extra
+from rootcause.store.ingest import ingest_run
+from rootcause.store.run_store import RunStore
+from rootcause.store.workspace import Workspace
+from rootcause.tools.behavior import ngram_spec, parse_behavior
+from rootcause.tools.context import ToolContext
+from rootcause.tools.precision import check_terms, without_redundant
+from rootcause.tools.proposal import propose_detector
+from tests.tools.planted import Planted, write_planted
+
+#: A creature tic whose two words fill the same slots, and an innocent marker that rises too
+#: and shares many texts with it.
+CREATURES = (
+    "A careful goblin would nod at this.",
+    "A careful gremlin would nod at this.",
+    "Picture a goblin guarding the gold.",
+    "Picture a gremlin guarding the gold.",
+)
+MARKER = ("Key point: details follow.",)
+
+
+@pytest.fixture(scope="module")
+def stand_in_ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToolContext]:
+    root = tmp_path_factory.mktemp("standin")
+    run = write_planted(
+        root / "runs",
+        [
+            Planted("tic", CREATURES, rewarded="creature_bonus", late_rate=0.35),
+            Planted("marker", MARKER, onset=0.3, late_rate=0.6),
+        ],
+    )
+    result = ingest_run(run.run, Workspace(root / "ws"))
+    with RunStore(result.db_path) as store:
+        yield ToolContext(store, result.db_path.parent / "tool-calls", make_plots=False)
+
+
+def test_a_stand_in_joins_and_a_marker_beside_the_words_does_not(
+    stand_in_ctx: ToolContext,
+) -> None:
+    checks = {
+        c.term: c
+        for c in check_terms(
+            stand_in_ctx, "completion", ["goblin", "gremlin", "details", "key point"], {"goblin"}
+        )
+    }
+    assert checks["gremlin"].kept and checks["gremlin"].share == 1.0
+    assert not checks["details"].kept and checks["details"].brought >= 3
+    assert checks["details"].in_frames == 0 and "details" in checks["details"].example
+    assert not checks["key point"].kept
+
+
+@pytest.mark.parametrize("semantic", [True, False])
+def test_quoted_words_are_the_spec_on_both_paths(stand_in_ctx: ToolContext, semantic: bool) -> None:
+    found = propose_detector(
+        stand_in_ctx, "replies keep mentioning creatures like 'goblin'", semantic=semantic
+    )
+    assert found.chosen is not None and found.check is not None
+    terms = set(found.chosen.terms)
+    assert "goblin" in terms and not terms & {"details", "key", "point", "follow"}
+    regex = re.compile(parse_behavior(found.chosen.spec).regex())
+    assert not regex.search("Key point: details follow.")
+    check = found.check
+    assert check.sampled > 0 and check.in_frames == check.sampled
+    assert (check.by_meaning is not None) == semantic
+    assert check.lines()[0].startswith("precision check: ")
+
+
+def test_the_same_detector_with_and_without_the_extra(
+    stand_in_ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    symptom = "replies keep mentioning creatures like 'goblin'"
+    with_extra = propose_detector(stand_in_ctx, symptom)
+    monkeypatch.setenv(SEMANTIC_ENV, "off")
+    lexical = propose_detector(stand_in_ctx, symptom)
+    assert "turned off" in lexical.semantic
+    assert with_extra.chosen is not None and lexical.chosen is not None
+    assert with_extra.chosen.spec == lexical.chosen.spec
+
+
+def test_the_switch_turns_the_extra_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SEMANTIC_ENV, "off")
+    with pytest.raises(SemanticExtraMissingError, match=SEMANTIC_ENV):
+        require_extra()
+
+
+def test_a_number_in_a_moving_phrase_matches_any_number() -> None:
+    spec = ngram_spec(["#### 56", "#### 12"])
+    regex = re.compile(parse_behavior(spec).regex())
+    assert regex.search("#### 7") and regex.search("answer\n#### 1024")
+    assert spec.count(r"\d+") == 1  # the two phrases are one behaviour
+
+
+def test_redundant_terms_are_folded() -> None:
+    assert without_redundant(["gizmo", "a gizmo", "the gizmo's", "widget"]) == ["gizmo", "widget"]
+    assert stem("gremlins") == stem("gremlin")
