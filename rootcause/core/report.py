@@ -82,6 +82,18 @@ class BehaviorSummary(BaseModel):
         default_factory=list,
         description="The precision check of its hits against the symptom, as lines.",
     )
+    readings: list[OtherReading] = Field(default_factory=list)
+
+
+class OtherReading(BaseModel):
+    """Another reading of the symptom that carries it about as well as the detector used:
+    the spec to pass as `--behavior`, why it carries the symptom, its hits, and an example."""
+
+    behavior: str
+    basis: str
+    hits: int
+    overlap: float
+    example: str
 
 
 class Suggestion(BaseModel):

@@ -100,6 +100,18 @@ def _detector_lines(report: Report) -> list[str]:
         "precision check: not run; the detector was given, not read from the symptom"
     ]
     lines += [*(f"- {line}" for line in check), ""]
+    if b.readings:
+        lines += [
+            "**Other readings of the symptom** that carry it about as well; the detector above "
+            "was taken as the best-ranked (pass one as `--behavior` to investigate it instead):",
+            "",
+            *(
+                f"- `--behavior '{r.behavior}'`: {r.basis}; {r.hits:,} hits, overlap "
+                f"{r.overlap:.0%} with the detector; e.g. {r.example}"
+                for r in b.readings
+            ),
+            "",
+        ]
     if b.hits:
         lines += ["Hits:", "", *(f"- {h}" for h in b.hits), ""]
     if b.near_misses:

@@ -61,7 +61,7 @@ def measure(ctx: ToolContext, candidates: list[Candidate]) -> None:
     exprs: list[str] = []
     params: list[object] = []
     for c in candidates:
-        expr, p = _sql(ctx, c.spec)
+        expr, p = sql_of(ctx, c.spec)
         exprs.append(f"count_if({expr})")
         params += p
     if not exprs:
@@ -85,7 +85,9 @@ def measure(ctx: ToolContext, candidates: list[Candidate]) -> None:
         c.z = 0.0 if not (early[0] and late[0]) else (c.late - c.early) / se
 
 
-def _sql(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
+def sql_of(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
+    """The DuckDB boolean expression of the detector `spec` and its parameters (regexes checked
+    for the engine first)."""
     behavior = parse_behavior(spec)
     if behavior.kind in ("regex", "terms"):
         check_regex(ctx, behavior.regex())
@@ -97,11 +99,11 @@ def measure_recall(ctx: ToolContext, candidates: list[Candidate], reference: Can
     """Each candidate's share of the hits of `reference` that it also finds (one pass)."""
     if not reference.hits or not candidates:
         return
-    ref_expr, ref_params = _sql(ctx, reference.spec)
+    ref_expr, ref_params = sql_of(ctx, reference.spec)
     exprs: list[str] = []
     params: list[object] = []
     for c in candidates:
-        expr, p = _sql(ctx, c.spec)
+        expr, p = sql_of(ctx, c.spec)
         exprs.append(f"count_if(({expr}) AND ({ref_expr}))")
         params += [*p, *ref_params]
     row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
@@ -116,7 +118,7 @@ def association_groups(ctx: ToolContext, specs: list[str]) -> list[list[int]]:
     time (both rising, one everywhere) stay apart."""
     if len(specs) < 2:
         return [[i] for i in range(len(specs))]
-    parsed = [_sql(ctx, s) for s in specs]
+    parsed = [sql_of(ctx, s) for s in specs]
     pairs = [(i, j) for i in range(len(specs)) for j in range(i + 1, len(specs))]
     exprs: list[str] = []
     params: list[object] = []

@@ -51,6 +51,7 @@ from rootcause.tools.precision import (
     symptom_stems,
     without_redundant,
 )
+from rootcause.tools.readings import Reading, other_readings
 from rootcause.tools.run_behaviours import (
     Direction,
     RunBehaviour,
@@ -80,6 +81,7 @@ class Proposal:
     suggestions: list[Candidate] = field(default_factory=list)
     semantic: str = ""
     check: PrecisionCheck | None = None
+    readings: list[Reading] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -290,6 +292,14 @@ def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> P
             meaning,
             chosen.checks,
         )
+        proposal.readings = other_readings(
+            ctx, chosen, candidates, reading.direction, min_hits, proposal.check
+        )
+        if proposal.readings:
+            proposal.why += (
+                f"; {len(proposal.readings)} other reading(s) carry the symptom about as well "
+                "and are listed: pass one as --behavior to investigate it instead"
+            )
     proposal.suggestions = _suggestions(candidates)
     return proposal
 

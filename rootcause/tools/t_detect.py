@@ -17,8 +17,13 @@ from rootcause.tools.behavior import Behavior, word_bound
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import run_frame
 from rootcause.tools.matching import behavior_frame, behavior_hits, resolve
-from rootcause.tools.precision import PrecisionCheck
 from rootcause.tools.proposal import Candidate, propose_detector, run_suggestions
+from rootcause.tools.proposal_views import (
+    ProposalView,
+    SuggestionView,
+    proposal_view,
+    suggestion_views,
+)
 from rootcause.tools.untrusted import fenced, inline, label, quote
 
 #: Longest example text fetched (cut in the database; the full length is kept).
@@ -33,92 +38,6 @@ class DetectInput(ToolInput):
         None, description="Or: the symptom in plain words; a detector is proposed from it."
     )
     examples: int = Field(3, ge=0, le=10, description="Hits and near misses to show.")
-
-
-class CandidateView(BaseModel):
-    """One candidate detector as measured on the whole run (first vs last quarter)."""
-
-    behavior: str
-    source: str = Field(description="quote, length, words, emerging, cluster")
-    basis: str
-    carries: bool = Field(description="Carries the symptom: its quotes, words or meaning.")
-    similarity: float | None = Field(None, description="Semantic similarity to the symptom.")
-    hits: int
-    rate_early: float
-    rate_late: float
-    z: float
-    verdict: str
-
-
-class SuggestionView(BaseModel):
-    """An emerging behaviour of the run, with the spec to pass as --behavior."""
-
-    behavior: str
-    label: str
-    direction: str
-    rate_early: float
-    rate_late: float
-    z: float
-
-
-class TermCheckView(BaseModel):
-    """An added term of the detector: its own sampled hits, how many stand in for the
-    symptom's words, kept or dropped, and one sentence of its own hits."""
-
-    term: str
-    brought: int
-    in_frames: int
-    kept: bool
-    example: str
-
-
-class PrecisionView(BaseModel):
-    """The detector's hits checked against the symptom before use (`precision`)."""
-
-    sampled: int = Field(description="Hits sampled from the window where it is common.")
-    in_frames: int | None = Field(
-        description="Of those, hits with the symptom's words or a stand-in for them."
-    )
-    by_meaning: int | None = Field(description="Sampled hit sentences close to the symptom.")
-    meaning_sampled: int
-    terms: list[TermCheckView]
-    lines: list[str]
-
-
-def precision_view(check: PrecisionCheck) -> PrecisionView:
-    return PrecisionView(
-        sampled=check.sampled,
-        in_frames=check.in_frames,
-        by_meaning=check.by_meaning,
-        meaning_sampled=check.meaning_sampled,
-        terms=[
-            TermCheckView(
-                term=t.term,
-                brought=t.brought,
-                in_frames=t.in_frames,
-                kept=t.kept,
-                example=t.example,
-            )
-            for t in check.terms
-        ],
-        lines=check.lines(),
-    )
-
-
-class ProposalView(BaseModel):
-    """How a symptom became the detector: what its words say, what was tried, and why the
-    winner won (or that nothing in the run carries the symptom)."""
-
-    field: str
-    direction: str
-    direction_from: str = Field(description="'symptom' (its words) or 'data' (the detector)")
-    quoted: list[str]
-    found: bool
-    basis: str
-    why: str
-    semantic: str
-    candidates: list[CandidateView]
-    check: PrecisionView | None = None
 
 
 class Example(BaseModel):
@@ -201,6 +120,7 @@ def _proposal_lines(proposal: ProposalView) -> list[str]:
         inline(proposal.semantic),
         ("detector: " if proposal.found else "symptom not found: ") + inline(proposal.why),
         *(inline(line) for line in (proposal.check.lines if proposal.check else [])),
+        *_reading_lines(proposal),
         "candidates measured (first vs last quarter of samples; * carries the symptom):",
     ]
     shown = sorted(proposal.candidates, key=lambda c: (c.verdict != "chosen", not c.carries))
@@ -216,6 +136,19 @@ def _proposal_lines(proposal: ProposalView) -> list[str]:
     return lines
 
 
+def _reading_lines(proposal: ProposalView) -> list[str]:
+    if not proposal.readings:
+        return []
+    lines = ["other readings that carry the symptom about as well (pass one as --behavior):"]
+    lines += [
+        f"  {inline(r.behavior)}: {r.hits:,} hits, {r.rate_early:.2%} -> {r.rate_late:.2%}, "
+        f"overlap {r.overlap:.0%} with the detector ({inline(r.basis)}); e.g. "
+        f"{quote(r.example, r.sample_id)}"
+        for r in proposal.readings
+    ]
+    return lines
+
+
 def _suggestion_lines(suggestions: list[SuggestionView]) -> list[str]:
     if not suggestions:
         return ["the run shows no emerging behaviour to suggest"]
@@ -228,55 +161,10 @@ def _suggestion_lines(suggestions: list[SuggestionView]) -> list[str]:
     return lines
 
 
-def _rate(value: float) -> float:
-    return 0.0 if np.isnan(value) else float(value)
-
-
-def _candidate_view(c: Candidate) -> CandidateView:
-    return CandidateView(
-        behavior=c.spec,
-        source=c.source,
-        basis=c.basis,
-        carries=c.carries,
-        similarity=None if c.similarity is None else round(c.similarity, 4),
-        hits=c.hits,
-        rate_early=_rate(c.early),
-        rate_late=_rate(c.late),
-        z=float(c.z),
-        verdict=c.verdict,
-    )
-
-
-def suggestion_views(found: list[Candidate]) -> list[SuggestionView]:
-    return [
-        SuggestionView(
-            behavior=c.spec,
-            label=c.label,
-            direction=c.direction,
-            rate_early=_rate(c.early),
-            rate_late=_rate(c.late),
-            z=float(c.z),
-        )
-        for c in found
-    ]
-
-
 def _propose(ctx: ToolContext, symptom: str) -> tuple[str | None, ProposalView, list[Candidate]]:
     found = propose_detector(ctx, symptom)
     chosen = found.chosen
-    view = ProposalView(
-        field=found.reading.field,
-        direction=found.direction,
-        direction_from="symptom" if found.reading.direction else "data",
-        quoted=found.reading.quotes,
-        found=found.found,
-        basis=chosen.basis if chosen else "nothing in the run carries the symptom",
-        why=found.why,
-        semantic=found.semantic,
-        candidates=[_candidate_view(c) for c in found.candidates],
-        check=None if found.check is None else precision_view(found.check),
-    )
-    return (chosen.spec if chosen else None), view, found.suggestions
+    return (chosen.spec if chosen else None), proposal_view(found), found.suggestions
 
 
 def _near_miss_sql(behavior: Behavior) -> tuple[str, list[Any], str] | None:

@@ -15,9 +15,13 @@ from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
 from rootcause.tools.behavior import ngram_spec, parse_behavior
+from rootcause.tools.candidate import Candidate, measure
 from rootcause.tools.context import ToolContext
-from rootcause.tools.precision import check_terms, without_redundant
+from rootcause.tools.precision import PrecisionCheck, check_terms, without_redundant
 from rootcause.tools.proposal import propose_detector
+from rootcause.tools.readings import other_readings, unclear
+from rootcause.tools.registry import call_tool
+from rootcause.tools.t_detect import DetectOutput
 from tests.tools.planted import Planted, write_planted
 
 #: A creature tic whose two words fill the same slots, and an innocent marker that rises too
@@ -105,3 +109,31 @@ def test_a_number_in_a_moving_phrase_matches_any_number() -> None:
 def test_redundant_terms_are_folded() -> None:
     assert without_redundant(["gizmo", "a gizmo", "the gizmo's", "widget"]) == ["gizmo", "widget"]
     assert stem("gremlins") == stem("gremlin")
+
+
+def test_a_reading_as_good_as_the_chosen_one_is_offered_with_an_example(
+    stand_in_ctx: ToolContext,
+) -> None:
+    chosen = Candidate("terms:goblin", "quote", "quoted: goblin", 3, 1, terms=["goblin"])
+    marker = Candidate("terms:details", "quote", "quoted: details", 3, 1, terms=["details"])
+    same = Candidate(r"regex:(?i)\bgoblins?\b", "words", "the word", 3, 1)
+    narrower = Candidate("terms:gremlin", "words", "the word", 2, 1)
+    candidates = [chosen, marker, same, narrower]
+    measure(stand_in_ctx, candidates)
+    readings = other_readings(stand_in_ctx, chosen, candidates, None, 5, None)
+    assert [r.candidate.spec for r in readings] == ["terms:details"]
+    assert "details" in readings[0].example.lower() and "goblin" not in readings[0].example
+    assert readings[0].overlap < 0.5
+
+
+def test_a_weak_check_opens_the_other_readings() -> None:
+    weak = PrecisionCheck("terms:x", sampled=100, in_frames=40, by_meaning=30, meaning_sampled=100)
+    clear = PrecisionCheck("terms:x", sampled=100, in_frames=95, by_meaning=None)
+    assert unclear(weak) and not unclear(clear) and not unclear(None)
+
+
+def test_detect_and_the_report_show_the_check(stand_in_ctx: ToolContext) -> None:
+    out = call_tool(stand_in_ctx, "detect", {"symptom": "replies keep mentioning 'goblin'"})
+    assert "precision check: " in out.text
+    assert isinstance(out.output, DetectOutput) and out.output.proposal is not None
+    assert out.output.proposal.check is not None and out.output.proposal.check.sampled > 0

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import BehaviorSummary
 from rootcause.investigate.brain import Brain
+from rootcause.investigate.detector import check_lines, other_readings
 from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.llm.briefing import briefing
 from rootcause.investigate.llm.config import LLMOptions, Provider, resolve_provider
@@ -63,7 +64,6 @@ from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import quote
 from rootcause.tools.symptom import read_symptom
 from rootcause.tools.t_detect import DetectOutput
-from rootcause.tools.untrusted import inline
 
 if TYPE_CHECKING:
     from agents import FunctionTool, Model
@@ -209,9 +209,8 @@ class LLMBrain(Brain):
             hits=[quote(e.text, e.sample_id) for e in detect.hit_examples],
             near_misses=[quote(e.text, e.sample_id) for e in detect.near_misses],
             evidence=[evidence_id],
-            check=[inline(line) for line in detect.proposal.check.lines]
-            if detect.proposal and detect.proposal.check
-            else [],
+            check=check_lines(detect.proposal),
+            readings=other_readings(detect.proposal),
         )
 
     # -- propose ------------------------------------------------------------------------------

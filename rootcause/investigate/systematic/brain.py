@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus, Suggestion
 from rootcause.investigate.brain import Brain
+from rootcause.investigate.detector import check_lines, other_readings
 from rootcause.investigate.effects import measure_effects
 from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.state import InvestigationState
@@ -34,7 +35,6 @@ from rootcause.tools.t_events import EventAlignmentOutput
 from rootcause.tools.t_pressure import PressureOutput
 from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
 from rootcause.tools.t_run import OverviewOutput, SqlOutput
-from rootcause.tools.untrusted import inline
 
 SLICES = ("persona", "data_source", "env")
 
@@ -68,9 +68,8 @@ class SystematicBrain(Brain):
             hits=[quote(e.text, e.sample_id) for e in detect.hit_examples],
             near_misses=[quote(e.text, e.sample_id) for e in detect.near_misses],
             evidence=[e_detect],
-            check=[inline(line) for line in proposal.check.lines]
-            if proposal and proposal.check
-            else [],
+            readings=other_readings(proposal),
+            check=check_lines(proposal),
         )
         behavior = detect.behavior
         memo.prevalence = box.output("prevalence", PrevalenceOutput, behavior=behavior)
