@@ -4,8 +4,12 @@ before use, and the reading is the same with or without the semantic extra."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +141,40 @@ def test_detect_and_the_report_show_the_check(stand_in_ctx: ToolContext) -> None
     assert "precision check: " in out.text
     assert isinstance(out.output, DetectOutput) and out.output.proposal is not None
     assert out.output.proposal.check is not None and out.output.proposal.check.sampled > 0
+
+
+def test_two_processes_read_the_symptom_the_same_way(tmp_path: Path) -> None:
+    """Everything the reading samples (texts, pieces, clusters, hits checked) is seeded, so
+    two fresh processes with fresh workspaces give the same detector, check and candidates."""
+    run = write_planted(
+        tmp_path / "runs",
+        [
+            Planted("tic", CREATURES, rewarded="creature_bonus", late_rate=0.35),
+            Planted("marker", MARKER, onset=0.3, late_rate=0.6),
+        ],
+        steps=24,
+    )
+    outputs = []
+    for n in (1, 2):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rootcause",
+                "--workspace",
+                str(tmp_path / f"ws{n}"),
+                "tool",
+                "detect",
+                str(run.run),
+                "--symptom",
+                "replies keep mentioning creatures like 'goblin'",
+                "--json",
+                "--no-plot",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.append(json.loads(done.stdout))
+    assert outputs[0]["proposal"] == outputs[1]["proposal"]
+    assert outputs[0]["proposal"]["check"]["sampled"] > 0
