@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from rootcause.core.disk import DiskFullError, is_disk_full, remove_path
 from rootcause.core.errors import BadInputError, ReadError, RootcauseError
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.config_repo import open_config_repo
@@ -256,7 +259,7 @@ def ingest_run(
             return IngestResult(db_path, source, True, skipped, notes, plan.options)
         if append and plan.reader.appendable:
             new_files = _new_files(plan)
-    builder = RunDatabaseBuilder(db_path, append=new_files is not None)
+    builder = _new_builder(db_path, append=new_files is not None, source=source)
     ctx = LoadContext(
         builder,
         skip_bad_lines=bool(plan.options.skip_bad_lines),
@@ -267,8 +270,10 @@ def ingest_run(
     )
     try:
         notes = _read_all(plan, ctx) if new_files is None else _append(plan, new_files, ctx)
-    except BaseException:
+    except BaseException as exc:
         builder.abort()
+        if is_disk_full(exc):
+            raise DiskFullError(db_path.parent, needed_bytes=_input_bytes(source)) from exc
         raise
     return IngestResult(
         db_path,
@@ -281,6 +286,29 @@ def ingest_run(
         new_files=new_files or [],
         added_samples=builder.rows - builder.first_new,
     )
+
+
+def _new_builder(db_path: Path, append: bool, source: RunSource) -> RunDatabaseBuilder:
+    """The builder of the run's database; a full disk while copying the stored one for an
+    append is one line naming the folder (the copy is removed)."""
+    try:
+        return RunDatabaseBuilder(db_path, append=append)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        for leftover in db_path.parent.glob(f"{db_path.name}.tmp-{os.getpid()}*"):
+            remove_path(leftover)
+        needed = db_path.stat().st_size if append else _input_bytes(source)
+        raise DiskFullError(db_path.parent, needed_bytes=needed) from exc
+
+
+def _input_bytes(source: RunSource) -> int:
+    """The size of the run's files: what its database needs, give or take."""
+    total = 0
+    for path in source.files:
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total
 
 
 def _read_all(plan: _Plan, ctx: LoadContext) -> list[str]:
@@ -370,6 +398,8 @@ def _load(
     except RootcauseError:
         raise
     except Exception as exc:
+        if is_disk_full(exc):  # the disk's fault, not the file being read
+            raise
         file, line = ctx.place
         where = file if file is not None else source.root
         raise ReadError(f"unexpected {type(exc).__name__}: {exc}", where, line) from exc

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from rootcause.core.errors import RunFormatError
+from rootcause.core.limits import read_capped
 from rootcause.core.run import RUN_FORMAT, RunManifest, SampleField
 from rootcause.store.jsonl import iter_json_lines, iter_line_chunks, parse_line, split_lines
 from rootcause.store.records import MAX_STEP, non_finite_name
@@ -44,7 +45,7 @@ def read_manifest(run_dir: Path) -> RunManifest:
     """Parse and validate `run.yaml`; errors name the file and the field."""
     path = run_dir / MANIFEST
     try:
-        doc: Any = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        doc: Any = yaml.safe_load(read_capped(path, "manifest").decode("utf-8"))
     except UnicodeDecodeError:
         raise RunFormatError("not valid UTF-8", path) from None
     except yaml.YAMLError as exc:

@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rootcause.core.errors import BadInputError, LocatedError
+from rootcause.core.limits import read_capped
 from rootcause.core.run import SLICE_FIELDS, Deployment
 
 #: The file an overlay is found in, next to a log folder.
@@ -289,11 +290,9 @@ def parse_overlay(doc: Any, where: str | Path) -> RunOverlay:
 def read_overlay(path: Path) -> RunOverlay:
     """Read an overlay file; its relative paths are taken from the file's folder."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_capped(path, "overlay").decode("utf-8")
     except UnicodeDecodeError:
         raise LocatedError("not valid UTF-8", path) from None
-    except OSError as exc:
-        raise LocatedError(f"cannot read the overlay: {exc.strerror or exc}", path) from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
