@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from rootcause.core.errors import RunFormatError
-from rootcause.core.limits import read_capped
+from rootcause.core.limits import check_regular, read_capped
 from rootcause.core.run import RUN_FORMAT, RunManifest, SampleField
 from rootcause.store.jsonl import iter_json_lines, iter_line_chunks, parse_line, split_lines
 from rootcause.store.records import MAX_STEP, non_finite_name
@@ -75,7 +75,12 @@ def sample_files(run_dir: Path) -> list[Path]:
     folder = run_dir / "samples"
     if not folder.is_dir():
         raise RunFormatError("no samples/ folder", run_dir)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SAMPLE_SUFFIXES))
+    named = sorted(p for p in folder.rglob("*") if p.name.endswith(SAMPLE_SUFFIXES))
+    files = [p for p in named if not p.is_dir()]
+    for path in files:  # a FIFO would block the ingest for ever, /dev/zero never ends
+        if not path.is_file() and path.exists():
+            check_regular(path, "sample file")
+    files = [p for p in files if p.is_file()]
     if not files:
         raise RunFormatError("no sample files (*.jsonl, *.jsonl.gz, *.parquet)", folder)
     return files

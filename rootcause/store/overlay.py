@@ -309,7 +309,9 @@ def find_overlay(given: Path, root: Path) -> Path | None:
     first = given if given.is_dir() else given.parent
     for folder in dict.fromkeys((first, root)):
         candidate = folder / OVERLAY_NAME
-        if candidate.is_file():
+        # Anything by that name but a folder is the overlay: a FIFO or device is then refused
+        # in one line when read, not passed over in silence.
+        if candidate.exists() and not candidate.is_dir():
             return candidate
     return None
 
