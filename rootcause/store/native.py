@@ -14,7 +14,13 @@ from pydantic import ValidationError
 from rootcause.core.errors import RunFormatError
 from rootcause.core.limits import check_regular, read_capped
 from rootcause.core.run import RUN_FORMAT, RunManifest, SampleField
-from rootcause.store.jsonl import iter_json_lines, iter_line_chunks, parse_line, split_lines
+from rootcause.store.jsonl import (
+    UnreadableFileError,
+    iter_json_lines,
+    iter_line_chunks,
+    parse_line,
+    split_lines,
+)
 from rootcause.store.records import MAX_STEP, non_finite_name
 from rootcause.store.source import LoadContext, RunSource
 from rootcause.store.tables import TableLoader, TableMapping
@@ -149,6 +155,19 @@ def load_json_lines(
     `mapping` describes the Arrow columns for the fast path; `to_record` turns one parsed
     line into a native sample record for the line-by-line path (identity by default).
     """
+    try:
+        _load_chunks(path, shown, ctx, mapping, to_record)
+    except UnreadableFileError as exc:  # a truncated .jsonl.gz: skipped from the break on
+        ctx.bad_file(shown, exc.detail)
+
+
+def _load_chunks(
+    path: Path,
+    shown: str,
+    ctx: LoadContext,
+    mapping: TableMapping,
+    to_record: Callable[[Any], Any] | None,
+) -> None:
     loader = TableLoader(ctx)
     ctx.place = (shown, None)
     for first_line, chunk in iter_line_chunks(path, shown):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rootcause.store.jsonl import iter_json_lines, parse_line
+from rootcause.store.jsonl import UnreadableFileError, iter_json_lines, parse_line
 from rootcause.store.records import KNOWN_FIELDS, RecordError
 from rootcause.store.source import LoadContext
 
@@ -63,7 +63,15 @@ def load_json_lines(
     reported by the record buffer.
     """
     ctx.place = (shown, None)
-    for line, raw in iter_json_lines(path, shown):
+    lines = iter_json_lines(path, shown)
+    while True:
+        try:
+            line, raw = next(lines)
+        except StopIteration:
+            return
+        except UnreadableFileError as exc:  # a truncated .jsonl.gz: skipped from the break on
+            ctx.bad_file(shown, exc.detail)
+            return
         ctx.place = (shown, line)
         try:
             obj = parse_line(raw)
