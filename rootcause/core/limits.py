@@ -108,9 +108,7 @@ def read_capped(path: Path, what: str = "file", limit: int | None = None) -> byt
     return data
 
 
-def read_member(
-    archive: zipfile.ZipFile, name: str, where: str, limit: int | None = None
-) -> bytes:
+def read_member(archive: zipfile.ZipFile, name: str, where: str, limit: int | None = None) -> bytes:
     """One zip member, decompressed in chunks and stopped at the cap: the declared size is
     checked first, then the bytes actually produced (a zip bomb may declare a small size)."""
     limit = ReadLimits.max_read_bytes if limit is None else limit

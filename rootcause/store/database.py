@@ -1,8 +1,8 @@
 """Build a run's DuckDB file next to its final place and swap it in only when complete.
 
 A half-finished ingest leaves at most a `*.tmp-<pid>` file (and its `.wal`, and DuckDB's
-`.tmp` spill folder) that nothing reads, so later commands never trust a partial workspace; the next ingest of the run removes
-those of processes that are gone (`remove_dead_leftovers`).
+`.tmp` spill folder) that nothing reads, so later commands never trust a partial workspace;
+the next ingest of the run removes those of processes that are gone (`remove_dead_leftovers`).
 """
 
 from __future__ import annotations

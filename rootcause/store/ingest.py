@@ -76,14 +76,15 @@ def _resolve_deployments(
         if spec is not None and spec.kind == "config":
             raise BadInputError("overlay weights: reading a config file needs a config_repo")
         return infos, {}, []
-    if resolved.deployments is not None:
-        manifest = str(resolved.file) if resolved.file else "overlay"
-    else:
-        manifest = "run.yaml" if source.format == "native" else str(source.root)
+    overlay_file = str(resolved.file) if resolved.file else "overlay"
+    reader_file = "run.yaml" if source.format == "native" else str(source.root)
+    # Each error names the file that set the value at fault: the overlay or the run's own.
+    manifest = overlay_file if resolved.deployments is not None else reader_file
+    repo_from = overlay_file if resolved.overlay.config_repo else reader_file
     infos, weights, notes = [], {}, []
     spec = resolved.overlay.weights
     from_file = spec if spec is not None and spec.kind == "config" else None
-    with open_config_repo(source.config_repo, f"{manifest}: config_repo") as repo:
+    with open_config_repo(source.config_repo, f"{repo_from}: config_repo") as repo:
         for i, d in enumerate(source.deployments):
             info = repo.deployment(d.step, d.commit, f"{manifest}: deployments[{i}].commit")
             infos.append(info)

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rootcause.core.errors import BadInputError, LocatedError
 from rootcause.core.limits import read_capped
 from rootcause.core.run import SLICE_FIELDS, Deployment
+from rootcause.store.workspace import real_path
 
 #: The file an overlay is found in, next to a log folder.
 OVERLAY_NAME = "rootcause.yaml"
@@ -202,6 +203,10 @@ def _deployment_item(item: Any) -> Any:
     return item
 
 
+#: The largest group size accepted (a larger one is a typo, and overflows the tables).
+MAX_GROUP_SIZE = 1_000_000
+
+
 class RunOverlay(BaseModel):
     """Every key an overlay may give; None (or absent) means "not said here"."""
 
@@ -215,7 +220,7 @@ class RunOverlay(BaseModel):
     components: ComponentFilter | None = None
     weights: WeightsSpec | None = None
     reasoning: ReasoningSpec | None = None
-    group_size: int | None = Field(None, ge=1)
+    group_size: int | None = Field(None, ge=1, le=MAX_GROUP_SIZE)
     table: str | None = None
 
     @field_validator("labels")
@@ -265,7 +270,7 @@ class RunOverlay(BaseModel):
 
 def _absolute(path: str, base_dir: Path) -> Path:
     candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else (base_dir / candidate).resolve()
+    return candidate if candidate.is_absolute() else real_path(base_dir / candidate)
 
 
 def _error_text(exc: ValidationError) -> str:

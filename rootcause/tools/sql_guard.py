@@ -51,9 +51,7 @@ def guard_statements(cap: int) -> list[str]:
         guarded = params.replace(
             count, f"CASE WHEN {check} THEN CAST(error('{message}') AS INTEGER) ELSE {count} END"
         )
-        statements.append(
-            f"CREATE TEMP MACRO {name}({params}) AS system.main.{name}({guarded})"
-        )
+        statements.append(f"CREATE TEMP MACRO {name}({params}) AS system.main.{name}({guarded})")
     return statements
 
 

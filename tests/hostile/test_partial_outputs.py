@@ -47,7 +47,7 @@ def test_filter_out_refuses_a_folder_holding_other_files(cli: Any, tmp_path: Pat
     out.mkdir()
     (out / "samples.parquet").write_bytes(b"someone else's data")
     (out / "notes.txt").write_text("mine")
-    r = cli("filter", str(run), "--behavior", "regex:goblin", "--out", str(out), "--format", "jsonl")
+    r = cli("filter", str(run), "--behavior", "regex:goblin", "--out", str(out), "--format=jsonl")
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and "not empty" in r.err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "samples.parquet"]
 
@@ -55,7 +55,8 @@ def test_filter_out_refuses_a_folder_holding_other_files(cli: Any, tmp_path: Pat
 def test_filter_again_into_its_own_folder_leaves_one_data_file(cli: Any, tmp_path: Path) -> None:
     run, out = _small_run(tmp_path), tmp_path / "sft"
     for fmt in ("parquet", "jsonl"):
-        r = cli("filter", str(run), "--behavior", "regex:goblin", "--out", str(out), "--format", fmt)
+        args = ["--behavior", "regex:goblin", "--out", str(out), "--format", fmt]
+        r = cli("filter", str(run), *args)
         assert r.code == 0, r.err
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "samples.jsonl"]
     assert json.loads((out / "manifest.json").read_text())["output"] == "samples.jsonl"
