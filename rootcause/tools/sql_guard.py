@@ -88,8 +88,8 @@ def _literals(arguments: list[Any]) -> Iterator[float]:
         if isinstance(argument, dict) and argument.get("class") == "CONSTANT":
             text = (argument.get("literal") or {}).get("text")
             try:
-                yield float(text)
-            except (TypeError, ValueError):
+                yield float(str(text))
+            except ValueError:
                 continue
 
 
