@@ -24,7 +24,7 @@ def _run(base: Path) -> Path:
     rows = []
     for step in range(STEPS):
         for g in range(GROUPS):
-            for i in range(SIZE):
+            for _ in range(SIZE):
                 words = int(rng.integers(5, 120))
                 right = rng.random() < words / 120
                 answer = "42" if right else f"{40 + int(rng.integers(0, 2))}"
