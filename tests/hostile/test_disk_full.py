@@ -13,7 +13,10 @@ import duckdb
 import pytest
 import yaml
 
+from rootcause.core.disk import DiskFullError
 from rootcause.investigate import job
+from rootcause.scan.folder import RUNS, ScanFolder
+from rootcause.scan.model import RunResult
 from rootcause.store import tables
 from tests.conftest import sample_rows, write_jsonl
 
@@ -81,3 +84,23 @@ def test_disk_full_mid_investigation_says_how_to_resume(
     (folder,) = (tmp_path / "ws" / "investigations").iterdir()
     assert f"--resume {folder.name}" in lines[-1] and str(folder) in lines[-1]
     assert _temps(folder) == []
+
+
+def test_a_scan_that_runs_out_of_disk_says_how_to_resume_and_cleans_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = tmp_path / "scan" / RUNS
+    runs.mkdir(parents=True)
+    leftover = runs / f".r.json.tmp-{_dead_pid()}"
+    leftover.write_text("{")
+    folder = ScanFolder(tmp_path / "scan").lock()
+    try:
+        assert not leftover.exists()  # a killed scan's temporary file, gone at the next start
+        monkeypatch.setattr(Path, "write_bytes", _full)
+        result = RunResult(run=str(tmp_path / "r"), status="ok", versions="v", options_key="k")
+        with pytest.raises(DiskFullError) as info:
+            folder.write_result(result)
+    finally:
+        folder.unlock()
+    assert f"--resume {tmp_path / 'scan'}" in str(info.value) and str(runs) in str(info.value)
+    assert _temps(tmp_path / "scan") == []
