@@ -105,6 +105,16 @@ def remove_dead_temps(folder: Path, pattern: re.Pattern[str] = TEMP_NAME) -> lis
     return removed
 
 
+def files_size(paths: list[Path]) -> int:
+    """The bytes of the files that exist among `paths` (what a database of them needs, give
+    or take)."""
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total
+
+
 def remove_path(path: Path) -> None:
     """Remove a file or a folder tree; a path already gone is fine."""
     with contextlib.suppress(FileNotFoundError):

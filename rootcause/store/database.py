@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from rootcause.core.disk import remove_dead_temps, remove_path
+from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps, remove_path
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
@@ -44,6 +45,21 @@ def remove_dead_leftovers(db_path: Path) -> list[Path]:
     left alone. Returns what went."""
     pattern = re.compile(re.escape(db_path.name) + r"\.tmp-(\d+)(?:\.wal|\.tmp)?$")
     return remove_dead_temps(db_path.parent, pattern)
+
+
+def new_builder(path: Path, append: bool, needed: Callable[[], int]) -> RunDatabaseBuilder:
+    """A builder for `path`; a full disk while copying the stored database for an append is
+    one line naming the folder (what was copied is removed). `needed` tells the space the
+    run's database needs (called only then)."""
+    try:
+        return RunDatabaseBuilder(path, append=append)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        for leftover in _leftovers(path.with_name(f"{path.name}.tmp-{os.getpid()}")):
+            remove_path(leftover)
+        size = path.stat().st_size if append else needed()
+        raise DiskFullError(path.parent, needed_bytes=size) from exc
 
 
 def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:

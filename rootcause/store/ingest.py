@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,14 +12,14 @@ from typing import Any
 
 import orjson
 
-from rootcause.core.disk import DiskFullError, is_disk_full, remove_path
+from rootcause.core.disk import DiskFullError, files_size, is_disk_full
 from rootcause.core.errors import BadInputError, ReadError, RootcauseError
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.config_repo import open_config_repo
 from rootcause.store.database import (
     APPEND_SUMMARY,
     STAGING,
-    RunDatabaseBuilder,
+    new_builder,
     remove_dead_leftovers,
 )
 from rootcause.store.formats import READERS, reader_for
@@ -33,7 +31,7 @@ from rootcause.store.run_store import RunStore
 from rootcause.store.schema import SCHEMA_VERSION
 from rootcause.store.source import LoadContext, RunReader, RunSource, SkippedLine
 from rootcause.store.weights import plan_weights
-from rootcause.store.workspace import Workspace
+from rootcause.store.workspace import Workspace, real_path
 
 logger = logging.getLogger(__name__)
 
@@ -195,9 +193,9 @@ class _Plan:
 
 def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | None) -> _Plan:
     path = path.expanduser()
+    given, path = path, real_path(path)  # a symlink loop is one line, not "no such file"
     if not path.exists():
-        raise BadInputError(f"{path}: no such file or directory")
-    path = path.resolve()
+        raise BadInputError(f"{given}: no such file or directory")
     reader = reader_for(path, fmt)
     found = _describe(reader, path, workspace)
     # The folder is named by the reader's run id, so an overlay's run_id never moves it.
@@ -260,7 +258,7 @@ def ingest_run(
             return IngestResult(db_path, source, True, skipped, notes, plan.options)
         if append and plan.reader.appendable:
             new_files = _new_files(plan)
-    builder = _new_builder(db_path, append=new_files is not None, source=source)
+    builder = new_builder(db_path, new_files is not None, lambda: files_size(source.files))
     ctx = LoadContext(
         builder,
         skip_bad_lines=bool(plan.options.skip_bad_lines),
@@ -274,7 +272,7 @@ def ingest_run(
     except BaseException as exc:
         builder.abort()
         if is_disk_full(exc):
-            raise DiskFullError(db_path.parent, needed_bytes=_input_bytes(source)) from exc
+            raise DiskFullError(db_path.parent, needed_bytes=files_size(source.files)) from exc
         raise
     return IngestResult(
         db_path,
@@ -287,29 +285,6 @@ def ingest_run(
         new_files=new_files or [],
         added_samples=builder.rows - builder.first_new,
     )
-
-
-def _new_builder(db_path: Path, append: bool, source: RunSource) -> RunDatabaseBuilder:
-    """The builder of the run's database; a full disk while copying the stored one for an
-    append is one line naming the folder (the copy is removed)."""
-    try:
-        return RunDatabaseBuilder(db_path, append=append)
-    except Exception as exc:
-        if not is_disk_full(exc):
-            raise
-        for leftover in db_path.parent.glob(f"{db_path.name}.tmp-{os.getpid()}*"):
-            remove_path(leftover)
-        needed = db_path.stat().st_size if append else _input_bytes(source)
-        raise DiskFullError(db_path.parent, needed_bytes=needed) from exc
-
-
-def _input_bytes(source: RunSource) -> int:
-    """The size of the run's files: what its database needs, give or take."""
-    total = 0
-    for path in source.files:
-        with contextlib.suppress(OSError):
-            total += path.stat().st_size
-    return total
 
 
 def _read_all(plan: _Plan, ctx: LoadContext) -> list[str]:

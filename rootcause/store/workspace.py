@@ -34,11 +34,11 @@ def _is_within(path: Path, folder: Path) -> bool:
 def guard_output(path: Path, protected: Iterable[Path | None], what: str = "output") -> Path:
     """Refuse an output path inside a folder rootcause only reads (a run folder, a config
     repo, the eval cache); returns the path resolved. `what` names the option in the error."""
-    target = path.expanduser().resolve()
+    target = real_path(path.expanduser())
     for folder in protected:
         if folder is None:
             continue
-        real = folder.expanduser().resolve()
+        real = real_path(folder.expanduser())
         if _is_within(target, real):
             raise BadInputError(
                 f"{what} {path}: lies inside {real}, which rootcause only reads; write it elsewhere"
