@@ -53,8 +53,7 @@ def _root(
     ] = None,
 ) -> None:
     GlobalOptions.workspace = workspace
-    if max_read_mb is not None:
-        ReadLimits.set_max_read_mb(max_read_mb)
+    ReadLimits.set_max_read_mb(DEFAULT_MAX_READ_MB if max_read_mb is None else max_read_mb)
     GlobalOptions.debug = GlobalOptions.debug or debug
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,

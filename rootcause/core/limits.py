@@ -7,8 +7,8 @@ one larger than the cap stops with a line naming it and the option that raises t
 members are checked against their declared size and again while they are decompressed, so a
 zip bomb that lies about its size stops at the cap too.
 
-The cap is `--max-read-mb` (before the command name) or `ROOTCAUSE_MAX_READ_MB`; the default
-is `DEFAULT_MAX_READ_MB`.
+The cap is `--max-read-mb` (before the command name) or `ROOTCAUSE_MAX_READ_MB` on the command
+line, `ReadLimits.set_max_read_mb` from Python; the default is `DEFAULT_MAX_READ_MB`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from rootcause.core.errors import LocatedError
 
 #: The default cap, in MB (2**20 bytes), on one file or zip member read whole.
 DEFAULT_MAX_READ_MB = 512
-_ENV = "ROOTCAUSE_MAX_READ_MB"
 _CHUNK = 1 << 20
 
 
@@ -37,18 +36,6 @@ class ReadLimits:
         if not megabytes * (1 << 20) >= 1024:
             raise LocatedError(f"must be at least 0.001, got {megabytes}", "--max-read-mb")
         cls.max_read_bytes = int(megabytes * (1 << 20))
-
-    @classmethod
-    def from_environment(cls) -> None:
-        """Take the cap from `ROOTCAUSE_MAX_READ_MB` when it is set."""
-        text = os.environ.get(_ENV, "").strip()
-        if not text:
-            return
-        try:
-            value = float(text)
-        except ValueError:
-            raise LocatedError(f"expected a number of MB, got {text!r}", _ENV) from None
-        cls.set_max_read_mb(value)
 
 
 class TooLargeError(LocatedError):

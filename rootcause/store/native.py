@@ -82,11 +82,10 @@ def sample_files(run_dir: Path) -> list[Path]:
     if not folder.is_dir():
         raise RunFormatError("no samples/ folder", run_dir)
     named = sorted(p for p in folder.rglob("*") if p.name.endswith(SAMPLE_SUFFIXES))
-    files = [p for p in named if not p.is_dir()]
-    for path in files:  # a FIFO would block the ingest for ever, /dev/zero never ends
-        if not path.is_file() and path.exists():
+    for path in named:  # a FIFO would block the ingest for ever, /dev/zero never ends
+        if path.exists() and not path.is_dir() and not path.is_file():
             check_regular(path, "sample file")
-    files = [p for p in files if p.is_file()]
+    files = [p for p in named if p.is_file()]
     if not files:
         raise RunFormatError("no sample files (*.jsonl, *.jsonl.gz, *.parquet)", folder)
     return files
