@@ -100,3 +100,12 @@ def test_a_fifo_among_the_sample_files_is_refused_not_waited_on(cli: Any, tmp_pa
     r = cli("overview", str(run), "--json")
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1
     assert "samples/b.jsonl: the sample file is a FIFO" in r.err
+
+
+def test_a_fifo_among_a_foreign_framework_s_step_files_is_refused(cli: Any, tmp_path: Path) -> None:
+    logs = tmp_path / "rollouts"  # verl's {rollout_data_dir}/{step}.jsonl
+    write_jsonl(logs / "1.jsonl", [{"input": "q", "output": "a", "score": 1.0, "step": 1}])
+    os.mkfifo(logs / "2.jsonl")
+    r = cli("overview", str(logs), "--json")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1
+    assert "2.jsonl: the log file is a FIFO" in r.err
