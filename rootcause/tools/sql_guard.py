@@ -48,9 +48,8 @@ def guard_statements(cap: int) -> list[str]:
     for name, (params, count, too_big) in _SHADOWED.items():
         check = too_big.format(cap=cap)
         message = f"{name}: the result would exceed the sandbox cap of {cap:,} characters"
-        guarded = params.replace(
-            count, f"CASE WHEN {check} THEN CAST(error('{message}') AS INTEGER) ELSE {count} END"
-        )
+        checked = f"CASE WHEN {check} THEN CAST(error('{message}') AS INTEGER) ELSE {count} END"
+        guarded = ", ".join(checked if p == count else p for p in params.split(", "))
         statements.append(f"CREATE TEMP MACRO {name}({params}) AS system.main.{name}({guarded})")
     return statements
 
