@@ -28,16 +28,18 @@ _FULL_WORDS = ("no space left on device", "database or disk is full", "disk is f
 class DiskFullError(RootcauseError):
     """A write failed because the disk holding `folder` is full (a runtime failure, exit 1).
 
-    `resume` is the id of a job whose checkpoint is kept; the line then says `--resume ID`."""
+    `resume` is the id of a job whose checkpoint is kept; the line then says `--resume ID`.
+    `needed_bytes` is an estimate (for an ingest, the size of the run's files)."""
 
     def __init__(self, folder: Path, resume: str | None = None, needed_bytes: int | None = None):
         self.folder = folder
         self.resume = resume
         free = _free_text(folder)
         need = "" if not needed_bytes else f"; about {_mb(needed_bytes)} needed"
-        hint = "free some space or give another --workspace"
-        if resume is not None:
-            hint += f", then continue with --resume {resume}"
+        if resume is None:
+            hint = "free some space or give another --workspace"
+        else:  # the job's checkpoint is in this workspace: it resumes only here
+            hint = f"free some space, then continue with --resume {resume}"
         super().__init__(f"{folder}: disk full ({free}{need}): {hint}")
 
 
