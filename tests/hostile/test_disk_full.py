@@ -4,6 +4,8 @@ failed or killed process leaves is removed then or at the next start (issue 24, 
 from __future__ import annotations
 
 import errno
+import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +15,10 @@ import duckdb
 import pytest
 import yaml
 
-from rootcause.core.disk import DiskFullError
+from rootcause.core.disk import DiskFullError, is_disk_full
+from rootcause.core.errors import RootcauseError
 from rootcause.investigate import job
+from rootcause.investigate.report import write_atomic
 from rootcause.scan.folder import RUNS, ScanFolder
 from rootcause.scan.model import RunResult
 from rootcause.store import tables
@@ -74,16 +78,34 @@ def test_a_killed_ingest_s_spill_folder_is_removed_at_the_next_start(
     assert _temps(db.parent) == []
 
 
+def _checkpoint_full(*args: Any, **kwargs: Any) -> None:
+    raise sqlite3.OperationalError("database or disk is full")  # SQLite's words, no errno
+
+
 def test_disk_full_mid_investigation_says_how_to_resume(
     cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(job, "write_report", _full)
+    monkeypatch.setattr(job.Protocol, "run", _checkpoint_full)  # the checkpoint write fails
     r = cli("investigate", str(_run(tmp_path)), "--symptom", "completions mention goblins")
     lines = r.err.strip().splitlines()
     assert r.code == 1 and "disk full" in lines[-1] and "--resume " in lines[-1], r.err
     (folder,) = (tmp_path / "ws" / "investigations").iterdir()
     assert f"--resume {folder.name}" in lines[-1] and str(folder) in lines[-1]
-    assert _temps(folder) == []
+    assert json.loads((folder / "error.json").read_text())["error"] == "DiskFullError"
+
+
+def test_a_report_write_that_fails_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def half_written(self: Path, *args: Any, **kwargs: Any) -> None:
+        with self.open("w") as out:
+            out.write("{")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_written)
+    with pytest.raises(RootcauseError) as info:
+        write_atomic(tmp_path / "report.json", "{}")
+    assert is_disk_full(info.value) and sorted(tmp_path.iterdir()) == []
 
 
 def test_a_scan_that_runs_out_of_disk_says_how_to_resume_and_cleans_up(
