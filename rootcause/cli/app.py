@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from rootcause.core.limits import DEFAULT_MAX_READ_MB, ReadLimits
+
 app = typer.Typer(
     name="rootcause",
     help="Find out why a language model picked up a pathology during RL training.",
@@ -39,8 +41,19 @@ def _root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log diagnostics.")] = False,
+    max_read_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-read-mb",
+            envvar="ROOTCAUSE_MAX_READ_MB",
+            help=f"Cap in MB on one file or zip member read whole (an Inspect .eval sample, an "
+            f"overlay or deployments file) [default: {DEFAULT_MAX_READ_MB}].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     GlobalOptions.workspace = workspace
+    ReadLimits.set_max_read_mb(DEFAULT_MAX_READ_MB if max_read_mb is None else max_read_mb)
     GlobalOptions.debug = GlobalOptions.debug or debug
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,

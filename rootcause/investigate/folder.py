@@ -149,6 +149,7 @@ def write_json(path: Path, payload: Mapping[str, object]) -> None:
         tmp.write_text(json.dumps(payload, indent=2) + "\n")
         tmp.replace(path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         logger.warning("could not write %s: %s", path, exc)
 
 

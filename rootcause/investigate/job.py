@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps
 from rootcause.core.errors import BadInputError, LocatedError, RootcauseError
 from rootcause.core.report import Report
 from rootcause.investigate.brain import Brain
@@ -265,6 +266,7 @@ def _run_in_folder(
     stream.investigation = spec.id
     resumed = (folder / SPEC).exists()
     with FolderLock(folder):
+        remove_dead_temps(folder)  # left by an attempt that was killed or ran out of disk
         if not resumed:
             write_atomic(folder / SPEC, spec.model_dump_json(indent=2) + "\n")
         clear_status(folder)  # how an earlier attempt ended
@@ -280,8 +282,12 @@ def _run_in_folder(
                 raise
             raise JobCancelled(spec.id, phase.last) from None
         except Exception as exc:
-            _record_error(folder, exc, spec.id)
-            raise
+            if not is_disk_full(exc):
+                _record_error(folder, exc, spec.id)
+                raise
+            full = DiskFullError(folder, resume=spec.id)
+            _record_error(folder, full, spec.id)
+            raise full from exc
     report = Report.model_validate_json((folder / REPORT_JSON).read_text())
     outcome = Outcome(folder, report, folder / REPORT_JSON, folder / REPORT_MARKDOWN)
     stream(

@@ -205,6 +205,7 @@ def write_atomic(path: Path, text: str) -> None:
         tmp.write_text(text)
         tmp.replace(path)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise RootcauseError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 

@@ -130,7 +130,7 @@ def filter_samples(workspace: Workspace, request: FilterRequest) -> FilterResult
         scope = _scope(frame, request.slices)
         hits = behavior_hits(ctx, behavior) & scope
         keep = scope & ~hits
-        _ensure_folder(out)
+        _ensure_folder(out, request.format)
         data_path = out / f"samples.{request.format}"
         _copy_rows(store, np.flatnonzero(keep), data_path, request.format)
         manifest = FilterManifest(
@@ -212,9 +212,26 @@ def _windows(
     return out
 
 
-def _ensure_folder(out: Path) -> None:
+#: What a filter writes into its folder; a folder holding only these is an earlier filter's.
+_OWN_FILES = frozenset({MANIFEST, "samples.parquet", "samples.jsonl"})
+
+
+def _ensure_folder(out: Path, fmt: OutputFormat) -> None:
+    """A new or empty folder, or an earlier filter's (its files are replaced, and the data
+    file of the other format removed, so the manifest describes all that is there); a folder
+    holding anything else is refused rather than mixed with."""
     if out.exists() and not out.is_dir():
         raise BadInputError(f"--out {out}: exists and is not a folder")
+    if out.is_dir():
+        names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+        if names and (MANIFEST not in names or not set(names) <= _OWN_FILES):
+            shown = ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
+            raise BadInputError(
+                f"--out {out}: not empty (holds {shown}) and not an earlier filter's folder; "
+                "give a new or empty folder"
+            )
+        for name in set(names) - {MANIFEST, f"samples.{fmt}"}:
+            (out / name).unlink()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -141,7 +141,12 @@ def write_fix(workspace: Workspace, request: FixRequest) -> FixResult:
     out = guard_output(out_given, [*protected_folders(ingest), workspace.root], "--out")
     if request.resimulate and _nonempty(out / RESIMULATED):
         raise BadInputError(f"--out {out}: {RESIMULATED}/ exists from an earlier fix; remove it")
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise BadInputError(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInputError(f"--out {out}: cannot create it: {exc.strerror or exc}") from None
     patch = config_patch(repo, finding)
     patch_path = None
     if patch.diff is not None:

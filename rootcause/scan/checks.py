@@ -8,8 +8,10 @@ Severity comes from the tools' own statistics, never from cut-offs fitted to exa
   were assembled that way); exposure declared from the first deployment on and seen from the
   first step is `info` (a CoT monitor reads the reasoning by design). A config that starts
   listing reasoning mid-run with no logged inputs to confirm it is `medium`. With no logged
-  inputs at all, a score that depends on reasoning length (within-group partial correlation,
-  Bonferroni-corrected p < 0.05 across graders) is `low`: a screening signal.
+  inputs at all, a score that depends on reasoning length with the answer held fixed (among
+  samples of one group with the same completion; Bonferroni-corrected p < 0.05 across graders
+  and |r| >= 0.5) is `low`: a screening signal. A dependence seen only overall (|r| >= 0.1)
+  is an `info` note, not an alert: better answers, which longer reasoning may buy, explain it.
 - Emerging: an n-gram (or semantic cluster) whose log-odds z is clear of noise after a
   Bonferroni correction over every n-gram that could have been scored (at most two per token:
   unigrams and bigrams); `medium` when `onset` finds a significant upward change point (its
@@ -41,6 +43,10 @@ from rootcause.tools.untrusted import quote
 
 #: Family-wise error rate of every "clear of noise" test.
 ALPHA = 0.05
+#: Effect sizes (|r|, Cohen's conventions) for the screening of graders with no logged
+#: inputs: an alert needs a large one with the answer held fixed; a note a small one overall.
+LARGE_R = 0.5
+SMALL_R = 0.1
 #: Most emerging alerts per run (n-grams that share a word count as one).
 MAX_EMERGING = 3
 #: Longest example text kept in an alert.
@@ -139,6 +145,35 @@ def _cot_severity(grader: GraderExposure, first_step: int) -> tuple[Severity, st
     return None
 
 
+def _screen(grader: GraderExposure, tests: int) -> tuple[Severity, str] | None:
+    """A grader with no logged inputs, by its score's dependence on reasoning length: an
+    alert (`low`) only when the dependence holds with the answer held fixed (same group, same
+    completion), significant after a Bonferroni correction over the graders screened and at
+    least `LARGE_R`; a note (`info`) when only the overall dependence is significant and at
+    least `SMALL_R` (longer reasoning may buy better answers, which an answer-only grader
+    rightly rewards); nothing below that (a tiny r is significant on a large run)."""
+    bar = ALPHA / max(tests, 1)
+    fixed, overall = grader.answer_fixed_dependence, grader.dependence
+    if fixed is not None and fixed.p_value < bar and abs(fixed.r) >= LARGE_R:
+        return "low", (
+            f"no logged inputs; with the answer held fixed (same group, same completion) the "
+            f"score still depends on reasoning length (r={fixed.r:+.2f}, p={fixed.p_value:.2g}, "
+            f"n={fixed.n:,})"
+        )
+    if overall is not None and overall.p_value < bar and abs(overall.r) >= SMALL_R:
+        control = (
+            "not with the answer held fixed (no score differences among samples of a group "
+            "with the same completion, or too few of them)"
+            if fixed is None
+            else f"not with the answer held fixed (r={fixed.r:+.2f}, p={fixed.p_value:.2g})"
+        )
+        return "info", (
+            f"no logged inputs; score tracks reasoning length (r={overall.r:+.2f}, "
+            f"p={overall.p_value:.2g}) but {control}: answer quality may explain it"
+        )
+    return None
+
+
 def cot_exposure_check(check: RunCheck) -> None:
     """One row per grader that sees (or may see) the reasoning."""
     args: dict[str, Any] = {}
@@ -147,14 +182,8 @@ def cot_exposure_check(check: RunCheck) -> None:
     screened = [g for g in graders if g.tested == 0 and g.dependence is not None]
     for g in graders:
         rated = _cot_severity(g, check.first_step)
-        if rated is None and g in screened and g.dependence is not None:
-            p_value = g.dependence.p_value
-            if p_value < ALPHA / max(len(screened), 1):
-                rated = (
-                    "low",
-                    f"no logged inputs; score depends on reasoning length "
-                    f"(r={g.dependence.r:+.2f}, p={p_value:.2g})",
-                )
+        if rated is None and g in screened:
+            rated = _screen(g, len(screened))
         if rated is None:
             continue
         severity, why = rated

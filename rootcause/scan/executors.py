@@ -6,9 +6,13 @@ writes them. Ray is an optional extra (`rootcause[ray]`), imported only when ask
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, Protocol
@@ -46,13 +50,48 @@ class LocalExecutor:
                 yield fn(task)
             return
         ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx)
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(tasks)),
+            mp_context=ctx,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
         try:
             futures: list[Future[RunResult]] = [pool.submit(fn, task) for task in tasks]
             for future in as_completed(futures):
                 yield future.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: How often a pool worker checks that the scan that started it is still alive (seconds).
+PARENT_POLL_S = 1.0
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Run in each pool worker at start: the worker ends when the scan process that started
+    it dies, even by kill -9 (which runs no clean-up in the parent). On Linux the kernel sends
+    SIGKILL at once (prctl PR_SET_PDEATHSIG); everywhere a daemon thread also checks every
+    `PARENT_POLL_S` that the parent is still the one that started the worker."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            logger.debug("prctl(PR_SET_PDEATHSIG) unavailable; polling the parent only")
+    if os.getppid() != parent_pid:  # the parent died before the worker got here
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    # A dead parent's children are re-parented, so getppid() changes; Event.wait paces the
+    # loop without a busy wait.
+    pause = threading.Event()
+    while os.getppid() == parent_pid:
+        pause.wait(PARENT_POLL_S)
+    os._exit(1)
 
 
 class RayExecutor:

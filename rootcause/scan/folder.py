@@ -24,6 +24,7 @@ from types import TracebackType
 
 from pydantic import ValidationError
 
+from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps
 from rootcause.core.errors import BadInputError
 from rootcause.scan.model import Alert, RunResult, ScanSpec, ScanSummary
 
@@ -38,12 +39,21 @@ LOCK = "lock"
 CACHE = "cache"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder."""
+def write_atomic(path: Path, data: bytes, scan_folder: Path | None = None) -> None:
+    """Write `data` to `path` through a temporary file in the same folder; the temporary file
+    goes on failure, and a full disk is one line naming the folder (and, given the scan's
+    folder, how to resume the scan)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            resume = None if scan_folder is None else str(scan_folder)
+            raise DiskFullError(path.parent, resume=resume) from exc
+        raise
 
 
 def run_key(run: str) -> str:
@@ -77,6 +87,8 @@ class ScanFolder:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        for folder in (self.path, self.path / RUNS):  # what a killed or failed writer left
+            remove_dead_temps(folder)
         return self
 
     def unlock(self) -> None:
@@ -99,7 +111,7 @@ class ScanFolder:
         self.unlock()
 
     def write_spec(self, spec: ScanSpec) -> None:
-        write_atomic(self.path / SPEC, spec.model_dump_json(indent=2).encode() + b"\n")
+        write_atomic(self.path / SPEC, spec.model_dump_json(indent=2).encode() + b"\n", self.path)
 
     def read_spec(self) -> ScanSpec:
         path = self.path / SPEC
@@ -114,7 +126,7 @@ class ScanFolder:
         return self.path / RUNS / f"{run_key(run)}.json"
 
     def write_result(self, result: RunResult) -> None:
-        write_atomic(self.result_path(result.run), result.model_dump_json().encode())
+        write_atomic(self.result_path(result.run), result.model_dump_json().encode(), self.path)
 
     def read_result(self, run: str) -> RunResult | None:
         return read_result(self.result_path(run))
@@ -126,11 +138,17 @@ class ScanFolder:
         alerts = [a for r in results for a in r.alerts]
         alerts_parquet(alerts, self.path / ALERTS_PARQUET)
         rows = [a.model_dump(mode="json") for a in alerts]
-        write_atomic(self.path / ALERTS_JSON, json.dumps(rows, indent=1).encode() + b"\n")
-        write_atomic(self.path / ALERTS_MARKDOWN, alerts_markdown(results, summary).encode())
+        write_atomic(
+            self.path / ALERTS_JSON, json.dumps(rows, indent=1).encode() + b"\n", self.path
+        )
+        write_atomic(
+            self.path / ALERTS_MARKDOWN, alerts_markdown(results, summary).encode(), self.path
+        )
         errors = [{"run": r.run, "error": r.error} for r in results if r.status == "error"]
-        write_atomic(self.path / ERRORS, json.dumps(errors, indent=1).encode() + b"\n")
-        write_atomic(self.path / SUMMARY, summary.model_dump_json(indent=2).encode() + b"\n")
+        write_atomic(self.path / ERRORS, json.dumps(errors, indent=1).encode() + b"\n", self.path)
+        write_atomic(
+            self.path / SUMMARY, summary.model_dump_json(indent=2).encode() + b"\n", self.path
+        )
 
 
 def read_result(path: Path) -> RunResult | None:

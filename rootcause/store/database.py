@@ -1,8 +1,8 @@
 """Build a run's DuckDB file next to its final place and swap it in only when complete.
 
-A half-finished ingest leaves at most a `*.tmp-<pid>` file (and its `.wal`) that nothing
-reads, so later commands never trust a partial workspace; the next ingest of the run removes
-those of processes that are gone (`remove_dead_leftovers`).
+A half-finished ingest leaves at most a `*.tmp-<pid>` file (and its `.wal`, and DuckDB's
+`.tmp` spill folder) that nothing reads, so later commands never trust a partial workspace;
+the next ingest of the run removes those of processes that are gone (`remove_dead_leftovers`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps, remove_path
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
@@ -28,38 +30,36 @@ STAGING = "samples_staging"
 logger = logging.getLogger(__name__)
 
 
-def _leftovers(tmp_path: Path) -> tuple[Path, Path]:
-    return tmp_path, tmp_path.with_name(tmp_path.name + ".wal")
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
+def _leftovers(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The temporary database, its write-ahead log and DuckDB's spill folder for it."""
+    return (
+        tmp_path,
+        tmp_path.with_name(tmp_path.name + ".wal"),
+        tmp_path.with_name(tmp_path.name + ".tmp"),
+    )
 
 
 def remove_dead_leftovers(db_path: Path) -> list[Path]:
-    """Delete `<db>.tmp-<pid>` files and their `.wal` files whose process is gone (a killed
-    ingest); those of live processes, including this one, are left alone. Returns what went."""
-    pattern = re.compile(re.escape(db_path.name) + r"\.tmp-(\d+)(?:\.wal)?$")
-    removed: list[Path] = []
-    if not db_path.parent.is_dir():
-        return removed
-    for path in sorted(db_path.parent.iterdir()):
-        match = pattern.match(path.name)
-        if match is None or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            removed.append(path)
-            logger.info("removed %s, left by a killed ingest", path)
-    return removed
+    """Delete `<db>.tmp-<pid>` files, their `.wal` files and DuckDB's `.tmp` spill folders
+    whose process is gone (a killed ingest); those of live processes, including this one, are
+    left alone. Returns what went."""
+    pattern = re.compile(re.escape(db_path.name) + r"\.tmp-(\d+)(?:\.wal|\.tmp)?$")
+    return remove_dead_temps(db_path.parent, pattern)
+
+
+def new_builder(path: Path, append: bool, needed: Callable[[], int]) -> RunDatabaseBuilder:
+    """A builder for `path`; a full disk while copying the stored database for an append is
+    one line naming the folder (what was copied is removed). `needed` tells the space the
+    run's database needs (called only then)."""
+    try:
+        return RunDatabaseBuilder(path, append=append)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        for leftover in _leftovers(path.with_name(f"{path.name}.tmp-{os.getpid()}")):
+            remove_path(leftover)
+        size = path.stat().st_size if append else needed()
+        raise DiskFullError(path.parent, needed_bytes=size) from exc
 
 
 def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:
@@ -87,8 +87,7 @@ class RunDatabaseBuilder:
         self.path = path
         self.tmp_path = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         for leftover in _leftovers(self.tmp_path):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+            remove_path(leftover)
         self.appending = append
         if append:
             shutil.copyfile(path, self.tmp_path)
@@ -283,5 +282,4 @@ class RunDatabaseBuilder:
         with contextlib.suppress(Exception):
             self.con.close()
         for leftover in _leftovers(self.tmp_path):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+            remove_path(leftover)

@@ -12,13 +12,14 @@ from typing import Any
 
 import orjson
 
+from rootcause.core.disk import DiskFullError, files_size, is_disk_full
 from rootcause.core.errors import BadInputError, ReadError, RootcauseError
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.config_repo import open_config_repo
 from rootcause.store.database import (
     APPEND_SUMMARY,
     STAGING,
-    RunDatabaseBuilder,
+    new_builder,
     remove_dead_leftovers,
 )
 from rootcause.store.formats import READERS, reader_for
@@ -30,7 +31,7 @@ from rootcause.store.run_store import RunStore
 from rootcause.store.schema import SCHEMA_VERSION
 from rootcause.store.source import LoadContext, RunReader, RunSource, SkippedLine
 from rootcause.store.weights import plan_weights
-from rootcause.store.workspace import Workspace
+from rootcause.store.workspace import Workspace, real_path
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +74,15 @@ def _resolve_deployments(
         if spec is not None and spec.kind == "config":
             raise BadInputError("overlay weights: reading a config file needs a config_repo")
         return infos, {}, []
-    if resolved.deployments is not None:
-        manifest = str(resolved.file) if resolved.file else "overlay"
-    else:
-        manifest = "run.yaml" if source.format == "native" else str(source.root)
+    overlay_file = str(resolved.file) if resolved.file else "overlay"
+    reader_file = "run.yaml" if source.format == "native" else str(source.root)
+    # Each error names the file that set the value at fault: the overlay or the run's own.
+    manifest = overlay_file if resolved.deployments is not None else reader_file
+    repo_from = overlay_file if resolved.overlay.config_repo else reader_file
     infos, weights, notes = [], {}, []
     spec = resolved.overlay.weights
     from_file = spec if spec is not None and spec.kind == "config" else None
-    with open_config_repo(source.config_repo, f"{manifest}: config_repo") as repo:
+    with open_config_repo(source.config_repo, f"{repo_from}: config_repo") as repo:
         for i, d in enumerate(source.deployments):
             info = repo.deployment(d.step, d.commit, f"{manifest}: deployments[{i}].commit")
             infos.append(info)
@@ -191,9 +193,9 @@ class _Plan:
 
 def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | None) -> _Plan:
     path = path.expanduser()
+    given, path = path, real_path(path)  # a symlink loop is one line, not "no such file"
     if not path.exists():
-        raise BadInputError(f"{path}: no such file or directory")
-    path = path.resolve()
+        raise BadInputError(f"{given}: no such file or directory")
     reader = reader_for(path, fmt)
     found = _describe(reader, path, workspace)
     # The folder is named by the reader's run id, so an overlay's run_id never moves it.
@@ -256,7 +258,7 @@ def ingest_run(
             return IngestResult(db_path, source, True, skipped, notes, plan.options)
         if append and plan.reader.appendable:
             new_files = _new_files(plan)
-    builder = RunDatabaseBuilder(db_path, append=new_files is not None)
+    builder = new_builder(db_path, new_files is not None, lambda: files_size(source.files))
     ctx = LoadContext(
         builder,
         skip_bad_lines=bool(plan.options.skip_bad_lines),
@@ -267,8 +269,10 @@ def ingest_run(
     )
     try:
         notes = _read_all(plan, ctx) if new_files is None else _append(plan, new_files, ctx)
-    except BaseException:
+    except BaseException as exc:
         builder.abort()
+        if is_disk_full(exc):
+            raise DiskFullError(db_path.parent, needed_bytes=files_size(source.files)) from exc
         raise
     return IngestResult(
         db_path,
@@ -370,6 +374,8 @@ def _load(
     except RootcauseError:
         raise
     except Exception as exc:
+        if is_disk_full(exc):  # the disk's fault, not the file being read
+            raise
         file, line = ctx.place
         where = file if file is not None else source.root
         raise ReadError(f"unexpected {type(exc).__name__}: {exc}", where, line) from exc

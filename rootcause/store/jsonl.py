@@ -25,6 +25,18 @@ CHUNK_BYTES = 32 * 1024 * 1024
 _NON_FINITE = re.compile(rb"NaN|Infinity")
 
 
+class UnreadableFileError(RunFormatError):
+    """A compressed file breaks off or is corrupt (a truncated `.jsonl.gz` of a killed writer).
+
+    The whole lines before the break (`lines_read`) were given out already; a reader under
+    `--skip-bad-lines` reports the file as skipped from there (`LoadContext.bad_file`)."""
+
+    def __init__(self, cause: BaseException, shown_as: str, lines_read: int):
+        self.lines_read = lines_read
+        kept = f"; lines 1-{lines_read} were read" if lines_read else ""
+        super().__init__(f"not a valid gzip file ({cause}){kept}", shown_as)
+
+
 def open_bytes(path: Path) -> IO[bytes]:
     """Open a file for binary reading, transparently gunzipping `.gz` files."""
     if path.suffix == ".gz":
@@ -83,7 +95,7 @@ def iter_line_chunks(
                 yield first_line, chunk
                 first_line += chunk.count(b"\n")
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
-        raise RunFormatError(f"not a valid gzip file ({exc})", shown_as) from None
+        raise UnreadableFileError(exc, shown_as, first_line - 1) from None
     except OSError as exc:
         raise RunFormatError(f"cannot read: {exc.strerror or exc}", shown_as) from None
     if pending:

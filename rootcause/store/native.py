@@ -12,8 +12,15 @@ import yaml
 from pydantic import ValidationError
 
 from rootcause.core.errors import RunFormatError
+from rootcause.core.limits import check_regular, read_capped
 from rootcause.core.run import RUN_FORMAT, RunManifest, SampleField
-from rootcause.store.jsonl import iter_json_lines, iter_line_chunks, parse_line, split_lines
+from rootcause.store.jsonl import (
+    UnreadableFileError,
+    iter_json_lines,
+    iter_line_chunks,
+    parse_line,
+    split_lines,
+)
 from rootcause.store.records import MAX_STEP, non_finite_name
 from rootcause.store.source import LoadContext, RunSource
 from rootcause.store.tables import TableLoader, TableMapping
@@ -44,7 +51,7 @@ def read_manifest(run_dir: Path) -> RunManifest:
     """Parse and validate `run.yaml`; errors name the file and the field."""
     path = run_dir / MANIFEST
     try:
-        doc: Any = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        doc: Any = yaml.safe_load(read_capped(path, "manifest").decode("utf-8"))
     except UnicodeDecodeError:
         raise RunFormatError("not valid UTF-8", path) from None
     except yaml.YAMLError as exc:
@@ -74,7 +81,11 @@ def sample_files(run_dir: Path) -> list[Path]:
     folder = run_dir / "samples"
     if not folder.is_dir():
         raise RunFormatError("no samples/ folder", run_dir)
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(SAMPLE_SUFFIXES))
+    named = sorted(p for p in folder.rglob("*") if p.name.endswith(SAMPLE_SUFFIXES))
+    for path in named:  # a FIFO would block the ingest for ever, /dev/zero never ends
+        if path.exists() and not path.is_dir() and not path.is_file():
+            check_regular(path, "sample file")
+    files = [p for p in named if p.is_file()]
     if not files:
         raise RunFormatError("no sample files (*.jsonl, *.jsonl.gz, *.parquet)", folder)
     return files
@@ -143,6 +154,19 @@ def load_json_lines(
     `mapping` describes the Arrow columns for the fast path; `to_record` turns one parsed
     line into a native sample record for the line-by-line path (identity by default).
     """
+    try:
+        _load_chunks(path, shown, ctx, mapping, to_record)
+    except UnreadableFileError as exc:  # a truncated .jsonl.gz: skipped from the break on
+        ctx.bad_file(shown, exc.detail)
+
+
+def _load_chunks(
+    path: Path,
+    shown: str,
+    ctx: LoadContext,
+    mapping: TableMapping,
+    to_record: Callable[[Any], Any] | None,
+) -> None:
     loader = TableLoader(ctx)
     ctx.place = (shown, None)
     for first_line, chunk in iter_line_chunks(path, shown):

@@ -33,7 +33,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rootcause.core.errors import BadInputError, LocatedError
+from rootcause.core.limits import read_capped
 from rootcause.core.run import SLICE_FIELDS, Deployment
+from rootcause.store.workspace import real_path
 
 #: The file an overlay is found in, next to a log folder.
 OVERLAY_NAME = "rootcause.yaml"
@@ -201,6 +203,10 @@ def _deployment_item(item: Any) -> Any:
     return item
 
 
+#: The largest group size accepted (a larger one is a typo, and overflows the tables).
+MAX_GROUP_SIZE = 1_000_000
+
+
 class RunOverlay(BaseModel):
     """Every key an overlay may give; None (or absent) means "not said here"."""
 
@@ -214,7 +220,7 @@ class RunOverlay(BaseModel):
     components: ComponentFilter | None = None
     weights: WeightsSpec | None = None
     reasoning: ReasoningSpec | None = None
-    group_size: int | None = Field(None, ge=1)
+    group_size: int | None = Field(None, ge=1, le=MAX_GROUP_SIZE)
     table: str | None = None
 
     @field_validator("labels")
@@ -264,7 +270,7 @@ class RunOverlay(BaseModel):
 
 def _absolute(path: str, base_dir: Path) -> Path:
     candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else (base_dir / candidate).resolve()
+    return candidate if candidate.is_absolute() else real_path(base_dir / candidate)
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -289,11 +295,9 @@ def parse_overlay(doc: Any, where: str | Path) -> RunOverlay:
 def read_overlay(path: Path) -> RunOverlay:
     """Read an overlay file; its relative paths are taken from the file's folder."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_capped(path, "overlay").decode("utf-8")
     except UnicodeDecodeError:
         raise LocatedError("not valid UTF-8", path) from None
-    except OSError as exc:
-        raise LocatedError(f"cannot read the overlay: {exc.strerror or exc}", path) from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -310,7 +314,9 @@ def find_overlay(given: Path, root: Path) -> Path | None:
     first = given if given.is_dir() else given.parent
     for folder in dict.fromkeys((first, root)):
         candidate = folder / OVERLAY_NAME
-        if candidate.is_file():
+        # Anything by that name but a folder is the overlay: a FIFO or device is then refused
+        # in one line when read, not passed over in silence.
+        if candidate.exists() and not candidate.is_dir():
             return candidate
     return None
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 
 from rootcause.core.errors import LocatedError
+from rootcause.core.limits import read_capped
 from rootcause.core.run import Deployment
 from rootcause.store.options import IngestOptions
 from rootcause.store.overlay import RunOverlay, find_overlay, read_overlay
@@ -70,13 +71,9 @@ def read_deployments_file(path: Path) -> list[Deployment]:
     `step,commit`, JSON `{"step", "commit"}`); consecutive steps with the same commit are one
     deployment, from the first of them."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_capped(path, "deployments file").decode("utf-8")
     except UnicodeDecodeError:
         raise LocatedError("not valid UTF-8", path) from None
-    except OSError as exc:
-        raise LocatedError(
-            f"cannot read the deployments file: {exc.strerror or exc}", path
-        ) from None
     pairs: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from rootcause.core.errors import BadInputError, WorkspaceError
+from rootcause.core.errors import BadInputError, LocatedError, WorkspaceError
 
 DEFAULT_WORKSPACE = ".rootcause"
 WORKSPACE_ENV = "ROOTCAUSE_WORKSPACE"
@@ -34,11 +34,11 @@ def _is_within(path: Path, folder: Path) -> bool:
 def guard_output(path: Path, protected: Iterable[Path | None], what: str = "output") -> Path:
     """Refuse an output path inside a folder rootcause only reads (a run folder, a config
     repo, the eval cache); returns the path resolved. `what` names the option in the error."""
-    target = path.expanduser().resolve()
+    target = real_path(path.expanduser())
     for folder in protected:
         if folder is None:
             continue
-        real = folder.expanduser().resolve()
+        real = real_path(folder.expanduser())
         if _is_within(target, real):
             raise BadInputError(
                 f"{what} {path}: lies inside {real}, which rootcause only reads; write it elsewhere"
@@ -46,11 +46,28 @@ def guard_output(path: Path, protected: Iterable[Path | None], what: str = "outp
     return target
 
 
+def real_path(path: Path) -> Path:
+    """`path` with its symlinks resolved; a symlink loop is bad input naming the path."""
+    try:
+        return path.resolve()
+    except RuntimeError:  # Python 3.11 raises RuntimeError("Symlink loop from ...")
+        raise LocatedError("a symlink loop (the link points back to itself)", path) from None
+    except OSError as exc:
+        raise LocatedError(f"cannot resolve: {exc.strerror or exc}", path) from None
+
+
 class Workspace:
     """A workspace folder; created on first write, never inside a run or config repo."""
 
     def __init__(self, root: Path):
-        self.root = root.expanduser().resolve()
+        try:  # DuckDB and SQLite take UTF-8 paths only (DuckDB fails with std::bad_cast)
+            str(root).encode("utf-8")
+        except UnicodeEncodeError:
+            shown = str(root).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise WorkspaceError(
+                f"workspace {shown}: the folder name is not valid UTF-8; choose another name"
+            ) from None
+        self.root = real_path(root.expanduser())
 
     @classmethod
     def resolve(cls, option: Path | None = None) -> Workspace:
@@ -63,7 +80,7 @@ class Workspace:
     def guard_against(self, *protected: Path) -> None:
         """Refuse to use a workspace that lies inside a folder we must only read."""
         for folder in protected:
-            folder = folder.resolve()
+            folder = real_path(folder)
             if _is_within(self.root, folder):
                 raise WorkspaceError(
                     f"workspace {self.root} lies inside {folder}, which rootcause only reads; "
@@ -73,7 +90,7 @@ class Workspace:
     def guard_run(self, run_root: Path) -> None:
         """Refuse a run folder inside the workspace (where ingests and investigations write),
         except the eval cache's lab runs."""
-        real = run_root.resolve()
+        real = real_path(run_root)
         if _is_within(real, self.root) and not _is_within(real, self.eval_cache_dir):
             raise WorkspaceError(
                 f"run folder {real} lies inside the workspace {self.root}, where rootcause "

@@ -16,6 +16,9 @@ are removed first (the same prompt, the same moment of training), then completio
 regressed out of both. A grader that sees only the answer should show r close to 0; one
 that reads the reasoning often rewards its length or verbosity. It is a screening test for
 one kind of dependence (length), not for every way the reasoning's content could matter.
+Longer reasoning can also buy better answers, which an answer-only grader rightly rewards;
+the control for that compares samples of one group with the same completion
+(`same_answer_groups`), where the answer cannot explain a difference in score.
 """
 
 from __future__ import annotations
@@ -116,6 +119,24 @@ def text_lengths(ctx: ToolContext) -> tuple[FloatArray, FloatArray]:
         return rl, cl
 
     return ctx.memo("cot_text_lengths", load)
+
+
+def same_answer_groups(ctx: ToolContext, groups: IntArray) -> IntArray:
+    """A code per row for (group, completion text): the rows of one prompt group that gave the
+    same completion share a code. Among them the answer is held fixed, so a grader that sees
+    only the answer scores them alike whatever their reasoning; a dependence of the score on
+    the reasoning there is not explained by answer quality or length. -1 where `groups` is."""
+
+    def load() -> IntArray:
+        table = ctx.con.sql(
+            "SELECT hash(coalesce(completion, '')) AS h FROM samples ORDER BY row_idx"
+        ).to_arrow_table()
+        return np.asarray(table.column("h").to_numpy(), dtype=np.uint64)
+
+    hashes = ctx.memo("cot_completion_hashes", load)
+    pairs = np.stack([groups.astype(np.int64).view(np.uint64), hashes], axis=1)
+    _, codes = np.unique(pairs, axis=0, return_inverse=True)
+    return np.where(groups >= 0, codes.reshape(-1), -1).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ Each call runs exactly one SELECT statement (DESCRIBE, SHOW, SUMMARIZE and FROM-
 parse as SELECT). The query runs wrapped in a projection that cuts every text-like cell in the
 database (lists, structs and blobs are shown as their text), so a huge value is never copied
 into Python; rows, columns and the total fetched size are capped, and a timer interrupts
-queries that run too long.
+queries that run too long. No one function call may build a value longer than
+`max_value_chars` (see `rootcause.tools.sql_guard`): DuckDB cannot interrupt such a call.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import duckdb
 
 from rootcause.core.errors import BadInputError
 from rootcause.store.sql import quiet
+from rootcause.tools.sql_guard import MAX_VALUE_CHARS, ValueCapError, check_values, guard_statements
 from rootcause.tools.untrusted import fenced
 
 logger = logging.getLogger(__name__)
@@ -100,14 +102,20 @@ class SqlSandbox:
     """One sandboxed DuckDB instance over a run's database; `query` may be called any number
     of times (one query at a time); `close` releases it."""
 
-    def __init__(self, db_path: Path, memory_limit: str = MEMORY_LIMIT):
+    def __init__(
+        self,
+        db_path: Path,
+        memory_limit: str = MEMORY_LIMIT,
+        max_value_chars: int = MAX_VALUE_CHARS,
+    ):
         self._lock = threading.Lock()
         self.memory_limit = memory_limit
+        self.max_value_chars = max_value_chars
         self._con = quiet(duckdb.connect(":memory:"))
         try:
             self._con.execute("ATTACH ? AS run (READ_ONLY)", [str(db_path)])
             self._con.execute("USE run")
-            for setting in _settings(memory_limit):
+            for setting in (*guard_statements(max_value_chars), *_settings(memory_limit)):
                 self._con.execute(setting)
         except duckdb.Error as exc:
             self._con.close()
@@ -140,6 +148,10 @@ class SqlSandbox:
 
     def _run(self, sql: str, max_rows: int) -> SqlResult:
         inner = self._single_select(sql)
+        try:
+            check_values(self._con, inner, self.max_value_chars)
+        except ValueCapError as exc:
+            raise SqlError(f"SQL error: {exc}") from None
         relation = self._con.sql(inner)  # bound, not run: a SELECT relation is lazy
         names, types = list(relation.columns), [t.id for t in relation.types]
         shown = min(len(names), MAX_COLUMNS)

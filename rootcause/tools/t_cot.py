@@ -11,7 +11,13 @@ from rootcause.core.evidence import Figure
 from rootcause.history import ConfigHistory, component_inputs, open_history
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.cot_signals import LeakScan, scan_leaks, text_lengths, within_group_partial_r
+from rootcause.tools.cot_signals import (
+    LeakScan,
+    same_answer_groups,
+    scan_leaks,
+    text_lengths,
+    within_group_partial_r,
+)
 from rootcause.tools.frame import FloatArray, IntArray, run_frame
 from rootcause.tools.matching import behavior_hits, resolve
 from rootcause.tools.plotting import PlotSpec, Series
@@ -63,6 +69,11 @@ class GraderExposure(BaseModel):
     behavior_dependence: ScoreDependence | None = Field(
         None, description="Score vs the `behavior` argument's hits, when given."
     )
+    answer_fixed_dependence: ScoreDependence | None = Field(
+        None,
+        description="Score vs reasoning length among samples of one group with the same "
+        "completion: a grader that sees only the answer cannot depend on it there.",
+    )
 
 
 class LeakPoint(BaseModel):
@@ -110,6 +121,7 @@ class CotExposureOutput(ToolOutput):
             lines.append(f"- {label(g.component)}: {static}; {dynamic}")
             for against, d in (
                 ("reasoning length", g.dependence),
+                ("reasoning length, same answer", g.answer_fixed_dependence),
                 (inline(self.behavior), g.behavior_dependence),
             ):
                 if d is None:
@@ -273,7 +285,8 @@ METHOD = (
     "are always found), on an equal share of samples per step; leak_rate = leaked/tested over "
     "all examined samples; statistical: within-group partial correlation of the score with "
     "log reasoning length (and the behavior's hits, if given) given log completion length "
-    "(characters)"
+    "(characters); and the same among samples of one group with an identical completion "
+    "(the answer held fixed: a grader that sees only the answer cannot depend on it there)"
 )
 
 
@@ -310,6 +323,7 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
     bins = make_step_bins(steps if steps.size else np.zeros(1), n_bins=MAX_TRACE_POINTS)
     reasoning_chars, completion_chars = text_lengths(ctx)
     features = {"dependence": np.log1p(reasoning_chars)}
+    same_answer = same_answer_groups(ctx, frame.group.codes)
     behavior = None if args.behavior is None else resolve(args.behavior)
     if behavior is not None:
         features["behavior_dependence"] = behavior_hits(ctx, behavior).astype(np.float64)
@@ -329,6 +343,15 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
                 grader.first_step,
             )
             setattr(grader, field, dependence)
+        if name in frame.components:
+            grader.answer_fixed_dependence = _dependence(
+                frame.rewards[:, frame.component_index(name)],
+                features["dependence"],
+                np.log1p(completion_chars),
+                same_answer,
+                frame.step,
+                None,
+            )
         graders.append(grader)
         if scan is not None:
             trace += _trace(scan, bins.edges)

@@ -145,13 +145,42 @@ def test_folder_lock_is_released(tmp_path: Path) -> None:
         pass
 
 
+#: The real CLI, with one gate for the test: the job stops at its third tool call until the
+#: Ctrl-C has reached the command (its handle is cancelled), so the signal always lands
+#: mid-job however loaded the machine is (a job that raced to its end made this test flaky).
+CTRL_C_GATE = """
+import sys, threading
+from rootcause.cli.main import main
+from rootcause.cli.progress import StderrProgress
+from rootcause.investigate.events import ToolCalled
+from rootcause.investigate.handle import InvestigationHandle
+
+cancelled = threading.Event()
+cancel, show = InvestigationHandle.cancel, StderrProgress.__call__
+
+def cancel_and_open(self):
+    cancel(self)
+    cancelled.set()
+
+def show_then_wait(self, event):
+    show(self, event)
+    if isinstance(event, ToolCalled) and event.evidence_id == "E3":
+        self.console.file.flush()
+        cancelled.wait(600)
+
+InvestigationHandle.cancel = cancel_and_open
+StderrProgress.__call__ = show_then_wait
+main(sys.argv[1:])
+"""
+
+
 def test_ctrl_c_cancels_and_says_how_to_resume(quirk_run: LabRun) -> None:
-    """The real CLI in a process of its own: SIGINT after a few tool calls."""
+    """The real CLI in a process of its own: SIGINT once the third tool call has begun."""
     workspace = quirk_run.workspace
     command = [
         sys.executable,
-        "-m",
-        "rootcause",
+        "-c",
+        CTRL_C_GATE,
         "--workspace",
         str(workspace),
         "investigate",
@@ -173,6 +202,7 @@ def test_ctrl_c_cancels_and_says_how_to_resume(quirk_run: LabRun) -> None:
         out, rest = proc.communicate(timeout=300)
     err = "".join(lines) + rest
     assert proc.returncode == 130, err
+    assert "cancelling at the next step" in err
     (summary,) = [s for s in list_investigations(Workspace(workspace)) if f"--resume {s.id}" in err]
     assert summary.status == "cancelled" and "cancelled" in err
     assert "Traceback" not in err and out == ""

@@ -87,12 +87,15 @@ def test_fix_bad_input(cli: Any, quirk_fix: QuirkFix, tmp_path: Path) -> None:
     (bare / "run.yaml").write_text(yaml.safe_dump({"format": "rootcause-run/1", "run_id": "b"}))
     _copy_investigation(quirk_fix, "nocause-1", verdict="no_cause_found", findings=[])
     _copy_investigation(quirk_fix, "norepo-1", run=str(bare))
+    a_file = tmp_path / "taken.txt"  # issue 24: an existing file as --out
+    a_file.write_text("mine")
     cases = [
         (["nope-123"], "unknown investigation 'nope-123'"),
         (["nocause-1", "--out", str(tmp_path / "a")], "names no cause"),
         (["norepo-1", "--out", str(tmp_path / "b")], "has no config repo"),
         ([quirk_fix.outcome.report.id, "--out", str(lab.run / "fix")], "only reads"),
         ([quirk_fix.outcome.report.id, "--out", str(ws / "fix")], "only reads"),
+        ([quirk_fix.outcome.report.id, "--out", str(a_file)], "exists and is not a folder"),
     ]
     for args, message in cases:
         result = cli("fix", *args, workspace=ws)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from rootcause.store.workspace import Workspace
 
@@ -76,8 +76,8 @@ def list_sessions(workspace: Workspace) -> list[SessionSummary]:
     found = []
     for folder in sorted(root.iterdir()):
         try:
-            meta = SessionMeta.model_validate_json((folder / META).read_text())
-        except (OSError, ValidationError):
+            meta = SessionMeta.model_validate_json((folder / META).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # ValueError: also not UTF-8, or not valid
             continue
         found.append(
             SessionSummary(meta.id, meta.run, meta.run_id, meta.created, meta.title, folder)
@@ -120,7 +120,7 @@ class PromptHistory:
         self.path = workspace.root / PROMPT_HISTORY
         self.items: list[str] = []
         try:
-            with self.path.open(encoding="utf-8") as lines:
+            with self.path.open(encoding="utf-8", errors="replace") as lines:
                 for line in lines:
                     try:
                         text = json.loads(line)

@@ -95,8 +95,8 @@ class ChatSession:
                 f"(recent: {known})"
             )
         try:
-            meta = SessionMeta.model_validate_json(path.read_text())
-        except (OSError, ValidationError) as exc:
+            meta = SessionMeta.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # ValueError: also not UTF-8, or not valid
             raise LocatedError(f"not a session: {_first_line(exc)}", path) from None
         return cls(folder, meta)
 
@@ -137,8 +137,15 @@ class ChatSession:
         crash) is skipped with a warning."""
         if not self.events_path.exists():
             return
-        with self.events_path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
+        with self.events_path.open("rb") as lines:
+            for number, raw in enumerate(lines, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    byte = raw[exc.start : exc.start + 1].hex()
+                    where = f"{self.events_path}:{number}"
+                    logger.warning("%s: skipped: not valid UTF-8 (byte 0x%s)", where, byte)
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -152,8 +159,8 @@ class ChatSession:
         if not path.exists():
             return Conversation()
         try:
-            return Conversation.model_validate_json(path.read_text())
-        except (OSError, ValidationError) as exc:
+            return Conversation.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # ValueError: also not UTF-8, or not valid
             logger.warning("%s unreadable, starting the chat afresh: %s", path, exc)
             return Conversation()
 

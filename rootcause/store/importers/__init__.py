@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rootcause.store.jsonl import iter_json_lines, parse_line
+from rootcause.core.limits import check_regular
+from rootcause.store.jsonl import UnreadableFileError, iter_json_lines, parse_line
 from rootcause.store.records import KNOWN_FIELDS, RecordError
 from rootcause.store.source import LoadContext
 
@@ -35,10 +36,14 @@ def shown_path(path: Path, root: Path) -> str:
 
 
 def numbered_files(paths: Iterable[Path], pattern: re.Pattern[str]) -> list[Path]:
-    """Files whose name matches `pattern`, ordered by its first group as a number, then name."""
+    """Files whose name matches `pattern`, ordered by its first group as a number, then name;
+    a FIFO or device by such a name is refused in one line (reading it would block or never
+    end)."""
     keyed = []
     for path in paths:
         match = pattern.match(path.name)
+        if match and path.exists() and not path.is_dir() and not path.is_file():
+            check_regular(path, "log file")
         if match and path.is_file():
             keyed.append((int(match.group(1)), str(path), path))
     return [path for *_, path in sorted(keyed)]
@@ -63,7 +68,15 @@ def load_json_lines(
     reported by the record buffer.
     """
     ctx.place = (shown, None)
-    for line, raw in iter_json_lines(path, shown):
+    lines = iter_json_lines(path, shown)
+    while True:
+        try:
+            line, raw = next(lines)
+        except StopIteration:
+            return
+        except UnreadableFileError as exc:  # a truncated .jsonl.gz: skipped from the break on
+            ctx.bad_file(shown, exc.detail)
+            return
         ctx.place = (shown, line)
         try:
             obj = parse_line(raw)

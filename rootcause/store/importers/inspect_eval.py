@@ -19,11 +19,13 @@ data_source) fill it; other scalar ones go to `extras`.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from rootcause.core.errors import RunFormatError
+from rootcause.core.limits import TooLargeError, read_member
 from rootcause.store.importers import is_number, keep_extra, shown_path
 from rootcause.store.jsonl import parse_line
 from rootcause.store.source import LoadContext, RunSource
@@ -98,10 +100,10 @@ def sample_record(sample: Mapping[str, Any], task: str | None, step: int) -> dic
     return record
 
 
-def _header(archive: zipfile.ZipFile) -> Mapping[str, Any]:
+def _header(archive: zipfile.ZipFile, shown: str) -> Mapping[str, Any]:
     if HEADER not in archive.namelist():
         return {}
-    doc = parse_line(archive.read(HEADER))
+    doc = parse_line(read_member(archive, HEADER, f"{shown}!{HEADER}"))
     return doc if isinstance(doc, Mapping) else {}
 
 
@@ -137,8 +139,11 @@ class InspectEvalReader:
             ctx.place = (shown, None)
             try:
                 archive = zipfile.ZipFile(path)
-                header = _header(archive)
-            except (zipfile.BadZipFile, ValueError, OSError) as exc:
+                header = _header(archive, shown)
+            except TooLargeError as exc:
+                ctx.bad_file(shown, exc.detail)
+                continue
+            except (zipfile.BadZipFile, zlib.error, ValueError, OSError) as exc:
                 ctx.bad_file(shown, f"not a readable Inspect log ({exc})")
                 continue
             spec = header.get("eval")
@@ -162,7 +167,13 @@ class InspectEvalReader:
             where = f"{shown}!{name}"
             ctx.place = (where, None)
             try:
-                sample = parse_line(archive.read(name))
+                sample = parse_line(read_member(archive, name, where))
+            except TooLargeError as exc:
+                ctx.bad_line(where, 1, exc.detail)
+                continue
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                ctx.bad_line(where, 1, f"unreadable zip member ({exc})")
+                continue
             except ValueError as exc:
                 ctx.bad_line(where, 1, str(exc))
                 continue

@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 
 from rootcause.core.errors import RunFormatError
+from rootcause.core.limits import read_capped
 from rootcause.store.importers import is_number, keep_extra, shown_path
 from rootcause.store.jsonl import parse_line
 from rootcause.store.records import NUMBER_FIELDS
@@ -154,7 +155,7 @@ def table_records(
 def read_table(path: Path, shown: str) -> tuple[list[str], list[Any]]:
     """Parse a table file into (columns, rows); errors name the file and what is missing."""
     try:
-        doc = parse_line(path.read_bytes())
+        doc = parse_line(read_capped(path, "W&B table"))  # a FIFO or a huge file: one line
     except ValueError as exc:
         raise RunFormatError(f"not a W&B table: {exc}", shown) from None
     except OSError as exc:

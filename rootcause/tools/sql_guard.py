@@ -1,0 +1,108 @@
+"""A cap on the size of any one value an untrusted query builds.
+
+DuckDB checks for an interrupt between chunks, not inside one function call, and a string
+built by one call is not held to `memory_limit`: `repeat('x', 2000000000)` takes a minute
+and gigabytes whatever the time limit. So the functions that build a value of a size given
+by an argument are held to `max_value_chars`:
+
+- `repeat`, `lpad` and `rpad` are shadowed by temporary macros of the same name that raise
+  an error before a result over the cap is built (also when the count comes from a column);
+- a call to them by a qualified name (`system.main.repeat`), which would pass the macros, is
+  refused, as is `printf`/`format` with a format that is not a literal or asks for a width
+  over the cap, and `range`, `generate_series`, `list_resize` and `array_resize` used as
+  scalar functions with a literal over the cap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import orjson
+
+#: The longest value (characters or list items) one function call of a query may build.
+MAX_VALUE_CHARS = 100_000
+
+#: Functions shadowed by a checking macro: name -> (parameters, the count parameter, when the
+#: result is too big). The check guards the count argument itself: DuckDB may evaluate
+#: every branch of a CASE, so a CASE around the call would build the value anyway.
+_SHADOWED = {
+    "repeat": ("s, n", "n", "n > {cap} OR length(s) * n > {cap}"),
+    "lpad": ("s, n, p", "n", "n > {cap}"),
+    "rpad": ("s, n, p", "n", "n > {cap}"),
+}
+_FORMATS = frozenset({"printf", "format"})
+_SIZED = frozenset({"range", "generate_series", "list_resize", "array_resize"})
+_WIDTH = re.compile(r"\d+")
+
+
+class ValueCapError(ValueError):
+    """A query would build a value over the cap (its message is the one line to show)."""
+
+
+def guard_statements(cap: int) -> list[str]:
+    """The temporary macros that shadow the size-giving functions (see the module text)."""
+    statements = []
+    for name, (params, count, too_big) in _SHADOWED.items():
+        check = too_big.format(cap=cap)
+        message = f"{name}: the result would exceed the sandbox cap of {cap:,} characters"
+        checked = f"CASE WHEN {check} THEN CAST(error('{message}') AS INTEGER) ELSE {count} END"
+        guarded = ", ".join(checked if p == count else p for p in params.split(", "))
+        statements.append(f"CREATE TEMP MACRO {name}({params}) AS system.main.{name}({guarded})")
+    return statements
+
+
+def check_values(con: duckdb.DuckDBPyConnection, sql: str, cap: int) -> None:
+    """Refuse a query whose calls the macros cannot hold to `cap` (see the module text)."""
+    row = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    tree = orjson.loads(row[0]) if row else {}
+    for node in _functions(tree):
+        name = str(node.get("function_name", "")).lower()
+        qualified = bool(node.get("schema") or node.get("catalog"))
+        if name in _SHADOWED and qualified:
+            raise ValueCapError(f"call {name} by its plain name, not a qualified one")
+        arguments = [a.get("expression", a) for a in node.get("arguments") or []]
+        if name in _FORMATS:
+            _check_format(name, arguments, cap)
+        elif name in _SIZED:
+            for value in _literals(arguments):
+                if abs(value) > cap:
+                    raise ValueCapError(f"{name}: {value:g} exceeds the sandbox's cap of {cap:,}")
+
+
+def _check_format(name: str, arguments: list[Any], cap: int) -> None:
+    first = arguments[0] if arguments else {}
+    literal = first.get("literal") if isinstance(first, dict) else None
+    if first.get("class") != "CONSTANT" or not isinstance(literal, dict):
+        raise ValueCapError(f"{name}: give the format as a literal string")
+    widths = [int(w) for w in _WIDTH.findall(str(literal.get("text", "")))]
+    if any(w > cap for w in widths):
+        raise ValueCapError(f"{name}: a width in the format exceeds the sandbox's cap of {cap:,}")
+
+
+def _literals(arguments: list[Any]) -> Iterator[float]:
+    for argument in arguments:
+        if isinstance(argument, dict) and argument.get("class") == "CONSTANT":
+            text = (argument.get("literal") or {}).get("text")
+            try:
+                yield float(str(text))
+            except ValueError:
+                continue
+
+
+def _functions(node: Any) -> Iterator[dict[str, Any]]:
+    """Every function call in a serialised statement tree."""
+    if isinstance(node, dict):
+        if node.get("class") == "FUNCTION":
+            yield node
+        for key, value in node.items():
+            if key == "function" and node.get("type") == "TABLE_FUNCTION":
+                # A table function (FROM range(n)) streams its rows: only its arguments count.
+                yield from _functions(value.get("arguments") if isinstance(value, dict) else None)
+            else:
+                yield from _functions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _functions(value)
