@@ -35,6 +35,7 @@ import orjson
 from rootcause.core.errors import RunFormatError
 from rootcause.store.blocks import block_hashes, detect_blocks, repeated_blocks
 from rootcause.store.importers import numbered_files, shown_path
+from rootcause.store.importers.trl_messages import render_message_columns
 from rootcause.store.overlay import RunOverlay
 from rootcause.store.parquet_scan import StepFile, positioned, scan_parquet
 from rootcause.store.source import LoadContext, RunSource
@@ -189,6 +190,7 @@ class TrlReader:
         ctx.state["files"] = offset + len(step_files)
         if not scan_parquet(ctx, step_files, RAW, folder):
             return
+        ctx.notes += render_message_columns(ctx.builder.con, RAW)
         columns = _columns(ctx)
         if "prompt" in columns and columns["prompt"].startswith(TEXT_TYPES):
             ctx.notes += group_blocks(ctx, columns)
