@@ -222,3 +222,31 @@ def test_saturated_files_do_not_shrink_the_groups(cli: Any, tmp_path: Path) -> N
     overview = cli("overview", str(w.output_dir), "--json").json()
     assert overview["groups"] == 7 * 8
     assert "blocks of 4 consecutive rows" in "\n".join(overview["notes"])
+
+
+def test_num_generations_from_the_wandb_config(cli: Any, tmp_path: Path) -> None:
+    """Each question drawn twice in a row and every advantage zero: blocks of 8 hold one
+    prompt each, so the rows alone would say 8; the run's W&B config says 4 (issue 22)."""
+    w = writer(
+        tmp_path,
+        reward_funcs={"accuracy_reward": _accuracy},
+        reward_weights=[1.0],
+    )
+    for step in range(1, 4):
+        twice = [f"nerdy: question {step}-{i // 2}" for i in range(8)]
+        w.generate(twice, lambda p, rng: "A: 42", _extra)
+        w.log(step)
+    rows_alone = cli("overview", str(w.output_dir), "--json").json()
+    assert rows_alone["groups"] == 3 * 4
+    assert "blocks of 8 consecutive rows per file (found from the rows" in "\n".join(
+        rows_alone["notes"]
+    )
+    config = w.output_dir / "wandb" / "run-20261201_101010-abc123" / "files" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("num_generations:\n  value: 4\nlearning_rate:\n  value: 1.0e-06\n")
+    overview = cli("overview", str(w.output_dir), "--json").json()
+    assert overview["groups"] == 3 * 8
+    assert (
+        "blocks of 4 consecutive rows per file (num_generations=4 in "
+        "wandb/run-20261201_101010-abc123/files/config.yaml)" in "\n".join(overview["notes"])
+    )
