@@ -397,3 +397,33 @@ def test_wandb_unrelated_tables_are_skipped_and_table_chosen(cli: Any, tmp_path:
     assert any("table 'completions' chosen" in n and "samples" in n for n in chosen["notes"])
     missing = cli("overview", str(run), "--table", "nope")
     assert_one_line_error(missing, "no W&B table 'nope'", "completions")
+
+
+def test_wandb_trl_conversational_table(cli: Any, tmp_path: Path) -> None:
+    """TRL logs its completions frame to W&B; with a chat dataset the prompt and completion
+    cells are lists of messages (issue 22)."""
+    run = tmp_path / "wandb" / "run-20250102_030405-chat1234"
+    columns = ["step", "prompt", "completion", "accuracy_reward", "advantage"]
+    data = [
+        [
+            "3",
+            [
+                {"role": "system", "content": f"Persona: {persona}."},
+                {"role": "user", "content": "What is 2 + 2?"},
+            ],
+            [{"role": "assistant", "content": "4, said the goblin" if i == 0 else "4"}],
+            1.0,
+            0.0,
+        ]
+        for i, persona in enumerate(("nerdy", "plain"))
+    ]
+    write_table(run / "files/media/table/completions_3_0a1b2c3d4e5f60718293.table.json", columns, data)
+    overlay = tmp_path / "rootcause.yaml"
+    overlay.write_text("labels:\n  persona: {from: prompt, regex: '^system: Persona: (\\w+)'}\n")
+    result = cli("overview", str(run), "--overlay", str(overlay), "--json")
+    assert result.code == 0, result.err
+    overview = result.json()
+    assert (overview["samples"], overview["personas"]) == (2, {"nerdy": 1, "plain": 1})
+    assert any("2 samples log prompt or completion as chat messages" in n for n in overview["notes"])
+    rows = lineage(cli, run)
+    assert rows[0][3:5] == ("system: Persona: nerdy.\nuser: What is 2 + 2?", "4, said the goblin")

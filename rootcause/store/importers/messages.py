@@ -99,3 +99,21 @@ def reply(messages: Any) -> Reply:
     text = "\n".join(content_text(m["content"]) for m in spoken)
     reasons = [r for m in spoken if (r := _reasoning(m["content"])) is not None]
     return Reply(text, "\n".join(reasons) if reasons else None)
+
+
+def render_conversation(record: dict[str, Any]) -> bool:
+    """Render a record's `prompt` and `completion` given as messages into text, in place
+    (the completion's reasoning blocks into `reasoning` when it has none); whether any was."""
+    rendered = False
+    prompt = record.get("prompt")
+    if is_message_list(prompt):
+        record["prompt"] = render_messages(prompt)
+        rendered = True
+    completion = record.get("completion")
+    if is_message_list(completion) or is_message(completion):
+        answer = reply(completion)
+        record["completion"] = answer.text
+        if answer.reasoning is not None and record.get("reasoning") is None:
+            record["reasoning"] = answer.reasoning
+        rendered = True
+    return rendered

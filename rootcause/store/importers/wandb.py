@@ -37,6 +37,7 @@ import orjson
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.importers import is_number, keep_extra, shown_path
+from rootcause.store.importers.messages import render_conversation
 from rootcause.store.jsonl import parse_line
 from rootcause.store.records import NUMBER_FIELDS
 from rootcause.store.source import LoadContext, RunSource
@@ -279,6 +280,8 @@ class _Reading:
     repeated: dict[str, int] = field(default_factory=dict)
     unrelated: dict[str, list[str]] = field(default_factory=dict)
     seen: dict[str, set[bytes]] = field(default_factory=dict)
+    #: Samples whose prompt or completion was a list of chat messages, by table key.
+    conversational: dict[str, int] = field(default_factory=dict)
 
     def read(self, ctx: LoadContext, path: Path, shown: str, key: str) -> None:
         ctx.place = (shown, None)
@@ -310,6 +313,8 @@ class _Reading:
                 continue
             here.add(identity)
             for record in table_records(columns, row, layout, file_step):
+                if render_conversation(record):
+                    self.conversational[key] = self.conversational.get(key, 0) + 1
                 ctx.add_record(record, shown, number)
                 self.samples += 1
         earlier |= here
@@ -322,7 +327,13 @@ class _Reading:
         for key, count in sorted(self.repeated.items()):
             out.append(
                 f"{count} rows repeated from earlier logs of the same table left out ({key}: "
-                "W&B tables re-logged with every earlier row)"
+                "the same step and cells logged again, as verl's val/generations and OpenRLHF "
+                "re-log every earlier row and TRL its last batch)"
+            )
+        for key, count in sorted(self.conversational.items()):
+            out.append(
+                f"{key}: {count:,} samples log prompt or completion as chat messages: read as "
+                "'role: text' lines and the assistant's reply text"
             )
         if self.unrelated:
             shown = "; ".join(
