@@ -427,3 +427,26 @@ def test_wandb_trl_conversational_table(cli: Any, tmp_path: Path) -> None:
     assert any("2 samples log prompt or completion as chat messages" in n for n in overview["notes"])
     rows = lineage(cli, run)
     assert rows[0][3:5] == ("system: Persona: nerdy.\nuser: What is 2 + 2?", "4, said the goblin")
+
+
+def test_verl_nan_extra_info_is_missing_and_groups_said(cli: Any, tmp_path: Path) -> None:
+    """One NaN in a reward_extra_info value (issue 22): stored as missing, counted, the run
+    read; verl dumps no uid, and a note says groups are (step, prompt)."""
+    run = write_verl_run(tmp_path, steps=(3,))
+    lines = verl_lines(3)
+    lines[1]["format"] = float("nan")  # json.dumps writes NaN, as verl's dump does
+    (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    result = cli("ingest", str(run), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    notes = "\n".join(data["notes"])
+    assert "1 NaN values read as missing" in notes and "rewards.format: 1" in notes
+    assert "groups are (step, prompt): verl's _dump_generations writes no uid" in notes
+    con = duckdb.connect(data["database"], read_only=True)
+    try:
+        formats = con.execute(
+            "SELECT count(*), count(value) FROM rewards WHERE component = 'format'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert formats == (4, 3)  # the NaN stored as a missing value
