@@ -21,7 +21,7 @@ from rootcause.store.database import (
     RunDatabaseBuilder,
     remove_dead_leftovers,
 )
-from rootcause.store.formats import READERS, reader_for
+from rootcause.store.formats import READERS, other_formats_note, reader_for
 from rootcause.store.options import IngestOptions
 from rootcause.store.overlay_apply import apply_overlay
 from rootcause.store.overlay_resolve import ResolvedOverlay, apply_identity, resolve_overlay
@@ -208,6 +208,7 @@ def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | N
     if source.config_repo is not None:
         workspace.guard_against(source.config_repo)
     deployments, weights, repo_notes = _resolve_deployments(source, resolved)
+    repo_notes = [*other_formats_note(path, reader), *repo_notes]
     identity = _identity(source, deployments, chosen, resolved, weights)
     return _Plan(
         reader, source, db_path, chosen, resolved, deployments, weights, repo_notes, identity,
