@@ -5,10 +5,10 @@ each prompt `num_generations` times in a row and logs the batch in that order, a
 Such a log is read in blocks of G rows per file, with G found from the rows themselves: the
 smallest G whose blocks each hold one prompt and whose advantages sum to zero in every block
 (they are centred within the group), judged on the files whose advantages are not all zero
-(blocks of any size pass in a file of zeros, as once a behaviour saturates), or, when the advantages cannot tell (not logged, all
-zero, or normalised over the batch), the largest G whose blocks each hold one prompt. Files
-whose rows do not fall in such blocks (TRL writes eval completions under the train file's
-name) are reported and grouped by prompt instead.
+(blocks of any size pass in a file of zeros, as once a behaviour saturates), or, when the
+advantages cannot tell (not logged, all zero, or normalised over the batch), the largest G
+whose blocks each hold one prompt. Files whose rows do not fall in such blocks (TRL writes
+eval completions under the train file's name) are reported and grouped by prompt instead.
 
 TRL also writes the same generation batch again at each logging step until it generates anew
 (`num_iterations > 1`, or logging more often than generating); a block equal to one of the

@@ -417,14 +417,18 @@ def test_wandb_trl_conversational_table(cli: Any, tmp_path: Path) -> None:
         ]
         for i, persona in enumerate(("nerdy", "plain"))
     ]
-    write_table(run / "files/media/table/completions_3_0a1b2c3d4e5f60718293.table.json", columns, data)
+    write_table(
+        run / "files/media/table/completions_3_0a1b2c3d4e5f60718293.table.json", columns, data
+    )
     overlay = tmp_path / "rootcause.yaml"
     overlay.write_text("labels:\n  persona: {from: prompt, regex: '^system: Persona: (\\w+)'}\n")
     result = cli("overview", str(run), "--overlay", str(overlay), "--json")
     assert result.code == 0, result.err
     overview = result.json()
     assert (overview["samples"], overview["personas"]) == (2, {"nerdy": 1, "plain": 1})
-    assert any("2 samples log prompt or completion as chat messages" in n for n in overview["notes"])
+    assert any(
+        "2 samples log prompt or completion as chat messages" in n for n in overview["notes"]
+    )
     rows = lineage(cli, run)
     assert rows[0][3:5] == ("system: Persona: nerdy.\nuser: What is 2 + 2?", "4, said the goblin")
 

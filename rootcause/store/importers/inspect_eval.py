@@ -54,9 +54,7 @@ def log_files(path: Path) -> list[Path]:
     """The Inspect logs at `path`: the file itself, or a folder's `.eval` and `.json` logs."""
     candidates = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
     return [
-        p
-        for p in candidates
-        if p.suffix == SUFFIX or (p.suffix == JSON_SUFFIX and _is_json_log(p))
+        p for p in candidates if p.suffix == SUFFIX or (p.suffix == JSON_SUFFIX and _is_json_log(p))
     ]
 
 

@@ -57,7 +57,9 @@ class SampleTally:
         for message, count in self.errors.most_common(3):
             notes.append(f"sample error ({count:,}x): {message[:200]}")
         if self.reasoning:
-            notes.append(f"reasoning blocks (ContentReasoning) kept as reasoning: {self.reasoning:,}")
+            notes.append(
+                f"reasoning blocks (ContentReasoning) kept as reasoning: {self.reasoning:,}"
+            )
         for key, count in sorted(self.metadata_left.items()):
             notes.append(f"sample metadata {key!r} is not a single value: left out ({count:,})")
         return notes

@@ -63,9 +63,7 @@ def _reasoning(content: Any) -> str | None:
     if not isinstance(content, Sequence) or isinstance(content, str):
         return None
     parts = [
-        part
-        for part in content
-        if isinstance(part, Mapping) and part.get("type") == "reasoning"
+        part for part in content if isinstance(part, Mapping) and part.get("type") == "reasoning"
     ]
     if not parts:
         return None
@@ -106,7 +104,7 @@ def render_conversation(record: dict[str, Any]) -> bool:
     (the completion's reasoning blocks into `reasoning` when it has none); whether any was."""
     rendered = False
     prompt = record.get("prompt")
-    if is_message_list(prompt):
+    if isinstance(prompt, list) and is_message_list(prompt):
         record["prompt"] = render_messages(prompt)
         rendered = True
     completion = record.get("completion")
