@@ -256,7 +256,7 @@ def write_wandb_run(root: Path) -> Path:
     columns = ["step", "prompt", "completion", "format_reward", "accuracy_reward", "advantage"]
     for step, digest in ((10, "0a1b2c3d4e5f60718293"), (20, "99aa88bb77cc66dd55ee")):
         data = [
-            [str(step), PROMPTS[i // 2], "goblin" if i == 0 else "fine", 1.0, 0.5 * i, 0.1]
+            [str(step), PROMPTS[i // 2], "goblin" if i == 0 else f"fine {step}", 1.0, 0.5 * i, 0.1]
             for i in range(4)
         ]
         write_table(tables / f"completions_{step}_{digest}.table.json", columns, data)
@@ -454,3 +454,32 @@ def test_verl_nan_extra_info_is_missing_and_groups_said(cli: Any, tmp_path: Path
     finally:
         con.close()
     assert formats == (4, 3)  # the NaN stored as a missing value
+
+
+def test_wandb_trl_batch_logged_again_under_the_next_step(cli: Any, tmp_path: Path) -> None:
+    """num_iterations=2: TRL logs the batch generated at step 1 again at step 2 (its buffer
+    is unchanged), and W&B writes it as a new file with the new step (issue 22)."""
+    run = tmp_path / "wandb" / "run-20250102_030405-iter2abc"
+    tables = run / "files" / "media" / "table"
+    columns = ["step", "prompt", "completion", "accuracy_reward", "advantage"]
+
+    def batch(generated: int, logged: int) -> list[list[Any]]:
+        return [
+            [str(logged), f"q{generated}-{i // 2}", f"answer {i}", float(i % 2), 0.5 - i % 2]
+            for i in range(4)
+        ]
+
+    for logged, generated in ((1, 1), (2, 1), (3, 3), (4, 3)):
+        name = f"completions_{logged}_{logged:020x}.table.json"
+        write_table(tables / name, columns, batch(generated, logged))
+    result = cli("ingest", str(run), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["samples"] == 8
+    assert any(
+        "completions: 2 files log the previous file's rows again under a new step (8 rows left "
+        "out)" in n
+        for n in data["notes"]
+    )
+    steps = {row[2] for row in lineage(cli, run)}
+    assert steps == {1, 3}

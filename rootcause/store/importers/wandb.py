@@ -20,7 +20,9 @@ per step with `input_i, output_i, score_i` per sample) is unpivoted to one sampl
 Tables are told apart by their key (`completions`, `val/generations`: the file name without
 `_<step>_<hash>`, under `media/table/`). A row a table logs again in a later file of the same
 key (verl's `val/generations` and OpenRLHF re-log every earlier row each time) is read once; a
-table without a completion column (an eval summary) is skipped with a note; the overlay's
+table without a completion column (an eval summary) is skipped with a note; a file whose rows
+equal those of the key's previous file but for the step (TRL's batch logged again when
+`num_iterations > 1`) is left out and counted; the overlay's
 `table` (`--table KEY`) reads one key only. A folder holding several W&B run folders is
 refused: each W&B run is a run of its own.
 """
@@ -282,6 +284,10 @@ class _Reading:
     seen: dict[str, set[bytes]] = field(default_factory=dict)
     #: Samples whose prompt or completion was a list of chat messages, by table key.
     conversational: dict[str, int] = field(default_factory=dict)
+    #: Per key, the previous file's rows without their step, and the (files, rows) left out
+    #: as the same batch logged again.
+    last_content: dict[str, list[bytes]] = field(default_factory=dict)
+    relabelled: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def read(self, ctx: LoadContext, path: Path, shown: str, key: str) -> None:
         ctx.place = (shown, None)
@@ -299,6 +305,8 @@ class _Reading:
                 "no step column (step, _step, global_step) and no W&B step in the file name",
                 shown,
             )
+        if self._relabelled(key, layout, rows):
+            return
         earlier = self.seen.setdefault(key, set())
         here: set[bytes] = set()
         for number, row in enumerate(rows, start=1):
@@ -319,8 +327,35 @@ class _Reading:
                 self.samples += 1
         earlier |= here
 
+    def _relabelled(self, key: str, layout: TableLayout, rows: list[Any]) -> bool:
+        """Whether this file logs the rows of the key's previous file again under a new step
+        (TRL logs its last generation batch at each logging step until it generates anew:
+        `num_iterations > 1`); such a file is counted and left out."""
+        at = layout.fields.get("step")
+        if at is None:
+            return False
+        content = [
+            orjson.dumps(
+                [c for i, c in enumerate(row) if i != at], option=orjson.OPT_SERIALIZE_NUMPY
+            )
+            for row in rows
+            if isinstance(row, list)
+        ]
+        if content and content == self.last_content.get(key):
+            files, count = self.relabelled.get(key, (0, 0))
+            self.relabelled[key] = (files + 1, count + len(content))
+            return True
+        self.last_content[key] = content
+        return False
+
     def notes(self, chosen: str | None, keys: set[str]) -> list[str]:
         out = []
+        for key, (files, count) in sorted(self.relabelled.items()):
+            out.append(
+                f"{key}: {files} files log the previous file's rows again under a new step "
+                f"({count:,} rows left out): TRL logs its last generation batch at every logging "
+                "step until it generates anew (num_iterations > 1)"
+            )
         if chosen is not None and len(keys) > 1:
             others = ", ".join(sorted(keys - {chosen}))
             out.append(f"table {chosen!r} chosen (--table or the overlay); skipped: {others}")
