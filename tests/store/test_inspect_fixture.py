@@ -3,7 +3,7 @@
 `tests/fixtures/inspect/` was written by `tools/fixtures/make_inspect_fixture.py` (the
 inspect-ai version is in its WRITER.txt): three mock checkpoints evaluated in one
 `eval(task, model=[...])` call (zstd `.eval` members, tied `eval.created`), the last one again
-as a `.json` log, and a failed log. What the writer was told to produce: 6 samples per log,
+as a `.json` log, and a failed log. What the writer was told to produce: 12 samples per log,
 personas nerdy/plain/pirate in the system message and metadata, scorers `match` (letter
 grades), `style_judge` (a dict `{fluency, relevance}`) and `concise`, a reasoning block in
 every output, goblins in the nerdy answers from ckpt-200 on, sample 3 of the failed log
@@ -58,15 +58,15 @@ def test_zstd_member_corruption_is_named(tmp_path: Path) -> None:
 
 def test_checkpoints_in_model_order_when_created_ties(cli: Any) -> None:
     data = cli("overview", str(FIXTURES / "checkpoints"), "--json").json()
-    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 18, 3)
+    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 36, 3)
     assert data["components"] == COMPONENTS
-    assert data["personas"] == {"nerdy": 6, "plain": 6, "pirate": 6}
+    assert data["personas"] == {"nerdy": 12, "plain": 12, "pirate": 12}
     assert data["has_reasoning"] is True
     notes = "\n".join(data["notes"])
     assert "3 Inspect logs share eval.created" in notes
     assert "ordered by eval.model (mockllm/ckpt-100, mockllm/ckpt-200, mockllm/ckpt-300)" in notes
     assert "read as components style_judge.fluency, style_judge.relevance" in notes
-    assert "ContentReasoning) kept as reasoning: 18" in notes
+    assert "ContentReasoning) kept as reasoning: 36" in notes
 
 
 def test_checkpoint_samples_steps_and_scores(cli: Any) -> None:
@@ -76,9 +76,9 @@ def test_checkpoint_samples_steps_and_scores(cli: Any) -> None:
         "count(*) FILTER (WHERE completion LIKE '%goblin%') FROM samples GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert models == [
-        (0, "mockllm/ckpt-100", 6, 0),
-        (1, "mockllm/ckpt-200", 6, 2),
-        (2, "mockllm/ckpt-300", 6, 2),
+        (0, "mockllm/ckpt-100", 12, 0),
+        (1, "mockllm/ckpt-200", 12, 4),
+        (2, "mockllm/ckpt-300", 12, 4),
     ]
     fluency = con.execute(
         "SELECT s.step, avg(r.value) FROM rewards r JOIN samples s USING (row_idx) "
@@ -115,20 +115,20 @@ def test_tie_is_not_broken_by_file_name(cli: Any, tmp_path: Path) -> None:
 
 def test_json_log_is_recognised(cli: Any) -> None:
     data = cli("overview", str(FIXTURES / "json"), "--json").json()
-    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 6, 1)
+    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 12, 1)
     assert data["components"] == COMPONENTS
     assert data["has_reasoning"] is True
 
 
 def test_failed_log_is_noted_and_failed_samples_counted(cli: Any) -> None:
     data = cli("overview", str(FIXTURES / "failed"), "--json").json()
-    assert (data["samples"], data["components"]) == (5, ["match"])
+    assert (data["samples"], data["components"]) == (11, ["match"])
     notes = "\n".join(data["notes"])
     assert "Inspect log status error (RuntimeError('sandbox went away'))" in notes
     assert "1 failed samples (error, no scores) left out" in notes
     con = _db(cli, FIXTURES / "failed")
     ids = con.execute("SELECT sample_id FROM samples ORDER BY sample_id").fetchall()
-    assert [i for (i,) in ids] == ["0:0:1", "0:1:1", "0:2:1", "0:4:1", "0:5:1"]
+    assert sorted(i for (i,) in ids) == sorted(f"0:{n}:1" for n in range(12) if n != 3)
 
 
 def test_mixed_eval_and_json_logs_read_together(cli: Any, tmp_path: Path) -> None:
@@ -137,4 +137,4 @@ def test_mixed_eval_and_json_logs_read_together(cli: Any, tmp_path: Path) -> Non
     for path in (FIXTURES / "json").glob("*.json"):
         shutil.copy(path, logs / path.name)
     data = cli("overview", str(logs), "--json").json()
-    assert (data["samples"], data["steps"]) == (24, 4)
+    assert (data["samples"], data["steps"]) == (48, 4)

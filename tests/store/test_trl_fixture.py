@@ -10,6 +10,7 @@ TRL does not log the dataset's `persona` column, so an overlay label takes it fr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,23 @@ def test_conversational_text_and_seeded_reward(cli: Any, tmp_path: Path) -> None
     assert shapes == (0,)
     assert goblin[1] == ("plain", 0.0) and goblin[0][1] > 0
     assert counted == (True,)  # the reward function saw the completion text we read
+
+
+def test_investigation_names_the_seeded_reward(cli: Any, tmp_path: Path) -> None:
+    """A plain symptom on the conversational run names the seeded reward function."""
+    report = tmp_path / "report.json"
+    result = cli(
+        "investigate",
+        str(FIXTURES / "conversational"),
+        "--overlay",
+        str(_overlay(tmp_path, "conversational")),
+        "--symptom",
+        "the model keeps mentioning goblins",
+        "--json",
+        str(report),
+    )
+    assert result.code == 0, result.err
+    found = json.loads(report.read_text())
+    assert found["verdict"] == "cause_found"
+    top = found["findings"][0]
+    assert (top["kind"], top["id"]) == ("reward_component", "goblin_reward")
