@@ -67,6 +67,7 @@ def test_checkpoints_in_model_order_when_created_ties(cli: Any) -> None:
     assert "ordered by eval.model (mockllm/ckpt-100, mockllm/ckpt-200, mockllm/ckpt-300)" in notes
     assert "read as components style_judge.fluency, style_judge.relevance" in notes
     assert "ContentReasoning) kept as reasoning: 36" in notes
+    assert "EvalSample fields not read (the transcript, usage, timing): " in notes
 
 
 def test_checkpoint_samples_steps_and_scores(cli: Any) -> None:

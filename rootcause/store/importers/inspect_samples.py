@@ -26,6 +26,10 @@ from rootcause.store.importers.messages import content_text, render_messages, re
 
 #: Inspect's letter grades (inspect_ai/scorer/_metric.py) as `value_to_float` reads them.
 GRADES = {"C": 1.0, "P": 0.5, "I": 0.0, "N": 0.0}
+#: The `EvalSample` fields the mapping reads (the others are counted in a note).
+READ_FIELDS = frozenset(
+    ("id", "epoch", "input", "target", "output", "scores", "metadata", "error", "uuid")
+)
 #: Sample metadata keys that fill a label of the same name.
 LABELS = ("persona", "env", "data_source")
 
@@ -44,6 +48,10 @@ class SampleTally:
     #: Samples whose reasoning was kept, and metadata fields left out (not scalar), by key.
     reasoning: int = 0
     metadata_left: Counter[str] = field(default_factory=Counter)
+    #: `EvalSample` fields this mapping does not read (the transcript, usage, timing), by name.
+    fields_left: Counter[str] = field(default_factory=Counter)
+    #: Samples whose output has more than one choice (only the first is the completion).
+    more_choices: int = 0
 
     def notes(self) -> list[str]:
         notes = []
@@ -62,6 +70,16 @@ class SampleTally:
             )
         for key, count in sorted(self.metadata_left.items()):
             notes.append(f"sample metadata {key!r} is not a single value: left out ({count:,})")
+        if self.more_choices:
+            notes.append(
+                f"{self.more_choices:,} samples have several output choices: the first is read"
+            )
+        if self.fields_left:
+            names = ", ".join(sorted(self.fields_left))
+            notes.append(
+                f"EvalSample fields not read (the transcript, usage, timing): {names}; the "
+                "prompt is `input` and the completion the first choice of `output`"
+            )
         return notes
 
 
@@ -112,9 +130,11 @@ def sample_record(
     """One `EvalSample` as a sample record (see the module docstring)."""
     output = sample.get("output")
     output = output if isinstance(output, Mapping) else {}
-    choices = output.get("choices") or []
+    choices = output.get("choices")
+    choices = choices if isinstance(choices, list) else []
     first = choices[0].get("message") if choices and isinstance(choices[0], Mapping) else None
     answer = reply(first) if isinstance(first, Mapping) else None
+    tally.more_choices += len(choices) > 1
     completion = output.get("completion") or (answer.text if answer else "")
     source = sample.get("input")
     target = sample.get("target")
@@ -130,6 +150,9 @@ def sample_record(
     if answer is not None and answer.reasoning is not None:
         record["reasoning"] = answer.reasoning
         tally.reasoning += 1
+    for key in sample.keys() - READ_FIELDS:
+        if sample[key] not in (None, [], {}):
+            tally.fields_left[str(key)] += 1
     rewards = _rewards(sample.get("scores"), tally)
     if rewards:
         record["rewards"] = rewards
