@@ -483,3 +483,46 @@ def test_wandb_trl_batch_logged_again_under_the_next_step(cli: Any, tmp_path: Pa
     )
     steps = {row[2] for row in lineage(cli, run)}
     assert steps == {1, 3}
+
+
+def _trl_wandb_run(root: Path, config: str | None = None) -> Path:
+    """TRL's completions table at 3 steps: 4 prompts (each question drawn twice in a row) x 4
+    generations, advantages centred per group, as `GRPOTrainer.log` logs its frame."""
+    run = root / "wandb" / "run-20250102_030405-blocks12"
+    columns = ["step", "prompt", "completion", "accuracy_reward", "advantage"]
+    for step in (1, 2, 3):
+        data = [
+            [
+                step,
+                f"q{step}-{b // 2}",
+                f"answer {step}-{b}-{g}",
+                float(g == 0),
+                1.5 if g == 0 else -0.5,
+            ]
+            for b in range(4)
+            for g in range(4)
+        ]
+        write_table(
+            run / f"files/media/table/completions_{step}_{step:020x}.table.json", columns, data
+        )
+    if config is not None:
+        (run / "files" / "config.yaml").write_text(config)
+    return run
+
+
+def test_wandb_trl_table_grouped_in_blocks(cli: Any, tmp_path: Path) -> None:
+    """Groups are TRL's blocks of consecutive rows, not (step, prompt) (issue 22)."""
+    run = _trl_wandb_run(tmp_path)
+    data = cli("overview", str(run), "--json").json()
+    assert (data["samples"], data["groups"]) == (48, 12)  # (step, prompt) would give 6
+    assert any("groups: blocks of 4 consecutive rows per table file" in n for n in data["notes"])
+
+
+def test_wandb_trl_table_group_size_from_the_run_config(cli: Any, tmp_path: Path) -> None:
+    run = _trl_wandb_run(tmp_path, "num_generations:\n  value: 2\n")
+    data = cli("overview", str(run), "--json").json()
+    assert data["groups"] == 24
+    assert any(
+        "blocks of 2 consecutive rows per table file (num_generations=2 in files/config.yaml)" in n
+        for n in data["notes"]
+    )

@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 import orjson
-import yaml
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.blocks import block_hashes, detect_blocks, repeated_blocks
 from rootcause.store.importers import numbered_files, shown_path
+from rootcause.store.importers.run_config import configured_generations
 from rootcause.store.importers.trl_messages import render_message_columns
 from rootcause.store.overlay import RunOverlay
 from rootcause.store.parquet_scan import StepFile, positioned, scan_parquet
@@ -89,26 +89,6 @@ def _state_file(root: Path) -> Path | None:
         if (m := re.match(r"checkpoint-(\d+)$", p.name)) and (p / STATE_FILE).is_file()
     ]
     return max(found)[1] if found else None
-
-
-def configured_generations(root: Path) -> tuple[int, str] | None:
-    """`num_generations` from the run's config where it was logged, and the file that says it.
-
-    `trainer_state.json` does not hold the training arguments; W&B does: with
-    `report_to="wandb"` every `GRPOConfig` field is in `wandb/<run>/files/config.yaml`
-    (`{key: {value: ...}}`). The newest W&B run under the output folder counts.
-    """
-    runs = sorted(root.glob("wandb/*run-*/files/config.yaml"))
-    for config in reversed(runs):
-        try:
-            doc = yaml.safe_load(config.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        entry = doc.get("num_generations") if isinstance(doc, dict) else None
-        value = entry.get("value") if isinstance(entry, dict) else entry
-        if type(value) is int and value >= 1:
-            return value, config.relative_to(root).as_posix()
-    return None
 
 
 def reward_names(state: Path | None) -> list[str] | None:

@@ -22,7 +22,8 @@ Tables are told apart by their key (`completions`, `val/generations`: the file n
 key (verl's `val/generations` and OpenRLHF re-log every earlier row each time) is read once; a
 table without a completion column (an eval summary) is skipped with a note; a file whose rows
 equal those of the key's previous file but for the step (TRL's batch logged again when
-`num_iterations > 1`) is left out and counted; the overlay's
+`num_iterations > 1`) is left out and counted; rows without a group id are grouped in TRL's
+blocks where they fall in them (`wandb_groups`); the overlay's
 `table` (`--table KEY`) reads one key only. A folder holding several W&B run folders is
 refused: each W&B run is a run of its own.
 """
@@ -40,6 +41,8 @@ import orjson
 from rootcause.core.errors import RunFormatError
 from rootcause.store.importers import is_number, keep_extra, shown_path
 from rootcause.store.importers.messages import render_conversation
+from rootcause.store.importers.run_config import configured_generations
+from rootcause.store.importers.wandb_groups import group_table_blocks
 from rootcause.store.jsonl import parse_line
 from rootcause.store.records import NUMBER_FIELDS
 from rootcause.store.source import LoadContext, RunSource
@@ -252,7 +255,13 @@ class WandbTableReader:
                 path,
             )
         root = path if path.is_dir() else path.parent
-        return RunSource(format=self.name, root=root, run_id=_run_id(path), files=files)
+        return RunSource(
+            format=self.name,
+            root=root,
+            run_id=_run_id(path),
+            files=files,
+            facts={"num_generations": configured_generations(root)},
+        )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
         chosen = ctx.overlay.table
@@ -265,6 +274,7 @@ class WandbTableReader:
             if chosen is None or keys[path] == chosen:
                 reading.read(ctx, path, shown_path(path, source.root), keys[path])
         ctx.notes += reading.notes(chosen, set(keys.values()))
+        ctx.notes += group_table_blocks(ctx, source.facts.get("num_generations"))
         if reading.samples == 0 and reading.unrelated:
             raise RunFormatError(
                 "no W&B table with a completion column (one of "
