@@ -314,6 +314,7 @@ def test_wandb_verl_validation_generations_are_unpivoted(cli: Any, tmp_path: Pat
         (2, 10, "q1", "fine", 0.5),
         (2, 10, "q2", "ok", 1.0),
     ]
+    assert cli("overview", str(path), "--json").json()["splits"] == {"validation": 4}
 
 
 def test_wandb_table_without_columns(cli: Any, tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ or `rewards/<name>` are reward components; when there are none, every other all-
 is one (the layout TRL logs: one column per reward function). Everything else is kept in
 `extras`. A step written as a string of digits (older TRL) is read as a number; a table without
 a step column takes the W&B step from its file name. verl's `val/generations` table (one row
-per step with `input_i, output_i, score_i` per sample) is unpivoted to one sample per triple.
+per step with `input_i, output_i, score_i` per sample) is unpivoted to one sample per triple,
+in the `validation` split (verl logs it from `_validate`).
 
 Tables are told apart by their key (`completions`, `val/generations`: the file name without
 `_<step>_<hash>`, under `media/table/`). A row a table logs again in a later file of the same
@@ -153,6 +154,8 @@ def table_records(
         record["prompt"] = None if prompt is None else row[prompt]
         record["completion"] = row[output]
         record["reward_total"] = None if score is None else row[score]
+        if record.get("split") is None:  # verl logs this layout from `_validate` only
+            record["split"] = "validation"
         keep_extra(record, "table_sample", number)
         yield record
 
