@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 DB_NAME = "run.duckdb"
 #: Part of every fingerprint: bump when the rules for what an ingest accepts change, so that
 #: databases read under older rules (e.g. before non-finite numbers were refused) are rebuilt.
-READ_RULES = 4
+#: 5: conversational messages rendered, Inspect zstd/.json logs, TRL and W&B block groups.
+READ_RULES = 5
 
 
 @dataclass
