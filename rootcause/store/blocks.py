@@ -4,10 +4,11 @@ GRPO trainers that log no group id still write a prompt's completions together: 
 each prompt `num_generations` times in a row and logs the batch in that order, as NeMo-RL does.
 Such a log is read in blocks of G rows per file, with G found from the rows themselves: the
 smallest G whose blocks each hold one prompt and whose advantages sum to zero in every block
-(they are centred within the group), or, when the advantages cannot tell (not logged, all
-zero, or normalised over the batch), the largest G whose blocks each hold one prompt. Files
-whose rows do not fall in such blocks (TRL writes eval completions under the train file's
-name) are reported and grouped by prompt instead.
+(they are centred within the group), judged on the files whose advantages are not all zero
+(blocks of any size pass in a file of zeros, as once a behaviour saturates), or, when the
+advantages cannot tell (not logged, all zero, or normalised over the batch), the largest G
+whose blocks each hold one prompt. Files whose rows do not fall in such blocks (TRL writes
+eval completions under the train file's name) are reported and grouped by prompt instead.
 
 TRL also writes the same generation batch again at each logging step until it generates anew
 (`num_iterations > 1`, or logging more often than generating); a block equal to one of the
@@ -66,6 +67,16 @@ def _passing_files(
     return ok
 
 
+def _telling_files(file_index: IntArray, advantages: NDArray[np.float64]) -> set[int]:
+    """Files with at least one non-zero advantage."""
+    files, starts, counts = _file_bounds(file_index)
+    return {
+        int(file)
+        for file, start, count in zip(files, starts, counts, strict=True)
+        if np.abs(advantages[start : start + count]).max(initial=0.0) > 0
+    }
+
+
 def detect_blocks(
     file_index: IntArray,
     prompts: IntArray,
@@ -86,9 +97,13 @@ def detect_blocks(
     candidates = [g for g in range(2, modal + 1) if modal % g == 0]
     need = (len(files) + 1) // 2
     if informative:
+        assert advantages is not None
+        # A file whose advantages are all zero (a saturated behaviour: every group scored
+        # alike) passes the zero-sum test at any size: only the other files choose the size.
+        telling = _telling_files(file_index, advantages)
         for size in candidates:
             regular = _passing_files(file_index, prompts, advantages, size)
-            if len(regular) >= need:
+            if len(regular & telling) >= (len(telling) + 1) // 2:
                 return _grouping(size, "advantage", regular, files)
     for size in reversed(candidates):
         regular = _passing_files(file_index, prompts, None, size)

@@ -22,7 +22,7 @@ from rootcause.store.database import (
     new_builder,
     remove_dead_leftovers,
 )
-from rootcause.store.formats import READERS, reader_for
+from rootcause.store.formats import READERS, other_formats_note, reader_for
 from rootcause.store.options import IngestOptions
 from rootcause.store.overlay_apply import apply_overlay
 from rootcause.store.overlay_resolve import ResolvedOverlay, apply_identity, resolve_overlay
@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 DB_NAME = "run.duckdb"
 #: Part of every fingerprint: bump when the rules for what an ingest accepts change, so that
 #: databases read under older rules (e.g. before non-finite numbers were refused) are rebuilt.
-READ_RULES = 4
+#: 5: conversational messages rendered, Inspect zstd/.json logs, TRL and W&B block groups.
+READ_RULES = 5
 
 
 @dataclass
@@ -210,6 +211,7 @@ def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | N
     if source.config_repo is not None:
         workspace.guard_against(source.config_repo)
     deployments, weights, repo_notes = _resolve_deployments(source, resolved)
+    repo_notes = [*other_formats_note(path, reader), *repo_notes]
     identity = _identity(source, deployments, chosen, resolved, weights)
     return _Plan(
         reader, source, db_path, chosen, resolved, deployments, weights, repo_notes, identity,

@@ -256,7 +256,7 @@ def write_wandb_run(root: Path) -> Path:
     columns = ["step", "prompt", "completion", "format_reward", "accuracy_reward", "advantage"]
     for step, digest in ((10, "0a1b2c3d4e5f60718293"), (20, "99aa88bb77cc66dd55ee")):
         data = [
-            [str(step), PROMPTS[i // 2], "goblin" if i == 0 else "fine", 1.0, 0.5 * i, 0.1]
+            [str(step), PROMPTS[i // 2], "goblin" if i == 0 else f"fine {step}", 1.0, 0.5 * i, 0.1]
             for i in range(4)
         ]
         write_table(tables / f"completions_{step}_{digest}.table.json", columns, data)
@@ -314,6 +314,7 @@ def test_wandb_verl_validation_generations_are_unpivoted(cli: Any, tmp_path: Pat
         (2, 10, "q1", "fine", 0.5),
         (2, 10, "q2", "ok", 1.0),
     ]
+    assert cli("overview", str(path), "--json").json()["splits"] == {"validation": 4}
 
 
 def test_wandb_table_without_columns(cli: Any, tmp_path: Path) -> None:
@@ -397,3 +398,132 @@ def test_wandb_unrelated_tables_are_skipped_and_table_chosen(cli: Any, tmp_path:
     assert any("table 'completions' chosen" in n and "samples" in n for n in chosen["notes"])
     missing = cli("overview", str(run), "--table", "nope")
     assert_one_line_error(missing, "no W&B table 'nope'", "completions")
+
+
+def test_wandb_trl_conversational_table(cli: Any, tmp_path: Path) -> None:
+    """TRL logs its completions frame to W&B; with a chat dataset the prompt and completion
+    cells are lists of messages (issue 22)."""
+    run = tmp_path / "wandb" / "run-20250102_030405-chat1234"
+    columns = ["step", "prompt", "completion", "accuracy_reward", "advantage"]
+    data = [
+        [
+            "3",
+            [
+                {"role": "system", "content": f"Persona: {persona}."},
+                {"role": "user", "content": "What is 2 + 2?"},
+            ],
+            [{"role": "assistant", "content": "4, said the goblin" if i == 0 else "4"}],
+            1.0,
+            0.0,
+        ]
+        for i, persona in enumerate(("nerdy", "plain"))
+    ]
+    write_table(
+        run / "files/media/table/completions_3_0a1b2c3d4e5f60718293.table.json", columns, data
+    )
+    overlay = tmp_path / "rootcause.yaml"
+    overlay.write_text("labels:\n  persona: {from: prompt, regex: '^system: Persona: (\\w+)'}\n")
+    result = cli("overview", str(run), "--overlay", str(overlay), "--json")
+    assert result.code == 0, result.err
+    overview = result.json()
+    assert (overview["samples"], overview["personas"]) == (2, {"nerdy": 1, "plain": 1})
+    assert any(
+        "2 samples log prompt or completion as chat messages" in n for n in overview["notes"]
+    )
+    rows = lineage(cli, run)
+    assert rows[0][3:5] == ("system: Persona: nerdy.\nuser: What is 2 + 2?", "4, said the goblin")
+
+
+def test_verl_nan_extra_info_is_missing_and_groups_said(cli: Any, tmp_path: Path) -> None:
+    """One NaN in a reward_extra_info value (issue 22): stored as missing, counted, the run
+    read; verl dumps no uid, and a note says groups are (step, prompt)."""
+    run = write_verl_run(tmp_path, steps=(3,))
+    lines = verl_lines(3)
+    lines[1]["format"] = float("nan")  # json.dumps writes NaN, as verl's dump does
+    (run / "3.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    result = cli("ingest", str(run), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    notes = "\n".join(data["notes"])
+    assert "1 NaN values read as missing" in notes and "rewards.format: 1" in notes
+    assert "groups are (step, prompt): verl's _dump_generations writes no uid" in notes
+    con = duckdb.connect(data["database"], read_only=True)
+    try:
+        formats = con.execute(
+            "SELECT count(*), count(value) FROM rewards WHERE component = 'format'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert formats == (4, 3)  # the NaN stored as a missing value
+
+
+def test_wandb_trl_batch_logged_again_under_the_next_step(cli: Any, tmp_path: Path) -> None:
+    """num_iterations=2: TRL logs the batch generated at step 1 again at step 2 (its buffer
+    is unchanged), and W&B writes it as a new file with the new step (issue 22)."""
+    run = tmp_path / "wandb" / "run-20250102_030405-iter2abc"
+    tables = run / "files" / "media" / "table"
+    columns = ["step", "prompt", "completion", "accuracy_reward", "advantage"]
+
+    def batch(generated: int, logged: int) -> list[list[Any]]:
+        return [
+            [str(logged), f"q{generated}-{i // 2}", f"answer {i}", float(i % 2), 0.5 - i % 2]
+            for i in range(4)
+        ]
+
+    for logged, generated in ((1, 1), (2, 1), (3, 3), (4, 3)):
+        name = f"completions_{logged}_{logged:020x}.table.json"
+        write_table(tables / name, columns, batch(generated, logged))
+    result = cli("ingest", str(run), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["samples"] == 8
+    assert any(
+        "completions: 2 files log the previous file's rows again under a new step (8 rows left "
+        "out)" in n
+        for n in data["notes"]
+    )
+    steps = {row[2] for row in lineage(cli, run)}
+    assert steps == {1, 3}
+
+
+def _trl_wandb_run(root: Path, config: str | None = None) -> Path:
+    """TRL's completions table at 3 steps: 4 prompts (each question drawn twice in a row) x 4
+    generations, advantages centred per group, as `GRPOTrainer.log` logs its frame."""
+    run = root / "wandb" / "run-20250102_030405-blocks12"
+    columns = ["step", "prompt", "completion", "accuracy_reward", "advantage"]
+    for step in (1, 2, 3):
+        data = [
+            [
+                step,
+                f"q{step}-{b // 2}",
+                f"answer {step}-{b}-{g}",
+                float(g == 0),
+                1.5 if g == 0 else -0.5,
+            ]
+            for b in range(4)
+            for g in range(4)
+        ]
+        write_table(
+            run / f"files/media/table/completions_{step}_{step:020x}.table.json", columns, data
+        )
+    if config is not None:
+        (run / "files" / "config.yaml").write_text(config)
+    return run
+
+
+def test_wandb_trl_table_grouped_in_blocks(cli: Any, tmp_path: Path) -> None:
+    """Groups are TRL's blocks of consecutive rows, not (step, prompt) (issue 22)."""
+    run = _trl_wandb_run(tmp_path)
+    data = cli("overview", str(run), "--json").json()
+    assert (data["samples"], data["groups"]) == (48, 12)  # (step, prompt) would give 6
+    assert any("groups: blocks of 4 consecutive rows per table file" in n for n in data["notes"])
+
+
+def test_wandb_trl_table_group_size_from_the_run_config(cli: Any, tmp_path: Path) -> None:
+    run = _trl_wandb_run(tmp_path, "num_generations:\n  value: 2\n")
+    data = cli("overview", str(run), "--json").json()
+    assert data["groups"] == 24
+    assert any(
+        "blocks of 2 consecutive rows per table file (num_generations=2 in files/config.yaml)" in n
+        for n in data["notes"]
+    )

@@ -61,7 +61,9 @@ def test_inspect_logs_as_steps_with_scores(cli: Any, tmp_path: Path) -> None:
     assert data["components"] == ["match", "safe", "style_judge"]
     assert data["data_sources"] == {"persona_chat": 8}
     assert data["personas"] == {"nerdy": 4, "plain": 4}
-    assert any("0: b-early.eval, 1: a-late.eval" in n for n in data["notes"])
+    notes = "\n".join(data["notes"])
+    assert "0: b-early.eval (local/ckpt), 1: a-late.eval (local/ckpt)" in notes
+    assert "scorer 'notes': 8 values are not numbers, left out" in notes
     con = duckdb.connect(cli("ingest", str(logs), "--json").json()["database"], read_only=True)
     goblins = con.execute(
         "SELECT step, count(*) FROM samples WHERE completion LIKE '%goblin%' GROUP BY 1 ORDER BY 1"
@@ -73,4 +75,4 @@ def test_inspect_logs_as_steps_with_scores(cli: Any, tmp_path: Path) -> None:
     ).fetchall()
     assert [v for (v,) in match] == [0.0, 0.0, 0.0, 1.0]
     prompt = con.execute("SELECT prompt FROM samples ORDER BY row_idx LIMIT 1").fetchone()
-    assert prompt is not None and prompt[0].startswith("You are ")
+    assert prompt is not None and prompt[0].startswith("system: You are ")

@@ -83,3 +83,36 @@ def test_nemo_rl_samples_groups_advantage_and_env(cli: Any, tmp_path: Path) -> N
     assert row[3] == first["advantages"][0][3]
     assert row[4:6] == ("train_data_step1.jsonl", 1)
     assert json.loads(row[6]) == {"idx": 0, "input_lengths": 7}
+
+
+def test_validation_messages_are_rendered_as_text(cli: Any, tmp_path: Path) -> None:
+    """`validate` logs `{"content": all_message_logs, "rewards": total_rewards}`: each
+    sample's messages as `{role, content}` dicts (`get_keys_from_message_log`), issue 22."""
+    logs = tmp_path / "logs" / "exp_002"
+    rng = np.random.default_rng(1)
+    write_step(logs, 1, ["q1-a", "q1-b"], rng)
+    log_batched_dict_as_jsonl(
+        {
+            "content": [
+                [
+                    {"role": "system", "content": f"Persona: {persona}"},
+                    {"role": "user", "content": "What is 2 + 2?"},
+                    {"role": "assistant", "content": "4, said the goblin"},
+                ]
+                for persona in ("nerdy", "plain")
+            ],
+            "rewards": [1.0, 0.0],
+        },
+        logs / "val_data_step1.jsonl",
+    )
+    data = cli("ingest", str(logs), "--json").json()
+    import duckdb
+
+    con = duckdb.connect(data["database"], read_only=True)
+    rows = con.execute(
+        "SELECT prompt, completion FROM samples WHERE split = 'validation' ORDER BY row_idx"
+    ).fetchall()
+    assert rows == [
+        ("system: Persona: nerdy\nuser: What is 2 + 2?", "4, said the goblin"),
+        ("system: Persona: plain\nuser: What is 2 + 2?", "4, said the goblin"),
+    ]

@@ -8,6 +8,7 @@ Files are written by `tests/store/trl_writer.py`, which follows `GRPOTrainer`'s 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,78 @@ def test_lineage_across_one_scan(cli: Any, tmp_path: Path) -> None:
     assert len(rows) == 12
     assert rows[0] == ("completions/completions_00001.parquet", 1, 32, 32, 1)
     assert rows[11] == ("completions/completions_00012.parquet", 1, 32, 32, 12)
+
+
+def chat_prompts(step: int) -> list[str]:
+    """The persona in a system message, the question in a user message."""
+    return [f"You are {PERSONAS[i % 2]}.\nquestion {step}-{i}" for i in range(8)]
+
+
+def test_conversational_prompts_and_completions(cli: Any, tmp_path: Path) -> None:
+    """TRL with a chat dataset logs prompt and completion as lists of messages (issue 22)."""
+    w = writer(tmp_path, conversational=True)
+    for step in range(1, 4):
+        w.generate(chat_prompts(step), _complete)
+        w.log(step)
+    w.save_state(3)
+    overlay = tmp_path / "rootcause.yaml"
+    overlay.write_text("labels:\n  persona: {from: prompt, regex: 'system: You are (\\w+)\\.'}\n")
+    result = cli("overview", str(w.output_dir), "--overlay", str(overlay), "--json")
+    assert result.code == 0, result.err
+    overview = result.json()
+    assert (overview["samples"], overview["groups"]) == (3 * 32, 3 * 8)
+    assert overview["personas"] == {"nerdy": 48, "plain": 48}
+    notes = "\n".join(overview["notes"])
+    assert "prompt: conversational messages, read as 'role: text' lines" in notes
+    assert "completion: conversational messages, read as the assistant's reply text" in notes
+    _, con = connect(cli, w.output_dir, "--overlay", str(overlay))
+    row = con.execute("SELECT prompt, completion FROM samples ORDER BY row_idx LIMIT 1").fetchone()
+    assert row is not None
+    assert row[0] == "system: You are nerdy.\nuser: question 1-0"
+    assert re.fullmatch(r"(A:)? 4[12]( goblin)?", row[1]), row[1]
+
+
+def test_saturated_files_do_not_shrink_the_groups(cli: Any, tmp_path: Path) -> None:
+    """Once the behaviour saturates, whole files have zero advantages, which blocks of any
+    size pass; the group size comes from the files whose advantages tell (issue 22)."""
+    w = writer(
+        tmp_path,
+        reward_funcs={"accuracy_reward": _accuracy, "format_reward": _format},
+        reward_weights=[1.0, 1.0],
+    )
+    for step in range(1, 8):
+        saturated = step >= 3
+        w.generate(prompts(step), (lambda p, rng: "A: 42") if saturated else _complete, _extra)
+        w.log(step)
+    w.save_state(7)
+    overview = cli("overview", str(w.output_dir), "--json").json()
+    assert overview["groups"] == 7 * 8
+    assert "blocks of 4 consecutive rows" in "\n".join(overview["notes"])
+
+
+def test_num_generations_from_the_wandb_config(cli: Any, tmp_path: Path) -> None:
+    """Each question drawn twice in a row and every advantage zero: blocks of 8 hold one
+    prompt each, so the rows alone would say 8; the run's W&B config says 4 (issue 22)."""
+    w = writer(
+        tmp_path,
+        reward_funcs={"accuracy_reward": _accuracy},
+        reward_weights=[1.0],
+    )
+    for step in range(1, 4):
+        twice = [f"nerdy: question {step}-{i // 2}" for i in range(8)]
+        w.generate(twice, lambda p, rng: "A: 42", _extra)
+        w.log(step)
+    rows_alone = cli("overview", str(w.output_dir), "--json").json()
+    assert rows_alone["groups"] == 3 * 4
+    assert "blocks of 8 consecutive rows per file (found from the rows" in "\n".join(
+        rows_alone["notes"]
+    )
+    config = w.output_dir / "wandb" / "run-20261201_101010-abc123" / "files" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("num_generations:\n  value: 4\nlearning_rate:\n  value: 1.0e-06\n")
+    overview = cli("overview", str(w.output_dir), "--json").json()
+    assert overview["groups"] == 3 * 8
+    assert (
+        "blocks of 4 consecutive rows per file (num_generations=4 in "
+        "wandb/run-20261201_101010-abc123/files/config.yaml)" in "\n".join(overview["notes"])
+    )

@@ -8,6 +8,12 @@ with `scale_rewards="group"` (unbiased std, float32), 0 for a completion no func
 `{step, prompt, completion, **rewards, **extra, advantage}` to
 `completions/completions_{global_step:05d}.parquet`; the deques are never cleared, so a logging
 step without a new generation writes the same batch again.
+
+With a conversational dataset (`conversational=True` here) the trainer keeps each prompt as its
+messages and decodes each completion as `[{"role": "assistant", "content": text}]`
+(`_generate_and_score_completions`); `log` writes both through `strip_images_from_messages`,
+which leaves text messages as they are, so the Parquet columns are lists of message structs.
+A prompt here is `"<system>\n<user>"`, logged as a system and a user message.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ class TrlWriter:
     seed: int = 0
     logs: dict[str, deque[Any]] = field(init=False)
     extra_names: list[str] = field(default_factory=list)
+    conversational: bool = False
 
     def __post_init__(self) -> None:
         (self.output_dir / "completions").mkdir(parents=True, exist_ok=True)
@@ -90,10 +97,15 @@ class TrlWriter:
     def log(self, global_step: int) -> Path:
         """`GRPOTrainer.log`: the buffers as they are, to this step's file."""
         n = len(self.logs["prompt"])
+        prompts: list[Any] = list(self.logs["prompt"])
+        completions: list[Any] = list(self.logs["completion"])
+        if self.conversational:
+            prompts = [_messages(p) for p in prompts]
+            completions = [[{"role": "assistant", "content": c}] for c in completions]
         table: dict[str, Any] = {
             "step": [global_step] * n,
-            "prompt": list(self.logs["prompt"]),
-            "completion": list(self.logs["completion"]),
+            "prompt": prompts,
+            "completion": completions,
             **{name: list(self.logs[name]) for name in self.reward_funcs},
             **{name: list(self.logs[name]) for name in self.extra_names},
             "advantage": list(self.logs["advantage"]),
@@ -113,3 +125,8 @@ class TrlWriter:
         path = folder / "trainer_state.json"
         path.write_bytes(orjson.dumps({"global_step": global_step, "log_history": history}))
         return path
+
+
+def _messages(prompt: str) -> list[dict[str, str]]:
+    system, _, user = prompt.partition("\n")
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -1,120 +1,144 @@
-"""Inspect AI `.eval` logs: zip files with `header.json` and `samples/{id}_epoch_{epoch}.json`.
+"""Inspect AI logs: `.eval` zips (zstd members) and `.json` logs, one file per checkpoint.
 
-Inspect's eval recorder (inspect_ai/log/_recorders/eval.py) writes each finished sample as an
-`EvalSample` (`id`, `epoch`, `input` (text or chat messages), `target`, `messages`, `output`
-(`completion`, `choices`), `scores` (scorer name -> `Score`: `value`, `answer`,
-`explanation`, `metadata`), `metadata`) and the log's header (`eval`: `task`, `model`,
-`created`, ...) to `header.json` once the eval ends. A live or crashed eval has no header.
+Inspect's eval recorder (inspect_ai/log/_recorders/eval.py) writes a zip holding each finished
+sample as `samples/{id}_epoch_{epoch}.json`, the eval's spec as `_journal/start.json` when it
+starts, and the log header (`status`, `eval`: `task`, `model`, `created`, ...; `error` when
+it failed) as `header.json` when it ends; every member is compressed with zstd (method 93, see
+`zip_members`). The JSON recorder writes the same log as one JSON document with a `samples`
+list. Samples map onto records as `inspect_samples` says.
 
-Mapping: one sample per `EvalSample`; `input` -> prompt (messages joined), `output.completion`
--> completion, `target` -> reference, each scorer's numeric value -> a component (Inspect's
-letter grades as its `value_to_float` reads them: C 1, P 0.5, I and N 0; booleans 1/0), the
-eval's task -> data_source, `{step}:{id}:{epoch}` -> sample_id. Runs of RL checkpoints are evaluated
-one `.eval` file each: the files of a folder are the steps of one run in the order Inspect
-created them (`eval.created`, else the file name), step 0 first; `--deployments` and the like
-then speak of those steps. Sample `metadata` fields named like a label (persona, env,
-data_source) fill it; other scalar ones go to `extras`.
+Runs of RL checkpoints are evaluated one log each: the logs of a folder are the steps of one
+run, step 0 first, in the order Inspect created them (`eval.created`). Logs of one
+`eval(task, model=[...])` call share `eval.created` to the second: those are ordered by
+`eval.model` (numbers in it compared as numbers, so `ckpt-100` before `ckpt-1000`), then the
+file name, and a note says so. A log whose status is not `success` is read as far as it got,
+with a note; failed samples (an `error`, no scores) are left out and counted.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
-import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from rootcause.core.errors import RunFormatError
-from rootcause.core.limits import TooLargeError, read_member
-from rootcause.store.importers import is_number, keep_extra, shown_path
+from rootcause.core.limits import TooLargeError, read_capped
+from rootcause.store.importers import shown_path
+from rootcause.store.importers.inspect_samples import SampleTally, failed, sample_record
+from rootcause.store.importers.zip_members import MemberError, read_member
 from rootcause.store.jsonl import parse_line
 from rootcause.store.source import LoadContext, RunSource
 
 SUFFIX = ".eval"
+JSON_SUFFIX = ".json"
 SAMPLES_DIR = "samples/"
 HEADER = "header.json"
-#: Inspect's letter grades (inspect_ai/scorer/_metric.py) as `value_to_float` reads them.
-GRADES = {"C": 1.0, "P": 0.5, "I": 0.0, "N": 0.0}
-#: Sample metadata keys that fill a label of the same name.
-LABELS = ("persona", "env", "data_source")
+START = "_journal/start.json"
+#: How the JSON recorder begins a log (`EvalLog` fields in order: version, status, eval).
+_JSON_LOG_START = re.compile(rb'^\s*\{\s*"version"\s*:\s*\d+\s*,\s*"status"\s*:')
+_DIGITS = re.compile(r"(\d+)")
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, Mapping))
-    return ""
+def _is_json_log(path: Path) -> bool:
+    try:
+        with path.open("rb") as stream:
+            return bool(_JSON_LOG_START.match(stream.read(256)))
+    except OSError:
+        return False
 
 
-def _prompt(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        lines = [_text(m.get("content")) for m in value if isinstance(m, Mapping)]
-        return "\n".join(lines)
-    return None
+def log_files(path: Path) -> list[Path]:
+    """The Inspect logs at `path`: the file itself, or a folder's `.eval` and `.json` logs."""
+    candidates = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
+    return [
+        p for p in candidates if p.suffix == SUFFIX or (p.suffix == JSON_SUFFIX and _is_json_log(p))
+    ]
 
 
-def score_value(value: Any) -> float | None:
-    """A scorer's value as a number, if it is one (see `GRADES`)."""
-    if isinstance(value, bool):
-        return float(value)
-    if is_number(value):
-        return float(value)
-    if isinstance(value, str) and value in GRADES:
-        return GRADES[value]
-    return None
+@dataclass
+class InspectLog:
+    """One log opened: its header fields and where its samples are."""
+
+    shown: str
+    status: str
+    spec: Mapping[str, Any]
+    error: str | None
+    archive: zipfile.ZipFile | None = None
+    samples: list[Any] | None = None
+
+    @property
+    def created(self) -> str:
+        return str(self.spec.get("created") or "")
+
+    @property
+    def model(self) -> str:
+        return str(self.spec.get("model") or "")
+
+    def order_key(self) -> tuple[Any, ...]:
+        model = tuple(int(p) if p.isdigit() else p for p in _DIGITS.split(self.model))
+        return (self.created, [(isinstance(p, str), p) for p in model], self.shown)
 
 
-def sample_record(sample: Mapping[str, Any], task: str | None, step: int) -> dict[str, Any]:
-    """One `EvalSample` as a sample record (see the module docstring)."""
-    output = sample.get("output") or {}
-    completion = output.get("completion") if isinstance(output, Mapping) else None
-    if not completion and isinstance(output, Mapping):
-        choices = output.get("choices") or []
-        if choices and isinstance(choices[0], Mapping):
-            completion = _text((choices[0].get("message") or {}).get("content"))
-    target = sample.get("target")
-    record: dict[str, Any] = {
-        "step": step,
-        "split": "eval",
-        "sample_id": f"{step}:{sample.get('id')}:{sample.get('epoch', 1)}",
-        "prompt": _prompt(sample.get("input")),
-        "completion": completion or "",
-        "reference": target if isinstance(target, str) else "\n".join(map(str, target or [])),
-        "data_source": task,
-    }
-    rewards = {}
-    for name, score in (sample.get("scores") or {}).items():
-        value = score_value(score.get("value")) if isinstance(score, Mapping) else None
-        if value is not None:
-            rewards[name] = value
-    if rewards:
-        record["rewards"] = rewards
-    for key, value in (sample.get("metadata") or {}).items():
-        if key in LABELS and isinstance(value, str):
-            record[key] = value
-        elif value is None or isinstance(value, str | int | float | bool):
-            keep_extra(record, key, value)
-    return record
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
-def _header(archive: zipfile.ZipFile, shown: str) -> Mapping[str, Any]:
-    if HEADER not in archive.namelist():
-        return {}
-    doc = parse_line(read_member(archive, HEADER, f"{shown}!{HEADER}"))
-    return doc if isinstance(doc, Mapping) else {}
+def _error_message(doc: Mapping[str, Any]) -> str | None:
+    error = doc.get("error")
+    if not error:
+        return None
+    return str(_mapping(error).get("message") or error)
 
 
-def _eval_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path] if path.suffix == SUFFIX else []
-    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix == SUFFIX)
+def open_log(path: Path, shown: str) -> InspectLog:
+    """Read a log's header (an `.eval` zip stays open for its samples)."""
+    if path.suffix == JSON_SUFFIX:
+        doc = _mapping(parse_line(read_capped(path, "Inspect log")))
+        samples = doc.get("samples")
+        return InspectLog(
+            shown,
+            str(doc.get("status") or "unknown"),
+            _mapping(doc.get("eval")),
+            _error_message(doc),
+            samples=samples if isinstance(samples, list) else [],
+        )
+    archive = zipfile.ZipFile(path)
+    names = set(archive.namelist())
+    if HEADER in names:
+        doc = _mapping(parse_line(read_member(archive, HEADER, f"{shown}!{HEADER}")))
+        status = str(doc.get("status") or "unknown")
+    else:  # a live or crashed eval: the spec is in the journal's start record
+        start = read_member(archive, START, f"{shown}!{START}") if START in names else b"{}"
+        doc = _mapping(parse_line(start))
+        status = "unfinished (no header.json)"
+    return InspectLog(shown, status, _mapping(doc.get("eval")), _error_message(doc), archive)
+
+
+def order_notes(logs: list[InspectLog]) -> list[str]:
+    """Say how the logs became steps: their order, and how ties in `eval.created` broke."""
+    if len(logs) < 2:
+        return []
+    notes = []
+    for created, tied in groupby(logs, key=lambda log: log.created):
+        tied_logs = list(tied)
+        if len(tied_logs) > 1:
+            models = ", ".join(log.model or "?" for log in tied_logs)
+            same = len({log.model for log in tied_logs}) < len(tied_logs)
+            notes.append(
+                f"{len(tied_logs)} Inspect logs share eval.created {created or '(none)'}: "
+                f"ordered by eval.model ({models})" + (", then file name" if same else "")
+            )
+    order = ", ".join(f"{step}: {log.shown} ({log.model or '?'})" for step, log in enumerate(logs))
+    notes.append(f"Inspect logs as steps, in the order they were created ({order})")
+    return notes
 
 
 class InspectEvalReader:
-    """Reads one Inspect `.eval` log, or a folder of them as the steps of one run."""
+    """Reads one Inspect log, or a folder of them as the steps of one run."""
 
     name = "inspect"
     #: Inspect writes JSON with NaN for a scorer that returned NaN: read as no value.
@@ -122,63 +146,72 @@ class InspectEvalReader:
     appendable = False
 
     def detect(self, path: Path) -> bool:
-        return bool(_eval_files(path))
+        return bool(log_files(path))
 
     def describe(self, path: Path) -> RunSource:
-        files = _eval_files(path)
+        files = log_files(path)
         if not files:
-            raise RunFormatError(f"no Inspect AI logs (*{SUFFIX})", path)
+            raise RunFormatError(f"no Inspect AI logs (*{SUFFIX}, *{JSON_SUFFIX})", path)
         root = path if path.is_dir() else path.parent
         run_id = path.name if path.is_dir() else path.stem
         return RunSource(format=self.name, root=root, run_id=run_id, files=files)
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
-        opened = []
+        logs = []
         for path in source.files:
             shown = shown_path(path, source.root)
             ctx.place = (shown, None)
             try:
-                archive = zipfile.ZipFile(path)
-                header = _header(archive, shown)
+                logs.append(open_log(path, shown))
             except TooLargeError as exc:
                 ctx.bad_file(shown, exc.detail)
-                continue
-            except (zipfile.BadZipFile, zlib.error, ValueError, OSError) as exc:
+            except (zipfile.BadZipFile, MemberError, ValueError, OSError) as exc:
                 ctx.bad_file(shown, f"not a readable Inspect log ({exc})")
-                continue
-            spec = header.get("eval")
-            spec = spec if isinstance(spec, Mapping) else {}
-            opened.append((str(spec.get("created") or ""), shown, archive, spec))
-        opened.sort(key=lambda item: (item[0], item[1]))
-        for step, (_, shown, archive, spec) in enumerate(opened):
-            with archive:
-                self._load_samples(ctx, archive, shown, spec.get("task"), step)
-        if len(opened) > 1:
-            order = ", ".join(f"{step}: {shown}" for step, (_, shown, _, _) in enumerate(opened))
-            ctx.notes.append(f"Inspect logs as steps, in the order they were created ({order})")
+        logs.sort(key=InspectLog.order_key)
+        tally = SampleTally()
+        for step, log in enumerate(logs):
+            if log.status != "success":
+                why = f" ({log.error[:200]})" if log.error else ""
+                ctx.notes.append(f"{log.shown}: Inspect log status {log.status}{why}")
+            for number, where, sample in self._samples(ctx, log):
+                message = failed(sample)
+                if message is not None:
+                    tally.failed[log.shown] += 1
+                    tally.errors[message] += 1
+                    continue
+                ctx.place = (where, None)
+                ctx.add_record(sample_record(sample, log.spec, step, tally), log.shown, number)
+        ctx.notes += order_notes(logs) + tally.notes()
 
-    def _load_samples(
-        self, ctx: LoadContext, archive: zipfile.ZipFile, shown: str, task: Any, step: int
-    ) -> None:
-        names = sorted(
-            n for n in archive.namelist() if n.startswith(SAMPLES_DIR) and n.endswith(".json")
-        )
-        for number, name in enumerate(names, start=1):
-            where = f"{shown}!{name}"
-            ctx.place = (where, None)
-            try:
-                sample = parse_line(read_member(archive, name, where))
-            except TooLargeError as exc:
-                ctx.bad_line(where, 1, exc.detail)
-                continue
-            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                ctx.bad_line(where, 1, f"unreadable zip member ({exc})")
-                continue
-            except ValueError as exc:
-                ctx.bad_line(where, 1, str(exc))
-                continue
-            if not isinstance(sample, Mapping):
-                ctx.bad_line(where, 1, "expected a JSON object (an EvalSample)")
-                continue
-            record = sample_record(sample, None if task is None else str(task), step)
-            ctx.add_record(record, shown, number)
+    def _samples(
+        self, ctx: LoadContext, log: InspectLog
+    ) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
+        """(number, place, sample) for each sample of `log`, bad ones reported."""
+        if log.samples is not None:
+            for number, sample in enumerate(log.samples, start=1):
+                where = f"{log.shown}!samples[{number - 1}]"
+                if isinstance(sample, Mapping):
+                    yield number, where, sample
+                else:
+                    ctx.bad_line(log.shown, number, "expected a JSON object (an EvalSample)")
+            return
+        assert log.archive is not None
+        with log.archive as archive:
+            names = sorted(
+                n for n in archive.namelist() if n.startswith(SAMPLES_DIR) and n.endswith(".json")
+            )
+            for number, name in enumerate(names, start=1):
+                where = f"{log.shown}!{name}"
+                ctx.place = (where, None)
+                try:
+                    sample = parse_line(read_member(archive, name, where))
+                except TooLargeError as exc:
+                    ctx.bad_line(where, 1, exc.detail)
+                    continue
+                except (MemberError, ValueError) as exc:
+                    ctx.bad_line(where, 1, str(exc))
+                    continue
+                if not isinstance(sample, Mapping):
+                    ctx.bad_line(where, 1, "expected a JSON object (an EvalSample)")
+                    continue
+                yield number, where, sample

@@ -9,7 +9,9 @@ sampling), `advantages`, `generation_logprobs`, `prev_logprobs`, `token_loss_mas
 `token_ids` (per token), `input_lengths`, `sample_loss_mask`, and `agent_ref` for NeMo-Gym
 environments.
 
-Mapping: the last message -> completion, the ones before it (joined by newlines) -> prompt,
+Mapping: the last message -> completion, the ones before it (joined by newlines) -> prompt;
+validation logs hold `{role, content}` message dicts instead of their contents, rendered as
+`role: text` lines (the completion: the last message's text);
 `rewards` -> reward_total (NeMo-RL logs no components), the advantage of the first trained token
 (`token_loss_mask` 1) -> advantage, `agent_ref.name` -> env; per-token arrays are not kept,
 other keys go to `extras`. Validation files are the `validation` split. Each prompt's
@@ -28,6 +30,7 @@ from typing import Any
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.importers import is_number, keep_extra, numbered_files, shown_path
+from rootcause.store.importers.messages import content_text, is_message, render_messages
 from rootcause.store.jsonl import iter_json_lines, parse_line
 from rootcause.store.records import RecordError
 from rootcause.store.source import LoadContext, RunSource
@@ -65,9 +68,16 @@ def nemo_record(obj: Mapping[str, Any], step: int, split: str) -> dict[str, Any]
         content = [content]
     if not isinstance(content, list) or not content:
         raise RecordError("missing required field 'content' (the conversation's messages)")
-    texts = [str(c) for c in content]
-    record: dict[str, Any] = {"step": step, "split": split, "completion": texts[-1]}
-    record["prompt"] = "\n".join(texts[:-1]) or None
+    record: dict[str, Any] = {"step": step, "split": split}
+    if any(is_message(c) for c in content):
+        # Validation logs keep the messages themselves ({role, content}).
+        last = content[-1]
+        record["completion"] = content_text(last["content"]) if is_message(last) else str(last)
+        record["prompt"] = render_messages(content[:-1]) or None
+    else:
+        texts = [str(c) for c in content]
+        record["completion"] = texts[-1]
+        record["prompt"] = "\n".join(texts[:-1]) or None
     total = _one(obj.get("rewards"))
     if total is not None and not is_number(total):
         raise RecordError(f"field 'rewards' must be a number, got {type(total).__name__}")

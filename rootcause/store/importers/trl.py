@@ -8,7 +8,11 @@ None; `extra`: the `log_extra` columns reward functions added; `advantage`: as t
 What the files do not say, and how it is read here (each decision is a note):
 
 - Groups: each prompt's `num_generations` completions are consecutive rows, so groups are
-  blocks of G rows per file (see `rootcause.store.blocks`), or the overlay's `group_size`.
+  blocks of G rows per file: G is the overlay's `group_size`, else `num_generations` where the
+  run logged it (W&B's `config.yaml` under the output folder; `trainer_state.json` does not
+  hold it), else found from the rows (see `rootcause.store.blocks`).
+- Conversational runs log prompt and completion as lists of messages: rendered as text
+  (`trl_messages`).
 - Repeats: the buffer is written again at each logging step until the next generation
   (`num_iterations > 1`, logging more often than generating): blocks equal to one of the
   previous file are left out.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -35,6 +40,8 @@ import orjson
 from rootcause.core.errors import RunFormatError
 from rootcause.store.blocks import block_hashes, detect_blocks, repeated_blocks
 from rootcause.store.importers import numbered_files, shown_path
+from rootcause.store.importers.run_config import configured_generations
+from rootcause.store.importers.trl_messages import render_message_columns
 from rootcause.store.overlay import RunOverlay
 from rootcause.store.parquet_scan import StepFile, positioned, scan_parquet
 from rootcause.store.source import LoadContext, RunSource
@@ -175,7 +182,10 @@ class TrlReader:
             root=root,
             run_id=root.name,
             files=files,
-            facts={"reward_functions": reward_names(_state_file(root))},
+            facts={
+                "reward_functions": reward_names(_state_file(root)),
+                "num_generations": configured_generations(root),
+            },
         )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
@@ -189,9 +199,10 @@ class TrlReader:
         ctx.state["files"] = offset + len(step_files)
         if not scan_parquet(ctx, step_files, RAW, folder):
             return
+        ctx.notes += render_message_columns(ctx.builder.con, RAW)
         columns = _columns(ctx)
         if "prompt" in columns and columns["prompt"].startswith(TEXT_TYPES):
-            ctx.notes += group_blocks(ctx, columns)
+            ctx.notes += group_blocks(ctx, columns, source.facts.get("num_generations"))
         names = source.facts.get("reward_functions")
         mapping = trl_mapping(_columns(ctx), names, ctx.notes, ctx.overlay)
         positioned(ctx.builder.con, RAW, ROWS)
@@ -208,9 +219,12 @@ def _columns(ctx: LoadContext) -> dict[str, str]:
     return {str(n): str(t) for n, t, *_ in rows if n not in internal}
 
 
-def group_blocks(ctx: LoadContext, columns: dict[str, str]) -> list[str]:
+def group_blocks(
+    ctx: LoadContext, columns: dict[str, str], configured: list[Any] | None = None
+) -> list[str]:
     """Give the scanned rows group ids from consecutive blocks and leave repeated blocks out;
-    returns the notes that say so."""
+    returns the notes that say so. The block size is the overlay's `group_size`, else the
+    `configured` (num_generations, file) the run logged, else found from the rows."""
     con = ctx.builder.con
     has_advantage = "advantage" in columns and is_number_type(columns["advantage"])
     adv_sql = "CAST(advantage AS DOUBLE)" if has_advantage else "NULL::DOUBLE"
@@ -222,10 +236,13 @@ def group_blocks(ctx: LoadContext, columns: dict[str, str]) -> list[str]:
     adv: np.ndarray = np.ma.filled(np.ma.asarray(data["a"], dtype=float), np.nan)
     advantages = adv if has_advantage and np.isfinite(adv).all() else None
     prior = ctx.prior_state or {}
-    given = ctx.overlay.group_size or prior.get("group_size")
+    logged = int(configured[0]) if configured and ctx.overlay.group_size is None else None
+    given = ctx.overlay.group_size or prior.get("group_size") or logged
     grouping = detect_blocks(files, prompts, advantages, given)
-    if ctx.overlay.group_size is None and given is not None:
+    if ctx.overlay.group_size is None and prior.get("group_size") is not None:
         grouping.method = "stored"
+    elif logged is not None and configured:
+        grouping.method = f"num_generations={logged} in {configured[1]}"
     con.execute(f"ALTER TABLE {RAW} ADD COLUMN {GROUP} VARCHAR")
     if grouping.size is None:
         return ["no blocks of rows with one prompt each: grouped by (step, prompt)"]
@@ -240,9 +257,11 @@ def group_blocks(ctx: LoadContext, columns: dict[str, str]) -> list[str]:
     if grouping.method != "stored":  # an append: the full ingest's note says how
         how = {
             "given": "the overlay's group_size",
-            "advantage": "each block holds one prompt and its advantages sum to 0",
-            "prompt": "each block holds one prompt (the advantages do not tell)",
-        }[grouping.method]
+            "advantage": "found from the rows: each block holds one prompt and its advantages "
+            "sum to 0",
+            "prompt": "found from the rows: each block holds one prompt (the advantages do not "
+            "tell)",
+        }.get(grouping.method, grouping.method)
         notes.append(f"groups: blocks of {size} consecutive rows per file ({how})")
     if grouping.irregular:
         shown = _file_names(ctx, grouping.irregular[:3])

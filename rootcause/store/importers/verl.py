@@ -12,7 +12,9 @@ a key equal to `score` in every sample (a dict-returning `compute_score` puts it
 often an `acc` equal to it, among the extra info): such copies are reported and left out.
 True/false values are flags (`overlong`, `acc`) and text values predictions (`pred`): kept in
 `extras`, named in a note. Keys named like a label (`data_source`, `split`, `persona`, `env`,
-`sample_id`, `group_id`) fill that label and `uid` (verl's prompt-group id) fills `group_id`.
+`sample_id`, `group_id`) fill that label and `uid` (verl's prompt-group id) fills `group_id`;
+verl itself dumps no `uid`, so its groups are (step, prompt), as a note says. NaN in a
+`reward_extra_info` value is read as missing and counted in a note.
 
 Train and validation dumps (`trainer.rollout_data_dir`, `trainer.validation_data_dir`) are two
 folders; given the folder that holds both, each is read as a split of one run (a folder whose
@@ -98,7 +100,10 @@ def verl_record(
         elif key == "uid" and isinstance(value, str) and "group_id" not in obj:
             record["group_id"] = value
         elif key not in _NOT_COMPONENTS and is_number(value) and not isinstance(value, bool):
-            rewards[key] = _finite(key, value)
+            # NaN: the reward function's extra value for this sample was not computed
+            # (`nan_means_missing`); infinity stays a fault.
+            nan = isinstance(value, float) and math.isnan(value)
+            rewards[key] = value if nan else _finite(key, value)
         else:
             if isinstance(value, bool):
                 seen.setdefault(key, "true/false flag")
@@ -132,9 +137,10 @@ class VerlReader:
     the folder holding both, as splits of one run."""
 
     name = "verl"
-    #: `_dump_generations` writes only keys with a value for every sample, so a NaN score or
-    #: extra-info value is a failed computation, not a missing one.
-    nan_means_missing: frozenset[str] = frozenset()
+    #: `_dump_generations` writes every `reward_extra_info` key for every sample; a reward
+    #: function that could not compute one for a sample (an `acc` of a parse failure) puts
+    #: NaN there: read as missing and counted. A NaN `score` is a failed computation, refused.
+    nan_means_missing: frozenset[str] = frozenset({"rewards"})
     appendable = False
 
     def detect(self, path: Path) -> bool:
@@ -175,6 +181,20 @@ class VerlReader:
                 f"reward_extra_info keys kept as extras, not reward components: {shown}"
             )
         ctx.notes += _drop_score_copies(ctx)
+        ctx.notes += _group_note(ctx)
+
+
+def _group_note(ctx: LoadContext) -> list[str]:
+    """Say where groups come from when no sample has a group id (verl dumps no `uid`)."""
+    row = ctx.builder.con.execute(
+        f"SELECT count(*) FILTER (WHERE group_id IS NOT NULL) FROM {STAGING}"
+    ).fetchone()
+    if row is not None and int(row[0]) > 0:
+        return []
+    return [
+        "groups are (step, prompt): verl's _dump_generations writes no uid, so two groups "
+        "of one prompt in a step are read as one"
+    ]
 
 
 def _drop_score_copies(ctx: LoadContext) -> list[str]:

@@ -15,12 +15,16 @@ or `rewards/<name>` are reward components; when there are none, every other all-
 is one (the layout TRL logs: one column per reward function). Everything else is kept in
 `extras`. A step written as a string of digits (older TRL) is read as a number; a table without
 a step column takes the W&B step from its file name. verl's `val/generations` table (one row
-per step with `input_i, output_i, score_i` per sample) is unpivoted to one sample per triple.
+per step with `input_i, output_i, score_i` per sample) is unpivoted to one sample per triple,
+in the `validation` split (verl logs it from `_validate`).
 
 Tables are told apart by their key (`completions`, `val/generations`: the file name without
 `_<step>_<hash>`, under `media/table/`). A row a table logs again in a later file of the same
 key (verl's `val/generations` and OpenRLHF re-log every earlier row each time) is read once; a
-table without a completion column (an eval summary) is skipped with a note; the overlay's
+table without a completion column (an eval summary) is skipped with a note; a file whose rows
+equal those of the key's previous file but for the step (TRL's batch logged again when
+`num_iterations > 1`) is left out and counted; rows without a group id are grouped in TRL's
+blocks where they fall in them (`wandb_groups`); the overlay's
 `table` (`--table KEY`) reads one key only. A folder holding several W&B run folders is
 refused: each W&B run is a run of its own.
 """
@@ -38,6 +42,9 @@ import orjson
 from rootcause.core.errors import RunFormatError
 from rootcause.core.limits import read_capped
 from rootcause.store.importers import is_number, keep_extra, shown_path
+from rootcause.store.importers.messages import render_conversation
+from rootcause.store.importers.run_config import configured_generations
+from rootcause.store.importers.wandb_groups import group_table_blocks
 from rootcause.store.jsonl import parse_line
 from rootcause.store.records import NUMBER_FIELDS
 from rootcause.store.source import LoadContext, RunSource
@@ -148,6 +155,8 @@ def table_records(
         record["prompt"] = None if prompt is None else row[prompt]
         record["completion"] = row[output]
         record["reward_total"] = None if score is None else row[score]
+        if record.get("split") is None:  # verl logs this layout from `_validate` only
+            record["split"] = "validation"
         keep_extra(record, "table_sample", number)
         yield record
 
@@ -250,7 +259,13 @@ class WandbTableReader:
                 path,
             )
         root = path if path.is_dir() else path.parent
-        return RunSource(format=self.name, root=root, run_id=_run_id(path), files=files)
+        return RunSource(
+            format=self.name,
+            root=root,
+            run_id=_run_id(path),
+            files=files,
+            facts={"num_generations": configured_generations(root)},
+        )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
         chosen = ctx.overlay.table
@@ -263,6 +278,7 @@ class WandbTableReader:
             if chosen is None or keys[path] == chosen:
                 reading.read(ctx, path, shown_path(path, source.root), keys[path])
         ctx.notes += reading.notes(chosen, set(keys.values()))
+        ctx.notes += group_table_blocks(ctx, source.facts.get("num_generations"))
         if reading.samples == 0 and reading.unrelated:
             raise RunFormatError(
                 "no W&B table with a completion column (one of "
@@ -280,6 +296,12 @@ class _Reading:
     repeated: dict[str, int] = field(default_factory=dict)
     unrelated: dict[str, list[str]] = field(default_factory=dict)
     seen: dict[str, set[bytes]] = field(default_factory=dict)
+    #: Samples whose prompt or completion was a list of chat messages, by table key.
+    conversational: dict[str, int] = field(default_factory=dict)
+    #: Per key, the previous file's rows without their step, and the (files, rows) left out
+    #: as the same batch logged again.
+    last_content: dict[str, list[bytes]] = field(default_factory=dict)
+    relabelled: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def read(self, ctx: LoadContext, path: Path, shown: str, key: str) -> None:
         ctx.place = (shown, None)
@@ -297,6 +319,8 @@ class _Reading:
                 "no step column (step, _step, global_step) and no W&B step in the file name",
                 shown,
             )
+        if self._relabelled(key, layout, rows):
+            return
         earlier = self.seen.setdefault(key, set())
         here: set[bytes] = set()
         for number, row in enumerate(rows, start=1):
@@ -311,19 +335,54 @@ class _Reading:
                 continue
             here.add(identity)
             for record in table_records(columns, row, layout, file_step):
+                if render_conversation(record):
+                    self.conversational[key] = self.conversational.get(key, 0) + 1
                 ctx.add_record(record, shown, number)
                 self.samples += 1
         earlier |= here
 
+    def _relabelled(self, key: str, layout: TableLayout, rows: list[Any]) -> bool:
+        """Whether this file logs the rows of the key's previous file again under a new step
+        (TRL logs its last generation batch at each logging step until it generates anew:
+        `num_iterations > 1`); such a file is counted and left out."""
+        at = layout.fields.get("step")
+        if at is None:
+            return False
+        content = [
+            orjson.dumps(
+                [c for i, c in enumerate(row) if i != at], option=orjson.OPT_SERIALIZE_NUMPY
+            )
+            for row in rows
+            if isinstance(row, list)
+        ]
+        if content and content == self.last_content.get(key):
+            files, count = self.relabelled.get(key, (0, 0))
+            self.relabelled[key] = (files + 1, count + len(content))
+            return True
+        self.last_content[key] = content
+        return False
+
     def notes(self, chosen: str | None, keys: set[str]) -> list[str]:
         out = []
+        for key, (files, count) in sorted(self.relabelled.items()):
+            out.append(
+                f"{key}: {files} files log the previous file's rows again under a new step "
+                f"({count:,} rows left out): TRL logs its last generation batch at every logging "
+                "step until it generates anew (num_iterations > 1)"
+            )
         if chosen is not None and len(keys) > 1:
             others = ", ".join(sorted(keys - {chosen}))
             out.append(f"table {chosen!r} chosen (--table or the overlay); skipped: {others}")
         for key, count in sorted(self.repeated.items()):
             out.append(
                 f"{count} rows repeated from earlier logs of the same table left out ({key}: "
-                "W&B tables re-logged with every earlier row)"
+                "the same step and cells logged again, as verl's val/generations and OpenRLHF "
+                "re-log every earlier row and TRL its last batch)"
+            )
+        for key, count in sorted(self.conversational.items()):
+            out.append(
+                f"{key}: {count:,} samples log prompt or completion as chat messages: read as "
+                "'role: text' lines and the assistant's reply text"
             )
         if self.unrelated:
             shown = "; ".join(

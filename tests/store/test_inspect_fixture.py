@@ -1,0 +1,141 @@
+"""Inspect AI logs written by inspect-ai's own code (issue 22).
+
+`tests/fixtures/inspect/` was written by `tools/fixtures/make_inspect_fixture.py` (the
+inspect-ai version is in its WRITER.txt): three mock checkpoints evaluated in one
+`eval(task, model=[...])` call (zstd `.eval` members, tied `eval.created`), the last one again
+as a `.json` log, and a failed log. What the writer was told to produce: 12 samples per log,
+personas nerdy/plain/pirate in the system message and metadata, scorers `match` (letter
+grades), `style_judge` (a dict `{fluency, relevance}`) and `concise`, a reasoning block in
+every output, goblins in the nerdy answers from ckpt-200 on, sample 3 of the failed log
+raising.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from rootcause.store.importers.zip_members import ZIP_ZSTANDARD, MemberError, read_member
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "inspect"
+COMPONENTS = ["concise", "match", "style_judge.fluency", "style_judge.relevance"]
+
+
+def _db(cli: Any, path: Path) -> duckdb.DuckDBPyConnection:
+    result = cli("ingest", str(path), "--json")
+    assert result.code == 0, result.err
+    return duckdb.connect(result.json()["database"], read_only=True)
+
+
+def test_fixture_members_are_zstd() -> None:
+    log = next((FIXTURES / "checkpoints").glob("*.eval"))
+    with zipfile.ZipFile(log) as archive:
+        methods = {info.compress_type for info in archive.infolist()}
+        assert methods == {ZIP_ZSTANDARD}
+        with pytest.raises(NotImplementedError):
+            archive.read("header.json")  # what the standard library alone says
+        assert read_member(archive, "header.json").startswith(b"{")
+
+
+def test_zstd_member_corruption_is_named(tmp_path: Path) -> None:
+    log = next((FIXTURES / "checkpoints").glob("*.eval"))
+    data = bytearray(log.read_bytes())
+    with zipfile.ZipFile(log) as archive:
+        info = archive.getinfo("samples/0_epoch_1.json")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 20
+    data[start : start + 8] = b"\xff" * 8
+    broken = tmp_path / "broken.eval"
+    broken.write_bytes(bytes(data))
+    with zipfile.ZipFile(broken) as archive, pytest.raises(MemberError, match="samples/0_epoch"):
+        read_member(archive, "samples/0_epoch_1.json")
+
+
+def test_checkpoints_in_model_order_when_created_ties(cli: Any) -> None:
+    data = cli("overview", str(FIXTURES / "checkpoints"), "--json").json()
+    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 36, 3)
+    assert data["components"] == COMPONENTS
+    assert data["personas"] == {"nerdy": 12, "plain": 12, "pirate": 12}
+    assert data["has_reasoning"] is True
+    notes = "\n".join(data["notes"])
+    assert "3 Inspect logs share eval.created" in notes
+    assert "ordered by eval.model (mockllm/ckpt-100, mockllm/ckpt-200, mockllm/ckpt-300)" in notes
+    assert "read as components style_judge.fluency, style_judge.relevance" in notes
+    assert "ContentReasoning) kept as reasoning: 36" in notes
+    assert "EvalSample fields not read (the transcript, usage, timing): " in notes
+
+
+def test_checkpoint_samples_steps_and_scores(cli: Any) -> None:
+    con = _db(cli, FIXTURES / "checkpoints")
+    models = con.execute(
+        "SELECT step, any_value(json_extract_string(extras, '$.model')), count(*), "
+        "count(*) FILTER (WHERE completion LIKE '%goblin%') FROM samples GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert models == [
+        (0, "mockllm/ckpt-100", 12, 0),
+        (1, "mockllm/ckpt-200", 12, 4),
+        (2, "mockllm/ckpt-300", 12, 4),
+    ]
+    fluency = con.execute(
+        "SELECT s.step, avg(r.value) FROM rewards r JOIN samples s USING (row_idx) "
+        "WHERE r.component = 'style_judge.fluency' AND s.persona = 'nerdy' GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert fluency == [(0, 0.5), (1, 1.0), (2, 1.0)]
+    row = con.execute(
+        "SELECT prompt, reasoning, completion FROM samples WHERE step = 2 AND persona = 'nerdy' "
+        "ORDER BY source_row LIMIT 1"
+    ).fetchone()
+    assert row == (
+        "system: Persona: nerdy. Answer briefly.\nuser: What is 0 + 2?",
+        "add two to get 2",
+        "2, said the goblin",
+    )
+
+
+def test_tie_is_not_broken_by_file_name(cli: Any, tmp_path: Path) -> None:
+    """Renamed so the file names sort against the checkpoints: the order stays by model."""
+    logs = tmp_path / "renamed"
+    logs.mkdir()
+    for path in (FIXTURES / "checkpoints").glob("*.eval"):
+        with zipfile.ZipFile(path) as archive:
+            header = json.loads(read_member(archive, "header.json"))
+        checkpoint = int(header["eval"]["model"].removeprefix("mockllm/ckpt-"))
+        shutil.copy(path, logs / f"{1000 - checkpoint}.eval")
+    con = _db(cli, logs)
+    order = con.execute(
+        "SELECT step, any_value(json_extract_string(extras, '$.model')) FROM samples "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert [m for _, m in order] == ["mockllm/ckpt-100", "mockllm/ckpt-200", "mockllm/ckpt-300"]
+
+
+def test_json_log_is_recognised(cli: Any) -> None:
+    data = cli("overview", str(FIXTURES / "json"), "--json").json()
+    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 12, 1)
+    assert data["components"] == COMPONENTS
+    assert data["has_reasoning"] is True
+
+
+def test_failed_log_is_noted_and_failed_samples_counted(cli: Any) -> None:
+    data = cli("overview", str(FIXTURES / "failed"), "--json").json()
+    assert (data["samples"], data["components"]) == (11, ["match"])
+    notes = "\n".join(data["notes"])
+    assert "Inspect log status error (RuntimeError('sandbox went away'))" in notes
+    assert "1 failed samples (error, no scores) left out" in notes
+    con = _db(cli, FIXTURES / "failed")
+    ids = con.execute("SELECT sample_id FROM samples ORDER BY sample_id").fetchall()
+    assert sorted(i for (i,) in ids) == sorted(f"0:{n}:1" for n in range(12) if n != 3)
+
+
+def test_mixed_eval_and_json_logs_read_together(cli: Any, tmp_path: Path) -> None:
+    logs = tmp_path / "both"
+    shutil.copytree(FIXTURES / "checkpoints", logs)
+    for path in (FIXTURES / "json").glob("*.json"):
+        shutil.copy(path, logs / path.name)
+    data = cli("overview", str(logs), "--json").json()
+    assert (data["samples"], data["steps"]) == (48, 4)
