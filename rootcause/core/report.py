@@ -41,6 +41,9 @@ class Hypothesis(BaseModel):
     score: float = 0.0
     evidence: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    #: The number of the latest evidence record when it was (last) refuted: only evidence
+    #: recorded after that can make it a finding.
+    refuted_at: int | None = None
 
 
 class Finding(BaseModel):

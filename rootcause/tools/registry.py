@@ -120,6 +120,8 @@ def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
         figures={figure_name(k): v for k, v in output.figures().items()},
         summary=text.splitlines()[0] if text else "",
         plot=None if plot_path is None else str(plot_path),
+        behavior=output.measured(),
+        about=output.subjects(),
     )
     ctx.evidence.add(record)
     logger.debug("tool %s -> %s", name, evidence_id)

@@ -26,6 +26,7 @@ from rootcause.investigate.llm.absence import (
 )
 from rootcause.investigate.llm.schemas import Conclusion, to_finding
 from rootcause.investigate.llm.session import LOG_NAME, Session
+from rootcause.investigate.llm.support import support_problems
 from rootcause.tools.untrusted import inline
 
 
@@ -64,7 +65,8 @@ def conclude(s: Session, conclusion: Conclusion | None) -> None:
     drafts = [to_finding(d) for d in conclusion.findings] if conclusion else ledger_findings(s)
     ranked = s.ledger.conclude(drafts)  # marks findings citing no real evidence
     for f in ranked:
-        if s.candidates.problems(f.kind, f.id, f.commit, f.slice):
+        named_wrong = s.candidates.problems(f.kind, f.id, f.commit, f.slice)
+        if named_wrong or support_problems(f, state, s.candidates):
             f.grounded = False
     left = untested(s)
     complete = bool(state.hypotheses) and not left
