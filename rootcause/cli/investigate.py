@@ -21,6 +21,7 @@ from rootcause.cli.brain_flags import (
     MaxTurnsFlag,
     ModelFlag,
     PricesFlag,
+    RefereeFlag,
     RequestTimeoutFlag,
     StreamFlag,
     TraceFlag,
@@ -107,6 +108,7 @@ def investigate(
     prices: PricesFlag = None,
     stream: StreamFlag = None,
     trace: TraceFlag = None,
+    referee: RefereeFlag = None,
     overlay: OverlayArgs | None = None,
 ) -> None:
     """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout.
@@ -149,8 +151,13 @@ def investigate(
     out.print(report.summary, markup=False)
     for f in report.findings:
         commit = f" @ {f.commit[:10]}" if f.commit else ""
+        mark = ""
+        if f.referee is not None:
+            mark = ", confirmed by the referee" if f.referee.confirmed else ", NOT confirmed"
+            mark += f" ({', '.join(f.referee.evidence[-3:])})"
         out.print(
-            f"  {f.rank}. {f.kind} {f.id}{commit} (confidence {f.confidence:.2f})", markup=False
+            f"  {f.rank}. {f.kind} {f.id}{commit} (confidence {f.confidence:.2f}{mark})",
+            markup=False,
         )
     if report.suggestions:
         out.print("what the run does show (pass one as --behavior):", markup=False)
