@@ -41,6 +41,7 @@ from rootcause.cli.common import (
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
+from rootcause.tools.untrusted import visible
 
 if TYPE_CHECKING:
     from rootcause.investigate.events import EventSink
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from rootcause.store.workspace import Workspace
 
 #: What each verdict means, after it on the summary line.
+#: Longest summary printed on stdout (the report holds all of it).
+MAX_SUMMARY_CHARS = 4000
 VERDICT_MEANING = {
     "cause_found": "a cause is grounded in evidence",
     "no_cause_found": "every candidate proposed was tested and none holds",
@@ -148,7 +151,7 @@ def investigate(
     out = stdout_console()
     meaning = VERDICT_MEANING.get(report.verdict, "")
     out.print(f"investigation {report.id}: {report.verdict} ({meaning})", markup=False)
-    out.print(report.summary, markup=False)
+    out.print(visible(report.summary, MAX_SUMMARY_CHARS), markup=False)  # model-written
     for f in report.findings:
         commit = f" @ {f.commit[:10]}" if f.commit else ""
         mark = ""
