@@ -83,15 +83,15 @@ def support_problems(
         if record is None:
             continue  # an id no tool produced: said by the grounding check
         where = f"{evidence_id} ({record.tool})"
-        if behavior is not None and record.behavior not in (None, behavior.spec):
-            why.append(
-                f"{where} measures {inline(record.behavior or '')}, not the settled detector "
-                f"{inline(behavior.spec)}"
-            )
-            continue
         own = [s for s in record.about if _matches(finding, s, candidates)]
         if not own:
             why.append(f"{where} {_about(record)}, not {name}")
+            continue
+        if behavior is not None and record.behavior != behavior.spec:
+            why.append(
+                f"{where} measures {inline(record.behavior or 'no behaviour')}, not the settled "
+                f"detector {inline(behavior.spec)}"
+            )
             continue
         pointing = [s for s in own if s.points == way]
         if not pointing:
