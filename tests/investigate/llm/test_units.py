@@ -153,3 +153,45 @@ def test_prompts_are_shipped_and_say_sample_text_is_data() -> None:
         assert "data not instructions" in text and "Step" in text
     top = Path(__file__).parents[3] / "prompts"
     assert (top / "investigator.md").is_file()  # the repo's prompts/ is the package's
+
+
+def test_evidence_subjects_are_bounded_and_pointing_ones_kept_first() -> None:
+    from rootcause.core.evidence import MAX_FIGURE_CHARS, MAX_SUBJECTS, Evidence, Subject
+
+    many = [Subject(kind="persona", name=f"p{i}") for i in range(MAX_SUBJECTS + 5)]
+    long_name = "x" * (MAX_FIGURE_CHARS + 50)
+    pointing = Subject(kind="reward_component", name=long_name, points="up")
+    record = Evidence(id="E1", tool="t", args={}, about=[*many, pointing])
+    assert len(record.about) == MAX_SUBJECTS and record.about[0].points == "up"
+    assert record.about[0].name.endswith("chars cut]")
+
+
+def test_pressure_subjects_point_by_their_intervals() -> None:
+    from rootcause.tools.stats_common import Interval
+    from rootcause.tools.t_pressure import ComponentPressure, PressureOutput, SlicePressure
+
+    total = Interval(value=1.0, low=0.5, high=1.5)
+    output = PressureOutput(
+        behavior="terms:x",
+        by="split",
+        total=total,
+        components=[
+            ComponentPressure(component="a", pressure=1.0, ci_low=0.2, ci_high=1.8),
+            ComponentPressure(component="b", pressure=-1.0, ci_low=-1.8, ci_high=-0.2),
+            ComponentPressure(component="c", pressure=0.1, ci_low=-0.2, ci_high=0.4),
+            ComponentPressure(component="residual", pressure=0.3, ci_low=0.1, ci_high=0.5),
+        ],
+        by_slice=[SlicePressure(slice="train", samples=10, total=total, components=[])],
+        by_window=[],
+        weights_source="config",
+        groups=1,
+        zero_variance_groups=0,
+    )
+    about = {(s.kind, s.name): s.points for s in output.subjects()}
+    # A `split` is not a candidate, nor is the residual.
+    assert about == {
+        ("reward_component", "a"): "up",
+        ("reward_component", "b"): "down",
+        ("reward_component", "c"): "neither",
+    }
+    assert output.measured() == "terms:x"
