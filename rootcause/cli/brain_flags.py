@@ -51,6 +51,7 @@ PricesFlag = Annotated[Path | None, _llm("--prices", "prices")]
 StreamFlag = Annotated[bool | None, _llm("--stream/--no-stream", "stream")]
 TraceFlag = Annotated[bool | None, _llm("--trace/--no-trace", "trace")]
 RefereeFlag = Annotated[bool | None, _llm("--referee/--no-referee", "referee")]
+TemperatureFlag = Annotated[float | None, _llm("--temperature", "temperature")]
 
 
 #: The parameter names of the brain flags, as the commands that take them name them.
@@ -68,6 +69,7 @@ BRAIN_FLAG_NAMES = (
     "stream",
     "trace",
     "referee",
+    "temperature",
 )
 
 

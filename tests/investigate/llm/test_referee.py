@@ -182,16 +182,8 @@ def test_refuted_then_supported_by_later_evidence_is_a_cause(quirk_run: LabRun) 
 def test_right_cause_on_thin_evidence_is_confirmed_by_the_referee(quirk_run: LabRun) -> None:
     """One pressure record is all the model cites; the referee runs the counterfactual and
     the timing itself and confirms it, with its own evidence beside the claim."""
-    s, lab = Script(), quirk_run
-    turns = [
-        *characterise(s, lab),
-        _pressure(s, lab),  # E4
-        _propose(s, lab.culprit),
-        s.say("Proposed."),
-        _record(s, "supported", ["E4"]),
-        _conclude(s, lab.culprit, ["E4"]),
-    ]
-    outcome, _ = _run(lab, turns)
+    lab = quirk_run
+    outcome, _ = _run(lab, one_finding_script(Script(), lab, lab.culprit))
     report = outcome.report
     assert report.verdict == "cause_found"
     (top,) = report.findings
@@ -203,14 +195,15 @@ def test_right_cause_on_thin_evidence_is_confirmed_by_the_referee(quirk_run: Lab
     assert "| the referee: confirmed |" in markdown and "selects for the behaviour" in markdown
 
 
-def _thin_pusher_script(s: Script, lab: LabRun) -> list[Any]:
+def one_finding_script(s: Script, lab: LabRun, target: str) -> list[Any]:
+    """Characterise, one pressure record (E4), one hypothesis supported on it, concluded."""
     return [
         *characterise(s, lab),
-        _pressure(s, lab),  # E4: THIN_PUSHER's interval is clear above zero
-        _propose(s, THIN_PUSHER),
+        _pressure(s, lab),  # E4
+        _propose(s, target),
         s.say("Proposed."),
         _record(s, "supported", ["E4"]),
-        _conclude(s, THIN_PUSHER, ["E4"]),
+        _conclude(s, target, ["E4"]),
     ]
 
 
@@ -220,7 +213,7 @@ def test_grounded_finding_the_referee_does_not_confirm_is_not_a_cause(quirk_run:
     referee's figures and evidence, and the verdict is inconclusive. With --no-referee the
     same script ends cause_found and the report says the referee was off."""
     lab = quirk_run
-    outcome, _ = _run(lab, _thin_pusher_script(Script(), lab))
+    outcome, _ = _run(lab, one_finding_script(Script(), lab, THIN_PUSHER))
     report = outcome.report
     assert _pressure_of(report, "E4", THIN_PUSHER) == "up"
     (kept,) = report.findings
@@ -234,7 +227,7 @@ def test_grounded_finding_the_referee_does_not_confirm_is_not_a_cause(quirk_run:
     assert "(not confirmed by the referee)" in markdown
     assert f"| the referee: not confirmed ({kept.referee.status}) |" in markdown
 
-    off, _ = _run(lab, _thin_pusher_script(Script(), lab), referee=False)
+    off, _ = _run(lab, one_finding_script(Script(), lab, THIN_PUSHER), referee=False)
     assert off.report.verdict == "cause_found" and off.report.findings[0].referee is None
     assert off.report.meta.llm.referee == "off" and off.report.meta.llm.referee_calls == 0
     assert "off (--no-referee)" in off.markdown_path.read_text()
