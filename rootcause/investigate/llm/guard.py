@@ -88,9 +88,8 @@ class GuardedModel(Model):
         deadline = self.options.request_timeout_s
         for attempt in range(self.options.model_retries + 1):
             try:
-                response = await asyncio.wait_for(
-                    self.inner.get_response(*args, **kwargs), timeout=deadline
-                )
+                async with asyncio.timeout(deadline):  # in this task: context vars hold
+                    response = await self.inner.get_response(*args, **kwargs)
             except TimeoutError:
                 raise self._timed_out() from None
             except Exception as exc:
@@ -111,7 +110,8 @@ class GuardedModel(Model):
                 while True:
                     left = deadline - (time.perf_counter() - started)
                     try:
-                        event = await asyncio.wait_for(anext(events), timeout=max(left, 0.0))
+                        async with asyncio.timeout(max(left, 0.0)):  # not around the yield
+                            event = await anext(events)
                     except StopAsyncIteration:
                         return
                     except TimeoutError:
