@@ -148,6 +148,9 @@ def investigate(
     if resume is None and (run is None or not symptom):
         raise BadInputError("investigate: give RUN and --symptom TEXT (or --resume ID)")
 
+    several = ensemble is not None or len(model or []) > 1
+    if several and (brain != "llm" or resume is not None):
+        raise BadInputError("--ensemble / --model given twice: only with --brain llm, not --resume")
     ws = Workspace.resolve(workspace_dir(workspace))
     values = {**brain_flag_values(ctx), "model": model[0] if model else None}
     if resume is not None:
@@ -168,7 +171,7 @@ def investigate(
         ingest_options=ingest_options(skip_bad_lines, overlay),
         outputs={k: v for k, v in outputs if v},
     )
-    if ensemble is not None or len(model or []) > 1:
+    if several:
         _ensemble(ws, request, ensemble or 1, model or [], json_path, markdown_path, events_path)
         return
     outcome = run_watched(ws, request, StderrProgress(stderr_console()), events_path)
@@ -215,8 +218,7 @@ def _ensemble(
     from rootcause.cli.progress import StderrProgress
     from rootcause.investigate.llm.ensemble import render_markdown, run_ensemble, run_options
 
-    if request.brain != "llm" or not isinstance(request.options, LLMOptions):
-        raise BadInputError("--ensemble / --model given twice: only with --brain llm")
+    assert isinstance(request.options, LLMOptions), type(request.options)
     if events_path is not None:
         raise BadInputError("--events: not with an ensemble (each run keeps its own folder)")
     progress = StderrProgress(stderr_console())

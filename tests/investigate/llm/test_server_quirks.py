@@ -360,3 +360,25 @@ def test_escape_sequences_from_the_model_are_shown_not_sent(cli: Cli, quirk_run:
     assert any(line.startswith("model") for line in shown)
     assert any(line.startswith("hypothesis") for line in shown)
     assert "\\x1b]0;PWNED" in result.out  # the model's summary
+
+
+def test_ensemble_over_two_models_from_the_command_line(
+    cli: Cli, quirk_run: LabRun, tmp_path: Path
+) -> None:
+    server = ChatServer([*_script(quirk_run), *_script(quirk_run)])
+    with server.running():
+        models = ["--model", "a", "--model", "b"]
+        result = _investigate(cli, quirk_run, server, *models, "--json", str(tmp_path / "e.json"))
+    assert result.code == 0, result.err
+    assert not server.replies
+    assert sorted({r["model"] for r in server.chat}) == ["a", "b"]
+    head, *_ = result.out.splitlines()
+    assert head.startswith("ensemble ") and head.endswith(": cause_found")
+    assert "run 1 (a, temperature 0.2): cause_found" in result.out
+    assert "run 2 (b, temperature 0.7): cause_found" in result.out and "  total: " in result.out
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["format"] == "rootcause-ensemble/1" and report["runs_naming_cause"] == 2
+    assert report["cause"] == f"reward_component {quirk_run.culprit}"
+    assert {r["temperature"] for r in server.chat} == {0.2, 0.7}
+    refused = _investigate(cli, quirk_run, server, "--ensemble", "2", "--brain", "systematic")
+    assert refused.code == 2 and "only with --brain llm" in refused.err
