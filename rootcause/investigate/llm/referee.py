@@ -31,7 +31,7 @@ from rootcause.investigate.systematic import rules
 from rootcause.investigate.systematic.brain import SystematicBrain, gather_test_facts
 from rootcause.investigate.systematic.facts import pressure_of, pushes, sign_of
 from rootcause.investigate.systematic.memo import SystematicMemo
-from rootcause.investigate.toolbox import Toolbox
+from rootcause.investigate.toolbox import Toolbox, ToolDisabledError
 
 
 class Referee:
@@ -119,8 +119,17 @@ def referee_findings(
     the referee made."""
     referee = Referee(box, state, candidates)
     for finding in findings:
-        if finding.grounded:
+        if not finding.grounded:
+            continue
+        try:
             finding.referee = referee.check(finding)
+        except ToolDisabledError as exc:  # an ablation took a tool the test needs
+            finding.referee = RefereeCheck(
+                confirmed=False,
+                status="inconclusive",
+                figures=f"the referee could not run its test: {exc}",
+                evidence=list(referee.facts),
+            )
     ordered = sorted(
         findings, key=lambda f: (not (f.referee is not None and f.referee.confirmed), f.rank)
     )
