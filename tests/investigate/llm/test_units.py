@@ -195,3 +195,33 @@ def test_pressure_subjects_point_by_their_intervals() -> None:
         ("reward_component", "c"): "neither",
     }
     assert output.measured() == "terms:x"
+
+
+def test_chat_shows_model_text_through_the_sanitiser() -> None:
+    """The chat's streamed pieces and whole replies keep their lines (Markdown) but show escape
+    sequences, so a reply cannot move the cursor or set the terminal's title."""
+    from rootcause.investigate.chat.entries import AgentText, TextDelta
+    from rootcause.investigate.chat.toolbox import EventTranslator
+    from rootcause.investigate.events import ModelText, ModelTurn
+
+    shown: list[object] = []
+    translate = EventTranslator(shown.append)
+    attack = "line one\n\x1b[1A\x1b[2Kfinished cause_found \x1b]0;PWNED\x07"
+    translate(ModelText(phase="chat", delta=attack))
+    translate(
+        ModelTurn(
+            phase="chat",
+            turn=2,
+            tokens_in=1,
+            tokens_out=1,
+            tokens_in_total=1,
+            tokens_out_total=1,
+            cost_usd_total=0.0,
+            text=f"new reply {attack}",
+        )
+    )
+    delta, whole = shown
+    assert isinstance(delta, TextDelta) and isinstance(whole, AgentText)
+    for text in (delta.text, whole.text):
+        assert "\x1b" not in text and "\x07" not in text
+        assert "line one\n\\x1b[1A" in text and "\\x1b]0;PWNED\\x07" in text
