@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rootcause.core.evidence import Evidence
 from rootcause.investigate.llm.session import Session
-from rootcause.tools.untrusted import args_text, figures_text, label
+from rootcause.tools.untrusted import args_text, figures_text
 
 #: Evidence records listed in full (older ones are counted, not listed).
 MAX_EVIDENCE_LINES = 80
@@ -54,7 +54,7 @@ def _evidence_line(e: Evidence) -> str:
     line = f"- {e.id} {e.tool}({args}): {e.summary}" + (f" [{figures}]" if figures else "")
     pointing = [s for s in e.about if s.points != "neither"][:MAX_POINTING]
     if pointing:
-        line += " (points " + ", ".join(f"{s.points}: {s.kind} {label(s.name)}" for s in pointing)
+        line += " (points " + ", ".join(f"{s.points}: {s.kind} {s.name}" for s in pointing)
         more = sum(s.points != "neither" for s in e.about) - len(pointing)
         line += f" and {more} more)" if more > 0 else ")"
     return line

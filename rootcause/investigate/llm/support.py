@@ -36,10 +36,13 @@ def last_evidence(state: InvestigationState) -> int:
 
 
 def _matches(finding: Finding, subject: Subject, candidates: Candidates) -> bool:
+    """Whether a record's subject is the finding's candidate (records keep names as `label`
+    shows them: a run's hostile label is escaped there, so it is compared escaped)."""
+    name = label(finding.id)
     if finding.kind != "config_change":
-        return subject.kind == finding.kind and subject.name == finding.id
+        return subject.kind == finding.kind and subject.name == name
     if subject.kind == "reward_component":
-        return subject.name == finding.id
+        return subject.name == name
     commit = candidates.commit(finding.commit or finding.id)
     return subject.kind == "config_change" and commit is not None and subject.name == commit
 
@@ -47,7 +50,7 @@ def _matches(finding: Finding, subject: Subject, candidates: Candidates) -> bool
 def _about(record: Evidence) -> str:
     if not record.about:
         return "is about no candidate (it measures no component, source, slice or commit)"
-    named = [f"{s.kind} {label(s.name)} ({s.points})" for s in record.about[:4]]
+    named = [f"{s.kind} {s.name} ({s.points})" for s in record.about[:4]]
     more = f" and {len(record.about) - 4} more" if len(record.about) > 4 else ""
     return f"is about {', '.join(named)}{more}"
 
