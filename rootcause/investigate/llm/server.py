@@ -20,17 +20,14 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     AsyncOpenAI,
-    DefaultAsyncHttpxClient,
-    DefaultHttpxClient,
     OpenAI,
     Timeout,
 )
@@ -39,6 +36,9 @@ from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.investigate.llm.config import LLMOptions, Provider
 from rootcause.investigate.llm.errors import NotAPIReply, ServerError, one_line
 from rootcause.tools.untrusted import visible
+
+if TYPE_CHECKING:
+    import httpx  # imported where a client is built: httpx loads rich, which headless code must not
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,19 @@ async def _check_async(response: httpx.Response) -> None:
         raise not_api_reply(response, body[:SHOWN_BYTES]) from None
 
 
+def _sync_http() -> Any:
+    """The OpenAI client's default HTTP client, with the check of every 2xx answer."""
+    from openai import DefaultHttpxClient
+
+    return DefaultHttpxClient(event_hooks={"response": [_check_sync]})
+
+
+def _async_http() -> Any:
+    from openai import DefaultAsyncHttpxClient
+
+    return DefaultAsyncHttpxClient(event_hooks={"response": [_check_async]})
+
+
 def preflight(provider: Provider, options: LLMOptions) -> tuple[Provider, ServerInfo]:
     """Check that an OpenAI-compatible server answers (a dead or hung one fails within
     seconds), take the model name from its `/models` list when none was given, and read the
@@ -144,7 +157,7 @@ def preflight(provider: Provider, options: LLMOptions) -> tuple[Provider, Server
         api_key=provider.api_key or "unused",
         timeout=client_timeout(options),
         max_retries=0,
-        http_client=DefaultHttpxClient(event_hooks={"response": [_check_sync]}),
+        http_client=_sync_http(),
     )
     try:
         listed = _models(client, provider, options)
@@ -306,7 +319,7 @@ def open_model(provider: Provider, options: LLMOptions) -> tuple[Model, Closer]:
         api_key=provider.api_key or "unused",
         timeout=client_timeout(options),
         max_retries=0,  # one retry layer: ours (guard.py), which logs every retry
-        http_client=DefaultAsyncHttpxClient(event_hooks={"response": [_check_async]}),
+        http_client=_async_http(),
     )
     if provider.kind == "compatible":
         return _ChatModel(model=provider.model, openai_client=client), client.close
