@@ -50,6 +50,8 @@ RequestTimeoutFlag = Annotated[float | None, _llm("--request-timeout", "request_
 PricesFlag = Annotated[Path | None, _llm("--prices", "prices")]
 StreamFlag = Annotated[bool | None, _llm("--stream/--no-stream", "stream")]
 TraceFlag = Annotated[bool | None, _llm("--trace/--no-trace", "trace")]
+RefereeFlag = Annotated[bool | None, _llm("--referee/--no-referee", "referee")]
+TemperatureFlag = Annotated[float | None, _llm("--temperature", "temperature")]
 
 
 #: The parameter names of the brain flags, as the commands that take them name them.
@@ -66,6 +68,8 @@ BRAIN_FLAG_NAMES = (
     "prices",
     "stream",
     "trace",
+    "referee",
+    "temperature",
 )
 
 

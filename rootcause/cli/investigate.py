@@ -19,10 +19,11 @@ from rootcause.cli.brain_flags import (
     MaxTokensFlag,
     MaxToolCallsFlag,
     MaxTurnsFlag,
-    ModelFlag,
     PricesFlag,
+    RefereeFlag,
     RequestTimeoutFlag,
     StreamFlag,
+    TemperatureFlag,
     TraceFlag,
     WallTimeFlag,
     brain_flag_values,
@@ -34,12 +35,15 @@ from rootcause.cli.common import (
     SkipBadLinesFlag,
     WorkspaceOption,
     ingest_options,
+    option_help,
     stderr_console,
     stdout_console,
     with_overlay_options,
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
+from rootcause.investigate.llm.config import LLMOptions
+from rootcause.tools.untrusted import visible
 
 if TYPE_CHECKING:
     from rootcause.investigate.events import EventSink
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
     from rootcause.store.workspace import Workspace
 
 #: What each verdict means, after it on the summary line.
+#: Longest summary printed on stdout (the report holds all of it).
+MAX_SUMMARY_CHARS = 4000
 VERDICT_MEANING = {
     "cause_found": "a cause is grounded in evidence",
     "no_cause_found": "every candidate proposed was tested and none holds",
@@ -55,6 +61,18 @@ VERDICT_MEANING = {
     "symptom_not_found": "no detector that carries the symptom matches the run; see the "
     "report's suggestions",
 }
+
+
+ModelsFlag = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        metavar="NAME",
+        help=f"{option_help(LLMOptions, 'model', 'LLM brain')} Give it more than once for an "
+        "ensemble with one run per model.",
+        rich_help_panel=LLM_PANEL,
+    ),
+]
 
 
 @app.command()
@@ -95,7 +113,7 @@ def investigate(
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
     disabled_tools: DisableToolsFlag = None,
-    model: ModelFlag = None,
+    model: ModelsFlag = None,
     base_url: BaseUrlFlag = None,
     api_key: ApiKeyFlag = None,
     max_turns: MaxTurnsFlag = None,
@@ -107,6 +125,18 @@ def investigate(
     prices: PricesFlag = None,
     stream: StreamFlag = None,
     trace: TraceFlag = None,
+    referee: RefereeFlag = None,
+    temperature: TemperatureFlag = None,
+    ensemble: Annotated[
+        int | None,
+        typer.Option(
+            "--ensemble",
+            min=1,
+            help="LLM brain: run N independent investigations (temperatures varied, or one per "
+            "--model given) and aggregate the cause the referee confirms in most of them.",
+            rich_help_panel=LLM_PANEL,
+        ),
+    ] = None,
     overlay: OverlayArgs | None = None,
 ) -> None:
     """Investigate why RUN shows SYMPTOM; progress on stderr, the summary on stdout.
@@ -118,8 +148,11 @@ def investigate(
     if resume is None and (run is None or not symptom):
         raise BadInputError("investigate: give RUN and --symptom TEXT (or --resume ID)")
 
+    several = ensemble is not None or len(model or []) > 1
+    if several and (brain != "llm" or resume is not None):
+        raise BadInputError("--ensemble / --model given twice: only with --brain llm, not --resume")
     ws = Workspace.resolve(workspace_dir(workspace))
-    values = brain_flag_values(ctx)
+    values = {**brain_flag_values(ctx), "model": model[0] if model else None}
     if resume is not None:
         from rootcause.investigate.job import load_spec
 
@@ -138,6 +171,9 @@ def investigate(
         ingest_options=ingest_options(skip_bad_lines, overlay),
         outputs={k: v for k, v in outputs if v},
     )
+    if several:
+        _ensemble(ws, request, ensemble or 1, model or [], json_path, markdown_path, events_path)
+        return
     outcome = run_watched(ws, request, StderrProgress(stderr_console()), events_path)
     for src, dest in ((outcome.json_path, json_path), (outcome.markdown_path, markdown_path)):
         if dest is not None:
@@ -146,11 +182,16 @@ def investigate(
     out = stdout_console()
     meaning = VERDICT_MEANING.get(report.verdict, "")
     out.print(f"investigation {report.id}: {report.verdict} ({meaning})", markup=False)
-    out.print(report.summary, markup=False)
+    out.print(visible(report.summary, MAX_SUMMARY_CHARS), markup=False)  # model-written
     for f in report.findings:
         commit = f" @ {f.commit[:10]}" if f.commit else ""
+        mark = ""
+        if f.referee is not None:
+            mark = ", confirmed by the referee" if f.referee.confirmed else ", NOT confirmed"
+            mark += f" ({', '.join(f.referee.evidence[-3:])})"
         out.print(
-            f"  {f.rank}. {f.kind} {f.id}{commit} (confidence {f.confidence:.2f})", markup=False
+            f"  {f.rank}. {f.kind} {f.id}{commit} (confidence {f.confidence:.2f}{mark})",
+            markup=False,
         )
     if report.suggestions:
         out.print("what the run does show (pass one as --behavior):", markup=False)
@@ -162,6 +203,51 @@ def investigate(
         out.print(f"plots: {outcome.folder / 'plots'} ({len(plots)} files)", markup=False)
     if fail_on_cause and report.verdict == "cause_found":
         raise typer.Exit(3)
+
+
+def _ensemble(
+    ws: Workspace,
+    request: InvestigationRequest,
+    runs: int,
+    models: list[str],
+    json_path: Path | None,
+    markdown_path: Path | None,
+    events_path: Path | None,
+) -> None:
+    """Run an ensemble of LLM investigations, each watched as one, and print the aggregate."""
+    from rootcause.cli.progress import StderrProgress
+    from rootcause.investigate.llm.ensemble import render_markdown, run_ensemble, run_options
+
+    assert isinstance(request.options, LLMOptions), type(request.options)
+    if events_path is not None:
+        raise BadInputError("--events: not with an ensemble (each run keeps its own folder)")
+    progress = StderrProgress(stderr_console())
+    options = run_options(request.options, runs, models)
+    report, _ = run_ensemble(
+        ws, request, options, run=lambda w, r: run_watched(w, r, progress, None)
+    )
+    out = stdout_console()
+    out.print(f"ensemble {report.id}: {report.verdict}", markup=False)
+    out.print(visible(report.summary, MAX_SUMMARY_CHARS), markup=False)
+    for r in report.runs:
+        confirmed = ", ".join(r.confirmed) or "none confirmed"
+        out.print(
+            f"  run {r.run} ({r.model or 'default model'}, temperature {r.temperature}): "
+            f"{r.verdict}, {confirmed}; {r.stats.tool_calls} tool calls, "
+            f"{r.stats.tokens_in + r.stats.tokens_out} tokens, ${r.stats.cost_usd:.4f} "
+            f"({r.investigation})",
+            markup=False,
+        )
+    t = report.total
+    out.print(
+        f"  total: {t.tool_calls} tool calls, {t.tokens_in + t.tokens_out} tokens, "
+        f"${t.cost_usd:.4f}, {t.wall_s:.1f} s",
+        markup=False,
+    )
+    if json_path is not None:
+        json_path.write_text(report.model_dump_json(indent=2) + "\n")
+    if markdown_path is not None:
+        markdown_path.write_text(render_markdown(report))
 
 
 def run_watched(

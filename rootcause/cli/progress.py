@@ -4,7 +4,9 @@ per event (a label, then what happened).
 Streamed text deltas (`model_text`) are not printed piece by piece: the `model` line of each
 turn shows what the model wrote or called. The start says nothing before the first step (the
 summary names the investigation), and a failure is printed by the CLI's error boundary (one
-`error:` line), so `investigation_started` and `investigation_failed` add nothing here."""
+`error:` line), so `investigation_started` and `investigation_failed` add nothing here.
+Every line passes through the one sanitiser (`rootcause.tools.untrusted.visible`): model
+text and tool arguments are written by a model, so control characters are shown, never sent."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from rootcause.investigate.events import (
     ToolCalled,
     ToolFailed,
 )
+from rootcause.tools.untrusted import visible
 
 #: How each label shows.
 STYLES = {
@@ -50,6 +53,10 @@ LINE_CHARS = 140
 def _short(text: str, limit: int = LINE_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Longest line printed (a bound on what a model or a run can put on the terminal).
+MAX_LINE_CHARS = 600
 
 
 def _arguments(arguments: dict[str, object]) -> str:
@@ -119,6 +126,9 @@ class StderrProgress:
         if line is None:
             return
         label, text = line
+        # Model-written text, tool arguments and run labels reach this line: through the one
+        # sanitiser, so no escape sequence acts on the terminal.
+        text = visible(" ".join(text.split()), MAX_LINE_CHARS)
         style = STYLES.get(label, "")
         shown = f"[{style}]{label:10s}[/{style}]" if style else f"{label:10s}"
         self.console.print(f"{shown} {escape(text)}", markup=True)

@@ -8,11 +8,16 @@ evidence log, a report and a checkpoint stay a few KB per call.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 Figure = float | int | str | bool | None
+#: What a record's figures can be about: the candidate causes of a run.
+SubjectKind = Literal["reward_component", "data_source", "persona", "env", "config_change"]
+#: Which way a record's figures move the behaviour's rate for a subject: `up` (more of it),
+#: `down` (less of it), `neither` (measured, but not clear of zero, or no direction at all).
+Points = Literal["up", "down", "neither"]
 
 #: Longest string figure, figure name, summary and string argument kept.
 MAX_FIGURE_CHARS = 200
@@ -21,6 +26,8 @@ MAX_SUMMARY_CHARS = 300
 MAX_ARG_CHARS = 1000
 #: Most figures kept, and most items of a list argument.
 MAX_FIGURES = 100
+#: Most subjects a record keeps (the ones that point a way first).
+MAX_SUBJECTS = 100
 MAX_ARG_ITEMS = 50
 #: Name of the figure that counts the figures cut.
 FIGURES_CUT = "(figures cut)"
@@ -58,8 +65,31 @@ def clip_args(args: dict[str, Any]) -> dict[str, Any]:
     return clipped
 
 
+class Subject(BaseModel):
+    """One candidate a record's figures measure, and which way they point for it; the name
+    as `rootcause.tools.untrusted.label` shows it (a run's label that is not a plain
+    identifier is quoted and escaped)."""
+
+    kind: SubjectKind
+    name: str
+    points: Points = "neither"
+    #: The figures, in words, that say which way (e.g. "pressure 0.012 [0.008, 0.016]").
+    figures: str = ""
+
+    @field_validator("name", "figures")
+    @classmethod
+    def _small(cls, text: str) -> str:
+        return clip(text, MAX_FIGURE_CHARS)
+
+    def text(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
 class Evidence(BaseModel):
-    """One tool call: what was asked, the key figures it produced, and where its plot is."""
+    """One tool call: what was asked, the key figures it produced, and where its plot is;
+    which behaviour the figures measure (`behavior`, None when they measure none) and which
+    candidates they are about (`about`), so a finding can be grounded only by evidence about
+    its own candidate that points the behaviour's way."""
 
     id: str
     tool: str
@@ -67,6 +97,18 @@ class Evidence(BaseModel):
     figures: dict[str, Figure] = Field(default_factory=dict)
     summary: str = ""
     plot: str | None = None
+    behavior: str | None = None
+    about: list[Subject] = Field(default_factory=list)
+
+    @field_validator("about")
+    @classmethod
+    def _few_subjects(cls, about: list[Subject]) -> list[Subject]:
+        pointing = sorted(about, key=lambda s: s.points == "neither")
+        return pointing[:MAX_SUBJECTS]
+
+    def subjects(self, kind: str, name: str) -> list[Subject]:
+        """The subjects of this record that are candidate (`kind`, `name`)."""
+        return [s for s in self.about if s.kind == kind and s.name == name]
 
     @field_validator("args")
     @classmethod

@@ -41,6 +41,19 @@ class Hypothesis(BaseModel):
     score: float = 0.0
     evidence: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    #: The number of the latest evidence record when it was (last) refuted: only evidence
+    #: recorded after that can make it a finding.
+    refuted_at: int | None = None
+
+
+class RefereeCheck(BaseModel):
+    """What the systematic tests said of an LLM finding (the referee): the status they gave
+    the candidate, their deciding figures in words, and the evidence they recorded."""
+
+    confirmed: bool
+    status: HypothesisStatus
+    figures: str
+    evidence: list[str] = Field(default_factory=list)
 
 
 class Finding(BaseModel):
@@ -56,6 +69,8 @@ class Finding(BaseModel):
     evidence: list[str]
     fix: str
     grounded: bool = True
+    #: The referee's check of an LLM finding (None: not refereed).
+    referee: RefereeCheck | None = None
 
 
 class Stats(BaseModel):
@@ -125,6 +140,11 @@ class LLMReportMeta(BaseModel):
     untested: list[str] = Field(default_factory=list)
     grounding_rejections: int = 0
     ungrounded: list[str] = Field(default_factory=list)
+    #: `ran`: the systematic tests re-ran on each grounded finding; `off`: --no-referee;
+    #: `not needed`: no grounded finding to referee (the verdict is not cause_found anyway).
+    referee: Literal["ran", "off", "not needed"] = "not needed"
+    #: Tool calls (evidence records) the referee made.
+    referee_calls: int = 0
     log: str = "llm-log.jsonl"
 
 

@@ -37,6 +37,8 @@ class Ledger:
     ) -> Hypothesis:
         h = self.state.hypothesis(hypothesis_id)
         h.status = status
+        if status == "refuted":
+            h.refuted_at = max((_evidence_order(e.id) for e in self.state.evidence), default=0)
         h.score = round(float(score), 4)
         h.evidence = sorted(set(h.evidence) | set(self.known(evidence)), key=_evidence_order)
         if note:

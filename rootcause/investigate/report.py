@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from rootcause.core.errors import RootcauseError
-from rootcause.core.report import LLMReportMeta, Report, ReportMeta
+from rootcause.core.report import Finding, LLMReportMeta, Report, ReportMeta
 from rootcause.investigate.llm.memo import LLMMemo
 from rootcause.investigate.state import InvestigationState
 from rootcause.tools.untrusted import args_text, figures_text
@@ -138,7 +138,48 @@ def _llm_lines(llm: LLMReportMeta | None) -> list[str]:
         lines += [f"**Not tested:** {', '.join(llm.untested)}.", ""]
     if llm.ungrounded:
         lines += [f"**Not grounded in evidence:** {', '.join(llm.ungrounded)}.", ""]
+    lines += [f"**Referee:** {REFEREE_TEXT[llm.referee].format(calls=llm.referee_calls)}", ""]
     return lines
+
+
+REFEREE_TEXT = {
+    "ran": "the systematic brain's tests re-ran on each grounded finding with the settled "
+    "detector ({calls} tool calls); a finding they do not support is marked not confirmed "
+    "and cannot carry the verdict.",
+    "off": "off (--no-referee): the findings are the model's, not re-tested by the systematic "
+    "brain's tests.",
+    "not needed": "not run (no grounded finding to check).",
+}
+
+
+def _finding_lines(f: Finding) -> list[str]:
+    where = f" in {', '.join(f'{k}={v}' for k, v in f.slice.items())}" if f.slice else ""
+    commit = f", commit `{f.commit[:12]}`" if f.commit else ""
+    marks = "" if f.grounded else " (not grounded in evidence)"
+    if f.referee is not None and not f.referee.confirmed:
+        marks += " (not confirmed by the referee)"
+    lines = [
+        f"### {f.rank}. {f.kind} `{f.id}`{where}{commit}: confidence {f.confidence:.2f}{marks}",
+        "",
+    ]
+    if f.referee is None:
+        lines.append(f"- Mechanism: {f.mechanism}")
+    else:
+        word = "confirmed" if f.referee.confirmed else f"not confirmed ({f.referee.status})"
+        lines += [
+            "| | what it says | evidence |",
+            "|---|---|---|",
+            f"| the model's claim | {_cell(f.mechanism)} | {', '.join(f.evidence)} |",
+            f"| the referee: {word} | {_cell(f.referee.figures)} | "
+            f"{', '.join(f.referee.evidence)} |",
+            "",
+        ]
+    lines += [f"- Evidence: {', '.join(f.evidence)}", f"- Fix: {f.fix}", ""]
+    return lines
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "/")
 
 
 def render_markdown(report: Report) -> str:
@@ -156,18 +197,7 @@ def render_markdown(report: Report) -> str:
         lines += [NOT_FOUND_NOTE, "", *_suggestion_lines(report)]
     lines += _llm_lines(report.meta.llm)
     for f in report.findings:
-        where = f" in {', '.join(f'{k}={v}' for k, v in f.slice.items())}" if f.slice else ""
-        commit = f", commit `{f.commit[:12]}`" if f.commit else ""
-        grounded = "" if f.grounded else " (not grounded in evidence)"
-        lines += [
-            f"### {f.rank}. {f.kind} `{f.id}`{where}{commit}: confidence {f.confidence:.2f}"
-            f"{grounded}",
-            "",
-            f"- Mechanism: {f.mechanism}",
-            f"- Evidence: {', '.join(f.evidence)}",
-            f"- Fix: {f.fix}",
-            "",
-        ]
+        lines += _finding_lines(f)
     if report.effects is not None:
         lines += ["## Effects", "", *(f"- {line}" for line in report.effects.lines()), ""]
     lines += ["## Hypotheses", "", "| id | kind | target | status | score | evidence | note |"]

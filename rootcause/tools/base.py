@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict
 
-from rootcause.core.evidence import Figure
+from rootcause.core.evidence import Figure, Points, Subject, SubjectKind
 from rootcause.tools.plotting import PlotSpec
 from rootcause.tools.untrusted import MAX_QUOTE_CHARS as MAX_QUOTE_CHARS
 from rootcause.tools.untrusted import quote as quote
@@ -45,6 +45,33 @@ class ToolOutput(BaseModel):
 
     def plot_spec(self) -> PlotSpec | None:
         return None
+
+    def measured(self) -> str | None:
+        """The behaviour spec the figures measure (None when they measure no behaviour)."""
+        behavior = getattr(self, "behavior", None)
+        return behavior if isinstance(behavior, str) else None
+
+    def subjects(self) -> list[Subject]:
+        """The candidates (components, sources, personas, envs, commits) the figures are
+        about, and which way they move the behaviour for each; none by default."""
+        return []
+
+
+#: The slice fields that are candidate kinds (a `split` is not a cause).
+SLICE_SUBJECTS: dict[str, SubjectKind] = {
+    "persona": "persona",
+    "data_source": "data_source",
+    "env": "env",
+}
+
+
+def points_of(low: float, high: float) -> Points:
+    """Which way an interval points: up when clear above zero, down when clear below."""
+    if low > 0:
+        return "up"
+    if high < 0:
+        return "down"
+    return "neither"
 
 
 def bounded(text: str, limit: int = MAX_TEXT_CHARS) -> str:

@@ -17,7 +17,7 @@ from rootcause.tools.arguments import parse_arguments
 from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput, bounded
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import save_png
-from rootcause.tools.untrusted import figure_name
+from rootcause.tools.untrusted import figure_name, label
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,8 @@ def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
         figures={figure_name(k): v for k, v in output.figures().items()},
         summary=text.splitlines()[0] if text else "",
         plot=None if plot_path is None else str(plot_path),
+        behavior=output.measured(),
+        about=[s.model_copy(update={"name": label(s.name)}) for s in output.subjects()],
     )
     ctx.evidence.add(record)
     logger.debug("tool %s -> %s", name, evidence_id)

@@ -10,14 +10,17 @@ from pydantic import BaseModel, Field
 from rootcause.analysis.contrast import reward_contrast as contrast
 from rootcause.analysis.enrichment import enrichment as enrich
 from rootcause.core.errors import BadInputError
-from rootcause.core.evidence import Figure
-from rootcause.tools.base import ToolOutput, tool
+from rootcause.core.evidence import Figure, Points, Subject
+from rootcause.tools.base import SLICE_SUBJECTS, ToolOutput, points_of, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField, finite_or_none
 from rootcause.tools.steps import StepRangeInput
 from rootcause.tools.untrusted import inline, label
+
+#: An enrichment level points a way only with a q-value below this.
+ENRICHED_Q = 0.05
 
 
 class ContrastInput(BehaviorInput):
@@ -58,6 +61,19 @@ class ContrastOutput(ToolOutput):
             figures[f"diff_low[{c.component}]"] = c.diff.low
             figures[f"share_positive[{c.component}]"] = c.share_positive
         return figures
+
+    def subjects(self) -> list[Subject]:
+        """Each component: up when it reliably scores the behaviour higher (within groups),
+        down when lower."""
+        return [
+            Subject(
+                kind="reward_component",
+                name=c.component,
+                points=points_of(c.diff.low, c.diff.high),
+                figures=f"score difference with vs without {c.diff.text()}",
+            )
+            for c in self.components
+        ]
 
 
 @tool("reward_contrast")
@@ -139,6 +155,22 @@ class EnrichmentOutput(ToolOutput):
             figures[f"q[{lv.level}]"] = lv.q_value
             figures[f"rate[{lv.level}]"] = lv.rate_in
         return figures
+
+    def subjects(self) -> list[Subject]:
+        """Each level: up when over-represented (lift above 1, q below `ENRICHED_Q`), down when
+        under-represented."""
+        kind = SLICE_SUBJECTS.get(self.by)
+        if kind is None:
+            return []
+        about = []
+        for lv in self.levels:
+            points: Points = "neither"
+            if lv.lift is not None and lv.q_value < ENRICHED_Q:
+                points = "up" if lv.lift > 1 else "down" if lv.lift < 1 else "neither"
+            lift = "n/a" if lv.lift is None else f"{lv.lift:.2f}"
+            figures = f"rate {lv.rate_in:.2%} vs {lv.rate_out:.2%}, lift {lift}, q={lv.q_value:.2g}"
+            about.append(Subject(kind=kind, name=lv.level, points=points, figures=figures))
+        return about
 
     def plot_spec(self) -> PlotSpec:
         return PlotSpec(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from rootcause.analysis.bins import make_step_bins
 from rootcause.analysis.onset import detect_onset
 from rootcause.analysis.pressure import pressure_data, selection_pressure
-from rootcause.core.evidence import Figure
+from rootcause.core.evidence import Figure, Points, Subject
 from rootcause.history import ConfigHistory, open_history
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
@@ -102,6 +102,24 @@ class EventAlignmentOutput(ToolOutput):
             "nearest_before_distance": nearest.distance if nearest else None,
             "nearest_before_exposes_reasoning": nearest.exposes_reasoning if nearest else None,
         }
+
+    def subjects(self) -> list[Subject]:
+        """Each deployed commit: up (or down) when it went live before or at the onset and
+        the rate rose (fell) from it; neither when it came after, or there was no onset."""
+        about = []
+        for e in self.events:
+            points: Points = "neither"
+            rates = ""
+            if e.rate_before is not None and e.rate_after is not None:
+                rates = f", rate {e.rate_before:.1%} -> {e.rate_after:.1%}"
+                if e.relation in ("before", "at") and e.rate_after != e.rate_before:
+                    points = "up" if e.rate_after > e.rate_before else "down"
+            where = e.relation if e.distance is None else f"{e.relation} ({e.distance:+d})"
+            figures = f"step {e.step}, {where} the onset{rates}"
+            about.append(
+                Subject(kind="config_change", name=e.commit, points=points, figures=figures)
+            )
+        return about
 
     def plot_spec(self) -> PlotSpec:
         pts = [(x, y) for x, y in zip(self.bin_starts, self.rates, strict=True) if y is not None]

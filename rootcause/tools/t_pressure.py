@@ -15,8 +15,8 @@ from rootcause.analysis.pressure import (
     selection_pressure as price_pressure,
 )
 from rootcause.core.errors import BadInputError
-from rootcause.core.evidence import Figure
-from rootcause.tools.base import ToolOutput, tool
+from rootcause.core.evidence import Figure, Subject
+from rootcause.tools.base import SLICE_SUBJECTS, ToolOutput, points_of, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import run_frame
 from rootcause.tools.matching import behavior_hits, evaluated_rows
@@ -108,6 +108,31 @@ class PressureOutput(ToolOutput):
             for c in s.components:
                 figures[f"pressure[{c.component}|{self.by}={s.slice}]"] = c.pressure
         return figures
+
+    def subjects(self) -> list[Subject]:
+        """Each component, up or down when its interval is clear of zero; each slice, by the
+        interval of its total pressure."""
+        about = [
+            Subject(
+                kind="reward_component",
+                name=c.component,
+                points=points_of(c.ci_low, c.ci_high),
+                figures=f"pressure {c.pressure:.3g} [{c.ci_low:.3g}, {c.ci_high:.3g}]",
+            )
+            for c in self.components
+            if c.component != "residual"
+        ]
+        if self.by in SLICE_SUBJECTS:
+            about += [
+                Subject(
+                    kind=SLICE_SUBJECTS[self.by],
+                    name=s.slice,
+                    points=points_of(s.total.low, s.total.high),
+                    figures=f"total pressure {s.total.text()}",
+                )
+                for s in self.by_slice
+            ]
+        return about
 
     def plot_spec(self) -> PlotSpec:
         series = []
@@ -247,6 +272,21 @@ class CounterfactualOutput(ToolOutput):
             "change": self.change.value,
             "share_removed": self.share_removed,
         }
+
+    def subjects(self) -> list[Subject]:
+        """The removed components, jointly: up when removing them takes pressure away (the
+        change is clear above zero), down when it adds pressure."""
+        share = "n/a" if self.share_removed is None else f"{self.share_removed:.0%}"
+        return [
+            Subject(
+                kind="reward_component",
+                name=name,
+                points=points_of(self.change.low, self.change.high),
+                figures=f"removing it changes the pressure by {self.change.text()} "
+                f"({share} of the push)",
+            )
+            for name in self.removed
+        ]
 
 
 @tool("counterfactual")

@@ -179,3 +179,10 @@ def args_text(args: Mapping[str, Any]) -> str:
         f"{k}={figure_value(v) if isinstance(v, float) else inline(str(v), 200)}"
         for k, v in args.items()
     )
+
+
+def prose(text: str) -> str:
+    """Multi-line text a model wrote (a chat reply, shown as Markdown): line breaks and tabs
+    kept, every other control, format or line-separator character shown as a visible escape,
+    so no escape sequence acts on the terminal. Not cut: the caller bounds it."""
+    return "".join(ch if ch in "\n\t" or ch.isprintable() else _shown(ch) for ch in text)

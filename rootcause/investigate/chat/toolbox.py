@@ -37,6 +37,7 @@ from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import sanitised
 from rootcause.tools.registry import ToolResult
+from rootcause.tools.untrusted import prose
 
 UpdateSink = Callable[[Update], None]
 
@@ -117,11 +118,11 @@ class EventTranslator:
             case ModelText():
                 shown = self.text.delta(event.delta)
                 if shown:
-                    self.emit(TextDelta(shown))
+                    self.emit(TextDelta(prose(shown)))  # model-written: the one sanitiser
             case ModelTurn():
                 if event.text.strip():
                     self.text.whole(event.text)
-                    self.emit(AgentText(text=event.text))
+                    self.emit(AgentText(text=prose(event.text)))
                 if self.on_model_turn is not None:
                     self.on_model_turn(event)
             case ModelRetry():

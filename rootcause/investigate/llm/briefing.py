@@ -11,6 +11,8 @@ from rootcause.tools.untrusted import args_text, figures_text
 #: Evidence records listed in full (older ones are counted, not listed).
 MAX_EVIDENCE_LINES = 80
 MAX_FIGURES = 8
+#: Candidates a record points a way for, shown per evidence line (which ones it can ground).
+MAX_POINTING = 4
 
 
 def briefing(session: Session, task: str) -> str:
@@ -49,7 +51,13 @@ def briefing(session: Session, task: str) -> str:
 def _evidence_line(e: Evidence) -> str:
     args = args_text(e.args)
     figures = figures_text(e.figures, MAX_FIGURES)
-    return f"- {e.id} {e.tool}({args}): {e.summary}" + (f" [{figures}]" if figures else "")
+    line = f"- {e.id} {e.tool}({args}): {e.summary}" + (f" [{figures}]" if figures else "")
+    pointing = [s for s in e.about if s.points != "neither"][:MAX_POINTING]
+    if pointing:
+        line += " (points " + ", ".join(f"{s.points}: {s.kind} {s.name}" for s in pointing)
+        more = sum(s.points != "neither" for s in e.about) - len(pointing)
+        line += f" and {more} more)" if more > 0 else ")"
+    return line
 
 
 def _num(value: float | None) -> str:

@@ -58,6 +58,18 @@ class LLMOptions(BrainOptions):
     wall_time_s: float = Field(1800.0, gt=0, description="Seconds over all steps.")
     max_hypotheses: int = Field(12, ge=1, description="Hypotheses the ledger may hold.")
     stream: bool = Field(False, description="Stream model responses (SSE).")
+    temperature: float | None = Field(
+        None,
+        ge=0,
+        le=2,
+        description="Sampling temperature (unset: the server's default; an ensemble varies it "
+        "per run).",
+    )
+    referee: bool = Field(
+        True,
+        description="Re-run the systematic tests on each finding before a cause_found; "
+        "--no-referee takes the model's grounded findings as they are (the report says so).",
+    )
     trace: bool = Field(False, description="Export openai-agents traces.")
     prices: str | None = Field(
         None, description="Price table (JSON/YAML, $ per million tokens) for the stats."

@@ -16,6 +16,10 @@ class ServerError(RootcauseError):
     resumable = True
 
 
+class NotAPIReply(ServerError):
+    """A 2xx answer that is not the API's JSON or event stream (a web page, plain text)."""
+
+
 class ServerRefused(BadInputError):
     """The server refused the request as configured (the API key, the model name)."""
 

@@ -6,8 +6,9 @@ OpenAI client's own retries are off):
 - 408, 409, 429 and 5xx answers and dropped connections are retried with exponential backoff
   (or the server's `Retry-After`), at most `model_retries` times; a 5xx whose error body is the
   same as the one before is deterministic (the server will answer it again) and is not retried;
-- other 4xx answers, a request that outlives `--request-timeout` (streamed replies included)
-  and a reply that is not JSON end the investigation with one line (`ServerError`), since
+- other 4xx answers, a request that outlives `--request-timeout` (measured from connect to
+  the reply's last byte, streamed or not: a body that trickles in is cut at the deadline) and
+  a reply that is not the API's JSON end the investigation with one line (`ServerError`), since
   repeating them would only repeat the failure or, for a timeout, leave the server generating
   for an abandoned request;
 - a reply cut off at the output limit (`finish_reason: length`) is a failed turn (`CutOff`):
@@ -39,7 +40,7 @@ from openai import (
 from rootcause.core.errors import RootcauseError
 from rootcause.investigate.events import EventSink, ModelRetry
 from rootcause.investigate.llm.config import LLMOptions, Provider
-from rootcause.investigate.llm.errors import ServerError, ServerRefused, one_line
+from rootcause.investigate.llm.errors import NotAPIReply, ServerError, ServerRefused, one_line
 from rootcause.investigate.llm.server import timed_out
 from rootcause.investigate.llm.session import CallLog
 
@@ -84,9 +85,13 @@ class GuardedModel(Model):
 
     async def get_response(self, *args: Any, **kwargs: Any) -> Any:
         seen: list[str] = []
+        deadline = self.options.request_timeout_s
         for attempt in range(self.options.model_retries + 1):
             try:
-                response = await self.inner.get_response(*args, **kwargs)
+                async with asyncio.timeout(deadline):  # in this task: context vars hold
+                    response = await self.inner.get_response(*args, **kwargs)
+            except TimeoutError:
+                raise self._timed_out() from None
             except Exception as exc:
                 await self._after_failure(exc, attempt, seen)
                 continue
@@ -100,16 +105,21 @@ class GuardedModel(Model):
         for attempt in range(self.options.model_retries + 1):
             started = time.perf_counter()
             sent = False
+            events = self.inner.stream_response(*args, **kwargs).__aiter__()
             try:
-                async for event in self.inner.stream_response(*args, **kwargs):
-                    if time.perf_counter() - started > deadline:
-                        self.log.write("timeout", phase=self.phase, seconds=deadline)
-                        raise timed_out(self.provider, self.options)
+                while True:
+                    left = deadline - (time.perf_counter() - started)
+                    try:
+                        async with asyncio.timeout(max(left, 0.0)):  # not around the yield
+                            event = await anext(events)
+                    except StopAsyncIteration:
+                        return
+                    except TimeoutError:
+                        raise self._timed_out() from None
                     if getattr(event, "type", None) == "response.completed":
                         self._check_cut_off()
                     sent = True
                     yield event
-                return
             except (CutOff, ServerError):
                 raise
             except Exception as exc:
@@ -160,6 +170,11 @@ class GuardedModel(Model):
         )
         await asyncio.sleep(delay)
 
+    def _timed_out(self) -> ServerError:
+        """The request outlived `--request-timeout`, from connect to the reply's last byte."""
+        self.log.write("timeout", phase=self.phase, seconds=self.options.request_timeout_s)
+        return timed_out(self.provider, self.options)
+
     def _where(self) -> str:
         return self.provider.label if self.provider else "the model"
 
@@ -175,7 +190,7 @@ class GuardedModel(Model):
 
 
 def _transient(exc: Exception) -> bool:
-    if isinstance(exc, APITimeoutError):
+    if isinstance(exc, APITimeoutError) or isinstance(exc.__cause__, NotAPIReply):
         return False
     if isinstance(exc, APIConnectionError):
         return True  # a dropped keep-alive connection, a restarting server
@@ -203,6 +218,8 @@ def _retry_after(exc: Exception) -> float | None:
 def provider_error(exc: Exception, provider: Provider | None) -> Exception:
     """One line for what went wrong talking to the model; other errors pass through."""
     where = provider.label if provider else "the model"
+    if isinstance(exc.__cause__, NotAPIReply):
+        return exc.__cause__
     if isinstance(exc, APIConnectionError):
         reason = one_line(str(exc.__cause__ or exc))
         return ServerError(f"cannot reach {where}: {reason}")

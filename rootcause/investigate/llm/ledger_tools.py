@@ -30,8 +30,10 @@ from rootcause.investigate.llm.schemas import (
     SymptomAbsent,
     conclusion_problems,
     rejection_message,
+    to_finding,
 )
 from rootcause.investigate.llm.session import Session
+from rootcause.investigate.llm.support import support_problems
 from rootcause.investigate.llm.tools import function_tool, parse_args, strict_params, tool_error
 from rootcause.tools.behavior import InvalidBehaviorError, parse_behavior
 from rootcause.tools.registry import validation_message
@@ -249,6 +251,8 @@ def submit_conclusion(session: Session, args: Conclusion) -> str:
     `MAX_REJECTIONS` times; after that it is kept and the problems are marked)."""
     known = [e.id for e in session.state.evidence]
     problems = conclusion_problems(args, known, session.candidates)
+    for draft in args.findings:
+        problems += support_problems(to_finding(draft), session.state, session.candidates)
     memo = session.memo
     refused = memo.rejections
     if problems and refused < MAX_REJECTIONS:

@@ -39,5 +39,8 @@ class LLMMemo(BaseModel):
     #: Times a conclusion was sent back for what its findings cite or name.
     rejections: int = 0
     conclusion: Conclusion | None = None
+    #: Whether the referee ran on the findings, and the tool calls it made.
+    referee: Literal["ran", "off", "not needed"] = "not needed"
+    referee_calls: int = 0
     #: The report's `meta.llm`, set when the brain concludes.
     report: LLMReportMeta | None = None

@@ -319,6 +319,7 @@ class _Step:
         )
         settings = ModelSettings(
             max_tokens=s.options.max_output_tokens,
+            temperature=s.options.temperature,
             include_usage=True if s.options.stream else None,
         )
         config = RunConfig(

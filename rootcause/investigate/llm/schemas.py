@@ -138,7 +138,8 @@ def rejection_message(problems: list[str], known: Iterable[str]) -> str:
         "Your conclusion was rejected: "
         + "; ".join(problems)
         + ". Every finding must name one of the run's candidates exactly as overview lists "
-        "it and cite evidence ids that tools produced in this investigation. "
+        "it and cite evidence ids that tools produced in this investigation, whose figures "
+        "are about that candidate and show it moving the behaviour. "
         f"Valid ids: {', '.join(ids) or '(none yet)'}. Fix the findings (or drop the ones you "
         "cannot ground) and submit again."
     )

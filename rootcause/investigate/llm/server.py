@@ -16,10 +16,11 @@ that talk to a server.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import (
@@ -33,7 +34,11 @@ from openai import (
 
 from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.investigate.llm.config import LLMOptions, Provider
-from rootcause.investigate.llm.errors import ServerError, one_line
+from rootcause.investigate.llm.errors import NotAPIReply, ServerError, one_line
+from rootcause.tools.untrusted import visible
+
+if TYPE_CHECKING:
+    import httpx  # imported where a client is built: httpx loads rich, which headless code must not
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,10 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 5.0
 #: Seconds for each context probe (`/props`, `/api/ps`) once the server has answered.
 PROBE_TIMEOUT_S = 5.0
+#: Bytes of a reply that is not the API's JSON shown in the error line.
+SHOWN_BYTES = 80
+#: Content types of the API's answers: JSON, or a server-sent event stream.
+API_TYPES = ("json", "event-stream")
 #: A context below this holds the first requests but not a whole investigation's briefings.
 RECOMMENDED_CONTEXT = 16_384
 
@@ -74,6 +83,67 @@ def timed_out(provider: Provider | None, options: LLMOptions) -> ServerError:
     )
 
 
+def not_api_reply(response: httpx.Response, first: bytes) -> NotAPIReply:
+    """One line for a 2xx answer that is not the API's JSON: the URL, content type and the
+    first bytes (escaped: a web page or an attacker's server wrote them)."""
+    kind = response.headers.get("content-type") or "(no content type)"
+    head = visible(first.decode("utf-8", errors="replace"), SHOWN_BYTES)
+    return NotAPIReply(
+        f"{response.request.url}: the server's reply is not JSON from the API (content type "
+        f"{visible(kind, 80)}, {response.status_code}; first bytes: {head or '(empty)'}); is "
+        "--base-url the API's root (e.g. http://HOST:PORT/v1)?"
+    )
+
+
+def _api_type(response: httpx.Response) -> bool | None:
+    """True for an event stream, False for JSON, None for anything else (a 2xx only)."""
+    kind = response.headers.get("content-type", "").lower()
+    if "event-stream" in kind:
+        return True
+    return False if "json" in kind else None
+
+
+def _check_sync(response: httpx.Response) -> None:
+    if not response.is_success or _api_type(response) is not None:
+        return
+    first = next(iter(response.iter_bytes()), b"")
+    raise not_api_reply(response, first)
+
+
+async def _check_async(response: httpx.Response) -> None:
+    """Refuse a 2xx answer that is not the API's JSON or event stream (an HTML page, plain
+    text), or whose JSON body does not parse, before the SDK reads it."""
+    if not response.is_success:
+        return
+    kind = _api_type(response)
+    if kind is True:
+        return
+    if kind is None:
+        first = b""
+        async for chunk in response.aiter_bytes():
+            first = chunk
+            break
+        raise not_api_reply(response, first)
+    body = await response.aread()
+    try:
+        json.loads(body)
+    except ValueError:
+        raise not_api_reply(response, body[:SHOWN_BYTES]) from None
+
+
+def _sync_http() -> Any:
+    """The OpenAI client's default HTTP client, with the check of every 2xx answer."""
+    from openai import DefaultHttpxClient
+
+    return DefaultHttpxClient(event_hooks={"response": [_check_sync]})
+
+
+def _async_http() -> Any:
+    from openai import DefaultAsyncHttpxClient
+
+    return DefaultAsyncHttpxClient(event_hooks={"response": [_check_async]})
+
+
 def preflight(provider: Provider, options: LLMOptions) -> tuple[Provider, ServerInfo]:
     """Check that an OpenAI-compatible server answers (a dead or hung one fails within
     seconds), take the model name from its `/models` list when none was given, and read the
@@ -87,6 +157,7 @@ def preflight(provider: Provider, options: LLMOptions) -> tuple[Provider, Server
         api_key=provider.api_key or "unused",
         timeout=client_timeout(options),
         max_retries=0,
+        http_client=_sync_http(),
     )
     try:
         listed = _models(client, provider, options)
@@ -107,6 +178,8 @@ def _models(client: OpenAI, provider: Provider, options: LLMOptions) -> list[Any
     except APITimeoutError:
         raise timed_out(provider, options) from None
     except APIConnectionError as exc:
+        if isinstance(exc.__cause__, NotAPIReply):
+            raise exc.__cause__ from None
         raise unreachable(provider, exc) from None
     except (APIStatusError, ValueError) as exc:  # no /models here; the first call will tell
         logger.debug("GET %s/models: %s", provider.base_url, exc)
@@ -246,6 +319,7 @@ def open_model(provider: Provider, options: LLMOptions) -> tuple[Model, Closer]:
         api_key=provider.api_key or "unused",
         timeout=client_timeout(options),
         max_retries=0,  # one retry layer: ours (guard.py), which logs every retry
+        http_client=_async_http(),
     )
     if provider.kind == "compatible":
         return _ChatModel(model=provider.model, openai_client=client), client.close

@@ -24,8 +24,10 @@ from rootcause.investigate.llm.absence import (
     suggestions,
     why_absent,
 )
+from rootcause.investigate.llm.referee import referee_findings
 from rootcause.investigate.llm.schemas import Conclusion, to_finding
 from rootcause.investigate.llm.session import LOG_NAME, Session
+from rootcause.investigate.llm.support import support_problems
 from rootcause.tools.untrusted import inline
 
 
@@ -64,13 +66,14 @@ def conclude(s: Session, conclusion: Conclusion | None) -> None:
     drafts = [to_finding(d) for d in conclusion.findings] if conclusion else ledger_findings(s)
     ranked = s.ledger.conclude(drafts)  # marks findings citing no real evidence
     for f in ranked:
-        if s.candidates.problems(f.kind, f.id, f.commit, f.slice):
+        named_wrong = s.candidates.problems(f.kind, f.id, f.commit, f.slice)
+        if named_wrong or support_problems(f, state, s.candidates):
             f.grounded = False
     left = untested(s)
     complete = bool(state.hypotheses) and not left
     verdict: Verdict
     if complete and any(f.grounded for f in ranked):
-        verdict = "cause_found"
+        verdict = _refereed(s, ranked)
     elif complete and not ranked:
         verdict = "no_cause_found"
     else:
@@ -78,6 +81,40 @@ def conclude(s: Session, conclusion: Conclusion | None) -> None:
     state.verdict = verdict
     state.summary = _summary(s, verdict, conclusion, ranked, left)
     _meta(s, ranked, left)
+
+
+def _refereed(s: Session, ranked: list[Finding]) -> Verdict:
+    """`cause_found` if the referee confirms a grounded finding (or is off), else
+    `inconclusive`; unconfirmed findings are kept with the referee's figures."""
+    if not s.options.referee:
+        s.memo.referee = "off"
+        return "cause_found"
+    s.memo.referee = "ran"
+    s.memo.referee_calls = referee_findings(s.box, s.state, ranked, s.candidates)
+    s.log.write(
+        "referee",
+        calls=s.memo.referee_calls,
+        findings=[
+            {"finding": f"{f.kind} {f.id}", **f.referee.model_dump()} for f in ranked if f.referee
+        ],
+    )
+    return "cause_found" if any(confirmed(f) for f in ranked) else "inconclusive"
+
+
+def confirmed(finding: Finding) -> bool:
+    return finding.grounded and finding.referee is not None and finding.referee.confirmed
+
+
+def _referee_text(ranked: list[Finding]) -> str:
+    """What the referee said of each finding it checked, for the summary."""
+    parts = []
+    for f in ranked:
+        if f.referee is None:
+            continue
+        word = "confirmed" if f.referee.confirmed else f"not confirmed ({f.referee.status})"
+        ids = ", ".join(f.referee.evidence[-3:])
+        parts.append(f"{f.kind} {inline(f.id)} {word}: {inline(f.referee.figures)} ({ids})")
+    return "Referee (the systematic tests): " + "; ".join(parts) + "." if parts else ""
 
 
 def _meta(s: Session, ranked: list[Finding], left: list[str] | None = None) -> None:
@@ -89,6 +126,8 @@ def _meta(s: Session, ranked: list[Finding], left: list[str] | None = None) -> N
         untested=left or [],
         grounding_rejections=s.memo.rejections + s.memo.absence_rejections,
         ungrounded=[f"{f.kind} {f.id}" for f in ranked if not f.grounded],
+        referee=s.memo.referee,
+        referee_calls=s.memo.referee_calls,
         log=LOG_NAME,
     )
 
@@ -141,6 +180,9 @@ def _summary(
         said = f"no cause found: {said}".strip().rstrip(":")
     elif verdict == "inconclusive":
         said = f"inconclusive: {_why(s, ranked, left)}. {_tested(s)}" + (f" {said}" if said else "")
+    refereed = _referee_text(ranked)
+    if refereed:
+        said = f"{said} {refereed}".strip()
     if s.stopped:
         said = f"(stopped on budget: {s.stopped}) {said}"
     return said
@@ -155,6 +197,8 @@ def _why(s: Session, ranked: list[Finding], left: list[str]) -> str:
         return "no hypothesis was proposed"
     if left:
         return f"{len(left)} of {len(s.state.hypotheses)} hypotheses were not tested"
+    if any(f.referee is not None for f in ranked):
+        return "the referee (the systematic tests) confirmed none of the model's findings"
     if ranked:
         return "no finding is grounded in evidence and the run's candidates"
     return "the conclusion step failed"

@@ -39,6 +39,31 @@ from rootcause.tools.t_run import OverviewOutput, SqlOutput
 SLICES = ("persona", "data_source", "env")
 
 
+def gather_test_facts(box: Toolbox, state: InvestigationState) -> None:
+    """What the tests of every candidate read, for the settled detector: the overview (if not
+    gathered yet), selection pressure sliced each way, the deployments aligned with the onset,
+    and when each data source first appears (also the LLM brain's referee's first calls)."""
+    memo = memo_of(state)
+    if memo.overview is None:
+        memo.overview = box.output("overview", OverviewOutput)
+    overview = memo.overview[0]
+    behavior = behavior_of(state)
+    for by in SLICES:
+        memo.pressure[by] = box.output(
+            "selection_pressure", PressureOutput, behavior=behavior, by=by
+        )
+    if overview.deployments:
+        with contextlib.suppress(ToolDisabledError):  # an ablation: no change is traced
+            memo.events = box.output("event_alignment", EventAlignmentOutput, behavior=behavior)
+    if overview.data_sources:
+        memo.sources = box.output(
+            "sql",
+            SqlOutput,
+            query="SELECT data_source, min(step) AS first_step, count(*) AS samples "
+            "FROM samples WHERE data_source IS NOT NULL GROUP BY 1 ORDER BY 1",
+        )
+
+
 class SystematicBrain(Brain):
     """Offline and deterministic: the rule in `rules` decides, not a model."""
 
@@ -48,7 +73,6 @@ class SystematicBrain(Brain):
     def characterise(self, box: Toolbox, state: InvestigationState) -> None:
         spec, memo = state.spec, memo_of(state)
         memo.overview = box.output("overview", OverviewOutput)
-        overview = memo.overview[0]
         args = {"behavior": spec.behavior} if spec.behavior else {"symptom": spec.symptom}
         memo.detect = box.output("detect", DetectOutput, **args)
         detect, e_detect = memo.detect
@@ -74,20 +98,7 @@ class SystematicBrain(Brain):
         behavior = detect.behavior
         memo.prevalence = box.output("prevalence", PrevalenceOutput, behavior=behavior)
         memo.onset = box.output("onset", OnsetOutput, behavior=behavior)
-        for by in SLICES:
-            memo.pressure[by] = box.output(
-                "selection_pressure", PressureOutput, behavior=behavior, by=by
-            )
-        if overview.deployments:
-            with contextlib.suppress(ToolDisabledError):  # an ablation: no change is traced
-                memo.events = box.output("event_alignment", EventAlignmentOutput, behavior=behavior)
-        if overview.data_sources:
-            memo.sources = box.output(
-                "sql",
-                SqlOutput,
-                query="SELECT data_source, min(step) AS first_step, count(*) AS samples "
-                "FROM samples WHERE data_source IS NOT NULL GROUP BY 1 ORDER BY 1",
-            )
+        gather_test_facts(box, state)
 
     @staticmethod
     def _not_found(state: InvestigationState, detect: DetectOutput, e_detect: str) -> None:

@@ -58,6 +58,12 @@ def cut_off(reply: Reply) -> Reply:
     return {**reply, "finish": "length"}
 
 
+def trickle(reply: Reply, seconds_per_byte: float = 0.2) -> Reply:
+    """`reply` (plain or streamed) sent one byte at a time, `seconds_per_byte` apart: a body
+    that keeps arriving, slower than any timeout between reads would notice."""
+    return {**reply, "trickle": seconds_per_byte}
+
+
 def hang() -> Reply:
     """Accept the request and never answer it (until the server shuts down)."""
     return {"hang": True}
@@ -73,11 +79,17 @@ class ChatServer:
         context_at: str = "props",
         hang_all: bool = False,
         usage: bool = True,
+        web_ui: bool = False,
     ) -> None:
         self.replies = list(replies)
         self.usage = usage
         self.context = context
         self.context_at = context_at
+        #: Every GET answers a web page, as a web UI's root given as the base URL does.
+        self.web_ui = web_ui
+        #: Bytes of trickled bodies sent, and of the bodies there were to send.
+        self.trickled = 0
+        self.to_trickle = 0
         self.hang_all = hang_all
         self.requests: list[dict[str, Any]] = []
         self.connections = 0
@@ -123,15 +135,30 @@ class ChatServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _send(self, code: int, body: bytes, content_type: str, **headers: str) -> None:
+            def _send(
+                self, code: int, body: bytes, content_type: str, pace: float = 0.0, **headers: str
+            ) -> None:
                 self.send_response(code)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 for k, v in headers.items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(body)
-                self.wfile.flush()
+                if not pace:
+                    self.wfile.write(body)
+                    self.wfile.flush()
+                    return
+                server.to_trickle += len(body)
+                for i in range(len(body)):
+                    if server.stopping.wait(pace):
+                        break
+                    try:
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up on it
+                        break
+                    server.trickled += 1
+                self.close_connection = True
 
             def _json(self, code: int, payload: Any, **headers: str) -> None:
                 self._send(code, json.dumps(payload).encode(), "application/json", **headers)
@@ -142,6 +169,8 @@ class ChatServer:
                 if server.hang_all:
                     server.stopping.wait()
                     self.close_connection = True
+                elif server.web_ui:
+                    self._send(200, b"<!doctype html><html><title>Chat UI</title>", "text/html")
                 elif self.path.endswith("/models"):
                     self._json(200, server._models())
                 elif (context := server._context(self.path)) is not None:
@@ -169,9 +198,15 @@ class ChatServer:
                 elif request.get("stream"):
                     chunks = _chunks(request, reply, server.usage)
                     body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
-                    self._send(200, (body + "data: [DONE]\n\n").encode(), "text/event-stream")
+                    self._send(
+                        200,
+                        (body + "data: [DONE]\n\n").encode(),
+                        "text/event-stream",
+                        pace=reply.get("trickle", 0.0),
+                    )
                 else:
-                    self._json(200, _completion(request, reply, server.usage))
+                    completion = json.dumps(_completion(request, reply, server.usage)).encode()
+                    self._send(200, completion, "application/json", reply.get("trickle", 0.0))
 
         return Handler
 

@@ -63,20 +63,29 @@ def test_scripted_investigation_end_to_end(quirk_run: LabRun) -> None:
     assert (top.kind, top.id, top.slice) == (cause["kind"], cause["id"], cause["slice"])
     assert top.grounded and top.evidence == ["E4", "E5"]
     tools = {e.id: e.tool for e in report.evidence}
-    assert tools == {
+    assert dict(list(tools.items())[:5]) == {
         "E1": "overview",
         "E2": "detect",
         "E3": "detect",
         "E4": "selection_pressure",
         "E5": "counterfactual",
     }
+    # The referee re-ran the systematic tests on the finding after the model's calls (E6 on):
+    # the facts (overview, pressure by each slice, event alignment, source arrivals), then the
+    # component's test (its counterfactual and the pressure around each change to it).
+    llm = report.meta.llm
+    assert llm.referee == "ran" and llm.referee_calls == len(tools) - 5
+    assert top.referee is not None and top.referee.confirmed and top.referee.status == "supported"
+    assert top.referee.evidence and all(int(e[1:]) > 5 for e in top.referee.evidence)
+    assert "counterfactual" in [tools[e] for e in top.referee.evidence]
+    assert "selects for the behaviour" in top.referee.figures
     assert report.behavior.spec == quirk_run.hint and report.behavior.evidence == ["E3"]
     assert [(h.id, h.status) for h in report.hypotheses] == [("H1", "supported"), ("H2", "refuted")]
     assert report.hypotheses[0].evidence == ["E4", "E5"]
     # Tokens and cost: 11 model turns of 1000 in / 100 out at the built-in gpt-4.1-mini price.
     assert (report.stats.tokens_in, report.stats.tokens_out) == (11_000, 1_100)
     assert report.stats.cost_usd == pytest.approx((11_000 * 0.40 + 1_100 * 1.60) / 1e6)
-    assert report.stats.tool_calls == 5
+    assert report.stats.tool_calls == 5 + llm.referee_calls
     assert report.meta.llm.budget_stop is None and report.meta.llm.turns == 11
     # Each tool result the model read started with its evidence id.
     outputs = [i for c in model.calls for i in c.input if isinstance(i, dict)]
@@ -112,9 +121,11 @@ def test_scripted_investigation_end_to_end(quirk_run: LabRun) -> None:
     ]
     assert sum(r["kind"] == "model" for r in log) == 11
     assert sum(r["kind"] == "tool" for r in log) == 5
+    assert sum(r["kind"] == "referee" for r in log) == 1
     assert "api_key" not in (outcome.folder / "spec.json").read_text()
     markdown = outcome.markdown_path.read_text()
     assert "## Verdict: cause found" in markdown and "Stopped on budget" not in markdown
+    assert "| the model's claim |" in markdown and "| the referee: confirmed |" in markdown
 
 
 def test_conclusion_citing_unknown_evidence_is_sent_back(quirk_run: LabRun) -> None:
@@ -127,7 +138,8 @@ def test_conclusion_citing_unknown_evidence_is_sent_back(quirk_run: LabRun) -> N
     # The rejection, with the valid ids, reached the model in its next call.
     last_input = _text(model.calls[-1].input[-1])
     assert "rejected" in last_input and "E999" in last_input and "E1, E2, E3, E4, E5" in last_input
-    assert outcome.report.findings[0].grounded and outcome.report.summary == "fixed"
+    assert outcome.report.findings[0].grounded
+    assert outcome.report.summary.startswith("fixed Referee (the systematic tests):")
     assert outcome.report.meta.llm.grounding_rejections == 1
     assert any(isinstance(e, ConclusionRejected) and not e.kept for e in events)
 
@@ -263,7 +275,9 @@ def test_killed_llm_investigation_resumes_from_its_checkpoint(quirk_run: LabRun)
     )
     rest.assert_complete()
     report = resumed.report
-    assert not any(isinstance(e, ToolCalled) and e.tool == "overview" for e in events)
+    # The model's steps made no tool call after the resume: every call is the referee's.
+    called = [e.tool for e in events if isinstance(e, ToolCalled)]
+    assert len(called) == report.meta.llm.referee_calls and called[1] == "selection_pressure"
     assert [(h.id, h.status) for h in report.hypotheses] == [("H1", "supported"), ("H2", "refuted")]
     assert report.findings[0].grounded and report.findings[0].evidence == ["E4", "E5"]
     assert report.meta.llm.turns == 11  # nine before the kill, two after
@@ -333,7 +347,7 @@ def test_cancelled_llm_investigation_resumes_to_the_same_report(quirk_run: LabRu
     rest.assert_complete()
     report = resumed.report
     assert report.verdict == "cause_found" and report.findings[0].evidence == ["E4", "E5"]
-    assert [e.tool for e in report.evidence] == [
+    assert [e.tool for e in report.evidence][:5] == [
         "overview",
         "detect",
         "detect",
@@ -341,3 +355,4 @@ def test_cancelled_llm_investigation_resumes_to_the_same_report(quirk_run: LabRu
         "counterfactual",
     ]
     assert report.meta.llm is not None and report.meta.llm.turns == 11
+    assert len(report.evidence) == 5 + report.meta.llm.referee_calls

@@ -24,6 +24,7 @@ from tests.investigate.llm.chat_server import (
     status,
     text,
     tool_calls,
+    trickle,
 )
 from tests.investigate.llm.test_http import _script
 
@@ -133,8 +134,12 @@ def test_reply_that_is_not_json_is_one_line(cli: Cli, quirk_run: LabRun, reply: 
         result = _investigate(cli, quirk_run, server, *(["--stream"] if stream else []))
     assert result.code == 1
     line = _one_line(result)
-    assert "the server's reply is not JSON" in line
-    assert _error_json(quirk_run, line)["error"] == "ServerError"
+    assert "the server's reply is not JSON" in line and "--resume" in line
+    # A plain reply is checked before the SDK reads it: its URL, content type and first bytes.
+    expected = "ServerError" if stream else "NotAPIReply"
+    assert _error_json(quirk_run, line)["error"] == expected
+    if not stream:
+        assert f"{server.url}/chat/completions" in line and "<html>502 Bad Gateway" in line
 
 
 def test_deterministic_500_is_not_retried(cli: Cli, quirk_run: LabRun) -> None:
@@ -286,3 +291,94 @@ def test_inconclusive_exits_0_even_with_fail_on_cause(cli: Cli, quirk_run: LabRu
         ": inconclusive (no cause established and the candidates not ruled out; it names no cause)"
     )
     assert "characterise failed" in result.out
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_slow_body_ends_at_the_request_timeout(cli: Cli, quirk_run: LabRun, stream: bool) -> None:
+    """A reply whose body trickles in (a byte every 0.2 s: no read ever waits a second) is
+    cut at --request-timeout, measured from connect to the last byte."""
+    reply = trickle(tool_calls(("detect", {"behavior": quirk_run.hint})))
+    server = ChatServer([reply])
+    flags = ["--request-timeout", "1", *(["--stream"] if stream else [])]
+    with server.running():
+        result = _investigate(cli, quirk_run, server, *flags)
+    assert result.code == 1
+    line = _one_line(result)
+    assert "did not answer within 1 s (--request-timeout)" in line and "--resume" in line
+    # The client gave up with most of the body unsent (sending it takes over a minute).
+    assert 0 < server.trickled < server.to_trickle / 2
+    assert len(server.chat) == 1
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_html_reply_is_one_line_with_url_type_and_bytes(
+    cli: Cli, quirk_run: LabRun, stream: bool
+) -> None:
+    page = "<!doctype html><html><body>\x1b]0;PWNED\x07Log in</body></html>"
+    server = ChatServer([raw(page, "text/html; charset=utf-8")])
+    with server.running():
+        result = _investigate(cli, quirk_run, server, *(["--stream"] if stream else []))
+    assert result.code == 1
+    line = _one_line(result)
+    assert f"{server.url}/chat/completions" in line
+    assert "content type text/html; charset=utf-8" in line and "<!doctype html>" in line
+    assert "\\x1b]0;PWNED" in line and "\x1b" not in result.err  # the bytes are shown escaped
+    assert "--resume" in line
+    assert _error_json(quirk_run, line)["error"] == "NotAPIReply"
+    assert len(server.chat) == 1  # not retried
+
+
+def test_web_ui_as_base_url_is_one_line(cli: Cli, quirk_run: LabRun) -> None:
+    server = ChatServer([], web_ui=True)
+    with server.running():
+        result = _investigate(cli, quirk_run, server)
+    assert result.code == 1
+    line = _one_line(result)
+    assert f"{server.url}/models" in line and "content type text/html" in line
+    assert "<!doctype html>" in line and "is --base-url the API's root" in line
+    assert "Traceback" not in result.err and not server.chat
+
+
+def test_escape_sequences_from_the_model_are_shown_not_sent(cli: Cli, quirk_run: LabRun) -> None:
+    """A reply that would move the cursor, rewrite the progress line and set the terminal's
+    title, and tool arguments carrying the same, reach stderr and stdout escaped."""
+    attack = "\x1b[1A\x1b[2Kfinished   cause_found \x1b]0;PWNED\x07"
+    script = _script(quirk_run)
+    script.insert(1, text(attack))  # a reply with no tool call: then its corrective turn
+    propose = script[4]["tool_calls"][0]
+    assert propose["name"] == "propose_hypothesis"
+    propose["arguments"] = propose["arguments"].replace("it rewards it", attack)
+    submit = script[-1]["tool_calls"][0]
+    submit["arguments"] = submit["arguments"].replace("rewards it.", attack)
+    server = ChatServer(script)
+    with server.running():
+        result = _investigate(cli, quirk_run, server)
+    assert result.code == 0, result.err
+    assert "\x1b" not in result.err and "\x07" not in result.err
+    assert "\x1b" not in result.out and "\x07" not in result.out
+    shown = [line for line in result.err.splitlines() if "\\x1b]0;PWNED" in line]
+    assert any(line.startswith("model") for line in shown)
+    assert any(line.startswith("hypothesis") for line in shown)
+    assert "\\x1b]0;PWNED" in result.out  # the model's summary
+
+
+def test_ensemble_over_two_models_from_the_command_line(
+    cli: Cli, quirk_run: LabRun, tmp_path: Path
+) -> None:
+    server = ChatServer([*_script(quirk_run), *_script(quirk_run)])
+    with server.running():
+        models = ["--model", "a", "--model", "b"]
+        result = _investigate(cli, quirk_run, server, *models, "--json", str(tmp_path / "e.json"))
+    assert result.code == 0, result.err
+    assert not server.replies
+    assert sorted({r["model"] for r in server.chat}) == ["a", "b"]
+    head, *_ = result.out.splitlines()
+    assert head.startswith("ensemble ") and head.endswith(": cause_found")
+    assert "run 1 (a, temperature 0.2): cause_found" in result.out
+    assert "run 2 (b, temperature 0.7): cause_found" in result.out and "  total: " in result.out
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["format"] == "rootcause-ensemble/1" and report["runs_naming_cause"] == 2
+    assert report["cause"] == f"reward_component {quirk_run.culprit}"
+    assert {r["temperature"] for r in server.chat} == {0.2, 0.7}
+    refused = _investigate(cli, quirk_run, server, "--ensemble", "2", "--brain", "systematic")
+    assert refused.code == 2 and "only with --brain llm" in refused.err

@@ -204,7 +204,9 @@ def test_conclusion_written_as_json_text_is_taken(quirk_run: LabRun) -> None:
     model = ScriptedModel([*full_script(s, quirk_run, []), s.say(text)])
     outcome = _run(quirk_run, model)
     model.assert_complete()
-    assert outcome.report.verdict == "cause_found" and outcome.report.summary == "found"
+    assert outcome.report.verdict == "cause_found"
+    # The model's summary, then what the referee found.
+    assert outcome.report.summary.startswith("found Referee (the systematic tests): ")
 
 
 def test_brain_runs_in_a_worker_thread(quirk_run: LabRun) -> None:
