@@ -160,7 +160,7 @@ def test_sql_reads_the_tables(cli, quirk_run: LabRun) -> None:
             (
                 "sql",
                 "--query",
-                "WITH RECURSIVE t(n, s) AS (SELECT 1, repeat('y', 1000000) UNION ALL "
+                "WITH RECURSIVE t(n, s) AS (SELECT 1, repeat('y', 100000) UNION ALL "
                 "SELECT n + 1, s || s FROM t WHERE n < 40) SELECT max(length(s)) FROM t",
             ),
             "memory limit",
