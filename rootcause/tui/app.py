@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual import events
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from rootcause.core.errors import RootcauseError
 from rootcause.investigate.chat.catalog import PromptHistory, list_runs, list_sessions
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
+from rootcause.tui.keys import APP_BINDINGS, typed_elsewhere
 from rootcause.tui.messages import EngineUpdate, IngestProgress, Opened, Peeked, PeekFailed
 from rootcause.tui.palette import SlashCommands
 from rootcause.tui.picker import PickerScreen
@@ -51,15 +53,7 @@ class ChatApp(App[int]):
     CSS_PATH = "chat.tcss"
     TITLE = "rootcause"
     COMMANDS = App.COMMANDS | {SlashCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("f1", "tab('chat')", "Chat"),
-        Binding("f2", "tab('evidence')", "Evidence"),
-        Binding("f3", "tab('config')", "Config"),
-        Binding("f4", "tab('report')", "Report"),
-        Binding("ctrl+b", "toggle_board", "Board"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     def __init__(
         self,
@@ -103,7 +97,7 @@ class ChatApp(App[int]):
                 yield Static(Content.styled("Hypotheses", "bold"), id="board-title")
                 yield HypothesisBoard(id="board")
         yield PromptBar(id="prompt-bar")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         bar = self.query_one(PromptBar)
@@ -268,6 +262,42 @@ class ChatApp(App[int]):
     def action_toggle_board(self) -> None:
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
+
+    def on_collapsible_expanded(self) -> None:
+        self.changed()
+
+    def on_collapsible_collapsed(self) -> None:
+        self.changed()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while a table or the board has the focus goes to the prompt."""
+        typed_elsewhere(self, event)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A tab clicked: the focus goes where its keys work (the prompt for the chat)."""
+        pane = event.pane.id
+        if pane in TABS and isinstance(self.focused, Tabs):
+            self.action_tab(pane)
+
+    def action_scroll(self, key: str) -> None:
+        """PageUp/PageDown, Ctrl+Home/Ctrl+End from the prompt: the conversation scrolls
+        (shown first, if another tab was)."""
+        self.action_tab("chat")
+        self.query_one(Conversation).scroll_by_key(key)
+        self.changed()
+
+    def action_block(self, delta: int) -> None:
+        """Ctrl+Up/Ctrl+Down: step the block cursor to the previous or next tool block."""
+        self.action_tab("chat")
+        if self.query_one(Conversation).step(delta) is None:
+            self.notify("No tool block yet: a slash command makes one (/help lists them).")
+        self.changed()
+
+    def action_open_block(self) -> None:
+        """Ctrl+O: open (or close) the tool block under the block cursor."""
+        self.action_tab("chat")
+        self.query_one(Conversation).toggle()
+        self.changed()
 
     def insert_command(self, name: str) -> None:
         """Put `/name ` in the prompt (the palette's commands)."""

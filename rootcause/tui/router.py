@@ -104,7 +104,7 @@ class Router:
                     update.owner, update.tool, update.evidence_id, update.arguments
                 )
             case ToolBlock():
-                conversation.tool_block(update.owner, update)
+                conversation.tool_block(update.owner, update, live)
                 self.evidence.add_block(update)
             case Notice():
                 conversation.notice(update)

@@ -230,6 +230,7 @@ async def test_a_free_text_turn_with_a_model_calls_a_tool_and_streams(
         model.assert_complete()
         (view,) = _tools(app)
         assert view.entry is not None and view.entry.tool == "prevalence" and view.entry.ok
+        assert view.collapsed  # the agent's own call; the user did not ask for it
         await pilot.pause()
         blocks = list(app.query(AgentBlock))
         assert [b.source_text for b in blocks] == [answer]

@@ -192,12 +192,13 @@ class ChatEngine:
         else:
             tool, args = tool_call(command)
             self.emit(Working(f"/{name}"))
-            self.call_tool(tool, args)
+            self.call_tool(tool, args, asked=True)
 
-    def call_tool(self, tool: str, args: dict[str, Any]) -> ToolResult | None:
-        """Call a registry tool in the session: its block (or error block) is emitted."""
+    def call_tool(self, tool: str, args: dict[str, Any], asked: bool = False) -> ToolResult | None:
+        """Call a registry tool in the session: its block (or error block) is emitted;
+        `asked`: the user asked for it by a slash command."""
         translator = EventTranslator(self.emit)
-        box = ChatToolbox(self.ctx, translator, self._cancel, self._disabled())
+        box = ChatToolbox(self.ctx, translator, self._cancel, self._disabled(), asked)
         try:
             return box.call(tool, **args)
         except JobCancelled:

@@ -114,6 +114,9 @@ class ToolBlockView(Collapsible):
         self._waiting: list[tuple[str, tuple[Any, ...]]] = []
         self._ready = False
         super().__init__(title=self._title_for("… running"), collapsed=True, classes="tool")
+        # A click on the title opens the block without taking the focus from the prompt
+        # (Ctrl+Up/Down and Ctrl+O step between blocks and open one from the keyboard).
+        self._title.can_focus = False
 
     def on_mount(self) -> None:
         self._ready = True

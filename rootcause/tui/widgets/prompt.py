@@ -34,6 +34,8 @@ class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "Send"),
         Binding("shift+enter", "newline", "Newline", show=False),
+        Binding("pageup", "scroll_conversation('pageup')", "Scroll", key_display="PgUp/Dn"),
+        Binding("pagedown", "scroll_conversation('pagedown')", "Scroll", show=False),
     ]
 
     class Submitted(Message):
@@ -53,6 +55,8 @@ class PromptInput(TextArea):
             self.action_newline()
         elif key == "tab" and self.bar is not None and self.bar.menu_open:
             self.bar.accept()
+        elif key in ("pageup", "pagedown"):
+            await self.action_scroll_conversation(key)
         else:
             return  # TextArea's own handler takes it
         event.stop()
@@ -66,6 +70,10 @@ class PromptInput(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    async def action_scroll_conversation(self, key: str) -> None:
+        """PageUp/PageDown scroll the conversation, not the (short) prompt."""
+        await self.app.run_action(f"scroll({key!r})")
 
     def action_cursor_up(self, select: bool = False) -> None:
         bar = self.bar

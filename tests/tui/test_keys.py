@@ -1,0 +1,107 @@
+"""Keyboard first: the prompt keeps (or gets back) the focus, the conversation scrolls from it,
+a block cursor steps between tool blocks and opens one, and what a slash command asked for
+shows open and in view. Driven headless with `run_test`, waiting on what the app shows."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from rootcause.tui.app import ChatApp
+from rootcause.tui.widgets.blocks import NoticeBlock, ToolBlockView
+from rootcause.tui.widgets.conversation import Conversation
+from rootcause.tui.widgets.prompt import PromptInput
+from tests.tui.conftest import ChatLab, async_test, make_app, opened, send, wait_for
+
+SIZE = (100, 30)
+
+
+def _prompt(app: ChatApp) -> PromptInput:
+    return app.query_one(PromptInput)
+
+
+def _in_view(conversation: Conversation, view: ToolBlockView) -> bool:
+    """The block's top row is inside the conversation's visible rows."""
+    top = view.virtual_region.y
+    return conversation.scroll_y <= top < conversation.scroll_y + conversation.size.height
+
+
+@async_test
+async def test_typing_after_a_click_or_a_tab_goes_to_the_prompt(chat_lab: ChatLab) -> None:
+    app = make_app(chat_lab, "focus")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app)
+        await send(app, "/overview")
+        (view,) = app.query(ToolBlockView)
+        assert not view.collapsed  # asked for: open
+        await pilot.pause()
+        # A click on a block's title closes (or opens) it; the prompt keeps the focus.
+        await pilot.click(view.query_one("CollapsibleTitle"))
+        await wait_for(app, lambda: view.collapsed, "the block to close")
+        assert app.focused is _prompt(app)
+        await pilot.press("a", "b")
+        assert _prompt(app).text == "ab"
+        # Shift+Tab moves the focus away; what is typed next still lands in the prompt.
+        await pilot.press("shift+tab")
+        assert app.focused is not _prompt(app)
+        await pilot.press("c")
+        assert app.focused is _prompt(app) and _prompt(app).text == "abc"
+        # F2 puts the focus on the evidence table (its keys work there); typing comes back.
+        await pilot.press("f2")
+        assert isinstance(app.focused, DataTable)
+        await pilot.press("d")
+        assert app.focused is _prompt(app) and _prompt(app).text == "abcd"
+        # Enter sends from there, as the footer says.
+        shown = [b.binding.description for b in app.active_bindings.values() if b.binding.show]
+        assert "Send" in shown
+
+
+@async_test
+async def test_page_keys_and_ctrl_home_end_scroll_the_conversation(chat_lab: ChatLab) -> None:
+    app = make_app(chat_lab, "scroll")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app)
+        await send(app, "/help")
+        conversation = app.query_one(Conversation)
+        await wait_for(app, lambda: conversation.max_scroll_y > 0, "help taller than the pane")
+        await wait_for(app, lambda: conversation.scroll_y == conversation.max_scroll_y, "end")
+        assert app.focused is _prompt(app)
+        await pilot.press("pageup")
+        await wait_for(app, lambda: conversation.scroll_y < conversation.max_scroll_y, "pageup")
+        await pilot.press("ctrl+home")
+        await wait_for(app, lambda: conversation.scroll_y == 0, "the top")
+        help_block = app.query(NoticeBlock).last()
+        assert "Session commands" in str(help_block.render())
+        await pilot.press("pagedown")
+        await wait_for(app, lambda: conversation.scroll_y > 0, "pagedown")
+        await pilot.press("ctrl+end")
+        await wait_for(app, lambda: conversation.scroll_y == conversation.max_scroll_y, "end")
+        # The prompt kept the focus and its text through all of it.
+        assert app.focused is _prompt(app)
+
+
+@async_test
+async def test_a_slash_command_result_opens_in_view_and_blocks_step(chat_lab: ChatLab) -> None:
+    app = make_app(chat_lab, "asked")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app)
+        conversation = app.query_one(Conversation)
+        await send(app, "/overview")
+        await send(app, f"/prevalence behavior={chat_lab.lab.hint} by=persona")
+        first, second = app.query(ToolBlockView)
+        # Both were asked for: open; the last one is scrolled to its top.
+        assert not first.collapsed and not second.collapsed
+        await wait_for(app, lambda: _in_view(conversation, second), "the result in view")
+        # Ctrl+Up steps to the newest block, then the one before; Ctrl+O closes and opens.
+        await pilot.press("ctrl+up")
+        assert conversation.selected is second and second.has_class("selected")
+        await pilot.press("ctrl+up")
+        assert conversation.selected is first
+        await wait_for(app, lambda: _in_view(conversation, first), "the first block in view")
+        await pilot.press("ctrl+o")
+        assert first.collapsed
+        await pilot.press("ctrl+o")
+        assert not first.collapsed
+        await wait_for(app, lambda: _in_view(conversation, first), "the opened block's top")
+        await pilot.press("ctrl+down")
+        assert conversation.selected is second
+        assert app.focused is _prompt(app)
