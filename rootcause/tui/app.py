@@ -26,7 +26,7 @@ from rootcause.core.errors import RootcauseError
 from rootcause.investigate.chat.catalog import PromptHistory, list_runs, list_sessions
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
-from rootcause.tui.keys import APP_BINDINGS, typed_elsewhere
+from rootcause.tui.keys import APP_BINDINGS, KEY_TABLE, typed_elsewhere
 from rootcause.tui.messages import EngineUpdate, IngestProgress, Opened, Peeked, PeekFailed
 from rootcause.tui.palette import SlashCommands
 from rootcause.tui.picker import PickerScreen
@@ -144,6 +144,7 @@ class ChatApp(App[int]):
                 self.settings,
                 emit=self._from_engine,
                 handlers=REMEDY_HANDLERS,
+                keys=KEY_TABLE,
             )
             entries = list(engine.replay())
         except BaseException:

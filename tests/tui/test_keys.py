@@ -69,8 +69,9 @@ async def test_page_keys_and_ctrl_home_end_scroll_the_conversation(chat_lab: Cha
         await wait_for(app, lambda: conversation.scroll_y < conversation.max_scroll_y, "pageup")
         await pilot.press("ctrl+home")
         await wait_for(app, lambda: conversation.scroll_y == 0, "the top")
-        help_block = app.query(NoticeBlock).last()
-        assert "Session commands" in str(help_block.render())
+        help_text = str(app.query(NoticeBlock).last().render())
+        assert "Session commands" in help_text
+        assert "Keys:" in help_text and "Ctrl+Up / Ctrl+Down" in help_text
         await pilot.press("pagedown")
         await wait_for(app, lambda: conversation.scroll_y > 0, "pagedown")
         await pilot.press("ctrl+end")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +86,11 @@ class ChatEngine:
         settings: ChatSettings,
         emit: UpdateSink,
         handlers: Mapping[str, CommandHandler] | None = None,
+        keys: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.workspace = workspace
+        #: The face's keys (keys, what they do), for `/help`.
+        self.keys = list(keys)
         self.handlers = dict(handlers or {})
         self.chat = chat
         self.ingested = ingested
@@ -176,7 +179,7 @@ class ChatEngine:
         command = parse_command(text)
         name = command.name
         if name == "help":
-            self.emit(Notice(level="help", text=help_text(command.rest or None)))
+            self.emit(Notice(level="help", text=help_text(command.rest or None, self.keys)))
         elif name == "investigate":
             self._investigate(command)
         elif name == "report":
