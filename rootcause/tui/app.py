@@ -10,12 +10,13 @@ investigation (what finished stays on screen); Ctrl+Q quits.
 from __future__ import annotations
 
 import asyncio
+import shlex
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
-from textual import events
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -27,7 +28,14 @@ from rootcause.investigate.chat.catalog import PromptHistory, list_runs, list_se
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
 from rootcause.tui.keys import APP_BINDINGS, KEY_TABLE, typed_elsewhere
-from rootcause.tui.messages import EngineUpdate, IngestProgress, Opened, Peeked, PeekFailed
+from rootcause.tui.messages import (
+    EngineUpdate,
+    IngestProgress,
+    Opened,
+    Peeked,
+    PeekFailed,
+    TurnEnded,
+)
 from rootcause.tui.palette import SlashCommands
 from rootcause.tui.picker import PickerScreen
 from rootcause.tui.widgets.blocks import plain
@@ -75,6 +83,8 @@ class ChatApp(App[int]):
         self.open_error: BaseException | None = None
         self.router: Router | None = None
         self.history = PromptHistory(workspace)
+        #: What Ctrl+Q stopped, if a turn was running (the CLI says it after the app closed).
+        self.stopped: str | None = None
         self.ui_changed = asyncio.Event()
 
     # -- layout ------------------------------------------------------------------------------
@@ -202,13 +212,37 @@ class ChatApp(App[int]):
         self.busy = True
         self.submit(message.text)
 
-    @work(thread=True, exclusive=True, group="turn", exit_on_error=False)
     def submit(self, text: str) -> None:
+        """Run a turn in a daemon thread of its own (not a worker of the executor, which the
+        app's exit would wait for): Ctrl+Q during a long tool call or an investigation leaves
+        at once, and the job stops at its next step."""
+        threading.Thread(
+            target=self._turn, args=(text,), name="rootcause-turn", daemon=True
+        ).start()
+
+    def _turn(self, text: str) -> None:
         assert self.engine is not None
-        self.engine.submit(text)
+        error: BaseException | None = None
+        try:
+            self.engine.submit(text)
+        except BaseException as exc:  # shown as an error block; the app stays up
+            error = exc
+        self.post_message(TurnEnded(error))
+
+    def on_turn_ended(self, message: TurnEnded) -> None:
+        if self.stopped is not None:
+            return  # Ctrl+Q stopped it: the app is closing
+        error = message.error
+        if error is not None:
+            text = str(error) if isinstance(error, RootcauseError) else repr(error)
+            self.query_one(Conversation).error(f"the turn failed: {text}", "the session is kept")
+        self.busy = False
+        self.turns_done += 1
+        self.query_one(Conversation).close_stream()
+        self.changed()
 
     def on_engine_update(self, message: EngineUpdate) -> None:
-        if self.router is not None:
+        if self.router is not None and self.stopped is None:
             self.router.apply(message.update)
         self.changed()
 
@@ -227,14 +261,6 @@ class ChatApp(App[int]):
             self.query_one(Conversation).error(
                 f"the {worker.group} failed: {text}", "the session is kept"
             )
-        if worker.group == "turn" and event.state in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-            WorkerState.CANCELLED,
-        ):
-            self.busy = False
-            self.turns_done += 1
-            self.query_one(Conversation).close_stream()
         self.changed()
 
     # -- actions -----------------------------------------------------------------------------
@@ -306,14 +332,43 @@ class ChatApp(App[int]):
         self.query_one(PromptInput).focus()
 
     async def action_quit(self) -> None:
-        if self.engine is not None:
+        """Leave at once: a running turn is told to stop (said in the header, and by the CLI
+        after the app closed, with how to resume it)."""
+        if self.engine is not None and self.busy:
+            router = self.router
+            self.stopped = router.running_work() if router else "the running turn"
+            if router is not None and router.running:
+                ident = router.running[max(router.running)]
+                self.stopped += f"; to finish it: {router.resume_command(ident)}"
+            self.query_one(RunHeader).set_status(f"quitting: stopping {self.stopped}…")
             self.engine.cancel()
+            self.call_after_refresh(self.exit, 0)
+            return
         self.exit(0)
 
+    def goodbye(self) -> list[str]:
+        """What the CLI prints once the app has closed: what Ctrl+Q stopped, and how to
+        reopen the session."""
+        if self.engine is None:
+            return []
+        ident = self.engine.chat.id
+        workspace = shlex.quote(str(self.workspace.root))
+        lines = [f"stopped {self.stopped}"] if self.stopped else []
+        return [
+            *lines,
+            f"session {ident} kept; reopen it: rootcause --workspace {workspace} "
+            f"chat --resume {ident}",
+        ]
+
     def on_unmount(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
-            self.engine.chat.release()
+        engine = self.engine
+        if engine is None:
+            return
+        if self.busy:
+            engine.cancel()  # its thread may still read the run: the process is leaving
+        else:
+            engine.close()
+        engine.chat.release()
 
     # -- the board and the tabs ----------------------------------------------------------------
     def on_hypothesis_board_show_evidence(self, message: HypothesisBoard.ShowEvidence) -> None:

@@ -9,7 +9,7 @@ so no typed text is ever lost.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding, BindingType
 
@@ -55,13 +55,13 @@ KEY_TABLE: list[tuple[str, str]] = [
 ]
 
 
-def bound(app: App[object], key: str) -> bool:
+def bound(app: App[Any], key: str) -> bool:
     """True when a binding of the focused widget, its parents, the screen or the app takes
     `key` (so the key is left to it)."""
     return any(key in bindings.key_to_bindings for _, bindings in app.screen._modal_binding_chain)
 
 
-def typed_elsewhere(app: App[object], event: events.Key, prompt_id: str = "prompt") -> bool:
+def typed_elsewhere(app: App[Any], event: events.Key, prompt_id: str = "prompt") -> bool:
     """A printable key that no binding takes, typed while something else than the prompt has
     the focus: True if it was moved to the prompt (focus and character)."""
     from textual.widgets import TextArea

@@ -186,6 +186,37 @@ async def test_escape_cancels_an_investigation_and_keeps_what_finished(
         assert not [m for m in app.query(MilestoneLine) if m.has_class("verdict")]
         assert _tools(app)  # what finished stays
         assert "ready" in _text(app.query_one(RunHeader))
+        # The hint is runnable as printed: the workspace is in it; /resume finishes it here.
+        (hint,) = [n for n in notices if "cancelled" in n]
+        ident = app.engine.cancelled[-1]  # type: ignore[union-attr]
+        workspace = str(chat_lab.workspace.root)
+        assert f"rootcause --workspace {workspace} investigate --resume {ident}" in hint
+        assert f"/resume {ident}" in hint
+        await send(app, "/resume")
+        verdicts = [m for m in app.query(MilestoneLine) if m.has_class("verdict")]
+        assert len(verdicts) == 1 and "Investigation 2: cause found" in _text(verdicts[0])
+        assert app.engine.cancelled == []  # type: ignore[union-attr]
+
+
+@async_test
+async def test_ctrl_q_during_an_investigation_says_what_it_stops_and_leaves(
+    chat_lab: ChatLab,
+) -> None:
+    app = make_app(chat_lab, "quitting")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app)
+        app.query_one(PromptBar).set_text(f"/investigate {chat_lab.symptom}")
+        app.query_one(PromptInput).action_submit()
+        await wait_for(app, lambda: bool(_tools(app)), "the first tool call")
+        await pilot.press("ctrl+q")
+    # The app closed without waiting for the investigation to stop; it says what it stopped
+    # and how to reopen the session, runnable as printed.
+    assert app.return_code == 0
+    stopped, kept = app.goodbye()
+    assert stopped.startswith("stopped investigation 1 (")
+    assert f"--workspace {chat_lab.workspace.root} investigate --resume" in stopped
+    session = app.engine.chat.id  # type: ignore[union-attr]
+    assert kept.endswith(f"--workspace {chat_lab.workspace.root} chat --resume {session}")
 
 
 @async_test

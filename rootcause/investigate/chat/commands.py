@@ -69,6 +69,12 @@ BUILTINS: dict[str, CommandInfo] = {
             "brain when no model is configured); hypotheses fill the board.",
         ),
         CommandInfo(
+            "resume",
+            "/resume [INVESTIGATION_ID]",
+            "Finish an investigation that was cancelled or stopped, from its checkpoint "
+            "(default: this session's last one cancelled).",
+        ),
+        CommandInfo(
             "detect",
             "/detect SYMPTOM  or  /detect behavior=SPEC",
             "Propose a detector from a symptom in plain words (or preview a behaviour spec): "
