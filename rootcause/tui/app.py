@@ -53,6 +53,14 @@ if TYPE_CHECKING:
     from rootcause.tui.router import Router
 
 TABS = ("chat", "evidence", "config", "report")
+#: What the board says before it has a hypothesis.
+BOARD_EMPTY = (
+    "Hypotheses appear here as /investigate (or the chat agent) proposes and tests them: "
+    "status, candidate, confidence and the evidence cited, newest investigation first. "
+    "Enter on one shows its evidence."
+)
+#: Narrower than this, the hypotheses board hides itself (Ctrl+B shows it).
+BOARD_MIN_COLUMNS = 120
 
 
 class ChatApp(App[int]):
@@ -83,6 +91,8 @@ class ChatApp(App[int]):
         self.open_error: BaseException | None = None
         self.router: Router | None = None
         self.history = PromptHistory(workspace)
+        #: The board shown or hidden by Ctrl+B (None: by the terminal's width).
+        self.board_shown: bool | None = None
         #: What Ctrl+Q stopped, if a turn was running (the CLI says it after the app closed).
         self.stopped: str | None = None
         self.ui_changed = asyncio.Event()
@@ -105,6 +115,7 @@ class ChatApp(App[int]):
                     yield ReportTab(id="report-tab")
             with Vertical(id="sidebar"):
                 yield Static(Content.styled("Hypotheses", "bold"), id="board-title")
+                yield Static(plain(BOARD_EMPTY), id="board-empty")
                 yield HypothesisBoard(id="board")
         yield PromptBar(id="prompt-bar")
         yield Footer(compact=True, show_command_palette=False)
@@ -115,6 +126,7 @@ class ChatApp(App[int]):
         prompt = self.query_one(PromptInput)
         prompt.cursor_blink = self.cursor_blink
         prompt.focus()
+        self.query_one("#sidebar").display = self.size.width >= BOARD_MIN_COLUMNS
         if self.request is None:
             sessions, runs = list_sessions(self.workspace), list_runs(self.workspace)
             self.push_screen(PickerScreen(sessions, runs), self._picked)
@@ -287,8 +299,16 @@ class ChatApp(App[int]):
         self.query_one(focus).focus()
 
     def action_toggle_board(self) -> None:
+        """Ctrl+B: show or hide the board (the choice holds over later resizes)."""
         sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
+        sidebar.display = self.board_shown = not sidebar.display
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below `BOARD_MIN_COLUMNS` the board hides itself (Ctrl+B brings it back)."""
+        shown = self.board_shown
+        self.query_one("#sidebar").display = (
+            event.size.width >= BOARD_MIN_COLUMNS if shown is None else shown
+        )
 
     def on_collapsible_expanded(self) -> None:
         self.changed()
@@ -383,6 +403,7 @@ class ChatApp(App[int]):
         self.changed()
 
     def on_hypothesis_board_redrawn(self, message: HypothesisBoard.Redrawn) -> None:
+        self.query_one("#board-empty").display = not self.query_one(HypothesisBoard).items
         self.changed()
 
     def load_config(self) -> None:

@@ -4,10 +4,13 @@ shows open and in view. Driven headless with `run_test`, waiting on what the app
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import DataTable
 
 from rootcause.tui.app import ChatApp
 from rootcause.tui.widgets.blocks import NoticeBlock, ToolBlockView
+from rootcause.tui.widgets.board import HypothesisBoard
 from rootcause.tui.widgets.conversation import Conversation
 from rootcause.tui.widgets.prompt import PromptInput
 from tests.tui.conftest import ChatLab, async_test, make_app, opened, send, wait_for
@@ -106,3 +109,55 @@ async def test_a_slash_command_result_opens_in_view_and_blocks_step(chat_lab: Ch
         await pilot.press("ctrl+down")
         assert conversation.selected is second
         assert app.focused is _prompt(app)
+
+
+def _hypothesis(ident: str, kind: str, candidate: str, commit: str | None = None) -> Any:
+    from rootcause.investigate.events import HypothesisChanged
+
+    return HypothesisChanged(
+        change="recorded",
+        id=ident,
+        kind=kind,  # type: ignore[arg-type]
+        candidate=candidate,
+        commit=commit,
+        statement="",
+        status="supported",
+        confidence=0.81,
+        evidence=["E4", "E7", "E9"],
+    )
+
+
+@async_test
+async def test_the_board_newest_first_one_line_each_and_hidden_when_narrow(
+    chat_lab: ChatLab,
+) -> None:
+    app = make_app(chat_lab, "board")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(app)
+        sidebar = app.query_one("#sidebar")
+        # Narrow: the board hides itself; Ctrl+B brings it back (and the choice holds).
+        assert not sidebar.display
+        await pilot.press("ctrl+b")
+        assert sidebar.display
+        empty = app.query_one("#board-empty")
+        assert empty.display and "appear here" in str(empty.render())
+        board = app.query_one(HypothesisBoard)
+        commit = "217bc064a2ffee"
+        board.change("#1", "investigation 1", _hypothesis("H1", "persona", "sage"))
+        board.change("#2", "investigation 2", _hypothesis("H1", "config_change", commit, commit))
+        board.change("#2", "investigation 2", _hypothesis("H2", "reward_component", "rm", commit))
+        await wait_for(app, lambda: len(board.items) == 3 and not board._dirty, "the board")
+        lines = [str(board.get_option_at_index(i).prompt) for i in range(board.option_count)]
+        assert lines[0] == "investigation 2" and lines[3] == "investigation 1", lines
+        # One line each: status, confidence, candidate (a commit named once), evidence.
+        assert lines[1] == "H1 supported 0.81 217bc064a2 E4 E7 +1"
+        assert lines[2] == "H2 supported 0.81 rm@217bc064 E4 E7 +1"
+        assert all("\n" not in line for line in lines)
+        assert not empty.display
+        await pilot.resize_terminal(160, 40)
+        await pilot.press("ctrl+b")
+        assert not sidebar.display
+    wide = make_app(chat_lab, "board-wide")
+    async with wide.run_test(size=(160, 40)):
+        await opened(wide)
+        assert wide.query_one("#sidebar").display
