@@ -129,10 +129,18 @@ async def test_investigate_offline_reaches_a_verdict_with_the_board_right(
         assert all(line in shown for line in stored.effects.lines())
         # /fix (the session's investigation with a cause) writes the fix: its block, and the
         # report tab shows the report with its Fix section.
-        await send(app, f"/fix out={tmp_path / 'fix'}")
+        # By default into the investigation's folder in the workspace; key= names the lab
+        # run's answer key kept elsewhere, so the fix is verified by re-simulation.
+        key = tmp_path / "elsewhere" / "answer-key.json"
+        key.parent.mkdir()
+        key.write_text((chat_lab.run.parent / "key.json").read_text())
+        await send(app, f"/fix key={key}")
         remedies = [b for b in app.query(AgentBlock) if b.has_class("remedy")]
+        assert remedies, _text(app.query(NoticeBlock).last())
         assert len(remedies) == 1 and "fix.patch" in remedies[0].source_text
-        assert (tmp_path / "fix" / "fix.patch").is_file()
+        fix = chat_lab.workspace.investigations_dir / stored.id / "fix"
+        assert (fix / "fix.patch").is_file() and (fix / "resimulated").is_dir()
+        assert "not done" not in remedies[0].source_text
         assert "<!-- rootcause fix -->" in report.query_one(Markdown).source
         # /filter with a spec that does not parse is one error line; a good one writes.
         await send(app, f"/filter behavior=nonsense:x out={tmp_path / 'bad'}")

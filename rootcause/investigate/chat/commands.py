@@ -49,7 +49,10 @@ SLICE_FIELDS = ("persona", "data_source", "env", "split")
 
 #: The arguments of `/fix` and `/filter` (name, what it is), for help and completion.
 REMEDY_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "fix": (("out", "the output folder (default: ./fix-ID)"),),
+    "fix": (
+        ("out", "the output folder (default: fix/ in the investigation's folder)"),
+        ("key", "a lab run's answer key, to verify the fix (default: key.json beside the run)"),
+    ),
     "filter": (
         ("behavior", "the behaviour spec whose hits are removed (terms:, regex:, words:)"),
         ("out", "the output folder"),
@@ -91,10 +94,11 @@ BUILTINS: dict[str, CommandInfo] = {
         CommandInfo("report", "/report", "Show the last investigation's report (Report tab)."),
         CommandInfo(
             "fix",
-            "/fix [INVESTIGATION_ID] [out=DIR]",
+            "/fix [INVESTIGATION_ID] [out=DIR] [key=PATH]",
             "Write the fix of an investigation's top finding (default: the session's latest "
             "with a cause): a config patch, the filtered samples and, on lab runs, the "
-            "re-simulation (default DIR: ./fix-ID).",
+            "re-simulation with the answer key PATH (default DIR: fix/ in the investigation's "
+            "folder, in the workspace).",
         ),
         CommandInfo(
             "filter",
