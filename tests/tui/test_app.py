@@ -109,6 +109,13 @@ async def test_investigate_offline_reaches_a_verdict_with_the_board_right(
         assert len(evidence.rows) == len([v for v in _tools(app) if v.owner == "#1"])
         app.action_tab("evidence")
         table = evidence.query_one(DataTable)
+        # Ids unique in the session (investigation 1's E3 is I1:E3); the detector's row shows
+        # its behaviour.
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert rows and all(str(r[0]).startswith("I1:E") for r in rows)
+        detects = [r for r in rows if r[1] == "detect"]
+        assert detects and all(str(r[2]) not in ("", "-") for r in detects)
+        assert any(v.title.startswith("[b]I1:E") for v in _tools(app))
         table.move_cursor(row=2)
         await pilot.press("enter")
         await wait_for(

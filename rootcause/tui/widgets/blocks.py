@@ -132,7 +132,10 @@ class ToolBlockView(Collapsible):
         return True
 
     def _title_for(self, status: str, summary: str = "") -> str:
-        return tool_title(self.tool, self.evidence_id, self.arguments, status, summary)
+        ident = self.evidence_id
+        if ident is not None and self.owner.startswith("#"):
+            ident = f"I{self.owner[1:]}:{ident}"  # unique in the session: investigation 2's E5
+        return tool_title(self.tool, ident, self.arguments, status, summary)
 
     def fill(self, entry: ToolBlock) -> None:
         """Show the call's result (a session call: full output and plot)."""
