@@ -138,6 +138,16 @@ def test_commands_and_failures_become_blocks(
     assert [s.tool for s in _of(updates, ToolStarted)][:2] == ["overview", "prevalence"]
 
 
+def test_a_session_is_named_by_its_first_investigation() -> None:
+    from rootcause.investigate.chat.entries import UserMessage
+    from rootcause.investigate.chat.sessions import session_title
+
+    assert session_title(UserMessage(text="/help")) is None
+    assert session_title(UserMessage(text="/overview")) is None
+    assert session_title(UserMessage(text="/investigate  more  dragons")) == "more dragons"
+    assert session_title(UserMessage(text="why the dragons?")) == "why the dragons?"
+
+
 def test_a_session_is_kept_and_read_back(
     engine_on: Callable[..., Recorded], chat_lab: ChatLab, tmp_path: Path
 ) -> None:
@@ -154,7 +164,7 @@ def test_a_session_is_kept_and_read_back(
     transcript = (folder / "transcript.md").read_text()
     assert "> **you:** /prevalence" in transcript and "**E1 `prevalence`**" in transcript
     summary = next(s for s in list_sessions(chat_lab.workspace) if s.id == session_id)
-    assert summary.title == "/prevalence behavior=terms:dragon by=persona"
+    assert summary.title == ""  # a slash command other than /investigate names nothing
 
     again = engine_on(resume=session_id)
     replayed = list(again.engine.replay())
