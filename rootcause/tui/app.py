@@ -34,6 +34,7 @@ from rootcause.tui.messages import (
     Opened,
     Peeked,
     PeekFailed,
+    Suggested,
     TurnEnded,
 )
 from rootcause.tui.palette import SlashCommands
@@ -50,6 +51,7 @@ from rootcause.tui.widgets.report import ReportTab
 if TYPE_CHECKING:
     from rootcause.investigate.chat.engine import ChatEngine
     from rootcause.investigate.chat.entries import Update
+    from rootcause.investigate.chat.welcome import Suggestion
     from rootcause.tui.router import Router
 
 TABS = ("chat", "evidence", "config", "report")
@@ -91,6 +93,8 @@ class ChatApp(App[int]):
         self.open_error: BaseException | None = None
         self.router: Router | None = None
         self.history = PromptHistory(workspace)
+        #: The first screen's suggestions (keys 1-N start them until a turn is sent).
+        self.suggestions: list[Suggestion] = []
         #: The board shown or hidden by Ctrl+B (None: by the terminal's width).
         self.board_shown: bool | None = None
         #: What Ctrl+Q stopped, if a turn was running (the CLI says it after the app closed).
@@ -202,7 +206,49 @@ class ChatApp(App[int]):
         self.query_one(Conversation).close_stream()
         self.query_one(PromptBar).completer = engine.complete
         self.load_config()
+        if not message.entries:  # a new session: the first screen starts the work
+            self.welcome()
         self.changed()
+
+    # -- the first screen ----------------------------------------------------------------------
+    def welcome(self) -> None:
+        from rootcause.investigate.chat.welcome import run_lines
+
+        assert self.engine is not None
+        lines = [*run_lines(self.engine.overview), "", "Finding the run's emerging behaviours…"]
+        self.query_one(Conversation).welcome("\n".join(lines))
+        self.find_suggestions()
+
+    @work(thread=True, group="peek", exit_on_error=False)
+    def find_suggestions(self) -> None:
+        from rootcause.investigate.chat.welcome import suggest
+
+        assert self.engine is not None
+        self.post_message(Suggested(suggest(self.engine)))
+
+    def on_suggested(self, message: Suggested) -> None:
+        from rootcause.investigate.chat.welcome import run_lines
+
+        if self.engine is None or not self.query("#welcome"):
+            return
+        found = self.suggestions = list(message.suggestions) if self.turns_done == 0 else []
+        lines = [*run_lines(self.engine.overview), ""]
+        if found:
+            lines.append("What rose in the run (press its number, prompt empty, to investigate):")
+            lines += [f"  {n}  {s.line}" for n, s in enumerate(found, 1)]
+        else:
+            lines.append("The run shows no emerging behaviour to suggest.")
+        lines += ["", "Or describe a symptom: /investigate SYMPTOM.  /help lists everything."]
+        self.query_one("#welcome", Static).update(plain("\n".join(lines)))
+        self.changed()
+
+    def start_suggestion(self, number: int) -> bool:
+        """Key N with the prompt empty: investigate suggestion N (True: there was one)."""
+        if not 1 <= number <= len(self.suggestions) or self.busy:
+            return False
+        self.query_one(PromptBar).set_text(self.suggestions[number - 1].command)
+        self.query_one(PromptInput).action_submit()
+        return True
 
     # -- turns -------------------------------------------------------------------------------
     def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
@@ -218,6 +264,7 @@ class ChatApp(App[int]):
             self.notify("A turn is running: Esc cancels it.", severity="warning")
             return
         bar.take()
+        self.suggestions = []
         self.history.add(message.text)
         bar.history = list(self.history.items)
         self.action_tab("chat")

@@ -58,3 +58,11 @@ class TurnEnded(Message):
     def __init__(self, error: BaseException | None) -> None:
         super().__init__()
         self.error = error
+
+
+class Suggested(Message):
+    """The run's top emerging behaviours for the first screen (`welcome.Suggestion`s)."""
+
+    def __init__(self, suggestions: list[Any]) -> None:
+        super().__init__()
+        self.suggestions = suggestions

@@ -161,3 +161,32 @@ async def test_the_board_newest_first_one_line_each_and_hidden_when_narrow(
     async with wide.run_test(size=(160, 40)):
         await opened(wide)
         assert wide.query_one("#sidebar").display
+
+
+@async_test
+async def test_the_first_screen_shows_the_run_and_a_key_starts_a_suggestion(
+    chat_lab: ChatLab,
+) -> None:
+    from rootcause.tui.widgets.blocks import UserBlock
+
+    app = make_app(chat_lab, "welcome")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app)
+        welcome = app.query_one("#welcome")
+        text = str(welcome.render())
+        assert "15,360 samples over 80 steps" in text and "Reward components" in text
+        await wait_for(app, lambda: bool(app.suggestions), "the suggestions")
+        text = str(welcome.render())
+        assert "  1  " in text and "press its number" in text
+        first = app.suggestions[0]
+        assert first.line in text and first.command.startswith("/investigate ")
+        # 1 with the prompt empty starts it; Esc stops it (the test needs no verdict).
+        done = app.turns_done
+        await pilot.press("1")
+        await wait_for(app, lambda: bool(app.query(UserBlock)), "the investigation to start")
+        assert str(app.query_one(UserBlock).render()) == f"› {first.command}"
+        await pilot.press("escape")
+        await wait_for(app, lambda: app.turns_done > done, "the turn to stop")
+        # Afterwards a digit is text again.
+        await pilot.press("1")
+        assert app.query_one(PromptInput).text == "1"

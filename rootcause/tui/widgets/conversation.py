@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.containers import VerticalScroll
 from textual.widget import Widget
+from textual.widgets import Static
 
 from rootcause.tui.widgets.blocks import (
     AgentBlock,
@@ -23,6 +24,7 @@ from rootcause.tui.widgets.blocks import (
     NoticeBlock,
     ToolBlockView,
     UserBlock,
+    plain,
 )
 
 if TYPE_CHECKING:
@@ -70,6 +72,10 @@ class Conversation(VerticalScroll, can_focus=False):
         self.select(None)
         self._add(UserBlock(text))
         self.anchor()
+
+    def welcome(self, text: str) -> None:
+        """The first screen of a new session (the run, and what to start with)."""
+        self._add(Static(plain(text), id="welcome", classes="welcome"))
 
     def notice(self, notice: Notice) -> None:
         self.close_stream()

@@ -57,6 +57,8 @@ class PromptInput(TextArea):
             self.bar.accept()
         elif key in ("pageup", "pagedown"):
             await self.action_scroll_conversation(key)
+        elif key.isdigit() and key != "0" and not self.text and self._suggested(int(key)):
+            pass
         else:
             return  # TextArea's own handler takes it
         event.stop()
@@ -70,6 +72,12 @@ class PromptInput(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def _suggested(self, number: int) -> bool:
+        """A digit typed in the empty prompt starts suggestion `number` of the first screen,
+        if there is one (True: taken)."""
+        start = getattr(self.app, "start_suggestion", None)
+        return bool(start(number)) if start is not None else False
 
     async def action_scroll_conversation(self, key: str) -> None:
         """PageUp/PageDown scroll the conversation, not the (short) prompt."""

@@ -1,0 +1,99 @@
+"""The first screen of a new session: the run in a few lines and its top emerging behaviours
+as numbered suggestions, each with the `/investigate` command that starts it.
+
+    lines = run_lines(overview)
+    for n, s in enumerate(suggest(engine), 1): print(n, s.line, s.command)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rootcause.tools.untrusted import inline, label, labels
+
+if TYPE_CHECKING:
+    from rootcause.core.run import RunOverview
+    from rootcause.investigate.chat.engine import ChatEngine
+
+#: Suggestions offered at most (keys 1 to N start them).
+MAX_SUGGESTIONS = 5
+#: Names listed in a line before "and N more".
+LISTED = 6
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A behaviour that rose (or fell) in the run, and the investigation that would explain it."""
+
+    behavior: str
+    direction: str
+    rate_early: float
+    rate_late: float
+    symptom: str
+
+    @property
+    def line(self) -> str:
+        verb = "rose" if self.direction == "up" else "fell"
+        return f"{inline(self.behavior, 60)} {verb} {self.rate_early:.1%} -> {self.rate_late:.1%}"
+
+    @property
+    def command(self) -> str:
+        return f"/investigate {self.symptom}"
+
+
+def _listed(names: list[str]) -> str:
+    shown = labels(names[:LISTED])
+    return shown + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
+
+
+def run_lines(overview: RunOverview) -> list[str]:
+    """The run in a few lines: samples, steps, components, personas, config commits."""
+    personas = list(overview.personas)
+    lines = [
+        f"Run {label(overview.run_id)}: {overview.samples:,} samples over {overview.steps} steps.",
+        f"Reward components ({len(overview.components)}): {_listed(list(overview.components))}.",
+    ]
+    if personas:
+        lines.append(f"Personas ({len(personas)}): {_listed(personas)}.")
+    if overview.deployments:
+        first, last = overview.deployments[0].step, overview.deployments[-1].step
+        lines.append(
+            f"Config commits deployed: {len(overview.deployments)} (steps {first} to {last})."
+        )
+    return lines
+
+
+def _symptom(behavior: str, direction: str) -> str:
+    """A symptom in plain words for a behaviour spec (quoted words keep their meaning)."""
+    kind, _, body = behavior.partition(":")
+    more = "more and more" if direction == "up" else "less and less"
+    if kind == "terms":
+        words = [w for w in body.split("@")[0].split(",") if w]
+        quoted = " and ".join(f"'{w}'" for w in words[:4])
+        return f"Completions mention {quoted} {more}."
+    return f"Completions match {behavior} {more}."
+
+
+def suggest(engine: ChatEngine) -> list[Suggestion]:
+    """The run's top emerging behaviours in the completions, measured (seconds on a large
+    run: call it off the UI thread). Read without recording evidence."""
+    from rootcause.store.run_store import RunStore
+    from rootcause.tools.context import ToolContext
+    from rootcause.tools.proposal import run_suggestions
+
+    with (
+        RunStore(engine.ingested.db_path) as store,
+        ToolContext(store, engine.chat.folder / "peek", make_plots=False) as ctx,
+    ):
+        found = run_suggestions(ctx, "completion")
+    return [
+        Suggestion(
+            behavior=c.spec,
+            direction=c.direction,
+            rate_early=0.0 if c.early != c.early else c.early,
+            rate_late=0.0 if c.late != c.late else c.late,
+            symptom=_symptom(c.spec, c.direction),
+        )
+        for c in found[:MAX_SUGGESTIONS]
+    ]
