@@ -7,6 +7,7 @@ as numbered suggestions, each with the `/investigate` command that starts it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 
 #: Suggestions offered at most (keys 1 to N start them).
 MAX_SUGGESTIONS = 5
+#: A behaviour spec longer than this is named by its words.
+SHORT_SPEC = 40
+#: Words a suggestion names at most.
+MAX_WORDS = 3
 #: Names listed in a line before "and N more".
 LISTED = 6
 
@@ -27,6 +32,8 @@ class Suggestion:
     """A behaviour that rose (or fell) in the run, and the investigation that would explain it."""
 
     behavior: str
+    #: The words it stands for (its terms, or the n-grams of a regex).
+    words: list[str]
     direction: str
     rate_early: float
     rate_late: float
@@ -64,15 +71,21 @@ def run_lines(overview: RunOverview) -> list[str]:
     return lines
 
 
-def _symptom(behavior: str, direction: str) -> str:
-    """A symptom in plain words for a behaviour spec (quoted words keep their meaning)."""
+def _words(behavior: str, candidate_label: str) -> list[str]:
+    """The words a behaviour stands for: a term list's terms, else its label's first n-grams."""
     kind, _, body = behavior.partition(":")
-    more = "more and more" if direction == "up" else "less and less"
     if kind == "terms":
-        words = [w for w in body.split("@")[0].split(",") if w]
-        quoted = " and ".join(f"'{w}'" for w in words[:4])
-        return f"Completions mention {quoted} {more}."
-    return f"Completions match {behavior} {more}."
+        found = [w for w in body.split("@")[0].split(",") if w]
+    else:
+        found = [w.strip() for w in candidate_label.split(",") if w.strip()]
+    return found[:MAX_WORDS] or [behavior]
+
+
+def _symptom(words: list[str], direction: str) -> str:
+    """A symptom in plain words (quoted words keep their meaning when it is read)."""
+    more = "more and more" if direction == "up" else "less and less"
+    quoted = " and ".join(f"'{w}'" for w in words)
+    return f"Completions mention {quoted} {more}."
 
 
 def suggest(engine: ChatEngine) -> list[Suggestion]:
@@ -87,13 +100,17 @@ def suggest(engine: ChatEngine) -> list[Suggestion]:
         ToolContext(store, engine.chat.folder / "peek", make_plots=False) as ctx,
     ):
         found = run_suggestions(ctx, "completion")
-    return [
-        Suggestion(
-            behavior=c.spec,
-            direction=c.direction,
-            rate_early=0.0 if c.early != c.early else c.early,
-            rate_late=0.0 if c.late != c.late else c.late,
-            symptom=_symptom(c.spec, c.direction),
+    suggestions = []
+    for c in found[:MAX_SUGGESTIONS]:
+        words = _words(c.spec, c.label)
+        suggestions.append(
+            Suggestion(
+                behavior=c.spec,
+                words=words,
+                direction=c.direction,
+                rate_early=0.0 if math.isnan(c.early) else c.early,
+                rate_late=0.0 if math.isnan(c.late) else c.late,
+                symptom=_symptom(words, c.direction),
+            )
         )
-        for c in found[:MAX_SUGGESTIONS]
-    ]
+    return suggestions
