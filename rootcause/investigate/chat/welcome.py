@@ -42,7 +42,8 @@ class Suggestion:
     @property
     def line(self) -> str:
         verb = "rose" if self.direction == "up" else "fell"
-        return f"{inline(self.behavior, 60)} {verb} {self.rate_early:.1%} -> {self.rate_late:.1%}"
+        name = self.behavior if len(self.behavior) <= SHORT_SPEC else ", ".join(self.words)
+        return f"{inline(name, 60)} {verb} {self.rate_early:.1%} -> {self.rate_late:.1%}"
 
     @property
     def command(self) -> str:
