@@ -406,7 +406,7 @@ class ChatApp(App[int]):
             self.stopped = router.running_work() if router else "the running turn"
             if router is not None and router.running:
                 ident = router.running[max(router.running)]
-                self.stopped += f"; to finish it: {router.resume_command(ident)}"
+                self.stopped += f"; to finish it:\n  {router.resume_command(ident)}"
             self.query_one(RunHeader).set_status(f"quitting: stopping {self.stopped}…")
             self.engine.cancel()
             self.call_after_refresh(self.exit, 0)
@@ -423,8 +423,8 @@ class ChatApp(App[int]):
         lines = [f"stopped {self.stopped}"] if self.stopped else []
         return [
             *lines,
-            f"session {ident} kept; reopen it: rootcause --workspace {workspace} "
-            f"chat --resume {ident}",
+            f"session {ident} kept; reopen it:\n"
+            f"  rootcause --workspace {workspace} chat --resume {ident}",
         ]
 
     def on_unmount(self) -> None:

@@ -229,9 +229,11 @@ async def test_ctrl_q_during_an_investigation_says_what_it_stops_and_leaves(
     assert app.return_code == 0
     stopped, kept = app.goodbye()
     assert stopped.startswith("stopped investigation 1 (")
-    assert f"--workspace {chat_lab.workspace.root} investigate --resume" in stopped
+    assert f"\n  rootcause --workspace {chat_lab.workspace.root} investigate --resume" in stopped
     session = app.engine.chat.id  # type: ignore[union-attr]
-    assert kept.endswith(f"--workspace {chat_lab.workspace.root} chat --resume {session}")
+    assert kept.endswith(
+        f"\n  rootcause --workspace {chat_lab.workspace.root} chat --resume {session}"
+    )
 
 
 @async_test
