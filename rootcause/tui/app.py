@@ -95,6 +95,8 @@ class ChatApp(App[int]):
         self.history = PromptHistory(workspace)
         #: The first screen's suggestions (keys 1-N start them until a turn is sent).
         self.suggestions: list[Suggestion] = []
+        #: The first screen has its suggestions (or knows there are none).
+        self.welcomed = False
         #: The board shown or hidden by Ctrl+B (None: by the terminal's width).
         self.board_shown: bool | None = None
         #: What Ctrl+Q stopped, if a turn was running (the CLI says it after the app closed).
@@ -231,11 +233,17 @@ class ChatApp(App[int]):
 
         if self.engine is None or not self.query("#welcome"):
             return
-        found = self.suggestions = list(message.suggestions) if self.turns_done == 0 else []
+        found = list(message.suggestions)
+        keyed = self.turns_done == 0 and not self.busy  # digits start them until a turn
+        self.suggestions = found if keyed else []
+        self.welcomed = True
         lines = [*run_lines(self.engine.overview), ""]
-        if found:
+        if found and keyed:
             lines.append("What rose in the run (press its number, prompt empty, to investigate):")
             lines += [f"  {n}  {s.line}" for n, s in enumerate(found, 1)]
+        elif found:
+            lines.append("What rose in the run (/investigate one):")
+            lines += [f"  -  {s.line}" for s in found]
         else:
             lines.append("The run shows no emerging behaviour to suggest.")
         lines += ["", "Or describe a symptom: /investigate SYMPTOM.  /help lists everything."]

@@ -35,6 +35,7 @@ def _before(steps: Callable[[ChatApp, Pilot[Any]], Awaitable[None]]) -> Any:
         app = pilot.app
         assert isinstance(app, ChatApp)
         await opened(app)
+        await wait_for(app, lambda: app.welcomed, "the first screen")  # the same every run
         await steps(app, pilot)
         await pilot.pause()
 
