@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import threading
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.app import App, ComposeResult
@@ -27,23 +26,22 @@ from rootcause.core.errors import RootcauseError
 from rootcause.investigate.chat.catalog import PromptHistory, list_runs, list_sessions
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
+from rootcause.tui.first_screen import FirstScreenMixin
 from rootcause.tui.keys import APP_BINDINGS, KEY_TABLE, typed_elsewhere
 from rootcause.tui.messages import (
     EngineUpdate,
     IngestProgress,
     Opened,
-    Peeked,
-    PeekFailed,
-    Suggested,
     TurnEnded,
 )
 from rootcause.tui.palette import SlashCommands
 from rootcause.tui.picker import PickerScreen
+from rootcause.tui.tabs import TabsMixin
 from rootcause.tui.widgets.blocks import plain
 from rootcause.tui.widgets.board import HypothesisBoard
 from rootcause.tui.widgets.configtab import ConfigTab
 from rootcause.tui.widgets.conversation import Conversation
-from rootcause.tui.widgets.evidence import EvidenceRow, EvidenceTab
+from rootcause.tui.widgets.evidence import EvidenceTab
 from rootcause.tui.widgets.header import READY, RunHeader
 from rootcause.tui.widgets.prompt import PromptBar, PromptInput
 from rootcause.tui.widgets.report import ReportTab
@@ -65,7 +63,7 @@ BOARD_EMPTY = (
 BOARD_MIN_COLUMNS = 120
 
 
-class ChatApp(App[int]):
+class ChatApp(FirstScreenMixin, TabsMixin):
     """`rootcause chat` (see the module doc)."""
 
     CSS_PATH = "chat.tcss"
@@ -211,52 +209,6 @@ class ChatApp(App[int]):
         if not message.entries:  # a new session: the first screen starts the work
             self.welcome()
         self.changed()
-
-    # -- the first screen ----------------------------------------------------------------------
-    def welcome(self) -> None:
-        from rootcause.investigate.chat.welcome import run_lines
-
-        assert self.engine is not None
-        lines = [*run_lines(self.engine.overview), "", "Finding the run's emerging behaviours…"]
-        self.query_one(Conversation).welcome("\n".join(lines))
-        self.find_suggestions()
-
-    @work(thread=True, group="peek", exit_on_error=False)
-    def find_suggestions(self) -> None:
-        from rootcause.investigate.chat.welcome import suggest
-
-        assert self.engine is not None
-        self.post_message(Suggested(suggest(self.engine)))
-
-    def on_suggested(self, message: Suggested) -> None:
-        from rootcause.investigate.chat.welcome import run_lines
-
-        if self.engine is None or not self.query("#welcome"):
-            return
-        found = list(message.suggestions)
-        keyed = self.turns_done == 0 and not self.busy  # digits start them until a turn
-        self.suggestions = found if keyed else []
-        self.welcomed = True
-        lines = [*run_lines(self.engine.overview), ""]
-        if found and keyed:
-            lines.append("What rose in the run (press its number, prompt empty, to investigate):")
-            lines += [f"  {n}  {s.line}" for n, s in enumerate(found, 1)]
-        elif found:
-            lines.append("What rose in the run (/investigate one):")
-            lines += [f"  -  {s.line}" for s in found]
-        else:
-            lines.append("The run shows no emerging behaviour to suggest.")
-        lines += ["", "Or describe a symptom: /investigate SYMPTOM.  /help lists everything."]
-        self.query_one("#welcome", Static).update(plain("\n".join(lines)))
-        self.changed()
-
-    def start_suggestion(self, number: int) -> bool:
-        """Key N with the prompt empty: investigate suggestion N (True: there was one)."""
-        if not 1 <= number <= len(self.suggestions) or self.busy:
-            return False
-        self.query_one(PromptBar).set_text(self.suggestions[number - 1].command)
-        self.query_one(PromptInput).action_submit()
-        return True
 
     # -- turns -------------------------------------------------------------------------------
     def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
@@ -444,75 +396,3 @@ class ChatApp(App[int]):
         else:
             engine.close()
         engine.chat.release()
-
-    # -- the board and the tabs ----------------------------------------------------------------
-    def on_hypothesis_board_show_evidence(self, message: HypothesisBoard.ShowEvidence) -> None:
-        item = message.item
-        if not item.evidence:
-            self.notify(f"{item.id} cites no evidence yet.")
-            return
-        self.action_tab("chat")
-        conversation = self.query_one(Conversation)
-        if not conversation.show(item.owner if item.owner != "chat" else "", item.evidence[0]):
-            self.notify(f"{item.evidence[0]} is no longer on screen: see the Evidence tab (F2).")
-        self.changed()
-
-    def on_hypothesis_board_redrawn(self, message: HypothesisBoard.Redrawn) -> None:
-        self.query_one("#board-empty").display = not self.query_one(HypothesisBoard).items
-        self.changed()
-
-    def load_config(self) -> None:
-        self.peek("config-history", "config_history", {"limit": 500})
-
-    @work(thread=True, group="peek", exit_on_error=False)
-    def peek(self, purpose: str, tool: str, args: dict[str, Any], key: str = "") -> None:
-        assert self.engine is not None
-        try:
-            result = self.engine.peek(tool, args)
-        except RootcauseError as exc:
-            self.post_message(PeekFailed(purpose, str(exc), key))
-            return
-        self.post_message(Peeked(purpose, result, key))
-
-    def on_peeked(self, message: Peeked) -> None:
-        if not self.query(ConfigTab):
-            return  # the app is closing: its tabs are gone
-        result = message.output
-        if message.purpose == "config-history":
-            self.query_one(ConfigTab).show_history(result.output)
-        elif message.purpose == "config-diff":
-            self.query_one(ConfigTab).show_diff(result.output)
-        elif message.purpose == "evidence":
-            tab = self.query_one(EvidenceTab)
-            row = tab.rows.get(message.key)
-            if row is not None:
-                text = result.text.split("\n", 1)[1] if "\n" in result.text else result.text
-                tab.show(row, text, result.output.plot_spec(), "shown again from its arguments")
-        self.changed()
-
-    def on_peek_failed(self, message: PeekFailed) -> None:
-        if not self.query(ConfigTab):
-            return  # the app is closing: its tabs are gone
-        if message.purpose.startswith("config"):
-            self.query_one(ConfigTab).show_missing(message.error)
-        else:
-            self.notify(message.error, severity="error")
-        self.changed()
-
-    def on_config_tab_diff_request(self, message: ConfigTab.DiffRequest) -> None:
-        args = {"commit": message.commit}
-        if message.base:
-            args["base"] = message.base
-        self.peek("config-diff", "config_diff", args)
-
-    def on_evidence_tab_open(self, message: EvidenceTab.Open) -> None:
-        row: EvidenceRow = message.row
-        tab = self.query_one(EvidenceTab)
-        if row.block is not None:
-            tab.show(row, row.block.text, row.block.plot)
-            return
-        tab.show(row, row.summary, None, "running it again from its arguments…")
-        self.peek("evidence", row.tool, dict(row.arguments), row.key)
-
-    def report_path(self) -> Path | None:
-        return self.query_one(ReportTab).path

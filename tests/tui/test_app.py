@@ -45,9 +45,9 @@ async def test_opening_a_run_and_a_tool_block_with_its_plot(chat_lab: ChatLab) -
         assert "15,360 samples" in header and "80 steps" in header and "ready" in header
         await send(app, f"/prevalence behavior={chat_lab.lab.hint} by=persona")
         (view,) = _tools(app)
-        assert view.entry is not None and view.entry.ok and view.collapsed
+        # Asked for by a slash command: open.
+        assert view.entry is not None and view.entry.ok and not view.collapsed
         assert "✓" in view.title and "E1 prevalence" in view.title
-        view.collapsed = False
         await pilot.pause()
         assert view.query(PlotView) and "rate" in _text(view.query(".tool-output").first())
         rows = app.query_one(EvidenceTab).rows
