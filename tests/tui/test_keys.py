@@ -18,6 +18,12 @@ from tests.tui.conftest import ChatLab, async_test, make_app, opened, send, wait
 SIZE = (100, 30)
 
 
+async def ready(app: ChatApp) -> None:
+    """Opened, with the first screen complete (its suggestions change the layout)."""
+    await opened(app)
+    await wait_for(app, lambda: app.welcomed, "the first screen")
+
+
 def _prompt(app: ChatApp) -> PromptInput:
     return app.query_one(PromptInput)
 
@@ -32,7 +38,7 @@ def _in_view(conversation: Conversation, view: ToolBlockView) -> bool:
 async def test_typing_after_a_click_or_a_tab_goes_to_the_prompt(chat_lab: ChatLab) -> None:
     app = make_app(chat_lab, "focus")
     async with app.run_test(size=SIZE) as pilot:
-        await opened(app)
+        await ready(app)
         await send(app, "/overview")
         (view,) = app.query(ToolBlockView)
         assert not view.collapsed  # asked for: open
@@ -62,7 +68,7 @@ async def test_typing_after_a_click_or_a_tab_goes_to_the_prompt(chat_lab: ChatLa
 async def test_page_keys_and_ctrl_home_end_scroll_the_conversation(chat_lab: ChatLab) -> None:
     app = make_app(chat_lab, "scroll")
     async with app.run_test(size=SIZE) as pilot:
-        await opened(app)
+        await ready(app)
         await send(app, "/help")
         conversation = app.query_one(Conversation)
         await wait_for(app, lambda: conversation.max_scroll_y > 0, "help taller than the pane")
@@ -87,7 +93,7 @@ async def test_page_keys_and_ctrl_home_end_scroll_the_conversation(chat_lab: Cha
 async def test_a_slash_command_result_opens_in_view_and_blocks_step(chat_lab: ChatLab) -> None:
     app = make_app(chat_lab, "asked")
     async with app.run_test(size=SIZE) as pilot:
-        await opened(app)
+        await ready(app)
         conversation = app.query_one(Conversation)
         await send(app, "/overview")
         await send(app, f"/prevalence behavior={chat_lab.lab.hint} by=persona")
