@@ -204,7 +204,6 @@ class ChatApp(FirstScreenMixin, TabsMixin):
         for entry in message.entries:
             self.router.apply(entry, live=False)
         self.query_one(Conversation).close_stream()
-        self.query_one(Conversation).mark_interrupted()
         self.query_one(PromptBar).completer = engine.complete
         self.load_config()
         if not message.entries:  # a new session: the first screen starts the work

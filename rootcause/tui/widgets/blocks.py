@@ -111,8 +111,6 @@ class ToolBlockView(Collapsible):
         self.arguments = dict(arguments)
         self.owner = owner
         self.entry: ToolBlock | None = None
-        #: Its result (or failure) arrived.
-        self.done = False
         self._waiting: list[tuple[str, tuple[Any, ...]]] = []
         self._ready = False
         super().__init__(title=self._title_for("… running"), collapsed=True, classes="tool")
@@ -141,7 +139,6 @@ class ToolBlockView(Collapsible):
 
     def fill(self, entry: ToolBlock) -> None:
         """Show the call's result (a session call: full output and plot)."""
-        self.done = True
         if self._later("fill", entry):
             return
         self.entry = entry
@@ -165,7 +162,6 @@ class ToolBlockView(Collapsible):
     def fill_recorded(self, summary: str, figures: dict[str, Any]) -> None:
         """Show an investigation's call: its summary and key figures (the Evidence tab
         shows the full output again from its arguments)."""
-        self.done = True
         if self._later("fill_recorded", summary, figures):
             return
         self.title = self._title_for("✓", summary)
@@ -173,15 +169,9 @@ class ToolBlockView(Collapsible):
         self.query_one(Collapsible.Contents).mount(Static(plain(text), classes="tool-output"))
 
     def fail_recorded(self, error: str) -> None:
-        self.done = True
         if self._later("fail_recorded", error):
             return
         self.add_class("failed")
         self.title = self._title_for("✗ failed", inline(error, TITLE_SUMMARY_CHARS))
         self.query_one(Collapsible.Contents).mount(Static(plain(error), classes="tool-error"))
         self.collapsed = False
-
-    def interrupted(self) -> None:
-        """A call the session's log shows started but never finished (the app was left
-        while it ran)."""
-        self.title = self._title_for("✗ interrupted")

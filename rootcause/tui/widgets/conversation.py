@@ -171,12 +171,6 @@ class Conversation(VerticalScroll, can_focus=False):
     def tool_failed(self, owner: str, tool: str, evidence_id: str | None, error: str) -> None:
         self._view(owner, tool, evidence_id, {}).fail_recorded(error)
 
-    def mark_interrupted(self) -> None:
-        """After a replay: a call that started and never finished says so (not `running`)."""
-        for view in self.tool_views():
-            if not view.done:
-                view.interrupted()
-
     def find(self, owner: str, evidence_id: str) -> ToolBlockView | None:
         return self._tools.get((owner, evidence_id))
 
