@@ -23,12 +23,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 # The main job on an embedded default: a lab run with a seeded persona quirk, investigated by
 # the systematic brain. Only the symptom is read from the answer key, as a user would report it.
+# The key is kept as key.json beside the run, where `rootcause fix` (and the chat's /fix) find it
+# to verify the fix by re-simulation.
 demo: $(VENV)/.installed
 	@rm -rf $(DEMO_DIR)
 	$(BIN)/rootcause lab new --bug persona_reward_quirk --seed 7 \
-		--answer-key $(DEMO_DIR)/answer-key.json $(DEMO_DIR)/run
+		--answer-key $(DEMO_DIR)/key.json $(DEMO_DIR)/run
 	$(BIN)/rootcause --workspace $(DEMO_DIR)/workspace investigate $(DEMO_DIR)/run \
-		--symptom "$$($(BIN)/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["symptom"])' $(DEMO_DIR)/answer-key.json)" \
+		--symptom "$$($(BIN)/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["symptom"])' $(DEMO_DIR)/key.json)" \
 		--markdown $(DEMO_DIR)/report.md
 	@echo
 	@sed -n '1,/^## Hypotheses/p' $(DEMO_DIR)/report.md | sed '$$d'

@@ -18,7 +18,10 @@ def fix_command(
     investigation: Annotated[str, typer.Argument(help="Investigation id (with a cause).")],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Output folder (default ./fix-ID)."),
+        typer.Option(
+            "--out",
+            help="Output folder (default: fix/ in the investigation's folder in the workspace).",
+        ),
     ] = None,
     lab_key: Annotated[
         Path | None,

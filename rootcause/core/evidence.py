@@ -37,10 +37,12 @@ _CUT_SAID = re.compile(r"… \[\+[\d,]+ chars cut\]")
 
 
 def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, with the cut said; a text already cut so is kept."""
-    if len(text) <= limit or _CUT_SAID.fullmatch(text, limit):
+    """`text` cut to `limit` characters, with the cut said; a text already cut so is kept, and
+    so is one whose cut would be no longer than its note (it would save nothing)."""
+    note = f"… [+{len(text) - limit:,} chars cut]"
+    if len(text) <= limit + len(note) or _CUT_SAID.fullmatch(text, limit):
         return text
-    return f"{text[:limit]}… [+{len(text) - limit:,} chars cut]"
+    return f"{text[:limit]}{note}"
 
 
 def _clip_arg(value: Any, depth: int = 0) -> Any:

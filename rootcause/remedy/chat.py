@@ -28,13 +28,16 @@ def _path(value: str) -> Path:
 
 
 def run_fix(engine: ChatEngine, command: SlashCommand) -> None:
-    """`/fix [INVESTIGATION_ID] [out=DIR]`: the fix of an investigation's top finding
-    (default: the session's latest investigation that found a cause)."""
+    """`/fix [INVESTIGATION_ID] [out=DIR] [key=PATH]`: the fix of an investigation's top
+    finding (default: the session's latest investigation that found a cause), verified on a
+    lab run with its answer key PATH (default: key.json beside the run folder)."""
     from rootcause.remedy.fix import FixRequest, write_fix
 
     words = remedy_words(command)
     if len(words.bare) > 1:
-        raise BadInputError("/fix takes one investigation id: /fix [INVESTIGATION_ID] [out=DIR]")
+        raise BadInputError(
+            "/fix takes one investigation id: /fix [INVESTIGATION_ID] [out=DIR] [key=PATH]"
+        )
     if words.bare:
         investigation = words.bare[0]
     elif engine.causes:
@@ -44,8 +47,12 @@ def run_fix(engine: ChatEngine, command: SlashCommand) -> None:
             "no investigation of this session has found a cause yet; "
             "/fix INVESTIGATION_ID fixes another one"
         )
-    out = words.one("out")
-    request = FixRequest(investigation=investigation, out=_path(out) if out else None)
+    out, key = words.one("out"), words.one("key")
+    request = FixRequest(
+        investigation=investigation,
+        out=_path(out) if out else None,
+        lab_key=_path(key) if key else None,
+    )
     engine.emit(Working(f"/fix {investigation}: the patch, the filter and the re-simulation"))
     result = write_fix(engine.workspace, request)
     engine.emit(RemedyResult(command="fix", text=result.markdown()))

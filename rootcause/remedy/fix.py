@@ -5,6 +5,9 @@
     DIR/resimulated/         on lab runs: the run re-simulated with the patch
     DIR/fix.json, fix.md     what was done, and what could not be
 
+DIR defaults to the investigation's folder in the workspace (`investigations/<id>/fix/`), so
+nothing lands in the current directory (a repository's `git status` stays clean).
+
 The summary is also appended to the investigation's `report.md` (a `## Fix` section, replaced
 when the fix is written again). The user's run folder and config repo are only read.
 """
@@ -37,12 +40,14 @@ from rootcause.store.workspace import Workspace, guard_output
 PATCH = "fix.patch"
 FILTERED = "filtered"
 RESIMULATED = "resimulated"
+#: The fix's folder inside the investigation's, when no output folder is given.
+FIX_FOLDER = "fix"
 FIX_MARKER = "<!-- rootcause fix -->"
 
 
 class FixRequest(BaseModel):
     investigation: str
-    #: Output folder (default: `./fix-<id>` in the current directory).
+    #: Output folder (default: `fix/` in the investigation's folder, in the workspace).
     out: Path | None = None
     #: The lab run's answer key, when it is not `key.json` beside the run folder.
     lab_key: Path | None = None
@@ -137,8 +142,10 @@ def write_fix(workspace: Workspace, request: FixRequest) -> FixResult:
             f"run {ingest.source.root} has no config repo, so no patch can be written; "
             f"a human must change this: {finding.fix}"
         )
-    out_given = request.out or Path.cwd() / f"fix-{report.id}"
-    out = guard_output(out_given, [*protected_folders(ingest), workspace.root], "--out")
+    if request.out is None:  # the investigation's own folder, in the workspace
+        out = guard_output(folder / FIX_FOLDER, protected_folders(ingest), "--out")
+    else:
+        out = guard_output(request.out, [*protected_folders(ingest), workspace.root], "--out")
     if request.resimulate and _nonempty(out / RESIMULATED):
         raise BadInputError(f"--out {out}: {RESIMULATED}/ exists from an earlier fix; remove it")
     if out.exists() and not out.is_dir():

@@ -27,6 +27,8 @@ from rootcause.tools.matching import behavior_hits
 
 #: Where the lab's callers keep a run's key: beside the run folder.
 KEY_BESIDE_RUN = "key.json"
+#: The workspace that measures a run re-simulated inside the main workspace (beside it).
+MEASURE_WORKSPACE = "measure-workspace"
 #: "The end" of a run: this share of its last steps.
 END_SHARE = 0.25
 
@@ -122,9 +124,14 @@ def resimulate(
     behavior: str,
     direction: str,
 ) -> Verification:
-    """Re-simulate the lab run with `patch` into `out_dir` and measure both ends."""
+    """Re-simulate the lab run with `patch` into `out_dir` and measure both ends. A run
+    re-simulated inside the workspace (a fix's default folder) is measured in a workspace of
+    its own beside it: a workspace never ingests a run that lies inside it."""
     started = time.perf_counter()
     result = rerun(key, patch, out_dir)
+    measure = workspace
+    if result.run_dir.resolve().is_relative_to(workspace.root):
+        measure = Workspace(out_dir.parent / MEASURE_WORKSPACE)
     return Verification(
         key=str(key),
         rerun_dir=str(result.run_dir),
@@ -132,6 +139,6 @@ def resimulate(
         behavior=behavior,
         direction=direction,
         without_fix=end_rate(workspace, run, behavior),
-        with_fix=end_rate(workspace, result.run_dir, behavior),
+        with_fix=end_rate(measure, result.run_dir, behavior),
         seconds=round(time.perf_counter() - started, 2),
     )

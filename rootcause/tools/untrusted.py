@@ -76,11 +76,19 @@ def cut_note(omitted: int) -> str:
 
 def visible(text: str, limit: int, total: int | None = None) -> str:
     """`text` on one line, controls made visible and quote marks neutralised, cut to `limit`
-    characters with the cut said. `total` is the full length when `text` is already a cut
+    characters with the cut said (a cut only where it saves space: a rest no longer than the
+    note is shown instead). `total` is the full length when `text` is already a cut
     (e.g. by the database), so the cut said is the true one."""
     shown, used = _escaped_prefix(text, limit)
     full = len(text) if total is None else max(total, len(text))
-    return shown if used >= full else shown + cut_note(full - used)
+    if used >= full:
+        return shown
+    note = cut_note(full - used)
+    if total is None:
+        rest, rest_used = _escaped_prefix(text[used:], len(note))
+        if used + rest_used >= full:
+            return shown + rest  # the rest takes no more room than its note would
+    return shown + note
 
 
 def quote(

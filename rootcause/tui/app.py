@@ -10,29 +10,38 @@ investigation (what finished stays on screen); Ctrl+Q quits.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+import shlex
+import threading
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from rootcause.core.errors import RootcauseError
 from rootcause.investigate.chat.catalog import PromptHistory, list_runs, list_sessions
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
-from rootcause.tui.messages import EngineUpdate, IngestProgress, Opened, Peeked, PeekFailed
+from rootcause.tui.first_screen import FirstScreenMixin
+from rootcause.tui.keys import APP_BINDINGS, KEY_TABLE, typed_elsewhere
+from rootcause.tui.messages import (
+    EngineUpdate,
+    IngestProgress,
+    Opened,
+    TurnEnded,
+)
 from rootcause.tui.palette import SlashCommands
 from rootcause.tui.picker import PickerScreen
+from rootcause.tui.tabs import TabsMixin
 from rootcause.tui.widgets.blocks import plain
 from rootcause.tui.widgets.board import HypothesisBoard
 from rootcause.tui.widgets.configtab import ConfigTab
 from rootcause.tui.widgets.conversation import Conversation
-from rootcause.tui.widgets.evidence import EvidenceRow, EvidenceTab
+from rootcause.tui.widgets.evidence import EvidenceTab
 from rootcause.tui.widgets.header import READY, RunHeader
 from rootcause.tui.widgets.prompt import PromptBar, PromptInput
 from rootcause.tui.widgets.report import ReportTab
@@ -40,26 +49,27 @@ from rootcause.tui.widgets.report import ReportTab
 if TYPE_CHECKING:
     from rootcause.investigate.chat.engine import ChatEngine
     from rootcause.investigate.chat.entries import Update
+    from rootcause.investigate.chat.welcome import Suggestion
     from rootcause.tui.router import Router
 
 TABS = ("chat", "evidence", "config", "report")
+#: What the board says before it has a hypothesis.
+BOARD_EMPTY = (
+    "Hypotheses appear here as /investigate (or the chat agent) proposes and tests them: "
+    "status, candidate, confidence and the evidence cited, newest investigation first. "
+    "Enter on one shows its evidence."
+)
+#: Narrower than this, the hypotheses board hides itself (Ctrl+B shows it).
+BOARD_MIN_COLUMNS = 120
 
 
-class ChatApp(App[int]):
+class ChatApp(FirstScreenMixin, TabsMixin):
     """`rootcause chat` (see the module doc)."""
 
     CSS_PATH = "chat.tcss"
     TITLE = "rootcause"
     COMMANDS = App.COMMANDS | {SlashCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("f1", "tab('chat')", "Chat"),
-        Binding("f2", "tab('evidence')", "Evidence"),
-        Binding("f3", "tab('config')", "Config"),
-        Binding("f4", "tab('report')", "Report"),
-        Binding("ctrl+b", "toggle_board", "Board"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     def __init__(
         self,
@@ -81,6 +91,14 @@ class ChatApp(App[int]):
         self.open_error: BaseException | None = None
         self.router: Router | None = None
         self.history = PromptHistory(workspace)
+        #: The first screen's suggestions (keys 1-N start them until a turn is sent).
+        self.suggestions: list[Suggestion] = []
+        #: The first screen has its suggestions (or knows there are none).
+        self.welcomed = False
+        #: The board shown or hidden by Ctrl+B (None: by the terminal's width).
+        self.board_shown: bool | None = None
+        #: What Ctrl+Q stopped, if a turn was running (the CLI says it after the app closed).
+        self.stopped: str | None = None
         self.ui_changed = asyncio.Event()
 
     # -- layout ------------------------------------------------------------------------------
@@ -101,9 +119,10 @@ class ChatApp(App[int]):
                     yield ReportTab(id="report-tab")
             with Vertical(id="sidebar"):
                 yield Static(Content.styled("Hypotheses", "bold"), id="board-title")
+                yield Static(plain(BOARD_EMPTY), id="board-empty")
                 yield HypothesisBoard(id="board")
         yield PromptBar(id="prompt-bar")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         bar = self.query_one(PromptBar)
@@ -111,6 +130,7 @@ class ChatApp(App[int]):
         prompt = self.query_one(PromptInput)
         prompt.cursor_blink = self.cursor_blink
         prompt.focus()
+        self.query_one("#sidebar").display = self.size.width >= BOARD_MIN_COLUMNS
         if self.request is None:
             sessions, runs = list_sessions(self.workspace), list_runs(self.workspace)
             self.push_screen(PickerScreen(sessions, runs), self._picked)
@@ -150,6 +170,7 @@ class ChatApp(App[int]):
                 self.settings,
                 emit=self._from_engine,
                 handlers=REMEDY_HANDLERS,
+                keys=KEY_TABLE,
             )
             entries = list(engine.replay())
         except BaseException:
@@ -185,6 +206,8 @@ class ChatApp(App[int]):
         self.query_one(Conversation).close_stream()
         self.query_one(PromptBar).completer = engine.complete
         self.load_config()
+        if not message.entries:  # a new session: the first screen starts the work
+            self.welcome()
         self.changed()
 
     # -- turns -------------------------------------------------------------------------------
@@ -201,19 +224,44 @@ class ChatApp(App[int]):
             self.notify("A turn is running: Esc cancels it.", severity="warning")
             return
         bar.take()
+        self.suggestions = []
         self.history.add(message.text)
         bar.history = list(self.history.items)
         self.action_tab("chat")
         self.busy = True
         self.submit(message.text)
 
-    @work(thread=True, exclusive=True, group="turn", exit_on_error=False)
     def submit(self, text: str) -> None:
+        """Run a turn in a daemon thread of its own (not a worker of the executor, which the
+        app's exit would wait for): Ctrl+Q during a long tool call or an investigation leaves
+        at once, and the job stops at its next step."""
+        threading.Thread(
+            target=self._turn, args=(text,), name="rootcause-turn", daemon=True
+        ).start()
+
+    def _turn(self, text: str) -> None:
         assert self.engine is not None
-        self.engine.submit(text)
+        error: BaseException | None = None
+        try:
+            self.engine.submit(text)
+        except BaseException as exc:  # shown as an error block; the app stays up
+            error = exc
+        self.post_message(TurnEnded(error))
+
+    def on_turn_ended(self, message: TurnEnded) -> None:
+        if self.stopped is not None:
+            return  # Ctrl+Q stopped it: the app is closing
+        error = message.error
+        if error is not None:
+            text = str(error) if isinstance(error, RootcauseError) else repr(error)
+            self.query_one(Conversation).error(f"the turn failed: {text}", "the session is kept")
+        self.busy = False
+        self.turns_done += 1
+        self.query_one(Conversation).close_stream()
+        self.changed()
 
     def on_engine_update(self, message: EngineUpdate) -> None:
-        if self.router is not None:
+        if self.router is not None and self.stopped is None:
             self.router.apply(message.update)
         self.changed()
 
@@ -232,14 +280,6 @@ class ChatApp(App[int]):
             self.query_one(Conversation).error(
                 f"the {worker.group} failed: {text}", "the session is kept"
             )
-        if worker.group == "turn" and event.state in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-            WorkerState.CANCELLED,
-        ):
-            self.busy = False
-            self.turns_done += 1
-            self.query_one(Conversation).close_stream()
         self.changed()
 
     # -- actions -----------------------------------------------------------------------------
@@ -266,8 +306,52 @@ class ChatApp(App[int]):
         self.query_one(focus).focus()
 
     def action_toggle_board(self) -> None:
+        """Ctrl+B: show or hide the board (the choice holds over later resizes)."""
         sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
+        sidebar.display = self.board_shown = not sidebar.display
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below `BOARD_MIN_COLUMNS` the board hides itself (Ctrl+B brings it back)."""
+        shown = self.board_shown
+        self.query_one("#sidebar").display = (
+            event.size.width >= BOARD_MIN_COLUMNS if shown is None else shown
+        )
+
+    def on_collapsible_expanded(self) -> None:
+        self.changed()
+
+    def on_collapsible_collapsed(self) -> None:
+        self.changed()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while a table or the board has the focus goes to the prompt."""
+        typed_elsewhere(self, event)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """A tab clicked: the focus goes where its keys work (the prompt for the chat)."""
+        pane = event.pane.id
+        if pane in TABS and isinstance(self.focused, Tabs):
+            self.action_tab(pane)
+
+    def action_scroll(self, key: str) -> None:
+        """PageUp/PageDown, Ctrl+Home/Ctrl+End from the prompt: the conversation scrolls
+        (shown first, if another tab was)."""
+        self.action_tab("chat")
+        self.query_one(Conversation).scroll_by_key(key)
+        self.changed()
+
+    def action_block(self, delta: int) -> None:
+        """Ctrl+Up/Ctrl+Down: step the block cursor to the previous or next tool block."""
+        self.action_tab("chat")
+        if self.query_one(Conversation).step(delta) is None:
+            self.notify("No tool block yet: a slash command makes one (/help lists them).")
+        self.changed()
+
+    def action_open_block(self) -> None:
+        """Ctrl+O: open (or close) the tool block under the block cursor."""
+        self.action_tab("chat")
+        self.query_one(Conversation).toggle()
+        self.changed()
 
     def insert_command(self, name: str) -> None:
         """Put `/name ` in the prompt (the palette's commands)."""
@@ -275,82 +359,40 @@ class ChatApp(App[int]):
         self.query_one(PromptInput).focus()
 
     async def action_quit(self) -> None:
-        if self.engine is not None:
+        """Leave at once: a running turn is told to stop (said in the header, and by the CLI
+        after the app closed, with how to resume it)."""
+        if self.engine is not None and self.busy:
+            router = self.router
+            self.stopped = router.running_work() if router else "the running turn"
+            if router is not None and router.running:
+                ident = router.running[max(router.running)]
+                self.stopped += f"; to finish it:\n  {router.resume_command(ident)}"
+            self.query_one(RunHeader).set_status(f"quitting: stopping {self.stopped}…")
             self.engine.cancel()
+            self.call_after_refresh(self.exit, 0)
+            return
         self.exit(0)
 
+    def goodbye(self) -> list[str]:
+        """What the CLI prints once the app has closed: what Ctrl+Q stopped, and how to
+        reopen the session."""
+        if self.engine is None:
+            return []
+        ident = self.engine.chat.id
+        workspace = shlex.quote(str(self.workspace.root))
+        lines = [f"stopped {self.stopped}"] if self.stopped else []
+        return [
+            *lines,
+            f"session {ident} kept; reopen it:\n"
+            f"  rootcause --workspace {workspace} chat --resume {ident}",
+        ]
+
     def on_unmount(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
-            self.engine.chat.release()
-
-    # -- the board and the tabs ----------------------------------------------------------------
-    def on_hypothesis_board_show_evidence(self, message: HypothesisBoard.ShowEvidence) -> None:
-        item = message.item
-        if not item.evidence:
-            self.notify(f"{item.id} cites no evidence yet.")
+        engine = self.engine
+        if engine is None:
             return
-        self.action_tab("chat")
-        conversation = self.query_one(Conversation)
-        if not conversation.show(item.owner if item.owner != "chat" else "", item.evidence[0]):
-            self.notify(f"{item.evidence[0]} is no longer on screen: see the Evidence tab (F2).")
-        self.changed()
-
-    def on_hypothesis_board_redrawn(self, message: HypothesisBoard.Redrawn) -> None:
-        self.changed()
-
-    def load_config(self) -> None:
-        self.peek("config-history", "config_history", {"limit": 500})
-
-    @work(thread=True, group="peek", exit_on_error=False)
-    def peek(self, purpose: str, tool: str, args: dict[str, Any], key: str = "") -> None:
-        assert self.engine is not None
-        try:
-            result = self.engine.peek(tool, args)
-        except RootcauseError as exc:
-            self.post_message(PeekFailed(purpose, str(exc), key))
-            return
-        self.post_message(Peeked(purpose, result, key))
-
-    def on_peeked(self, message: Peeked) -> None:
-        if not self.query(ConfigTab):
-            return  # the app is closing: its tabs are gone
-        result = message.output
-        if message.purpose == "config-history":
-            self.query_one(ConfigTab).show_history(result.output)
-        elif message.purpose == "config-diff":
-            self.query_one(ConfigTab).show_diff(result.output)
-        elif message.purpose == "evidence":
-            tab = self.query_one(EvidenceTab)
-            row = tab.rows.get(message.key)
-            if row is not None:
-                text = result.text.split("\n", 1)[1] if "\n" in result.text else result.text
-                tab.show(row, text, result.output.plot_spec(), "shown again from its arguments")
-        self.changed()
-
-    def on_peek_failed(self, message: PeekFailed) -> None:
-        if not self.query(ConfigTab):
-            return  # the app is closing: its tabs are gone
-        if message.purpose.startswith("config"):
-            self.query_one(ConfigTab).show_missing(message.error)
+        if self.busy:
+            engine.cancel()  # its thread may still read the run: the process is leaving
         else:
-            self.notify(message.error, severity="error")
-        self.changed()
-
-    def on_config_tab_diff_request(self, message: ConfigTab.DiffRequest) -> None:
-        args = {"commit": message.commit}
-        if message.base:
-            args["base"] = message.base
-        self.peek("config-diff", "config_diff", args)
-
-    def on_evidence_tab_open(self, message: EvidenceTab.Open) -> None:
-        row: EvidenceRow = message.row
-        tab = self.query_one(EvidenceTab)
-        if row.block is not None:
-            tab.show(row, row.block.text, row.block.plot)
-            return
-        tab.show(row, row.summary, None, "running it again from its arguments…")
-        self.peek("evidence", row.tool, dict(row.arguments), row.key)
-
-    def report_path(self) -> Path | None:
-        return self.query_one(ReportTab).path
+            engine.close()
+        engine.chat.release()

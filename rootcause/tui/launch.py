@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from rootcause.investigate.chat.catalog import CHAT_LOG
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
@@ -13,7 +14,8 @@ def run_chat(workspace: Workspace, request: OpenRequest | None, settings: ChatSe
     """Run `rootcause chat` in the terminal and return its exit status. Log records go to
     `<workspace>/chat.log` while the app runs (a line on stderr would tear the screen). When
     the session cannot be opened (a bad run, a session another process holds), the app
-    closes and the error is raised here, for the CLI to print in one line."""
+    closes and the error is raised here, for the CLI to print in one line. On the way out it
+    says what Ctrl+Q stopped and how to reopen the session (on stderr)."""
     from rootcause.tui.app import ChatApp
 
     root = logging.getLogger()
@@ -30,6 +32,8 @@ def run_chat(workspace: Workspace, request: OpenRequest | None, settings: ChatSe
         code = app.run()
         if app.open_error is not None:
             raise app.open_error
+        for line in app.goodbye():
+            print(line, file=sys.stderr)
     finally:
         root.removeHandler(handler)
         handler.close()

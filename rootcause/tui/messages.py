@@ -50,3 +50,19 @@ class PeekFailed(Message):
         self.purpose = purpose
         self.error = error
         self.key = key
+
+
+class TurnEnded(Message):
+    """A turn's thread ended: `error` is what it raised (None: it ran to its end)."""
+
+    def __init__(self, error: BaseException | None) -> None:
+        super().__init__()
+        self.error = error
+
+
+class Suggested(Message):
+    """The run's top emerging behaviours for the first screen (`welcome.Suggestion`s)."""
+
+    def __init__(self, suggestions: list[Any]) -> None:
+        super().__init__()
+        self.suggestions = suggestions

@@ -1,5 +1,5 @@
-"""The screen `rootcause chat` opens with no run: the workspace's sessions (newest first)
-and its ingested runs; picking one opens it."""
+"""The screen `rootcause chat` opens with no run: the workspace's sessions (newest first, each
+named by its run and its first investigation) and its ingested runs; picking one opens it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from rootcause.investigate.chat.catalog import RunSummary, SessionSummary
 from rootcause.investigate.chat.settings import OpenRequest
-from rootcause.tools.untrusted import inline
+from rootcause.tools.untrusted import inline, label
 
 
 class PickerScreen(Screen[OpenRequest]):
@@ -41,10 +41,11 @@ class PickerScreen(Screen[OpenRequest]):
             for s in reversed(self.sessions):
                 key = f"session:{s.id}"
                 self.choices[key] = OpenRequest(resume=s.id)
-                title = inline(s.title, 60) if s.title else "(nothing typed yet)"
+                title = inline(s.title, 70) if s.title else "(no investigation yet)"
                 options.append(
                     Option(
-                        Content.assemble(("session ", "dim"), (s.id, "bold"), f"  {title}"), id=key
+                        Content.assemble((label(s.run_id), "bold"), f"  {title}  ", (s.id, "dim")),
+                        id=key,
                     )
                 )
             if options and self.runs:

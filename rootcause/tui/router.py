@@ -4,6 +4,7 @@ so a resumed session looks as it did."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,22 @@ class Router:
         self.app = app
         self.symptoms: dict[int, str] = {}
         self.tool_calls: dict[int, int] = {}
+        #: Investigations under way: number -> id.
+        self.running: dict[int, str] = {}
+        #: What the engine said it is busy with (None: idle).
+        self.working: str | None = None
+
+    def resume_command(self, investigation: str) -> str:
+        """The command that finishes an investigation, runnable as printed."""
+        workspace = shlex.quote(str(self.app.workspace.root))  # type: ignore[attr-defined]
+        return f"rootcause --workspace {workspace} investigate --resume {investigation}"
+
+    def running_work(self) -> str:
+        """What is running, in words (for Ctrl+Q's message)."""
+        if self.running:
+            number, ident = max(self.running.items())
+            return f"investigation {number} ({ident})"
+        return self.working or "the running turn"
 
     @property
     def conversation(self) -> Conversation:
@@ -104,7 +121,7 @@ class Router:
                     update.owner, update.tool, update.evidence_id, update.arguments
                 )
             case ToolBlock():
-                conversation.tool_block(update.owner, update)
+                conversation.tool_block(update.owner, update, live)
                 self.evidence.add_block(update)
             case Notice():
                 conversation.notice(update)
@@ -121,6 +138,7 @@ class Router:
                     update.tokens_in, update.tokens_out, update.cost_usd, update.tool_calls
                 )
             case Working():
+                self.working = update.what
                 self.header.set_status(
                     f"working: {update.what} (Esc cancels)" if update.what else READY
                 )
@@ -134,6 +152,7 @@ class Router:
         match e:
             case InvestigationStarted():
                 self.symptoms[n] = e.spec.symptom
+                self.running[n] = e.investigation
                 conversation.milestone(
                     f"▶ Investigation {n} ({e.spec.brain} brain): {inline(e.spec.symptom, 200)}",
                     "start",
@@ -173,20 +192,28 @@ class Router:
                     self.tool_calls.get(n, 0),
                 )
             case InvestigationFinished():
+                self.running.pop(n, None)
                 self.board.testing(owner, None)
                 conversation.milestone(_verdict(n, e), f"verdict {e.verdict}")
                 self.show_report(Path(e.report_markdown), switch=False)
             case InvestigationFailed():
-                hint = "the checkpoint is kept" if e.resumable else None
+                ident = self.running.pop(n, None)
+                hint = (
+                    f"the checkpoint is kept: /resume {ident} here, or {self.resume_command(ident)}"
+                    if e.resumable and ident
+                    else None
+                )
                 conversation.notice(
                     Notice(level="error", text=f"investigation {n} failed: {e.message}", hint=hint)
                 )
             case InvestigationCancelled():
+                self.running.pop(n, None)
                 conversation.notice(
                     Notice(
                         level="info",
                         text=f"investigation {n} cancelled in {e.phase}",
-                        hint=f"rootcause investigate --resume {e.resume} finishes it",
+                        hint=f"/resume {e.resume} finishes it here, or in a shell:\n"
+                        f"    {self.resume_command(e.resume)}",
                     )
                 )
 

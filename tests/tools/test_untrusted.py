@@ -11,7 +11,7 @@ import pytest
 from rootcause.core.evidence import Evidence
 from rootcause.tools.context import ToolContext
 from rootcause.tools.registry import call_tool
-from rootcause.tools.untrusted import label, quote, sql_cell, visible
+from rootcause.tools.untrusted import inline, label, quote, sql_cell, visible
 from tests.tools.hostile import (
     EVIL_COMPONENT,
     EVIL_ID,
@@ -232,3 +232,10 @@ def test_llm_tool_wrapper_runs_sql_twice_and_quotes_cells(ctx: ToolContext, tmp_
         assert_safe_for_readers(text)
         for row in text.splitlines()[3:]:
             assert row.startswith("⟦") and row.endswith("⟧"), row
+
+
+def test_a_cut_is_said_only_where_it_saves_space() -> None:
+    # Three characters more than the limit: shown whole, not as "… [+3 chars cut]".
+    assert visible("x" * 13, 10) == "x" * 13
+    assert visible("x" * 100, 10) == "x" * 10 + "… [+90 chars cut]"
+    assert inline("behavior=terms:sprocket,gizmo", 25) == "behavior=terms:sprocket,gizmo"

@@ -45,9 +45,9 @@ async def test_opening_a_run_and_a_tool_block_with_its_plot(chat_lab: ChatLab) -
         assert "15,360 samples" in header and "80 steps" in header and "ready" in header
         await send(app, f"/prevalence behavior={chat_lab.lab.hint} by=persona")
         (view,) = _tools(app)
-        assert view.entry is not None and view.entry.ok and view.collapsed
+        # Asked for by a slash command: open.
+        assert view.entry is not None and view.entry.ok and not view.collapsed
         assert "✓" in view.title and "E1 prevalence" in view.title
-        view.collapsed = False
         await pilot.pause()
         assert view.query(PlotView) and "rate" in _text(view.query(".tool-output").first())
         rows = app.query_one(EvidenceTab).rows
@@ -109,6 +109,13 @@ async def test_investigate_offline_reaches_a_verdict_with_the_board_right(
         assert len(evidence.rows) == len([v for v in _tools(app) if v.owner == "#1"])
         app.action_tab("evidence")
         table = evidence.query_one(DataTable)
+        # Ids unique in the session (investigation 1's E3 is I1:E3); the detector's row shows
+        # its behaviour.
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert rows and all(str(r[0]).startswith("I1:E") for r in rows)
+        detects = [r for r in rows if r[1] == "detect"]
+        assert detects and all(str(r[2]) not in ("", "-") for r in detects)
+        assert any(v.title.startswith("[b]I1:E") for v in _tools(app))
         table.move_cursor(row=2)
         await pilot.press("enter")
         await wait_for(
@@ -129,10 +136,18 @@ async def test_investigate_offline_reaches_a_verdict_with_the_board_right(
         assert all(line in shown for line in stored.effects.lines())
         # /fix (the session's investigation with a cause) writes the fix: its block, and the
         # report tab shows the report with its Fix section.
-        await send(app, f"/fix out={tmp_path / 'fix'}")
+        # By default into the investigation's folder in the workspace; key= names the lab
+        # run's answer key kept elsewhere, so the fix is verified by re-simulation.
+        key = tmp_path / "elsewhere" / "answer-key.json"
+        key.parent.mkdir()
+        key.write_text((chat_lab.run.parent / "key.json").read_text())
+        await send(app, f"/fix key={key}")
         remedies = [b for b in app.query(AgentBlock) if b.has_class("remedy")]
+        assert remedies, _text(app.query(NoticeBlock).last())
         assert len(remedies) == 1 and "fix.patch" in remedies[0].source_text
-        assert (tmp_path / "fix" / "fix.patch").is_file()
+        fix = chat_lab.workspace.investigations_dir / stored.id / "fix"
+        assert (fix / "fix.patch").is_file() and (fix / "resimulated").is_dir()
+        assert "not done" not in remedies[0].source_text
         assert "<!-- rootcause fix -->" in report.query_one(Markdown).source
         # /filter with a spec that does not parse is one error line; a good one writes.
         await send(app, f"/filter behavior=nonsense:x out={tmp_path / 'bad'}")
@@ -186,6 +201,39 @@ async def test_escape_cancels_an_investigation_and_keeps_what_finished(
         assert not [m for m in app.query(MilestoneLine) if m.has_class("verdict")]
         assert _tools(app)  # what finished stays
         assert "ready" in _text(app.query_one(RunHeader))
+        # The hint is runnable as printed: the workspace is in it; /resume finishes it here.
+        (hint,) = [n for n in notices if "cancelled" in n]
+        ident = app.engine.cancelled[-1]  # type: ignore[union-attr]
+        workspace = str(chat_lab.workspace.root)
+        assert f"rootcause --workspace {workspace} investigate --resume {ident}" in hint
+        assert f"/resume {ident}" in hint
+        await send(app, "/resume")
+        verdicts = [m for m in app.query(MilestoneLine) if m.has_class("verdict")]
+        assert len(verdicts) == 1 and "Investigation 2: cause found" in _text(verdicts[0])
+        assert app.engine.cancelled == []  # type: ignore[union-attr]
+
+
+@async_test
+async def test_ctrl_q_during_an_investigation_says_what_it_stops_and_leaves(
+    chat_lab: ChatLab,
+) -> None:
+    app = make_app(chat_lab, "quitting")
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app)
+        app.query_one(PromptBar).set_text(f"/investigate {chat_lab.symptom}")
+        app.query_one(PromptInput).action_submit()
+        await wait_for(app, lambda: bool(_tools(app)), "the first tool call")
+        await pilot.press("ctrl+q")
+    # The app closed without waiting for the investigation to stop; it says what it stopped
+    # and how to reopen the session, runnable as printed.
+    assert app.return_code == 0
+    stopped, kept = app.goodbye()
+    assert stopped.startswith("stopped investigation 1 (")
+    assert f"\n  rootcause --workspace {chat_lab.workspace.root} investigate --resume" in stopped
+    session = app.engine.chat.id  # type: ignore[union-attr]
+    assert kept.endswith(
+        f"\n  rootcause --workspace {chat_lab.workspace.root} chat --resume {session}"
+    )
 
 
 @async_test
@@ -230,6 +278,7 @@ async def test_a_free_text_turn_with_a_model_calls_a_tool_and_streams(
         model.assert_complete()
         (view,) = _tools(app)
         assert view.entry is not None and view.entry.tool == "prevalence" and view.entry.ok
+        assert view.collapsed  # the agent's own call; the user did not ask for it
         await pilot.pause()
         blocks = list(app.query(AgentBlock))
         assert [b.source_text for b in blocks] == [answer]

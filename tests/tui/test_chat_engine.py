@@ -12,7 +12,7 @@ from agents.testing import ScriptedModel
 
 from rootcause.core.errors import BadInputError
 from rootcause.investigate.chat.catalog import PromptHistory, list_sessions
-from rootcause.investigate.chat.commands import help_text, parse_command, tool_call
+from rootcause.investigate.chat.commands import HELP_WIDTH, help_text, parse_command, tool_call
 from rootcause.investigate.chat.completion import complete
 from rootcause.investigate.chat.entries import (
     AgentText,
@@ -60,6 +60,27 @@ def test_slash_commands_read_as_tool_calls() -> None:
         tool_call(parse_command("/prevalence colour=red"))
     assert "/investigate SYMPTOM" in help_text()
     assert "--by" in help_text("prevalence")
+
+
+def test_help_reads_at_80_columns_and_lists_the_keys() -> None:
+    keys = [("Ctrl+O", "open or close the tool block stepped to"), ("F1", "the chat")]
+    text = help_text(keys=keys)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= HELP_WIDTH
+    # Each command's usage on its own line, its description indented under it (no padding
+    # to the longest usage).
+    at = lines.index("  /investigate SYMPTOM")
+    assert lines[at + 1].startswith("      Run the whole protocol")
+    assert "  /quit" in lines
+    # The keys as a table: a description wrapped under its column, never at column 0.
+    assert any(line.startswith("  Ctrl+O  open or close") for line in lines)
+    tools = lines[lines.index("Keys:") :]
+    starts = (" ", "Keys:", "Tools", "Free", "names")
+    assert all(line.startswith(starts) or not line for line in tools)
+    # A tool's line is the head of its description; /help NAME gives the whole of it.
+    assert "  /sql" in "\n".join(lines) and len(lines) < 100
+    whole = help_text("cot_exposure")
+    assert "statistical" in whole and max(len(line) for line in whole.splitlines()) <= HELP_WIDTH
 
 
 def test_completion_names_what_the_run_has(engine_on: Callable[..., Recorded]) -> None:
@@ -117,6 +138,16 @@ def test_commands_and_failures_become_blocks(
     assert [s.tool for s in _of(updates, ToolStarted)][:2] == ["overview", "prevalence"]
 
 
+def test_a_session_is_named_by_its_first_investigation() -> None:
+    from rootcause.investigate.chat.entries import UserMessage
+    from rootcause.investigate.chat.sessions import session_title
+
+    assert session_title(UserMessage(text="/help")) is None
+    assert session_title(UserMessage(text="/overview")) is None
+    assert session_title(UserMessage(text="/investigate  more  dragons")) == "more dragons"
+    assert session_title(UserMessage(text="why the dragons?")) == "why the dragons?"
+
+
 def test_a_session_is_kept_and_read_back(
     engine_on: Callable[..., Recorded], chat_lab: ChatLab, tmp_path: Path
 ) -> None:
@@ -133,7 +164,7 @@ def test_a_session_is_kept_and_read_back(
     transcript = (folder / "transcript.md").read_text()
     assert "> **you:** /prevalence" in transcript and "**E1 `prevalence`**" in transcript
     summary = next(s for s in list_sessions(chat_lab.workspace) if s.id == session_id)
-    assert summary.title == "/prevalence behavior=terms:dragon by=persona"
+    assert summary.title == ""  # a slash command other than /investigate names nothing
 
     again = engine_on(resume=session_id)
     replayed = list(again.engine.replay())

@@ -24,7 +24,7 @@ def _errors(updates: list[object]) -> list[Notice]:
 def test_help_and_completion_know_fix_and_filter(engine_on: Callable[..., Recorded]) -> None:
     engine = engine_on().engine
     names = engine.names
-    assert "/fix [INVESTIGATION_ID] [out=DIR]" in help_text()
+    assert "/fix [INVESTIGATION_ID] [out=DIR] [key=PATH]" in help_text()
     assert "/filter behavior=SPEC out=DIR" in help_text()
     assert "slice=" in help_text("filter") and "out=" in help_text("fix")
 
@@ -39,7 +39,7 @@ def test_help_and_completion_know_fix_and_filter(engine_on: Callable[..., Record
     assert "slice=persona=" in values("/filter slice=")
     persona = names.personas[0]
     assert f"slice=persona={persona}" in values("/filter slice=persona=")
-    assert values("/fix ") == ["out="]
+    assert values("/fix ") == ["out=", "key="]
     engine.causes.append("20260101-000000-abcdef")
     assert values("/fix ")[0] == "20260101-000000-abcdef"
     assert complete("/fix 2026", names) == []  # the run's names alone know no investigation

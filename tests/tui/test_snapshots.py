@@ -35,6 +35,7 @@ def _before(steps: Callable[[ChatApp, Pilot[Any]], Awaitable[None]]) -> Any:
         app = pilot.app
         assert isinstance(app, ChatApp)
         await opened(app)
+        await wait_for(app, lambda: app.welcomed, "the first screen")  # the same every run
         await steps(app, pilot)
         await pilot.pause()
 
@@ -85,3 +86,14 @@ def test_config_diff(snap_compare: Compare, chat_lab: ChatLab) -> None:
 
     app = _app(chat_lab, "snap-diff")
     assert snap_compare(app, terminal_size=SIZE, run_before=_before(steps))
+
+
+def test_first_screen_at_80_columns(snap_compare: Compare, chat_lab: ChatLab) -> None:
+    """The welcome with its numbered suggestions; the board hidden (below 120 columns); the
+    footer's keys fit."""
+
+    async def steps(app: ChatApp, pilot: Pilot[Any]) -> None:
+        await wait_for(app, lambda: bool(app.suggestions), "the suggestions")
+
+    app = _app(chat_lab, "snap-first")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_before(steps))

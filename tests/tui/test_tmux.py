@@ -105,11 +105,23 @@ def terminal(chat_lab: ChatLab, tmp_path: Path) -> Iterator[Terminal]:
 
 
 def test_the_real_app_in_tmux(terminal: Terminal, chat_lab: ChatLab) -> None:
+    """A keyboard-only session: /overview (open and readable), /investigate to a verdict, a
+    block stepped to and opened, the tabs, back to the top, and Ctrl+Q (the session id
+    printed)."""
     terminal.wait_for("ready")
     terminal.typed("/overview")
     terminal.wait_for("E1 overview ✓")
+    terminal.wait_for("personas:")  # asked for: open, its output on screen
     terminal.typed(f"/investigate {chat_lab.symptom}")
     screen = terminal.wait_for("Investigation 1: cause found")
     assert chat_lab.lab.culprit in screen and "supported" in screen
+    terminal.keys("C-Up")
+    terminal.keys("C-o")
+    terminal.wait_for("▼ I1:E")  # the newest block of the investigation, opened
+    terminal.keys("F2")
+    terminal.wait_for("key figures")
+    terminal.keys("F1")
+    terminal.keys("C-Home")
+    terminal.wait_for("Reward components (")  # the first screen, at the top
     terminal.keys("C-q")
     assert terminal.exit_status() == 0

@@ -44,7 +44,11 @@ class SessionMeta(BaseModel):
     created: str
     brain: str = "systematic"
     options: dict[str, Any] = Field(default_factory=dict)
-    title: str = Field("", description="The first thing the user typed.")
+    title: str = Field(
+        "",
+        description="Its first investigation's symptom, or the first question typed in free "
+        "text (other slash commands name nothing).",
+    )
 
 
 def new_session_id(run_id: str) -> str:

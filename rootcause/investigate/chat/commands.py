@@ -13,12 +13,21 @@ from __future__ import annotations
 
 import difflib
 import re
+import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rootcause.core.errors import BadInputError
 from rootcause.tools.arguments import split_words, tool_help
 from rootcause.tools.registry import get_tool, load_all, parse_tool_words
+
+#: Columns help text is wrapped to (an 80-column terminal, less the block's border).
+HELP_WIDTH = 74
+#: The shortest head of a tool's description kept in `/help` (shorter ones go on).
+MIN_HEAD = 30
+#: The widest name of a two-column help table; a longer one has its description below it.
+NAME_COLUMN = 24
 
 _NAME = re.compile(r"/([A-Za-z_][A-Za-z0-9_-]*)")
 _ARGUMENT_WORD = re.compile(r"^(--[A-Za-z]|[A-Za-z][A-Za-z0-9_-]*=)")
@@ -40,7 +49,10 @@ SLICE_FIELDS = ("persona", "data_source", "env", "split")
 
 #: The arguments of `/fix` and `/filter` (name, what it is), for help and completion.
 REMEDY_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "fix": (("out", "the output folder (default: ./fix-ID)"),),
+    "fix": (
+        ("out", "the output folder (default: fix/ in the investigation's folder)"),
+        ("key", "a lab run's answer key, to verify the fix (default: key.json beside the run)"),
+    ),
     "filter": (
         ("behavior", "the behaviour spec whose hits are removed (terms:, regex:, words:)"),
         ("out", "the output folder"),
@@ -60,6 +72,12 @@ BUILTINS: dict[str, CommandInfo] = {
             "brain when no model is configured); hypotheses fill the board.",
         ),
         CommandInfo(
+            "resume",
+            "/resume [INVESTIGATION_ID]",
+            "Finish an investigation that was cancelled or stopped, from its checkpoint "
+            "(default: this session's last one cancelled).",
+        ),
+        CommandInfo(
             "detect",
             "/detect SYMPTOM  or  /detect behavior=SPEC",
             "Propose a detector from a symptom in plain words (or preview a behaviour spec): "
@@ -76,10 +94,11 @@ BUILTINS: dict[str, CommandInfo] = {
         CommandInfo("report", "/report", "Show the last investigation's report (Report tab)."),
         CommandInfo(
             "fix",
-            "/fix [INVESTIGATION_ID] [out=DIR]",
+            "/fix [INVESTIGATION_ID] [out=DIR] [key=PATH]",
             "Write the fix of an investigation's top finding (default: the session's latest "
             "with a cause): a config patch, the filtered samples and, on lab runs, the "
-            "re-simulation (default DIR: ./fix-ID).",
+            "re-simulation with the answer key PATH (default DIR: fix/ in the investigation's "
+            "folder, in the workspace).",
         ),
         CommandInfo(
             "filter",
@@ -143,6 +162,80 @@ def parse_command(text: str) -> SlashCommand:
     return SlashCommand(name, split_words(rest) if rest else [], rest)
 
 
+def _wrapped(text: str, indent: str = "", first: str | None = None) -> list[str]:
+    """`text` wrapped to `HELP_WIDTH`, every line after the first under `indent`."""
+    return textwrap.wrap(
+        text,
+        HELP_WIDTH,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    ) or [indent.rstrip()]
+
+
+def _reflowed(lines: list[str]) -> list[str]:
+    """Lines wrapped for another width: consecutive lines of one indent are one paragraph
+    (an argument's `--NAME` line stays a line of its own)."""
+    out: list[str] = []
+    paragraph: list[str] = []
+    indent = ""
+
+    def flush() -> None:
+        if paragraph:
+            out.extend(_wrapped(" ".join(paragraph), indent))
+            paragraph.clear()
+
+    for line in lines:
+        stripped = line.strip()
+        own = line[: len(line) - len(stripped)]
+        if not stripped or stripped.startswith("--") or own != indent:
+            flush()
+        indent = own
+        if not stripped:
+            out.append("")
+        elif stripped.startswith("--"):
+            out.extend(_wrapped(stripped, own + "    ", first=own))
+        else:
+            paragraph.append(stripped)
+    flush()
+    return out
+
+
+def first_sentence(text: str, limit: int = 150) -> str:
+    """The head of a description up to its first `:`, `;`, `?` or sentence end outside
+    parentheses (a tool's is written for a model, and long); past `limit` characters it is
+    cut at a word, with `…`."""
+    depth = 0
+    for at, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth or char not in ".:;?" or text[at + 1 : at + 2] not in (" ", ""):
+            continue
+        if char == "." and text[max(0, at - 3) : at] in ("e.g", "i.e"):
+            continue
+        if at >= MIN_HEAD:
+            text = text[:at] + (char if char in ".?" else "")
+            break
+    if len(text) <= limit:
+        return text
+    return text[: text.rfind(" ", 0, limit)].rstrip(",;:") + "…"
+
+
+def _table(rows: Sequence[tuple[str, str]]) -> list[str]:
+    """Two columns: a name (padded to the longest up to `NAME_COLUMN`) and its description
+    wrapped under the description column; a longer name puts its description on the next
+    line."""
+    width = min(max(len(name) for name, _ in rows), NAME_COLUMN) if rows else 0
+    lines: list[str] = []
+    under = " " * (width + 4)
+    for name, what in rows:
+        if len(name) > width:
+            lines += [f"  {name}", *_wrapped(what, under)]
+        else:
+            lines += _wrapped(what, under, first=f"  {name:<{width}}  ")
+    return lines
+
+
 def _argument_words(words: list[str]) -> bool:
     return any(_ARGUMENT_WORD.match(w) for w in words)
 
@@ -165,8 +258,11 @@ def tool_call(command: SlashCommand) -> tuple[str, dict[str, Any]]:
     return info.tool, parse_tool_words(info.tool, words)
 
 
-def help_text(name: str | None = None) -> str:
-    """All commands with one line each, or one command's usage (a tool's arguments)."""
+def help_text(name: str | None = None, keys: Sequence[tuple[str, str]] = ()) -> str:
+    """All commands (each usage on its line, its description under it), the tools, and the
+    face's `keys` (keys, what they do) if given; or one command's usage (a tool's
+    arguments). Lines are wrapped to `HELP_WIDTH` with their indent kept, so help reads
+    in an 80-column terminal."""
     known = commands()
     if name:
         key = name.lstrip("/").replace("-", "_")
@@ -175,25 +271,31 @@ def help_text(name: str | None = None) -> str:
         info = known[key]
         lines = [info.usage, ""]
         if info.tool is not None and key != "diff":
-            lines += tool_help(get_tool(info.tool))
+            lines += _reflowed(tool_help(get_tool(info.tool)))
         else:
-            lines.append(info.summary)
+            lines += _wrapped(info.summary)
         if key in REMEDY_ARGUMENTS:
             lines += ["", *(f"  {n}=  {what}" for n, what in REMEDY_ARGUMENTS[key])]
         if key == "detect":
             lines += ["", "With plain words and no ARG=VALUE, the words are the symptom."]
         return "\n".join(lines)
-    width = max(len(c.usage) for c in BUILTINS.values())
     lines = ["Session commands:"]
-    lines += [f"  {c.usage:<{width}}  {c.summary}" for c in BUILTINS.values()]
-    lines += ["", "Tools (arguments as in `rootcause tool NAME --help`; /help NAME lists them):"]
-    tools = [c for c in known.values() if c.name not in BUILTINS]
-    tool_width = max(len(c.name) for c in tools) + 1
-    lines += [f"  /{c.name:<{tool_width}} {c.summary}" for c in tools]
+    for c in BUILTINS.values():
+        lines += [f"  {c.usage}", *_wrapped(c.summary, "      ")]
+    if keys:
+        lines += ["", "Keys:", *_table(keys)]
     lines += [
         "",
-        "Free text goes to the chat agent when a model is configured. Tab completes names "
-        "and the run's components, personas, sources, envs and commits.",
+        *_wrapped("Tools (/help NAME gives the whole description and the arguments):"),
+    ]
+    tools = [c for c in known.values() if c.name not in BUILTINS]
+    lines += _table([(f"/{c.name}", first_sentence(c.summary)) for c in tools])
+    lines += [
+        "",
+        *_wrapped(
+            "Free text goes to the chat agent when a model is configured. Tab completes names "
+            "and the run's components, personas, sources, envs and commits."
+        ),
     ]
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from rootcause.investigate.chat.sessions import ChatSession
 from rootcause.investigate.chat.settings import ChatSettings
 from rootcause.investigate.chat.toolbox import TOOL_HINT, ChatToolbox, EventTranslator, UpdateSink
 from rootcause.investigate.events import (
+    InvestigationCancelled,
     InvestigationEvent,
     InvestigationFinished,
     InvestigationStarted,
@@ -86,8 +87,11 @@ class ChatEngine:
         settings: ChatSettings,
         emit: UpdateSink,
         handlers: Mapping[str, CommandHandler] | None = None,
+        keys: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.workspace = workspace
+        #: The face's keys (keys, what they do), for `/help`.
+        self.keys = list(keys)
         self.handlers = dict(handlers or {})
         self.chat = chat
         self.ingested = ingested
@@ -104,6 +108,8 @@ class ChatEngine:
         self.last_report: Path | None = None
         #: Investigations of the session that found a cause, oldest first.
         self.causes: list[str] = []
+        #: Investigations of the session cancelled and not finished since, oldest first.
+        self.cancelled: list[str] = []
         self._concluded: list[News] = []
         self.agent: ChatAgent | None = None
         if settings.llm:
@@ -176,9 +182,11 @@ class ChatEngine:
         command = parse_command(text)
         name = command.name
         if name == "help":
-            self.emit(Notice(level="help", text=help_text(command.rest or None)))
+            self.emit(Notice(level="help", text=help_text(command.rest or None, self.keys)))
         elif name == "investigate":
             self._investigate(command)
+        elif name == "resume":
+            self._resume(command)
         elif name == "report":
             self._report()
         elif name == "export":
@@ -192,12 +200,13 @@ class ChatEngine:
         else:
             tool, args = tool_call(command)
             self.emit(Working(f"/{name}"))
-            self.call_tool(tool, args)
+            self.call_tool(tool, args, asked=True)
 
-    def call_tool(self, tool: str, args: dict[str, Any]) -> ToolResult | None:
-        """Call a registry tool in the session: its block (or error block) is emitted."""
+    def call_tool(self, tool: str, args: dict[str, Any], asked: bool = False) -> ToolResult | None:
+        """Call a registry tool in the session: its block (or error block) is emitted;
+        `asked`: the user asked for it by a slash command."""
         translator = EventTranslator(self.emit)
-        box = ChatToolbox(self.ctx, translator, self._cancel, self._disabled())
+        box = ChatToolbox(self.ctx, translator, self._cancel, self._disabled(), asked)
         try:
             return box.call(tool, **args)
         except JobCancelled:
@@ -239,28 +248,57 @@ class ChatEngine:
 
     # -- investigations ---------------------------------------------------------------------
     def _investigate(self, command: SlashCommand) -> None:
-        from rootcause.investigate.handle import start_investigation
         from rootcause.investigate.job import InvestigationRequest
 
         if not command.rest:
             raise BadInputError("/investigate needs a symptom: /investigate SYMPTOM")
-        self.investigations += 1
-        number = self.investigations
         s = self.settings
-        brain: Any = s.brain
-        if s.llm and s.model is not None:
-            from rootcause.investigate.llm import LLMBrain
-
-            brain = LLMBrain(s.llm_options(), model=s.model)
         request = InvestigationRequest(
             run=Path(self.chat.meta.run),
             symptom=command.rest,
-            brain=brain,
+            brain=self._brain(),
             run_format=s.run_format,
             options=s.options,
             api_key=s.api_key,
             ingest_options=s.ingest_options,
         )
+        self._run_investigation(request)
+
+    def _brain(self) -> Any:
+        s = self.settings
+        if s.llm and s.model is not None:
+            from rootcause.investigate.llm import LLMBrain
+
+            return LLMBrain(s.llm_options(), model=s.model)
+        return s.brain
+
+    def _resume(self, command: SlashCommand) -> None:
+        """`/resume [ID]`: finish a cancelled or stopped investigation from its checkpoint."""
+        from rootcause.investigate.job import InvestigationRequest
+
+        if len(command.words) > 1:
+            raise BadInputError("/resume takes one investigation id: /resume [INVESTIGATION_ID]")
+        if command.words:
+            ident = command.words[0]
+        elif self.cancelled:
+            ident = self.cancelled[-1]
+        else:
+            raise BadInputError(
+                "no investigation of this session was cancelled; /resume ID finishes another"
+            )
+        if not (self.workspace.investigations_dir / ident).is_dir():
+            raise BadInputError(f"/resume {ident}: no such investigation in {self.workspace.root}")
+        s = self.settings
+        request = InvestigationRequest(
+            resume=ident, brain=self._brain(), options=s.options, api_key=s.api_key
+        )
+        self._run_investigation(request)
+
+    def _run_investigation(self, request: Any) -> None:
+        from rootcause.investigate.handle import start_investigation
+
+        self.investigations += 1
+        number = self.investigations
         self.emit(Working(f"investigation {number}"))
 
         def forward(event: InvestigationEvent) -> None:
@@ -288,6 +326,10 @@ class ChatEngine:
         event = update.event
         if isinstance(event, InvestigationStarted):
             self.investigations = max(self.investigations, update.number)
+        if isinstance(event, InvestigationCancelled) and event.resume not in self.cancelled:
+            self.cancelled.append(event.resume)
+        if isinstance(event, InvestigationFinished) and event.investigation in self.cancelled:
+            self.cancelled.remove(event.investigation)
         if isinstance(event, InvestigationFinished):
             self.last_report = Path(event.report_markdown)
             if event.verdict == "cause_found" and event.investigation not in self.causes:

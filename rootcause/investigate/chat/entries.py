@@ -61,6 +61,11 @@ class ToolBlock(_Entry):
     plot_png: str | None = None
     error: str | None = None
     hint: str | None = Field(None, description="What to do next, for an error.")
+    asked: bool = Field(
+        False,
+        description="The user asked for it by a slash command (a face shows it open); "
+        "False for the chat agent's own calls.",
+    )
 
     @property
     def ok(self) -> bool:

@@ -46,6 +46,17 @@ EVIDENCE = "evidence.jsonl"
 CONVERSATION = "conversation.json"
 
 
+def session_title(entry: ChatEntry) -> str | None:
+    """What names a session (with its run): its first investigation's symptom, or the first
+    question asked in free text; other slash commands (`/help`, `/overview`) name nothing."""
+    if not isinstance(entry, UserMessage):
+        return None
+    text = " ".join(entry.text.split())
+    if text.startswith("/investigate "):
+        return text.removeprefix("/investigate ")[:120]
+    return None if text.startswith("/") else text[:120]
+
+
 class ChatSession:
     """One session's folder: its meta, event log and transcript. `append` is safe from any
     thread (the engine's worker and an investigation's job thread both log)."""
@@ -127,8 +138,9 @@ class ChatSession:
                         out.write(shown + "\n\n")
             except OSError as exc:  # the log must never stop the conversation
                 logger.warning("cannot write to session %s: %s", self.id, exc)
-            if isinstance(entry, UserMessage) and not self.meta.title:
-                self.meta.title = " ".join(entry.text.split())[:120]
+            title = session_title(entry) if not self.meta.title else None
+            if title:
+                self.meta.title = title
                 self.save_meta()
         return entry
 

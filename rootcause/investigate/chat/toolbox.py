@@ -45,9 +45,9 @@ UpdateSink = Callable[[Update], None]
 TOOL_HINT = "/help {tool} lists its arguments; fix them and send the command again."
 
 
-def tool_block(result: ToolResult) -> ToolBlock:
+def tool_block(result: ToolResult, asked: bool = False) -> ToolBlock:
     """The block of a finished call: its output without the `[evidence En]` line (the block's
-    title carries the id) and its plot."""
+    title carries the id) and its plot; `asked`: the user asked for it by a slash command."""
     text = result.text
     header = f"[evidence {result.evidence.id}]\n"
     spec = result.output.plot_spec()
@@ -59,6 +59,7 @@ def tool_block(result: ToolResult) -> ToolBlock:
         figures=result.evidence.figures,
         plot=None if spec is None else sanitised(spec),
         plot_png=result.evidence.plot,
+        asked=asked,
     )
 
 
@@ -156,11 +157,14 @@ class ChatToolbox(Toolbox):
         translator: EventTranslator,
         cancel: CancelToken | None = None,
         disabled: Collection[str] = (),
+        asked: bool = False,
     ):
         super().__init__(ctx, translator, disabled, cancel)
         self.translator = translator
+        #: Its calls are the user's slash commands (their blocks show open).
+        self.asked = asked
 
     def call(self, name: str, **args: Any) -> ToolResult:
         result = super().call(name, **args)
-        self.translator.emit(tool_block(result))
+        self.translator.emit(tool_block(result, self.asked))
         return result

@@ -114,6 +114,9 @@ class ToolBlockView(Collapsible):
         self._waiting: list[tuple[str, tuple[Any, ...]]] = []
         self._ready = False
         super().__init__(title=self._title_for("… running"), collapsed=True, classes="tool")
+        # A click on the title opens the block without taking the focus from the prompt
+        # (Ctrl+Up/Down and Ctrl+O step between blocks and open one from the keyboard).
+        self._title.can_focus = False
 
     def on_mount(self) -> None:
         self._ready = True
@@ -129,7 +132,10 @@ class ToolBlockView(Collapsible):
         return True
 
     def _title_for(self, status: str, summary: str = "") -> str:
-        return tool_title(self.tool, self.evidence_id, self.arguments, status, summary)
+        ident = self.evidence_id
+        if ident is not None and self.owner.startswith("#"):
+            ident = f"I{self.owner[1:]}:{ident}"  # unique in the session: investigation 2's E5
+        return tool_title(self.tool, ident, self.arguments, status, summary)
 
     def fill(self, entry: ToolBlock) -> None:
         """Show the call's result (a session call: full output and plot)."""

@@ -1,6 +1,7 @@
-"""The hypotheses board: every hypothesis with its status, confidence and cited evidence,
-updated live from the events, grouped by who keeps it (the chat's ledger, or an
-investigation), what holds first. Selecting one asks the app to show its evidence."""
+"""The hypotheses board: every hypothesis on one line (status, candidate, confidence, cited
+evidence), updated live from the events, grouped by who keeps it (the chat's ledger, or an
+investigation), the newest group first and what holds first in a group. Selecting one asks
+the app to show its evidence."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ class HypothesisBoard(OptionList):
         highlighted = self.highlighted_option.id if self.highlighted_option else None
         self.clear_options()
         options: list[Option | None] = []
-        for owner, group in self.groups.items():
+        for owner, group in reversed(self.groups.items()):
             members = sorted((i for i in self.items.values() if i.owner == owner), key=_board_order)
             if not members:
                 continue
@@ -132,13 +133,27 @@ def _board_order(item: BoardItem) -> tuple[int, float, int, str]:
     return (STATUS_ORDER.get(item.status, len(STATUS_ORDER)), -item.confidence, number, item.id)
 
 
+#: Evidence ids a board line names before `+N`.
+CITED_SHOWN = 2
+
+
+def candidate_text(item: BoardItem) -> str:
+    """The candidate, with its commit unless the candidate is that commit."""
+    name = inline(item.candidate, 24)
+    commit = (item.commit or "")[:8]
+    if not commit or commit.startswith(item.candidate[:8]) or item.candidate.startswith(commit):
+        return name[:10] if item.kind == "config_change" else name
+    return f"{name}@{commit}"
+
+
 def _prompt(item: BoardItem) -> Content:
-    commit = f" @ {item.commit[:8]}" if item.commit else ""
-    cited = ", ".join(item.evidence) if item.evidence else "no evidence yet"
+    """One line: id, status, confidence, candidate, cited evidence."""
+    cited = " ".join(item.evidence[:CITED_SHOWN]) if item.evidence else "-"
+    if len(item.evidence) > CITED_SHOWN:
+        cited += f" +{len(item.evidence) - CITED_SHOWN}"
     return Content.assemble(
         (f"{item.id} ", "bold"),
-        (item.status, STATUS_STYLES.get(item.status, "")),
-        f" {item.confidence:.2f}\n",
-        (f"{item.kind} {inline(item.candidate, 40)}{commit}\n", ""),
+        (f"{item.status:<9}", STATUS_STYLES.get(item.status, "")),
+        f" {item.confidence:.2f} {candidate_text(item)} ",
         (cited, "dim"),
     )

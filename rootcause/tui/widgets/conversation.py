@@ -4,6 +4,10 @@ Streamed text is collected and written to the current Markdown block about ten t
 second (each write lays the block out again, so writing every token would fall behind); a tool
 call closes the current block and the next text starts a new one. Old blocks are pruned past
 `MAX_BLOCKS`, so a long session stays responsive (its transcript keeps everything).
+
+The pane never takes the focus (the prompt keeps it, so typed text is never lost): the app
+scrolls it from the prompt's keys, and a block cursor (`step`, `toggle`) steps between the
+tool blocks and opens one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.containers import VerticalScroll
 from textual.widget import Widget
+from textual.widgets import Static
 
 from rootcause.tui.widgets.blocks import (
     AgentBlock,
@@ -19,6 +24,7 @@ from rootcause.tui.widgets.blocks import (
     NoticeBlock,
     ToolBlockView,
     UserBlock,
+    plain,
 )
 
 if TYPE_CHECKING:
@@ -30,11 +36,13 @@ MAX_BLOCKS = 400
 FLUSH_INTERVAL_S = 0.1
 
 
-class Conversation(VerticalScroll):
+class Conversation(VerticalScroll, can_focus=False):
     """Mounts blocks, streams text into Markdown in batches, finds a block by evidence id."""
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
+        #: The tool block the block cursor is on (Ctrl+Up/Down), if any.
+        self.selected: ToolBlockView | None = None
         self._pending: list[str] = []
         self._stream: AgentBlock | None = None
         self._tools: dict[tuple[str, str | None], ToolBlockView] = {}
@@ -54,13 +62,20 @@ class Conversation(VerticalScroll):
         if excess > 0:
             old = list(self.children[:excess])
             self._tools = {k: v for k, v in self._tools.items() if v not in old}
+            if self.selected in old:
+                self.selected = None
             self.remove_children(old)
 
     def user(self, text: str) -> None:
         """What the user typed; the view follows the conversation again from here."""
         self.close_stream()
+        self.select(None)
         self._add(UserBlock(text))
         self.anchor()
+
+    def welcome(self, text: str) -> None:
+        """The first screen of a new session (the run, and what to start with)."""
+        self._add(Static(plain(text), id="welcome", classes="welcome"))
 
     def notice(self, notice: Notice) -> None:
         self.close_stream()
@@ -131,8 +146,16 @@ class Conversation(VerticalScroll):
             view = self.tool_started(owner, tool, evidence_id, arguments)
         return view
 
-    def tool_block(self, owner: str, entry: ToolBlock) -> None:
-        self._view(owner, entry.tool, entry.evidence_id, entry.arguments).fill(entry)
+    def tool_block(self, owner: str, entry: ToolBlock, live: bool = True) -> None:
+        """A session call's result. What the user asked for by a slash command shows open
+        (and, live, scrolled to its top); the chat agent's own calls stay collapsed."""
+        view = self._view(owner, entry.tool, entry.evidence_id, entry.arguments)
+        view.fill(entry)
+        if entry.asked and entry.ok:
+            if live:
+                self.reveal(view)
+            else:
+                view.collapsed = False
 
     def tool_recorded(
         self,
@@ -156,9 +179,68 @@ class Conversation(VerticalScroll):
         view = self.find(owner, evidence_id)
         if view is None:
             return False
-        view.collapsed = False
-        self.release_anchor()
-        self.scroll_to_widget(view, top=True, animate=False)
+        self.reveal(view)
         view.add_class("flash")
         self.set_timer(1.5, lambda: view.remove_class("flash"))
         return True
+
+    def reveal(self, view: ToolBlockView) -> None:
+        """Open a block and scroll its top into view (once it is laid out open)."""
+        view.collapsed = False
+        self.release_anchor()
+        self.call_after_refresh(self._scroll_to_top_of, view)
+
+    def _scroll_to_top_of(self, view: ToolBlockView) -> None:
+        if view.is_attached:
+            self.scroll_to_widget(view, top=True, animate=False, immediate=True)
+
+    # -- keyboard: scrolling and the block cursor --------------------------------------------
+    def scroll_by_key(self, key: str) -> None:
+        """PageUp/PageDown a page, Ctrl+Home/Ctrl+End to the first or last block (the end
+        follows new blocks again)."""
+        if key == "pageup":
+            self.scroll_page_up(animate=False)
+        elif key == "pagedown":
+            self.scroll_page_down(animate=False)
+        elif key == "ctrl+home":
+            self.scroll_home(animate=False)
+        elif key == "ctrl+end":
+            self.anchor()
+
+    def tool_views(self) -> list[ToolBlockView]:
+        return [c for c in self.children if isinstance(c, ToolBlockView)]
+
+    def step(self, delta: int) -> ToolBlockView | None:
+        """Move the block cursor to the previous (-1) or next (+1) tool block; from none, to
+        the newest. The block is scrolled into view."""
+        views = self.tool_views()
+        if not views:
+            return None
+        if self.selected in views:
+            at = views.index(self.selected) + delta
+            at = min(max(at, 0), len(views) - 1)
+        else:
+            at = len(views) - 1
+        self.select(views[at])
+        return views[at]
+
+    def select(self, view: ToolBlockView | None) -> None:
+        if self.selected is not None:
+            self.selected.remove_class("selected")
+        self.selected = view
+        if view is not None:
+            view.add_class("selected")
+            self.release_anchor()
+            self.scroll_to_widget(view, animate=False, immediate=True)
+
+    def toggle(self) -> ToolBlockView | None:
+        """Open the block under the cursor (scrolled to its top), or close it."""
+        view = self.selected if self.selected in self.tool_views() else self.step(-1)
+        if view is None:
+            return None
+        if view.collapsed:
+            self.reveal(view)
+        else:
+            view.collapsed = True
+            self.scroll_to_widget(view, animate=False, immediate=True)
+        return view

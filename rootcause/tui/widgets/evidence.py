@@ -1,5 +1,8 @@
 """The Evidence tab: a table of the session's evidence records (the session's own tool calls
-and those of its investigations) and, for the one opened, its full output and plot."""
+and those of its investigations) and, for the one opened, its full output and plot.
+
+Ids are unique in the session: the session's own records keep theirs (`E5`), an
+investigation's carry its number (`I2:E5`: evidence E5 of investigation 2)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
 OPEN_HINT = "Enter on a row shows its full output and plot."
 #: Figures shown in the table's column.
 TABLE_FIGURES = 3
+#: The table's columns and their widths (None: as wide as the text).
+COLUMNS = (("id", 7), ("tool", 18), ("behaviour", 22), ("key figures", 34), ("summary", None))
 
 
 @dataclass
@@ -43,6 +48,21 @@ class EvidenceRow:
     def key(self) -> str:
         return f"{self.owner}:{self.evidence_id}"
 
+    @property
+    def shown_id(self) -> str:
+        return shown_id(self.owner, self.evidence_id)
+
+    @property
+    def behavior(self) -> str:
+        """The behaviour the record measures (a detector's, or the one it was given)."""
+        value = self.figures.get("behavior") or self.arguments.get("behavior") or ""
+        return str(value)
+
+
+def shown_id(owner: str, evidence_id: str) -> str:
+    """An evidence id unique in the session: `I2:E5` for investigation 2's E5."""
+    return f"I{owner[1:]}:{evidence_id}" if owner.startswith("#") else evidence_id
+
 
 class EvidenceTab(Vertical):
     """The table, and the detail of the row opened (Enter)."""
@@ -62,7 +82,8 @@ class EvidenceTab(Vertical):
         table: DataTable[str] = DataTable(
             id="evidence-table", cursor_type="row", zebra_stripes=True
         )
-        table.add_columns("id", "from", "tool", "key figures", "summary")
+        for name, width in COLUMNS:
+            table.add_column(name, width=width)
         yield table
         with VerticalScroll(id="evidence-detail"):
             yield Static(plain(OPEN_HINT), classes="detail-note")
@@ -102,13 +123,14 @@ class EvidenceTab(Vertical):
         if row.key in self.rows:
             return
         self.rows[row.key] = row
-        figures = figures_text(row.figures, limit=TABLE_FIGURES)
+        others = {k: v for k, v in row.figures.items() if k != "behavior"}
+        figures = figures_text(others, limit=TABLE_FIGURES)
         self.table.add_row(
-            row.evidence_id,
-            row.source,
+            row.shown_id,
             row.tool,
-            inline(figures, 60),
-            inline(row.summary, 100),
+            inline(row.behavior, 40) or "-",
+            inline(figures, 80),
+            inline(row.summary, 200),
             key=row.key,
         )
 
@@ -123,7 +145,7 @@ class EvidenceTab(Vertical):
         its plot."""
         detail = self.query_one("#evidence-detail", VerticalScroll)
         detail.remove_children()
-        head = f"{row.evidence_id} {row.tool} ({row.source}) {args_text(row.arguments)}"
+        head = f"{row.shown_id} {row.tool} ({row.source}) {args_text(row.arguments)}"
         widgets: list[Any] = [Static(plain(head), classes="detail-head")]
         if note:
             widgets.append(Static(plain(note), classes="detail-note"))

@@ -34,6 +34,8 @@ class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "Send"),
         Binding("shift+enter", "newline", "Newline", show=False),
+        Binding("pageup", "scroll_conversation('pageup')", "Scroll", key_display="PgUp/Dn"),
+        Binding("pagedown", "scroll_conversation('pagedown')", "Scroll", show=False),
     ]
 
     class Submitted(Message):
@@ -53,6 +55,10 @@ class PromptInput(TextArea):
             self.action_newline()
         elif key == "tab" and self.bar is not None and self.bar.menu_open:
             self.bar.accept()
+        elif key in ("pageup", "pagedown"):
+            await self.action_scroll_conversation(key)
+        elif key.isdigit() and key != "0" and not self.text and self._suggested(int(key)):
+            pass
         else:
             return  # TextArea's own handler takes it
         event.stop()
@@ -66,6 +72,16 @@ class PromptInput(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def _suggested(self, number: int) -> bool:
+        """A digit typed in the empty prompt starts suggestion `number` of the first screen,
+        if there is one (True: taken)."""
+        start = getattr(self.app, "start_suggestion", None)
+        return bool(start(number)) if start is not None else False
+
+    async def action_scroll_conversation(self, key: str) -> None:
+        """PageUp/PageDown scroll the conversation, not the (short) prompt."""
+        await self.app.run_action(f"scroll({key!r})")
 
     def action_cursor_up(self, select: bool = False) -> None:
         bar = self.bar
