@@ -69,14 +69,7 @@ def full_script(s: Script, lab: LabRun, conclusions: list[dict[str, Any]]) -> li
     persona = next(iter((lab.key["causes"][0]["slice"] or {"persona": "x"}).values()))
     return [
         *characterise(s, lab),
-        s.call(
-            "selection_pressure",
-            behavior=lab.hint,
-            by="persona",
-            windows=None,
-            step_min=None,
-            step_max=None,
-        ),
+        pressure_by_persona(s, lab),
         s.calls(
             (
                 "propose_hypothesis",
@@ -117,3 +110,15 @@ def full_script(s: Script, lab: LabRun, conclusions: list[dict[str, Any]]) -> li
         ),
         *[s.calls(("submit_conclusion", c)) for c in conclusions],
     ]
+
+
+def pressure_by_persona(s: Script, lab: LabRun) -> dict[str, Any]:
+    """The model's call of selection_pressure of the key's detector by persona."""
+    return s.call(
+        "selection_pressure",
+        behavior=lab.hint,
+        by="persona",
+        windows=None,
+        step_min=None,
+        step_max=None,
+    )

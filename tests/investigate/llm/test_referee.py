@@ -14,7 +14,7 @@ from rootcause.investigate.job import Outcome, investigate
 from rootcause.investigate.llm import LLMBrain, LLMOptions
 from rootcause.store.workspace import Workspace
 from tests.conftest import LabRun
-from tests.investigate.llm.helpers import Script, characterise
+from tests.investigate.llm.helpers import Script, characterise, pressure_by_persona
 
 #: A component of the quirk run whose pressure interval is clear above zero (in E4) but that
 #: the systematic rule does not call a pusher (a small share of the push).
@@ -54,17 +54,6 @@ def _conclude(s: Script, target: str, evidence: list[str]) -> dict[str, Any]:
     return s.calls(("submit_conclusion", conclusion))
 
 
-def _pressure(s: Script, lab: LabRun) -> dict[str, Any]:
-    return s.call(
-        "selection_pressure",
-        behavior=lab.hint,
-        by="persona",
-        windows=None,
-        step_min=None,
-        step_max=None,
-    )
-
-
 def _propose(s: Script, target: str) -> dict[str, Any]:
     args = {"kind": "reward_component", "target": target, "commit": None, "statement": "x"}
     return s.calls(("propose_hypothesis", args))
@@ -102,7 +91,7 @@ def test_finding_citing_evidence_about_another_candidate_is_sent_back(quirk_run:
     s, lab = Script(), quirk_run
     turns = [
         *characterise(s, lab),  # E1 overview, E2-E3 detect
-        _pressure(s, lab),  # E4
+        pressure_by_persona(s, lab),  # E4
         _propose(s, INNOCENT),
         s.say("Proposed."),
         s.call("counterfactual", behavior=lab.hint, remove=[lab.culprit], by=None),  # E5
@@ -134,7 +123,7 @@ def test_concluding_a_refuted_hypothesis_needs_evidence_after_the_refutation(
     s, lab = Script(), quirk_run
     turns = [
         *characterise(s, lab),
-        _pressure(s, lab),  # E4: supports the culprit, but the model refutes it
+        pressure_by_persona(s, lab),  # E4: supports the culprit, but the model refutes it
         _propose(s, lab.culprit),
         s.say("Proposed."),
         _record(s, "refuted", ["E4"]),
@@ -158,7 +147,7 @@ def test_refuted_then_supported_by_later_evidence_is_a_cause(quirk_run: LabRun) 
     other = {"kind": "persona", "target": persona, "commit": None, "statement": "y"}
     turns = [
         *characterise(s, lab),
-        _pressure(s, lab),  # E4
+        pressure_by_persona(s, lab),  # E4
         s.calls(
             ("propose_hypothesis", {**other, "kind": "reward_component", "target": lab.culprit}),
             ("propose_hypothesis", other),
@@ -199,7 +188,7 @@ def one_finding_script(s: Script, lab: LabRun, target: str) -> list[Any]:
     """Characterise, one pressure record (E4), one hypothesis supported on it, concluded."""
     return [
         *characterise(s, lab),
-        _pressure(s, lab),  # E4
+        pressure_by_persona(s, lab),  # E4
         _propose(s, target),
         s.say("Proposed."),
         _record(s, "supported", ["E4"]),
