@@ -95,6 +95,9 @@ def test_every_llm_option_in_help_shows_the_model_default(
         if param.name == "api_key":  # passed next to the options, never stored in them
             assert "never stored" in help_text
             continue
+        if param.name == "ensemble":  # how many investigations, not an option of one
+            assert "independent investigations" in help_text
+            continue
         assert param.name in LLMOptions.model_fields, param.name  # the CLI's are the model's
         info = LLMOptions.model_fields[param.name]
         default = shown_default(info.get_default(call_default_factory=True))

@@ -198,6 +198,10 @@ class Conversation(VerticalScroll, can_focus=False):
     def scroll_by_key(self, key: str) -> None:
         """PageUp/PageDown a page, Ctrl+Home/Ctrl+End to the first or last block (the end
         follows new blocks again)."""
+        if key in ("pageup", "ctrl+home"):
+            # Release the anchor the way a user's scroll does: an anchored view jumps back to
+            # the end at its next layout (a tab shown again, a new block), undoing the key.
+            self.release_anchor()
         if key == "pageup":
             self.scroll_page_up(animate=False)
         elif key == "pagedown":
