@@ -53,9 +53,9 @@ class Terminal:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "app")
 
-    def wait_for(self, text: str) -> str:
+    def wait_for(self, text: str, patience_s: float = PATIENCE_S) -> str:
         """The screen once it shows `text`; read again whenever the app writes something."""
-        deadline = time.monotonic() + PATIENCE_S
+        deadline = time.monotonic() + patience_s
         while True:
             screen = self.screen()
             if text in screen:
@@ -121,7 +121,17 @@ def test_the_real_app_in_tmux(terminal: Terminal, chat_lab: ChatLab) -> None:
     terminal.keys("F2")
     terminal.wait_for("key figures")
     terminal.keys("F1")
-    terminal.keys("C-Home")
-    terminal.wait_for("Reward components (")  # the first screen, at the top
+    terminal.wait_for("Ask about the run")  # the Chat tab is back
+    # The first screen, at the top. A Ctrl+Home that lands while the tab is still being laid
+    # out can be undone by the view's anchor (a known race, left open in the issue), so the
+    # key is pressed again until the top shows, as a user would.
+    for _ in range(5):
+        terminal.keys("C-Home")
+        try:
+            terminal.wait_for("Reward components (", patience_s=PATIENCE_S / 5)
+            break
+        except AssertionError:
+            continue
+    terminal.wait_for("Reward components (")
     terminal.keys("C-q")
     assert terminal.exit_status() == 0
