@@ -208,7 +208,8 @@ def _check_term(term: str, frames: _Frames) -> TermCheck:
     ]
     check = TermCheck(term, len(brought), len(in_frames), kept=False)
     check.kept = check.brought >= MIN_BROUGHT and check.share >= MIN_SHARE
-    outside = [i for i in brought if i not in set(in_frames)] or brought
+    framed = set(in_frames)
+    outside = [i for i in brought if i not in framed] or brought
     if outside:
         check.example = _piece_with(frames.docs[outside[0]], forms)
     return check
