@@ -118,6 +118,11 @@ class ToolBlockView(Collapsible):
         # (Ctrl+Up/Down and Ctrl+O step between blocks and open one from the keyboard).
         self._title.can_focus = False
 
+    def scroll_visible(self, *args: Any, **kwargs: Any) -> None:
+        """Do nothing: the conversation places its blocks (an opened block's top, or the end
+        it follows). Collapsible scrolls itself into view after each opening, a refresh later;
+        by then the user may have sent more, and that scroll would stop the view following."""
+
     def on_mount(self) -> None:
         self._ready = True
         waiting, self._waiting = self._waiting, []

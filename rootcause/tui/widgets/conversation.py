@@ -47,6 +47,10 @@ class Conversation(VerticalScroll, can_focus=False):
         self._stream: AgentBlock | None = None
         self._tools: dict[tuple[str, str | None], ToolBlockView] = {}
         self.flushes = 0
+        #: Counts the times the view was sent back to following the end; a block's scroll to
+        #: its top, deferred until it is laid out open, is dropped when this moved meanwhile
+        #: (the user sent more, so the end is what they look at).
+        self._follows = 0
 
     def on_mount(self) -> None:
         self.anchor()
@@ -71,6 +75,11 @@ class Conversation(VerticalScroll, can_focus=False):
         self.close_stream()
         self.select(None)
         self._add(UserBlock(text))
+        self.follow()
+
+    def follow(self) -> None:
+        """Follow the end again: new blocks keep the view at the bottom."""
+        self._follows += 1
         self.anchor()
 
     def welcome(self, text: str) -> None:
@@ -188,10 +197,10 @@ class Conversation(VerticalScroll, can_focus=False):
         """Open a block and scroll its top into view (once it is laid out open)."""
         view.collapsed = False
         self.release_anchor()
-        self.call_after_refresh(self._scroll_to_top_of, view)
+        self.call_after_refresh(self._scroll_to_top_of, view, self._follows)
 
-    def _scroll_to_top_of(self, view: ToolBlockView) -> None:
-        if view.is_attached:
+    def _scroll_to_top_of(self, view: ToolBlockView, follows: int) -> None:
+        if view.is_attached and follows == self._follows:
             self.scroll_to_widget(view, top=True, animate=False, immediate=True)
 
     # -- keyboard: scrolling and the block cursor --------------------------------------------
@@ -209,7 +218,7 @@ class Conversation(VerticalScroll, can_focus=False):
         elif key == "ctrl+home":
             self.scroll_home(animate=False)
         elif key == "ctrl+end":
-            self.anchor()
+            self.follow()
 
     def tool_views(self) -> list[ToolBlockView]:
         return [c for c in self.children if isinstance(c, ToolBlockView)]
