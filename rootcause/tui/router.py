@@ -166,12 +166,12 @@ class Router:
             case DetectorSettled():
                 b = e.behavior
                 text = (
-                    f"detector {inline(b.spec, 120)} ({b.direction}): rate {_pct(b.rate_early)} "
-                    f"in the first tenth → {_pct(b.rate_late)} in the last"
+                    f"◆ detector settled: {inline(b.spec, 120)} ({b.direction}), rate "
+                    f"{_pct(b.rate_early)} in the first tenth → {_pct(b.rate_late)} in the last"
                     if b
-                    else "no detector settled"
+                    else "◆ no detector settled"
                 )
-                conversation.milestone(f"  {text}")
+                conversation.milestone(text, "detector")
             case ToolCalled():
                 conversation.tool_started(owner, e.tool, e.evidence_id, e.arguments)
             case EvidenceRecorded():
