@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
@@ -25,15 +26,15 @@ SIZE = (160, 48)
 PATIENCE_S = 600.0
 
 
-async def _until(app: ChatApp, done: object) -> None:
+async def _until(app: ChatApp, done: Callable[[], bool]) -> None:
     """Wait, woken by each change the app makes, until `done()` holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PATIENCE_S
-    while not done():  # type: ignore[operator]
+    while not done():
         if loop.time() > deadline:
             raise SystemExit("gave up waiting for the app")
         app.ui_changed.clear()
-        if done():  # type: ignore[operator]
+        if done():
             break
         try:
             await asyncio.wait_for(app.ui_changed.wait(), 5)
