@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
 from rootcause.tui.app import ChatApp
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rootcause.chat.commands import SLICE_FIELDS, SlashCommand, remedy_words
+from rootcause.chat.entries import RemedyResult, Working
 from rootcause.core.errors import BadInputError
-from rootcause.investigate.chat.commands import SLICE_FIELDS, SlashCommand, remedy_words
-from rootcause.investigate.chat.entries import RemedyResult, Working
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.engine import ChatEngine, CommandHandler
+    from rootcause.chat.engine import ChatEngine, CommandHandler
     from rootcause.remedy.filter import FilterResult
 
 FORMATS = ("parquet", "jsonl")

@@ -22,9 +22,9 @@ from textual.content import Content
 from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
+from rootcause.chat.catalog import PromptHistory, list_runs, list_sessions
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.core.errors import RootcauseError
-from rootcause.investigate.chat.catalog import PromptHistory, list_runs, list_sessions
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
 from rootcause.tui.first_screen import FirstScreenMixin
 from rootcause.tui.keys import APP_BINDINGS, KEY_TABLE, typed_elsewhere
@@ -47,9 +47,9 @@ from rootcause.tui.widgets.prompt import PromptBar, PromptInput
 from rootcause.tui.widgets.report import ReportTab
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.engine import ChatEngine
-    from rootcause.investigate.chat.entries import Update
-    from rootcause.investigate.chat.welcome import Suggestion
+    from rootcause.chat.engine import ChatEngine
+    from rootcause.chat.entries import Update
+    from rootcause.chat.welcome import Suggestion
     from rootcause.tui.router import Router
 
 TABS = ("chat", "evidence", "config", "report")
@@ -150,8 +150,8 @@ class ChatApp(FirstScreenMixin, TabsMixin):
     def open_session(self, request: OpenRequest) -> None:
         # The engine and what it loads (the toolset, scipy) are imported here, off the UI
         # thread, so the first screen shows while they load.
-        from rootcause.investigate.chat.engine import ChatEngine
-        from rootcause.investigate.chat.opening import open_session
+        from rootcause.chat.engine import ChatEngine
+        from rootcause.chat.opening import open_session
         from rootcause.remedy.chat import REMEDY_HANDLERS
         from rootcause.tui.router import Router
 

@@ -8,7 +8,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rootcause.investigate.chat.entries import (
+from rootcause.chat.entries import (
     AgentText,
     InvestigationUpdate,
     LedgerChange,
@@ -24,7 +24,7 @@ from rootcause.investigate.chat.entries import (
     UserMessage,
     Working,
 )
-from rootcause.investigate.chat.transcript import hypothesis_line
+from rootcause.chat.transcript import hypothesis_line
 from rootcause.investigate.events import (
     DetectorSettled,
     EvidenceRecorded,

@@ -21,7 +21,7 @@ from rootcause.tui.widgets.report import ReportTab
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from rootcause.investigate.chat.engine import ChatEngine
+    from rootcause.chat.engine import ChatEngine
 
 
 class TabsMixin(App[int]):

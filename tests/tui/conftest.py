@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from rootcause.investigate.chat.engine import ChatEngine, CommandHandler
-from rootcause.investigate.chat.entries import Update
-from rootcause.investigate.chat.opening import open_session
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+from rootcause.chat.engine import ChatEngine, CommandHandler
+from rootcause.chat.entries import Update
+from rootcause.chat.opening import open_session
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.remedy.chat import REMEDY_HANDLERS
 from rootcause.store.ingest import ingest_run
 from rootcause.store.workspace import Workspace

@@ -9,8 +9,8 @@ import pytest
 from agents.testing import ScriptedModel
 from textual.widgets import DataTable, Markdown, TabbedContent
 
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.core.report import Report
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.investigate.llm.config import LLMOptions
 from rootcause.tui.app import ChatApp
 from rootcause.tui.widgets.blocks import AgentBlock, MilestoneLine, NoticeBlock, ToolBlockView

@@ -9,10 +9,10 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from rootcause.investigate.chat.commands import help_text
-from rootcause.investigate.chat.completion import complete
-from rootcause.investigate.chat.entries import Notice, RemedyResult, is_entry
-from rootcause.investigate.chat.transcript import entry_markdown
+from rootcause.chat.commands import help_text
+from rootcause.chat.completion import complete
+from rootcause.chat.entries import Notice, RemedyResult, is_entry
+from rootcause.chat.transcript import entry_markdown
 from rootcause.tools.behavior import parse_behavior
 from tests.tui.conftest import ChatLab, Recorded
 

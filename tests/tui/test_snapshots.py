@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.tui.app import ChatApp
 from rootcause.tui.widgets.blocks import ToolBlockView
 from rootcause.tui.widgets.board import HypothesisBoard

@@ -19,7 +19,7 @@ from rootcause.tools.untrusted import args_text, figures_text, inline
 from rootcause.tui.widgets.plot import PlotView
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.entries import Notice, ToolBlock
+    from rootcause.chat.entries import Notice, ToolBlock
 
 #: Characters of a tool's first output line shown in its collapsed title.
 TITLE_SUMMARY_CHARS = 90

@@ -28,7 +28,7 @@ from rootcause.tui.widgets.blocks import (
 )
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.entries import Notice, ToolBlock
+    from rootcause.chat.entries import Notice, ToolBlock
 
 #: Blocks kept on screen; older ones are removed (the session's transcript keeps them).
 MAX_BLOCKS = 400

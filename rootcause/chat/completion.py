@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from pydantic.fields import FieldInfo
 
+from rootcause.chat.commands import BUILTINS, REMEDY_ARGUMENTS, SLICE_FIELDS, commands
 from rootcause.core.run import RunOverview
-from rootcause.investigate.chat.commands import BUILTINS, REMEDY_ARGUMENTS, SLICE_FIELDS, commands
 from rootcause.tools.registry import get_tool
 
 #: Most completions offered at once.

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from rootcause.investigate.cancel import CancelToken
-from rootcause.investigate.chat.entries import (
+from rootcause.chat.entries import (
     SESSION,
     AgentText,
     LedgerChange,
@@ -22,6 +21,7 @@ from rootcause.investigate.chat.entries import (
     ToolStarted,
     Update,
 )
+from rootcause.investigate.cancel import CancelToken
 from rootcause.investigate.events import (
     BudgetStopped,
     HypothesisChanged,

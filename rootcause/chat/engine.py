@@ -20,19 +20,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rootcause.core.errors import BadInputError, RootcauseError
-from rootcause.investigate.cancel import CancelToken, JobCancelled
-from rootcause.investigate.chat.agent import ChatAgent, ModelSetup, News
-from rootcause.investigate.chat.catalog import CHAT_LOG
-from rootcause.investigate.chat.commands import (
+from rootcause.chat.agent import ChatAgent, ModelSetup, News
+from rootcause.chat.catalog import CHAT_LOG
+from rootcause.chat.commands import (
     SlashCommand,
     help_text,
     is_command,
     parse_command,
     tool_call,
 )
-from rootcause.investigate.chat.completion import Completion, RunNames, complete
-from rootcause.investigate.chat.entries import (
+from rootcause.chat.completion import Completion, RunNames, complete
+from rootcause.chat.entries import (
     ChatEntry,
     InvestigationUpdate,
     LedgerChange,
@@ -45,10 +43,12 @@ from rootcause.investigate.chat.entries import (
     Working,
     is_entry,
 )
-from rootcause.investigate.chat.export import export_session
-from rootcause.investigate.chat.sessions import ChatSession
-from rootcause.investigate.chat.settings import ChatSettings
-from rootcause.investigate.chat.toolbox import TOOL_HINT, ChatToolbox, EventTranslator, UpdateSink
+from rootcause.chat.export import export_session
+from rootcause.chat.sessions import ChatSession
+from rootcause.chat.settings import ChatSettings
+from rootcause.chat.toolbox import TOOL_HINT, ChatToolbox, EventTranslator, UpdateSink
+from rootcause.core.errors import BadInputError, RootcauseError
+from rootcause.investigate.cancel import CancelToken, JobCancelled
 from rootcause.investigate.events import (
     InvestigationCancelled,
     InvestigationEvent,
