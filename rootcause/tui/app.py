@@ -150,9 +150,9 @@ class ChatApp(FirstScreenMixin, TabsMixin):
     def open_session(self, request: OpenRequest) -> None:
         # The engine and what it loads (the toolset, scipy) are imported here, off the UI
         # thread, so the first screen shows while they load.
+        import rootcause.remedy.chat  # noqa: F401  (registers /fix and /filter)
         from rootcause.chat.engine import ChatEngine
         from rootcause.chat.opening import open_session
-        from rootcause.remedy.chat import REMEDY_HANDLERS
         from rootcause.tui.router import Router
 
         self.router = Router(self)
@@ -169,7 +169,6 @@ class ChatApp(FirstScreenMixin, TabsMixin):
                 ingested,
                 self.settings,
                 emit=self._from_engine,
-                handlers=REMEDY_HANDLERS,
                 keys=KEY_TABLE,
             )
             entries = list(engine.replay())
@@ -214,7 +213,9 @@ class ChatApp(FirstScreenMixin, TabsMixin):
     def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
         bar = self.query_one(PromptBar)
         text = message.text.strip()
-        if text in ("/quit", "/exit", "/q"):
+        from rootcause.chat.command import face_action
+
+        if face_action(text) == "quit":
             self.exit(0)
             return
         if self.engine is None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from agents.testing import ScriptedModel
 
+from rootcause.chat.builtin import tool_call
 from rootcause.chat.catalog import PromptHistory, list_sessions
-from rootcause.chat.commands import HELP_WIDTH, help_text, parse_command, tool_call
+from rootcause.chat.command import parse_command
 from rootcause.chat.completion import complete
 from rootcause.chat.entries import (
     AgentText,
@@ -24,6 +25,7 @@ from rootcause.chat.entries import (
     UserMessage,
     is_entry,
 )
+from rootcause.chat.help import HELP_WIDTH, help_text
 from rootcause.chat.settings import ChatSettings
 from rootcause.chat.toolbox import TextReconciler
 from rootcause.core.errors import BadInputError
