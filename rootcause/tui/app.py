@@ -202,6 +202,7 @@ class ChatApp(FirstScreenMixin, TabsMixin):
         assert self.router is not None
         for entry in message.entries:
             self.router.apply(entry, live=False)
+        self.router.settle_replay()
         self.query_one(Conversation).close_stream()
         self.query_one(PromptBar).completer = engine.complete
         self.load_config()

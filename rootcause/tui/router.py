@@ -107,6 +107,20 @@ class Router:
         if live and tab.path is not None:
             tab.load(tab.path)
 
+    def settle_replay(self) -> None:
+        """After a reopened session's entries: what was still running when the app closed
+        did not finish. Its tool blocks say so, and each investigation gets a line with the
+        command that finishes it, so nothing shows as running."""
+        self.conversation.interrupted()
+        for number, ident in sorted(self.running.items()):
+            self.board.testing(investigation_owner(number), None)
+            self.conversation.milestone(
+                f"✗ Investigation {number} ({ident}) did not finish: the app closed while it "
+                f"ran. /resume {ident} finishes it (or: {self.resume_command(ident)})",
+                "error",
+            )
+        self.running.clear()
+
     def apply(self, update: Update, live: bool = True) -> None:
         conversation = self.conversation
         match update:
