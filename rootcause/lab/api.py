@@ -17,12 +17,13 @@ from typing import Any
 import yaml
 
 from rootcause.core.errors import BadInputError
+from rootcause.lab.builder import build
 from rootcause.lab.catalogue import BUG_IDS
 from rootcause.lab.configrepo import build_repo
 from rootcause.lab.hint import parse_hint
 from rootcause.lab.injections import SHARE as INJECTION_SHARE
 from rootcause.lab.injections import pick_decoy
-from rootcause.lab.scenarios import Scenario, build
+from rootcause.lab.plan import Scenario
 from rootcause.lab.simulate import Progress, SimStats, simulate
 
 log = logging.getLogger(__name__)

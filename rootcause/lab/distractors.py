@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from rootcause.lab.render import FLAIR_TERMS
 
 if TYPE_CHECKING:
-    from rootcause.lab.scenarios import Scenario, _Builder
+    from rootcause.lab.plan import ConfigBuilder, Scenario
 
 Edit = Callable[[], str]
 
 
 def distractor_edits(
-    b: _Builder, s: Scenario, spare_source: str | None, ck_num: int, yymm: int
+    b: ConfigBuilder, s: Scenario, spare_source: str | None, ck_num: int, yymm: int
 ) -> list[Edit]:
     """Benign edits in random order; the first one is the correlated innocent one if possible."""
     names, c, rng = s.names, s.names.components, b.rng

@@ -24,9 +24,9 @@ from rootcause.lab.configrepo import LiveConfig, read_config
 from rootcause.lab.graders import score
 from rootcause.lab.hint import Hint
 from rootcause.lab.injections import plant
+from rootcause.lab.plan import Scenario
 from rootcause.lab.policy import TRAITS, Policy, T, bernoulli_kl, sigmoid
 from rootcause.lab.render import render_prompts, render_samples
-from rootcause.lab.scenarios import Scenario
 from rootcause.lab.writer import MetricsWriter, SampleWriter
 
 log = logging.getLogger(__name__)

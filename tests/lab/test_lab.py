@@ -14,9 +14,9 @@ import yaml
 
 from rootcause.core.errors import BadInputError
 from rootcause.lab.api import RunResult, new_run, rerun
+from rootcause.lab.builder import build
 from rootcause.lab.catalogue import BUG_IDS
 from rootcause.lab.configrepo import read_config
-from rootcause.lab.scenarios import build
 
 from .conftest import GROUPS, SEED, STEPS
 from .helpers import behaviour, live_configs, load_rows, pressure, rate

@@ -1,7 +1,7 @@
 """SVG snapshots of the app (pytest-textual-snapshot) at the sizes people use: the main screen
 (160x48), the board after an investigation (120x40, the narrowest that shows it), a tool
-block with its plot and the config diff (130 columns), the first screen at 80x24. Sessions get fixed ids so the header
-is the same on every run; the prompt's cursor does not blink. Update with
+block with its plot and the config diff (130 columns), the first screen at 80x24. Sessions get
+fixed ids so the header is the same on every run; the prompt's cursor does not blink. Update with
 `pytest tests/tui/test_snapshots.py --snapshot-update` and look at the SVGs before committing."""
 
 from __future__ import annotations
