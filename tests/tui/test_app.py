@@ -103,9 +103,11 @@ async def test_investigate_offline_reaches_a_verdict_with_the_board_right(
         index = board.get_option_index(culprit.key)
         board.highlighted = index
         board.action_select()
-        await pilot.pause()
-        view = app.query_one(Conversation).find(culprit.owner, culprit.evidence[0])
-        assert view is not None and not view.collapsed and view.has_class("flash")
+        conversation = app.query_one(Conversation)
+        view = conversation.find(culprit.owner, culprit.evidence[0])
+        assert view is not None
+        await wait_for(app, lambda: conversation.shown is view, "the culprit's block shown")
+        assert not view.collapsed
         # The evidence tab lists the investigation's records; opening one runs it again.
         evidence = app.query_one(EvidenceTab)
         assert len(evidence.rows) == len([v for v in _tools(app) if v.owner == "#1"])

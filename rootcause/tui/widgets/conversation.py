@@ -47,6 +47,8 @@ class Conversation(VerticalScroll, can_focus=False):
         self._stream: AgentBlock | None = None
         self._tools: dict[tuple[str, str | None], ToolBlockView] = {}
         self.flushes = 0
+        #: The block last shown by evidence id (a board entry's, say): it flashes a moment.
+        self.shown: ToolBlockView | None = None
         #: Counts the times the view was sent back to following the end; a block's scroll to
         #: its top, deferred until it is laid out open, is dropped when this moved meanwhile
         #: (the user sent more, so the end is what they look at).
@@ -194,6 +196,7 @@ class Conversation(VerticalScroll, can_focus=False):
         if view is None:
             return False
         self.reveal(view)
+        self.shown = view
         view.add_class("flash")
         self.set_timer(1.5, lambda: view.remove_class("flash"))
         return True
