@@ -31,8 +31,14 @@ if TYPE_CHECKING:
 EXIT_ALERT = 3
 #: Exit code when the scan is stopped with Ctrl+C.
 EXIT_INTERRUPTED = 130
-CHECKS = ("cot_exposure", "emerging", "behavior")
+#: Severities an alert can have (`info` rows are listed, never alerts).
 SEVERITIES = ("low", "medium", "high")
+#: The checks are read from their registry when the command runs (not at import: the checks
+#: load the toolset, and `--help` stays fast); a name it does not know lists the known ones.
+CHECK_HELP = (
+    "A registered check to run (repeat; default: every default check, plus the per-behaviour "
+    "check with --behavior). See the README's table; an unknown name lists them."
+)
 
 
 @app.command()
@@ -44,8 +50,7 @@ def scan(
         list[str] | None,
         typer.Option(
             "--check",
-            help="cot_exposure, emerging or behavior (repeat; default cot_exposure and emerging, "
-            "plus behavior with --behavior).",
+            help=CHECK_HELP,
         ),
     ] = None,
     behavior: Annotated[
@@ -108,9 +113,9 @@ def scan(
 
     if threshold not in SEVERITIES:
         raise BadInputError(f"--threshold {threshold}: choose one of {', '.join(SEVERITIES)}")
-    for name in check or []:
-        if name not in CHECKS:
-            raise BadInputError(f"--check {name}: choose one of {', '.join(CHECKS)}")
+    from rootcause.scan.model import chosen_checks
+
+    checks = chosen_checks(check)
     _guard_outputs(runs or [], json_path, markdown_path)
     use_ray = ray is not None
     address = None if ray in (None, "", "local") else ray
@@ -121,7 +126,7 @@ def scan(
     ws = Workspace.resolve(workspace_dir(workspace))
     folder = resume or out or new_scan_folder(ws)
     options = CheckOptions(
-        checks=list(dict.fromkeys(check or ["cot_exposure", "emerging"])),
+        checks=checks,
         behaviors=list(behavior or []),
         clusters=clusters,
         fmt=fmt,

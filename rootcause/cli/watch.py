@@ -43,7 +43,7 @@ def watch(
 ) -> None:
     """Follow RUN while it trains: ingest new step files, re-run the scan checks, and print
     an alert the first time each one fires (Ctrl+C stops). The run is only read."""
-    from rootcause.scan.model import CheckOptions
+    from rootcause.scan.model import CheckOptions, chosen_checks
     from rootcause.scan.runner import check_options
     from rootcause.scan.watch import run_on_alert
     from rootcause.scan.watch import watch as follow
@@ -52,7 +52,7 @@ def watch(
     if interval <= 0:
         raise BadInputError(f"--interval {interval}: give a positive number of seconds")
     options = CheckOptions(
-        checks=list(dict.fromkeys(check or ["cot_exposure", "emerging"])),
+        checks=chosen_checks(check),
         behaviors=list(behavior or []),
         fmt=fmt,
         skip_bad_lines=skip_bad_lines,

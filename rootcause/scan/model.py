@@ -10,13 +10,12 @@ import hashlib
 from typing import Literal
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from rootcause.core.evidence import Evidence
 
-CheckName = Literal["cot_exposure", "emerging", "behavior"]
-#: Checks run when none is named (`behavior` joins them when a `--behavior` is given).
-DEFAULT_CHECKS: tuple[CheckName, ...] = ("cot_exposure", "emerging")
+#: A registered check's name (`rootcause.scan.checks`).
+CheckName = str
 Severity = Literal["info", "low", "medium", "high"]
 #: Severity order: `info` rows are listed but are not alerts (e.g. a CoT monitor configured to
 #: read the reasoning from the first step on, as designed).
@@ -33,16 +32,54 @@ def is_alert(severity: str, threshold: Severity = "low") -> bool:
 class CheckOptions(BaseModel):
     """What each run is checked for; the same for every run of a scan."""
 
-    checks: list[CheckName] = Field(default_factory=lambda: list(DEFAULT_CHECKS))
+    checks: list[CheckName] = Field(default_factory=lambda: default_checks())
     behaviors: list[str] = Field(default_factory=list)
     clusters: int = Field(0, ge=0, le=30, description="Semantic clusters (0: n-grams only).")
     fmt: str = "auto"
     skip_bad_lines: bool | None = None
 
+    @field_validator("checks")
+    @classmethod
+    def _registered(cls, names: list[str]) -> list[str]:
+        from rootcause.scan.checks import load_checks
+
+        known = load_checks()
+        for name in names:
+            if name not in known:
+                raise ValueError(f"unknown check {name!r} (known: {', '.join(known)})")
+        return names
+
     def key(self) -> str:
-        """A short digest of the options: results made under other options are not reused."""
-        payload = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        """A short digest of the options and of the checks' versions: results made under
+        other options, or by an older version of a check, are not reused."""
+        from rootcause.scan.checks import load_checks
+
+        versions = {name: check.version for name, check in load_checks().items()}
+        payload = orjson.dumps(
+            {**self.model_dump(mode="json"), "versions": versions}, option=orjson.OPT_SORT_KEYS
+        )
         return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def chosen_checks(names: list[str] | None) -> list[str]:
+    """The checks `--check` names (once each), or the defaults; an unknown name is one line
+    listing the registered ones."""
+    from rootcause.core.errors import BadInputError
+    from rootcause.scan.checks import load_checks
+
+    known = load_checks()
+    for name in names or []:
+        if name not in known:
+            raise BadInputError(f"--check {name}: choose one of {', '.join(known)}")
+    return list(dict.fromkeys(names or default_checks()))
+
+
+def default_checks() -> list[str]:
+    """The checks run when none is named (a per-behaviour check joins them when a
+    `--behavior` is given)."""
+    from rootcause.scan.checks import load_checks
+
+    return [name for name, check in load_checks().items() if check.default]
 
 
 class ScanSpec(BaseModel):

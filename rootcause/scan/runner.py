@@ -243,5 +243,8 @@ def check_options(options: CheckOptions) -> None:
 
     for spec in options.behaviors:
         parse_behavior(spec)
-    if "behavior" in options.checks and not options.behaviors:
-        raise BadInputError("--check behavior needs at least one --behavior SPEC")
+    from rootcause.scan.checks import load_checks
+
+    needing = [n for n, c in load_checks().items() if c.per_behavior and n in options.checks]
+    if needing and not options.behaviors:
+        raise BadInputError(f"--check {needing[0]} needs at least one --behavior SPEC")

@@ -1,0 +1,130 @@
+"""The scan's checks: each is one registered `ScanCheck` (name, version, what it looks for)
+in a module of this package, and calls registry tools through a `ToolContext`, so every alert
+cites an evidence record and the `rootcause tool` command that reproduces it.
+
+Severity comes from the tools' own statistics, never from cut-offs fitted to example runs (each
+check's module says how). A check's version is part of the scan options' key: results made by
+an older version are not reused. The CLI's `--check` choices and help, and the defaults, come
+from the registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from rootcause.scan.model import Alert, CheckOptions
+from rootcause.tools.base import ToolOutput
+from rootcause.tools.context import ToolContext
+from rootcause.tools.registry import ToolResult, call_tool
+
+#: Family-wise error rate of every "clear of noise" test.
+ALPHA = 0.05
+
+
+Out = TypeVar("Out", bound=ToolOutput)
+
+
+def output_of(result: ToolResult, kind: type[Out]) -> Out:
+    """A tool result's typed output."""
+    if not isinstance(result.output, kind):
+        raise TypeError(f"{result.evidence.tool} returned {type(result.output).__name__}")
+    return result.output
+
+
+@dataclass
+class RunCheck:
+    """One run under check: its context, how to name it in commands, and the alerts so far."""
+
+    ctx: ToolContext
+    run: str
+    run_id: str
+    first_step: int
+    options: CheckOptions
+    alerts: list[Alert] = field(default_factory=list)
+
+    def call(self, name: str, args: dict[str, Any]) -> ToolResult:
+        return call_tool(self.ctx, name, args)
+
+    def command(self, name: str, args: dict[str, Any]) -> str:
+        """`rootcause tool NAME RUN --ARG VALUE ...` as `rootcause tool` parses it."""
+        words = ["rootcause", "tool", name, self.run]
+        for key, value in args.items():
+            option = "--" + key.replace("_", "-")
+            if isinstance(value, bool):
+                words.append(option if value else f"--no-{option[2:]}")
+            else:
+                words += [option, str(value)]
+        if self.options.fmt != "auto":
+            words += ["--format", self.options.fmt]
+        if self.options.skip_bad_lines is not None:
+            words.append(
+                "--skip-bad-lines" if self.options.skip_bad_lines else "--no-skip-bad-lines"
+            )
+        return shlex.join(words)
+
+    def alert(self, check: str, result: ToolResult, args: dict[str, Any], **fields: Any) -> None:
+        self.alerts.append(
+            Alert(
+                run=self.run,
+                run_id=self.run_id,
+                check=check,
+                evidence=result.evidence.id,
+                command=self.command(result.evidence.tool, args),
+                **fields,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class ScanCheck:
+    """One check: its name (`--check NAME`), version (bumped when what it reports changes),
+    a one-line summary for help, and how it runs on one run. `default`: run when no check
+    is named; `per_behavior`: runs once per `--behavior` given (and joins the defaults then)."""
+
+    name: str
+    version: int
+    summary: str
+    run: Callable[[RunCheck], None]
+    default: bool = True
+    per_behavior: bool = False
+
+
+SCAN_CHECKS: dict[str, ScanCheck] = {}
+
+
+def scan_check(
+    name: str, version: int, summary: str, default: bool = True, per_behavior: bool = False
+) -> Callable[[Callable[[RunCheck], None]], Callable[[RunCheck], None]]:
+    """Register the decorated function as check `name`."""
+
+    def register(run: Callable[[RunCheck], None]) -> Callable[[RunCheck], None]:
+        if name in SCAN_CHECKS:
+            raise ValueError(f"scan check {name!r} is registered twice")
+        SCAN_CHECKS[name] = ScanCheck(name, version, summary, run, default, per_behavior)
+        return run
+
+    return register
+
+
+def load_checks() -> dict[str, ScanCheck]:
+    """Every check module of this package imported (registering itself), by name."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return dict(sorted(SCAN_CHECKS.items()))
+
+
+def run_checks(check: RunCheck) -> list[Alert]:
+    """Every check the options name, in order (a per-behaviour check joins them when
+    behaviours are given); returns the alerts."""
+    known = load_checks()
+    names = list(check.options.checks)
+    if check.options.behaviors:
+        names += [n for n, c in known.items() if c.per_behavior and n not in names]
+    for name in names:
+        known[name].run(check)
+    return check.alerts

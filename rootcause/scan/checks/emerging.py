@@ -1,0 +1,130 @@
+"""Emerging: an n-gram (or semantic cluster) whose log-odds z is clear of noise after a
+Bonferroni correction over every n-gram that could have been scored (at most two per token:
+unigrams and bigrams); `medium` when `onset` finds a significant upward change point (its step
+is the first step), `low` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scipy import stats
+
+from rootcause.scan.checks import ALPHA, RunCheck, output_of, scan_check
+from rootcause.tools.t_emerging import EmergingOutput
+from rootcause.tools.t_prevalence import OnsetOutput
+from rootcause.tools.untrusted import quote
+
+#: Most emerging alerts per run (n-grams that share a word count as one).
+MAX_EMERGING = 3
+#: Longest example text kept in an alert.
+EXAMPLE_CHARS = 240
+
+
+def ngram_pattern(ngram: str) -> str:
+    """A case-insensitive whole-word regex for an n-gram (its words, any gap of non-words)."""
+    words = [re.escape(w) for w in ngram.split()]
+    return r"(?i)\b" + r"\W+".join(words) + r"\b"
+
+
+def z_bar(tests: int) -> float:
+    """The two-sided z a statistic must exceed to be clear of noise among `tests` tests."""
+    return float(stats.norm.isf(ALPHA / (2 * max(tests, 1))))
+
+
+@dataclass
+class _Rising:
+    label: str
+    words: set[str]
+    z: float
+    related: list[str] = field(default_factory=list)
+
+
+def _grouped(rising: Sequence[Any], bar: float) -> list[_Rising]:
+    """Rising n-grams clear of the bar, strongest first; an n-gram that contains another's
+    words, or whose words another contains ("bottom", "line", "bottom line"), joins it, and
+    the longer names the group."""
+    kept: list[_Rising] = []
+    for g in rising:
+        if g.z <= bar:
+            continue
+        words = set(g.ngram.split())
+        same = [k for k in kept if k.words <= words or words <= k.words]
+        if not same:
+            kept.append(_Rising(g.ngram, words, g.z))
+            continue
+        into = same[0]
+        for other in same[1:]:
+            into.related += [other.label, *other.related]
+            kept.remove(other)
+        if len(words) > len(into.words):
+            into.related.append(into.label)
+            into.label, into.words = g.ngram, words
+        else:
+            into.related.append(g.ngram)
+    return kept[:MAX_EMERGING]
+
+
+@scan_check(
+    "emerging",
+    version=1,
+    summary="n-grams (and semantic clusters) rising clear of noise",
+)
+def emerging_check(check: RunCheck) -> None:
+    """Rising n-grams (and, with `clusters`, semantic clusters) clear of noise."""
+    args: dict[str, Any] = {"clusters": check.options.clusters}
+    result = check.call("emerging", args)
+    out = output_of(result, EmergingOutput)
+    bar = z_bar(2 * (out.tokens_early + out.tokens_late))
+    for group in _grouped(out.rising, bar):
+        behavior = f"regex:{ngram_pattern(group.label)}"
+        onset_args = {"behavior": behavior}
+        onset = check.call("onset", onset_args)
+        onset_out = output_of(onset, OnsetOutput)
+        found = onset_out.onset_step
+        related = f" (with {', '.join(group.related)})" if group.related else ""
+        check.alert(
+            "emerging",
+            onset if found is not None else result,
+            onset_args if found is not None else args,
+            subject=group.label,
+            severity="medium" if found is not None else "low",
+            first_step=found,
+            share=onset_out.rate_after,
+            detail=f"rising n-gram{related}: z={group.z:.1f} (bar {bar:.1f}), steps "
+            f"{out.early[0]}..{out.early[1]} vs {out.late[0]}..{out.late[1]}; "
+            f"found by {result.evidence.id}",
+            example=_example(check, group.label, out.late[0]),
+        )
+    clusters = out.clusters or []
+    cluster_bar = z_bar(len(clusters))
+    for c in clusters:
+        if c.z <= cluster_bar:
+            continue
+        first = c.examples[0] if c.examples else None
+        check.alert(
+            "emerging",
+            result,
+            args,
+            subject="cluster: " + ", ".join(c.terms),
+            severity="low",
+            share=c.share_late,
+            detail=f"semantic cluster share {c.share_early:.1%} -> {c.share_late:.1%}, "
+            f"z={c.z:.1f} (bar {cluster_bar:.1f})",
+            example=None if first is None else quote(first.text[:EXAMPLE_CHARS], first.sample_id),
+        )
+
+
+def _example(check: RunCheck, ngram: str, late_from: int) -> str | None:
+    """One late completion containing the n-gram, quoted as data."""
+    row = check.ctx.con.execute(
+        "SELECT sample_id, completion FROM samples WHERE step >= ? AND "
+        "regexp_matches(completion, ?) ORDER BY step DESC, row_idx LIMIT 1",
+        [late_from, ngram_pattern(ngram)],
+    ).fetchone()
+    if row is None:
+        return None
+    return quote(str(row[1])[:EXAMPLE_CHARS], row[0], total=len(str(row[1])))
