@@ -54,7 +54,10 @@ FormatOption = Annotated[
     str,
     typer.Option(
         "--format",
-        help="Run format: auto, native, trl, verl, nemo-rl, prime-rl, inspect or wandb-table.",
+        help=(
+            "Run format: auto, native, trl, verl, nemo-rl, prime-rl, vf-eval, inspect or "
+            "wandb-table."
+        ),
     ),
 ]
 SkipBadLinesFlag = Annotated[

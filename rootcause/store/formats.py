@@ -10,6 +10,7 @@ from rootcause.store.importers.nemo_rl import NemoRlReader
 from rootcause.store.importers.prime_rl import PrimeRlReader
 from rootcause.store.importers.trl import TrlReader
 from rootcause.store.importers.verl import VerlReader
+from rootcause.store.importers.vf_eval import VfEvalReader
 from rootcause.store.importers.wandb import WandbTableReader
 from rootcause.store.native import NativeReader
 from rootcause.store.source import RunReader
@@ -22,6 +23,7 @@ READERS: dict[str, RunReader] = {
     "verl": VerlReader(),
     "nemo-rl": NemoRlReader(),
     "prime-rl": PrimeRlReader(),
+    "vf-eval": VfEvalReader(),
     "inspect": InspectEvalReader(),
     "wandb-table": WandbTableReader(),
 }
