@@ -22,7 +22,7 @@ from rootcause.store.database import (
     new_builder,
     remove_dead_leftovers,
 )
-from rootcause.store.formats import READERS, other_formats_note, reader_for
+from rootcause.store.formats import other_formats_note, reader_for
 from rootcause.store.options import IngestOptions
 from rootcause.store.overlay_apply import apply_overlay
 from rootcause.store.overlay_resolve import ResolvedOverlay, apply_identity, resolve_overlay
@@ -402,4 +402,4 @@ def _read_notes(source: RunSource, ctx: LoadContext) -> list[str]:
     return notes
 
 
-__all__ = ["READERS", "IngestOptions", "IngestResult", "append_new_files", "ingest_run"]
+__all__ = ["IngestOptions", "IngestResult", "append_new_files", "ingest_run"]

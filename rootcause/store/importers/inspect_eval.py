@@ -140,7 +140,8 @@ def order_notes(logs: list[InspectLog]) -> list[str]:
 class InspectEvalReader:
     """Reads one Inspect log, or a folder of them as the steps of one run."""
 
-    name = "inspect"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: Inspect writes JSON with NaN for a scorer that returned NaN: read as no value.
     nan_means_missing = frozenset({"rewards"})
     appendable = False

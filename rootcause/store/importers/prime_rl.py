@@ -62,7 +62,8 @@ def _trace_files(rollouts: Path) -> Iterator[tuple[int, str, Path]]:
 class PrimeRlReader:
     """Reads a prime-rl output dir (or its `rollouts/` folder) of verifiers episodes."""
 
-    name = "prime-rl"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: orjson writes no NaN (it writes null), so any NaN is not prime-rl's.
     nan_means_missing: frozenset[str] = frozenset()
     appendable = False

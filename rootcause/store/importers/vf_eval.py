@@ -67,7 +67,8 @@ def _group_key(episode: Mapping[str, Any]) -> str | None:
 class VfEvalReader:
     """Reads the run folder `vf-eval` writes (`traces.jsonl` beside `configs/`)."""
 
-    name = "vf-eval"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: verifiers writes JSON through pydantic, which writes no NaN: any NaN is not its own.
     nan_means_missing: frozenset[str] = frozenset()
     appendable = False
