@@ -7,12 +7,14 @@ from __future__ import annotations
 from rootcause.store.framework import Framework, FrameworkOption
 from rootcause.store.framework_config import TrlConfig, VerlConfig
 
+#: The native `rootcause-run/1` format: always tried first, and not a foreign log.
+NATIVE = "native"
 _IMPORTERS = "rootcause.store.importers"
 _GROUP_SIZE = FrameworkOption("group_size", "samples per group, as consecutive rows of a file")
 
 BUILTIN: tuple[Framework, ...] = (
     Framework(
-        name="native",
+        name=NATIVE,
         title="rootcause-run/1",
         reader_spec="rootcause.store.native:NativeReader",
         reads="`run.yaml` and `samples/*.jsonl|.jsonl.gz|.parquet`",

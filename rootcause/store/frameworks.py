@@ -23,13 +23,12 @@ import functools
 import logging
 from importlib import metadata
 
-from rootcause.store.builtin_frameworks import BUILTIN
+from rootcause.store.builtin_frameworks import BUILTIN, NATIVE
 from rootcause.store.framework import ConfigSemantics, Framework, FrameworkError
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "rootcause.frameworks"
-NATIVE = "native"
 
 
 def _entry_points() -> list[metadata.EntryPoint]:
