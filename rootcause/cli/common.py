@@ -194,6 +194,9 @@ OVERLAY_OPTIONS = (
             f"{', '.join(option_formats('group_size'))}).", kind=int | None),
     _option("--table", help="The table key to read, e.g. completions (read by "
             f"{', '.join(option_formats('table'))}).", kind=str | None),
+    _option("--checkpoints", help="The checkpoints in training order, comma-separated: "
+            "eval.model values or log file names (read by "
+            f"{', '.join(option_formats('checkpoints'))}).", kind=str | None),
     _option("--forget-overlay", help="Forget the overlay options stored with the run.",
             kind=bool, default=False),
 )  # fmt: skip
@@ -262,6 +265,8 @@ def _overlay_keys(values: dict[str, Any]) -> dict[str, Any]:
         keys["labels"] = dict(_label(text) for text in values["label"])
     if values.get("components"):
         keys["components"] = {"include": split_names(values["components"])}
+    if values.get("checkpoints"):
+        keys["checkpoints"] = split_names(values["checkpoints"])
     if values.get("weights") is not None:
         keys["weights"] = _weights(values["weights"])
     if values.get("reasoning") is not None:

@@ -69,7 +69,7 @@ def print_tool_help(name: str) -> None:
         "  --workspace DIR   Workspace folder for derived state.",
         "  Run overlay options (see `rootcause ingest --help`): --overlay, --run-id, --title,",
         "  --config-repo, --deployments, --label, --components, --exclude-components,",
-        "  --weights, --reasoning, --group-size, --table, --forget-overlay.",
+        "  --weights, --reasoning, --group-size, --table, --checkpoints, --forget-overlay.",
     ]
     sys.stdout.write("\n".join(lines) + "\n")
 

@@ -77,6 +77,11 @@ BUILTIN: tuple[Framework, ...] = (
         reads="`.eval` (zstd) and `.json` logs",
         leaves_out="non-numeric score values; failed samples; non-scalar metadata; the "
         "transcript and usage fields; output choices after the first",
+        options=(
+            FrameworkOption(
+                "checkpoints", "the logs' training order, by eval.model or log file name"
+            ),
+        ),
         fixtures="inspect-ai 0.3.285 itself with `mockllm` "
         "(`tools/fixtures/make_inspect_fixture.py` -> `tests/fixtures/inspect/`)",
     ),
