@@ -145,6 +145,23 @@ def test_overlay_checkpoints_order_the_logs(cli: Any, tmp_path: Path) -> None:
     assert bad.code != 0 and "checkpoints names a checkpoint twice" in bad.err
 
 
+SINGLE_EPOCH = "one completion per sample in every log (epochs=1)"
+
+
+def test_single_epoch_logs_say_why_pressure_is_zero(cli: Any, tmp_path: Path) -> None:
+    """One completion per prompt and checkpoint: groups of one, which a note says; a log with
+    a second epoch of each sample does not get the note."""
+    data = cli("overview", str(FIXTURES / "checkpoints"), "--json").json()
+    assert any(SINGLE_EPOCH in note for note in data["notes"])
+    log = json.loads(next((FIXTURES / "json").glob("*.json")).read_text())
+    log["samples"] += [{**sample, "epoch": 2} for sample in log["samples"]]
+    (tmp_path / "two").mkdir()
+    (tmp_path / "two" / "log.json").write_text(json.dumps(log))
+    data = cli("overview", str(tmp_path / "two"), "--json").json()
+    assert (data["samples"], data["groups"]) == (24, 12)
+    assert not any(SINGLE_EPOCH in note for note in data["notes"])
+
+
 def test_json_log_is_recognised(cli: Any) -> None:
     data = cli("overview", str(FIXTURES / "json"), "--json").json()
     assert (data["format"], data["samples"], data["steps"]) == ("inspect", 12, 1)

@@ -217,6 +217,7 @@ class InspectEvalReader:
                     tally.errors[message] += 1
                     continue
                 ctx.place = (where, None)
+                tally.epochs[(log.shown, str(sample.get("id")))] += 1
                 ctx.add_record(sample_record(sample, log.spec, step, tally), log.shown, number)
         ctx.notes += order + tally.notes()
 
