@@ -2,7 +2,7 @@
 
 `tests/fixtures/vf_eval/run/` was written by `tools/fixtures/make_vf_eval_fixture.py` with
 verifiers' own `vf-eval` (the version is in WRITER.txt) against a local stub chat server. What
-the writer was told to produce: `-n 6 -r 4` (six tasks, four rollouts each, 24 episodes of one
+the writer was told to produce: `-n 18 -r 4` (18 tasks, four rollouts each, 72 episodes of one
 trace), personas nerdy/plain/pirate (task i has persona i % 3) in the system prompt and in the
 task data, rewards `correct` (weight 1) and `style` (weight 0.5: 1 for a creature word, else
 0.2), a metric `words`; the nerdy answers say "said the goblin" on three rollouts of four.
@@ -30,22 +30,22 @@ def _db(cli: Any, path: Path) -> tuple[dict[str, Any], duckdb.DuckDBPyConnection
 
 def test_vf_eval_folder_as_written(cli: Any) -> None:
     data, con = _db(cli, FIXTURE)
-    assert (data["format"], data["samples"], data["groups"]) == ("vf-eval", 24, 6)
-    assert (data["first_step"], data["last_step"], data["splits"]) == (0, 0, {"eval": 24})
-    assert data["personas"] == {"nerdy": 8, "plain": 8, "pirate": 8}
+    assert (data["format"], data["samples"], data["groups"]) == ("vf-eval", 72, 18)
+    assert (data["first_step"], data["last_step"], data["splits"]) == (0, 0, {"eval": 72})
+    assert data["personas"] == {"nerdy": 24, "plain": 24, "pirate": 24}
     assert data["components"] == ["correct", "style"]
-    assert data["envs"] == {"goblin-chat": 24}
+    assert data["envs"] == {"goblin-chat": 72}
     notes = "\n".join(data["notes"])
     assert "model 'stub/goblin-7b' on goblin-chat" in notes
     assert "num_rollouts=4 in the config" in notes
     assert "correct 1, style 0.5" in notes
     assert "task data fields not kept" in notes and "network_allow" in notes
     sizes = con.execute("SELECT count(*) FROM samples GROUP BY group_id").fetchall()
-    assert sorted(n for (n,) in sizes) == [4] * 6
+    assert sorted(n for (n,) in sizes) == [4] * 18
     goblins = con.execute(
         "SELECT persona, count(*) FROM samples WHERE completion LIKE '%goblin%' GROUP BY 1"
     ).fetchall()
-    assert goblins == [("nerdy", 6)]
+    assert goblins == [("nerdy", 18)]
     row = con.execute(
         "SELECT prompt, completion, reward_total, extras FROM samples "
         "WHERE completion = '2, said the goblin' LIMIT 1"
@@ -85,13 +85,13 @@ def test_unreadable_parts_counted_in_notes(cli: Any, tmp_path: Path) -> None:
         return episode
 
     data, con = _db(cli, _edited(tmp_path, edit))
-    assert data["samples"] == 23
+    assert data["samples"] == 71
     notes = "\n".join(data["notes"])
-    assert "1 of 24 traces in traces.jsonl have no sampled (assistant) message: left out" in notes
+    assert "1 of 72 traces in traces.jsonl have no sampled (assistant) message: left out" in notes
     assert "reward 'style' has a score that is not a number on 1 traces" in notes
     assert "reward 'style' has weight null on 1 traces in traces.jsonl: read as 1" in notes
     assert "1 traces in traces.jsonl have no rewards (scoring did not run)" in notes
-    assert "1 of 6 tasks have a number of rollouts other than num_rollouts=4" in notes
+    assert "1 of 18 tasks have a number of rollouts other than num_rollouts=4" in notes
     (missing,) = con.execute("SELECT count(*) FROM samples WHERE reward_total IS NULL").fetchone()
     assert missing == 1
 
@@ -103,8 +103,8 @@ def test_bare_trace_lines_and_older_config_layout(cli: Any, tmp_path: Path) -> N
     (run / "configs" / "resolved" / "eval.json").rename(run / "configs" / "eval.json")
     (run / "configs" / "resolved").rmdir()
     data, _ = _db(cli, run)
-    assert (data["format"], data["samples"], data["groups"]) == ("vf-eval", 24, 6)
-    assert data["personas"] == {"nerdy": 8, "plain": 8, "pirate": 8}
+    assert (data["format"], data["samples"], data["groups"]) == ("vf-eval", 72, 18)
+    assert data["personas"] == {"nerdy": 24, "plain": 24, "pirate": 24}
 
 
 def test_traces_without_config_are_not_a_vf_eval_run(cli: Any, tmp_path: Path) -> None:
@@ -114,3 +114,22 @@ def test_traces_without_config_are_not_a_vf_eval_run(cli: Any, tmp_path: Path) -
     result = cli("overview", str(run), "--json")
     assert result.code != 0
     assert "not a run" in result.err
+
+
+def test_investigation_names_the_seeded_reward(cli: Any, tmp_path: Path) -> None:
+    """One checkpoint, but four rollouts per task: the seeded `style` reward is what selects
+    the goblins within the nerdy tasks' groups."""
+    report = tmp_path / "report.json"
+    result = cli(
+        "investigate",
+        str(FIXTURE),
+        "--symptom",
+        "the model keeps mentioning goblins",
+        "--json",
+        str(report),
+    )
+    assert result.code == 0, result.err
+    found = json.loads(report.read_text())
+    assert found["verdict"] == "cause_found"
+    top = found["findings"][0]
+    assert (top["kind"], top["id"]) == ("reward_component", "style")
