@@ -68,7 +68,7 @@ async def _until(app: Any, predicate: Any, patience_s: float = 300) -> None:
 
 def child_launch(workspace: Path, run: Path) -> None:
     """Print wall-clock times (time.time()) of the first screen and of the run opened."""
-    from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+    from rootcause.chat.settings import ChatSettings, OpenRequest
     from rootcause.store.workspace import Workspace
     from rootcause.tui.app import ChatApp
 
@@ -109,8 +109,8 @@ async def _loop_lag(stop: asyncio.Event, worst: list[float]) -> None:
 
 
 def child_stream(workspace: Path, run: Path) -> None:
-    from rootcause.investigate.chat.entries import AgentText, TextDelta, UserMessage
-    from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+    from rootcause.chat.entries import AgentText, TextDelta, UserMessage
+    from rootcause.chat.settings import ChatSettings, OpenRequest
     from rootcause.store.workspace import Workspace
     from rootcause.tui.app import ChatApp
     from rootcause.tui.messages import EngineUpdate
@@ -174,7 +174,7 @@ async def _answer(app: Any, key: str, answered: Any) -> float:
 def child_keys(workspace: Path, run: Path, symptom: str) -> None:
     from textual.widgets import TabbedContent
 
-    from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+    from rootcause.chat.settings import ChatSettings, OpenRequest
     from rootcause.store.workspace import Workspace
     from rootcause.tui.app import ChatApp
     from rootcause.tui.widgets.blocks import ToolBlockView

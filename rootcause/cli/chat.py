@@ -82,9 +82,9 @@ def chat(
     /investigate, watch hypotheses get tested. Each session is kept in the workspace
     (sessions/<id>/); --resume SESSION reopens one. Without a model, free text says how to
     configure one and everything else works offline. Budgets apply to each free-text turn."""
-    from rootcause.investigate.chat.engine import ChatSettings
-    from rootcause.investigate.chat.opening import OpenRequest
-    from rootcause.investigate.chat.sessions import ChatSession
+    from rootcause.chat.engine import ChatSettings
+    from rootcause.chat.opening import OpenRequest
+    from rootcause.chat.sessions import ChatSession
     from rootcause.store.workspace import Workspace
     from rootcause.tui.launch import run_chat
 

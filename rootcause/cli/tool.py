@@ -107,7 +107,7 @@ def run_tool(
         raise BadInputError(f"tool {name}: missing RUN (rootcause tool {name} RUN --ARG VALUE ...)")
     from rootcause.store.run_store import RunStore
     from rootcause.tools.context import EvidenceLog, ToolContext
-    from rootcause.tools.plotting import render_text
+    from rootcause.tools.plotting import drawable, render_text
     from rootcause.tools.registry import call_tool, parse_tool_words
     from rootcause.tools.untrusted import json_text
 
@@ -127,7 +127,7 @@ def run_tool(
         return
     out = stdout_console()
     out.print(outcome.text, markup=False, highlight=False)
-    plot = None if no_plot else outcome.output.plot_spec()
+    plot = None if no_plot else drawable(outcome.output.plot_spec())
     if plot is not None:
         sys.stdout.write(render_text(plot) + "\n")
     if outcome.evidence.plot:

@@ -66,11 +66,11 @@ class ConfigChange(Protocol):
     def describe(self) -> str: ...
 
 
-def fmt_value(value: Any) -> str:
-    """Compact one-line rendering of a config value, truncated."""
+def fmt_value(value: Any, limit: int | None = MAX_VALUE_CHARS) -> str:
+    """Compact one-line rendering of a config value, cut at `limit` characters (None: whole)."""
     if isinstance(value, str):
         text = value if value and " " not in value.strip() else json.dumps(value)
     else:
         text = json.dumps(value, default=str, ensure_ascii=False)
     text = " ".join(text.split())
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

@@ -55,16 +55,21 @@ class KeyChange:
     def key(self) -> str:
         return ".".join(self.path) or "(document)"
 
-    def describe(self) -> str:
-        """`weight 0.5 → 1.0`, `inputs: + reasoning`, `+ params.bonus: 0.3`, `- kind: rm`."""
+    def describe(self, limit: int | None = MAX_VALUE_CHARS) -> str:
+        """`weight 0.5 → 1.0`, `inputs: + reasoning`, `+ params.bonus: 0.3`, `- kind: rm`;
+        each value cut at `limit` characters (None: whole)."""
+
+        def value(v: Any) -> str:
+            return fmt_value(v, limit)
+
         if self.op == "changed":
-            return f"{self.key} {fmt_value(self.old)} → {fmt_value(self.new)}"
+            return f"{self.key} {value(self.old)} → {value(self.new)}"
         if self.op == "added":
-            return f"+ {self.key}: {fmt_value(self.new)}"
+            return f"+ {self.key}: {value(self.new)}"
         if self.op == "removed":
-            return f"- {self.key}: {fmt_value(self.old)}"
-        parts = [f"+ {fmt_value(v)}" for v in self.added_items]
-        parts += [f"- {fmt_value(v)}" for v in self.removed_items]
+            return f"- {self.key}: {value(self.old)}"
+        parts = [f"+ {value(v)}" for v in self.added_items]
+        parts += [f"- {value(v)}" for v in self.removed_items]
         return f"{self.key}: {', '.join(parts) or 'reordered'}"
 
 
@@ -80,6 +85,24 @@ class FileDiff:
     note: str | None = None
     old_doc: Any = None
     new_doc: Any = None
+
+    @property
+    def title(self) -> str:
+        """The file and what happened to it as a whole: `rewards/x.yaml (new file)`."""
+        what = {"added": " (new file)", "removed": " (file removed)", "modified": ""}
+        note = f" ({self.note})" if self.note and not self.structural else ""
+        return self.path + what[self.status] + note
+
+    def body(self, limit: int | None = MAX_VALUE_CHARS) -> list[str]:
+        """The changes under the file's title, one per line (values cut at `limit`, None:
+        whole): key changes, or unified diff lines for a file that is not structured."""
+        if not self.structural:
+            return list(self.line_diff)
+        if self.status == "removed":
+            return []
+        return [c.describe(limit) for c in self.changes] or [
+            "formatting only (no structural change)"
+        ]
 
     def lines(self) -> list[str]:
         """One line per change, each prefixed with the file path."""

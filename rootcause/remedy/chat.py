@@ -1,10 +1,11 @@
-"""`/fix` and `/filter` in a chat session: the remedy's handlers for the chat engine.
+"""`/fix` and `/filter` in a chat session: the remedy's chat commands, whole (name, usage,
+arguments, completion, handler), registered when this module is imported.
 
-The engine lives below the remedy (`investigate/` does not import `remedy/`), so a face hands
-these handlers to it (`ChatEngine(..., handlers=REMEDY_HANDLERS)`). Each runs in the worker
-that submitted the command (the re-simulation of a fix takes seconds) and ends in one block:
-the fix's Markdown, or the filter's counts and where it wrote. Bad input raises
-`BadInputError`, which the engine shows as a one-line error block.
+The chat engine lives below the remedy (`chat/` does not import `remedy/`), so a face that
+offers them imports this module. Each runs in the worker that submitted the command (the
+re-simulation of a fix takes seconds) and ends in one block: the fix's Markdown, or the
+filter's counts and where it wrote. Bad input raises `BadInputError`, which the engine shows
+as a one-line error block.
 """
 
 from __future__ import annotations
@@ -12,12 +13,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rootcause.chat.command import (
+    Argument,
+    ChatCommand,
+    SlashCommand,
+    chat_command,
+    command_words,
+)
+from rootcause.chat.completion import BEHAVIOR_PREFIXES
+from rootcause.chat.entries import RemedyResult, Working
+from rootcause.chat.names import RunNames
 from rootcause.core.errors import BadInputError
-from rootcause.investigate.chat.commands import SLICE_FIELDS, SlashCommand, remedy_words
-from rootcause.investigate.chat.entries import RemedyResult, Working
+from rootcause.core.run import SLICE_FIELDS
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.engine import ChatEngine, CommandHandler
+    from rootcause.chat.engine import ChatEngine
     from rootcause.remedy.filter import FilterResult
 
 FORMATS = ("parquet", "jsonl")
@@ -33,7 +43,7 @@ def run_fix(engine: ChatEngine, command: SlashCommand) -> None:
     lab run with its answer key PATH (default: key.json beside the run folder)."""
     from rootcause.remedy.fix import FixRequest, write_fix
 
-    words = remedy_words(command)
+    words = command_words(command)
     if len(words.bare) > 1:
         raise BadInputError(
             "/fix takes one investigation id: /fix [INVESTIGATION_ID] [out=DIR] [key=PATH]"
@@ -64,7 +74,7 @@ def run_filter(engine: ChatEngine, command: SlashCommand) -> None:
     from rootcause.remedy.filter import FilterRequest, filter_samples
 
     usage = "/filter behavior=SPEC out=DIR [format=parquet|jsonl] [slice=FIELD=VALUE]"
-    words = remedy_words(command)
+    words = command_words(command)
     if words.bare:
         raise BadInputError(f"/filter takes ARG=VALUE words, not {words.bare[0]!r}: {usage}")
     behavior, out = words.one("behavior"), words.one("out")
@@ -116,5 +126,71 @@ def filter_markdown(result: FilterResult) -> str:
     return "\n".join(lines)
 
 
-#: The handlers a face gives the chat engine.
-REMEDY_HANDLERS: dict[str, CommandHandler] = {"fix": run_fix, "filter": run_filter}
+def _investigations(names: RunNames, typed: str, before: list[str]) -> list[tuple[str, str]]:
+    if any("=" not in w for w in before):
+        return []  # the investigation is given already
+    return [(i, "investigation with a cause") for i in names.investigations]
+
+
+def _behaviour_prefixes(names: RunNames, typed: str, before: list[str]) -> list[tuple[str, str]]:
+    return [(p, "behaviour spec") for p in BEHAVIOR_PREFIXES]
+
+
+def _formats(names: RunNames, typed: str, before: list[str]) -> list[tuple[str, str]]:
+    return [(f, "") for f in FORMATS]
+
+
+def _slices(names: RunNames, typed: str, before: list[str]) -> list[tuple[str, str]]:
+    """`FIELD=` while the field is typed, then `FIELD=VALUE` for the run's values."""
+    field, eq, _ = typed.partition("=")
+    if not eq:
+        return [(f"{f}=", "slice field") for f in SLICE_FIELDS]
+    return [(f"{field}={v}", field) for v in names.level(field)]
+
+
+FIX = chat_command(
+    ChatCommand(
+        "fix",
+        "/fix [INVESTIGATION_ID] [out=DIR] [key=PATH]",
+        "Write the fix of an investigation's top finding (default: the session's latest "
+        "with a cause): a config patch, the filtered samples and, on lab runs, the "
+        "re-simulation with the answer key PATH (default DIR: fix/ in the investigation's "
+        "folder, in the workspace).",
+        run_fix,
+        arguments=(
+            Argument("out", "the output folder (default: fix/ in the investigation's folder)"),
+            Argument(
+                "key",
+                "a lab run's answer key, to verify the fix (default: key.json beside the run)",
+            ),
+        ),
+        bare=_investigations,
+        rank=60,
+    )
+)
+FILTER = chat_command(
+    ChatCommand(
+        "filter",
+        "/filter behavior=SPEC out=DIR [format=parquet|jsonl] [slice=FIELD=VALUE]",
+        "Write the run's samples without the behaviour's hits (SFT data) and a manifest "
+        "of what was removed where; slice= (repeatable) keeps to one persona, source, "
+        "env or split.",
+        run_filter,
+        arguments=(
+            Argument(
+                "behavior",
+                "the behaviour spec whose hits are removed (terms:, regex:, words:)",
+                _behaviour_prefixes,
+            ),
+            Argument("out", "the output folder"),
+            Argument("format", "parquet (default) or jsonl", _formats),
+            Argument(
+                "slice",
+                "FIELD=VALUE: only samples of one persona, data_source, env or split",
+                _slices,
+                repeats=True,
+            ),
+        ),
+        rank=61,
+    )
+)

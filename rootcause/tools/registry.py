@@ -16,7 +16,8 @@ from rootcause.core.evidence import Evidence
 from rootcause.tools.arguments import parse_arguments
 from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput, bounded
 from rootcause.tools.context import ToolContext
-from rootcause.tools.plotting import save_png
+from rootcause.tools.plot_png import save_png
+from rootcause.tools.plotting import drawable
 from rootcause.tools.untrusted import figure_name, label
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
         output: ToolOutput = spec(ctx, parsed)
     evidence_id = ctx.evidence.next_id()
     plot_path = None
-    plot = output.plot_spec() if ctx.make_plots else None
+    plot = drawable(output.plot_spec()) if ctx.make_plots else None
     if plot is not None:
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower())
         plot_path = save_png(plot, ctx.plots_dir / f"{evidence_id}-{slug}.png")

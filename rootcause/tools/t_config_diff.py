@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from rootcause.core.evidence import Figure
+from rootcause.history.structural import MAX_VALUE_CHARS
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.history_views import EffectView, effect_views, history_of, steps_text
@@ -25,6 +26,12 @@ class FileView(BaseModel):
     path: str
     status: str
     structural: bool
+    title: str = Field(description="The path and what happened to the file: 'x.yaml (new file)'.")
+    changes: list[str] = Field(
+        default_factory=list,
+        description="The file's changes, whole values: 'weight 0.5 → 1.0', '+ params.bonus: …'; "
+        "unified diff lines for a file that is not YAML/JSON/TOML.",
+    )
 
 
 class ConfigDiffOutput(ToolOutput):
@@ -40,16 +47,25 @@ class ConfigDiffOutput(ToolOutput):
     effects: list[EffectView]
 
     def render(self) -> str:
+        """The changes grouped under each file's title (values cut at `MAX_VALUE_CHARS`;
+        the JSON output and the chat's Config tab show them whole)."""
         base = label(self.base[:10]) if self.base else "(empty tree)"
         commit = label(self.commit[:10])
         out = [
-            f"diff {base} → {commit}: {len(self.files)} files changed; "
-            f"{commit} {steps_text(self.commit_live_steps)}"
+            f"{diff_title(self)}; {commit} {steps_text(self.commit_live_steps)}"
             + (f", {base} {steps_text(self.base_live_steps)}" if self.base else "")
         ]
-        out += [inline(line) for line in self.lines[:MAX_RENDERED_LINES]]
-        if len(self.lines) > MAX_RENDERED_LINES:
-            out.append(f"… {len(self.lines) - MAX_RENDERED_LINES} more lines (see --json)")
+        shown = 0
+        for f in self.files:
+            out.append(inline(f.title) + (":" if f.changes else ""))
+            for change in f.changes:
+                if shown == MAX_RENDERED_LINES:
+                    break
+                out.append("  " + inline(_cut(change)))
+                shown += 1
+        left = sum(len(f.changes) for f in self.files) - shown
+        if left > 0:
+            out.append(f"… {left} more changes (see --json)")
         if self.effects:
             out.append("in short:")
             out += [f"  * {e.line()}" for e in self.effects]
@@ -63,6 +79,17 @@ class ConfigDiffOutput(ToolOutput):
             "commit_live_step": first,
             "exposes_reasoning": any(e.exposes_reasoning for e in self.effects),
         }
+
+
+def diff_title(output: ConfigDiffOutput) -> str:
+    """`diff 1a2b3c → 4d5e6f: 1 file changed`."""
+    base = label(output.base[:10]) if output.base else "(empty tree)"
+    count = len(output.files)
+    return f"diff {base} → {label(output.commit[:10])}: {count} file{'s' * (count != 1)} changed"
+
+
+def _cut(change: str) -> str:
+    return change if len(change) <= 2 * MAX_VALUE_CHARS else change[: 2 * MAX_VALUE_CHARS - 1] + "…"
 
 
 @tool("config_diff")
@@ -80,7 +107,14 @@ def config_diff(ctx: ToolContext, args: ConfigDiffInput) -> ConfigDiffOutput:
             commit_live_steps=list(history.live_steps(diff.commit)),
             base_live_steps=list(history.live_steps(diff.base)) if diff.base else [],
             files=[
-                FileView(path=f.path, status=f.status, structural=f.structural) for f in diff.files
+                FileView(
+                    path=f.path,
+                    status=f.status,
+                    structural=f.structural,
+                    title=f.title,
+                    changes=f.body(limit=None),
+                )
+                for f in diff.files
             ],
             lines=diff.lines(),
             effects=effect_views(diff),

@@ -20,7 +20,7 @@ from rootcause.tools.cot_signals import (
 )
 from rootcause.tools.frame import FloatArray, IntArray, run_frame
 from rootcause.tools.matching import behavior_hits, resolve
-from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.plotting import Marker, PlotSpec, Series
 from rootcause.tools.untrusted import inline, label, labels, quote
 
 #: Most points of the per-step leak trace per grader (steps are binned beyond that).
@@ -170,8 +170,11 @@ class CotExposureOutput(ToolOutput):
                 )
         if not series:
             return None
-        markers = [(float(g.static_from_step), f"{g.component} config") for g in self.graders
-                   if g.static_from_step is not None]  # fmt: skip
+        markers = [
+            Marker(x=float(g.static_from_step), label=f"{g.component} config")
+            for g in self.graders
+            if g.static_from_step is not None
+        ]
         return PlotSpec(
             title="Reasoning found in logged grader inputs (share of tested samples)",
             x_label="step",

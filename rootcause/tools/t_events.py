@@ -17,7 +17,7 @@ from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import RunFrame, run_frame
 from rootcause.tools.history_views import EffectView, effect_views
 from rootcause.tools.matching import BoolArray, behavior_frame, resolve
-from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.plotting import Marker, PlotSpec, Series
 from rootcause.tools.untrusted import inline, label
 
 #: Bins each side of a deployment over which the behaviour rate before/after is measured.
@@ -123,15 +123,30 @@ class EventAlignmentOutput(ToolOutput):
 
     def plot_spec(self) -> PlotSpec:
         pts = [(x, y) for x, y in zip(self.bin_starts, self.rates, strict=True) if y is not None]
-        markers = [(float(e.step), f"{e.commit[:7]} @{e.step}") for e in self.events]
+        before = [e for e in self.events if e.relation in ("before", "at")]
+        nearest = before[0] if before else None
+        markers = [
+            Marker(x=float(e.step), label=f"{e.commit[:7]} @{e.step}")
+            if e is not nearest
+            else Marker(
+                x=float(e.step),
+                label=f"nearest before the onset: {e.commit[:7]} @{e.step}",
+                role="finding",
+            )
+            for e in self.events
+        ]
         if self.onset_step is not None:
-            markers.append((float(self.onset_step), "onset"))
+            markers.append(
+                Marker(
+                    x=float(self.onset_step), label=f"onset @{self.onset_step}", role="reference"
+                )
+            )
         return PlotSpec(
             title=f"{self.behavior}: rate per {self.bin_width}-step bin and config deployments",
             x_label="step",
             y_label="behaviour rate",
             series=[Series(name="rate", x=[p[0] for p in pts], y=[p[1] for p in pts])],
-            markers=sorted(markers),
+            markers=sorted(markers, key=lambda m: m.x),
         )
 
 

@@ -23,7 +23,7 @@ from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import run_frame
 from rootcause.tools.matching import BoolArray, behavior_hits, evaluated_rows
-from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.plotting import Marker, PlotSpec, Series
 from rootcause.tools.stats_common import BEHAVIOR_HELP, SliceField, finite_or_none
 from rootcause.tools.steps import StepRangeInput
 from rootcause.tools.untrusted import inline
@@ -164,7 +164,9 @@ class MonitorabilityOutput(ToolOutput):
             x_label="step",
             y_label="share",
             series=series,
-            markers=[(float(self.split_step), self.event or "split")],
+            markers=[
+                Marker(x=float(self.split_step), label=self.event or "split", role="reference")
+            ],
         )
 
 

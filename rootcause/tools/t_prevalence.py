@@ -13,7 +13,7 @@ from rootcause.core.evidence import Figure
 from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.matching import behavior_frame
-from rootcause.tools.plotting import PlotSpec, Series
+from rootcause.tools.plotting import Marker, PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, SliceField, finite_or_none, step_bins
 from rootcause.tools.steps import StepRangeInput
 from rootcause.tools.untrusted import MAX_LABEL_CHARS, inline, label
@@ -330,7 +330,15 @@ class OnsetOutput(ToolOutput):
 
     def plot_spec(self) -> PlotSpec:
         pts = [(x, y) for x, y in zip(self.steps, self.rates, strict=True) if y is not None]
-        markers = [] if self.onset_step is None else [(float(self.onset_step), "onset")]
+        markers = (
+            []
+            if self.onset_step is None
+            else [
+                Marker(
+                    x=float(self.onset_step), label=f"onset @{self.onset_step}", role="reference"
+                )
+            ]
+        )
         return PlotSpec(
             title=f"{self.behavior} ({self.scope})",
             x_label="step",

@@ -1,3 +1,3 @@
 """`rootcause chat`: the Textual app, a face over the chat engine
-(`rootcause.investigate.chat`). The only package that imports textual; the CLI imports it
+(`rootcause.chat`). The only package that imports textual; the CLI imports it
 inside the `chat` command only, so `rootcause --help` stays fast."""

@@ -22,9 +22,9 @@ from textual.content import Content
 from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
+from rootcause.chat.catalog import PromptHistory, list_runs, list_sessions
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.core.errors import RootcauseError
-from rootcause.investigate.chat.catalog import PromptHistory, list_runs, list_sessions
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
 from rootcause.tui.first_screen import FirstScreenMixin
 from rootcause.tui.keys import APP_BINDINGS, KEY_TABLE, typed_elsewhere
@@ -47,9 +47,9 @@ from rootcause.tui.widgets.prompt import PromptBar, PromptInput
 from rootcause.tui.widgets.report import ReportTab
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.engine import ChatEngine
-    from rootcause.investigate.chat.entries import Update
-    from rootcause.investigate.chat.welcome import Suggestion
+    from rootcause.chat.engine import ChatEngine
+    from rootcause.chat.entries import Update
+    from rootcause.chat.welcome import Suggestion
     from rootcause.tui.router import Router
 
 TABS = ("chat", "evidence", "config", "report")
@@ -150,9 +150,9 @@ class ChatApp(FirstScreenMixin, TabsMixin):
     def open_session(self, request: OpenRequest) -> None:
         # The engine and what it loads (the toolset, scipy) are imported here, off the UI
         # thread, so the first screen shows while they load.
-        from rootcause.investigate.chat.engine import ChatEngine
-        from rootcause.investigate.chat.opening import open_session
-        from rootcause.remedy.chat import REMEDY_HANDLERS
+        import rootcause.remedy.chat  # noqa: F401  (registers /fix and /filter)
+        from rootcause.chat.engine import ChatEngine
+        from rootcause.chat.opening import open_session
         from rootcause.tui.router import Router
 
         self.router = Router(self)
@@ -169,7 +169,6 @@ class ChatApp(FirstScreenMixin, TabsMixin):
                 ingested,
                 self.settings,
                 emit=self._from_engine,
-                handlers=REMEDY_HANDLERS,
                 keys=KEY_TABLE,
             )
             entries = list(engine.replay())
@@ -203,6 +202,7 @@ class ChatApp(FirstScreenMixin, TabsMixin):
         assert self.router is not None
         for entry in message.entries:
             self.router.apply(entry, live=False)
+        self.router.settle_replay()
         self.query_one(Conversation).close_stream()
         self.query_one(PromptBar).completer = engine.complete
         self.load_config()
@@ -214,7 +214,9 @@ class ChatApp(FirstScreenMixin, TabsMixin):
     def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
         bar = self.query_one(PromptBar)
         text = message.text.strip()
-        if text in ("/quit", "/exit", "/q"):
+        from rootcause.chat.command import face_action
+
+        if face_action(text) == "quit":
             self.exit(0)
             return
         if self.engine is None:

@@ -16,8 +16,8 @@ from rootcause.tui.widgets.conversation import Conversation
 from rootcause.tui.widgets.prompt import PromptBar, PromptInput
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.engine import ChatEngine
-    from rootcause.investigate.chat.welcome import Suggestion
+    from rootcause.chat.engine import ChatEngine
+    from rootcause.chat.welcome import Suggestion
 
 
 class FirstScreenMixin(App[int]):
@@ -34,7 +34,7 @@ class FirstScreenMixin(App[int]):
         def changed(self) -> None: ...
 
     def welcome(self) -> None:
-        from rootcause.investigate.chat.welcome import run_lines
+        from rootcause.chat.welcome import run_lines
 
         assert self.engine is not None
         lines = [*run_lines(self.engine.overview), "", "Finding the run's emerging behaviours…"]
@@ -43,13 +43,13 @@ class FirstScreenMixin(App[int]):
 
     @work(thread=True, group="peek", exit_on_error=False)
     def find_suggestions(self) -> None:
-        from rootcause.investigate.chat.welcome import suggest
+        from rootcause.chat.welcome import suggest
 
         assert self.engine is not None
         self.post_message(Suggested(suggest(self.engine)))
 
     def on_suggested(self, message: Suggested) -> None:
-        from rootcause.investigate.chat.welcome import run_lines
+        from rootcause.chat.welcome import run_lines
 
         if self.engine is None or not self.query("#welcome"):
             return

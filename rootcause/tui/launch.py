@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from rootcause.investigate.chat.catalog import CHAT_LOG
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+from rootcause.chat.catalog import CHAT_LOG
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.workspace import Workspace
 
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.engine import ChatEngine
-    from rootcause.investigate.chat.entries import ChatEntry, Update
+    from rootcause.chat.engine import ChatEngine
+    from rootcause.chat.entries import ChatEntry, Update
 
 
 class EngineUpdate(Message):

@@ -23,7 +23,7 @@ class SlashCommands(Provider):
         return self.app
 
     def _entries(self) -> list[tuple[str, str, object]]:
-        from rootcause.investigate.chat.commands import commands
+        from rootcause.chat.command import commands
 
         found: list[tuple[str, str, object]] = [
             (f"/{c.name}", c.summary, partial(self.chat.insert_command, c.name))

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from rootcause.investigate.chat.catalog import RunSummary, SessionSummary
-from rootcause.investigate.chat.settings import OpenRequest
+from rootcause.chat.catalog import RunSummary, SessionSummary
+from rootcause.chat.settings import OpenRequest
 from rootcause.tools.untrusted import inline, label
 
 

@@ -8,7 +8,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rootcause.investigate.chat.entries import (
+from rootcause.chat.entries import (
     AgentText,
     InvestigationUpdate,
     LedgerChange,
@@ -24,7 +24,7 @@ from rootcause.investigate.chat.entries import (
     UserMessage,
     Working,
 )
-from rootcause.investigate.chat.transcript import hypothesis_line
+from rootcause.chat.transcript import hypothesis_line
 from rootcause.investigate.events import (
     DetectorSettled,
     EvidenceRecorded,
@@ -107,6 +107,20 @@ class Router:
         if live and tab.path is not None:
             tab.load(tab.path)
 
+    def settle_replay(self) -> None:
+        """After a reopened session's entries: what was still running when the app closed
+        did not finish. Its tool blocks say so, and each investigation gets a line with the
+        command that finishes it, so nothing shows as running."""
+        self.conversation.interrupted()
+        for number, ident in sorted(self.running.items()):
+            self.board.testing(investigation_owner(number), None)
+            self.conversation.milestone(
+                f"✗ Investigation {number} ({ident}) did not finish: the app closed while it "
+                f"ran. /resume {ident} finishes it (or: {self.resume_command(ident)})",
+                "error",
+            )
+        self.running.clear()
+
     def apply(self, update: Update, live: bool = True) -> None:
         conversation = self.conversation
         match update:
@@ -166,12 +180,12 @@ class Router:
             case DetectorSettled():
                 b = e.behavior
                 text = (
-                    f"detector {inline(b.spec, 120)} ({b.direction}): rate {_pct(b.rate_early)} "
-                    f"in the first tenth → {_pct(b.rate_late)} in the last"
+                    f"◆ detector settled: {inline(b.spec, 120)} ({b.direction}), rate "
+                    f"{_pct(b.rate_early)} in the first tenth → {_pct(b.rate_late)} in the last"
                     if b
-                    else "no detector settled"
+                    else "◆ no detector settled"
                 )
-                conversation.milestone(f"  {text}")
+                conversation.milestone(text, "detector")
             case ToolCalled():
                 conversation.tool_started(owner, e.tool, e.evidence_id, e.arguments)
             case EvidenceRecorded():

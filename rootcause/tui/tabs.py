@@ -10,6 +10,7 @@ from textual import work
 from textual.app import App
 
 from rootcause.core.errors import RootcauseError
+from rootcause.tools.plotting import drawable
 from rootcause.tui.messages import Peeked, PeekFailed
 from rootcause.tui.widgets.board import HypothesisBoard
 from rootcause.tui.widgets.configtab import ConfigTab
@@ -20,7 +21,7 @@ from rootcause.tui.widgets.report import ReportTab
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from rootcause.investigate.chat.engine import ChatEngine
+    from rootcause.chat.engine import ChatEngine
 
 
 class TabsMixin(App[int]):
@@ -75,7 +76,8 @@ class TabsMixin(App[int]):
             row = tab.rows.get(message.key)
             if row is not None:
                 text = result.text.split("\n", 1)[1] if "\n" in result.text else result.text
-                tab.show(row, text, result.output.plot_spec(), "shown again from its arguments")
+                plot = drawable(result.output.plot_spec())
+                tab.show(row, text, plot, "shown again from its arguments")
         self.changed()
 
     def on_peek_failed(self, message: PeekFailed) -> None:

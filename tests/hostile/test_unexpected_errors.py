@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from rootcause.investigate.chat.catalog import SessionMeta
-from rootcause.investigate.chat.entries import UserMessage
-from rootcause.investigate.chat.sessions import ChatSession
+from rootcause.chat.catalog import SessionMeta
+from rootcause.chat.entries import UserMessage
+from rootcause.chat.sessions import ChatSession
 from rootcause.store.workspace import Workspace
 from tests.conftest import sample_rows, write_jsonl
 

@@ -66,6 +66,18 @@ def test_file_diffs_by_format() -> None:
     assert text.lines()[1:] == ["  @@ -1,2 +1,2 @@", "   x", "  -y", "  +z"]
 
 
+def test_a_file_is_titled_once_and_its_values_can_be_seen_whole() -> None:
+    bonus = "bonus " * 40
+    new = diff_file("rewards/r.yaml", None, f"kind: lexicon\nparams:\n  note: {bonus}\n")
+    assert new.title == "rewards/r.yaml (new file)"
+    cut = new.body()
+    assert cut[0] == "+ kind: lexicon" and cut[1].endswith("…") and len(cut[1]) < 100
+    whole = new.body(limit=None)
+    assert whole[1].endswith(f'{bonus.strip()}"}}') and "…" not in whole[1]
+    gone = diff_file("rewards/r.yaml", "kind: lexicon\n", None)
+    assert gone.title == "rewards/r.yaml (file removed)" and gone.body() == []
+
+
 def test_history_live_steps_links_and_effects(exposure) -> None:
     run, shas, _ = exposure
     deployments = [DeploymentInfo(step=s, commit=shas[i][:8]) for i, s in enumerate(DEPLOY_STEPS)]
@@ -134,10 +146,12 @@ def test_config_diff_tool(cli, exposure) -> None:
     assert data["commit_live_steps"] == [8] and data["base_live_steps"] == [4]
     assert data["effects"][0]["exposes_reasoning"] is True
     wide = _tool(cli, exposure, "config_diff", "--commit", shas[4][:9], "--base", shas[0]).out
-    assert "rewards/nerdy_style.yaml: weight 0.5 → 1.0" in wide
-    assert "rewards/helpfulness_rm.yaml: weight 1.0 → 2.0" in wide
-    assert "data/mixture.yaml: + sources.web_forum" in wide
+    # Each file's title once, its changes indented under it.
+    assert "rewards/nerdy_style.yaml:\n" in wide and "\n  weight 0.5 → 1.0" in wide
+    assert "rewards/helpfulness_rm.yaml:\n  weight 1.0 → 2.0" in wide
+    assert "data/mixture.yaml:\n  + sources.web_forum" in wide
     assert "  -Owner: ada" in wide  # README gets a line diff
+    assert wide.count("rewards/nerdy_style.yaml") == 1
     assert "never deployed" in wide
 
 

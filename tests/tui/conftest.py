@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from rootcause.investigate.chat.engine import ChatEngine, CommandHandler
-from rootcause.investigate.chat.entries import Update
-from rootcause.investigate.chat.opening import open_session
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
-from rootcause.remedy.chat import REMEDY_HANDLERS
+import rootcause.remedy.chat  # noqa: F401  (registers /fix and /filter, as the app does)
+from rootcause.chat.command import CommandHandler
+from rootcause.chat.engine import ChatEngine
+from rootcause.chat.entries import Update
+from rootcause.chat.opening import open_session
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.store.ingest import ingest_run
 from rootcause.store.workspace import Workspace
 from rootcause.tui.app import ChatApp
@@ -150,7 +151,7 @@ def engine_on(chat_lab: ChatLab) -> Iterator[Callable[..., Recorded]]:
             ingested,
             chosen,
             updates.append,
-            handlers=REMEDY_HANDLERS if handlers is None else handlers,
+            handlers=handlers,
         )
         opened_engines.append(engine)
         return Recorded(engine, updates)

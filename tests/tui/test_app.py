@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
 from agents.testing import ScriptedModel
 from textual.widgets import DataTable, Markdown, TabbedContent
 
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.core.report import Report
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.investigate.llm.config import LLMOptions
 from rootcause.tui.app import ChatApp
 from rootcause.tui.widgets.blocks import AgentBlock, MilestoneLine, NoticeBlock, ToolBlockView
@@ -234,6 +236,36 @@ async def test_ctrl_q_during_an_investigation_says_what_it_stops_and_leaves(
     assert kept.endswith(
         f"\n  rootcause --workspace {chat_lab.workspace.root} chat --resume {session}"
     )
+    # Reopened as it was when the app closed (its log up to the first call, which had not
+    # answered): nothing shows as still running, and the line says how to finish it.
+    reopened = _cut_session(chat_lab, session, upto="tool_called")
+    again = make_app(chat_lab, resume=reopened)
+    async with again.run_test(size=SIZE) as pilot:
+        await opened(again)
+        await pilot.pause()
+        titles = [v.title for v in _tools(again)]
+        assert titles and not any("running" in t for t in titles), titles
+        assert "not finished" in titles[-1]
+        (line,) = [m for m in again.query(MilestoneLine) if "did not finish" in _text(m)]
+        assert "/resume " in _text(line) and "investigate --resume" in _text(line)
+        assert "working" not in _text(again.query_one(RunHeader))
+
+
+def _cut_session(lab: ChatLab, session: str, upto: str) -> str:
+    """A copy of `session` whose event log ends at its first `upto` event."""
+    source = lab.workspace.root / "sessions" / session
+    copy = lab.session_id("cut")
+    target = source.with_name(copy)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.lock", "lock*"))
+    meta = json.loads((target / "session.json").read_text())
+    (target / "session.json").write_text(json.dumps({**meta, "id": copy}))
+    kept = []
+    for line in (source / "events.jsonl").read_text().splitlines():
+        kept.append(line)
+        if f'"type":"{upto}"' in line.replace(" ", ""):
+            break
+    (target / "events.jsonl").write_text("\n".join(kept) + "\n")
+    return copy
 
 
 @async_test

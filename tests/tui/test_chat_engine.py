@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from agents.testing import ScriptedModel
 
-from rootcause.core.errors import BadInputError
-from rootcause.investigate.chat.catalog import PromptHistory, list_sessions
-from rootcause.investigate.chat.commands import HELP_WIDTH, help_text, parse_command, tool_call
-from rootcause.investigate.chat.completion import complete
-from rootcause.investigate.chat.entries import (
+from rootcause.chat.builtin import tool_call
+from rootcause.chat.catalog import PromptHistory, list_sessions
+from rootcause.chat.command import parse_command
+from rootcause.chat.completion import complete
+from rootcause.chat.entries import (
     AgentText,
     LedgerChange,
     Notice,
@@ -25,8 +25,10 @@ from rootcause.investigate.chat.entries import (
     UserMessage,
     is_entry,
 )
-from rootcause.investigate.chat.settings import ChatSettings
-from rootcause.investigate.chat.toolbox import TextReconciler
+from rootcause.chat.help import HELP_WIDTH, help_text
+from rootcause.chat.settings import ChatSettings
+from rootcause.chat.toolbox import TextReconciler
+from rootcause.core.errors import BadInputError
 from rootcause.investigate.llm.config import LLMOptions
 from tests.investigate.llm.helpers import Script
 from tests.tui.conftest import ChatLab, Recorded
@@ -139,8 +141,8 @@ def test_commands_and_failures_become_blocks(
 
 
 def test_a_session_is_named_by_its_first_investigation() -> None:
-    from rootcause.investigate.chat.entries import UserMessage
-    from rootcause.investigate.chat.sessions import session_title
+    from rootcause.chat.entries import UserMessage
+    from rootcause.chat.sessions import session_title
 
     assert session_title(UserMessage(text="/help")) is None
     assert session_title(UserMessage(text="/overview")) is None

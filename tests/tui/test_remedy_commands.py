@@ -9,10 +9,12 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from rootcause.investigate.chat.commands import help_text
-from rootcause.investigate.chat.completion import complete
-from rootcause.investigate.chat.entries import Notice, RemedyResult, is_entry
-from rootcause.investigate.chat.transcript import entry_markdown
+import pytest
+
+from rootcause.chat.completion import complete
+from rootcause.chat.entries import Notice, RemedyResult, is_entry
+from rootcause.chat.help import help_text
+from rootcause.chat.transcript import entry_markdown
 from rootcause.tools.behavior import parse_behavior
 from tests.tui.conftest import ChatLab, Recorded
 
@@ -104,10 +106,16 @@ def test_bad_remedy_input_is_one_error_line(
     assert not [u for u in updates if isinstance(u, RemedyResult)]
 
 
-def test_without_the_remedy_handlers_the_commands_say_so(
-    engine_on: Callable[..., Recorded],
-) -> None:
-    recorded = engine_on(handlers={})
-    recorded.engine.submit("/fix")
-    (error,) = _errors(recorded.updates)
-    assert "`rootcause fix` writes it" in error.text
+def test_a_command_is_one_registered_object(engine_on: Callable[..., Recorded]) -> None:
+    """/fix and /filter are the remedy's commands, registered whole; help, completion and
+    the engine read them from the registry, and an engine can be handed a stand-in."""
+    from rootcause.chat.command import COMMANDS, ChatCommand, chat_command
+    from rootcause.remedy.chat import FIX
+
+    assert COMMANDS["fix"] is FIX and FIX.handler.__module__ == "rootcause.remedy.chat"
+    with pytest.raises(ValueError, match="registered twice"):
+        chat_command(ChatCommand("fix", "/fix", "another", FIX.handler))
+    called: list[str] = []
+    recorded = engine_on(handlers={"fix": lambda engine, command: called.append(command.rest)})
+    recorded.engine.submit("/fix abc out=x")
+    assert called == ["abc out=x"] and not _errors(recorded.updates)

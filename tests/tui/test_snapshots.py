@@ -1,5 +1,6 @@
-"""SVG snapshots of the app (pytest-textual-snapshot): the main screen, a tool block with its
-plot, the board after an investigation, the config diff. Sessions get fixed ids so the header
+"""SVG snapshots of the app (pytest-textual-snapshot) at the sizes people use: the main screen
+(160x48), the board after an investigation (120x40, the narrowest that shows it), a tool
+block with its plot and the config diff (130 columns), the first screen at 80x24. Sessions get fixed ids so the header
 is the same on every run; the prompt's cursor does not blink. Update with
 `pytest tests/tui/test_snapshots.py --snapshot-update` and look at the SVGs before committing."""
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.tui.app import ChatApp
 from rootcause.tui.widgets.blocks import ToolBlockView
 from rootcause.tui.widgets.board import HypothesisBoard
@@ -48,7 +49,7 @@ def test_main_screen(snap_compare: Compare, chat_lab: ChatLab) -> None:
         await send(app, "what went wrong?")
 
     app = _app(chat_lab, "snap-main")
-    assert snap_compare(app, terminal_size=SIZE, run_before=_before(steps))
+    assert snap_compare(app, terminal_size=(160, 48), run_before=_before(steps))
 
 
 def test_tool_block_with_a_plot(snap_compare: Compare, chat_lab: ChatLab) -> None:
@@ -70,7 +71,7 @@ def test_board_after_an_investigation(snap_compare: Compare, chat_lab: ChatLab) 
         await wait_for(app, lambda: board.option_count > 0 and not board._dirty, "the board")
 
     app = _app(chat_lab, "snap-board")
-    assert snap_compare(app, terminal_size=SIZE, run_before=_before(steps))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_before(steps))
 
 
 def test_config_diff(snap_compare: Compare, chat_lab: ChatLab) -> None:

@@ -19,7 +19,7 @@ from rootcause.tools.untrusted import args_text, figures_text, inline
 from rootcause.tui.widgets.plot import PlotView
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.entries import Notice, ToolBlock
+    from rootcause.chat.entries import Notice, ToolBlock
 
 #: Characters of a tool's first output line shown in its collapsed title.
 TITLE_SUMMARY_CHARS = 90
@@ -113,6 +113,8 @@ class ToolBlockView(Collapsible):
         self.entry: ToolBlock | None = None
         self._waiting: list[tuple[str, tuple[Any, ...]]] = []
         self._ready = False
+        #: False until the call's result (or failure) is shown.
+        self.finished = False
         super().__init__(title=self._title_for("… running"), collapsed=True, classes="tool")
         # A click on the title opens the block without taking the focus from the prompt
         # (Ctrl+Up/Down and Ctrl+O step between blocks and open one from the keyboard).
@@ -136,6 +138,15 @@ class ToolBlockView(Collapsible):
         self._waiting.append((name, args))
         return True
 
+    def interrupted(self) -> None:
+        """A call that never finished (the app closed while it ran): said in its title, so a
+        reopened session shows nothing still running."""
+        if self._later("interrupted"):
+            return
+        if not self.finished:
+            self.finished = True
+            self.title = self._title_for("✗ not finished", "the app closed while it ran")
+
     def _title_for(self, status: str, summary: str = "") -> str:
         ident = self.evidence_id
         if ident is not None and self.owner.startswith("#"):
@@ -146,6 +157,7 @@ class ToolBlockView(Collapsible):
         """Show the call's result (a session call: full output and plot)."""
         if self._later("fill", entry):
             return
+        self.finished = True
         self.entry = entry
         self.arguments = entry.arguments or self.arguments
         self.evidence_id = entry.evidence_id or self.evidence_id
@@ -169,6 +181,7 @@ class ToolBlockView(Collapsible):
         shows the full output again from its arguments)."""
         if self._later("fill_recorded", summary, figures):
             return
+        self.finished = True
         self.title = self._title_for("✓", summary)
         text = summary + (f"\n{figures_text(figures)}" if figures else "")
         self.query_one(Collapsible.Contents).mount(Static(plain(text), classes="tool-output"))
@@ -176,6 +189,7 @@ class ToolBlockView(Collapsible):
     def fail_recorded(self, error: str) -> None:
         if self._later("fail_recorded", error):
             return
+        self.finished = True
         self.add_class("failed")
         self.title = self._title_for("✗ failed", inline(error, TITLE_SUMMARY_CHARS))
         self.query_one(Collapsible.Contents).mount(Static(plain(error), classes="tool-error"))

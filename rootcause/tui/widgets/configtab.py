@@ -12,11 +12,14 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from rootcause.tools.untrusted import inline, label
+from rootcause.tools.t_config_diff import ConfigDiffOutput, diff_title
+from rootcause.tools.untrusted import inline
 from rootcause.tui.widgets.blocks import plain
 
 HELP = "Enter: the commit against its parent · Space: pick two commits, then Enter compares them"
 MARK = "●"
+#: Longest change shown (whole config values wrap; a hostile megabyte value does not).
+MAX_SHOWN_CHARS = 4000
 
 
 class ConfigTab(Vertical):
@@ -104,38 +107,32 @@ class ConfigTab(Vertical):
         sha = str(event.row_key.value)
         self.post_message(self.DiffRequest(sha, None))
 
-    def show_diff(self, output: Any) -> None:
-        """Show a `config_diff` output, coloured: file paths, removed and old values in red,
-        added and new values in green."""
-        base = output.base[:10] if output.base else "(empty tree)"
-        head = Content.assemble(
-            (f"diff {label(base)} → {label(output.commit[:10])}", "bold"),
-            f": {len(output.files)} files changed\n\n",
-        )
-        lines = [diff_line(line) for line in output.lines]
-        effects = [Content(f"  * {e.line()}") for e in output.effects]
-        parts = [head, *lines]
-        if effects:
-            parts += [Content.styled("\nin short:", "bold"), *effects]
+    def show_diff(self, output: ConfigDiffOutput) -> None:
+        """Show a `config_diff` output: each file's title once, its changes under it with
+        whole values (wrapped, never cut), coloured: removed and old values in red, added
+        and new values in green."""
+        parts = [Content.styled(diff_title(output), "bold"), Content("")]
+        for f in output.files:
+            parts.append(Content.styled(inline(f.title, MAX_SHOWN_CHARS), "bold cyan"))
+            parts += [change_line(change) for change in f.changes]
+        if output.effects:
+            parts += [Content.styled("\nin short:", "bold")]
+            parts += [Content(f"  * {e.line()}") for e in output.effects]
         self._text(Content("\n").join(parts))
         self.query_one("#config-diff", VerticalScroll).scroll_home(animate=False)
 
 
-def diff_line(line: str) -> Content:
-    """One structural or unified diff line, coloured."""
-    shown = inline(line, 400)
-    if line[:1].isspace():
-        body = shown.strip()
-        style = {"+": "green", "-": "red", "@": "cyan"}.get(body[:1], "dim")
-        return Content.styled(shown, style)
-    path, sep, rest = shown.partition(": ")
-    if not sep:
-        return Content(shown)
-    if " → " in rest:
-        before, _, after = rest.rpartition(" → ")
-        key, space, old = before.rpartition(" ")
-        return Content.assemble(
-            (path + sep, "cyan"), key + space, (old, "red"), " → ", (after, "green")
-        )
-    style = "green" if " + " in f" {rest}" else "red" if " - " in f" {rest}" else ""
-    return Content.assemble((path + sep, "cyan"), (rest, style))
+def change_line(change: str) -> Content:
+    """One change of a file, indented and coloured: `+ key: value` green, `- key: value` red,
+    `key old → new` with old red and new green; unified diff lines by their first mark."""
+    shown = inline(change, MAX_SHOWN_CHARS)
+    style = {"+": "green", "-": "red", "@": "cyan"}.get(shown[:1])
+    if style is not None:
+        return Content.styled("  " + shown, style)
+    if shown[:1].isspace():
+        return Content.styled("  " + shown, "dim")
+    before, arrow, after = shown.rpartition(" → ")
+    if not arrow:
+        return Content("  " + shown)
+    key, space, old = before.partition(" ")
+    return Content.assemble("  " + key + space, (old, "red"), " → ", (after, "green"))

@@ -28,7 +28,7 @@ from rootcause.tui.widgets.blocks import (
 )
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.entries import Notice, ToolBlock
+    from rootcause.chat.entries import Notice, ToolBlock
 
 #: Blocks kept on screen; older ones are removed (the session's transcript keeps them).
 MAX_BLOCKS = 400
@@ -179,6 +179,11 @@ class Conversation(VerticalScroll, can_focus=False):
 
     def tool_failed(self, owner: str, tool: str, evidence_id: str | None, error: str) -> None:
         self._view(owner, tool, evidence_id, {}).fail_recorded(error)
+
+    def interrupted(self) -> None:
+        """Mark every tool block still waiting for its result as not finished."""
+        for view in self.tool_views():
+            view.interrupted()
 
     def find(self, owner: str, evidence_id: str) -> ToolBlockView | None:
         return self._tools.get((owner, evidence_id))

@@ -19,8 +19,8 @@ from rootcause.tui.widgets.blocks import plain
 from rootcause.tui.widgets.plot import PlotView
 
 if TYPE_CHECKING:
+    from rootcause.chat.entries import ToolBlock
     from rootcause.core.evidence import Evidence
-    from rootcause.investigate.chat.entries import ToolBlock
     from rootcause.tools.plotting import PlotSpec
 
 OPEN_HINT = "Enter on a row shows its full output and plot."

@@ -18,7 +18,7 @@ from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from rootcause.investigate.chat.completion import Completion
+    from rootcause.chat.completion import Completion
 
 Completer = Callable[[str], "list[Completion]"]
 #: Completions shown at once (the menu scrolls).

@@ -200,8 +200,8 @@ def test_pressure_subjects_point_by_their_intervals() -> None:
 def test_chat_shows_model_text_through_the_sanitiser() -> None:
     """The chat's streamed pieces and whole replies keep their lines (Markdown) but show escape
     sequences, so a reply cannot move the cursor or set the terminal's title."""
-    from rootcause.investigate.chat.entries import AgentText, TextDelta
-    from rootcause.investigate.chat.toolbox import EventTranslator
+    from rootcause.chat.entries import AgentText, TextDelta
+    from rootcause.chat.toolbox import EventTranslator
     from rootcause.investigate.events import ModelText, ModelTurn
 
     shown: list[object] = []

@@ -16,28 +16,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rootcause.core.errors import BadInputError, RootcauseError
-from rootcause.investigate.cancel import CancelToken, JobCancelled
-from rootcause.investigate.chat.agent import ChatAgent, ModelSetup, News
-from rootcause.investigate.chat.catalog import CHAT_LOG
-from rootcause.investigate.chat.commands import (
-    SlashCommand,
-    help_text,
-    is_command,
-    parse_command,
-    tool_call,
-)
-from rootcause.investigate.chat.completion import Completion, RunNames, complete
-from rootcause.investigate.chat.entries import (
+from rootcause.chat.agent import ChatAgent, ModelSetup, News
+from rootcause.chat.catalog import CHAT_LOG
+from rootcause.chat.command import CommandHandler, is_command, parse_command
+from rootcause.chat.completion import Completion, complete
+from rootcause.chat.entries import (
     ChatEntry,
     InvestigationUpdate,
     LedgerChange,
     Notice,
-    ShowReport,
     ToolBlock,
     Update,
     UsageTotals,
@@ -45,10 +36,12 @@ from rootcause.investigate.chat.entries import (
     Working,
     is_entry,
 )
-from rootcause.investigate.chat.export import export_session
-from rootcause.investigate.chat.sessions import ChatSession
-from rootcause.investigate.chat.settings import ChatSettings
-from rootcause.investigate.chat.toolbox import TOOL_HINT, ChatToolbox, EventTranslator, UpdateSink
+from rootcause.chat.names import RunNames
+from rootcause.chat.sessions import ChatSession
+from rootcause.chat.settings import ChatSettings
+from rootcause.chat.toolbox import TOOL_HINT, ChatToolbox, EventTranslator, UpdateSink
+from rootcause.core.errors import BadInputError, RootcauseError
+from rootcause.investigate.cancel import CancelToken, JobCancelled
 from rootcause.investigate.events import (
     InvestigationCancelled,
     InvestigationEvent,
@@ -63,10 +56,6 @@ from rootcause.tools.context import EvidenceLog, ToolContext
 from rootcause.tools.registry import ToolResult, call_tool
 
 logger = logging.getLogger(__name__)
-
-#: A command a face adds to the engine (`/fix`, `/filter`: the remedy's, a layer above):
-#: it runs in the worker that called `submit` and emits its blocks through `engine.emit`.
-CommandHandler = Callable[["ChatEngine", SlashCommand], None]
 
 NO_MODEL = (
     "Free text needs a model: start the chat with --model NAME (and OPENAI_API_KEY), "
@@ -92,6 +81,7 @@ class ChatEngine:
         self.workspace = workspace
         #: The face's keys (keys, what they do), for `/help`.
         self.keys = list(keys)
+        #: Handlers that stand in for registered commands' own (a test's, say), by name.
         self.handlers = dict(handlers or {})
         self.chat = chat
         self.ingested = ingested
@@ -180,27 +170,8 @@ class ChatEngine:
 
     def _command(self, text: str) -> None:
         command = parse_command(text)
-        name = command.name
-        if name == "help":
-            self.emit(Notice(level="help", text=help_text(command.rest or None, self.keys)))
-        elif name == "investigate":
-            self._investigate(command)
-        elif name == "resume":
-            self._resume(command)
-        elif name == "report":
-            self._report()
-        elif name == "export":
-            self._export(command)
-        elif name in self.handlers:
-            self.handlers[name](self, command)
-        elif name in ("fix", "filter"):
-            raise BadInputError(f"/{name} is not available here; `rootcause {name}` writes it")
-        elif name == "quit":
-            self.emit(Notice(level="info", text="Ctrl+Q leaves the app"))
-        else:
-            tool, args = tool_call(command)
-            self.emit(Working(f"/{name}"))
-            self.call_tool(tool, args, asked=True)
+        handler = self.handlers.get(command.name, command.spec.handler)
+        handler(self, command)
 
     def call_tool(self, tool: str, args: dict[str, Any], asked: bool = False) -> ToolResult | None:
         """Call a registry tool in the session: its block (or error block) is emitted;
@@ -247,24 +218,9 @@ class ChatEngine:
         return news + [(key, line) for key, line in self._concluded if key not in told]
 
     # -- investigations ---------------------------------------------------------------------
-    def _investigate(self, command: SlashCommand) -> None:
-        from rootcause.investigate.job import InvestigationRequest
-
-        if not command.rest:
-            raise BadInputError("/investigate needs a symptom: /investigate SYMPTOM")
-        s = self.settings
-        request = InvestigationRequest(
-            run=Path(self.chat.meta.run),
-            symptom=command.rest,
-            brain=self._brain(),
-            run_format=s.run_format,
-            options=s.options,
-            api_key=s.api_key,
-            ingest_options=s.ingest_options,
-        )
-        self._run_investigation(request)
-
-    def _brain(self) -> Any:
+    def brain(self) -> Any:
+        """The brain an investigation of this session runs: the LLM brain when a model is
+        configured, else the configured one."""
         s = self.settings
         if s.llm and s.model is not None:
             from rootcause.investigate.llm import LLMBrain
@@ -272,29 +228,9 @@ class ChatEngine:
             return LLMBrain(s.llm_options(), model=s.model)
         return s.brain
 
-    def _resume(self, command: SlashCommand) -> None:
-        """`/resume [ID]`: finish a cancelled or stopped investigation from its checkpoint."""
-        from rootcause.investigate.job import InvestigationRequest
-
-        if len(command.words) > 1:
-            raise BadInputError("/resume takes one investigation id: /resume [INVESTIGATION_ID]")
-        if command.words:
-            ident = command.words[0]
-        elif self.cancelled:
-            ident = self.cancelled[-1]
-        else:
-            raise BadInputError(
-                "no investigation of this session was cancelled; /resume ID finishes another"
-            )
-        if not (self.workspace.investigations_dir / ident).is_dir():
-            raise BadInputError(f"/resume {ident}: no such investigation in {self.workspace.root}")
-        s = self.settings
-        request = InvestigationRequest(
-            resume=ident, brain=self._brain(), options=s.options, api_key=s.api_key
-        )
-        self._run_investigation(request)
-
-    def _run_investigation(self, request: Any) -> None:
+    def run_investigation(self, request: Any) -> None:
+        """Run an investigation (`/investigate`, `/resume`) and forward its events as
+        updates, blocking until it ends."""
         from rootcause.investigate.handle import start_investigation
 
         self.investigations += 1
@@ -341,20 +277,6 @@ class ChatEngine:
             )
             self._concluded.append((f"investigation:{event.investigation}", line))
 
-    def _report(self) -> None:
-        if self.last_report is None or not self.last_report.exists():
-            raise BadInputError("no investigation has concluded in this session yet")
-        self.emit(ShowReport(self.last_report))
-
-    def _export(self, command: SlashCommand) -> None:
-        target = Path(command.rest).expanduser() if command.rest else None
-        source = self.ingested.source
-        protected = [source.root if source.root.is_dir() else source.root.parent]
-        if source.config_repo is not None:
-            protected.append(source.config_repo)
-        path = export_session(self.chat, list(self.chat.entries()), target, protected)
-        self.emit(Notice(level="info", text=f"exported the session to {path}"))
-
     # -- reading without recording ----------------------------------------------------------
     def peek(self, tool: str, args: dict[str, Any]) -> ToolResult:
         """Call a tool without recording evidence (a config tab's diffs, an investigation's
@@ -380,6 +302,6 @@ def _hint(text: str) -> str:
         command = parse_command(f"/{name}")
     except BadInputError:
         return "/help lists the commands"
-    if command.info.tool is not None:
+    if command.spec.tool is not None:
         return TOOL_HINT.format(tool=command.name)
     return f"/help {command.name} says how to use it"

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from rootcause.tools.untrusted import inline, label, labels
 
 if TYPE_CHECKING:
+    from rootcause.chat.engine import ChatEngine
     from rootcause.core.run import RunOverview
-    from rootcause.investigate.chat.engine import ChatEngine
 
 #: Suggestions offered at most (keys 1 to N start them).
 MAX_SUGGESTIONS = 5

@@ -12,58 +12,19 @@ import shlex
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic.fields import FieldInfo
 
-from rootcause.core.run import RunOverview
-from rootcause.investigate.chat.commands import BUILTINS, REMEDY_ARGUMENTS, SLICE_FIELDS, commands
+from rootcause.chat.command import ChatCommand, commands
+from rootcause.chat.names import RunNames
 from rootcause.tools.registry import get_tool
 
 #: Most completions offered at once.
 MAX_COMPLETIONS = 40
 #: The beginnings of the behaviour grammar, offered for `behavior=`.
 BEHAVIOR_PREFIXES = ("terms:", "regex:", "semantic:", "words:>", "words:<")
-
-
-@dataclass(frozen=True)
-class RunNames:
-    """The names a run's commands can take as values."""
-
-    components: list[str] = field(default_factory=list)
-    personas: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    envs: list[str] = field(default_factory=list)
-    splits: list[str] = field(default_factory=list)
-    #: Deployed commits: (abbreviated sha, what to show next to it).
-    commits: list[tuple[str, str]] = field(default_factory=list)
-    #: Investigations of the session with a cause, newest first (for `/fix`).
-    investigations: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, overview: RunOverview) -> RunNames:
-        seen: dict[str, str] = {}
-        for d in overview.deployments:
-            note = f"live at step {d.step}" + (f": {d.message}" if d.message else "")
-            seen.setdefault(d.commit[:10], " ".join(note.split())[:80])
-        return cls(
-            components=list(overview.components),
-            personas=list(overview.personas),
-            sources=list(overview.data_sources),
-            envs=list(overview.envs),
-            splits=list(overview.splits),
-            commits=list(seen.items()),
-        )
-
-    def level(self, by: str) -> list[str]:
-        """The values of one slice level (`persona`, `data_source`, `env`, `split`)."""
-        return {
-            "persona": self.personas,
-            "data_source": self.sources,
-            "env": self.envs,
-            "split": self.splits,
-        }.get(by, [])
 
 
 @dataclass(frozen=True)
@@ -171,21 +132,47 @@ def complete(text: str, names: RunNames) -> list[Completion]:
             for c in known.values()
             if c.name.startswith(typed)
         ][:MAX_COMPLETIONS]
-    name = text[1:].split(" ", 1)[0].replace("-", "_")
-    info = known.get(name)
-    if info is None:
+    command = known.get(text[1:].split(" ", 1)[0].replace("-", "_"))
+    if command is None:
         return []
     start, word = _last_word(text)
     words = text[1:].split()[1:]
-    if name == "help":
-        return _matching(((c.name, c.summary) for c in known.values()), word, start)
-    if name == "diff" and "=" not in word:
-        return _matching(names.commits, word, start)
-    if name in REMEDY_ARGUMENTS:
-        return _remedy(name, word, start, words, names)
-    if info.tool is None or (name in BUILTINS and name not in ("detect", "diff")):
+    before = words[:-1] if word else words
+    if command.arguments:
+        return _declared(command, word, start, before, names)
+    if command.bare is not None and "=" not in word:
+        return _matching(command.bare(names, word, before), word, start)
+    if command.tool is None:
         return []
-    tool = info.tool
+    return _tool_arguments(command.tool, word, start, words, names)
+
+
+def _declared(
+    command: ChatCommand, word: str, start: int, before: list[str], names: RunNames
+) -> list[Completion]:
+    """Completions of a command's declared ARG=VALUE arguments: their names, then their
+    values; its bare words first where it takes them."""
+    argument, eq, value = word.partition("=")
+    if eq:
+        key = argument.lstrip("-").replace("-", "_")
+        declared = next((a for a in command.arguments if a.name == key), None)
+        if declared is None or declared.values is None:
+            return []
+        return _matching(declared.values(names, value, before), value, start, f"{argument}=")
+    used = {w.partition("=")[0].lstrip("-").replace("-", "_") for w in before if "=" in w}
+    offered = [(f"{a.name}=", a.what) for a in command.arguments if a.name not in used or a.repeats]
+    # Argument names end in `=`: inserted as they are, never quoted.
+    found = [Completion(c.start, c.label, c.label, c.help) for c in _matching(offered, word, start)]
+    if command.bare is not None:
+        found = _matching(command.bare(names, word, before), word, start) + found
+    return found[:MAX_COMPLETIONS]
+
+
+def _tool_arguments(
+    tool: str, word: str, start: int, words: list[str], names: RunNames
+) -> list[Completion]:
+    """Completions of a registry tool's arguments: names from its input model, then values
+    (fixed choices, or the run's names)."""
     argument, eq, value = word.partition("=")
     if eq:
         key = argument.lstrip("-").replace("-", "_")
@@ -202,43 +189,3 @@ def complete(text: str, names: RunNames) -> list[Completion]:
     found = _matching(offered, word, start)
     # Argument names end in `=`: inserted as they are, never quoted.
     return [Completion(c.start, c.label, c.label, c.help) for c in found]
-
-
-def _remedy(
-    name: str, word: str, start: int, words: list[str], names: RunNames
-) -> list[Completion]:
-    """Completions of `/fix` and `/filter`: argument names, then their values (a behaviour
-    spec's prefix, a format, a slice's field and value); `/fix`'s bare word is an
-    investigation with a cause."""
-    argument, eq, value = word.partition("=")
-    if eq:
-        key = argument.lstrip("-").replace("-", "_")
-        prefix = f"{argument}="
-        if key == "behavior":
-            return _matching(
-                ((p, "behaviour spec") for p in BEHAVIOR_PREFIXES), value, start, prefix
-            )
-        if key == "format":
-            return _matching([("parquet", ""), ("jsonl", "")], value, start, prefix)
-        if key == "slice":
-            field_name, eq2, level = value.partition("=")
-            if not eq2:
-                fields = [(f"{f}=", "slice field") for f in SLICE_FIELDS]
-                found = _matching(fields, value, start, prefix)
-                return [Completion(c.start, prefix + c.label, c.label, c.help) for c in found]
-            values = [(v, field_name) for v in names.level(field_name)]
-            return _matching(values, level, start, f"{prefix}{field_name}=")
-        return []
-    used = {w.partition("=")[0].lstrip("-").replace("-", "_") for w in words if "=" in w}
-    offered = [
-        (f"{n}=", what) for n, what in REMEDY_ARGUMENTS[name] if n not in used or n == "slice"
-    ]
-    found = [Completion(c.start, c.label, c.label, c.help) for c in _matching(offered, word, start)]
-    if name == "fix" and not any("=" not in w for w in words if w != word):
-        found = (
-            _matching(
-                ((i, "investigation with a cause") for i in names.investigations), word, start
-            )
-            + found
-        )
-    return found[:MAX_COMPLETIONS]

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from rootcause.investigate.cancel import CancelToken
-from rootcause.investigate.chat.entries import (
+from rootcause.chat.entries import (
     SESSION,
     AgentText,
     LedgerChange,
@@ -22,6 +21,7 @@ from rootcause.investigate.chat.entries import (
     ToolStarted,
     Update,
 )
+from rootcause.investigate.cancel import CancelToken
 from rootcause.investigate.events import (
     BudgetStopped,
     HypothesisChanged,
@@ -35,7 +35,7 @@ from rootcause.investigate.events import (
 )
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.context import ToolContext
-from rootcause.tools.plotting import sanitised
+from rootcause.tools.plotting import drawable, sanitised
 from rootcause.tools.registry import ToolResult
 from rootcause.tools.untrusted import prose
 
@@ -50,7 +50,7 @@ def tool_block(result: ToolResult, asked: bool = False) -> ToolBlock:
     title carries the id) and its plot; `asked`: the user asked for it by a slash command."""
     text = result.text
     header = f"[evidence {result.evidence.id}]\n"
-    spec = result.output.plot_spec()
+    spec = drawable(result.output.plot_spec())
     return ToolBlock(
         evidence_id=result.evidence.id,
         tool=result.evidence.tool,

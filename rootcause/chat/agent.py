@@ -17,11 +17,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rootcause.chat.entries import LedgerChange, Notice, UsageLive, UsageTotals
+from rootcause.chat.sessions import ChatSession, Conversation
+from rootcause.chat.toolbox import ChatToolbox, EventTranslator, UpdateSink
 from rootcause.core.report import Hypothesis, Stats
 from rootcause.investigate.cancel import CancelToken, JobCancelled
-from rootcause.investigate.chat.entries import LedgerChange, Notice, UsageLive, UsageTotals
-from rootcause.investigate.chat.sessions import ChatSession, Conversation
-from rootcause.investigate.chat.toolbox import ChatToolbox, EventTranslator, UpdateSink
 from rootcause.investigate.events import ModelTurn
 from rootcause.investigate.ledger import Ledger
 from rootcause.investigate.llm.config import LLMOptions, Provider, resolve_provider

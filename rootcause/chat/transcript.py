@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from rootcause.investigate.chat.entries import (
+from rootcause.chat.entries import (
     AgentText,
     ChatEntry,
     InvestigationUpdate,

@@ -25,16 +25,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from rootcause.core.errors import BadInputError, LocatedError
-from rootcause.investigate.chat.catalog import (
+from rootcause.chat.catalog import (
     META,
     SESSION_ID,
     SessionMeta,
     list_sessions,
     sessions_dir,
 )
-from rootcause.investigate.chat.entries import ChatEntry, UserMessage, parse_entry
-from rootcause.investigate.chat.transcript import entry_markdown
+from rootcause.chat.entries import ChatEntry, UserMessage, parse_entry
+from rootcause.chat.transcript import entry_markdown
+from rootcause.core.errors import BadInputError, LocatedError
 from rootcause.investigate.folder import FolderLock, write_json
 from rootcause.store.workspace import Workspace
 

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from rootcause.chat.catalog import SessionMeta, new_session_id
+from rootcause.chat.sessions import ChatSession
+from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.core.errors import BadInputError
-from rootcause.investigate.chat.catalog import SessionMeta, new_session_id
-from rootcause.investigate.chat.sessions import ChatSession
-from rootcause.investigate.chat.settings import ChatSettings, OpenRequest
 from rootcause.investigate.options import stored_form
 from rootcause.store.ingest import IngestResult, ingest_run
 from rootcause.store.workspace import Workspace

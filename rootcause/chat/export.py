@@ -12,10 +12,10 @@ import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from rootcause.chat.entries import ChatEntry
+from rootcause.chat.sessions import ChatSession
+from rootcause.chat.transcript import entry_markdown
 from rootcause.core.errors import BadInputError
-from rootcause.investigate.chat.entries import ChatEntry
-from rootcause.investigate.chat.sessions import ChatSession
-from rootcause.investigate.chat.transcript import entry_markdown
 from rootcause.store.workspace import guard_output
 
 EXPORT_NAME = "export.md"
