@@ -11,17 +11,24 @@ either side of the file says its effects.
 
 from __future__ import annotations
 
+import logging
+
 from rootcause.core.config_effects import Effect
 from rootcause.history.structural import FileDiff
 from rootcause.store.framework import ConfigSemantics
 from rootcause.store.frameworks import config_semantics
 
+log = logging.getLogger(__name__)
+
 
 def _semantics_for(f: FileDiff) -> ConfigSemantics | None:
     docs = [d for d in (f.old_doc, f.new_doc) if isinstance(d, dict)]
-    for _name, semantics in config_semantics():
-        if any(semantics.recognises(d) for d in docs):
-            return semantics
+    for name, semantics in config_semantics():
+        try:
+            if any(semantics.recognises(d) for d in docs):
+                return semantics
+        except Exception as exc:  # a registered plugin's own code must not stop the history
+            log.warning("framework %s failed to read %s as its config: %s", name, f.path, exc)
     return None
 
 
@@ -35,4 +42,8 @@ def framework_effects(f: FileDiff) -> list[Effect]:
     semantics = _semantics_for(f)
     if semantics is None:
         return []
-    return semantics.effects(f.path, f.old_doc, f.new_doc, f.changes)
+    try:
+        return semantics.effects(f.path, f.old_doc, f.new_doc, f.changes)
+    except Exception as exc:  # a registered plugin's own code: its changes stay `other`
+        log.warning("framework config semantics failed on %s: %s", f.path, exc)
+        return [Effect("other", f.path, c.describe(), f.path) for c in f.changes]

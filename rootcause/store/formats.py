@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from rootcause.core.errors import BadInputError, RunFormatError
+from rootcause.store.framework import BUILTIN_ORIGIN, Framework
 from rootcause.store.frameworks import NATIVE, frameworks
 from rootcause.store.source import RunReader
+
+log = logging.getLogger(__name__)
 
 
 def readers() -> dict[str, RunReader]:
@@ -23,9 +27,22 @@ def _secondary() -> frozenset[str]:
     return frozenset(f.name for f in frameworks() if f.secondary)
 
 
+def _detects(framework: Framework, path: Path) -> bool:
+    """Whether the framework's reader recognises `path`; a registered (third-party) reader
+    that fails while looking is said in a warning and taken as not recognising it."""
+    if framework.origin == BUILTIN_ORIGIN:
+        return framework.reader().detect(path)
+    try:
+        return bool(framework.reader().detect(path))
+    except Exception as exc:  # a plugin's own code: its failure must not stop other formats
+        log.warning("framework %s (%s) failed to look at %s: %s", framework.name,
+                    framework.origin, path, exc)  # fmt: skip
+        return False
+
+
 def detected(path: Path) -> list[str]:
     """The formats whose reader recognises `path`, in detection order."""
-    return [name for name, reader in readers().items() if reader.detect(path)]
+    return [f.name for f in frameworks() if _detects(f, path)]
 
 
 def reader_for(path: Path, fmt: str = "auto") -> RunReader:

@@ -56,6 +56,8 @@ class FrameworkOption:
 
 
 ReaderSpec = str | Callable[[], Any]
+#: The `origin` of the frameworks that ship with rootcause.
+BUILTIN_ORIGIN = "rootcause"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Framework:
     #: format they are noted, not read.
     secondary: bool = False
     #: Where the framework came from: "rootcause" or the entry point that registered it.
-    origin: str = "rootcause"
+    origin: str = BUILTIN_ORIGIN
     _reader: list[RunReader] = field(default_factory=list, compare=False, repr=False)
 
     def reader(self) -> RunReader:

@@ -49,7 +49,12 @@ def _registered(ep: metadata.EntryPoint, taken: set[str]) -> Framework:
         raise FrameworkError(f"{where} gives {type(framework).__name__}, not a Framework")
     if framework.name != ep.name:
         raise FrameworkError(f"{where} names its framework {framework.name!r}")
-    return dataclasses.replace(framework, origin=where)
+    framework = dataclasses.replace(framework, origin=where)
+    try:
+        framework.reader()  # made now, so a broken reader is left out here, not mid-command
+    except Exception as exc:
+        raise FrameworkError(f"{where}: its reader cannot be made: {exc}") from exc
+    return framework
 
 
 @functools.cache

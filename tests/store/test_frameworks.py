@@ -105,3 +105,24 @@ def test_unusable_plugins_are_left_out_and_named(
     assert "'missing-rl'" in logged and "cannot be loaded" in logged
     assert "'other-name'" in logged and "names its framework 'toy-rl'" in logged
     assert "'not-one'" in logged and "not a Framework" in logged
+
+
+def test_a_failing_plugin_does_not_stop_other_runs(
+    cli: Any, registered: list[Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    registered.append(_entry_point("broken-rl", "tests.store.toy_framework:BROKEN"))
+    run = tmp_path / "native"
+    (run / "samples").mkdir(parents=True)
+    (run / "run.yaml").write_text("format: rootcause-run/1\nrun_id: n\n")
+    (run / "samples" / "a.jsonl").write_text('{"step": 0, "completion": "hi"}\n')
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "x.table.json").write_text('{"columns": ["step", "output"], "data": [[0, "hi"]]}')
+    with caplog.at_level(logging.WARNING):
+        assert cli("overview", str(run), "--json").json()["samples"] == 1
+        assert cli("overview", str(logs), "--json").json()["format"] == "wandb-table"
+        diff = diff_file("cfg.yaml", "a: 1\n", "a: 2\n")
+        assert not is_framework_config(diff)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "framework broken-rl" in logged and "toy detector crashed" in logged
+    assert "toy config reader crashed" in logged

@@ -71,3 +71,19 @@ FRAMEWORK = Framework(
     config=ToyConfig(),
     options=(FrameworkOption("group_size", "samples per group"),),
 )
+
+
+class _BrokenReader(ToyReader):
+    def detect(self, path: Path) -> bool:
+        raise RuntimeError("toy detector crashed")
+
+
+class _BrokenConfig(ToyConfig):
+    def recognises(self, doc: Any) -> bool:
+        raise RuntimeError("toy config reader crashed")
+
+
+#: A plugin whose own code fails while looking at runs and configs.
+BROKEN = Framework(
+    name="broken-rl", title="Broken", reader_spec=_BrokenReader, config=_BrokenConfig()
+)
