@@ -72,6 +72,11 @@ class TraceTally:
                 f"reward {name!r} has weight null on {count} traces in {shown}: read as 1 "
                 "(verifiers' default weight)"
             )
+        if self.personas:
+            notes.append(
+                f"persona from the task data's (or the trace info's) `persona` field: "
+                f"{self.personas} of {self.traces} traces in {shown}"
+            )
         if self.unkept_task_fields:
             fields = ", ".join(sorted(self.unkept_task_fields))
             notes.append(
