@@ -39,7 +39,8 @@ def test_vf_eval_folder_as_written(cli: Any) -> None:
     assert "model 'stub/goblin-7b' on goblin-chat" in notes
     assert "num_rollouts=4 in the config" in notes
     assert "correct 1, style 0.5" in notes
-    assert "task data fields not kept" in notes and "network_allow" in notes
+    assert "task data and info fields not kept" in notes and "network_allow" in notes
+    assert "trace fields not read in traces.jsonl: agent, calls," in notes
     assert "persona from the task data's (or the trace info's) `persona` field: 72 of 72" in notes
     sizes = con.execute("SELECT count(*) FROM samples GROUP BY group_id").fetchall()
     assert sorted(n for (n,) in sizes) == [4] * 18

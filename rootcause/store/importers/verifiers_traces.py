@@ -11,7 +11,8 @@ sampled assistant messages -> completion (their `reasoning_content` -> reasoning
 reward's score -> a component, the weighted sum (verifiers' `Trace.reward`) -> reward_total,
 `group.id` -> group_id, `env.name` (else `env.id`) -> env, the trace id -> sample_id, a
 `persona` in the task data or the trace's `info` -> persona; `metrics`, the other scalar
-`task.data` fields and `ok` go to `extras`. What cannot be read is counted in `TraceTally`
+`task.data` and `info` fields and `ok` go to `extras`; the trace fields not read (tools, calls,
+timing, usage, ...) are named in a note. What cannot be read is counted in `TraceTally`
 and said in a note: traces with no sampled message (left out), rewards whose score is not a
 number (left out of the components), a null weight (read as verifiers' default 1), traces
 that were not scored.
@@ -28,6 +29,8 @@ from rootcause.store.importers import is_number, keep_extra
 
 #: Where a persona is looked for, in order: the task's data, then the trace's `info`.
 PERSONA_KEYS = ("persona",)
+#: Trace fields the mapping reads.
+READ_FIELDS = frozenset({"id", "task", "nodes", "rewards", "metrics", "info", "ok"})
 
 
 @dataclass
@@ -44,6 +47,8 @@ class TraceTally:
     weights: dict[str, set[float]] = field(default_factory=dict)
     personas: int = 0
     unkept_task_fields: Counter[str] = field(default_factory=Counter)
+    #: Trace fields this mapping does not read (tools, calls, timing, usage, ...), by name.
+    unread_fields: Counter[str] = field(default_factory=Counter)
 
     def notes(self, shown: str) -> list[str]:
         """One note per kind of thing left out or read by a default, with its count."""
@@ -80,7 +85,14 @@ class TraceTally:
         if self.unkept_task_fields:
             fields = ", ".join(sorted(self.unkept_task_fields))
             notes.append(
-                f"task data fields not kept (lists or objects, not scalars) in {shown}: {fields}"
+                f"task data and info fields not kept (lists or objects, not scalars) in {shown}: "
+                f"{fields}"
+            )
+        if self.unread_fields:
+            names = ", ".join(sorted(self.unread_fields))
+            notes.append(
+                f"trace fields not read in {shown}: {names}; the prompt and completion are the "
+                "`nodes` messages"
             )
         if self.weights:
             shown_w = ", ".join(
@@ -193,5 +205,16 @@ def trace_record(
                 keep_extra(record, f"task.{key}", value)
             else:
                 tally.unkept_task_fields[str(key)] += 1
+    info = trace.get("info")
+    for key, value in info.items() if isinstance(info, Mapping) else ():
+        if key in PERSONA_KEYS:
+            continue
+        if value is None or isinstance(value, str | int | float | bool):
+            keep_extra(record, f"info.{key}", value)
+        else:
+            tally.unkept_task_fields[f"info.{key}"] += 1
     keep_extra(record, "ok", bool(trace.get("ok")))
+    for key in trace:
+        if key not in READ_FIELDS:
+            tally.unread_fields[str(key)] += 1
     return record
