@@ -16,6 +16,7 @@ from rich.console import Console
 
 from rootcause.cli.app import GlobalOptions
 from rootcause.core.errors import BadInputError
+from rootcause.store.frameworks import format_help, option_formats
 
 if TYPE_CHECKING:
     from rootcause.investigate.options import BrainOptions
@@ -54,7 +55,7 @@ FormatOption = Annotated[
     str,
     typer.Option(
         "--format",
-        help="Run format: auto, native, trl, verl, nemo-rl, prime-rl, inspect or wandb-table.",
+        help=format_help(),
     ),
 ]
 SkipBadLinesFlag = Annotated[
@@ -189,9 +190,13 @@ OVERLAY_OPTIONS = (
             kind=str | None),
     _option("--reasoning", help="Split reasoning from completions: think_tags or regex:PATTERN "
             "(its first group is the reasoning).", kind=str | None),
-    _option("--group-size", help="Samples per group, as consecutive rows of a file.",
-            kind=int | None),
-    _option("--table", help="W&B: the table key to read (e.g. completions).", kind=str | None),
+    _option("--group-size", help="Samples per group, as consecutive rows of a file (read by "
+            f"{', '.join(option_formats('group_size'))}).", kind=int | None),
+    _option("--table", help="The table key to read, e.g. completions (read by "
+            f"{', '.join(option_formats('table'))}).", kind=str | None),
+    _option("--checkpoints", help="The checkpoints in training order, comma-separated: "
+            "eval.model values or log file names (read by "
+            f"{', '.join(option_formats('checkpoints'))}).", kind=str | None),
     _option("--forget-overlay", help="Forget the overlay options stored with the run.",
             kind=bool, default=False),
 )  # fmt: skip
@@ -260,6 +265,8 @@ def _overlay_keys(values: dict[str, Any]) -> dict[str, Any]:
         keys["labels"] = dict(_label(text) for text in values["label"])
     if values.get("components"):
         keys["components"] = {"include": split_names(values["components"])}
+    if values.get("checkpoints"):
+        keys["checkpoints"] = split_names(values["checkpoints"])
     if values.get("weights") is not None:
         keys["weights"] = _weights(values["weights"])
     if values.get("reasoning") is not None:

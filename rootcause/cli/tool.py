@@ -20,6 +20,7 @@ from rootcause.cli.common import (
     with_overlay_options,
 )
 from rootcause.core.errors import BadInputError
+from rootcause.store.frameworks import format_help
 
 #: Words that ask for help instead of a call.
 HELP_WORDS = ("--help", "-h")
@@ -41,6 +42,14 @@ def list_tools() -> None:
             out.print(f"    [dim]{' '.join(options)}[/dim]", markup=True)
 
 
+def _wrapped(first: str, text: str, width: int = 90) -> list[str]:
+    """`text` wrapped under an option column `first` wide, the later lines indented to it."""
+    import textwrap
+
+    lines = textwrap.wrap(text, width - len(first))
+    return [first + lines[0], *(" " * len(first) + line for line in lines[1:])]
+
+
 def print_tool_help(name: str) -> None:
     """`rootcause tool NAME --help`: the tool's description and arguments, from its model."""
     from rootcause.tools.arguments import tool_help
@@ -54,14 +63,13 @@ def print_tool_help(name: str) -> None:
         "Options:",
         "  --json            Print the output as JSON.",
         "  --no-plot         Skip the plot.",
-        "  --format FORMAT   Run format: auto, native, trl, verl, wandb-table, prime-rl,",
-        "                    nemo-rl or inspect.",
+        *_wrapped("  --format FORMAT   ", format_help()),
         "  --skip-bad-lines/--no-skip-bad-lines",
         "                    Skip malformed lines (default: as the last ingest of this run).",
         "  --workspace DIR   Workspace folder for derived state.",
         "  Run overlay options (see `rootcause ingest --help`): --overlay, --run-id, --title,",
         "  --config-repo, --deployments, --label, --components, --exclude-components,",
-        "  --weights, --reasoning, --group-size, --table, --forget-overlay.",
+        "  --weights, --reasoning, --group-size, --table, --checkpoints, --forget-overlay.",
     ]
     sys.stdout.write("\n".join(lines) + "\n")
 

@@ -4,8 +4,8 @@ Read-only over the user's git repository (see `rootcause.store.config_repo`). Im
 `core` and `store`; the tools layer builds on it.
 """
 
+from rootcause.core.config_effects import Effect
 from rootcause.history.links import (
-    Effect,
     changes_touching,
     component_inputs,
     component_of,

@@ -11,10 +11,10 @@ Y added", which is what a person aligning config changes with a behaviour wants 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
+from rootcause.core.config_effects import Effect, EffectKind
 from rootcause.history.framework import framework_effects, is_framework_config
 from rootcause.history.structural import FileDiff, KeyChange, fmt_value, parse_config
 from rootcause.history.timeline import CommitDiff, CommitInfo, ConfigHistory
@@ -22,33 +22,6 @@ from rootcause.history.timeline import CommitDiff, CommitInfo, ConfigHistory
 REWARDS_PREFIX = "rewards/"
 MIXTURE_KEYS = ("sources", "personas")
 
-EffectKind = Literal[
-    "component_added",
-    "component_removed",
-    "weight",
-    "inputs",
-    "applies_to",
-    "kind",
-    "params",
-    "component_other",
-    "source_added",
-    "source_removed",
-    "source_weight",
-    "persona_weight",
-    "other",
-]
-#: Effects that change what a reward component scores (its removal ends it, not changes it).
-SCORING_EFFECTS: tuple[EffectKind, ...] = (
-    "component_added",
-    "weight",
-    "inputs",
-    "applies_to",
-    "kind",
-    "params",
-    "component_other",
-)
-#: Effects that bring a data source in or change how much of it is sampled.
-ARRIVAL_EFFECTS: tuple[EffectKind, ...] = ("source_added", "source_weight")
 _REWARD_KEYS: dict[str, EffectKind] = {
     "weight": "weight",
     "inputs": "inputs",
@@ -58,20 +31,6 @@ _REWARD_KEYS: dict[str, EffectKind] = {
 }
 #: Grader inputs that expose the policy's chain of thought.
 REASONING_INPUT = "reasoning"
-
-
-@dataclass(frozen=True)
-class Effect:
-    """One meaningful change: its kind, the component/source/file it is about, a line."""
-
-    kind: EffectKind
-    target: str
-    detail: str
-    file: str
-    exposes_reasoning: bool = False
-
-    def line(self) -> str:
-        return f"{self.target}: {self.detail}"
 
 
 def component_of(path: str, doc: Any) -> str | None:

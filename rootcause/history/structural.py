@@ -17,6 +17,9 @@ from typing import Any, Literal
 
 import yaml
 
+from rootcause.core.config_effects import MAX_VALUE_CHARS as MAX_VALUE_CHARS
+from rootcause.core.config_effects import fmt_value as fmt_value
+
 ChangeOp = Literal["changed", "added", "removed", "list"]
 
 #: Parsers by file suffix; a file with another suffix is diffed line by line.
@@ -26,8 +29,6 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     ".json": json.loads,
     ".toml": tomllib.loads,
 }
-#: Longest rendering of one value in a diff line.
-MAX_VALUE_CHARS = 80
 #: Most lines of a unified diff kept per file.
 MAX_DIFF_LINES = 60
 
@@ -114,16 +115,6 @@ class FileDiff:
             ]
         out = [f"{self.path}: ({self.status}{'; ' + self.note if self.note else ''})"]
         return out + [f"  {line}" for line in self.line_diff]
-
-
-def fmt_value(value: Any, limit: int | None = MAX_VALUE_CHARS) -> str:
-    """Compact one-line rendering of a config value, cut at `limit` characters (None: whole)."""
-    if isinstance(value, str):
-        text = value if value and " " not in value.strip() else json.dumps(value)
-    else:
-        text = json.dumps(value, default=str, ensure_ascii=False)
-    text = " ".join(text.split())
-    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_config(path: str, text: str | None) -> tuple[bool, Any, str | None]:

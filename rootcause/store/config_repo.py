@@ -18,7 +18,7 @@ import yaml
 
 from rootcause.core.errors import ConfigRepoError
 from rootcause.core.run import DeploymentInfo
-from rootcause.store.framework_config import trl_weights, weights_at_key
+from rootcause.store.framework_config import weights_at_key
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,11 @@ class ConfigRepo:
 
     def framework_weights(self, rev: str) -> dict[str, float]:
         """Component weights from framework configs at `rev` (TRL's `reward_funcs` and
-        `reward_weights`), outside `rewards/`."""
+        `reward_weights`, or a registered framework's), outside `rewards/`: each file is read
+        by the first framework, in detection order, whose config semantics recognise it."""
+        from rootcause.store.frameworks import config_semantics
+
+        semantics = [s for _name, s in config_semantics()]
         weights: dict[str, float] = {}
         tree = self.commit(rev).tree
         for item in tree.traverse():
@@ -127,7 +131,9 @@ class ConfigRepo:
                 continue
             if str(item.path).startswith(REWARDS_DIR + "/") or item.size > MAX_CONFIG_BYTES:
                 continue
-            found = trl_weights(self.document(rev, str(item.path)))
+            doc = self.document(rev, str(item.path))
+            reader = next((s for s in semantics if s.recognises(doc)), None)
+            found = reader.weights(doc) if reader is not None else None
             for name, weight in (found or {}).items():
                 weights.setdefault(name, weight)
         return weights

@@ -1,55 +1,65 @@
-"""The registry of run formats and auto-detection."""
+"""The run formats and auto-detection, derived from the framework registry
+(`rootcause.store.frameworks`): a format is a framework's reader, in detection order."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from rootcause.core.errors import BadInputError, RunFormatError
-from rootcause.store.importers.inspect_eval import InspectEvalReader
-from rootcause.store.importers.nemo_rl import NemoRlReader
-from rootcause.store.importers.prime_rl import PrimeRlReader
-from rootcause.store.importers.trl import TrlReader
-from rootcause.store.importers.verl import VerlReader
-from rootcause.store.importers.wandb import WandbTableReader
-from rootcause.store.native import NativeReader
+from rootcause.store.framework import BUILTIN_ORIGIN, Framework
+from rootcause.store.frameworks import NATIVE, frameworks
 from rootcause.store.source import RunReader
 
-#: Auto-detection tries these in order: the native manifest first, then the foreign layouts
-#: from the most specific (TRL's `completions/` folder) to the broadest (any `*.table.json`).
-READERS: dict[str, RunReader] = {
-    "native": NativeReader(),
-    "trl": TrlReader(),
-    "verl": VerlReader(),
-    "nemo-rl": NemoRlReader(),
-    "prime-rl": PrimeRlReader(),
-    "inspect": InspectEvalReader(),
-    "wandb-table": WandbTableReader(),
-}
+log = logging.getLogger(__name__)
 
 
-#: W&B tables hold copies of what a trainer also logs in its own files (TRL's completions,
-#: verl's generations): found beside another format they are named in a note, not read.
-SECONDARY = frozenset({"wandb-table"})
+def readers() -> dict[str, RunReader]:
+    """Format name -> reader, in detection order: the native manifest first, then the foreign
+    layouts from the most specific to the broadest, registered frameworks before W&B tables."""
+    return {f.name: f.reader() for f in frameworks()}
+
+
+def _secondary() -> frozenset[str]:
+    """Formats holding copies of what a trainer also logs in its own files (W&B tables of
+    TRL's completions, verl's generations): found beside another format they are named in a
+    note, not read."""
+    return frozenset(f.name for f in frameworks() if f.secondary)
+
+
+def _detects(framework: Framework, path: Path) -> bool:
+    """Whether the framework's reader recognises `path`; a registered (third-party) reader
+    that fails while looking is said in a warning and taken as not recognising it."""
+    if framework.origin == BUILTIN_ORIGIN:
+        return framework.reader().detect(path)
+    try:
+        return bool(framework.reader().detect(path))
+    except Exception as exc:  # a plugin's own code: its failure must not stop other formats
+        log.warning("framework %s (%s) failed to look at %s: %s", framework.name,
+                    framework.origin, path, exc)  # fmt: skip
+        return False
 
 
 def detected(path: Path) -> list[str]:
     """The formats whose reader recognises `path`, in detection order."""
-    return [name for name, reader in READERS.items() if reader.detect(path)]
+    return [f.name for f in frameworks() if _detects(f, path)]
 
 
 def reader_for(path: Path, fmt: str = "auto") -> RunReader:
     """The reader named `fmt`, or the one whose `detect` accepts `path`: the native manifest
     first; a folder holding logs of several foreign formats is refused (reading one would
-    silently ignore the others), W&B tables beside another format aside (see `SECONDARY`)."""
+    silently ignore the others), secondary formats beside another format aside."""
+    known = readers()
     if fmt != "auto":
-        if fmt not in READERS:
-            names = ", ".join(["auto", *READERS])
+        if fmt not in known:
+            names = ", ".join(["auto", *known])
             raise BadInputError(f"unknown format {fmt!r}; choose one of {names}")
-        return READERS[fmt]
-    if READERS["native"].detect(path):
-        return READERS["native"]
+        return known[fmt]
+    if known[NATIVE].detect(path):
+        return known[NATIVE]
     found = detected(path)
-    primary = [name for name in found if name not in SECONDARY] or found
+    secondary = _secondary()
+    primary = [name for name in found if name not in secondary] or found
     if len(primary) > 1:
         raise RunFormatError(
             f"logs of several formats here ({', '.join(primary)}): each is a run of its own; "
@@ -57,18 +67,18 @@ def reader_for(path: Path, fmt: str = "auto") -> RunReader:
             path,
         )
     if primary:
-        return READERS[primary[0]]
-    known = ", ".join(READERS)
+        return known[primary[0]]
     raise RunFormatError(
-        f"not a run: no run.yaml, and nothing recognised as one of the formats {known}", path
+        f"not a run: no run.yaml, and nothing recognised as one of the formats {', '.join(known)}",
+        path,
     )
 
 
 def other_formats_note(path: Path, reader: RunReader) -> list[str]:
     """A note naming the formats also found at `path` that `reader` does not read."""
-    if reader.name == "native":
+    if reader.name == NATIVE:
         return []
-    others = [name for name in detected(path) if name not in (reader.name, "native")]
+    others = [name for name in detected(path) if name not in (reader.name, NATIVE)]
     if not others:
         return []
     return [

@@ -11,12 +11,24 @@
   `overlong_reward`.
 
 Both the ingest (weights at each deployed commit) and the config history (which component a
-change is about) read configs through this module, so they agree.
+change is about) read configs through this module, so they agree: `TrlConfig` and `VerlConfig`
+are the config semantics of the `trl` and `verl` framework plugins. For the history:
+
+- TRL: a name added to or removed from `reward_funcs` adds or removes that component; a
+  `reward_weights` change is a weight change of the component at that position.
+- verl: a change under `custom_reward_function` (path, name, reward_kwargs), `reward_model`
+  or `reward_manager` changes the dumped `score` (reward kwargs are its params);
+  `reward_model.overlong_buffer` changes DAPO's `overlong_reward`.
+
+Every other key of such a file is an `other` effect.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from rootcause.core.config_effects import ConfigChange, Effect, EffectKind, fmt_value
 
 #: Keys whose presence makes a mapping a TRL GRPO config.
 TRL_KEYS = ("reward_funcs", "reward_weights")
@@ -125,3 +137,71 @@ def weights_at_key(doc: Any, key: str | None) -> dict[str, float] | None:
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pairs.values()):
         return None
     return {k: float(v) for k, v in pairs.items()}
+
+
+class TrlConfig:
+    """Config semantics of TRL's `GRPOConfig` (`reward_funcs`, `reward_weights`)."""
+
+    def recognises(self, doc: Any) -> bool:
+        return trl_section(doc) is not None
+
+    def weights(self, doc: Any) -> dict[str, float] | None:
+        return trl_weights(doc)
+
+    def effects(
+        self, path: str, old_doc: Any, new_doc: Any, changes: Sequence[ConfigChange]
+    ) -> list[Effect]:
+        old, new = _trl_components(old_doc), _trl_components(new_doc)
+        out: list[Effect] = []
+        for name, weight in new.items():
+            if name not in old:
+                detail = f"added to reward_funcs (weight {fmt_value(weight)})"
+                out.append(Effect("component_added", name, detail, path))
+            elif old[name] != weight:
+                detail = f"weight {fmt_value(old[name])} → {fmt_value(weight)}"
+                out.append(Effect("weight", name, detail, path))
+        out += [
+            Effect("component_removed", name, "removed from reward_funcs", path)
+            for name in old
+            if name not in new
+        ]
+        reward_keys = (*TRL_KEYS, "reward_model_name_or_path")
+        for change in changes:
+            if not any(part in reward_keys for part in change.path):
+                out.append(Effect("other", path, change.describe(), path))
+        return out
+
+
+def _trl_components(doc: Any) -> dict[str, float | None]:
+    """Component -> weight (None when the weights do not line up with the functions)."""
+    section = trl_section(doc)
+    if section is None:
+        return {}
+    weights = trl_weights(doc)
+    if weights is not None:
+        return dict(weights)
+    return dict.fromkeys(trl_reward_names(section) or [], None)
+
+
+class VerlConfig:
+    """Config semantics of verl's trainer config (the reward keys decide `score`)."""
+
+    def recognises(self, doc: Any) -> bool:
+        return is_verl_config(doc)
+
+    def weights(self, doc: Any) -> dict[str, float] | None:
+        return None  # verl dumps one score; its config weighs no components
+
+    def effects(
+        self, path: str, old_doc: Any, new_doc: Any, changes: Sequence[ConfigChange]
+    ) -> list[Effect]:
+        return [_verl_change(path, c) for c in changes]
+
+
+def _verl_change(path: str, change: ConfigChange) -> Effect:
+    component = verl_component_of(change.path)
+    if component is None:
+        return Effect("other", path, change.describe(), path)
+    params = "reward_kwargs" in change.path or "overlong_buffer" in change.path
+    kind: EffectKind = "params" if params else "component_other"
+    return Effect(kind, component, change.describe(), path)

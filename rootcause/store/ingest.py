@@ -22,7 +22,8 @@ from rootcause.store.database import (
     new_builder,
     remove_dead_leftovers,
 )
-from rootcause.store.formats import READERS, other_formats_note, reader_for
+from rootcause.store.formats import other_formats_note, reader_for
+from rootcause.store.frameworks import NATIVE
 from rootcause.store.options import IngestOptions
 from rootcause.store.overlay_apply import apply_overlay
 from rootcause.store.overlay_resolve import ResolvedOverlay, apply_identity, resolve_overlay
@@ -76,7 +77,7 @@ def _resolve_deployments(
             raise BadInputError("overlay weights: reading a config file needs a config_repo")
         return infos, {}, []
     overlay_file = str(resolved.file) if resolved.file else "overlay"
-    reader_file = "run.yaml" if source.format == "native" else str(source.root)
+    reader_file = "run.yaml" if source.format == NATIVE else str(source.root)
     # Each error names the file that set the value at fault: the overlay or the run's own.
     manifest = overlay_file if resolved.deployments is not None else reader_file
     repo_from = overlay_file if resolved.overlay.config_repo else reader_file
@@ -402,4 +403,4 @@ def _read_notes(source: RunSource, ctx: LoadContext) -> list[str]:
     return notes
 
 
-__all__ = ["READERS", "IngestOptions", "IngestResult", "append_new_files", "ingest_run"]
+__all__ = ["IngestOptions", "IngestResult", "append_new_files", "ingest_run"]

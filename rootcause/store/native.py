@@ -94,7 +94,8 @@ def sample_files(run_dir: Path) -> list[Path]:
 class NativeReader:
     """Reads a folder with `run.yaml`, `samples/`, optional `metrics.jsonl` and `configs/`."""
 
-    name = "native"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: JSON has no NaN and the format says numbers; an exporter writes null for no value.
     nan_means_missing: frozenset[str] = frozenset()
     appendable = True

@@ -16,6 +16,7 @@ weights: {format_reward: 1, accuracy: 1, style: 0.3}   # or fit, or {from: confi
 reasoning: think_tags                         # or {regex: '<scratch>(.*?)</scratch>'}
 group_size: 8
 table: completions                            # W&B: which table key to read
+checkpoints: [mockllm/ckpt-100, mockllm/ckpt-200]  # Inspect: logs in training order
 ```
 
 The overlay is part of the run's identity (its resolved form joins the fingerprint), and the run
@@ -222,6 +223,18 @@ class RunOverlay(BaseModel):
     reasoning: ReasoningSpec | None = None
     group_size: int | None = Field(None, ge=1, le=MAX_GROUP_SIZE)
     table: str | None = None
+    #: Inspect: the checkpoints in training order, by `eval.model` or log file name.
+    checkpoints: list[str] | None = None
+
+    @field_validator("checkpoints")
+    @classmethod
+    def _checkpoint_names(cls, names: list[str] | None) -> list[str] | None:
+        if names is not None:
+            if not names or any(not n.strip() for n in names):
+                raise ValueError("checkpoints must be a list of non-empty names")
+            if len(set(names)) < len(names):
+                raise ValueError("checkpoints names a checkpoint twice")
+        return names
 
     @field_validator("labels")
     @classmethod

@@ -114,6 +114,54 @@ def test_tie_is_not_broken_by_file_name(cli: Any, tmp_path: Path) -> None:
     assert [m for _, m in order] == ["mockllm/ckpt-100", "mockllm/ckpt-200", "mockllm/ckpt-300"]
 
 
+def test_overlay_checkpoints_order_the_logs(cli: Any, tmp_path: Path) -> None:
+    """Model names that do not sort in training order: the overlay's `checkpoints` says it,
+    by eval.model or log file name; logs it does not name come after, and a name matching no
+    log is noted."""
+    logs = tmp_path / "ordered"
+    shutil.copytree(FIXTURES / "checkpoints", logs)
+    by_model = {}
+    for path in logs.glob("*.eval"):
+        with zipfile.ZipFile(path) as archive:
+            by_model[json.loads(read_member(archive, "header.json"))["eval"]["model"]] = path.name
+    order = f"mockllm/ckpt-300,{by_model['mockllm/ckpt-100']},mockllm/ckpt-999"
+    result = cli("overview", str(logs), "--checkpoints", order, "--json")
+    assert result.code == 0, result.err
+    notes = "\n".join(result.json()["notes"])
+    assert "in the order of the overlay's checkpoints (0: " in notes
+    assert (
+        f"1 Inspect logs not named in checkpoints come after the named ones, in creation "
+        f"order: {by_model['mockllm/ckpt-200']}" in notes
+    )
+    assert "checkpoints naming no log (by eval.model or file name): mockllm/ckpt-999" in notes
+    con = _db(cli, logs)
+    steps = con.execute(
+        "SELECT step, any_value(json_extract_string(extras, '$.model')) FROM samples "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert [m for _, m in steps] == ["mockllm/ckpt-300", "mockllm/ckpt-100", "mockllm/ckpt-200"]
+    (logs / "rootcause.yaml").write_text("checkpoints: [a, a]\n")
+    bad = cli("overview", str(logs), "--json")
+    assert bad.code != 0 and "checkpoints names a checkpoint twice" in bad.err
+
+
+SINGLE_EPOCH = "one completion per sample in every log (epochs=1)"
+
+
+def test_single_epoch_logs_say_why_pressure_is_zero(cli: Any, tmp_path: Path) -> None:
+    """One completion per prompt and checkpoint: groups of one, which a note says; a log with
+    a second epoch of each sample does not get the note."""
+    data = cli("overview", str(FIXTURES / "checkpoints"), "--json").json()
+    assert any(SINGLE_EPOCH in note for note in data["notes"])
+    log = json.loads(next((FIXTURES / "json").glob("*.json")).read_text())
+    log["samples"] += [{**sample, "epoch": 2} for sample in log["samples"]]
+    (tmp_path / "two").mkdir()
+    (tmp_path / "two" / "log.json").write_text(json.dumps(log))
+    data = cli("overview", str(tmp_path / "two"), "--json").json()
+    assert (data["samples"], data["groups"]) == (24, 12)
+    assert not any(SINGLE_EPOCH in note for note in data["notes"])
+
+
 def test_json_log_is_recognised(cli: Any) -> None:
     data = cli("overview", str(FIXTURES / "json"), "--json").json()
     assert (data["format"], data["samples"], data["steps"]) == ("inspect", 12, 1)

@@ -103,4 +103,6 @@ def test_prime_rl_episodes_as_samples(cli: Any, tmp_path: Path) -> None:
     assert row is not None
     assert row[:4] == ("You are nerdy.\n2+2?", "4 goblins", None, 1.0 + 0.3 * 0.5)
     assert row[4] == "rollouts/step_0/train/all/traces.jsonl"
-    assert json.loads(row[5])["task.persona"] == "nerdy"
+    assert "task.persona" not in json.loads(row[5])
+    assert data["personas"] == {"nerdy": 8, "plain": 8}
+    assert any("reward 'judge' is null (not scored) on 16 traces" in n for n in data["notes"])

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import re
 
+from rootcause.core.config_effects import ARRIVAL_EFFECTS, SCORING_EFFECTS
 from rootcause.core.report import Finding, FindingKind
-from rootcause.history.links import ARRIVAL_EFFECTS, SCORING_EFFECTS
 from rootcause.investigate.systematic.memo import Attribution
 from rootcause.tools.history_views import EffectView
 from rootcause.tools.t_events import DeploymentEvent

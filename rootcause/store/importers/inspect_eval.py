@@ -11,8 +11,11 @@ Runs of RL checkpoints are evaluated one log each: the logs of a folder are the 
 run, step 0 first, in the order Inspect created them (`eval.created`). Logs of one
 `eval(task, model=[...])` call share `eval.created` to the second: those are ordered by
 `eval.model` (numbers in it compared as numbers, so `ckpt-100` before `ckpt-1000`), then the
-file name, and a note says so. A log whose status is not `success` is read as far as it got,
-with a note; failed samples (an `error`, no scores) are left out and counted.
+file name, and a note says so. The overlay's `checkpoints` (the training order, by `eval.model`
+or log file name) overrides that order: the logs it names come first in its order, the others
+after them in creation order, and a note says which was which. A log whose status is not
+`success` is read as far as it got, with a note; failed samples (an `error`, no scores) are
+left out and counted.
 """
 
 from __future__ import annotations
@@ -137,10 +140,44 @@ def order_notes(logs: list[InspectLog]) -> list[str]:
     return notes
 
 
+def _position(log: InspectLog, checkpoints: list[str]) -> int | None:
+    """Where the overlay's checkpoints put `log`: by its eval.model, else its file name."""
+    for name in (log.model, log.shown, Path(log.shown).name):
+        if name and name in checkpoints:
+            return checkpoints.index(name)
+    return None
+
+
+def order_logs(logs: list[InspectLog], checkpoints: list[str] | None) -> list[str]:
+    """Sort `logs` into steps (in place) and say how: by creation time (ties by eval.model),
+    or by the overlay's `checkpoints` where given."""
+    logs.sort(key=InspectLog.order_key)
+    if not checkpoints:
+        return order_notes(logs)
+    positions = {id(log): _position(log, checkpoints) for log in logs}
+    logs.sort(key=lambda log: (positions[id(log)] is None, positions[id(log)] or 0))
+    order = ", ".join(f"{step}: {log.shown} ({log.model or '?'})" for step, log in enumerate(logs))
+    notes = [f"Inspect logs as steps in the order of the overlay's checkpoints ({order})"]
+    unnamed = [log.shown for log in logs if positions[id(log)] is None]
+    if unnamed:
+        notes.append(
+            f"{len(unnamed)} Inspect logs not named in checkpoints come after the named ones, "
+            f"in creation order: {', '.join(unnamed)}"
+        )
+    matched = {p for p in positions.values() if p is not None}
+    missing = [name for i, name in enumerate(checkpoints) if i not in matched]
+    if missing:
+        notes.append(
+            f"checkpoints naming no log (by eval.model or file name): {', '.join(missing)}"
+        )
+    return notes
+
+
 class InspectEvalReader:
     """Reads one Inspect log, or a folder of them as the steps of one run."""
 
-    name = "inspect"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: Inspect writes JSON with NaN for a scorer that returned NaN: read as no value.
     nan_means_missing = frozenset({"rewards"})
     appendable = False
@@ -167,7 +204,7 @@ class InspectEvalReader:
                 ctx.bad_file(shown, exc.detail)
             except (zipfile.BadZipFile, MemberError, ValueError, OSError) as exc:
                 ctx.bad_file(shown, f"not a readable Inspect log ({exc})")
-        logs.sort(key=InspectLog.order_key)
+        order = order_logs(logs, ctx.overlay.checkpoints)
         tally = SampleTally()
         for step, log in enumerate(logs):
             if log.status != "success":
@@ -180,8 +217,9 @@ class InspectEvalReader:
                     tally.errors[message] += 1
                     continue
                 ctx.place = (where, None)
+                tally.epochs[(log.shown, str(sample.get("id")))] += 1
                 ctx.add_record(sample_record(sample, log.spec, step, tally), log.shown, number)
-        ctx.notes += order_notes(logs) + tally.notes()
+        ctx.notes += order + tally.notes()
 
     def _samples(
         self, ctx: LoadContext, log: InspectLog

@@ -52,6 +52,8 @@ class SampleTally:
     fields_left: Counter[str] = field(default_factory=Counter)
     #: Samples whose output has more than one choice (only the first is the completion).
     more_choices: int = 0
+    #: Samples read per (log, sample id): its epochs, the completions drawn for one prompt.
+    epochs: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def notes(self) -> list[str]:
         notes = []
@@ -79,6 +81,13 @@ class SampleTally:
             notes.append(
                 f"EvalSample fields not read (the transcript, usage, timing): {names}; the "
                 "prompt is `input` and the completion the first choice of `output`"
+            )
+        if self.epochs and max(self.epochs.values()) == 1:
+            notes.append(
+                "one completion per sample in every log (epochs=1): unless samples share a "
+                "prompt, each group (step, prompt) holds one completion, none is selected over "
+                "another and selection pressure is 0; evaluate with epochs > 1 (and sampling) "
+                "to measure it"
             )
         return notes
 

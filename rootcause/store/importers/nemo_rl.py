@@ -115,7 +115,8 @@ def group_blocks(prompts: list[str | None], given: int | None) -> tuple[list[int
 class NemoRlReader:
     """Reads a NeMo-RL log folder of `train_data_step{N}.jsonl` (and `val_data_step{N}`)."""
 
-    name = "nemo-rl"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: `json.dumps` of tensors' `tolist()`: NaN only from a failed computation.
     nan_means_missing: frozenset[str] = frozenset()
     appendable = False

@@ -160,7 +160,8 @@ def trl_mapping(
 class TrlReader:
     """Reads a TRL GRPO output folder (or its `completions/` folder)."""
 
-    name = "trl"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: A reward function returns None for samples it does not score, which TRL logs as NaN;
     #: the advantage is computed by TRL itself, so NaN there is a fault.
     nan_means_missing = frozenset({"rewards"})

@@ -136,7 +136,8 @@ class VerlReader:
     """Reads a verl `rollout_data_dir` (or `validation_data_dir`) of `<step>.jsonl` files, or
     the folder holding both, as splits of one run."""
 
-    name = "verl"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: `_dump_generations` writes every `reward_extra_info` key for every sample; a reward
     #: function that could not compute one for a sample (an `acc` of a parse failure) puts
     #: NaN there: read as missing and counted. A NaN `score` is a failed computation, refused.

@@ -237,7 +237,8 @@ def _run_id(path: Path) -> str:
 class WandbTableReader:
     """Reads one W&B `*.table.json` file, or every one under a folder."""
 
-    name = "wandb-table"
+    #: The format name, set by its framework (`rootcause.store.builtin_frameworks`).
+    name: str
     #: W&B writes NaN for an empty numeric cell (a pandas NaN, a value not logged).
     nan_means_missing = frozenset(NUMBER_FIELDS)
     appendable = False
