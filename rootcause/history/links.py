@@ -1,9 +1,10 @@
 """Which reward components and data sources a config file or change is about.
 
-Convention (DESIGN 3.2): `rewards/<component>.yaml` holds one component (`name`, `weight`,
-`applies_to`, `inputs`, `kind`, `params`) and `data/mixture.yaml` the data sources under
-`sources` (a weight or a mapping with `weight`) and persona weights under `personas`. Any other
-layout still works: a component is linked to every file named after it or mentioning it.
+Convention (README, "The config repository"): `rewards/<component>.yaml` holds one component
+(`name`, `weight`, `applies_to`, `inputs`, `kind`, `params`) and `data/mixture.yaml` the data
+sources under `sources` (a weight or a mapping with `weight`) and persona weights under
+`personas`. Any other layout still works: a component is linked to every file named after it
+or mentioning it.
 Changes are summarised as `Effect`s: "weight of X 0.5 → 1.0", "X now sees reasoning", "source
 Y added", which is what a person aligning config changes with a behaviour wants to read.
 """

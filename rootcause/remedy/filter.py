@@ -39,7 +39,8 @@ OutputFormat = Literal["parquet", "jsonl"]
 MANIFEST = "manifest.json"
 #: Step windows the manifest counts over.
 WINDOWS = 10
-#: Columns of the copy: the native sample format (DESIGN 3.1) without what graders saw.
+#: Columns of the copy: the native sample format (README, "The native run format") without
+#: what graders saw.
 COLUMNS: tuple[str, ...] = (
     *(field for field in get_args(SampleField) if field != "grader_inputs"),
     "extras",

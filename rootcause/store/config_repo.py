@@ -22,7 +22,8 @@ from rootcause.store.framework_config import weights_at_key
 
 logger = logging.getLogger(__name__)
 
-#: Folder of per-component reward configs in the config repo convention (DESIGN 3.2).
+#: Folder of per-component reward configs in the config repo convention (README, "The config
+#: repository").
 REWARDS_DIR = "rewards"
 #: Files that may hold a framework's reward config (TRL's GRPO config).
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json", ".toml")

@@ -1,4 +1,4 @@
-"""The native run format `rootcause-run/1` (DESIGN 3.1)."""
+"""The native run format `rootcause-run/1` (README, "The native run format")."""
 
 from __future__ import annotations
 

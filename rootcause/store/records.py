@@ -1,8 +1,9 @@
 """Validate sample records (JSON objects) and buffer them as Arrow batches.
 
 Used by every reader whose rows arrive as mappings: native JSONL, verl dumps, W&B tables.
-A record follows DESIGN 3.1: `step` and `completion` are required, known fields are typed,
-and unknown keys are kept in `extras` as JSON, never dropped.
+A record follows the native format (README, "The native run format"): `step` and `completion`
+are required, known fields are typed, and unknown keys are kept in `extras` as JSON, never
+dropped.
 """
 
 from __future__ import annotations

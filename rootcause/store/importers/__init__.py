@@ -2,9 +2,9 @@
 prime-rl rollouts, Inspect AI logs, W&B tables.
 
 Each module holds one `RunReader` that maps its format onto the canonical sample tables
-(DESIGN 3.3) without dropping anything: fields with a canonical meaning are mapped, numeric
-reward signals become reward components, and everything else lands in `extras`. Lineage is
-the file relative to the run root and the 1-based line or row in it.
+(README, "Foreign logs") without dropping anything: fields with a canonical meaning are mapped,
+numeric reward signals become reward components, and everything else lands in `extras`.
+Lineage is the file relative to the run root and the 1-based line or row in it.
 
 This package module holds the small helpers the readers share.
 """
@@ -63,7 +63,7 @@ def load_json_lines(
 ) -> None:
     """Stream a JSON-lines file into `ctx`, one record per line, errors located by line.
 
-    `to_record` maps one parsed JSON object onto a sample record (DESIGN 3.1) and may raise
+    `to_record` maps one parsed JSON object onto a sample record (the native format) and may raise
     `RecordError` naming the foreign field at fault; lines that are not JSON objects are
     reported by the record buffer.
     """

@@ -1,4 +1,4 @@
-"""TRL GRPO completion logs: `completions/completions_{step:05d}.parquet` (DESIGN 3.3).
+"""TRL GRPO completion logs: `completions/completions_{step:05d}.parquet` (README, "Foreign logs").
 
 `GRPOTrainer.log` (trl/trainer/grpo_trainer.py, with `log_completions=True`) writes, at every
 logging step, a pandas frame `{step, prompt, completion, **rewards, **extra, advantage}` of its

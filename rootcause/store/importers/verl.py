@@ -1,4 +1,4 @@
-"""verl rollout dumps: `{rollout_data_dir}/{step}.jsonl` (DESIGN 3.3).
+"""verl rollout dumps: `{rollout_data_dir}/{step}.jsonl` (README, "Foreign logs").
 
 `RayPPOTrainer._dump_generations` writes one JSON object per line with `input` (decoded
 prompt), `output` (decoded response), `gts` (the ground truth), `score` (the sequence's summed

@@ -1,4 +1,4 @@
-"""W&B table JSON: `{"columns": [...], "data": [[...], ...]}` (DESIGN 3.3).
+"""W&B table JSON: `{"columns": [...], "data": [[...], ...]}` (README, "Foreign logs").
 
 A logged `wandb.Table` is written under the run's `files/media/table/` as
 `<key>_<wandb step>_<hash>.table.json` holding `columns` and `data`; tables in artifacts also
