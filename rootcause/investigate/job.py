@@ -54,6 +54,7 @@ from rootcause.investigate.folder import (
     record_cancelled,
 )
 from rootcause.investigate.llm.config import LLMOptions
+from rootcause.investigate.memo import memo_module
 from rootcause.investigate.options import (
     BrainOptions,
     SystematicOptions,
@@ -93,12 +94,18 @@ class BrainKind:
 
     options: type[BrainOptions]
     build: Callable[[BrainOptions, str | None], Brain]
+    #: The module that defines (and registers) the brain's memo.
+    memo: str
 
 
 BRAINS: dict[str, BrainKind] = {
-    "systematic": BrainKind(SystematicOptions, _systematic),
-    "llm": BrainKind(LLMOptions, _llm),
+    "systematic": BrainKind(
+        SystematicOptions, _systematic, "rootcause.investigate.systematic.memo"
+    ),
+    "llm": BrainKind(LLMOptions, _llm, "rootcause.investigate.llm.memo"),
 }
+for _name, _kind in BRAINS.items():
+    memo_module(_name, _kind.memo)
 
 
 @dataclass

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Finding, LLMReportMeta, Report, ReportMeta
-from rootcause.investigate.llm.memo import LLMMemo
 from rootcause.investigate.state import InvestigationState
 from rootcause.tools.untrusted import args_text, figures_text
 
@@ -19,7 +18,7 @@ from rootcause.tools.untrusted import args_text, figures_text
 def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report:
     assert state.verdict is not None
     plots = [e.plot for e in state.evidence if e.plot]
-    llm = state.memo.report if isinstance(state.memo, LLMMemo) else None
+    llm = state.memo.report_meta() if state.memo is not None else None
     return Report(
         id=state.spec.id,
         run_id=run_id,

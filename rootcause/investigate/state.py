@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializeAsAny, field_validator
 
 from rootcause.core.effects import Effects
 from rootcause.core.evidence import Evidence
@@ -16,11 +16,7 @@ from rootcause.core.report import (
     Suggestion,
     Verdict,
 )
-from rootcause.investigate.llm.memo import LLMMemo
-from rootcause.investigate.systematic.memo import SystematicMemo
-
-#: What a brain keeps between steps, tagged by the brain that keeps it.
-BrainMemo = Annotated[SystematicMemo | LLMMemo, Field(discriminator="brain")]
+from rootcause.investigate.memo import BrainMemo, memo_type
 
 
 class InvestigationSpec(BaseModel):
@@ -49,9 +45,17 @@ class InvestigationState(BaseModel):
     verdict: Verdict | None = None
     summary: str = ""
     evidence: list[Evidence] = Field(default_factory=list)
-    memo: BrainMemo | None = None
+    #: What the brain keeps between steps, read back as its brain's own memo type.
+    memo: SerializeAsAny[BrainMemo] | None = None
     effects: Effects | None = None
     stats: Stats = Field(default_factory=Stats)
+
+    @field_validator("memo", mode="before")
+    @classmethod
+    def _as_its_brains(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return memo_type(str(value.get("brain"))).model_validate(value)
+        return value
 
     def hypothesis(self, hypothesis_id: str) -> Hypothesis:
         for h in self.hypotheses:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rootcause.core.report import FailedStep, LLMReportMeta
 from rootcause.investigate.llm.schemas import Characterisation, Conclusion, SymptomAbsent
+from rootcause.investigate.memo import BrainMemo, brain_memo
 from rootcause.tools.t_detect import DetectOutput
 
 
-class LLMMemo(BaseModel):
+@brain_memo
+class LLMMemo(BrainMemo):
     brain: Literal["llm"] = "llm"
     model: str | None = None
     #: Model calls over the whole investigation (a budget).
@@ -44,3 +46,6 @@ class LLMMemo(BaseModel):
     referee_calls: int = 0
     #: The report's `meta.llm`, set when the brain concludes.
     report: LLMReportMeta | None = None
+
+    def report_meta(self) -> LLMReportMeta | None:
+        return self.report

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from rootcause.core.report import FindingKind
+from rootcause.investigate.memo import BrainMemo, brain_memo
 from rootcause.tools.t_contrast import EnrichmentOutput
 from rootcause.tools.t_detect import DetectOutput
 from rootcause.tools.t_events import EventAlignmentOutput
@@ -30,7 +31,8 @@ class Attribution(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
-class SystematicMemo(BaseModel):
+@brain_memo
+class SystematicMemo(BrainMemo):
     """Tool outputs as `(output, evidence id)`, called once per investigation (also across a
     resume), and the attributions by hypothesis id."""
 
