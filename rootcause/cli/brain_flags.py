@@ -83,9 +83,9 @@ def brain_options(
 ) -> BrainOptions:
     """The options given on the command line as the options of the brain that will run,
     refusing (named by its flag) any that does not apply to it."""
-    from rootcause.cli.common import split_names
     from rootcause.investigate.job import options_model
     from rootcause.investigate.options import check_tools, parse_options
+    from rootcause.store.overlay_text import split_names
 
     model = options_model(brain)
     flags = {p.name: p.opts[0] for p in ctx.command.params if p.name and p.opts}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ import typer
 from rich.console import Console
 
 from rootcause.cli.app import GlobalOptions
-from rootcause.core.errors import BadInputError
 from rootcause.store.frameworks import format_help, option_formats
 
 if TYPE_CHECKING:
@@ -112,11 +110,6 @@ def ingest_with_progress(
     return result
 
 
-def split_names(text: str) -> list[str]:
-    """A comma-separated list of names, blanks and repeats dropped, in the order given."""
-    return list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
-
-
 def option_help(model: type[BrainOptions], name: str, lead: str) -> str:
     """An option's help after `lead`: its description and default, read from the options
     model so the default is written once."""
@@ -131,7 +124,6 @@ def option_help(model: type[BrainOptions], name: str, lead: str) -> str:
 # --- the run overlay as command-line options ---------------------------------------------------
 
 OVERLAY_PANEL = "Run overlay (what the logs do not say; also read from rootcause.yaml)"
-_PAIRS = re.compile(r"^\s*\d+\s*:\s*[0-9A-Za-z_./-]{4,}\s*(,\s*\d+\s*:\s*[0-9A-Za-z_./-]{4,}\s*)*$")
 
 
 @dataclass(frozen=True)
@@ -225,82 +217,12 @@ def with_overlay_options(command: F) -> F:
 
 
 def overlay_args(values: dict[str, Any]) -> OverlayArgs:
-    """The overlay options' values as one typed value; a bad value names its option."""
-    from rootcause.store.overlay import RunOverlay, overlay_value
+    """The overlay options' values as one typed value (read by the store's overlay grammar);
+    a bad value names its option."""
+    from rootcause.store.overlay_text import overlay_from_options
 
-    overlay = RunOverlay()
-    for key, value in _overlay_keys(values).items():
-        overlay = overlay_value(key, value, "--" + key.replace("_", "-")).over(overlay)
-    if values.get("exclude_components"):
-        excluded = split_names(values["exclude_components"])
-        include = overlay.components.include if overlay.components else None
-        overlay = overlay.model_copy(
-            update={"components": overlay_value(
-                "components", {"include": include, "exclude": excluded}, "--exclude-components"
-            ).components}
-        )  # fmt: skip
-    file = values.get("overlay")
     return OverlayArgs(
-        file=file,
-        overlay=None if overlay.is_empty() else overlay,
+        file=values.get("overlay"),
+        overlay=overlay_from_options(values),
         forget=bool(values.get("forget_overlay")),
     )
-
-
-def _overlay_keys(values: dict[str, Any]) -> dict[str, Any]:
-    """Overlay keys in the overlay file's own form, from the options' text."""
-    keys: dict[str, Any] = {}
-    for key in ("run_id", "title", "group_size", "table"):
-        if values.get(key) is not None:
-            keys[key] = values[key]
-    if values.get("config_repo") is not None:
-        keys["config_repo"] = str(values["config_repo"].expanduser().resolve())
-    deployments = values.get("deployments")
-    if deployments is not None:
-        if _PAIRS.match(deployments):
-            keys["deployments"] = [p.strip() for p in deployments.split(",")]
-        else:
-            keys["deployments"] = {"file": str(Path(deployments).expanduser().resolve())}
-    if values.get("label"):
-        keys["labels"] = dict(_label(text) for text in values["label"])
-    if values.get("components"):
-        keys["components"] = {"include": split_names(values["components"])}
-    if values.get("checkpoints"):
-        keys["checkpoints"] = split_names(values["checkpoints"])
-    if values.get("weights") is not None:
-        keys["weights"] = _weights(values["weights"])
-    if values.get("reasoning") is not None:
-        text = values["reasoning"]
-        keys["reasoning"] = {"regex": text[len("regex:") :]} if text.startswith("regex:") else text
-    return keys
-
-
-def _label(text: str) -> tuple[str, dict[str, str]]:
-    name, sep, spec = text.partition("=")
-    source, colon, value = spec.partition(":")
-    if not sep or not colon:
-        raise BadInputError(
-            f"--label {text!r}: expected NAME=SOURCE:VALUE, e.g. 'persona=prompt:persona: (\\w+)'"
-        )
-    field = {"column": "column", "value": "value"}.get(source, "regex")
-    return name.strip(), {"from": source, field: value}
-
-
-def _weights(text: str) -> Any:
-    if text == "fit":
-        return "fit"
-    if text.startswith("config:"):
-        file, _, key = text[len("config:") :].partition("#")
-        return {"from": "config", "file": file, **({"key": key} if key else {})}
-    fixed: dict[str, float] = {}
-    for part in split_names(text):
-        name, sep, number = part.partition("=")
-        try:
-            fixed[name.strip()] = float(number)
-        except ValueError:
-            raise BadInputError(
-                f"--weights {part!r}: expected NAME=NUMBER, fit, or config:PATH"
-            ) from None
-        if not sep:
-            raise BadInputError(f"--weights {part!r}: expected NAME=NUMBER, fit, or config:PATH")
-    return fixed

@@ -12,7 +12,6 @@ from rootcause.cli.app import app
 from rootcause.cli.common import (
     WorkspaceOption,
     option_help,
-    split_names,
     stderr_console,
     stdout_console,
     workspace_dir,
@@ -20,6 +19,7 @@ from rootcause.cli.common import (
 from rootcause.core.errors import BadInputError
 from rootcause.investigate.llm.config import LLMOptions
 from rootcause.investigate.options import BrainOptions, describe
+from rootcause.store.overlay_text import split_names
 
 if TYPE_CHECKING:
     from rich.console import Console

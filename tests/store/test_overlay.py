@@ -183,3 +183,32 @@ def test_overlay_config_repo_must_be_a_repository(cli: Any, tmp_path: Path) -> N
     git.Repo.init(tmp_path / "empty").close()
     result = cli("overview", str(run), "--config-repo", str(tmp_path / "empty"), "--json")
     assert result.code == 0, result.err
+
+
+def test_the_option_grammar_is_the_stores_own() -> None:
+    """`--deployments`, `--label`, `--weights`, `--components` text reads into the same overlay
+    keys a file has, without the CLI (the store owns the grammar)."""
+    import pytest
+
+    from rootcause.core.errors import BadInputError
+    from rootcause.store.overlay_text import overlay_from_options
+
+    overlay = overlay_from_options(
+        {
+            "deployments": "0:abcd123,40:beef456",
+            "label": ["persona=prompt:persona: (\\w+)"],
+            "weights": "style=0.5, answer=1",
+            "components": "style,answer",
+            "exclude_components": "kl",
+        }
+    )
+    assert overlay is not None
+    assert [(d.step, d.commit) for d in overlay.deployments.items] == [
+        (0, "abcd123"),
+        (40, "beef456"),
+    ]
+    assert overlay_from_options({}) is None
+    with pytest.raises(BadInputError, match="--weights 'style': expected NAME=NUMBER"):
+        overlay_from_options({"weights": "style"})
+    with pytest.raises(BadInputError, match="--label 'persona': expected NAME=SOURCE:VALUE"):
+        overlay_from_options({"label": ["persona"]})
