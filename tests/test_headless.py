@@ -40,6 +40,7 @@ HEADLESS = [
     "rootcause.scan.table",
     "rootcause.scan.task",
     "rootcause.scan.watch",
+    "rootcause.fleet",
 ]
 
 

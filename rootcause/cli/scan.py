@@ -26,6 +26,7 @@ from rootcause.core.errors import BadInputError
 if TYPE_CHECKING:
     from rootcause.scan import ScanProgress, ScanResult
     from rootcause.scan.model import Severity
+    from rootcause.store.workspace import Workspace
 
 #: Exit code when --fail-on-alert finds an alert at or above the threshold.
 EXIT_ALERT = 3
@@ -100,6 +101,19 @@ def scan(
         bool,
         typer.Option("--rescan", help="Scan every run again, even those unchanged since a scan."),
     ] = False,
+    investigate: Annotated[
+        bool,
+        typer.Option(
+            "--investigate",
+            help="Triage: investigate each alert at or above --threshold that names a behaviour "
+            "(its behaviour as the detector, the most severe first), with the systematic brain; "
+            "verdicts, top causes and reports go in triage.json in the scan folder.",
+        ),
+    ] = False,
+    max_investigations: Annotated[
+        int,
+        typer.Option("--max-investigations", help="Most investigations --investigate starts."),
+    ] = 3,
     fmt: FormatOption = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
@@ -116,6 +130,8 @@ def scan(
     from rootcause.scan.model import chosen_checks
 
     checks = chosen_checks(check)
+    if max_investigations < 0:
+        raise BadInputError(f"--max-investigations {max_investigations}: give 0 or more")
     _guard_outputs(runs or [], json_path, markdown_path)
     use_ray = ray is not None
     address = None if ray in (None, "", "local") else ray
@@ -146,6 +162,8 @@ def scan(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     _copy_outputs(result, json_path, markdown_path)
     _render(result)
+    if investigate:
+        _triage(result, ws, max_investigations, cast("Severity", threshold))
     if fail_on_alert and result.has_alert(cast("Severity", threshold)):
         raise typer.Exit(EXIT_ALERT)
 
@@ -171,6 +189,43 @@ def _progress() -> Iterator[Callable[[ScanProgress], None]]:
             bar.update(task, completed=p.done, total=p.total, alerts=p.alerts, errors=p.errors)
 
         yield tick
+
+
+def _triage(result: ScanResult, ws: Workspace, most: int, threshold: Severity) -> None:
+    """Investigate the alerts (a progress bar on stderr) and print a line per alert."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from rootcause.fleet import TriageProgress, triage
+    from rootcause.tools.untrusted import visible
+
+    err = stderr_console()
+    with Progress(
+        TextColumn("[bold]triage[/bold]"),
+        BarColumn(bar_width=None),
+        MofNCompleteColumn(),
+        TextColumn("investigations"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("triage", total=None)
+
+        def tick(p: TriageProgress) -> None:
+            bar.update(task, completed=p.done, total=p.total)
+
+        rows = triage(result, ws, most, threshold, tick)
+    out = stdout_console()
+    for row in rows:
+        if row.error is not None:
+            said = f"not investigated: {row.error}"
+        else:
+            cause = row.top_cause or "no cause"
+            sure = f" ({row.confidence:.2f})" if row.confidence is not None else ""
+            said = f"{row.verdict}: {cause}{sure}; report {row.report}"
+        line = f"triage {row.severity:<6} {row.run_id} {row.subject}: {said}"
+        out.print(visible(line, 800), markup=False, highlight=False)
+    if not rows:
+        print("triage: no alert names a behaviour to investigate", file=sys.stderr)
 
 
 def _guard_outputs(runs: list[str], *outputs: Path | None) -> None:

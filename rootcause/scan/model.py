@@ -121,6 +121,9 @@ class Alert(BaseModel):
     command: str = Field(description="The `rootcause tool` call that reproduces the evidence.")
     detail: str = ""
     example: str | None = Field(None, description="An example text, quoted as data.")
+    behavior: str | None = Field(
+        None, description="The behaviour spec the alert measured (what triage investigates)."
+    )
 
     def key(self) -> tuple[str, str, str]:
         """What makes an alert the same alert again (a watch raises each key once)."""

@@ -12,7 +12,7 @@ from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
 
 @scan_check(
     "behavior",
-    version=1,
+    version=2,
     summary="each --behavior given: rising, and which component pushes it",
     default=False,
     per_behavior=True,
@@ -61,6 +61,7 @@ def behavior_check(check: RunCheck, spec: str) -> None:
         source,
         args,
         subject=spec,
+        behavior=spec,
         component=None if top is None else top.component,
         severity="high" if rising and top is not None else "medium",
         first_step=first,

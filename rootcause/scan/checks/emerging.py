@@ -70,7 +70,7 @@ def _grouped(rising: Sequence[Any], bar: float) -> list[_Rising]:
 
 @scan_check(
     "emerging",
-    version=1,
+    version=2,
     summary="n-grams (and semantic clusters) rising clear of noise",
 )
 def emerging_check(check: RunCheck) -> None:
@@ -91,6 +91,7 @@ def emerging_check(check: RunCheck) -> None:
             onset if found is not None else result,
             onset_args if found is not None else args,
             subject=group.label,
+            behavior=behavior,
             severity="medium" if found is not None else "low",
             first_step=found,
             share=onset_out.rate_after,
