@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 #: Suggestions offered at most (keys 1 to N start them).
 MAX_SUGGESTIONS = 5
 #: A behaviour spec longer than this is named by its words.
-SHORT_SPEC = 40
 #: Words a suggestion names at most.
 MAX_WORDS = 3
 #: Names listed in a line before "and N more".
@@ -42,8 +41,9 @@ class Suggestion:
     @property
     def line(self) -> str:
         verb = "rose" if self.direction == "up" else "fell"
-        name = self.behavior if len(self.behavior) <= SHORT_SPEC else ", ".join(self.words)
-        return f"{inline(name, 60)} {verb} {self.rate_early:.1%} -> {self.rate_late:.1%}"
+        # Its words, never a regex: the line is read at a glance; the command says the spec.
+        name = inline(", ".join(self.words), 60)
+        return f"{name} {verb} {self.rate_early:.1%} -> {self.rate_late:.1%}"
 
     @property
     def command(self) -> str:
