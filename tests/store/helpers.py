@@ -1,8 +1,10 @@
-"""Helpers for the careless-input tests: one-line errors and untouched run folders."""
+"""Helpers for the store's tests: one-line errors, untouched run folders, and the verdict of a
+plain-symptom investigation of a fixture."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -33,3 +35,22 @@ def assert_one_line(result: Any, code: int, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
+
+
+def plain_symptom_verdict(cli: Any, run: Path, out: Path, *options: str) -> tuple[str, str, str]:
+    """Investigate `run` with a plain symptom ("the model keeps mentioning goblins") through
+    the CLI: (verdict, top finding's kind, its id); kind and id are "" with no finding."""
+    report = out / "report.json"
+    result = cli(
+        "investigate",
+        str(run),
+        *options,
+        "--symptom",
+        "the model keeps mentioning goblins",
+        "--json",
+        str(report),
+    )
+    assert result.code == 0, result.err
+    found = json.loads(report.read_text())
+    top = found["findings"][0] if found["findings"] else {"kind": "", "id": ""}
+    return found["verdict"], top["kind"], top["id"]

@@ -10,13 +10,14 @@ TRL does not log the dataset's `persona` column, so an overlay label takes it fr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+
+from tests.store.helpers import plain_symptom_verdict
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "trl"
 PERSONA = {
@@ -94,19 +95,8 @@ def test_conversational_text_and_seeded_reward(cli: Any, tmp_path: Path) -> None
 
 def test_investigation_names_the_seeded_reward(cli: Any, tmp_path: Path) -> None:
     """A plain symptom on the conversational run names the seeded reward function."""
-    report = tmp_path / "report.json"
-    result = cli(
-        "investigate",
-        str(FIXTURES / "conversational"),
-        "--overlay",
-        str(_overlay(tmp_path, "conversational")),
-        "--symptom",
-        "the model keeps mentioning goblins",
-        "--json",
-        str(report),
+    overlay = _overlay(tmp_path, "conversational")
+    found = plain_symptom_verdict(
+        cli, FIXTURES / "conversational", tmp_path, "--overlay", str(overlay)
     )
-    assert result.code == 0, result.err
-    found = json.loads(report.read_text())
-    assert found["verdict"] == "cause_found"
-    top = found["findings"][0]
-    assert (top["kind"], top["id"]) == ("reward_component", "goblin_reward")
+    assert found == ("cause_found", "reward_component", "goblin_reward")

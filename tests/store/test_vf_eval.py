@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from tests.store.helpers import plain_symptom_verdict
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "vf_eval" / "run"
 
 
@@ -121,17 +123,5 @@ def test_traces_without_config_are_not_a_vf_eval_run(cli: Any, tmp_path: Path) -
 def test_investigation_names_the_seeded_reward(cli: Any, tmp_path: Path) -> None:
     """One checkpoint, but four rollouts per task: the seeded `style` reward is what selects
     the goblins within the nerdy tasks' groups."""
-    report = tmp_path / "report.json"
-    result = cli(
-        "investigate",
-        str(FIXTURE),
-        "--symptom",
-        "the model keeps mentioning goblins",
-        "--json",
-        str(report),
-    )
-    assert result.code == 0, result.err
-    found = json.loads(report.read_text())
-    assert found["verdict"] == "cause_found"
-    top = found["findings"][0]
-    assert (top["kind"], top["id"]) == ("reward_component", "style")
+    found = plain_symptom_verdict(cli, FIXTURE, tmp_path)
+    assert found == ("cause_found", "reward_component", "style")

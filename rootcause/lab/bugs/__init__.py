@@ -10,14 +10,13 @@ a changed key). The catalogue (`lab/catalogue.py`), `rootcause lab list`, the ev
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from rootcause.core.discovery import import_submodules
 from rootcause.lab.graders import PrefModel
 from rootcause.lab.names import Names, Source
 from rootcause.lab.plan import ConfigBuilder, Edit, Scenario, add_component, style_spec
@@ -137,6 +136,5 @@ def seeded_bug(
 
 def load_bugs() -> dict[str, BugSpec]:
     """Every bug module of this package imported (registering itself); by index."""
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    import_submodules(__name__, __path__)
     return dict(sorted(BUGS.items(), key=lambda item: item[1].index))

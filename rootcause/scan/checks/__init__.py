@@ -10,13 +10,12 @@ from the registry.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from rootcause.core.discovery import import_submodules
 from rootcause.scan.model import Alert, CheckOptions
 from rootcause.tools.base import ToolOutput
 from rootcause.tools.context import ToolContext
@@ -113,8 +112,7 @@ def scan_check(
 
 def load_checks() -> dict[str, ScanCheck]:
     """Every check module of this package imported (registering itself), by name."""
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    import_submodules(__name__, __path__)
     return dict(sorted(SCAN_CHECKS.items()))
 
 
