@@ -49,6 +49,10 @@ class Labels:
         return len(self.names)
 
 
+#: Labels as the statistics take them: any 1-D labels, or labels already encoded.
+LabelsLike = Labels | Sequence[Any] | npt.ArrayLike
+
+
 def as_float(values: npt.ArrayLike, name: str, n: int | None = None) -> FloatArray:
     """1-D float64 copy-free view of `values`; checks the length against `n` when given."""
     arr = np.asarray(values, dtype=np.float64)
@@ -80,11 +84,16 @@ def as_behaviour(values: npt.ArrayLike, n: int | None = None) -> FloatArray:
     return arr
 
 
-def encode_labels(labels: Sequence[Any] | npt.ArrayLike, n: int | None = None) -> Labels:
+def encode_labels(labels: Labels | Sequence[Any] | npt.ArrayLike, n: int | None = None) -> Labels:
     """Encode any 1-D labels (strings, ints, None) as sorted names and dense codes.
 
-    None and float NaN become `MISSING_LABEL`; everything else is rendered with `str`.
+    None and float NaN become `MISSING_LABEL`; everything else is rendered with `str`. Labels
+    already encoded (`Labels`, as `labels_from_codes` makes them) are taken as they are.
     """
+    if isinstance(labels, Labels):
+        if n is not None and labels.codes.shape[0] != n:
+            raise ValueError(f"labels have {labels.codes.shape[0]} entries, expected {n}")
+        return labels
     arr = np.asarray(labels)
     if arr.ndim != 1:
         raise ValueError(f"labels must be 1-D, got shape {arr.shape}")
@@ -99,6 +108,21 @@ def encode_labels(labels: Sequence[Any] | npt.ArrayLike, n: int | None = None) -
         text = np.array([MISSING_LABEL if _is_missing(v) else str(v) for v in arr.tolist()])
     uniq, codes = np.unique(text, return_inverse=True)
     return Labels(tuple(str(u) for u in uniq.tolist()), codes.astype(np.int64))
+
+
+def labels_from_codes(codes: npt.ArrayLike, names: Sequence[str]) -> Labels:
+    """`Labels` from dictionary codes into `names` (-1: missing), exactly as `encode_labels`
+    encodes the same labels written out as strings, without building or sorting the strings:
+    the levels present, sorted (`MISSING_LABEL` among them when a code is -1), and the codes
+    remapped into them. The names are few; the rows may be millions."""
+    arr = np.asarray(codes, dtype=np.int64)
+    levels = [*names, MISSING_LABEL]
+    shifted = np.where(arr < 0, len(names), arr)
+    present = np.flatnonzero(np.bincount(shifted, minlength=len(levels)))
+    order = sorted(present.tolist(), key=lambda i: levels[i])
+    rank = np.full(len(levels), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return Labels(tuple(levels[i] for i in order), rank[shifted])
 
 
 def _is_missing(value: Any) -> bool:

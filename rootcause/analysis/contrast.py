@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from rootcause.analysis._common import Estimate, FloatArray, as_behaviour, encode_labels
+from rootcause.analysis._common import Estimate, FloatArray, LabelsLike, as_behaviour, encode_labels
 from rootcause.analysis._groups import group_index
 
 
@@ -54,7 +53,7 @@ def reward_contrast(
     rewards: npt.ArrayLike,
     components: Sequence[str],
     *,
-    slices: Sequence[Any] | npt.ArrayLike | None = None,
+    slices: LabelsLike | None = None,
     level: float = 0.95,
     min_groups: int = 5,
 ) -> tuple[RewardContrast, ...]:

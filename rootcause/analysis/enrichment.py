@@ -7,15 +7,14 @@ many data sources does not manufacture a "cause" out of multiple testing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from rootcause.analysis._common import as_behaviour, benjamini_hochberg, encode_labels
+from rootcause.analysis._common import LabelsLike, as_behaviour, benjamini_hochberg, encode_labels
 
 Alternative = Literal["two-sided", "greater", "less"]
 
@@ -47,7 +46,7 @@ class Enrichment:
 
 def enrichment(
     behaviour: npt.ArrayLike,
-    labels: Sequence[Any] | npt.ArrayLike,
+    labels: LabelsLike,
     *,
     alternative: Alternative = "two-sided",
 ) -> Enrichment:

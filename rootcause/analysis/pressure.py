@@ -44,6 +44,7 @@ from rootcause.analysis._common import (
     Estimate,
     FloatArray,
     IntArray,
+    LabelsLike,
     as_behaviour,
     as_int,
     encode_labels,
@@ -76,7 +77,7 @@ def pressure_data(
     *,
     components: Sequence[str] | None = None,
     reward_total: npt.ArrayLike | None = None,
-    slices: Sequence[Any] | npt.ArrayLike | None = None,
+    slices: LabelsLike | None = None,
     steps: npt.ArrayLike | None = None,
     window_edges: Sequence[int] | npt.ArrayLike | None = None,
 ) -> PressureData:

@@ -8,9 +8,7 @@ traffic (the goblin case: 2.5% of responses, 66.7% of the mentions, a ratio of a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +16,7 @@ import numpy.typing as npt
 from rootcause.analysis._common import (
     FloatArray,
     IntArray,
+    LabelsLike,
     as_behaviour,
     as_int,
     encode_labels,
@@ -70,7 +69,7 @@ def prevalence_trace(
     steps: npt.ArrayLike,
     behaviour: npt.ArrayLike,
     *,
-    slices: Sequence[Any] | npt.ArrayLike | None = None,
+    slices: LabelsLike | None = None,
     bins: StepBins | None = None,
     level: float = 0.95,
 ) -> PrevalenceTrace:
@@ -132,7 +131,7 @@ class Concentration:
 
 def concentration(
     behaviour: npt.ArrayLike,
-    slices: Sequence[Any] | npt.ArrayLike,
+    slices: LabelsLike,
     *,
     level: float = 0.95,
 ) -> Concentration:

@@ -11,7 +11,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rootcause.analysis._common import MISSING_LABEL
+from rootcause.analysis._common import MISSING_LABEL, labels_from_codes
+from rootcause.analysis._common import Labels as EncodedLabels
 from rootcause.core.errors import BadInputError
 from rootcause.core.run import SLICE_FIELDS
 from rootcause.tools import untrusted
@@ -32,10 +33,16 @@ class Labels:
     names: tuple[str, ...]
 
     def as_strings(self) -> npt.NDArray[np.str_]:
-        """One label per row as a fixed-width string array (missing: `MISSING_LABEL`), which the
-        analysis layer encodes several times faster than Python objects."""
+        """One label per row as a fixed-width string array (missing: `MISSING_LABEL`)."""
         names = np.array([*self.names, MISSING_LABEL])
         return names[self.codes]
+
+    def encoded(self, keep: npt.NDArray[np.bool_] | None = None) -> EncodedLabels:
+        """The rows' labels (those in `keep`) as the statistics take them: sorted levels and
+        codes, the same as encoding `as_strings()` would give, from the integer codes alone
+        (no string per row, no sort of millions of strings)."""
+        codes = self.codes if keep is None else self.codes[keep]
+        return labels_from_codes(codes, self.names)
 
 
 def _labels(column: pa.ChunkedArray) -> Labels:

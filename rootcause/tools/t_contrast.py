@@ -88,7 +88,7 @@ def reward_contrast(ctx: ToolContext, args: ContrastInput) -> ContrastOutput:
         hits.astype(np.float64),
         frame.rewards,
         list(frame.components),
-        slices=frame.slice(args.by).as_strings(),
+        slices=frame.slice(args.by).encoded(),
     )
     components = [
         ComponentContrast(
@@ -201,9 +201,7 @@ def enrichment(ctx: ToolContext, args: EnrichmentInput) -> EnrichmentOutput:
         if not keep.any():
             scorer = args.scored_by
             raise BadInputError(f"no samples in steps {args.range_text()} scored by {scorer!r}")
-    result = enrich(
-        hits[keep], frame.slice(args.by).as_strings()[keep], alternative=args.alternative
-    )
+    result = enrich(hits[keep], frame.slice(args.by).encoded(keep), alternative=args.alternative)
     levels = [
         LevelView(
             level=str(lv.label),

@@ -188,7 +188,7 @@ def _pressure_inputs(
         weights,
         components=frame.components,
         reward_total=total,
-        slices=frame.slice(by).as_strings()[keep],
+        slices=frame.slice(by).encoded(keep),
         steps=steps,
         window_edges=edges,
     )

@@ -139,7 +139,7 @@ def prevalence(ctx: ToolContext, args: PrevalenceInput) -> PrevalenceOutput:
         keep = args.step_mask(frame.step)
         frame, hits = frame.subset(keep), hits[keep]
         step_range = (int(frame.step.min()), int(frame.step.max()))
-    labels = frame.slice(args.by).as_strings()
+    labels = frame.slice(args.by).encoded()
     trace = prevalence_trace(frame.step, hits, slices=labels, bins=step_bins(frame, args.bins))
     conc = concentration(hits, labels)
     return PrevalenceOutput(
