@@ -302,7 +302,10 @@ class _Reading:
     #: Per key, the previous file's rows without their step, and the (files, rows) left out
     #: as the same batch logged again.
     last_content: dict[str, list[bytes]] = field(default_factory=dict)
+    last_steps: dict[str, list[Any]] = field(default_factory=dict)
     relabelled: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Per key, the (files, rows) left out as the previous file logged again under its own step.
+    relogged: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def read(self, ctx: LoadContext, path: Path, shown: str, key: str) -> None:
         ctx.place = (shown, None)
@@ -343,25 +346,30 @@ class _Reading:
         earlier |= here
 
     def _relabelled(self, key: str, layout: TableLayout, rows: list[Any]) -> bool:
-        """Whether this file logs the rows of the key's previous file again under a new step
+        """Whether this file logs the rows of the key's previous file again: under a new step
         (TRL logs its last generation batch at each logging step until it generates anew:
-        `num_iterations > 1`); such a file is counted and left out."""
+        `num_iterations > 1`) or under the same step (TRL logs its last batch once more when
+        training ends); such a file is counted and left out."""
         at = layout.fields.get("step")
         if at is None:
             return False
+        listed = [row for row in rows if isinstance(row, list)]
         content = [
             orjson.dumps(
                 [c for i, c in enumerate(row) if i != at], option=orjson.OPT_SERIALIZE_NUMPY
             )
-            for row in rows
-            if isinstance(row, list)
+            for row in listed
         ]
-        if content and content == self.last_content.get(key):
-            files, count = self.relabelled.get(key, (0, 0))
-            self.relabelled[key] = (files + 1, count + len(content))
-            return True
-        self.last_content[key] = content
-        return False
+        steps = [_step_value(row[at]) if len(row) > at else None for row in listed]
+        same_rows = bool(content) and content == self.last_content.get(key)
+        same_step = steps == self.last_steps.get(key)
+        self.last_content[key], self.last_steps[key] = content, steps
+        if not same_rows:
+            return False
+        counts = self.relogged if same_step else self.relabelled
+        files, count = counts.get(key, (0, 0))
+        counts[key] = (files + 1, count + len(content))
+        return True
 
     def notes(self, chosen: str | None, keys: set[str]) -> list[str]:
         out = []
@@ -370,6 +378,12 @@ class _Reading:
                 f"{key}: {files} files log the previous file's rows again under a new step "
                 f"({count:,} rows left out): TRL logs its last generation batch at every logging "
                 "step until it generates anew (num_iterations > 1)"
+            )
+        for key, (files, count) in sorted(self.relogged.items()):
+            out.append(
+                f"{key}: {files} files log the previous file's rows again under the same step "
+                f"({count:,} rows left out), as TRL logs its last generation batch once more "
+                "when training ends"
             )
         if chosen is not None and len(keys) > 1:
             others = ", ".join(sorted(keys - {chosen}))
