@@ -97,10 +97,11 @@ def test_wandb_run_counts_groups_weights_labels_and_notes(
         "out)" in notes
     )
     assert (
-        "completions: 1 files log the previous file's rows again under the same step (16 rows "
+        "completions: 1 file logs the previous file's rows again under the same step (16 rows "
         "left out), as TRL logs its last generation batch once more when training ends" in notes
     )
     assert "groups: blocks of 4 consecutive rows per table file (found from the rows" in notes
+    assert "no num_generations in a files/config.yaml here (an offline W&B run" in notes
     assert "fitted from the logged advantage: goblin_reward 1, length_penalty 0.5" in notes
     conversational = "completions: 48 samples log prompt or completion as chat messages" in notes
     assert conversational == (name == "conversational")
@@ -201,3 +202,16 @@ def test_investigation_names_the_seeded_reward(cli: Any, tmp_path: Path) -> None
     assert found["verdict"] == "cause_found"
     top = found["findings"][0]
     assert (top["kind"], top["id"]) == ("reward_component", "goblin_reward")
+
+
+def test_the_overlays_group_size_settles_the_groups(cli: Any, tmp_path: Path) -> None:
+    """The offline run logs no num_generations beside its tables; the overlay says it."""
+    overlay = _overlay(tmp_path, "plain")
+    overlay.write_text(overlay.read_text() + "group_size: 4\n")
+    result = cli("overview", str(_run("plain")), "--overlay", str(overlay), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert (data["samples"], data["groups"]) == (48, 12)
+    notes = "\n".join(data["notes"])
+    assert "groups: blocks of 4 consecutive rows per table file (the overlay's group_size)" in notes
+    assert "no num_generations" not in notes

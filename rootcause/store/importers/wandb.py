@@ -288,6 +288,10 @@ class WandbTableReader:
             )
 
 
+def _files(count: int) -> str:
+    return "1 file logs" if count == 1 else f"{count} files log"
+
+
 @dataclass
 class _Reading:
     """Reads table files one after another, each row once per table key."""
@@ -375,13 +379,13 @@ class _Reading:
         out = []
         for key, (files, count) in sorted(self.relabelled.items()):
             out.append(
-                f"{key}: {files} files log the previous file's rows again under a new step "
+                f"{key}: {_files(files)} the previous file's rows again under a new step "
                 f"({count:,} rows left out): TRL logs its last generation batch at every logging "
                 "step until it generates anew (num_iterations > 1)"
             )
         for key, (files, count) in sorted(self.relogged.items()):
             out.append(
-                f"{key}: {files} files log the previous file's rows again under the same step "
+                f"{key}: {_files(files)} the previous file's rows again under the same step "
                 f"({count:,} rows left out), as TRL logs its last generation batch once more "
                 "when training ends"
             )
