@@ -21,12 +21,11 @@ in the `validation` split (verl logs it from `_validate`).
 Tables are told apart by their key (`completions`, `val/generations`: the file name without
 `_<step>_<hash>`, under `media/table/`). A row a table logs again in a later file of the same
 key (verl's `val/generations` and OpenRLHF re-log every earlier row each time) is read once; a
-table without a completion column (an eval summary) is skipped with a note; a file whose rows
-equal those of the key's previous file but for the step (TRL's batch logged again when
-`num_iterations > 1`) is left out and counted; rows without a group id are grouped in TRL's
-blocks where they fall in them (`wandb_groups`); the overlay's
-`table` (`--table KEY`) reads one key only. A folder holding several W&B run folders is
-refused: each W&B run is a run of its own.
+table without a completion column is skipped with a note; a file whose rows equal the key's
+previous file's but for the step (TRL's batch logged again when `num_iterations > 1`, or once
+more under the same step when training ends) is left out and counted; rows without a group id
+are grouped in TRL's blocks where they fall in them (`wandb_groups`); `--table KEY` reads one
+key only. A folder holding several W&B run folders is refused: each is a run of its own.
 """
 
 from __future__ import annotations
@@ -358,12 +357,8 @@ class _Reading:
         if at is None:
             return False
         listed = [row for row in rows if isinstance(row, list)]
-        content = [
-            orjson.dumps(
-                [c for i, c in enumerate(row) if i != at], option=orjson.OPT_SERIALIZE_NUMPY
-            )
-            for row in listed
-        ]
+        unstepped = [[c for i, c in enumerate(row) if i != at] for row in listed]
+        content = [orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) for row in unstepped]
         steps = [_step_value(row[at]) if len(row) > at else None for row in listed]
         same_rows = bool(content) and content == self.last_content.get(key)
         same_step = steps == self.last_steps.get(key)
