@@ -89,9 +89,14 @@ BUILTIN: tuple[Framework, ...] = (
         name="wandb-table",
         title="W&B tables",
         reader_spec=f"{_IMPORTERS}.wandb:WandbTableReader",
-        reads="`*.table.json`",
-        leaves_out="rows logged again; tables without a completion column",
-        fixtures="tables written in the tests",
+        reads="`*.table.json` (a run folder or one file), plain or conversational; "
+        "`num_generations` from the run's `files/config.yaml`",
+        leaves_out="rows logged again (the same step and cells, or the previous file's rows "
+        "under a new or the same step); tables without a completion column",
+        fixtures="wandb 0.31.0 offline through TRL 1.16.0's `GRPOTrainer` "
+        "(`report_to=wandb`, `num_iterations=2`), plain and conversational "
+        "(`tools/fixtures/make_wandb_fixture.py` -> `tests/fixtures/wandb/`); verl's and "
+        "OpenRLHF's layouts written in the tests",
         options=(_GROUP_SIZE, FrameworkOption("table", "the table key to read")),
         secondary=True,
     ),

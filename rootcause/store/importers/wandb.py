@@ -21,12 +21,11 @@ in the `validation` split (verl logs it from `_validate`).
 Tables are told apart by their key (`completions`, `val/generations`: the file name without
 `_<step>_<hash>`, under `media/table/`). A row a table logs again in a later file of the same
 key (verl's `val/generations` and OpenRLHF re-log every earlier row each time) is read once; a
-table without a completion column (an eval summary) is skipped with a note; a file whose rows
-equal those of the key's previous file but for the step (TRL's batch logged again when
-`num_iterations > 1`) is left out and counted; rows without a group id are grouped in TRL's
-blocks where they fall in them (`wandb_groups`); the overlay's
-`table` (`--table KEY`) reads one key only. A folder holding several W&B run folders is
-refused: each W&B run is a run of its own.
+table without a completion column is skipped with a note; a file whose rows equal the key's
+previous file's but for the step (TRL's batch logged again when `num_iterations > 1`, or once
+more under the same step when training ends) is left out and counted; rows without a group id
+are grouped in TRL's blocks where they fall in them (`wandb_groups`); `--table KEY` reads one
+key only. A folder holding several W&B run folders is refused: each is a run of its own.
 """
 
 from __future__ import annotations
@@ -288,6 +287,10 @@ class WandbTableReader:
             )
 
 
+def _files(count: int) -> str:
+    return "1 file logs" if count == 1 else f"{count} files log"
+
+
 @dataclass
 class _Reading:
     """Reads table files one after another, each row once per table key."""
@@ -302,7 +305,10 @@ class _Reading:
     #: Per key, the previous file's rows without their step, and the (files, rows) left out
     #: as the same batch logged again.
     last_content: dict[str, list[bytes]] = field(default_factory=dict)
+    last_steps: dict[str, list[Any]] = field(default_factory=dict)
     relabelled: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Per key, the (files, rows) left out as the previous file logged again under its own step.
+    relogged: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def read(self, ctx: LoadContext, path: Path, shown: str, key: str) -> None:
         ctx.place = (shown, None)
@@ -343,33 +349,40 @@ class _Reading:
         earlier |= here
 
     def _relabelled(self, key: str, layout: TableLayout, rows: list[Any]) -> bool:
-        """Whether this file logs the rows of the key's previous file again under a new step
+        """Whether this file logs the rows of the key's previous file again: under a new step
         (TRL logs its last generation batch at each logging step until it generates anew:
-        `num_iterations > 1`); such a file is counted and left out."""
+        `num_iterations > 1`) or under the same step (TRL logs its last batch once more when
+        training ends); such a file is counted and left out."""
         at = layout.fields.get("step")
         if at is None:
             return False
-        content = [
-            orjson.dumps(
-                [c for i, c in enumerate(row) if i != at], option=orjson.OPT_SERIALIZE_NUMPY
-            )
-            for row in rows
-            if isinstance(row, list)
-        ]
-        if content and content == self.last_content.get(key):
-            files, count = self.relabelled.get(key, (0, 0))
-            self.relabelled[key] = (files + 1, count + len(content))
-            return True
-        self.last_content[key] = content
-        return False
+        listed = [row for row in rows if isinstance(row, list)]
+        unstepped = [[c for i, c in enumerate(row) if i != at] for row in listed]
+        content = [orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) for row in unstepped]
+        steps = [_step_value(row[at]) if len(row) > at else None for row in listed]
+        same_rows = bool(content) and content == self.last_content.get(key)
+        same_step = steps == self.last_steps.get(key)
+        self.last_content[key], self.last_steps[key] = content, steps
+        if not same_rows:
+            return False
+        counts = self.relogged if same_step else self.relabelled
+        files, count = counts.get(key, (0, 0))
+        counts[key] = (files + 1, count + len(content))
+        return True
 
     def notes(self, chosen: str | None, keys: set[str]) -> list[str]:
         out = []
         for key, (files, count) in sorted(self.relabelled.items()):
             out.append(
-                f"{key}: {files} files log the previous file's rows again under a new step "
+                f"{key}: {_files(files)} the previous file's rows again under a new step "
                 f"({count:,} rows left out): TRL logs its last generation batch at every logging "
                 "step until it generates anew (num_iterations > 1)"
+            )
+        for key, (files, count) in sorted(self.relogged.items()):
+            out.append(
+                f"{key}: {_files(files)} the previous file's rows again under the same step "
+                f"({count:,} rows left out), as TRL logs its last generation batch once more "
+                "when training ends"
             )
         if chosen is not None and len(keys) > 1:
             others = ", ".join(sorted(keys - {chosen}))

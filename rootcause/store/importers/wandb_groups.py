@@ -61,6 +61,11 @@ def group_table_blocks(ctx: LoadContext, configured: list[object] | None) -> lis
         if logged is not None and configured
         else _HOW.get(grouping.method, grouping.method)
     )
+    if configured is None and ctx.overlay.group_size is None:
+        how += (
+            "; no num_generations in a files/config.yaml here (an offline W&B run writes none "
+            "until `wandb sync`): the overlay's group_size settles it"
+        )
     notes = [f"groups: blocks of {grouping.size} consecutive rows per table file ({how})"]
     if grouping.irregular:
         notes.append(
