@@ -25,7 +25,13 @@ from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
 
-STAGING = "samples_staging"
+#: The table readers write rows into: the final `samples`, written once. Derived values
+#: (missing group ids and totals, ids hashed from the source) are filled in place by `finish`.
+STAGING = "samples"
+#: DuckDB's own memory during an ingest; past it, DuckDB spills to the run's `.tmp` folder
+#: (removed with the temporary database), so an ingest's peak memory does not grow with
+#: the run (issue 24).
+INGEST_MEMORY_LIMIT = "512MB"
 
 logger = logging.getLogger(__name__)
 
@@ -92,17 +98,16 @@ class RunDatabaseBuilder:
         if append:
             shutil.copyfile(path, self.tmp_path)
         self.con = quiet(duckdb.connect(str(self.tmp_path)))
-        # Staging is a temporary table (memory, spilling to disk): rows are written to the
-        # database file once, when `finish` derives the final `samples`.
-        self.con.execute(
-            SAMPLES_DDL.format(name=STAGING).replace("CREATE TABLE", "CREATE TEMP TABLE")
-        )
+        spill = _leftovers(self.tmp_path)[2]
+        self.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+        self.con.execute("SET temp_directory = ?", [str(spill)])
         if append:
             self.rows = int(fetch_one(self.con, "SELECT count(*) FROM samples")[0])
             #: Rows already in `samples`; everything staged comes after them.
             self.first_new = self.rows
         else:
-            for ddl in OTHER_DDL:
+            # Rows go straight into the final table, in batches, and are written once.
+            for ddl in (SAMPLES_DDL.format(name="samples"), *OTHER_DDL):
                 self.con.execute(ddl)
             self.rows = self.first_new = 0
 
@@ -175,7 +180,7 @@ class RunDatabaseBuilder:
         stored = {str(k): orjson.loads(v) for k, v in con.execute(
             "SELECT key, value FROM run_info").fetchall()}  # fmt: skip
         added = self.rows - self.first_new
-        self._derive_samples(run_id, deployments, weights, create=False)
+        self._derive_samples(run_id, deployments, weights)
         kept = [n for n in stored.get("notes", []) if not n.startswith(APPEND_SUMMARY)]
         notes = list(dict.fromkeys([*kept, *notes]))
         info = {**info, "notes": notes}
@@ -203,21 +208,60 @@ class RunDatabaseBuilder:
         return weights
 
     def _derive_samples(
-        self,
-        run_id: str,
-        deployments: list[DeploymentInfo],
-        weights: dict[str, dict[str, float]],
-        create: bool = True,
+        self, run_id: str, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
     ) -> list[str]:
-        con = self.con
-        notes: list[str] = []
-        missing = self._count(
-            f"SELECT count(*) FILTER (WHERE group_id IS NULL), "
-            f"count(*) FILTER (WHERE sample_id IS NULL), "
-            f"count(*) FILTER (WHERE reward_total IS NULL) FROM {STAGING}"
+        """Fill in the ids and totals the new rows lack, in place; notes on what was derived.
+
+        Ids missing are hashed from (run, file, row), groups from (step, prompt), totals are
+        the weighted sum of the components with the weights live at the sample's step."""
+        con, first = self.con, self.first_new
+        no_group, no_id, no_total = self._count(
+            "SELECT count(*) FILTER (WHERE group_id IS NULL), "
+            "count(*) FILTER (WHERE sample_id IS NULL), "
+            "count(*) FILTER (WHERE reward_total IS NULL) FROM samples WHERE row_idx >= ?",
+            [first],
         )
-        no_group, no_id, no_total = missing
-        # Live weights per (deployment window, component); plain sum where unknown.
+        has_weights = self._live_weights(deployments, weights)
+        con.execute(
+            "UPDATE samples SET reward_total_logged = reward_total IS NOT NULL WHERE row_idx >= ?",
+            [first],
+        )
+        if no_id:
+            con.execute(
+                "UPDATE samples SET sample_id = "
+                "substr(md5(? || ':' || source_file || ':' || source_row), 1, 16) "
+                "WHERE row_idx >= ? AND sample_id IS NULL",
+                [run_id, first],
+            )
+        if no_group:
+            con.execute(
+                "UPDATE samples SET group_id = step || ':' || substr(md5(coalesce(prompt, '')), "
+                "1, 12) WHERE row_idx >= ? AND group_id IS NULL",
+                [first],
+            )
+        if no_total:
+            con.execute(
+                """
+                UPDATE samples SET reward_total = d.total FROM (
+                    SELECT r.row_idx, sum(r.value * coalesce(w.weight, 1.0)) AS total
+                    FROM rewards r JOIN samples s USING (row_idx)
+                    LEFT JOIN live_weights w ON r.component = w.component
+                      AND s.step >= w.from_step AND s.step < w.to_step
+                    WHERE s.row_idx >= ? AND s.reward_total IS NULL AND r.value IS NOT NULL
+                    GROUP BY r.row_idx
+                ) d
+                WHERE samples.row_idx = d.row_idx
+                """,
+                [first],
+            )
+        con.execute("DROP TABLE live_weights")
+        return _derived_notes(no_group, no_id, no_total, has_weights)
+
+    def _live_weights(
+        self, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
+    ) -> bool:
+        """A temporary `live_weights` (deployment window, component, weight); whether any."""
+        con = self.con
         con.execute(
             "CREATE TEMP TABLE live_weights (from_step BIGINT, to_step BIGINT, "
             "component VARCHAR, weight DOUBLE)"
@@ -228,53 +272,10 @@ class RunDatabaseBuilder:
                     "INSERT INTO live_weights VALUES (?, ?, ?, ?)",
                     [from_step, to_step, component, weight],
                 )
-        has_weights = self._count("SELECT count(*) FROM live_weights")[0] > 0
-        if create:
-            con.execute(SAMPLES_DDL.format(name="samples"))
-        con.execute(
-            f"""
-            INSERT INTO samples
-            WITH derived AS (
-                SELECT r.row_idx, sum(r.value * coalesce(w.weight, 1.0)) AS total
-                FROM rewards r JOIN {STAGING} s USING (row_idx)
-                LEFT JOIN live_weights w
-                  ON r.component = w.component AND s.step >= w.from_step AND s.step < w.to_step
-                WHERE s.reward_total IS NULL AND r.value IS NOT NULL
-                GROUP BY r.row_idx
-            )
-            SELECT s.row_idx,
-                   CASE WHEN s.sample_id IS NULL
-                        THEN substr(md5(? || ':' || s.source_file || ':' || s.source_row), 1, 16)
-                        ELSE s.sample_id END,
-                   s.step,
-                   CASE WHEN s.group_id IS NULL
-                        THEN s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)
-                        ELSE s.group_id END,
-                   s.split, s.data_source, s.persona, s.env,
-                   s.prompt, s.reasoning, s.completion, s.reference,
-                   coalesce(s.reward_total, d.total), s.advantage, s.meta, s.extras,
-                   s.source_file, s.source_row, s.reward_total IS NOT NULL
-            FROM {STAGING} s LEFT JOIN derived d USING (row_idx)
-            """,
-            [run_id],
-        )
-        con.execute(f"DROP TABLE {STAGING}")
-        if no_group:
-            notes.append(f"group_id missing in {no_group} samples: grouped by (step, prompt)")
-        if no_id:
-            notes.append(f"sample_id missing in {no_id} samples: hashed from (run, file, row)")
-        if no_total:
-            how = (
-                "weighted sum of components with the weights live at its step (1.0 where a "
-                "component has none)"
-                if has_weights
-                else "plain sum of components (no weights known)"
-            )
-            notes.append(f"reward_total missing in {no_total} samples: derived as the {how}")
-        return notes
+        return self._count("SELECT count(*) FROM live_weights")[0] > 0
 
-    def _count(self, sql: str) -> tuple[int, ...]:
-        row = fetch_one(self.con, sql)
+    def _count(self, sql: str, params: list[object] | None = None) -> tuple[int, ...]:
+        row = fetch_one(self.con, sql, params)
         return tuple(int(v or 0) for v in row)
 
     def abort(self) -> None:
@@ -283,3 +284,21 @@ class RunDatabaseBuilder:
             self.con.close()
         for leftover in _leftovers(self.tmp_path):
             remove_path(leftover)
+
+
+def _derived_notes(no_group: int, no_id: int, no_total: int, has_weights: bool) -> list[str]:
+    """What `_derive_samples` filled in, one note per kind of value."""
+    notes: list[str] = []
+    if no_group:
+        notes.append(f"group_id missing in {no_group} samples: grouped by (step, prompt)")
+    if no_id:
+        notes.append(f"sample_id missing in {no_id} samples: hashed from (run, file, row)")
+    if no_total:
+        how = (
+            "weighted sum of components with the weights live at its step (1.0 where a "
+            "component has none)"
+            if has_weights
+            else "plain sum of components (no weights known)"
+        )
+        notes.append(f"reward_total missing in {no_total} samples: derived as the {how}")
+    return notes
