@@ -25,13 +25,20 @@ from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
 
-#: The table readers write rows into: the final `samples`, written once. Derived values
-#: (missing group ids and totals, ids hashed from the source) are filled in place by `finish`.
-STAGING = "samples"
+#: Readers write rows into small temporary tables (no write-ahead log, so a chunk that
+#: fails can be rolled back); every `MOVE_ROWS` rows, and when the reading is done
+#: (`settle`), they are moved into the final tables in one statement each, which DuckDB
+#: writes straight into the database file. Each row is written to the file once; derived
+#: values (missing ids, groups, totals) are then filled in place by `finish`.
+STAGING = "samples_staging"
+REWARDS_STAGING = "rewards_staging"
+INPUTS_STAGING = "grader_inputs_staging"
+#: One DuckDB row group: a move this large is written to the file directly.
+MOVE_ROWS = 122_880
 #: DuckDB's own memory during an ingest; past it, DuckDB spills to the run's `.tmp` folder
 #: (removed with the temporary database), so an ingest's peak memory does not grow with
 #: the run (issue 24).
-INGEST_MEMORY_LIMIT = "512MB"
+INGEST_MEMORY_LIMIT = "256MB"
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +73,24 @@ def new_builder(path: Path, append: bool, needed: Callable[[], int]) -> RunDatab
             remove_path(leftover)
         size = path.stat().st_size if append else needed()
         raise DiskFullError(path.parent, needed_bytes=size) from exc
+
+
+#: (final table, its staging table).
+_STAGED = (("samples", STAGING), ("rewards", REWARDS_STAGING), ("grader_inputs", INPUTS_STAGING))
+
+
+def _staging_ddl() -> list[str]:
+    """The temporary staging tables, shaped like the final ones."""
+    samples = SAMPLES_DDL.format(name=STAGING)
+    rewards, inputs = OTHER_DDL[0], OTHER_DDL[1]
+    return [
+        ddl.replace("CREATE TABLE", "CREATE TEMP TABLE")
+        for ddl in (
+            samples,
+            rewards.replace("TABLE rewards", f"TABLE {REWARDS_STAGING}"),
+            inputs.replace("TABLE grader_inputs", f"TABLE {INPUTS_STAGING}"),
+        )
+    ]
 
 
 def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:
@@ -106,10 +131,13 @@ class RunDatabaseBuilder:
             #: Rows already in `samples`; everything staged comes after them.
             self.first_new = self.rows
         else:
-            # Rows go straight into the final table, in batches, and are written once.
             for ddl in (SAMPLES_DDL.format(name="samples"), *OTHER_DDL):
                 self.con.execute(ddl)
             self.rows = self.first_new = 0
+        #: Rows up to here are in the final tables; those after it in the staging ones.
+        self.moved = self.rows
+        for ddl in _staging_ddl():
+            self.con.execute(ddl)
 
     def append(self, samples: pa.Table, rewards: pa.Table, grader_inputs: pa.Table) -> None:
         """Append one batch of canonical rows (see `rootcause.store.schema`)."""
@@ -118,11 +146,24 @@ class RunDatabaseBuilder:
         con.register("batch_rewards", rewards)
         con.register("batch_inputs", grader_inputs)
         con.execute(f"INSERT INTO {STAGING} SELECT * FROM batch_samples")
-        con.execute("INSERT INTO rewards SELECT * FROM batch_rewards")
-        con.execute("INSERT INTO grader_inputs SELECT * FROM batch_inputs")
+        con.execute(f"INSERT INTO {REWARDS_STAGING} SELECT * FROM batch_rewards")
+        con.execute(f"INSERT INTO {INPUTS_STAGING} SELECT * FROM batch_inputs")
         for name in ("batch_samples", "batch_rewards", "batch_inputs"):
             con.unregister(name)
         self.rows += samples.num_rows
+
+    def move(self, force: bool = False) -> None:
+        """Move the staged rows into the final tables once `MOVE_ROWS` are staged (`force`:
+        whatever is staged). Not inside a transaction of the caller's."""
+        if self.rows == self.moved or (not force and self.rows - self.moved < MOVE_ROWS):
+            return
+        con = self.con
+        for final, staged in _STAGED:
+            con.execute(f"INSERT INTO {final} SELECT * FROM {staged}")
+            con.execute(f"DROP TABLE {staged}")
+        for ddl in _staging_ddl():
+            con.execute(ddl)
+        self.moved = self.rows
 
     def finish(
         self,
@@ -137,6 +178,7 @@ class RunDatabaseBuilder:
         `weights` maps a deployment commit to the component weights of its config. Returns the
         notes on what was derived, which are also stored in `run_info`.
         """
+        self.move(force=True)
         con = self.con
         notes = list(info.get("notes", []))
         if self.appending:

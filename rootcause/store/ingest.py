@@ -18,7 +18,6 @@ from rootcause.core.run import DeploymentInfo
 from rootcause.store.config_repo import open_config_repo
 from rootcause.store.database import (
     APPEND_SUMMARY,
-    STAGING,
     new_builder,
     remove_dead_leftovers,
 )
@@ -295,7 +294,7 @@ def _read_all(plan: _Plan, ctx: LoadContext) -> list[str]:
     _load(plan.reader, source, ctx)
     overlay_notes = apply_overlay(builder.con, overlay.overlay, 0)
     weights = plan_weights(
-        builder.con, STAGING, plan.deployments, plan.weights, overlay.overlay.weights
+        builder.con, "samples", plan.deployments, plan.weights, overlay.overlay.weights
     )
     info = plan.info()
     info["reader_state"] = ctx.state
@@ -372,7 +371,7 @@ def _load(
     """Load every file, naming the file and line being read if something unforeseen fails."""
     try:
         reader.load(source, ctx)
-        ctx.flush()
+        ctx.settle()
     except RootcauseError:
         raise
     except Exception as exc:
