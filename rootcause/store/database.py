@@ -25,20 +25,21 @@ from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
 
-#: Readers write rows into small temporary tables (no write-ahead log, so a chunk that
-#: fails can be rolled back); every `MOVE_ROWS` rows, and when the reading is done
-#: (`settle`), they are moved into the final tables in one statement each, which DuckDB
-#: writes straight into the database file. Each row is written to the file once; derived
-#: values (missing ids, groups, totals) are then filled in place by `finish`.
+#: Readers write rows into small temporary tables (no write-ahead log, and a chunk that
+#: fails is rolled back on its own). After each chunk a second connection, `writer`, moves
+#: them into the final tables within one long transaction, in which DuckDB writes every
+#: full row group straight into the database file; `settle` commits it. Each row is written
+#: to the file once; derived values (missing ids, groups, totals) are filled in place by
+#: `finish`.
 STAGING = "samples_staging"
 REWARDS_STAGING = "rewards_staging"
 INPUTS_STAGING = "grader_inputs_staging"
-#: One DuckDB row group: a move this large is written to the file directly.
-MOVE_ROWS = 122_880
+#: Rows per Arrow batch when staged rows are moved (streamed, never all at once).
+MOVE_BATCH_ROWS = 8_192
 #: DuckDB's own memory during an ingest; past it, DuckDB spills to the run's `.tmp` folder
 #: (removed with the temporary database), so an ingest's peak memory does not grow with
 #: the run (issue 24).
-INGEST_MEMORY_LIMIT = "256MB"
+INGEST_MEMORY_LIMIT = "128MB"
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,8 @@ class RunDatabaseBuilder:
             self.rows = self.first_new = 0
         #: Rows up to here are in the final tables; those after it in the staging ones.
         self.moved = self.rows
+        self._writer = self.con.cursor()
+        self._writing = False
         for ddl in _staging_ddl():
             self.con.execute(ddl)
 
@@ -152,18 +155,30 @@ class RunDatabaseBuilder:
             con.unregister(name)
         self.rows += samples.num_rows
 
-    def move(self, force: bool = False) -> None:
-        """Move the staged rows into the final tables once `MOVE_ROWS` are staged (`force`:
-        whatever is staged). Not inside a transaction of the caller's."""
-        if self.rows == self.moved or (not force and self.rows - self.moved < MOVE_ROWS):
+    def move(self) -> None:
+        """Move the staged rows into the final tables, within the writer's transaction.
+        Call outside a transaction of `con`'s."""
+        if self.rows == self.moved:
             return
-        con = self.con
+        if not self._writing:
+            self._writer.begin()
+            self._writing = True
         for final, staged in _STAGED:
-            con.execute(f"INSERT INTO {final} SELECT * FROM {staged}")
-            con.execute(f"DROP TABLE {staged}")
+            batches = self.con.sql(f"SELECT * FROM {staged}").to_arrow_reader(MOVE_BATCH_ROWS)
+            self._writer.register("moving", batches)
+            self._writer.execute(f"INSERT INTO {final} SELECT * FROM moving")
+            self._writer.unregister("moving")
+            self.con.execute(f"DROP TABLE {staged}")  # a DELETE would keep the space
         for ddl in _staging_ddl():
-            con.execute(ddl)
+            self.con.execute(ddl)
         self.moved = self.rows
+
+    def settle(self) -> None:
+        """Move what is staged and commit: the final tables then hold every row read."""
+        self.move()
+        if self._writing:
+            self._writer.commit()
+            self._writing = False
 
     def finish(
         self,
@@ -178,7 +193,7 @@ class RunDatabaseBuilder:
         `weights` maps a deployment commit to the component weights of its config. Returns the
         notes on what was derived, which are also stored in `run_info`.
         """
-        self.move(force=True)
+        self.settle()
         con = self.con
         notes = list(info.get("notes", []))
         if self.appending:
@@ -202,6 +217,7 @@ class RunDatabaseBuilder:
         for key, value in info.items():
             con.execute("INSERT INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()])
         con.execute("CHECKPOINT")
+        self._writer.close()
         con.close()
         os.replace(self.tmp_path, self.path)
         return notes
@@ -232,6 +248,7 @@ class RunDatabaseBuilder:
                 "INSERT OR REPLACE INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()]
             )
         con.execute("CHECKPOINT")
+        self._writer.close()
         con.close()
         os.replace(self.tmp_path, self.path)
         logger.info("appended %d samples to %s", added, self.path)
@@ -322,6 +339,8 @@ class RunDatabaseBuilder:
 
     def abort(self) -> None:
         """Close and delete the temporary file; the previous database (if any) stays."""
+        with contextlib.suppress(Exception):
+            self._writer.close()
         with contextlib.suppress(Exception):
             self.con.close()
         for leftover in _leftovers(self.tmp_path):

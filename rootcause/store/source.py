@@ -124,7 +124,7 @@ class LoadContext:
         """Write everything read so far into the final tables (`samples`, `rewards`,
         `grader_inputs`): call before querying them."""
         self.flush()
-        self.builder.move(force=True)
+        self.builder.settle()
 
     def loaded(self, rows: int) -> None:
         """Account for `rows` loaded through the builder directly (not via the buffer)."""
