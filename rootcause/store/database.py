@@ -20,7 +20,13 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps, remove_path
+from rootcause.core.disk import (
+    DiskFullError,
+    is_disk_full,
+    remove_dead_temps,
+    remove_path,
+    remove_unused_folder,
+)
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
@@ -56,9 +62,14 @@ def _leftovers(tmp_path: Path) -> tuple[Path, Path, Path]:
 def remove_dead_leftovers(db_path: Path) -> list[Path]:
     """Delete `<db>.tmp-<pid>` files, their `.wal` files and DuckDB's `.tmp` spill folders
     whose process is gone (a killed ingest); those of live processes, including this one, are
-    left alone. Returns what went."""
+    left alone. DuckDB's default spill folder `<db>.tmp/` goes too when no running process
+    has a file open in it. Returns what went."""
     pattern = re.compile(re.escape(db_path.name) + r"\.tmp-(\d+)(?:\.wal|\.tmp)?$")
-    return remove_dead_temps(db_path.parent, pattern)
+    removed = remove_dead_temps(db_path.parent, pattern)
+    spill = db_path.with_name(db_path.name + ".tmp")  # DuckDB's default, of a query's spill
+    if remove_unused_folder(spill):
+        removed.append(spill)
+    return removed
 
 
 def new_builder(path: Path, append: bool, needed: Callable[[], int]) -> RunDatabaseBuilder:

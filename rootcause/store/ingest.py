@@ -199,6 +199,7 @@ def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | N
     reader = reader_for(path, fmt)
     found = _describe(reader, path, workspace)
     # The folder is named by the reader's run id, so an overlay's run_id never moves it.
+    workspace.remove_dead_temps()  # once per process: what killed commands left anywhere
     run_dir = workspace.ensure(workspace.run_dir(found.root, found.run_id))
     db_path = run_dir / DB_NAME
     remove_dead_leftovers(db_path)
