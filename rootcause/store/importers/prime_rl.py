@@ -15,6 +15,8 @@ reward's score -> a component, the weighted sum (verifiers' `Trace.reward`) -> r
 `group.id` -> group_id, `env.name` (else `env.id`) -> env, `kind` -> split (train, eval), the
 trace id -> sample_id; `metrics`, scalar `task.data` fields and `ok` go to `extras`. Where a
 step has both subsets, `all` is read (every sampled completion; `effective` repeats part of it).
+A compressed `traces.jsonl.gz` is read too; a truncated one is skipped from the break on under
+`--skip-bad-lines`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.importers import is_number, keep_extra, shown_path
-from rootcause.store.jsonl import iter_json_lines, parse_line
+from rootcause.store.jsonl import UnreadableFileError, iter_json_lines, parse_line
 from rootcause.store.records import RecordError
 from rootcause.store.source import LoadContext, RunSource
 
@@ -116,7 +118,11 @@ def _trace_files(rollouts: Path) -> Iterator[tuple[int, str, Path]]:
     for step, folder in steps:
         for kind in KINDS:
             for subset in SUBSETS:
-                found = sorted((folder / kind / subset).rglob(TRACES))
+                found = sorted(
+                    p
+                    for p in (folder / kind / subset).rglob(TRACES + "*")
+                    if p.name in (TRACES, TRACES + ".gz")
+                )
                 if found:
                     yield from ((step, kind, f) for f in found)
                     break
@@ -173,7 +179,15 @@ class PrimeRlReader:
 
 def _episodes(ctx: LoadContext, path: Path, shown: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
     ctx.place = (shown, None)
-    for line, raw in iter_json_lines(path, shown):
+    lines = iter_json_lines(path, shown)
+    while True:
+        try:
+            line, raw = next(lines)
+        except StopIteration:
+            return
+        except UnreadableFileError as exc:  # a truncated .jsonl.gz: skipped from the break on
+            ctx.bad_file(shown, exc.detail)
+            return
         ctx.place = (shown, line)
         try:
             obj = parse_line(raw)
