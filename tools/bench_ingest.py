@@ -157,8 +157,10 @@ DUCKDB_CTAS = """
 import sys, time, duckdb
 t = time.perf_counter()
 con = duckdb.connect(sys.argv[2])
-con.execute(f"CREATE TABLE samples AS SELECT * FROM read_json('{sys.argv[1]}/samples/*.jsonl.gz')")
-_out = {"seconds": time.perf_counter() - t, "rows": con.execute("SELECT count(*) FROM samples").fetchone()[0]}
+files = sys.argv[1] + "/samples/*.jsonl.gz"
+con.execute(f"CREATE TABLE samples AS SELECT * FROM read_json('{files}')")
+rows = con.execute("SELECT count(*) FROM samples").fetchall()[0][0]
+_out = {"seconds": time.perf_counter() - t, "rows": rows}
 """
 
 
@@ -202,8 +204,10 @@ def scaling(folder: Path, sizes: list[int], words: int) -> None:
         rows.append((size, mb, ours, base))
         shutil.rmtree(run)
     first = rows[0][2]["peak_mb"]
-    print("| size | samples | gz MB | ingest s | peak MB | DuckDB CTAS s | CTAS peak MB "
-          "| time ratio | peak ratio | peak vs 1x |")
+    print(
+        "| size | samples | gz MB | ingest s | peak MB | DuckDB CTAS s | CTAS peak MB "
+        "| time ratio | peak ratio | peak vs 1x |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, mb, ours, base in rows:
         print(

@@ -76,8 +76,9 @@ def guard_statements(cap: int) -> list[str]:
 
 
 def capped_sql(con: duckdb.DuckDBPyConnection, sql: str, cap: int) -> str:
-    """`sql` checked for calls the macros cannot hold (`_check_tree`), with every call that combines values (`_COMBINED`)
-    wrapped in the checking macro; the text itself when there is none."""
+    """`sql` checked for calls the macros cannot hold (`_check_tree`), with every call that
+    combines values (`_COMBINED`) wrapped in the checking macro; the text itself when there
+    is none."""
     row = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     tree = orjson.loads(row[0]) if row else {}
     _check_tree(tree, cap)

@@ -163,8 +163,7 @@ def test_memory_hungry_query_is_stopped_by_the_memory_limit(
     # Each value is under the value cap (a doubling with || is refused by the cap instead);
     # holding them all to count the distinct ones needs gigabytes.
     hungry = (
-        "SELECT count(DISTINCT s) FROM "
-        "(SELECT repeat('y', 90000) || range AS s FROM range(200000))"
+        "SELECT count(DISTINCT s) FROM (SELECT repeat('y', 90000) || range AS s FROM range(200000))"
     )
     with pytest.raises(SqlError) as info:
         call_tool(ctx, "sql", {"query": hungry})
