@@ -292,10 +292,6 @@ class RunDatabaseBuilder:
             [first],
         )
         has_weights = self._live_weights(deployments, weights)
-        con.execute(
-            "UPDATE samples SET reward_total_logged = reward_total IS NOT NULL WHERE row_idx >= ?",
-            [first],
-        )
         if no_id:
             con.execute(
                 "UPDATE samples SET sample_id = "

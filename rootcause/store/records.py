@@ -208,7 +208,7 @@ class RecordBuffer:
         columns["extras"].append(extras_json)
         columns["source_file"].append(source_file)
         columns["source_row"].append(source_row)
-        columns["reward_total_logged"].append(None)
+        columns["reward_total_logged"].append(values["reward_total"] is not None)
         for name, number in reward_values:
             self._rewards[0].append(row_idx)
             self._rewards[1].append(str(name))

@@ -268,10 +268,11 @@ class TableLoader:
             if extras
             else "NULL"
         )
+        logged = f"({self._value('reward_total', scalars['reward_total'])}) IS NOT NULL"
         sql = (
             f"INSERT INTO {STAGING} SELECT {offset} + _pos, "
             + ", ".join(select)
-            + f", {file_expr}, _row, NULL FROM src"
+            + f", {file_expr}, _row, {logged} FROM src"
         )
         self._run(sql, self.ctx.place[0] or "", "a column has the wrong type")
 
