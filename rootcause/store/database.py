@@ -1,5 +1,8 @@
 """Build a run's DuckDB file next to its final place and swap it in only when complete.
 
+Rows stream in: readers stage each chunk in small temporary tables, which are moved into the
+final tables after every chunk (see `STAGING`), under a cap on DuckDB's memory that spills to
+a folder beside the temporary database, so an ingest's memory does not grow with the run.
 A half-finished ingest leaves at most a `*.tmp-<pid>` file (and its `.wal`, and DuckDB's
 `.tmp` spill folder) that nothing reads, so later commands never trust a partial workspace;
 the next ingest of the run removes those of processes that are gone (`remove_dead_leftovers`).
