@@ -6,6 +6,13 @@ rootcause's DuckDB store and the way a user would in a notebook (pandas read +
 `str.contains` + groupby), with the ratio.
 
     python tools/bench_ingest.py [--samples 1000000] [--keep DIR]
+
+With `--scaling 1,5,20` it instead ingests the same text shape at those multiples of 10,000
+long samples (one `.jsonl.gz` file per multiple), each in a fresh process, beside DuckDB's own
+`CREATE TABLE AS SELECT * FROM read_json(...)` of the same files, and prints time, peak RSS
+and their ratios: peak memory should not grow with the input.
+
+    python tools/bench_ingest.py --scaling 1,5,20 [--words 400]
 """
 
 from __future__ import annotations
@@ -141,12 +148,95 @@ _out = {"seconds": time.perf_counter() - t, "rows": len(df)}
 """
 
 
+# --- scaling: peak memory at 1x, 5x and 20x the same text shape (issue 24, issue 27) ---
+
+#: Samples per file; a size of Nx is N files of the same shape.
+FILE_SAMPLES = 10_000
+
+DUCKDB_CTAS = """
+import sys, time, duckdb
+t = time.perf_counter()
+con = duckdb.connect(sys.argv[2])
+files = sys.argv[1] + "/samples/*.jsonl.gz"
+con.execute(f"CREATE TABLE samples AS SELECT * FROM read_json('{files}')")
+rows = con.execute("SELECT count(*) FROM samples").fetchall()[0][0]
+_out = {"seconds": time.perf_counter() - t, "rows": rows}
+"""
+
+
+def write_long_run(folder: Path, files: int, words: int, seed: int = 0) -> Path:
+    """A native run of `files` `.jsonl.gz` files of FILE_SAMPLES samples, each with a
+    completion of `words` words (about 6 characters a word) and a prompt of a tenth of that:
+    the same text shape whatever the number of files."""
+    run = folder / f"run-{files}x"
+    (run / "samples").mkdir(parents=True)
+    (run / "run.yaml").write_text(f"format: rootcause-run/1\nrun_id: scale-{files}x\n")
+    rng = np.random.default_rng(seed)
+    for part in range(files):
+        n = FILE_SAMPLES
+        idx = rng.integers(0, len(WORDS), (n, words))
+        text = [" ".join(row) for row in WORDS[idx]]
+        rewards = rng.random((n, 3)).tolist()
+        path = run / "samples" / f"part-{part:05d}.jsonl.gz"
+        with gzip.open(path, "wb", compresslevel=1) as out:
+            for i in range(n):
+                row = {
+                    "step": part * 10 + i // 1000,
+                    "group_id": f"g-{part}-{i // 8}",
+                    "persona": ("nerdy", "plain", "pirate", "formal")[i % 4],
+                    "prompt": text[(i // 8) * 8][: words * 6 // 10],
+                    "completion": text[i],
+                    "rewards": {"helpful": rewards[i][0], "style": rewards[i][1]},
+                }
+                out.write(orjson.dumps(row) + b"\n")
+    return run
+
+
+def scaling(folder: Path, sizes: list[int], words: int) -> None:
+    """Ingest each size in a fresh process beside DuckDB's own CTAS of the same files."""
+    print(f"\nscaling: {FILE_SAMPLES:,} samples of {words} words per 1x, sizes {sizes}")
+    rows = []
+    for size in sizes:
+        run = write_long_run(folder, size, words)
+        mb = sum(p.stat().st_size for p in (run / "samples").iterdir()) / 1e6
+        ours = _child(INGEST, str(run), str(folder / f"ws-{size}x"))
+        base = _child(DUCKDB_CTAS, str(run), str(folder / f"ctas-{size}x.duckdb"))
+        rows.append((size, mb, ours, base))
+        shutil.rmtree(run)
+    first = rows[0][2]["peak_mb"]
+    print(
+        "| size | samples | gz MB | ingest s | peak MB | DuckDB CTAS s | CTAS peak MB "
+        "| time ratio | peak ratio | peak vs 1x |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, mb, ours, base in rows:
+        print(
+            f"| {size}x | {size * FILE_SAMPLES:,} | {mb:,.0f} | {ours['seconds']:.1f} | "
+            f"{ours['peak_mb']:,.0f} | {base['seconds']:.1f} | {base['peak_mb']:,.0f} | "
+            f"{ours['seconds'] / base['seconds']:.2f} | "
+            f"{ours['peak_mb'] / base['peak_mb']:.2f} | {ours['peak_mb'] / first:.2f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="keep the synthetic runs in this folder")
+    parser.add_argument(
+        "--scaling",
+        type=lambda text: [int(x) for x in text.split(",")],
+        metavar="1,5,20",
+        help="instead: peak memory of ingest at these multiples of 10,000 long samples",
+    )
+    parser.add_argument("--words", type=int, default=400, help="words per completion (--scaling)")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="rootcause-bench-"))
+    if args.scaling:
+        print(f"machine: {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}")
+        scaling(folder, args.scaling, args.words)
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     n = args.samples
     print(f"machine: {os.cpu_count()} cores; samples: {n:,}")
     t = time.perf_counter()

@@ -107,6 +107,43 @@ def remove_dead_temps(folder: Path, pattern: re.Pattern[str] = TEMP_NAME) -> lis
     return removed
 
 
+def in_use(folder: Path) -> bool:
+    """Whether a running process holds a file open inside `folder` (Linux's /proc; where
+    that cannot be read, the folder counts as in use)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    inside = str(folder.resolve()) + os.sep
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except OSError:  # gone meanwhile, or someone else's
+            continue
+        if any(_link(fd).startswith(inside) for fd in fds):
+            return True
+    return False
+
+
+def _link(fd: Path) -> str:
+    """Where an open file descriptor of /proc points ("" if it closed meanwhile)."""
+    try:
+        return os.readlink(fd)
+    except OSError:
+        return ""
+
+
+def remove_unused_folder(folder: Path) -> bool:
+    """Remove `folder` (a spill folder without a writer's pid in its name, such as DuckDB's
+    default `run.duckdb.tmp/`) unless a running process has a file open in it."""
+    if not folder.is_dir() or folder.is_symlink() or in_use(folder):
+        return False
+    remove_path(folder)
+    logger.info("removed %s, which no running process uses", folder)
+    return True
+
+
 def files_size(paths: list[Path]) -> int:
     """The bytes of the files that exist among `paths` (what a database of them needs, give
     or take)."""

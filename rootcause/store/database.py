@@ -1,5 +1,8 @@
 """Build a run's DuckDB file next to its final place and swap it in only when complete.
 
+Rows stream in: readers stage each chunk in small temporary tables, which are moved into the
+final tables after every chunk (see `STAGING`), under a cap on DuckDB's memory that spills to
+a folder beside the temporary database, so an ingest's memory does not grow with the run.
 A half-finished ingest leaves at most a `*.tmp-<pid>` file (and its `.wal`, and DuckDB's
 `.tmp` spill folder) that nothing reads, so later commands never trust a partial workspace;
 the next ingest of the run removes those of processes that are gone (`remove_dead_leftovers`).
@@ -20,12 +23,32 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps, remove_path
+from rootcause.core.disk import (
+    DiskFullError,
+    is_disk_full,
+    remove_dead_temps,
+    remove_path,
+    remove_unused_folder,
+)
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
 
+#: Readers write rows into small temporary tables (no write-ahead log, and a chunk that
+#: fails is rolled back on its own). After each chunk a second connection, `writer`, moves
+#: them into the final tables within one long transaction, in which DuckDB writes every
+#: full row group straight into the database file; `settle` commits it. Each row is written
+#: to the file once; derived values (missing ids, groups, totals) are filled in place by
+#: `finish`.
 STAGING = "samples_staging"
+REWARDS_STAGING = "rewards_staging"
+INPUTS_STAGING = "grader_inputs_staging"
+#: Rows per Arrow batch when staged rows are moved (streamed, never all at once).
+MOVE_BATCH_ROWS = 8_192
+#: DuckDB's own memory during an ingest; past it, DuckDB spills to the run's `.tmp` folder
+#: (removed with the temporary database), so an ingest's peak memory does not grow with
+#: the run (issue 24).
+INGEST_MEMORY_LIMIT = "128MB"
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +65,14 @@ def _leftovers(tmp_path: Path) -> tuple[Path, Path, Path]:
 def remove_dead_leftovers(db_path: Path) -> list[Path]:
     """Delete `<db>.tmp-<pid>` files, their `.wal` files and DuckDB's `.tmp` spill folders
     whose process is gone (a killed ingest); those of live processes, including this one, are
-    left alone. Returns what went."""
+    left alone. DuckDB's default spill folder `<db>.tmp/` goes too when no running process
+    has a file open in it. Returns what went."""
     pattern = re.compile(re.escape(db_path.name) + r"\.tmp-(\d+)(?:\.wal|\.tmp)?$")
-    return remove_dead_temps(db_path.parent, pattern)
+    removed = remove_dead_temps(db_path.parent, pattern)
+    spill = db_path.with_name(db_path.name + ".tmp")  # DuckDB's default, of a query's spill
+    if remove_unused_folder(spill):
+        removed.append(spill)
+    return removed
 
 
 def new_builder(path: Path, append: bool, needed: Callable[[], int]) -> RunDatabaseBuilder:
@@ -60,6 +88,24 @@ def new_builder(path: Path, append: bool, needed: Callable[[], int]) -> RunDatab
             remove_path(leftover)
         size = path.stat().st_size if append else needed()
         raise DiskFullError(path.parent, needed_bytes=size) from exc
+
+
+#: (final table, its staging table).
+_STAGED = (("samples", STAGING), ("rewards", REWARDS_STAGING), ("grader_inputs", INPUTS_STAGING))
+
+
+def _staging_ddl() -> list[str]:
+    """The temporary staging tables, shaped like the final ones."""
+    samples = SAMPLES_DDL.format(name=STAGING)
+    rewards, inputs = OTHER_DDL[0], OTHER_DDL[1]
+    return [
+        ddl.replace("CREATE TABLE", "CREATE TEMP TABLE")
+        for ddl in (
+            samples,
+            rewards.replace("TABLE rewards", f"TABLE {REWARDS_STAGING}"),
+            inputs.replace("TABLE grader_inputs", f"TABLE {INPUTS_STAGING}"),
+        )
+    ]
 
 
 def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:
@@ -92,19 +138,23 @@ class RunDatabaseBuilder:
         if append:
             shutil.copyfile(path, self.tmp_path)
         self.con = quiet(duckdb.connect(str(self.tmp_path)))
-        # Staging is a temporary table (memory, spilling to disk): rows are written to the
-        # database file once, when `finish` derives the final `samples`.
-        self.con.execute(
-            SAMPLES_DDL.format(name=STAGING).replace("CREATE TABLE", "CREATE TEMP TABLE")
-        )
+        spill = _leftovers(self.tmp_path)[2]
+        self.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+        self.con.execute("SET temp_directory = ?", [str(spill)])
         if append:
             self.rows = int(fetch_one(self.con, "SELECT count(*) FROM samples")[0])
             #: Rows already in `samples`; everything staged comes after them.
             self.first_new = self.rows
         else:
-            for ddl in OTHER_DDL:
+            for ddl in (SAMPLES_DDL.format(name="samples"), *OTHER_DDL):
                 self.con.execute(ddl)
             self.rows = self.first_new = 0
+        #: Rows up to here are in the final tables; those after it in the staging ones.
+        self.moved = self.rows
+        self._writer = self.con.cursor()
+        self._writing = False
+        for ddl in _staging_ddl():
+            self.con.execute(ddl)
 
     def append(self, samples: pa.Table, rewards: pa.Table, grader_inputs: pa.Table) -> None:
         """Append one batch of canonical rows (see `rootcause.store.schema`)."""
@@ -113,11 +163,36 @@ class RunDatabaseBuilder:
         con.register("batch_rewards", rewards)
         con.register("batch_inputs", grader_inputs)
         con.execute(f"INSERT INTO {STAGING} SELECT * FROM batch_samples")
-        con.execute("INSERT INTO rewards SELECT * FROM batch_rewards")
-        con.execute("INSERT INTO grader_inputs SELECT * FROM batch_inputs")
+        con.execute(f"INSERT INTO {REWARDS_STAGING} SELECT * FROM batch_rewards")
+        con.execute(f"INSERT INTO {INPUTS_STAGING} SELECT * FROM batch_inputs")
         for name in ("batch_samples", "batch_rewards", "batch_inputs"):
             con.unregister(name)
         self.rows += samples.num_rows
+
+    def move(self) -> None:
+        """Move the staged rows into the final tables, within the writer's transaction.
+        Call outside a transaction of `con`'s."""
+        if self.rows == self.moved:
+            return
+        if not self._writing:
+            self._writer.begin()
+            self._writing = True
+        for final, staged in _STAGED:
+            batches = self.con.sql(f"SELECT * FROM {staged}").to_arrow_reader(MOVE_BATCH_ROWS)
+            self._writer.register("moving", batches)
+            self._writer.execute(f"INSERT INTO {final} SELECT * FROM moving")
+            self._writer.unregister("moving")
+            self.con.execute(f"DROP TABLE {staged}")  # a DELETE would keep the space
+        for ddl in _staging_ddl():
+            self.con.execute(ddl)
+        self.moved = self.rows
+
+    def settle(self) -> None:
+        """Move what is staged and commit: the final tables then hold every row read."""
+        self.move()
+        if self._writing:
+            self._writer.commit()
+            self._writing = False
 
     def finish(
         self,
@@ -132,6 +207,7 @@ class RunDatabaseBuilder:
         `weights` maps a deployment commit to the component weights of its config. Returns the
         notes on what was derived, which are also stored in `run_info`.
         """
+        self.settle()
         con = self.con
         notes = list(info.get("notes", []))
         if self.appending:
@@ -155,6 +231,7 @@ class RunDatabaseBuilder:
         for key, value in info.items():
             con.execute("INSERT INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()])
         con.execute("CHECKPOINT")
+        self._writer.close()
         con.close()
         os.replace(self.tmp_path, self.path)
         return notes
@@ -175,7 +252,7 @@ class RunDatabaseBuilder:
         stored = {str(k): orjson.loads(v) for k, v in con.execute(
             "SELECT key, value FROM run_info").fetchall()}  # fmt: skip
         added = self.rows - self.first_new
-        self._derive_samples(run_id, deployments, weights, create=False)
+        self._derive_samples(run_id, deployments, weights)
         kept = [n for n in stored.get("notes", []) if not n.startswith(APPEND_SUMMARY)]
         notes = list(dict.fromkeys([*kept, *notes]))
         info = {**info, "notes": notes}
@@ -185,6 +262,7 @@ class RunDatabaseBuilder:
                 "INSERT OR REPLACE INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()]
             )
         con.execute("CHECKPOINT")
+        self._writer.close()
         con.close()
         os.replace(self.tmp_path, self.path)
         logger.info("appended %d samples to %s", added, self.path)
@@ -203,21 +281,56 @@ class RunDatabaseBuilder:
         return weights
 
     def _derive_samples(
-        self,
-        run_id: str,
-        deployments: list[DeploymentInfo],
-        weights: dict[str, dict[str, float]],
-        create: bool = True,
+        self, run_id: str, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
     ) -> list[str]:
-        con = self.con
-        notes: list[str] = []
-        missing = self._count(
-            f"SELECT count(*) FILTER (WHERE group_id IS NULL), "
-            f"count(*) FILTER (WHERE sample_id IS NULL), "
-            f"count(*) FILTER (WHERE reward_total IS NULL) FROM {STAGING}"
+        """Fill in the ids and totals the new rows lack, in place; notes on what was derived.
+
+        Ids missing are hashed from (run, file, row), groups from (step, prompt), totals are
+        the weighted sum of the components with the weights live at the sample's step."""
+        con, first = self.con, self.first_new
+        no_group, no_id, no_total = self._count(
+            "SELECT count(*) FILTER (WHERE group_id IS NULL), "
+            "count(*) FILTER (WHERE sample_id IS NULL), "
+            "count(*) FILTER (WHERE reward_total IS NULL) FROM samples WHERE row_idx >= ?",
+            [first],
         )
-        no_group, no_id, no_total = missing
-        # Live weights per (deployment window, component); plain sum where unknown.
+        has_weights = self._live_weights(deployments, weights)
+        if no_id:
+            con.execute(
+                "UPDATE samples SET sample_id = "
+                "substr(md5(? || ':' || source_file || ':' || source_row), 1, 16) "
+                "WHERE row_idx >= ? AND sample_id IS NULL",
+                [run_id, first],
+            )
+        if no_group:
+            con.execute(
+                "UPDATE samples SET group_id = step || ':' || substr(md5(coalesce(prompt, '')), "
+                "1, 12) WHERE row_idx >= ? AND group_id IS NULL",
+                [first],
+            )
+        if no_total:
+            con.execute(
+                """
+                UPDATE samples SET reward_total = d.total FROM (
+                    SELECT r.row_idx, sum(r.value * coalesce(w.weight, 1.0)) AS total
+                    FROM rewards r JOIN samples s USING (row_idx)
+                    LEFT JOIN live_weights w ON r.component = w.component
+                      AND s.step >= w.from_step AND s.step < w.to_step
+                    WHERE s.row_idx >= ? AND s.reward_total IS NULL AND r.value IS NOT NULL
+                    GROUP BY r.row_idx
+                ) d
+                WHERE samples.row_idx = d.row_idx
+                """,
+                [first],
+            )
+        con.execute("DROP TABLE live_weights")
+        return _derived_notes(no_group, no_id, no_total, has_weights)
+
+    def _live_weights(
+        self, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
+    ) -> bool:
+        """A temporary `live_weights` (deployment window, component, weight); whether any."""
+        con = self.con
         con.execute(
             "CREATE TEMP TABLE live_weights (from_step BIGINT, to_step BIGINT, "
             "component VARCHAR, weight DOUBLE)"
@@ -228,58 +341,35 @@ class RunDatabaseBuilder:
                     "INSERT INTO live_weights VALUES (?, ?, ?, ?)",
                     [from_step, to_step, component, weight],
                 )
-        has_weights = self._count("SELECT count(*) FROM live_weights")[0] > 0
-        if create:
-            con.execute(SAMPLES_DDL.format(name="samples"))
-        con.execute(
-            f"""
-            INSERT INTO samples
-            WITH derived AS (
-                SELECT r.row_idx, sum(r.value * coalesce(w.weight, 1.0)) AS total
-                FROM rewards r JOIN {STAGING} s USING (row_idx)
-                LEFT JOIN live_weights w
-                  ON r.component = w.component AND s.step >= w.from_step AND s.step < w.to_step
-                WHERE s.reward_total IS NULL AND r.value IS NOT NULL
-                GROUP BY r.row_idx
-            )
-            SELECT s.row_idx,
-                   CASE WHEN s.sample_id IS NULL
-                        THEN substr(md5(? || ':' || s.source_file || ':' || s.source_row), 1, 16)
-                        ELSE s.sample_id END,
-                   s.step,
-                   CASE WHEN s.group_id IS NULL
-                        THEN s.step || ':' || substr(md5(coalesce(s.prompt, '')), 1, 12)
-                        ELSE s.group_id END,
-                   s.split, s.data_source, s.persona, s.env,
-                   s.prompt, s.reasoning, s.completion, s.reference,
-                   coalesce(s.reward_total, d.total), s.advantage, s.meta, s.extras,
-                   s.source_file, s.source_row, s.reward_total IS NOT NULL
-            FROM {STAGING} s LEFT JOIN derived d USING (row_idx)
-            """,
-            [run_id],
-        )
-        con.execute(f"DROP TABLE {STAGING}")
-        if no_group:
-            notes.append(f"group_id missing in {no_group} samples: grouped by (step, prompt)")
-        if no_id:
-            notes.append(f"sample_id missing in {no_id} samples: hashed from (run, file, row)")
-        if no_total:
-            how = (
-                "weighted sum of components with the weights live at its step (1.0 where a "
-                "component has none)"
-                if has_weights
-                else "plain sum of components (no weights known)"
-            )
-            notes.append(f"reward_total missing in {no_total} samples: derived as the {how}")
-        return notes
+        return self._count("SELECT count(*) FROM live_weights")[0] > 0
 
-    def _count(self, sql: str) -> tuple[int, ...]:
-        row = fetch_one(self.con, sql)
+    def _count(self, sql: str, params: list[object] | None = None) -> tuple[int, ...]:
+        row = fetch_one(self.con, sql, params)
         return tuple(int(v or 0) for v in row)
 
     def abort(self) -> None:
         """Close and delete the temporary file; the previous database (if any) stays."""
         with contextlib.suppress(Exception):
+            self._writer.close()
+        with contextlib.suppress(Exception):
             self.con.close()
         for leftover in _leftovers(self.tmp_path):
             remove_path(leftover)
+
+
+def _derived_notes(no_group: int, no_id: int, no_total: int, has_weights: bool) -> list[str]:
+    """What `_derive_samples` filled in, one note per kind of value."""
+    notes: list[str] = []
+    if no_group:
+        notes.append(f"group_id missing in {no_group} samples: grouped by (step, prompt)")
+    if no_id:
+        notes.append(f"sample_id missing in {no_id} samples: hashed from (run, file, row)")
+    if no_total:
+        how = (
+            "weighted sum of components with the weights live at its step (1.0 where a "
+            "component has none)"
+            if has_weights
+            else "plain sum of components (no weights known)"
+        )
+        notes.append(f"reward_total missing in {no_total} samples: derived as the {how}")
+    return notes

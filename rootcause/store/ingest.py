@@ -18,7 +18,6 @@ from rootcause.core.run import DeploymentInfo
 from rootcause.store.config_repo import open_config_repo
 from rootcause.store.database import (
     APPEND_SUMMARY,
-    STAGING,
     new_builder,
     remove_dead_leftovers,
 )
@@ -201,6 +200,7 @@ def _plan(path: Path, workspace: Workspace, fmt: str, options: IngestOptions | N
     reader = reader_for(path, fmt)
     found = _describe(reader, path, workspace)
     # The folder is named by the reader's run id, so an overlay's run_id never moves it.
+    workspace.remove_dead_temps()  # once per process: what killed commands left anywhere
     run_dir = workspace.ensure(workspace.run_dir(found.root, found.run_id))
     db_path = run_dir / DB_NAME
     remove_dead_leftovers(db_path)
@@ -296,7 +296,7 @@ def _read_all(plan: _Plan, ctx: LoadContext) -> list[str]:
     _load(plan.reader, source, ctx)
     overlay_notes = apply_overlay(builder.con, overlay.overlay, 0)
     weights = plan_weights(
-        builder.con, STAGING, plan.deployments, plan.weights, overlay.overlay.weights
+        builder.con, "samples", plan.deployments, plan.weights, overlay.overlay.weights
     )
     info = plan.info()
     info["reader_state"] = ctx.state
@@ -373,7 +373,7 @@ def _load(
     """Load every file, naming the file and line being read if something unforeseen fails."""
     try:
         reader.load(source, ctx)
-        ctx.flush()
+        ctx.settle()
     except RootcauseError:
         raise
     except Exception as exc:

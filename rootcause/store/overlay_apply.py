@@ -12,7 +12,6 @@ import re
 import duckdb
 
 from rootcause.core.errors import BadInputError
-from rootcause.store.database import STAGING
 from rootcause.store.overlay import LabelRule, ReasoningSpec, RunOverlay
 from rootcause.store.sql import fetch_value
 from rootcause.store.table_sql import literal, quote
@@ -47,10 +46,10 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[object], what: s
 
 
 def _apply_label(con: duckdb.DuckDBPyConnection, name: str, rule: LabelRule, first: int) -> str:
-    rows = _count(con, f"SELECT count(*) FROM {STAGING} WHERE row_idx >= ?", [first])
+    rows = _count(con, "SELECT count(*) FROM samples WHERE row_idx >= ?", [first])
     where = f"labels.{name}"
     if rule.source == "value":
-        _run(con, f"UPDATE {STAGING} SET {name} = ? WHERE row_idx >= ?", [rule.value, first], where)
+        _run(con, f"UPDATE samples SET {name} = ? WHERE row_idx >= ?", [rule.value, first], where)
         return f"{name} set to {rule.value!r} for every sample (overlay)"
     if rule.source == "column":
         assert rule.column is not None
@@ -58,7 +57,7 @@ def _apply_label(con: duckdb.DuckDBPyConnection, name: str, rule: LabelRule, fir
         value = f"json_extract_string(extras, {literal(path)})"
         found = _count(
             con,
-            f"SELECT count(*) FROM {STAGING} WHERE row_idx >= ? AND {value} IS NOT NULL",
+            f"SELECT count(*) FROM samples WHERE row_idx >= ? AND {value} IS NOT NULL",
             [first],
         )
         if found == 0 and rows:
@@ -69,7 +68,7 @@ def _apply_label(con: duckdb.DuckDBPyConnection, name: str, rule: LabelRule, fir
             )
         _run(
             con,
-            f"UPDATE {STAGING} SET {name} = {value} WHERE row_idx >= ? AND {value} IS NOT NULL",
+            f"UPDATE samples SET {name} = {value} WHERE row_idx >= ? AND {value} IS NOT NULL",
             [first],
             where,
         )
@@ -80,11 +79,11 @@ def _apply_label(con: duckdb.DuckDBPyConnection, name: str, rule: LabelRule, fir
     matches = f"regexp_matches({field}, ?)"
     _check_regex(con, rule.regex, where)
     found = _count(
-        con, f"SELECT count(*) FROM {STAGING} WHERE row_idx >= ? AND {matches}", [first, rule.regex]
+        con, f"SELECT count(*) FROM samples WHERE row_idx >= ? AND {matches}", [first, rule.regex]
     )
     _run(
         con,
-        f"UPDATE {STAGING} SET {name} = nullif(regexp_extract({field}, ?, {group}), '') "
+        f"UPDATE samples SET {name} = nullif(regexp_extract({field}, ?, {group}), '') "
         f"WHERE row_idx >= ? AND {matches}",
         [rule.regex, first, rule.regex],
         where,
@@ -106,7 +105,7 @@ def _check_regex(con: duckdb.DuckDBPyConnection, pattern: str, what: str) -> Non
 
 def _extras_keys(con: duckdb.DuckDBPyConnection, first: int) -> list[str]:
     rows = con.execute(
-        f"SELECT DISTINCT unnest(json_keys(extras)) FROM (SELECT extras FROM {STAGING} "
+        "SELECT DISTINCT unnest(json_keys(extras)) FROM (SELECT extras FROM samples "
         "WHERE row_idx >= ? AND extras IS NOT NULL LIMIT 1000) ORDER BY 1",
         [first],
     ).fetchall()
@@ -120,10 +119,10 @@ def _apply_reasoning(con: duckdb.DuckDBPyConnection, spec: ReasoningSpec, first:
         _check_regex(con, spec.regex, "reasoning")
         pattern = literal(spec.regex)
         where = f"{todo} AND regexp_matches(completion, {pattern})"
-        found = _count(con, f"SELECT count(*) FROM {STAGING} WHERE {where}")
+        found = _count(con, f"SELECT count(*) FROM samples WHERE {where}")
         _run(
             con,
-            f"UPDATE {STAGING} SET reasoning = regexp_extract(completion, {pattern}, 1), "
+            f"UPDATE samples SET reasoning = regexp_extract(completion, {pattern}, 1), "
             f"completion = trim(regexp_replace(completion, {pattern}, '')) WHERE {where}",
             [],
             "reasoning",
@@ -136,12 +135,12 @@ def _apply_reasoning(con: duckdb.DuckDBPyConnection, spec: ReasoningSpec, first:
     counts = fetch_value(
         con,
         f"SELECT [count(*) FILTER (WHERE {close_only}), count(*) FILTER (WHERE {both}), "
-        f"count(*) FILTER (WHERE {open_only})] FROM {STAGING} WHERE {todo}",
+        f"count(*) FILTER (WHERE {open_only})] FROM samples WHERE {todo}",
     )
     n_close, n_both, n_open = (int(v) for v in counts)
     after_close = f"substr(completion, {c} + {len(_CLOSE)})"
     con.execute(
-        f"UPDATE {STAGING} SET "
+        f"UPDATE samples SET "
         f"reasoning = trim(CASE WHEN {close_only} THEN substr(completion, 1, {c} - 1) "
         f"WHEN {both} THEN substr(completion, {o} + {len(_OPEN)}, {c} - {o} - {len(_OPEN)}) "
         f"ELSE substr(completion, {o} + {len(_OPEN)}) END), "
@@ -176,7 +175,7 @@ def _apply_components(con: duckdb.DuckDBPyConnection, overlay: RunOverlay, first
     dropped = [name for name in present if not spec.keeps(name)]
     for name in dropped:
         con.execute(
-            f"UPDATE {STAGING} s SET extras = CAST(json_merge_patch(coalesce(s.extras, '{{}}'), "
+            "UPDATE samples s SET extras = CAST(json_merge_patch(coalesce(s.extras, '{}'), "
             "json_object(r.component, r.value)) AS JSON) FROM rewards r "
             "WHERE r.row_idx = s.row_idx AND r.component = ? AND r.row_idx >= ?",
             [name, first],
@@ -189,7 +188,7 @@ def _apply_components(con: duckdb.DuckDBPyConnection, overlay: RunOverlay, first
         value = f"TRY_CAST(json_extract(extras, {path}) AS DOUBLE)"
         added = _count(
             con,
-            f"SELECT count(*) FROM {STAGING} WHERE row_idx >= ? AND {value} IS NOT NULL",
+            f"SELECT count(*) FROM samples WHERE row_idx >= ? AND {value} IS NOT NULL",
             [first],
         )
         if added == 0:
@@ -198,7 +197,7 @@ def _apply_components(con: duckdb.DuckDBPyConnection, overlay: RunOverlay, first
                 f"numeric column (components: {', '.join(present) or 'none'})"
             )
         con.execute(
-            f"INSERT INTO rewards SELECT row_idx, ?, {value} FROM {STAGING} "
+            f"INSERT INTO rewards SELECT row_idx, ?, {value} FROM samples "
             f"WHERE row_idx >= ? AND {value} IS NOT NULL",
             [name, first],
         )
@@ -209,13 +208,13 @@ def _apply_components(con: duckdb.DuckDBPyConnection, overlay: RunOverlay, first
 def _apply_group_size(con: duckdb.DuckDBPyConnection, size: int, first: int) -> list[str]:
     """Group ids for rows without one: blocks of `size` consecutive rows of a file."""
     missing = _count(
-        con, f"SELECT count(*) FROM {STAGING} WHERE row_idx >= ? AND group_id IS NULL", [first]
+        con, "SELECT count(*) FROM samples WHERE row_idx >= ? AND group_id IS NULL", [first]
     )
-    logged = _count(con, f"SELECT count(*) FROM {STAGING} WHERE row_idx >= ?", [first]) - missing
+    logged = _count(con, "SELECT count(*) FROM samples WHERE row_idx >= ?", [first]) - missing
     notes = []
     if missing:
         con.execute(
-            f"UPDATE {STAGING} SET group_id = source_file || '#' || ((source_row - 1) // ?) "
+            "UPDATE samples SET group_id = source_file || '#' || ((source_row - 1) // ?) "
             "WHERE row_idx >= ? AND group_id IS NULL",
             [size, first],
         )

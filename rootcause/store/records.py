@@ -129,9 +129,13 @@ class RecordBuffer:
         first_row_idx: int = 0,
         batch_rows: int = 50_000,
         nan_means_missing: Collection[str] = (),
+        batch_chars: int = 32 * 1024 * 1024,
     ):
         self._sink = sink
         self._batch_rows = batch_rows
+        #: A batch is handed on once its text (prompt, completion, meta, grader inputs...)
+        #: reaches this many characters, so long samples do not pile up in memory.
+        self._batch_chars = batch_chars
         self.next_row_idx = first_row_idx
         self._nan_missing = frozenset(nan_means_missing)
         #: NaN values read as missing, by field (`rewards.<name>`, `reward_total`, `advantage`).
@@ -161,6 +165,7 @@ class RecordBuffer:
         self._columns: dict[str, list[Any]] = {name: [] for name in SAMPLES_ARROW.names}
         self._rewards: tuple[list[int], list[str], list[float | None]] = ([], [], [])
         self._inputs: tuple[list[int], list[str], list[str | None]] = ([], [], [])
+        self._chars = 0
 
     def add(self, record: Mapping[str, Any], source_file: str, source_row: int) -> None:
         """Validate one record and buffer it; raises `RecordError` naming the bad field."""
@@ -204,7 +209,7 @@ class RecordBuffer:
         columns["extras"].append(extras_json)
         columns["source_file"].append(source_file)
         columns["source_row"].append(source_row)
-        columns["reward_total_logged"].append(None)
+        columns["reward_total_logged"].append(values["reward_total"] is not None)
         for name, number in reward_values:
             self._rewards[0].append(row_idx)
             self._rewards[1].append(str(name))
@@ -214,7 +219,10 @@ class RecordBuffer:
                 self._inputs[0].append(row_idx)
                 self._inputs[1].append(str(name))
                 self._inputs[2].append(text)
-        if len(columns["row_idx"]) >= self._batch_rows:
+        self._chars += sum(len(v) for v in values.values() if type(v) is str)
+        self._chars += len(meta_json or "") + len(extras_json or "")
+        self._chars += sum(len(text) for _, text in input_values if text is not None)
+        if len(columns["row_idx"]) >= self._batch_rows or self._chars >= self._batch_chars:
             self.flush()
 
     @staticmethod

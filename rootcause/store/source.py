@@ -114,9 +114,17 @@ class LoadContext:
             self.bad_line(file, line, str(exc))
 
     def flush(self) -> None:
-        """Write buffered records; call before loading anything through the builder directly."""
+        """Write buffered records; call before loading anything through the builder directly
+        (and outside a transaction: staged rows may move to the final tables)."""
         self.buffer.flush()
         self.buffer.next_row_idx = self.builder.rows
+        self.builder.move()
+
+    def settle(self) -> None:
+        """Write everything read so far into the final tables (`samples`, `rewards`,
+        `grader_inputs`): call before querying them."""
+        self.flush()
+        self.builder.settle()
 
     def loaded(self, rows: int) -> None:
         """Account for `rows` loaded through the builder directly (not via the buffer)."""

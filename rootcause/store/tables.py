@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
-from rootcause.store.database import STAGING
+from rootcause.store.database import INPUTS_STAGING, REWARDS_STAGING, STAGING
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one, fetch_value
 from rootcause.store.table_sql import (
@@ -230,7 +230,7 @@ class TableLoader:
             inputs = nested_select(mapping.grader_inputs, columns, "VARCHAR", offset, where)
             if inputs:
                 self._run(
-                    f"INSERT INTO grader_inputs {inputs}",
+                    f"INSERT INTO {INPUTS_STAGING} {inputs}",
                     where,
                     f"column '{mapping.grader_inputs}' has values of the wrong type",
                 )
@@ -268,10 +268,11 @@ class TableLoader:
             if extras
             else "NULL"
         )
+        logged = f"({self._value('reward_total', scalars['reward_total'])}) IS NOT NULL"
         sql = (
             f"INSERT INTO {STAGING} SELECT {offset} + _pos, "
             + ", ".join(select)
-            + f", {file_expr}, _row, NULL FROM src"
+            + f", {file_expr}, _row, {logged} FROM src"
         )
         self._run(sql, self.ctx.place[0] or "", "a column has the wrong type")
 
@@ -318,7 +319,7 @@ class TableLoader:
         row_file = file_expr if file_expr.startswith("'") else f"s.{file_expr}"
         parts.append(
             f"SELECT s._pos, s._row, {row_file} AS file, {reason} AS reason, {len(checks)} AS k "
-            f"FROM rewards r JOIN src s ON r.row_idx = {offset} + s._pos "
+            f"FROM {REWARDS_STAGING} r JOIN src s ON r.row_idx = {offset} + s._pos "
             f"WHERE r.row_idx >= {offset} AND {bad}"
         )
         limit = " LIMIT 1" if first_only else ""
@@ -334,7 +335,7 @@ class TableLoader:
     def _drop_rows(self, positions: list[int], offset: int) -> None:
         """Leave the rows at `positions` out of `src` (positions renumbered) and forget their
         reward values."""
-        self.con.execute(f"DELETE FROM rewards WHERE row_idx >= {offset}")
+        self.con.execute(f"DELETE FROM {REWARDS_STAGING} WHERE row_idx >= {offset}")
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE src_kept AS SELECT * EXCLUDE (_pos), "
             "row_number() OVER (ORDER BY _pos) - 1 AS _pos FROM src "
@@ -353,10 +354,10 @@ class TableLoader:
         if self._nan_missing("rewards"):
             where = f"row_idx >= {offset} AND isnan(value)"
             for component, n in self.con.execute(
-                f"SELECT component, count(*) FROM rewards WHERE {where} GROUP BY 1"
+                f"SELECT component, count(*) FROM {REWARDS_STAGING} WHERE {where} GROUP BY 1"
             ).fetchall():
                 counts[f"rewards.{component}"] += int(n)
-            self.con.execute(f"DELETE FROM rewards WHERE {where}")
+            self.con.execute(f"DELETE FROM {REWARDS_STAGING} WHERE {where}")
         return +counts
 
     def _insert_rewards(
@@ -367,7 +368,7 @@ class TableLoader:
         for component, column in mapping.reward_columns.items():
             if column in columns:
                 self._run(
-                    f"INSERT INTO rewards SELECT {offset} + _pos, {literal(component)}, "
+                    f"INSERT INTO {REWARDS_STAGING} SELECT {offset} + _pos, {literal(component)}, "
                     f"CAST({quote(column)} AS DOUBLE) FROM src WHERE {quote(column)} IS NOT NULL",
                     where,
                     f"reward column '{column}' must be numeric",
@@ -376,7 +377,7 @@ class TableLoader:
             sql = nested_select(mapping.rewards, columns, "DOUBLE", offset, where)
             if sql:
                 self._run(
-                    f"INSERT INTO rewards {sql}",
+                    f"INSERT INTO {REWARDS_STAGING} {sql}",
                     where,
                     f"column '{mapping.rewards}' has values of the wrong type",
                 )

@@ -20,11 +20,14 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from rootcause.core.disk import remove_dead_temps
 from rootcause.core.errors import BadInputError, LocatedError, WorkspaceError
 
 DEFAULT_WORKSPACE = ".rootcause"
 WORKSPACE_ENV = "ROOTCAUSE_WORKSPACE"
 EVAL_CACHE = "eval-cache"
+#: Workspaces this process has cleaned of dead processes' temporary files.
+_CLEANED: set[Path] = set()
 
 
 def _is_within(path: Path, folder: Path) -> bool:
@@ -110,6 +113,22 @@ class Workspace:
     @property
     def eval_cache_dir(self) -> Path:
         return self.root / EVAL_CACHE
+
+    def remove_dead_temps(self) -> list[Path]:
+        """Remove the temporary files (`NAME.tmp-<pid>`) and spill folders that processes now
+        gone left in the workspace: at its root and in each run and investigation folder.
+        Done once per process and workspace (the first command to use it)."""
+        if self.root in _CLEANED or not self.root.is_dir():
+            return []
+        _CLEANED.add(self.root)
+        folders = [self.root]
+        for top in (self.root / "runs", self.investigations_dir):
+            if top.is_dir():
+                folders += [top, *(p for p in top.iterdir() if p.is_dir() and not p.is_symlink())]
+        removed: list[Path] = []
+        for folder in folders:
+            removed += remove_dead_temps(folder)
+        return removed
 
     def ensure(self, path: Path) -> Path:
         """Create `path` (inside the workspace) with its parents; a clear error if we cannot."""

@@ -27,7 +27,7 @@ import duckdb
 
 from rootcause.core.errors import BadInputError
 from rootcause.store.sql import quiet
-from rootcause.tools.sql_guard import MAX_VALUE_CHARS, ValueCapError, check_values, guard_statements
+from rootcause.tools.sql_guard import MAX_VALUE_CHARS, ValueCapError, capped_sql, guard_statements
 from rootcause.tools.untrusted import fenced
 
 logger = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ class SqlSandbox:
     def _run(self, sql: str, max_rows: int) -> SqlResult:
         inner = self._single_select(sql)
         try:
-            check_values(self._con, inner, self.max_value_chars)
+            inner = capped_sql(self._con, inner, self.max_value_chars)
         except ValueCapError as exc:
             raise SqlError(f"SQL error: {exc}") from None
         relation = self._con.sql(inner)  # bound, not run: a SELECT relation is lazy

@@ -10,7 +10,13 @@ by an argument are held to `max_value_chars`:
 - a call to them by a qualified name (`system.main.repeat`), which would pass the macros, is
   refused, as is `printf`/`format` with a format that is not a literal or asks for a width
   over the cap, and `range`, `generate_series`, `list_resize` and `array_resize` used as
-  scalar functions with a literal over the cap.
+  scalar functions with a literal over the cap;
+- a value built from others (the `||` operator, `concat`, `concat_ws`, the list
+  concatenations, and the aggregates `string_agg`, `group_concat`, `listagg`, `list`,
+  `array_agg`) is wrapped in a checking macro by rewriting the statement (`capped_sql`), so
+  it can be at most twice the cap before it is refused: a doubling (`s || s` in a recursive
+  CTE or nested subqueries) stops at the first step over the cap. An aggregate's value is
+  checked once built, so it is bounded by the rows it reads, not by the cap.
 """
 
 from __future__ import annotations
@@ -36,6 +42,16 @@ _SHADOWED = {
 _FORMATS = frozenset({"printf", "format"})
 _SIZED = frozenset({"range", "generate_series", "list_resize", "array_resize"})
 _WIDTH = re.compile(r"\d+")
+#: Calls whose value is built from other values, checked by the `CAP_MACRO` once built.
+_COMBINED = frozenset(
+    {
+        *("||", "concat", "concat_ws", "list_concat", "list_cat", "array_concat", "array_cat"),
+        *("string_agg", "group_concat", "listagg", "list", "array_agg"),
+    }
+)
+#: The macro wrapped around every `_COMBINED` call: the value, or an error over the cap (the
+#: lambda names the value once, so nested wraps do not repeat the expression).
+CAP_MACRO = "rootcause_value_cap"
 
 
 class ValueCapError(ValueError):
@@ -51,13 +67,98 @@ def guard_statements(cap: int) -> list[str]:
         checked = f"CASE WHEN {check} THEN CAST(error('{message}') AS INTEGER) ELSE {count} END"
         guarded = ", ".join(checked if p == count else p for p in params.split(", "))
         statements.append(f"CREATE TEMP MACRO {name}({params}) AS system.main.{name}({guarded})")
+    message = f"a value built by || or concatenation would exceed the sandbox cap of {cap:,}"
+    statements.append(
+        f"CREATE TEMP MACRO {CAP_MACRO}(v) AS list_transform([v], lambda x: "
+        f"CASE WHEN length(x) > {cap} THEN error('{message}') ELSE x END)[1]"
+    )
     return statements
 
 
-def check_values(con: duckdb.DuckDBPyConnection, sql: str, cap: int) -> None:
-    """Refuse a query whose calls the macros cannot hold to `cap` (see the module text)."""
+def capped_sql(con: duckdb.DuckDBPyConnection, sql: str, cap: int) -> str:
+    """`sql` checked for calls the macros cannot hold (`_check_tree`), with every call that
+    combines values (`_COMBINED`) wrapped in the checking macro; the text itself when there
+    is none."""
     row = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     tree = orjson.loads(row[0]) if row else {}
+    _check_tree(tree, cap)
+    _keep_names(tree, sql.encode())
+    if not _wrap_combined(tree):
+        return sql
+    text = con.execute("SELECT json_deserialize_sql(?)", [orjson.dumps(tree).decode()])
+    rewritten = text.fetchone()
+    return str(rewritten[0]) if rewritten else sql
+
+
+def _keep_names(node: Any, text: bytes) -> None:
+    """Name each unnamed combining call of a select list by its own text, as DuckDB would
+    (an operator in parentheses), so that wrapping it does not rename the column."""
+    if isinstance(node, dict):
+        for item in node.get("select_list") or []:
+            start, size = item.get("query_location"), item.get("query_location_length")
+            if _is_combined(item) and not item.get("alias") and start is not None and size:
+                shown = text[start : start + size].decode("utf-8", "replace")
+                item["alias"] = f"({shown})" if item.get("is_operator") else shown
+        for value in node.values():
+            _keep_names(value, text)
+    elif isinstance(node, list):
+        for value in node:
+            _keep_names(value, text)
+
+
+def _wrap_combined(node: Any) -> bool:
+    """Wrap every `_COMBINED` call below `node` in a call of `CAP_MACRO`, in place; whether
+    any was found."""
+    found = False
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if _is_combined(value):
+                _wrap_combined(value)
+                node[key] = _cap_call(value)
+                found = True
+            else:
+                found = _wrap_combined(value) or found
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if _is_combined(value):
+                _wrap_combined(value)
+                node[i] = _cap_call(value)
+                found = True
+            else:
+                found = _wrap_combined(value) or found
+    return found
+
+
+def _is_combined(node: Any) -> bool:
+    return (
+        isinstance(node, dict)
+        and node.get("class") == "FUNCTION"
+        and str(node.get("function_name", "")).lower() in _COMBINED
+    )
+
+
+def _cap_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A call of `CAP_MACRO` around `call`, taking over its alias."""
+    wrapper = dict(call)
+    wrapper.update(
+        {
+            "function_name": CAP_MACRO,
+            "qualified_name": {"path": [CAP_MACRO]},
+            "schema": "",
+            "catalog": "",
+            "is_operator": False,
+            "distinct": False,
+            "filter": None,
+            "order_bys": {"type": "ORDER_MODIFIER", "orders": []},
+            "export_state": False,
+            "arguments": [{"name": "", "expression": {**call, "alias": ""}}],
+        }
+    )
+    return wrapper
+
+
+def _check_tree(tree: Any, cap: int) -> None:
+    """Refuse a statement whose calls the macros cannot hold to `cap` (see the module text)."""
     for node in _functions(tree):
         name = str(node.get("function_name", "")).lower()
         qualified = bool(node.get("schema") or node.get("catalog"))

@@ -32,6 +32,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlSandbox]:
         "SELECT system.main.repeat('x', 5)",  # the checking macro cannot be passed by
         "SELECT printf('%2000000000d', 1)",
         "SELECT range(10000000000)",
+        # Doubling with ||: each step is under the cap until one is not.
+        "WITH RECURSIVE t(s, i) AS (SELECT repeat('x', 1000), 0 UNION ALL "
+        "SELECT s || s, i + 1 FROM t WHERE i < 40) SELECT max(length(s)) FROM t",
+        "SELECT length(x || x) FROM (SELECT y || y AS x FROM (SELECT repeat('ab', 500) AS y))",
+        "SELECT system.main.concat(repeat('x', 900), repeat('y', 900))",
+        "SELECT length(string_agg(repeat('x', 900), '')) FROM samples",
     ],
 )
 def test_a_value_over_the_cap_is_refused_before_it_is_built(
@@ -54,3 +60,16 @@ def test_the_time_limit_interrupts_a_long_query(sandbox: SqlSandbox) -> None:
     with pytest.raises(SqlError, match=r"stopped after 0\.2 s \(time limit\)"):
         sandbox.query("SELECT count(*) FROM range(1000000000000)", max_rows=5, timeout_s=0.2)
     assert sandbox.query("SELECT 1", max_rows=5, timeout_s=5).rows == [[1]]
+
+
+def test_concatenations_under_the_cap_run_and_keep_their_column_names(
+    sandbox: SqlSandbox,
+) -> None:
+    result = sandbox.query(
+        "SELECT 'a' || step, concat('b', step) AS c, string_agg(step::VARCHAR, ',') AS all_steps, "
+        "[1] || [2] AS pair FROM samples GROUP BY step ORDER BY step",
+        max_rows=5,
+        timeout_s=30,
+    )
+    assert result.columns == ["('a' || step)", "c", "all_steps", "pair"]
+    assert result.rows[0] == ["a0", "b0", "0", "[1, 2]"]

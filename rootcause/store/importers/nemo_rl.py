@@ -17,7 +17,8 @@ validation logs hold `{role, content}` message dicts instead of their contents, 
 other keys go to `extras`. Validation files are the `validation` split. Each prompt's
 `num_generations_per_prompt` samples are consecutive lines (`repeat_interleave`): a group is a
 block of them, its size the most common run length of one prompt (or the overlay's
-`group_size`).
+`group_size`). Compressed `.jsonl.gz` logs are read too; a truncated one is skipped from the
+break on under `--skip-bad-lines`.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from typing import Any
 from rootcause.core.errors import RunFormatError
 from rootcause.store.importers import is_number, keep_extra, numbered_files, shown_path
 from rootcause.store.importers.messages import content_text, is_message, render_messages
-from rootcause.store.jsonl import iter_json_lines, parse_line
+from rootcause.store.jsonl import UnreadableFileError, iter_json_lines, parse_line
 from rootcause.store.records import RecordError
 from rootcause.store.source import LoadContext, RunSource
 
-FILE_PATTERN = re.compile(r"^(?:train|val)_data_step(\d+)\.jsonl$")
+FILE_PATTERN = re.compile(r"^(?:train|val)_data_step(\d+)\.jsonl(?:\.gz)?$")
 #: Per-token arrays: too large to keep, and meaningless without the tokenizer.
 PER_TOKEN = frozenset(
     ("generation_logprobs", "prev_logprobs", "token_loss_mask", "token_ids", "advantages")
@@ -155,15 +156,18 @@ def _load_file(ctx: LoadContext, path: Path, shown: str, step: int, split: str) 
     """Read one file, group its lines, add its records; the group size found, if any."""
     ctx.place = (shown, None)
     records: list[tuple[dict[str, Any], int]] = []
-    for line, raw in iter_json_lines(path, shown):
-        ctx.place = (shown, line)
-        try:
-            obj = parse_line(raw)
-            if not isinstance(obj, Mapping):
-                raise RecordError("expected a JSON object")
-            records.append((nemo_record(obj, step, split), line))
-        except (ValueError, RecordError) as exc:
-            ctx.bad_line(shown, line, str(exc))
+    try:
+        for line, raw in iter_json_lines(path, shown):
+            ctx.place = (shown, line)
+            try:
+                obj = parse_line(raw)
+                if not isinstance(obj, Mapping):
+                    raise RecordError("expected a JSON object")
+                records.append((nemo_record(obj, step, split), line))
+            except (ValueError, RecordError) as exc:
+                ctx.bad_line(shown, line, str(exc))
+    except UnreadableFileError as exc:  # a truncated .jsonl.gz: skipped from the break on
+        ctx.bad_file(shown, exc.detail)
     blocks, size = group_blocks([r["prompt"] for r, _ in records], ctx.overlay.group_size)
     for (record, line), block in zip(records, blocks, strict=True):
         if size is not None:

@@ -11,7 +11,9 @@ ones `sampled`), `rewards` (name -> {score, weight}, or null when scoring did no
 
 One sample per trace, mapped by `verifiers_traces.trace_record` (persona from the task data,
 what cannot be read counted in notes); `kind` -> split (train, eval). Where a step has both
-subsets, `all` is read (every sampled completion; `effective` repeats part of it).
+subsets, `all` is read (every sampled completion; `effective` repeats part of it). A compressed
+`traces.jsonl.gz` is read too; a truncated one is skipped from the break on under
+`--skip-bad-lines`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from rootcause.core.errors import RunFormatError
 from rootcause.store.importers import shown_path
 from rootcause.store.importers.verifiers_traces import TraceTally, trace_record
-from rootcause.store.jsonl import iter_json_lines, parse_line
+from rootcause.store.jsonl import UnreadableFileError, iter_json_lines, parse_line
 from rootcause.store.records import RecordError
 from rootcause.store.source import LoadContext, RunSource
 
@@ -53,7 +55,11 @@ def _trace_files(rollouts: Path) -> Iterator[tuple[int, str, Path]]:
     for step, folder in steps:
         for kind in KINDS:
             for subset in SUBSETS:
-                found = sorted((folder / kind / subset).rglob(TRACES))
+                found = sorted(
+                    p
+                    for p in (folder / kind / subset).rglob(TRACES + "*")
+                    if p.name in (TRACES, TRACES + ".gz")
+                )
                 if found:
                     yield from ((step, kind, f) for f in found)
                     break
@@ -109,7 +115,15 @@ class PrimeRlReader:
 
 def _episodes(ctx: LoadContext, path: Path, shown: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
     ctx.place = (shown, None)
-    for line, raw in iter_json_lines(path, shown):
+    lines = iter_json_lines(path, shown)
+    while True:
+        try:
+            line, raw = next(lines)
+        except StopIteration:
+            return
+        except UnreadableFileError as exc:  # a truncated .jsonl.gz: skipped from the break on
+            ctx.bad_file(shown, exc.detail)
+            return
         ctx.place = (shown, line)
         try:
             obj = parse_line(raw)

@@ -33,7 +33,6 @@ from typing import Any
 import orjson
 
 from rootcause.core.errors import RunFormatError
-from rootcause.store.database import STAGING
 from rootcause.store.importers import (
     is_number,
     keep_extra,
@@ -170,7 +169,7 @@ class VerlReader:
                 not_components=not_components,
             )
             load_json_lines(ctx, path, shown_path(path, source.root), to_record)
-        ctx.flush()
+        ctx.settle()
         if splits:
             ctx.notes.append(
                 "verl dumps read as splits of one run: "
@@ -188,7 +187,7 @@ class VerlReader:
 def _group_note(ctx: LoadContext) -> list[str]:
     """Say where groups come from when no sample has a group id (verl dumps no `uid`)."""
     row = ctx.builder.con.execute(
-        f"SELECT count(*) FILTER (WHERE group_id IS NOT NULL) FROM {STAGING}"
+        "SELECT count(*) FILTER (WHERE group_id IS NOT NULL) FROM samples"
     ).fetchone()
     if row is not None and int(row[0]) > 0:
         return []
@@ -202,7 +201,7 @@ def _drop_score_copies(ctx: LoadContext) -> list[str]:
     """Leave out components equal to the logged score in every sample that has both."""
     con = ctx.builder.con
     rows = con.execute(
-        f"SELECT r.component FROM rewards r JOIN {STAGING} s USING (row_idx) "
+        "SELECT r.component FROM rewards r JOIN samples s USING (row_idx) "
         "WHERE s.reward_total IS NOT NULL GROUP BY 1 "
         "HAVING bool_and(abs(r.value - s.reward_total) <= 1e-9)"
     ).fetchall()

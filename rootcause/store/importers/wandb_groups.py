@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from rootcause.store.blocks import detect_blocks
-from rootcause.store.database import STAGING
 from rootcause.store.source import LoadContext
 
 _HOW = {
@@ -25,16 +24,16 @@ _HOW = {
 
 def group_table_blocks(ctx: LoadContext, configured: list[object] | None) -> list[str]:
     """Give staged rows without a group id the block groups TRL logged them in; the notes."""
-    ctx.flush()
+    ctx.settle()
     con = ctx.builder.con
     data = con.execute(
-        f"SELECT source_file AS f, hash(prompt) AS p, advantage AS a FROM {STAGING} "
+        "SELECT source_file AS f, hash(prompt) AS p, advantage AS a FROM samples "
         "WHERE group_id IS NULL ORDER BY row_idx"
     ).fetchnumpy()
     shape = con.execute(
-        f"SELECT count(*) = count(DISTINCT (source_file, source_row)), "
+        "SELECT count(*) = count(DISTINCT (source_file, source_row)), "
         "count(*) FILTER (WHERE prompt IS NULL OR advantage IS NULL) "
-        f"FROM {STAGING} WHERE group_id IS NULL"
+        "FROM samples WHERE group_id IS NULL"
     ).fetchone()
     if len(data["f"]) == 0 or shape is None or not shape[0] or shape[1]:
         return []  # nothing to group, several samples a row (verl), or no prompt/advantage
@@ -51,7 +50,7 @@ def group_table_blocks(ctx: LoadContext, configured: list[object] | None) -> lis
     shown = {i: name for name, i in order.items()}
     regular = sorted(shown[i] for i in grouping.regular)
     con.execute(
-        f"UPDATE {STAGING} SET group_id = source_file || '#' || ((source_row - 1) // "
+        f"UPDATE samples SET group_id = source_file || '#' || ((source_row - 1) // "
         f"{int(grouping.size)}) WHERE group_id IS NULL AND source_file IN "
         "(SELECT unnest(?::VARCHAR[]))",
         [regular],

@@ -1,0 +1,79 @@
+"""Ingest in bounded memory (issue 24 item 1, issue 27 item 1): rows reach the final tables in
+batches of bounded size, written once, with DuckDB's memory capped and its spill folder next to
+the temporary database. (Peak memory itself is measured by `tools/bench_ingest.py --scaling`.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import yaml
+
+from rootcause.store import database, jsonl
+from rootcause.store.database import INGEST_MEMORY_LIMIT, RunDatabaseBuilder
+from rootcause.store.ingest import ingest_run
+from rootcause.store.records import RecordBuffer
+from rootcause.store.run_store import RunStore
+from rootcause.store.workspace import Workspace
+from tests.conftest import sample_rows, write_jsonl
+
+
+def test_the_record_buffer_hands_on_batches_bounded_in_rows_and_text() -> None:
+    batches: list[pa.Table] = []
+    buffer = RecordBuffer(lambda s, r, i: batches.append(s), batch_rows=50, batch_chars=5_000)
+    for i in range(300):
+        buffer.add({"step": i, "completion": "x" * 400, "prompt": "p"}, "f", i + 1)
+    buffer.flush()
+    assert sum(b.num_rows for b in batches) == 300
+    assert len(batches) > 300 // 50  # the text bound cut batches before the row bound
+    for batch in batches:
+        assert batch.num_rows <= 50
+        chars = sum(len(t) for t in batch.column("completion").to_pylist())
+        assert chars <= 5_000 + 401  # the record that crossed the bound is the last one
+
+
+def _run(base: Path, steps: int) -> Path:
+    run = base / "run"
+    write_jsonl(run / "samples" / "a.jsonl", sample_rows(steps=steps))
+    (run / "run.yaml").write_text(yaml.safe_dump({"format": "rootcause-run/1", "run_id": "r"}))
+    return run
+
+
+def test_rows_move_to_the_final_table_chunk_by_chunk_once_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonl, "CHUNK_BYTES", 2_000)  # many small chunks
+    moved: list[int] = []
+    settings: list[tuple[str, str]] = []
+    original = RunDatabaseBuilder.move
+
+    def spy(self: RunDatabaseBuilder) -> None:
+        moved.append(self.rows - self.moved)
+        settings.append(
+            self.con.execute(
+                "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+            ).fetchall()[0]
+        )
+        original(self)
+
+    monkeypatch.setattr(RunDatabaseBuilder, "move", spy)
+    rows = sample_rows(steps=40)
+    result = ingest_run(_run(tmp_path, 40), Workspace(tmp_path / "ws"))
+    shortest = min(len(json.dumps(r)) + 1 for r in rows)
+    assert sum(moved) == len(rows) and len([m for m in moved if m]) > 5
+    assert max(moved) <= 2_000 // shortest + 1  # never more than one chunk staged
+    limit, spill = settings[0]
+    assert limit == "122.0 MiB" and INGEST_MEMORY_LIMIT == "128MB"  # DuckDB's way of saying it
+    assert Path(spill).parent == result.db_path.parent and spill.endswith(".tmp")
+    with RunStore(result.db_path) as store:
+        tables = {r[0] for r in store.con.execute("SHOW TABLES").fetchall()}
+        count = store.con.execute("SELECT count(*), count(DISTINCT row_idx) FROM samples")
+        assert count.fetchall() == [(len(rows), len(rows))]
+    assert not any(name.endswith("_staging") for name in tables)
+
+
+def test_the_staging_tables_are_shaped_like_the_final_ones() -> None:
+    ddl = database._staging_ddl()
+    assert len(ddl) == 3 and all(d.strip().startswith("CREATE TEMP TABLE") for d in ddl)
