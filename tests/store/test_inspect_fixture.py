@@ -2,12 +2,13 @@
 
 `tests/fixtures/inspect/` was written by `tools/fixtures/make_inspect_fixture.py` (the
 inspect-ai version is in its WRITER.txt): three mock checkpoints evaluated in one
-`eval(task, model=[...])` call (zstd `.eval` members, tied `eval.created`), the last one again
-as a `.json` log, and a failed log. What the writer was told to produce: 12 samples per log,
-personas nerdy/plain/pirate in the system message and metadata, scorers `match` (letter
-grades), `style_judge` (a dict `{fluency, relevance}`) and `concise`, a reasoning block in
-every output, goblins in the nerdy answers from ckpt-200 on, sample 3 of the failed log
-raising.
+`eval(task, model=[...], epochs=4)` call (zstd `.eval` members, tied `eval.created`), the last
+one again as a one-epoch `.json` log, and a failed one-epoch log. What the writer was told to
+produce: 6 samples per log (4 epochs each in `checkpoints/`), personas nerdy/plain/pirate in the
+system message and metadata, scorers `match` (letter grades), `style_judge` (a dict
+`{fluency, relevance}`) and `concise`, a reasoning block in every output, goblins in the nerdy
+answers of epochs 1, 1-2 and 1-3 at ckpt-100, -200 and -300 (`fluency` rewards them), a
+sentence in the plain answers of epoch 4, sample 3 of the failed log raising.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import duckdb
 import pytest
 
 from rootcause.store.importers.zip_members import ZIP_ZSTANDARD, MemberError, read_member
+from tests.store.helpers import plain_symptom_verdict
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "inspect"
 COMPONENTS = ["concise", "match", "style_judge.fluency", "style_judge.relevance"]
+SINGLE_EPOCH = "one completion per sample in every log (epochs=1)"
 
 
 def _db(cli: Any, path: Path) -> duckdb.DuckDBPyConnection:
@@ -58,16 +61,18 @@ def test_zstd_member_corruption_is_named(tmp_path: Path) -> None:
 
 def test_checkpoints_in_model_order_when_created_ties(cli: Any) -> None:
     data = cli("overview", str(FIXTURES / "checkpoints"), "--json").json()
-    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 36, 3)
+    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 72, 3)
+    assert data["groups"] == 18  # the 4 epochs of one sample in one checkpoint
     assert data["components"] == COMPONENTS
-    assert data["personas"] == {"nerdy": 12, "plain": 12, "pirate": 12}
+    assert data["personas"] == {"nerdy": 24, "plain": 24, "pirate": 24}
     assert data["has_reasoning"] is True
     notes = "\n".join(data["notes"])
     assert "3 Inspect logs share eval.created" in notes
     assert "ordered by eval.model (mockllm/ckpt-100, mockllm/ckpt-200, mockllm/ckpt-300)" in notes
     assert "read as components style_judge.fluency, style_judge.relevance" in notes
-    assert "ContentReasoning) kept as reasoning: 36" in notes
+    assert "ContentReasoning) kept as reasoning: 72" in notes
     assert "EvalSample fields not read (the transcript, usage, timing): " in notes
+    assert SINGLE_EPOCH not in notes
 
 
 def test_checkpoint_samples_steps_and_scores(cli: Any) -> None:
@@ -77,24 +82,44 @@ def test_checkpoint_samples_steps_and_scores(cli: Any) -> None:
         "count(*) FILTER (WHERE completion LIKE '%goblin%') FROM samples GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert models == [
-        (0, "mockllm/ckpt-100", 12, 0),
-        (1, "mockllm/ckpt-200", 12, 4),
-        (2, "mockllm/ckpt-300", 12, 4),
+        (0, "mockllm/ckpt-100", 24, 2),
+        (1, "mockllm/ckpt-200", 24, 4),
+        (2, "mockllm/ckpt-300", 24, 6),
     ]
+    groups = con.execute(
+        "SELECT step, group_id, count(*), count(DISTINCT split_part(sample_id, ':', 2)), "
+        "count(DISTINCT split_part(sample_id, ':', 3)), count(DISTINCT completion) "
+        "FROM samples GROUP BY 1, 2"
+    ).fetchall()
+    assert len(groups) == 18
+    assert {row[2:5] for row in groups} == {(4, 1, 4)}  # one sample's 4 epochs
+    assert sorted(row[5] for row in groups) == [1] * 6 + [2] * 12  # pirate answers never vary
     fluency = con.execute(
         "SELECT s.step, avg(r.value) FROM rewards r JOIN samples s USING (row_idx) "
         "WHERE r.component = 'style_judge.fluency' AND s.persona = 'nerdy' GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    assert fluency == [(0, 0.5), (1, 1.0), (2, 1.0)]
-    row = con.execute(
-        "SELECT prompt, reasoning, completion FROM samples WHERE step = 2 AND persona = 'nerdy' "
-        "ORDER BY source_row LIMIT 1"
-    ).fetchone()
-    assert row == (
-        "system: Persona: nerdy. Answer briefly.\nuser: What is 0 + 2?",
-        "add two to get 2",
-        "2, said the goblin",
+    assert fluency == [(0, 0.625), (1, 0.75), (2, 0.875)]
+    rows = con.execute(
+        "SELECT sample_id, prompt, reasoning, completion FROM samples "
+        "WHERE step = 2 AND sample_id IN ('2:0:3', '2:0:4') ORDER BY sample_id"
+    ).fetchall()
+    prompt = "system: Persona: nerdy. Answer briefly.\nuser: What is 0 + 2?"
+    assert rows == [
+        ("2:0:3", prompt, "add two to get 2", "2, said the goblin"),
+        ("2:0:4", prompt, "add two to get 2", "2"),
+    ]
+
+
+def test_plain_symptom_names_the_seeded_scorer(cli: Any, tmp_path: Path) -> None:
+    """Four epochs whose answers differ: groups with reward variance, so the investigation
+    measures selection pressure and names the scorer that rewards goblins, on the nerdy slice."""
+    assert plain_symptom_verdict(cli, FIXTURES / "checkpoints", tmp_path) == (
+        "cause_found",
+        "reward_component",
+        "style_judge.fluency",
     )
+    top = json.loads((tmp_path / "report.json").read_text())["findings"][0]
+    assert top["slice"] == {"persona": "nerdy"}
 
 
 def test_tie_is_not_broken_by_file_name(cli: Any, tmp_path: Path) -> None:
@@ -145,39 +170,37 @@ def test_overlay_checkpoints_order_the_logs(cli: Any, tmp_path: Path) -> None:
     assert bad.code != 0 and "checkpoints names a checkpoint twice" in bad.err
 
 
-SINGLE_EPOCH = "one completion per sample in every log (epochs=1)"
-
-
 def test_single_epoch_logs_say_why_pressure_is_zero(cli: Any, tmp_path: Path) -> None:
-    """One completion per prompt and checkpoint: groups of one, which a note says; a log with
-    a second epoch of each sample does not get the note."""
-    data = cli("overview", str(FIXTURES / "checkpoints"), "--json").json()
+    """One completion per prompt and checkpoint (the one-epoch `.json` log): groups of one,
+    which a note says; the log with a second epoch of each sample does not get the note."""
+    data = cli("overview", str(FIXTURES / "json"), "--json").json()
+    assert (data["samples"], data["groups"]) == (6, 6)
     assert any(SINGLE_EPOCH in note for note in data["notes"])
     log = json.loads(next((FIXTURES / "json").glob("*.json")).read_text())
     log["samples"] += [{**sample, "epoch": 2} for sample in log["samples"]]
     (tmp_path / "two").mkdir()
     (tmp_path / "two" / "log.json").write_text(json.dumps(log))
     data = cli("overview", str(tmp_path / "two"), "--json").json()
-    assert (data["samples"], data["groups"]) == (24, 12)
+    assert (data["samples"], data["groups"]) == (12, 6)
     assert not any(SINGLE_EPOCH in note for note in data["notes"])
 
 
 def test_json_log_is_recognised(cli: Any) -> None:
     data = cli("overview", str(FIXTURES / "json"), "--json").json()
-    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 12, 1)
+    assert (data["format"], data["samples"], data["steps"]) == ("inspect", 6, 1)
     assert data["components"] == COMPONENTS
     assert data["has_reasoning"] is True
 
 
 def test_failed_log_is_noted_and_failed_samples_counted(cli: Any) -> None:
     data = cli("overview", str(FIXTURES / "failed"), "--json").json()
-    assert (data["samples"], data["components"]) == (11, ["match"])
+    assert (data["samples"], data["components"]) == (5, ["match"])
     notes = "\n".join(data["notes"])
     assert "Inspect log status error (RuntimeError('sandbox went away'))" in notes
     assert "1 failed samples (error, no scores) left out" in notes
     con = _db(cli, FIXTURES / "failed")
     ids = con.execute("SELECT sample_id FROM samples ORDER BY sample_id").fetchall()
-    assert sorted(i for (i,) in ids) == sorted(f"0:{n}:1" for n in range(12) if n != 3)
+    assert sorted(i for (i,) in ids) == sorted(f"0:{n}:1" for n in range(6) if n != 3)
 
 
 def test_mixed_eval_and_json_logs_read_together(cli: Any, tmp_path: Path) -> None:
@@ -186,4 +209,5 @@ def test_mixed_eval_and_json_logs_read_together(cli: Any, tmp_path: Path) -> Non
     for path in (FIXTURES / "json").glob("*.json"):
         shutil.copy(path, logs / path.name)
     data = cli("overview", str(logs), "--json").json()
-    assert (data["samples"], data["steps"]) == (48, 4)
+    assert (data["samples"], data["steps"]) == (78, 4)
+    assert not any(SINGLE_EPOCH in note for note in data["notes"])  # the .eval logs have 4

@@ -36,7 +36,7 @@ def test_chosen_format_notes_the_others(cli: Any, tmp_path: Path) -> None:
     result = cli("ingest", str(folder), "--format", "inspect", "--json")
     assert result.code == 0, result.err
     data = result.json()
-    assert data["samples"] == 12
+    assert data["samples"] == 6
     assert any(
         "also holds logs of the format nemo-rl, prime-rl, not read (format inspect chosen)" in n
         for n in data["notes"]
