@@ -51,7 +51,8 @@ def test_eval_of_the_llm_brain_with_a_scripted_model(
         model = ScriptedModel(full_script(Script(tokens=(1000, 100)), lab, [conclusion]))
         return LLMBrain(options, api_key, model=model)
 
-    monkeypatch.setitem(job.BRAINS, "llm", job.BrainKind(LLMOptions, scripted))
+    kind = job.BrainKind(LLMOptions, scripted, job.BRAINS["llm"].memo)
+    monkeypatch.setitem(job.BRAINS, "llm", kind)
     result = cli(
         "eval",
         "--suite",
