@@ -149,7 +149,10 @@ def test_folder_lock_is_released(tmp_path: Path) -> None:
 #: Ctrl-C has reached the command (its handle is cancelled), so the signal always lands
 #: mid-job however loaded the machine is (a job that raced to its end made this test flaky).
 CTRL_C_GATE = """
-import sys, threading
+import signal, sys, threading
+# A terminal delivers Ctrl-C; a test run started in the background (`make test &`) inherits
+# SIGINT ignored, and Python then never raises KeyboardInterrupt. Take it back as a terminal has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from rootcause.cli.main import main
 from rootcause.cli.progress import StderrProgress
 from rootcause.investigate.events import ToolCalled
