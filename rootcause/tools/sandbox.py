@@ -27,7 +27,13 @@ import duckdb
 
 from rootcause.core.errors import BadInputError
 from rootcause.store.sql import quiet
-from rootcause.tools.sql_guard import MAX_VALUE_CHARS, ValueCapError, capped_sql, guard_statements
+from rootcause.tools.sql_guard import (
+    MAX_VALUE_CHARS,
+    ValueCapError,
+    capped_sql,
+    guard_message,
+    guard_statements,
+)
 from rootcause.tools.untrusted import fenced
 
 logger = logging.getLogger(__name__)
@@ -142,7 +148,9 @@ class SqlSandbox:
                     f"({self.memory_limit}); aggregate, filter or select fewer columns"
                 ) from None
             except duckdb.Error as exc:
-                raise SqlError(f"SQL error: {fenced(' '.join(str(exc).split()), 300)}") from None
+                detail = " ".join(str(exc).split())
+                ours = guard_message(detail, self.max_value_chars)
+                raise SqlError(f"SQL error: {ours or fenced(detail, 300)}") from None
             finally:
                 timer.cancel()
 

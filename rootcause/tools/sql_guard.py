@@ -58,16 +58,34 @@ class ValueCapError(ValueError):
     """A query would build a value over the cap (its message is the one line to show)."""
 
 
+def _shadow_message(name: str, cap: int) -> str:
+    return f"{name}: the result would exceed the sandbox cap of {cap:,} characters"
+
+
+def _combined_message(cap: int) -> str:
+    return f"a value built by || or concatenation would exceed the sandbox cap of {cap:,}"
+
+
+def guard_message(engine_error: str, cap: int) -> str | None:
+    """The guard's own one-line message when `engine_error` is one the macros raised (shown
+    as ours, not quoted as data), else None. Only the fixed text is returned, never the
+    engine's words around it."""
+    for message in (*(_shadow_message(n, cap) for n in _SHADOWED), _combined_message(cap)):
+        if message in engine_error:
+            return message
+    return None
+
+
 def guard_statements(cap: int) -> list[str]:
     """The temporary macros that shadow the size-giving functions (see the module text)."""
     statements = []
     for name, (params, count, too_big) in _SHADOWED.items():
         check = too_big.format(cap=cap)
-        message = f"{name}: the result would exceed the sandbox cap of {cap:,} characters"
+        message = _shadow_message(name, cap)
         checked = f"CASE WHEN {check} THEN CAST(error('{message}') AS INTEGER) ELSE {count} END"
         guarded = ", ".join(checked if p == count else p for p in params.split(", "))
         statements.append(f"CREATE TEMP MACRO {name}({params}) AS system.main.{name}({guarded})")
-    message = f"a value built by || or concatenation would exceed the sandbox cap of {cap:,}"
+    message = _combined_message(cap)
     statements.append(
         f"CREATE TEMP MACRO {CAP_MACRO}(v) AS list_transform([v], lambda x: "
         f"CASE WHEN length(x) > {cap} THEN error('{message}') ELSE x END)[1]"

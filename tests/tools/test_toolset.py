@@ -163,7 +163,7 @@ def test_sql_reads_the_tables(cli, quirk_run: LabRun) -> None:
                 "WITH RECURSIVE t(n, s) AS (SELECT 1, repeat('y', 100000) UNION ALL "
                 "SELECT n + 1, s || s FROM t WHERE n < 40) SELECT max(length(s)) FROM t",
             ),
-            "memory limit",
+            "SQL error: a value built by || or concatenation would exceed the sandbox cap",
         ),
         (("compare_traces", "--behavior", "terms:x", "--a", "nobody"), "no persona named"),
     ],
