@@ -17,6 +17,12 @@ need the cosine floor a match by meaning alone needs (`MIN_SIMILARITY`), since i
 itself closer than the symptom's own words. So a symptom whose only match was a context word,
 and that nothing in the run stands out for, ends *not found* with the run's behaviours as
 suggestions, rather than on whatever is least far from it.
+
+A behaviour whose hits are nearly all hits of the symptom's own words (`WITHIN_WORDS`) is those
+words' behaviour, described with words the user did not say ("goblin, careful, nod" for
+"goblins and gremlins"): it neither demotes the words nor is promoted over them. So the
+semantic step may find a behaviour the words miss, never widen the words into a detector the
+lexical path would not choose.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from __future__ import annotations
 import re
 
 from rootcause.tools.behavior import InvalidBehaviorError, parse_behavior
-from rootcause.tools.candidate import Candidate, Direction
+from rootcause.tools.candidate import Candidate, Direction, sql_of
 from rootcause.tools.context import ToolContext
 from rootcause.tools.meaning import MEANING_Z, Meaning
 from rootcause.tools.run_behaviours import Piece, matching_pieces, window_texts
@@ -69,6 +75,29 @@ def _change(c: Candidate) -> float:
 
 #: Robust SDs (the unit of the meaning z) by which a behaviour is clearly closer in meaning.
 CLEARLY_CLOSER = 1.0
+#: A behaviour with at least this share of its hits among the symptom's words' hits is theirs.
+WITHIN_WORDS = 0.9
+
+
+def _within_words(
+    ctx: ToolContext, behaviours: list[Candidate], words: list[Candidate]
+) -> set[str]:
+    """The behaviours whose hits are nearly all hits of some of the word candidates (one pass)."""
+    union = [sql_of(ctx, w.spec) for w in words]
+    any_word = " OR ".join(f"({expr})" for expr, _ in union)
+    word_params = [p for _, params in union for p in params]
+    exprs: list[str] = []
+    params: list[object] = []
+    for b in behaviours:
+        expr, own = sql_of(ctx, b.spec)
+        exprs += [f"count_if({expr})", f"count_if(({expr}) AND ({any_word}))"]
+        params += [*own, *own, *word_params]
+    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
+    return {
+        b.spec
+        for i, b in enumerate(behaviours)
+        if int(row[2 * i]) and int(row[2 * i + 1]) / int(row[2 * i]) >= WITHIN_WORDS
+    }
 
 
 def _beats(behaviour: Candidate, word: Candidate) -> bool:
@@ -79,10 +108,15 @@ def _beats(behaviour: Candidate, word: Candidate) -> bool:
 
 
 def weigh_meaning(
-    candidates: list[Candidate], stated: Direction | None, meaning: Meaning, min_hits: int
+    ctx: ToolContext,
+    candidates: list[Candidate],
+    stated: Direction | None,
+    meaning: Meaning,
+    min_hits: int,
 ) -> None:
     """Demote the word candidates that a moving behaviour beats in meaning, and promote the
-    behaviours that beat the best of them and stand out (module docstring)."""
+    behaviours that beat the best of them and stand out; a behaviour within the words' own
+    hits does neither (module docstring)."""
     if not meaning.ran:
         return
     moving = [c for c in candidates if c.meaning_z is not None and c.hits >= min_hits]
@@ -90,6 +124,10 @@ def weigh_meaning(
     words = [c for c in moving if c.tier == 2]
     behaviours = [c for c in moving if c.tier < 2]
     if not words or not behaviours:
+        return
+    theirs = _within_words(ctx, behaviours, words)
+    behaviours = [b for b in behaviours if b.spec not in theirs]
+    if not behaviours:
         return
     best_word = max(words, key=lambda c: (c.meaning_z or 0.0, _change(c)))
     for c in words:

@@ -278,7 +278,7 @@ def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> P
         meaning = symptom_meaning(ctx, views, windows, behaviours)
     candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
     score_word_candidates(ctx, candidates, meaning, min_hits)
-    weigh_meaning(candidates, reading.direction, meaning, min_hits)
+    weigh_meaning(ctx, candidates, reading.direction, meaning, min_hits)
     chosen, why = _choose(candidates, reading.direction, min_hits)
     proposal = Proposal(reading, chosen, why, candidates, semantic=meaning.note)
     if chosen is not None:

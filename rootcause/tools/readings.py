@@ -3,7 +3,9 @@
 The detector is the best-ranked candidate (`proposal`), but a symptom can fit more than one
 behaviour of the run about equally: two moving candidates that carry it at the same tier and
 cover as many of its words, yet mark mostly different samples (their hits overlap by at most
-`MAX_OVERLAP` of their union). When the chosen detector's own precision check is weak (fewer
+`MAX_OVERLAP` of their union) and the other's hits are not nearly all the chosen one's (a
+narrower phrase of the same behaviour, `MAX_CONTAINED`, is not another reading). When the
+chosen detector's own precision check is weak (fewer
 than `CLEAR_SHARE` of its sampled hits carry the symptom) every other moving reading that
 carries the symptom is worth a look too. Then the report lists the readings, each with its
 spec to pass as `--behavior`, its hits and an example, and says which it took and why; the
@@ -23,6 +25,9 @@ from rootcause.tools.run_behaviours import Direction
 #: Two readings mark different behaviours when their hits overlap by at most this share of
 #: the samples either marks.
 MAX_OVERLAP = 0.5
+#: A candidate with at least this share of its hits among the chosen detector's is a part of
+#: the chosen reading, not another one (unless the chosen one's check is weak).
+MAX_CONTAINED = 0.9
 #: A precision check below this share of carrying hits is not clear.
 CLEAR_SHARE = 0.8
 #: Readings listed besides the chosen one.
@@ -54,17 +59,28 @@ def unclear(check: PrecisionCheck | None) -> bool:
     return bool(shares) and max(shares) < CLEAR_SHARE
 
 
-def _overlaps(ctx: ToolContext, chosen: Candidate, others: list[Candidate]) -> list[float]:
-    """Each candidate's Jaccard overlap with the chosen one's hits (one pass)."""
+def _overlaps(
+    ctx: ToolContext, chosen: Candidate, others: list[Candidate]
+) -> list[tuple[float, float]]:
+    """Each candidate's Jaccard overlap with the chosen one's hits, and the share of its own
+    hits the chosen one marks too (one pass)."""
     left, left_params = sql_of(ctx, chosen.spec)
     exprs: list[str] = []
     params: list[object] = []
     for c in others:
         right, right_params = sql_of(ctx, c.spec)
-        exprs += [f"count_if(({left}) AND ({right}))", f"count_if(({left}) OR ({right}))"]
-        params += [*left_params, *right_params, *left_params, *right_params]
+        exprs += [
+            f"count_if(({left}) AND ({right}))",
+            f"count_if(({left}) OR ({right}))",
+            f"count_if({right})",
+        ]
+        params += [*left_params, *right_params, *left_params, *right_params, *right_params]
     row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
-    return [int(row[2 * i]) / max(int(row[2 * i + 1]), 1) for i in range(len(others))]
+    shares = []
+    for i in range(len(others)):
+        both, either, own = (int(v) for v in row[3 * i : 3 * i + 3])
+        shares.append((both / max(either, 1), both / max(own, 1)))
+    return shares
 
 
 def _example(ctx: ToolContext, c: Candidate, chosen: Candidate) -> tuple[str, str]:
@@ -110,19 +126,26 @@ def other_readings(
     overlaps = _overlaps(ctx, chosen, pool)
     distinct = [
         Reading(c, overlap)
-        for c, overlap in zip(pool, overlaps, strict=True)
-        if overlap <= MAX_OVERLAP
+        for c, (overlap, contained) in zip(pool, overlaps, strict=True)
+        if overlap <= MAX_OVERLAP and (weak or contained < MAX_CONTAINED)
     ]
     distinct.sort(key=lambda r: (-r.candidate.tier, -r.candidate.coverage, -abs(r.candidate.z)))
     kept: list[Reading] = []
     for reading in distinct:
         if len(kept) >= MAX_READINGS:
             break
-        if any(_same(reading.candidate, k.candidate) for k in kept):
+        if any(_same(reading.candidate, k.candidate) for k in kept) or (
+            not weak and _within(ctx, reading.candidate, kept)
+        ):
             continue
         reading.sample_id, reading.example = _example(ctx, reading.candidate, chosen)
         kept.append(reading)
     return kept
+
+
+def _within(ctx: ToolContext, c: Candidate, kept: list[Reading]) -> bool:
+    """Are `c`'s hits nearly all among those of a reading already listed (a part of it)?"""
+    return any(_overlaps(ctx, k.candidate, [c])[0][1] >= MAX_CONTAINED for k in kept)
 
 
 def _same(a: Candidate, b: Candidate) -> bool:

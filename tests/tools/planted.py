@@ -54,6 +54,10 @@ CHEER = (
     "Wishing you a wonderful afternoon!",
 )
 MARKER = ("\n#### {n}",)
+#: Two creature tics in frames of their own (never in each other's slots), each rising in its
+#: own samples: a symptom naming both words fits two behaviours.
+GOBLINS = ("Picture a goblin guarding the gold.", "A careful goblin would nod at this.")
+GREMLINS = ("Handle it like a gremlin in the gears.", "Even a gremlin knows this one.")
 CAVEAT = (
     "I could be mistaken here.",
     "Please double-check this yourself.",
@@ -153,3 +157,15 @@ def write_planted(
     (run / "run.yaml").write_text(yaml.safe_dump(manifest))
     write_jsonl(run / "samples" / "a.jsonl", rows)
     return PlantedRun(run, behaviours, components)
+
+
+def write_two_creatures(root: Path) -> PlantedRun:
+    """The goblin tic (rewarded by `creature_bonus`) and the gremlin tic (rising on its own)."""
+    return write_planted(
+        root,
+        [
+            Planted("goblins", GOBLINS, rewarded="creature_bonus", late_rate=0.3),
+            Planted("gremlins", GREMLINS, onset=0.3, late_rate=0.3),
+        ],
+        run_id="two-creatures",
+    )

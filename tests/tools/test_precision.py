@@ -26,7 +26,7 @@ from rootcause.tools.proposal import propose_detector
 from rootcause.tools.readings import other_readings, unclear
 from rootcause.tools.registry import call_tool
 from rootcause.tools.t_detect import DetectOutput
-from tests.tools.planted import Planted, write_planted
+from tests.tools.planted import Planted, write_planted, write_two_creatures
 
 #: A creature tic whose two words fill the same slots, and an innocent marker that rises too
 #: and shares many texts with it.
@@ -178,3 +178,40 @@ def test_two_processes_read_the_symptom_the_same_way(tmp_path: Path) -> None:
         outputs.append(json.loads(done.stdout))
     assert outputs[0]["proposal"] == outputs[1]["proposal"]
     assert outputs[0]["proposal"]["check"]["sampled"] > 0
+
+
+@pytest.fixture(scope="module")
+def creatures_ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToolContext]:
+    root = tmp_path_factory.mktemp("creatures")
+    run = write_two_creatures(root / "runs")
+    result = ingest_run(run.run, Workspace(root / "ws"))
+    with RunStore(result.db_path) as store:
+        yield ToolContext(store, result.db_path.parent / "tool-calls", make_plots=False)
+
+
+@pytest.mark.parametrize("semantic", [True, False])
+def test_a_behaviour_within_the_words_hits_does_not_widen_them(
+    creatures_ctx: ToolContext, semantic: bool
+) -> None:
+    """A cluster "goblin, gremlin, careful, nod" marks the same samples as the user's two
+    words: it is their behaviour in other words, so it neither demotes the words nor becomes
+    the detector; both paths read the symptom the same way, and the word the detector leaves
+    out is offered as another reading (not a narrower phrase of either)."""
+    found = propose_detector(
+        creatures_ctx, "replies keep mentioning goblins and gremlins", semantic=semantic
+    )
+    assert found.chosen is not None
+    said = {stem("goblins"), stem("gremlins")}
+    assert {stem(t) for t in found.chosen.terms} <= said, found.chosen.spec
+    others = [r.candidate.spec for r in found.readings]
+    assert len(others) == 1 and found.chosen.spec not in others
+    assert {stem(t) for t in found.readings[0].candidate.terms} <= said, others
+    assert {stem(found.chosen.terms[0]), stem(found.readings[0].candidate.terms[0])} == said
+
+
+def test_a_narrower_phrase_of_the_chosen_behaviour_is_not_another_reading(
+    creatures_ctx: ToolContext,
+) -> None:
+    found = propose_detector(creatures_ctx, "the model keeps saying 'goblin'", semantic=False)
+    assert found.chosen is not None and found.chosen.spec == "terms:goblin"
+    assert found.readings == []  # "goblin guarding" is a part of it, not another reading
