@@ -14,6 +14,7 @@ from rootcause.chat.command import ChatCommand, SlashCommand, chat_command, comm
 from rootcause.chat.entries import Notice, ShowReport, Working
 from rootcause.chat.export import export_session
 from rootcause.chat.names import RunNames
+from rootcause.chat.readings import offer_or_investigate
 from rootcause.core.errors import BadInputError
 from rootcause.tools.registry import parse_tool_words
 
@@ -46,21 +47,11 @@ def call_tool_command(engine: ChatEngine, command: SlashCommand) -> None:
 
 
 def run_investigate(engine: ChatEngine, command: SlashCommand) -> None:
-    from rootcause.investigate.job import InvestigationRequest
-
+    """`/investigate SYMPTOM`: the investigation, or first a choice between the symptom's
+    readings when it fits more than one behaviour (`chat.readings`)."""
     if not command.rest:
         raise BadInputError("/investigate needs a symptom: /investigate SYMPTOM")
-    s = engine.settings
-    request = InvestigationRequest(
-        run=Path(engine.chat.meta.run),
-        symptom=command.rest,
-        brain=engine.brain(),
-        run_format=s.run_format,
-        options=s.options,
-        api_key=s.api_key,
-        ingest_options=s.ingest_options,
-    )
-    engine.run_investigation(request)
+    offer_or_investigate(engine, command.rest)
 
 
 def run_resume(engine: ChatEngine, command: SlashCommand) -> None:

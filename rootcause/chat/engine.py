@@ -29,6 +29,7 @@ from rootcause.chat.entries import (
     InvestigationUpdate,
     LedgerChange,
     Notice,
+    ReadingChoice,
     ToolBlock,
     Update,
     UsageTotals,
@@ -100,6 +101,8 @@ class ChatEngine:
         self.causes: list[str] = []
         #: Investigations of the session cancelled and not finished since, oldest first.
         self.cancelled: list[str] = []
+        #: The readings offered for the last ambiguous symptom, until one is investigated.
+        self.choice: ReadingChoice | None = None
         self._concluded: list[News] = []
         self.agent: ChatAgent | None = None
         if settings.llm:
@@ -121,6 +124,8 @@ class ChatEngine:
                 self.agent.restore(entry)
             if isinstance(entry, InvestigationUpdate):
                 self._note_investigation(entry)
+            if isinstance(entry, ReadingChoice):
+                self.choice = entry
             yield entry
 
     # -- what the user typed ----------------------------------------------------------------
@@ -262,6 +267,7 @@ class ChatEngine:
         event = update.event
         if isinstance(event, InvestigationStarted):
             self.investigations = max(self.investigations, update.number)
+            self.choice = None  # an investigation started: the choice offered before is made
         if isinstance(event, InvestigationCancelled) and event.resume not in self.cancelled:
             self.cancelled.append(event.resume)
         if isinstance(event, InvestigationFinished) and event.investigation in self.cancelled:

@@ -90,6 +90,30 @@ class RemedyResult(_Entry):
     text: str
 
 
+class ReadingOption(BaseModel):
+    """One reading of a symptom the user may investigate: the detector, what it rests on, its
+    hits and rates (first vs last quarter of samples) and a sample it marks (quoted as data)."""
+
+    behavior: str
+    basis: str
+    hits: int
+    rate_early: float
+    rate_late: float
+    sample_id: str = ""
+    example: str = ""
+
+
+class ReadingChoice(_Entry):
+    """The symptom fits more than one behaviour about equally (or the chosen detector's check
+    was weak): the readings, the one rootcause would take first; the user picks one to
+    investigate (`/reading N`)."""
+
+    type: Literal["choice"] = "choice"
+    symptom: str
+    why: str
+    options: list[ReadingOption]
+
+
 class InvestigationUpdate(_Entry):
     """An event of an investigation run from the session (`/investigate`)."""
 
@@ -122,6 +146,7 @@ ChatEntry = Annotated[
     | ToolBlock
     | Notice
     | RemedyResult
+    | ReadingChoice
     | InvestigationUpdate
     | LedgerChange
     | UsageTotals,

@@ -17,11 +17,13 @@ from rootcause.chat.entries import (
     InvestigationUpdate,
     LedgerChange,
     Notice,
+    ReadingChoice,
     RemedyResult,
     ToolBlock,
     UsageTotals,
     UserMessage,
 )
+from rootcause.chat.readings import choice_lines
 from rootcause.investigate.events import (
     DetectorSettled,
     EvidenceRecorded,
@@ -131,6 +133,8 @@ def entry_markdown(entry: ChatEntry, folder: Path, plot_link: PlotLink | None = 
             return _investigation(entry)
         case LedgerChange():
             return f"_ledger: {hypothesis_line(entry.event)}_"
+        case ReadingChoice():
+            return fence("\n".join(choice_lines(entry)))
         case UsageTotals():
             return ""
     return ""

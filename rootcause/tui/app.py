@@ -93,6 +93,8 @@ class ChatApp(FirstScreenMixin, TabsMixin):
         self.history = PromptHistory(workspace)
         #: The first screen's suggestions (keys 1-N start them until a turn is sent).
         self.suggestions: list[Suggestion] = []
+        #: Readings of the open choice (keys 1-N and Enter take one until a turn is sent).
+        self.keyed_choice = 0
         #: The first screen has its suggestions (or knows there are none).
         self.welcomed = False
         #: The board shown or hidden by Ctrl+B (None: by the terminal's width).
@@ -203,6 +205,7 @@ class ChatApp(FirstScreenMixin, TabsMixin):
         for entry in message.entries:
             self.router.apply(entry, live=False)
         self.router.settle_replay()
+        self.keyed_choice = len(engine.choice.options) if engine.choice is not None else 0
         self.query_one(Conversation).close_stream()
         self.query_one(PromptBar).completer = engine.complete
         self.load_config()
@@ -227,6 +230,7 @@ class ChatApp(FirstScreenMixin, TabsMixin):
             return
         bar.take()
         self.suggestions = []
+        self.keyed_choice = 0
         self.history.add(message.text)
         bar.history = list(self.history.items)
         self.action_tab("chat")

@@ -1,6 +1,7 @@
 """The first screen of a new session, as a part of the chat app: the run in a few lines and
 its top emerging behaviours as numbered suggestions (found off the UI thread); a digit typed in
-the empty prompt investigates one, until the first turn is sent."""
+the empty prompt investigates one, until the first turn is sent. The same keys take a reading
+of an open choice (`chat.readings`), and Enter in the empty prompt takes its first."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class FirstScreenMixin(App[int]):
     busy: bool
     turns_done: int
     suggestions: list[Suggestion]
+    keyed_choice: int
     welcomed: bool
 
     if TYPE_CHECKING:
@@ -71,9 +73,21 @@ class FirstScreenMixin(App[int]):
         self.changed()
 
     def start_suggestion(self, number: int) -> bool:
-        """Key N with the prompt empty: investigate suggestion N (True: there was one)."""
-        if not 1 <= number <= len(self.suggestions) or self.busy:
+        """Key N with the prompt empty: investigate reading N of an open choice, else
+        suggestion N (True: there was one)."""
+        if self.busy:
             return False
-        self.query_one(PromptBar).set_text(self.suggestions[number - 1].command)
+        if self.keyed_choice:
+            return 1 <= number <= self.keyed_choice and self._send(f"/reading {number}")
+        if not 1 <= number <= len(self.suggestions):
+            return False
+        return self._send(self.suggestions[number - 1].command)
+
+    def take_first_reading(self) -> bool:
+        """Enter with the prompt empty: reading 1 of an open choice (True: there was one)."""
+        return bool(self.keyed_choice) and not self.busy and self._send("/reading 1")
+
+    def _send(self, command: str) -> bool:
+        self.query_one(PromptBar).set_text(command)
         self.query_one(PromptInput).action_submit()
         return True

@@ -13,6 +13,7 @@ from rootcause.chat.entries import (
     InvestigationUpdate,
     LedgerChange,
     Notice,
+    ReadingChoice,
     RemedyResult,
     ShowReport,
     TextDelta,
@@ -24,6 +25,7 @@ from rootcause.chat.entries import (
     UserMessage,
     Working,
 )
+from rootcause.chat.readings import choice_lines
 from rootcause.chat.transcript import hypothesis_line
 from rootcause.investigate.events import (
     DetectorSettled,
@@ -142,6 +144,9 @@ class Router:
             case RemedyResult():
                 conversation.remedy(update.text)
                 self._reload_report(live)
+            case ReadingChoice():
+                conversation.milestone("\n".join(choice_lines(update)), "choice")
+                self.app.keyed_choice = len(update.options)  # type: ignore[attr-defined]
             case LedgerChange():
                 self.board.change(CHAT_LEDGER, "chat ledger", update.event)
                 conversation.milestone(f"◆ {hypothesis_line(update.event)}", "ledger")

@@ -196,3 +196,15 @@ async def test_the_first_screen_shows_the_run_and_a_key_starts_a_suggestion(
         # Afterwards a digit is text again.
         await pilot.press("1")
         assert app.query_one(PromptInput).text == "1"
+
+
+def test_the_readme_key_table_lists_the_keys_help_lists() -> None:
+    """The README's key table and `/help`'s (`KEY_TABLE`) name the same keys."""
+    from pathlib import Path
+
+    from rootcause.tui.keys import KEY_TABLE
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme[readme.index("| key | does |") :].split("\n\n", 1)[0]
+    rows = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines()[2:]]
+    assert rows == [key for key, _ in KEY_TABLE]

@@ -67,6 +67,9 @@ class PromptInput(TextArea):
     def action_submit(self) -> None:
         text = self.text
         if not text.strip():
+            take = getattr(self.app, "take_first_reading", None)
+            if take is not None:
+                take()  # Enter with the prompt empty takes an open choice's first reading
             return
         self.post_message(self.Submitted(text))
 
