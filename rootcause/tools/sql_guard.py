@@ -148,31 +148,35 @@ def _wrap_combined(node: Any) -> bool:
 
 
 def _is_combined(node: Any) -> bool:
+    """A call that combines values: a function, or an aggregate used as a window
+    (`string_agg(...) OVER (...)`)."""
     return (
         isinstance(node, dict)
-        and node.get("class") == "FUNCTION"
+        and node.get("class") in ("FUNCTION", "WINDOW")
         and str(node.get("function_name", "")).lower() in _COMBINED
     )
 
 
 def _cap_call(call: dict[str, Any]) -> dict[str, Any]:
-    """A call of `CAP_MACRO` around `call`, taking over its alias."""
-    wrapper = dict(call)
-    wrapper.update(
-        {
-            "function_name": CAP_MACRO,
-            "qualified_name": {"path": [CAP_MACRO]},
-            "schema": "",
-            "catalog": "",
-            "is_operator": False,
-            "distinct": False,
-            "filter": None,
-            "order_bys": {"type": "ORDER_MODIFIER", "orders": []},
-            "export_state": False,
-            "arguments": [{"name": "", "expression": {**call, "alias": ""}}],
-        }
-    )
-    return wrapper
+    """A call of `CAP_MACRO` around `call` (a function or a window), taking over its alias."""
+    return {
+        "class": "FUNCTION",
+        "type": "FUNCTION",
+        "alias": call.get("alias", ""),
+        "query_location": call.get("query_location"),
+        "query_location_length": call.get("query_location_length"),
+        "function_name": CAP_MACRO,
+        "schema": "",
+        "catalog": "",
+        "filter": None,
+        "order_bys": {"type": "ORDER_MODIFIER", "orders": []},
+        "distinct": False,
+        "is_operator": False,
+        "export_state": False,
+        "arguments": [{"name": "", "expression": {**call, "alias": ""}}],
+        "qualified_name": {"path": [CAP_MACRO]},
+        "is_legacy_function_call": False,
+    }
 
 
 def _check_tree(tree: Any, cap: int) -> None:

@@ -38,6 +38,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlSandbox]:
         "SELECT length(x || x) FROM (SELECT y || y AS x FROM (SELECT repeat('ab', 500) AS y))",
         "SELECT system.main.concat(repeat('x', 900), repeat('y', 900))",
         "SELECT length(string_agg(repeat('x', 900), '')) FROM samples",
+        # An aggregate used as a window builds its value too.
+        "SELECT length(string_agg(repeat('x', 900), '') OVER ()) FROM samples",
+        "SELECT length(listagg(repeat('x', 900), '') OVER (ORDER BY step)) FROM samples",
     ],
 )
 def test_a_value_over_the_cap_is_refused_before_it_is_built(
@@ -73,3 +76,12 @@ def test_concatenations_under_the_cap_run_and_keep_their_column_names(
     )
     assert result.columns == ["('a' || step)", "c", "all_steps", "pair"]
     assert result.rows[0] == ["a0", "b0", "0", "[1, 2]"]
+
+
+def test_a_window_aggregate_under_the_cap_runs_and_keeps_its_column_name(
+    sandbox: SqlSandbox,
+) -> None:
+    query = "SELECT string_agg(step::VARCHAR, ',') OVER (ORDER BY step), step FROM samples"
+    result = sandbox.query(query, max_rows=5, timeout_s=30)
+    assert result.columns == ["string_agg(step::VARCHAR, ',') OVER (ORDER BY step)", "step"]
+    assert [row[0] for row in result.rows] == ["0", "0,1", "0,1,2"]
