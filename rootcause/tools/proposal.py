@@ -31,8 +31,12 @@ found*: no detector, and the run's top emerging behaviours are offered as sugges
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from rootcause.search.embedders import semantic_turned_off
 from rootcause.store.sql import fetch_value
 from rootcause.tools.behavior import (
     InvalidBehaviorError,
@@ -40,6 +44,7 @@ from rootcause.tools.behavior import (
     ngram_spec,
     parse_behavior,
 )
+from rootcause.tools.behaviour_candidates import behaviour_candidates, meaning_union
 from rootcause.tools.candidate import MIN_Z, Candidate, measure, measure_recall
 from rootcause.tools.context import ToolContext
 from rootcause.tools.grounding import score_word_candidates, weigh_meaning
@@ -56,11 +61,10 @@ from rootcause.tools.run_behaviours import (
     Direction,
     RunBehaviour,
     emerging_behaviours,
-    term_ok,
     window_texts,
 )
 from rootcause.tools.symptom import SymptomReading, read_symptom
-from rootcause.tools.word_candidates import stems_of, word_candidates, words_together
+from rootcause.tools.word_candidates import word_candidates, words_together
 
 #: A candidate that finds at least this share of the hits of the symptom's own words (its
 #: quotes, else its content words) ranks above one that finds fewer.
@@ -118,98 +122,6 @@ def _reference(candidates: list[Candidate]) -> Candidate | None:
     return None
 
 
-def _behaviour_candidates(
-    reading: SymptomReading,
-    behaviours: list[RunBehaviour],
-    meaning: Meaning,
-    by_words: bool = True,
-) -> list[Candidate]:
-    """The behaviours as candidates. Only behaviours found in the words of the run
-    (`by_words`) can carry the symptom by its words; one the semantic step found (a cluster,
-    the nearest pieces) carries it by meaning or not at all, so the extra never widens a
-    detector made of the user's words."""
-    stems = reading.stems
-    column = reading.field
-    quoted = {w for q in reading.quotes for w in q.lower().split()}
-    out: list[Candidate] = []
-    for b in behaviours:
-        spec, terms = b.spec, b.terms
-        naming = [m for m in b.members if stems_of([m]) & stems and m not in terms]
-        if naming and stems_of(terms) & stems:
-            # Members that name the symptom's words join the terms of a behaviour whose terms
-            # name it too (a tic's words co-occur, so they may have joined as members only).
-            terms = [*terms, *naming[:4]]
-            spec = ngram_spec(terms, column)
-        # Only a behaviour whose own terms (seed and stand-ins) name the symptom carries it;
-        # one that merely has the symptom's words beside it is the context they appear in.
-        shared = len(stems_of(terms) & stems) if by_words else 0
-        if shared:
-            # Its other members are tried as stand-ins for the symptom's words; the precision
-            # check keeps only those whose own hits fill the words' slots.
-            terms = [*terms, *(m for m in b.members if m not in terms and term_ok(m))]
-            spec = ngram_spec(terms, column)
-        how = "rising" if b.direction == "up" else "falling"
-        source = "cluster" if b.source == "cluster" else "emerging"
-        tier, basis = 0, f"{how} in the run ({b.source}: {b.label})"
-        if shared and quoted & set(" ".join(terms).split()):
-            tier, basis = 3, f"quoted, with its neighbours in the run ({b.label})"
-        elif shared:
-            tier, basis = 2, f"the symptom's words with their neighbours in the run ({b.label})"
-        elif meaning.carries(b.spec):
-            tier, basis = 1, f"close in meaning to the symptom ({b.label})"
-        out.append(
-            Candidate(
-                spec,
-                source,
-                basis,
-                tier,
-                shared,
-                similarity=meaning.similarity.get(b.spec),
-                meaning_z=meaning.z.get(b.spec),
-                label=b.label,
-                terms=list(terms),
-            )
-        )
-    return out
-
-
-#: A behaviour joins the union of those close in meaning when its similarity z is within this
-#: of the closest one's.
-UNION_MARGIN = 1.0
-
-
-def _meaning_union(
-    behaviours: list[RunBehaviour], meaning: Meaning, column: TextField
-) -> Candidate | None:
-    """The union of the behaviours that carry the symptom's meaning, moving the same way as
-    the closest one and about as close: variants of one behaviour (several phrasings of a
-    register, say) that no single n-gram group covers."""
-    close = [b for b in behaviours if meaning.carries(b.spec)]
-    if len(close) < 2:
-        return None
-    best = max(close, key=lambda b: meaning.z[b.spec])
-    top = meaning.z[best.spec]
-    members = [
-        b
-        for b in close
-        if b.direction == best.direction and meaning.z[b.spec] >= top - UNION_MARGIN
-    ]
-    if len(members) < 2:
-        return None
-    terms = list(dict.fromkeys(t for b in members for t in b.terms))
-    labels = "; ".join(b.label for b in members)
-    return Candidate(
-        ngram_spec(terms, column),
-        "emerging",
-        f"the behaviours close in meaning to the symptom, together ({labels})",
-        1,
-        similarity=meaning.similarity[best.spec],
-        meaning_z=top,
-        label=", ".join(terms[:6]),
-        terms=terms,
-    )
-
-
 def _rank(c: Candidate, stated: Direction | None) -> tuple[float, ...]:
     rising = 1.0 if stated is None and c.direction == "up" else 0.0
     meaning = (c.meaning_z or 0.0) if c.tier == 1 else 0.0
@@ -264,9 +176,43 @@ def _verdict(c: Candidate, stated: Direction | None, min_hits: int) -> str:
     return "ranked below the chosen one"
 
 
+#: Proposals kept per process: the chat reads a symptom before it investigates (to ask when
+#: it fits more than one behaviour), and the investigation reads the same one again.
+KEPT_PROPOSALS = 8
+_kept: OrderedDict[tuple[object, ...], Proposal] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _proposal_key(ctx: ToolContext, symptom: str, semantic: bool) -> tuple[object, ...]:
+    """What a proposal depends on: the run's database as it is now, the symptom, and what the
+    semantic step runs with, if it runs (everything it samples is seeded from these)."""
+    from rootcause.tools.semantic import meaning_identity
+
+    stat = ctx.db_path.stat()
+    run = (str(ctx.db_path.resolve()), stat.st_mtime_ns, stat.st_size)
+    meaning = meaning_identity(ctx) if semantic and not semantic_turned_off() else "off"
+    return (*run, ctx.store.info("fingerprint"), symptom, meaning)
+
+
 def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> Proposal:
     """Read `symptom`, build and measure the candidates, weigh word matches against meaning
-    (`grounding`), and choose (module docstring)."""
+    (`grounding`), and choose (module docstring). The same reading of the same run again is
+    a copy of the one kept (`KEPT_PROPOSALS`)."""
+    key = _proposal_key(ctx, symptom, semantic)
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+            return copy.deepcopy(kept)
+    found = _propose(ctx, symptom, semantic)
+    with _kept_lock:
+        _kept[key] = copy.deepcopy(found)
+        while len(_kept) > KEPT_PROPOSALS:
+            _kept.popitem(last=False)
+    return found
+
+
+def _propose(ctx: ToolContext, symptom: str, semantic: bool) -> Proposal:
     reading = read_symptom(symptom, slice_names(ctx))
     behaviours = emerging_behaviours(ctx, reading.field)
     total = int(fetch_value(ctx.con, "SELECT count(*) FROM samples"))
@@ -313,9 +259,9 @@ def _measured(
 ) -> list[Candidate]:
     """Every candidate, measured, with its recall of the symptom's own words."""
     candidates = word_candidates(reading, ctx)
-    candidates += _behaviour_candidates(reading, behaviours, meaning)
-    candidates += _behaviour_candidates(reading, meaning.found, meaning, by_words=False)
-    union = _meaning_union([*behaviours, *meaning.found], meaning, reading.field)
+    candidates += behaviour_candidates(reading, behaviours, meaning)
+    candidates += behaviour_candidates(reading, meaning.found, meaning, by_words=False)
+    union = meaning_union([*behaviours, *meaning.found], meaning, reading.field)
     candidates += [union] if union is not None else []
     _check_added_terms(ctx, reading, candidates)
     candidates = _unique(candidates)

@@ -108,6 +108,16 @@ def semantic_embedder(ctx: ToolContext) -> Embedder:
     return settings.embedder
 
 
+def meaning_identity(ctx: ToolContext) -> str:
+    """What the semantic step of this context would run with: the embedder's key and the
+    sample cap, or why it cannot run (a cache key for results that depend on it)."""
+    try:
+        embedder = semantic_embedder(ctx)
+    except SemanticExtraMissingError as exc:
+        return f"skipped: {exc}"
+    return f"{embedder.key}; cap {semantic_settings(ctx).cap}"
+
+
 def semantic_index(ctx: ToolContext, text_field: str = "completion") -> SemanticIndex:
     """The built index of `text_field` (once per context; embeddings cached on disk)."""
     settings = semantic_settings(ctx)

@@ -215,3 +215,34 @@ def test_a_narrower_phrase_of_the_chosen_behaviour_is_not_another_reading(
     found = propose_detector(creatures_ctx, "the model keeps saying 'goblin'", semantic=False)
     assert found.chosen is not None and found.chosen.spec == "terms:goblin"
     assert found.readings == []  # "goblin guarding" is a part of it, not another reading
+
+
+def test_the_same_reading_again_is_a_copy_of_the_kept_one(
+    creatures_ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chat reads a symptom before it investigates and the investigation reads it again:
+    the second reading is the kept one (a copy), unless what it depends on changed."""
+    from rootcause.tools import proposal
+
+    calls: list[object] = []
+    real = proposal._propose
+
+    def counted(*args: object) -> proposal.Proposal:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(proposal, "_propose", counted)
+    symptom = "replies keep mentioning goblins (kept)"
+    first = propose_detector(creatures_ctx, symptom, semantic=False)
+    again = propose_detector(creatures_ctx, symptom, semantic=False)
+    assert len(calls) == 1 and again is not first and again.chosen is not None
+    assert first.chosen is not None and again.chosen.spec == first.chosen.spec
+    again.candidates.clear()  # a copy: what is kept is untouched
+    assert propose_detector(creatures_ctx, symptom, semantic=False).candidates
+    # The switch turns the semantic step off: the same reading as the lexical one.
+    monkeypatch.setenv(SEMANTIC_ENV, "off")
+    propose_detector(creatures_ctx, symptom)
+    assert len(calls) == 1
+    monkeypatch.delenv(SEMANTIC_ENV)
+    propose_detector(creatures_ctx, symptom)
+    assert len(calls) == 2
