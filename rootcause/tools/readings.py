@@ -3,13 +3,13 @@
 The detector is the best-ranked candidate (`proposal`), but a symptom can fit more than one
 behaviour of the run about equally: two moving candidates that carry it at the same tier and
 cover as many of its words, yet mark mostly different samples (their hits overlap by at most
-`MAX_OVERLAP` of their union) and the other's hits are not nearly all the chosen one's (a
-narrower phrase of the same behaviour, `MAX_CONTAINED`, is not another reading). When the
-chosen detector's own precision check is weak (fewer
+`MAX_OVERLAP` of their union). A candidate whose hits are nearly all (`MAX_CONTAINED`) the
+chosen detector's, or those of a reading already listed, is a narrower phrase of that
+behaviour, not another reading. When the chosen detector's own precision check is weak (fewer
 than `CLEAR_SHARE` of its sampled hits carry the symptom) every other moving reading that
-carries the symptom is worth a look too. Then the report lists the readings, each with its
-spec to pass as `--behavior`, its hits and an example, and says which it took and why; the
-user decides.
+carries the symptom is worth a look, narrower ones included. Then the report lists the
+readings, each with its spec to pass as `--behavior`, its hits and an example, and says which
+it took and why; the user decides (the chat asks before it investigates: `chat.readings`).
 """
 
 from __future__ import annotations
