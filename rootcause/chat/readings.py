@@ -63,18 +63,8 @@ def choice_of(symptom: str, found: DetectOutput) -> ReadingChoice | None:
         sample_id=shown.sample_id if shown else "",
         example=shown.text if shown else "",
     )
-    others = [
-        ReadingOption(
-            behavior=r.behavior,
-            basis=r.basis,
-            hits=r.hits,
-            rate_early=r.rate_early,
-            rate_late=r.rate_late,
-            sample_id=r.sample_id,
-            example=r.example,
-        )
-        for r in proposal.readings
-    ]
+    fields = set(ReadingOption.model_fields)
+    others = [ReadingOption(**r.model_dump(include=fields)) for r in proposal.readings]
     return ReadingChoice(symptom=symptom, why=_why(found), options=[first, *others])
 
 
