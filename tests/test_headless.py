@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 HEADLESS = [
+    "rootcause.core.jobs",
     "rootcause.investigate",
     "rootcause.investigate.job",
     "rootcause.investigate.handle",
@@ -35,12 +36,16 @@ HEADLESS = [
     "rootcause.scan",
     "rootcause.scan.checks",
     "rootcause.scan.executors",
+    "rootcause.scan.events",
     "rootcause.scan.folder",
+    "rootcause.scan.job",
     "rootcause.scan.runner",
     "rootcause.scan.table",
     "rootcause.scan.task",
     "rootcause.scan.watch",
     "rootcause.fleet",
+    "rootcause.evaluation.api",
+    "rootcause.evaluation.events",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-    from rootcause.evaluation.api import EvalProgress, EvalRequest, EvalResult
+    from rootcause.evaluation.api import EvalRequest, EvalResult
+    from rootcause.evaluation.events import EvalEvent
 
 
 #: Brain options `eval` takes as flags of their own rather than as --brain-option.
@@ -80,28 +82,52 @@ def _progress_bar(err: Console) -> Progress:
     )
 
 
-def _run(request: EvalRequest) -> EvalResult:
-    """Run the eval with a progress bar on stderr (two bars: lab runs, investigations)."""
-    from rootcause.evaluation.api import run_suite
+def _run(request: EvalRequest, events_path: Path | None) -> EvalResult:
+    """Run the eval as a job with a progress bar on stderr (two bars: lab runs,
+    investigations) that subscribes to its events (and `--events`). The first Ctrl-C starts
+    nothing more and lets what is under way finish; a second stops at once; exit 130."""
+    from rootcause.cli.jobs import events_file, watch
+    from rootcause.core.jobs import EXIT_CANCELLED
+    from rootcause.evaluation.api import EvalCancelledError, start_eval
+    from rootcause.evaluation.events import EvalEventWriter
 
     err = stderr_console()
-    with _progress_bar(err) as bar:
-        bars: dict[str, TaskID] = {}
-
-        def tick(progress: EvalProgress) -> None:
-            if progress.stage not in bars:
-                name = "lab runs" if progress.stage == "prepare" else "investigate"
-                bars[progress.stage] = bar.add_task(name, total=progress.total, label="")
-            bar.update(
-                bars[progress.stage],
-                completed=progress.done,
-                total=progress.total,
-                label=progress.label,
-            )
-
-        result = run_suite(request, on_progress=tick)
+    with events_file(events_path, EvalEventWriter) as writer, _progress_bar(err) as bar:
+        job = start_eval(request, on_event=_ProgressBars(bar))
+        if writer is not None:
+            job.subscribe(writer)
+        try:
+            result = watch(job, "cancelling: nothing more is started (Ctrl-C again to stop now)")
+        except (EvalCancelledError, KeyboardInterrupt) as exc:
+            said = str(exc) if isinstance(exc, EvalCancelledError) else "eval stopped"
+            print(f"cancelled: {said}", file=sys.stderr)
+            raise typer.Exit(EXIT_CANCELLED) from None
     err.print(f"results: {result.folder}", markup=False, highlight=False)
     return result
+
+
+class _ProgressBars:
+    """The eval's events as two progress bars (lab runs, investigations)."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.bars: dict[str, TaskID] = {}
+
+    def __call__(self, event: EvalEvent) -> None:
+        from rootcause.evaluation.events import LabRunPrepared, StageStarted, TrialInvestigated
+
+        if isinstance(event, StageStarted):
+            name = "lab runs" if event.stage == "prepare" else "investigate"
+            self.bars[event.stage] = self.bar.add_task(name, total=event.total, label="")
+        elif isinstance(event, LabRunPrepared):
+            self.bar.update(self.bars["prepare"], completed=event.done, total=event.total)
+        elif isinstance(event, TrialInvestigated):
+            self.bar.update(
+                self.bars["investigate"],
+                completed=event.done,
+                total=event.total,
+                label=event.trial,
+            )
 
 
 def _emit(text: str, dest: Path) -> None:
@@ -159,6 +185,14 @@ def eval_command(
         Path | None,
         typer.Option("--rescore", help="Re-score an earlier eval's folder instead of running."),
     ] = None,
+    events_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--events",
+            help="Also write the eval's typed event stream here as JSON Lines (one event per "
+            "line, flushed as it happens).",
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Investigate every scenario of a suite, score each report against its answer key, and
@@ -168,19 +202,22 @@ def eval_command(
 
     ws = Workspace.resolve(workspace_dir(workspace))
     # The eval cache holds the run folders investigated: outputs stay out of it.
-    for option, path in (("--json", json_path), ("--markdown", markdown_path)):
+    outputs = (("--json", json_path), ("--markdown", markdown_path), ("--events", events_path))
+    for option, path in outputs:
         if path is not None and str(path) != "-":
             guard_output(path, [ws.eval_cache_dir], option)
     if rescore_dir is not None:
         if suite is not None:
             raise BadInputError("eval: give --suite PATH or --rescore DIR, not both")
+        if events_path is not None:
+            raise BadInputError("--events: not with --rescore (nothing runs)")
         result = rescore(ws, rescore_dir, out)
     elif suite is None:
         raise BadInputError("eval: give --suite PATH (or --rescore DIR)")
     else:
         options = _brain_options(brain, model, base_url, brain_option or [], disable_tools)
         request = EvalRequest(suite, ws, brain, options, repeats, workers, out)
-        result = _run(request)
+        result = _run(request, events_path)
     if json_path is not None:
         _emit(json.dumps(result.to_json(), indent=2) + "\n", json_path)
     if markdown_path is not None:

@@ -47,7 +47,6 @@ from rootcause.tools.untrusted import visible
 
 if TYPE_CHECKING:
     from rootcause.investigate.events import EventSink
-    from rootcause.investigate.handle import InvestigationHandle
     from rootcause.investigate.job import InvestigationRequest, Outcome
     from rootcause.store.workspace import Workspace
 
@@ -174,6 +173,10 @@ def investigate(
     if several:
         _ensemble(ws, request, ensemble or 1, model or [], json_path, markdown_path, events_path)
         return
+    if events_path is not None:  # refused before the job starts; nothing is written yet
+        from rootcause.core.jobs import check_events_path
+
+        check_events_path(events_path)
     outcome = run_watched(ws, request, StderrProgress(stderr_console()), events_path)
     for src, dest in ((outcome.json_path, json_path), (outcome.markdown_path, markdown_path)):
         if dest is not None:
@@ -259,6 +262,7 @@ def run_watched(
     """Run the investigation in a job thread, its events to `progress` (and to `events_path`
     as JSON Lines). Ctrl-C cancels the job cleanly at its next step or tool call and a second
     one stops at once; either way the command says how to resume and exits 130."""
+    from rootcause.cli.jobs import watch
     from rootcause.investigate.cancel import EXIT_CANCELLED, JobCancelled
     from rootcause.investigate.events import JsonlEventWriter
     from rootcause.investigate.handle import start_investigation
@@ -268,12 +272,7 @@ def run_watched(
     if writer is not None:
         handle.subscribe(writer)
     try:
-        try:
-            return _wait(handle)
-        except KeyboardInterrupt:
-            print("cancelling at the next step (Ctrl-C again to stop now)", file=sys.stderr)
-            handle.cancel()
-            return _wait(handle)
+        return watch(handle, "cancelling at the next step (Ctrl-C again to stop now)")
     except JobCancelled as exc:
         print(f"cancelled: {exc}", file=sys.stderr)
         raise typer.Exit(EXIT_CANCELLED) from None
@@ -284,12 +283,3 @@ def run_watched(
     finally:
         if writer is not None:
             writer.close()
-
-
-def _wait(handle: InvestigationHandle) -> Outcome:
-    """The job's outcome; waits in short slices so Ctrl-C reaches this (the main) thread."""
-    while True:
-        try:
-            return handle.wait(timeout=0.2)
-        except TimeoutError:
-            continue

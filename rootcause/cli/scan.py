@@ -24,7 +24,8 @@ from rootcause.cli.common import (
 from rootcause.core.errors import BadInputError
 
 if TYPE_CHECKING:
-    from rootcause.scan import ScanProgress, ScanResult
+    from rootcause.scan import ScanRequest, ScanResult
+    from rootcause.scan.events import ScanEvent
     from rootcause.scan.model import Severity
     from rootcause.store.workspace import Workspace
 
@@ -114,15 +115,21 @@ def scan(
         int,
         typer.Option("--max-investigations", help="Most investigations --investigate starts."),
     ] = 3,
+    events_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--events",
+            help="Also write the scan's typed event stream here as JSON Lines (one event per "
+            "line, flushed as it happens).",
+        ),
+    ] = None,
     fmt: FormatOption = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Scan RUNS (paths or globs) for CoT exposure, emerging behaviours and given behaviours;
     write the alert table (Parquet, JSON, Markdown) to a scan folder; print it."""
-    from rootcause.scan import CheckOptions, scan_resume
-    from rootcause.scan import scan as run_scan
-    from rootcause.scan.runner import new_scan_folder
+    from rootcause.scan import CheckOptions, ScanRequest
     from rootcause.store.workspace import Workspace
 
     if threshold not in SEVERITIES:
@@ -132,34 +139,27 @@ def scan(
     checks = chosen_checks(check)
     if max_investigations < 0:
         raise BadInputError(f"--max-investigations {max_investigations}: give 0 or more")
-    _guard_outputs(runs or [], json_path, markdown_path)
+    _guard_outputs(runs or [], json_path, markdown_path, events_path)
     use_ray = ray is not None
-    address = None if ray in (None, "", "local") else ray
-    if resume is not None and runs:
-        raise BadInputError("--resume DIR takes no runs: it scans the runs of its spec")
-    if resume is None and not runs:
-        raise BadInputError("give at least one run, or --resume DIR")
     ws = Workspace.resolve(workspace_dir(workspace))
-    folder = resume or out or new_scan_folder(ws)
-    options = CheckOptions(
-        checks=checks,
-        behaviors=list(behavior or []),
-        clusters=clusters,
-        fmt=fmt,
-        skip_bad_lines=skip_bad_lines,
-    )
-    try:
-        with _progress() as on_progress:
-            if resume is not None:
-                result = scan_resume(resume, workers, use_ray or None, address, on_progress)
-            else:
-                result = run_scan(
-                    runs or [], ws, options, folder, workers, use_ray, address, on_progress,
-                    not rescan,
-                )  # fmt: skip
-    except KeyboardInterrupt:
-        print(f"stopped; continue with --resume {folder}", file=sys.stderr)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    request = ScanRequest(
+        runs=list(runs or []),
+        workspace=ws,
+        options=CheckOptions(
+            checks=checks,
+            behaviors=list(behavior or []),
+            clusters=clusters,
+            fmt=fmt,
+            skip_bad_lines=skip_bad_lines,
+        ),
+        out=out,
+        resume=resume,
+        workers=workers,
+        ray=(use_ray or None) if resume is not None else use_ray,
+        ray_address=None if ray in (None, "", "local") else ray,
+        reuse=not rescan,
+    ).planned()
+    result = _run(request, events_path)
     _copy_outputs(result, json_path, markdown_path)
     _render(result)
     if investigate:
@@ -168,10 +168,33 @@ def scan(
         raise typer.Exit(EXIT_ALERT)
 
 
+def _run(request: ScanRequest, events_path: Path | None) -> ScanResult:
+    """Run the scan as a job, its events to the progress bar (and `--events`). The first
+    Ctrl-C hands out no more runs and lets those under way finish; a second stops at once;
+    either way the command says how to resume and exits 130."""
+    from rootcause.cli.jobs import events_file, watch
+    from rootcause.scan import ScanCancelledError, start_scan
+    from rootcause.scan.events import ScanEventWriter
+
+    folder = request.resume or request.out
+    with events_file(events_path, ScanEventWriter) as writer, _progress() as progress:
+        job = start_scan(request, on_event=progress)
+        if writer is not None:
+            job.subscribe(writer)
+        try:
+            return watch(job, "cancelling: no more runs are started (Ctrl-C again to stop now)")
+        except (ScanCancelledError, KeyboardInterrupt):
+            print(f"stopped; continue with --resume {folder}", file=sys.stderr)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
 @contextlib.contextmanager
-def _progress() -> Iterator[Callable[[ScanProgress], None]]:
-    """A rich progress bar over runs on stderr, with alerts and errors counted as they come."""
+def _progress() -> Iterator[Callable[[ScanEvent], None]]:
+    """A rich progress bar over runs on stderr, with alerts and errors counted as they come:
+    a subscriber to the scan's events."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from rootcause.scan.events import RunFinished, ScanStarted
 
     err = stderr_console()
     with Progress(
@@ -185,10 +208,19 @@ def _progress() -> Iterator[Callable[[ScanProgress], None]]:
     ) as bar:
         task = bar.add_task("scan", total=None, alerts=0, errors=0)
 
-        def tick(p: ScanProgress) -> None:
-            bar.update(task, completed=p.done, total=p.total, alerts=p.alerts, errors=p.errors)
+        def show(event: ScanEvent) -> None:
+            if isinstance(event, ScanStarted):
+                bar.update(task, completed=0, total=event.runs)
+            elif isinstance(event, RunFinished):
+                bar.update(
+                    task,
+                    completed=event.done,
+                    total=event.total,
+                    alerts=event.alerts_total,
+                    errors=event.errors_total,
+                )
 
-        yield tick
+        yield show
 
 
 def _triage(result: ScanResult, ws: Workspace, most: int, threshold: Severity) -> None:
@@ -233,7 +265,7 @@ def _guard_outputs(runs: list[str], *outputs: Path | None) -> None:
     from rootcause.store.workspace import guard_output
 
     protected = [Path(r).expanduser() for r in runs if not set("*?[") & set(r)]
-    for option, path in zip(("--json", "--markdown"), outputs, strict=True):
+    for option, path in zip(("--json", "--markdown", "--events"), outputs, strict=True):
         if path is not None:
             guard_output(path, [p for p in protected if p.is_dir()], option)
 

@@ -27,6 +27,8 @@ from rootcause.evaluation.suite import Scenario
 from rootcause.evaluation.tables import markdown_table
 
 RESULTS_FORMAT = "rootcause-eval/1"
+#: The Markdown table in a results folder.
+RESULTS_MARKDOWN = "results.md"
 
 
 class EvalSpec(BaseModel):
@@ -126,7 +128,7 @@ def write_results(folder: Path, result: EvalResult) -> None:
     summary = {"summary": result.summary.model_dump(mode="json")}
     summary["per_bug"] = {k: v.model_dump(mode="json") for k, v in result.per_bug.items()}
     write_text(folder / "summary.json", json.dumps(summary, indent=2) + "\n")
-    write_text(folder / "results.md", result.markdown())
+    write_text(folder / RESULTS_MARKDOWN, result.markdown())
     write_text(folder / "spec.json", result.spec.model_dump_json(indent=2) + "\n")
 
 

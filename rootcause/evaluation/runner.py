@@ -19,19 +19,23 @@ import logging
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, SerializeAsAny
 
 from rootcause.core.errors import BadInputError
+from rootcause.core.jobs import CancelToken
 from rootcause.core.report import Report, Stats
 from rootcause.evaluation.cache import ensure_run
 from rootcause.evaluation.scorer import Cause, Flags, Metrics, causes_of, score
 from rootcause.evaluation.suite import LabOptions, Scenario, Suite
 from rootcause.investigate.options import BrainOptions, check_tools, override
+
+if TYPE_CHECKING:  # the events name the summary, which names this module's results
+    from rootcause.evaluation.events import EvalEventSink
 
 log = logging.getLogger(__name__)
 
@@ -192,22 +196,45 @@ def _star_prepare(args: tuple[str, str, int, dict[str, Any]]) -> Prepared:
 
 
 def _pool_map(
-    fn: Callable[[T], R], items: list[T], workers: int, on_done: Callable[[R], None]
-) -> list[R]:
-    """`[fn(x) for x in items]`, computed `workers` processes at a time (1: in this one)."""
+    fn: Callable[[T], R],
+    items: list[T],
+    workers: int,
+    on_done: Callable[[int, R], None],
+    stop: Callable[[], bool],
+) -> dict[int, R]:
+    """`{i: fn(x)}` for the items, computed `workers` processes at a time (1: in this one),
+    each handed out as a worker is free; once `stop()` is true no more are handed out (those
+    under way finish). `on_done` gets each result as it comes."""
     out: dict[int, R] = {}
     if workers <= 1 or len(items) <= 1:
         for i, item in enumerate(items):
+            if stop():
+                break
             out[i] = fn(item)
-            on_done(out[i])
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=ctx) as pool:
-            futures: dict[Future[R], int] = {pool.submit(fn, x): i for i, x in enumerate(items)}
-            for fut in as_completed(futures):
-                out[futures[fut]] = fut.result()
-                on_done(out[futures[fut]])
-    return [out[i] for i in range(len(items))]
+            on_done(i, out[i])
+        return out
+    ctx = multiprocessing.get_context("spawn")
+    size = min(workers, len(items))
+    with ProcessPoolExecutor(max_workers=size, mp_context=ctx) as pool:
+        waiting = iter(enumerate(items))
+        running: dict[Future[R], int] = {}
+
+        def hand_out() -> None:
+            while len(running) < size and not stop():
+                nxt = next(waiting, None)
+                if nxt is None:
+                    return
+                running[pool.submit(fn, nxt[1])] = nxt[0]
+
+        hand_out()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = running.pop(fut)
+                out[i] = fut.result()
+                on_done(i, out[i])
+            hand_out()
+    return out
 
 
 def trials(suite: Suite, repeats: int) -> Iterator[tuple[str, Scenario, int]]:
@@ -217,27 +244,49 @@ def trials(suite: Suite, repeats: int) -> Iterator[tuple[str, Scenario, int]]:
             yield (f"{scn.id}-r{r}" if repeats > 1 else scn.id), scn, r
 
 
-def run_eval(
-    suite: Suite,
-    workspace: Path,
-    config: EvalConfig,
-    progress: ProgressFn | None = None,
-) -> list[TrialResult]:
-    """Investigate every scenario of `suite` (times `repeats`) and score each report."""
-    tick = progress or (lambda _: None)
-    runs: dict[tuple[str, int, LabOptions], int] = {}
+RunKey = tuple[str, int, LabOptions]
+
+
+def _prepare_all(
+    suite: Suite, workspace: Path, workers: int, emit: EvalEventSink, cancel: CancelToken
+) -> tuple[dict[RunKey, int], list[Prepared]]:
+    """Every distinct lab run of the suite generated (or reused) and ingested."""
+    from rootcause.evaluation.events import LabRunPrepared, StageStarted
+
+    runs: dict[RunKey, int] = {}
     for scn in suite.scenarios:
         runs.setdefault((scn.bug, scn.seed, scn.options), len(runs))
     run_list = list(runs)
     jobs = [(str(workspace), b, s, o.model_dump()) for b, s, o in run_list]
     done = [0]
 
-    def prepared(_: Prepared) -> None:
+    def prepared(i: int, p: Prepared) -> None:
         done[0] += 1
-        tick(EvalProgress("prepare", done[0], len(jobs)))
+        bug, seed, _ = run_list[i]
+        emit(LabRunPrepared(bug=bug, seed=seed, error=p.error, seconds=p.seconds,
+                            done=done[0], total=len(jobs)))  # fmt: skip
 
-    tick(EvalProgress("prepare", 0, len(jobs)))
-    prep = _pool_map(_star_prepare, jobs, config.workers, prepared)
+    emit(StageStarted(stage="prepare", total=len(jobs)))
+    prep = _pool_map(_star_prepare, jobs, workers, prepared, lambda: cancel.cancelled)
+    cancel.check()
+    return runs, [prep[i] for i in range(len(jobs))]
+
+
+def run_eval(
+    suite: Suite,
+    workspace: Path,
+    config: EvalConfig,
+    emit: EvalEventSink | None = None,
+    cancel: CancelToken | None = None,
+) -> list[TrialResult]:
+    """Investigate every scenario of `suite` (times `repeats`) and score each report; the
+    stages and each lab run and investigation as they end go to `emit`. Once `cancel` is set
+    nothing more is started, and `cancel.check()` raises when those under way are done."""
+    from rootcause.evaluation.events import StageStarted, TrialInvestigated
+
+    tell = emit or (lambda _: None)
+    token = cancel or CancelToken()
+    runs, prep = _prepare_all(suite, workspace, config.workers, tell, token)
     keys = {
         i: json.loads(Path(p.key_path).read_text()) if p.key_path else None
         for i, p in enumerate(prep)
@@ -259,16 +308,18 @@ def run_eval(
                 options=config.options,
             )
         )
-    done[0] = 0
+    done = [0]
 
-    def investigated(o: InvestigateOutcome) -> None:
+    def investigated(_: int, o: InvestigateOutcome) -> None:
         done[0] += 1
-        tick(EvalProgress("investigate", done[0], len(tasks), o.trial))
+        tell(TrialInvestigated(trial=o.trial, investigation=o.investigation, error=o.error,
+                               seconds=o.seconds, done=done[0], total=len(tasks)))  # fmt: skip
 
-    tick(EvalProgress("investigate", 0, len(tasks)))
-    outcomes = {
-        o.trial: o for o in _pool_map(investigate_task, tasks, config.workers, investigated)
-    }
+    tell(StageStarted(stage="investigate", total=len(tasks)))
+    finished = _pool_map(investigate_task, tasks, config.workers, investigated,
+                         lambda: token.cancelled)  # fmt: skip
+    token.check()
+    outcomes = {o.trial: o for o in finished.values()}
     results = []
     for tid, scn, r in all_trials:
         i = runs[(scn.bug, scn.seed, scn.options)]

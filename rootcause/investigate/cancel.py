@@ -1,21 +1,22 @@
 """Cancelling a running investigation: a token the job checks between protocol steps, between
 tool calls and (LLM brain) between model turns. A cancelled job keeps the checkpoint of its
-last finished step, says so in its folder, and `--resume ID` finishes it."""
+last finished step, says so in its folder, and `--resume ID` finishes it.
+
+The token and the error are the job seam's (`rootcause.core.jobs`), made to say which
+investigation stopped and how to resume it."""
 
 from __future__ import annotations
 
-import threading
+from typing import ClassVar
 
-from rootcause.core.errors import RootcauseError
+from rootcause.core import jobs
+from rootcause.core.jobs import EXIT_CANCELLED, Cancelled
 
-#: The conventional exit status of a program stopped by Ctrl-C (128 + SIGINT).
-EXIT_CANCELLED = 130
+__all__ = ["EXIT_CANCELLED", "CancelToken", "JobCancelled"]
 
 
-class JobCancelled(RootcauseError):
+class JobCancelled(Cancelled):
     """The investigation was cancelled; `investigation` is the id to resume."""
-
-    exit_code = EXIT_CANCELLED
 
     def __init__(self, investigation: str = "", phase: str = ""):
         self.investigation = investigation
@@ -24,20 +25,8 @@ class JobCancelled(RootcauseError):
         super().__init__(f"investigation {investigation or '(not started)'} cancelled{hint}")
 
 
-class CancelToken:
-    """Set once by whoever cancels (a face, a signal handler); checked by the job."""
+class CancelToken(jobs.CancelToken):
+    """Set once by whoever cancels (a face, a signal handler); checked by the job, which then
+    raises `JobCancelled`. Given another token, it is set with that one."""
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def check(self) -> None:
-        """Raise `JobCancelled` if the job was cancelled (the job fills in its id)."""
-        if self._event.is_set():
-            raise JobCancelled()
+    error: ClassVar[type[Cancelled]] = JobCancelled

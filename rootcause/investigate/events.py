@@ -19,14 +19,13 @@ is one line of the `--events` file and `parse_event(line)` reads it back.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from rootcause.core import jobs
 from rootcause.core.evidence import Evidence
 from rootcause.core.report import (
     BehaviorSummary,
@@ -208,51 +207,23 @@ def parse_event(data: str | bytes | dict[str, Any]) -> InvestigationEvent:
     return _ADAPTER.validate_json(data)
 
 
-class EventStream:
+class EventStream(jobs.EventStream[InvestigationEvent]):
     """Stamps events with the investigation id, their order and time, and hands them to the
     subscribers in order. A subscriber that raises is logged and the job goes on (a face's bug
     must not stop an investigation)."""
 
     def __init__(self, *subscribers: EventSink | None) -> None:
+        super().__init__(*subscribers)
         self.investigation = ""
-        self._subscribers = [s for s in subscribers if s is not None]
-        self._seq = 0
-        self._lock = threading.Lock()
 
-    def subscribe(self, subscriber: EventSink) -> None:
-        self._subscribers.append(subscriber)
-
-    def __call__(self, event: InvestigationEvent) -> None:
-        with self._lock:
-            self._seq += 1
-            event.investigation = event.investigation or self.investigation
-            event.seq = self._seq
-            event.at = datetime.now(UTC).isoformat(timespec="milliseconds")
-            for subscriber in self._subscribers:
-                try:
-                    subscriber(event)
-                except Exception:
-                    logger.exception("an event subscriber failed on %s", event.type)
+    def label(self, event: InvestigationEvent) -> None:
+        event.investigation = event.investigation or self.investigation
 
 
-class JsonlEventWriter:
+class JsonlEventWriter(jobs.JsonlEventWriter[InvestigationEvent]):
     """Writes each event as one JSON line to `path`, flushed per event, so `tail -f` and other
     programs can follow a job. The file is opened (and truncated) at `investigation_started`:
     a job refused before it has a folder (its outputs are checked then) writes nothing."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._out: IO[str] | None = None
-
-    def __call__(self, event: InvestigationEvent) -> None:
-        if self._out is None:
-            if not isinstance(event, InvestigationStarted):
-                return
-            self._out = self.path.open("w", encoding="utf-8")
-        self._out.write(event.model_dump_json() + "\n")
-        self._out.flush()
-
-    def close(self) -> None:
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+        super().__init__(path, opens_at=lambda event: isinstance(event, InvestigationStarted))

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from rootcause.core import jobs
 from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps
 from rootcause.core.errors import BadInputError, LocatedError, RootcauseError
 from rootcause.core.report import Report
@@ -196,7 +197,7 @@ def run_investigation(
     workspace: Workspace,
     request: InvestigationRequest,
     on_event: EventSink | None = None,
-    cancel: CancelToken | None = None,
+    cancel: jobs.CancelToken | None = None,
 ) -> Outcome:
     """Run (or resume) the investigation `request` asks for, in this thread.
 
@@ -207,7 +208,9 @@ def run_investigation(
     stream = EventStream(on_event)
     try:
         spec, the_brain, ingested = _prepare(workspace, request)
-        return _run_in_folder(workspace, spec, the_brain, ingested, stream, cancel or CancelToken())
+        # Whatever token was given, the job checks one that raises `JobCancelled`.
+        token = cancel if isinstance(cancel, CancelToken) else CancelToken(cancel)
+        return _run_in_folder(workspace, spec, the_brain, ingested, stream, token)
     except JobCancelled:
         raise
     except Exception as exc:

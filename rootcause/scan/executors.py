@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
 from rootcause.core.errors import BadInputError
@@ -25,12 +25,34 @@ logger = logging.getLogger(__name__)
 TaskFn = Callable[[RunTask], RunResult]
 
 
+#: Called with each task as it is handed to a worker.
+StartFn = Callable[[RunTask], None]
+#: Whether to hand out no more tasks (the scan was cancelled).
+StopFn = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
+
+
+def _ignore(_: RunTask) -> None:
+    return None
+
+
 class Executor(Protocol):
-    """Runs `fn` over `tasks`, yielding each result as it finishes (in any order)."""
+    """Runs `fn` over `tasks`, yielding each result as it finishes (in any order). `on_start`
+    is called with each task as it is handed out; once `stop()` is true no more are (the
+    tasks under way still finish and are yielded, except on Ray, where they are cancelled)."""
 
     name: str
 
-    def run(self, fn: TaskFn, tasks: Sequence[RunTask]) -> Iterator[RunResult]: ...
+    def run(
+        self,
+        fn: TaskFn,
+        tasks: Sequence[RunTask],
+        on_start: StartFn | None = None,
+        stop: StopFn | None = None,
+    ) -> Iterator[RunResult]: ...
 
 
 def default_workers() -> int:
@@ -44,26 +66,51 @@ class LocalExecutor:
         self.workers = workers or default_workers()
         self.name = f"local x{self.workers}"
 
-    def run(self, fn: TaskFn, tasks: Sequence[RunTask]) -> Iterator[RunResult]:
+    def run(
+        self,
+        fn: TaskFn,
+        tasks: Sequence[RunTask],
+        on_start: StartFn | None = None,
+        stop: StopFn | None = None,
+    ) -> Iterator[RunResult]:
+        started, stopped = on_start or _ignore, stop or _never
         if self.workers <= 1 or len(tasks) <= 1:
             for task in tasks:
+                if stopped():
+                    return
+                started(task)
                 yield fn(task)
             return
         ctx = multiprocessing.get_context("spawn")
+        size = min(self.workers, len(tasks))
         pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(tasks)),
-            mp_context=ctx,
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
+            max_workers=size, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
         )
+        waiting = iter(tasks)
+        running: set[Future[RunResult]] = set()
+
+        def hand_out() -> None:  # a task per free worker, so a task handed out starts now
+            while len(running) < size and not stopped():
+                task = next(waiting, None)
+                if task is None:
+                    return
+                started(task)
+                running.add(pool.submit(fn, task))
+
         try:
-            futures: list[Future[RunResult]] = [pool.submit(fn, task) for task in tasks]
-            for future in as_completed(futures):
-                yield future.result()
+            hand_out()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    running.discard(future)
+                    yield future.result()
+                hand_out()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: How often the Ray driver looks whether the scan was cancelled while it waits (seconds).
+RAY_POLL_S = 0.5
 #: How often a pool worker checks that the scan that started it is still alive (seconds).
 PARENT_POLL_S = 1.0
 _PR_SET_PDEATHSIG = 1
@@ -110,22 +157,33 @@ class RayExecutor:
             raise BadInputError("--ray needs the ray extra: pip install 'rootcause[ray]'") from None
         return ray
 
-    def run(self, fn: TaskFn, tasks: Sequence[RunTask]) -> Iterator[RunResult]:
+    def run(
+        self,
+        fn: TaskFn,
+        tasks: Sequence[RunTask],
+        on_start: StartFn | None = None,
+        stop: StopFn | None = None,
+    ) -> Iterator[RunResult]:
         ray = self._ray()
-        started = False
+        started, stopped = on_start or _ignore, stop or _never
+        began = False
         if not ray.is_initialized():
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-            started = True
+            began = True
         remote = ray.remote(num_cpus=1, max_retries=0)(fn)
-        pending = [remote.remote(task) for task in tasks]
+        pending = []
+        for task in tasks:  # dispatched at once: the cluster schedules them
+            started(task)
+            pending.append(remote.remote(task))
         try:
-            while pending:
-                ready, pending = ray.wait(pending, num_returns=1)
-                yield ray.get(ready[0])
+            while pending and not stopped():
+                ready, pending = ray.wait(pending, num_returns=1, timeout=RAY_POLL_S)
+                if ready:
+                    yield ray.get(ready[0])
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)
-            if started:
+            if began:
                 ray.shutdown()
 
 

@@ -17,8 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rootcause.core.errors import BadInputError
-from rootcause.scan.executors import Executor, make_executor
-from rootcause.scan.folder import ScanFolder, cache_path, read_result, write_atomic
+from rootcause.core.jobs import CancelToken
+from rootcause.scan.events import (
+    RunFinished,
+    RunStarted,
+    ScanAlert,
+    ScanEventSink,
+    ScanFinished,
+    ScanStarted,
+)
+from rootcause.scan.executors import Executor
+from rootcause.scan.folder import (
+    ALERTS_JSON,
+    ALERTS_MARKDOWN,
+    ScanFolder,
+    cache_path,
+    read_result,
+    write_atomic,
+)
 from rootcause.scan.model import (
     Alert,
     CheckOptions,
@@ -126,18 +142,37 @@ def _summary(results: list[RunResult], seconds: float, executor: str) -> ScanSum
     )
 
 
-def _execute(
-    folder: ScanFolder,
-    spec: ScanSpec,
-    executor: Executor,
-    on_progress: ProgressFn | None,
-    reuse: bool = True,
-) -> ScanResult:
-    """Reuse what is unchanged, scan the rest, write each result as it arrives, then the
-    table. Holds the folder's lock throughout."""
-    t0 = time.perf_counter()
-    tick = on_progress or (lambda _: None)
-    workspace = Path(spec.workspace)
+class _Tally:
+    """Counts as runs finish, and the `run_finished` event of each."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.alerts, self.errors = total, 0, 0, 0
+
+    def finished(self, result: RunResult) -> RunFinished:
+        self.done += 1
+        self.alerts += result.alert_count()
+        self.errors += result.status == "error"
+        return RunFinished(
+            run=result.run,
+            run_id=result.run_id,
+            status=result.status,
+            error=result.error,
+            reused=result.reused,
+            alerts=result.alert_count(),
+            samples=result.samples,
+            seconds=result.seconds,
+            done=self.done,
+            total=self.total,
+            alerts_total=self.alerts,
+            errors_total=self.errors,
+            result=result,
+        )
+
+
+def _plan(
+    folder: ScanFolder, spec: ScanSpec, reuse: bool
+) -> tuple[dict[str, RunResult], list[RunTask]]:
+    """The earlier results to reuse (written into the folder) and the tasks to run."""
     versions = tool_versions()
     results: dict[str, RunResult] = {}
     tasks: list[RunTask] = []
@@ -149,7 +184,7 @@ def _execute(
             fingerprint=_fingerprint(run, spec.options),
             versions=versions,
         )
-        cached = cache_path(workspace, run, spec.options.key())
+        cached = cache_path(Path(spec.workspace), run, spec.options.key())
         earlier = next(
             (r for r in (folder.read_result(run), read_result(cached)) if _reusable(r, task)),
             None,
@@ -160,20 +195,50 @@ def _execute(
         earlier.reused = True
         results[run] = earlier
         folder.write_result(earlier)
-    counts = {"alerts": sum(r.alert_count() for r in results.values()), "errors": 0}
-    tick(ScanProgress(len(results), len(spec.runs), counts["alerts"], 0))
-    for result in executor.run(scan_run, tasks):
+    return results, tasks
+
+
+def execute(
+    folder: ScanFolder,
+    spec: ScanSpec,
+    executor: Executor,
+    emit: ScanEventSink,
+    cancel: CancelToken,
+    reuse: bool = True,
+    resumed: bool = False,
+) -> ScanResult:
+    """Reuse what is unchanged, scan the rest, write each result as it arrives, then the
+    table; the events say so as it happens. Once `cancel` is set no run is handed out; the
+    runs under way finish and are kept, and `cancel.check()` raises. Holds the folder's lock
+    throughout (the caller's)."""
+    t0 = time.perf_counter()
+    results, tasks = _plan(folder, spec, reuse)
+    emit(ScanStarted(resumed=resumed, runs=len(spec.runs), reused=len(results),
+                     executor=executor.name, spec=spec))  # fmt: skip
+    tally = _Tally(len(spec.runs))
+    for run in spec.runs:
+        if run in results:
+            emit(tally.finished(results[run]))
+    workspace = Path(spec.workspace)
+
+    def started(task: RunTask) -> None:
+        emit(RunStarted(run=task.run))
+
+    for result in executor.run(scan_run, tasks, started, lambda: cancel.cancelled):
         folder.write_result(result)
         if result.status == "ok":
             cached = cache_path(workspace, result.run, spec.options.key())
             write_atomic(cached, result.model_dump_json().encode())
         results[result.run] = result
-        counts["alerts"] += result.alert_count()
-        counts["errors"] += result.status == "error"
-        tick(ScanProgress(len(results), len(spec.runs), counts["alerts"], counts["errors"], result))
+        for alert in result.alerts:
+            emit(ScanAlert(alert=alert))
+        emit(tally.finished(result))
+    cancel.check()
     ordered = [results[run] for run in spec.runs]
     summary = _summary(ordered, time.perf_counter() - t0, executor.name)
     folder.write_table(ordered, summary)
+    emit(ScanFinished(summary=summary, alerts_json=str(folder.path / ALERTS_JSON),
+                      alerts_markdown=str(folder.path / ALERTS_MARKDOWN)))  # fmt: skip
     return ScanResult(folder.path, spec, ordered, summary)
 
 
@@ -182,59 +247,29 @@ def new_scan_folder(workspace: Workspace) -> Path:
     return workspace.root / "scans" / f"{stamp}-{uuid.uuid4().hex[:6]}"
 
 
-def scan(
+def new_spec(
     patterns: list[str],
     workspace: Workspace,
-    options: CheckOptions | None = None,
-    out: Path | None = None,
-    workers: int | None = None,
-    ray: bool = False,
-    ray_address: str | None = None,
-    on_progress: ProgressFn | None = None,
-    reuse: bool = True,
-) -> ScanResult:
-    """Scan every run the patterns match; results go to `out` (default a new folder under
-    `<workspace>/scans/`). A run whose earlier result (in `out` or the workspace's cache) has
-    the same inputs, checks and tool versions is reused unless `reuse` is False."""
-    chosen = options or CheckOptions()
-    check_options(chosen)
+    options: CheckOptions,
+    folder: Path,
+    executor: tuple[int | None, bool, str | None],
+) -> ScanSpec:
+    """The spec of a new scan: the runs the patterns match (checked), its options checked,
+    the folder refused if it lies inside one of the runs."""
+    check_options(options)
     runs = expand_runs(patterns)
-    folder_path = (out or new_scan_folder(workspace)).expanduser().resolve()
-    guard_output(folder_path, [Path(r) for r in runs if Path(r).is_dir()], "--out")
-    spec = ScanSpec(
+    guard_output(folder, [Path(r) for r in runs if Path(r).is_dir()], "--out")
+    workers, ray, ray_address = executor
+    return ScanSpec(
         patterns=patterns,
         runs=runs,
-        options=chosen,
+        options=options,
         workers=workers,
         ray=ray,
         ray_address=ray_address,
         workspace=str(workspace.root),
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
-    executor = make_executor(workers, ray, ray_address)
-    with ScanFolder(folder_path) as folder:
-        folder.write_spec(spec)
-        return _execute(folder, spec, executor, on_progress, reuse)
-
-
-def scan_resume(
-    folder_path: Path,
-    workers: int | None = None,
-    ray: bool | None = None,
-    ray_address: str | None = None,
-    on_progress: ProgressFn | None = None,
-) -> ScanResult:
-    """Continue the scan in `folder_path` (killed or finished): its finished runs are kept,
-    the rest scanned with the stored spec (executor options given here replace the stored)."""
-    with ScanFolder(folder_path.expanduser().resolve()) as folder:
-        spec = folder.read_spec()
-        use_ray = spec.ray if ray is None else ray
-        executor = make_executor(
-            workers if workers is not None else spec.workers,
-            use_ray,
-            ray_address if ray_address is not None else spec.ray_address,
-        )
-        return _execute(folder, spec, executor, on_progress)
 
 
 def check_options(options: CheckOptions) -> None:

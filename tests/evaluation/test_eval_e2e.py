@@ -25,18 +25,20 @@ class TinyEval:
     workspace: Path
     out: Path
     data: dict[str, Any]
+    events: Path
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyEval:
     base = tmp_path_factory.mktemp("eval")
     ws, out, js = base / "ws", base / "out", base / "eval.json"
+    events = base / "events.jsonl"
     args = ["--workspace", str(ws), "eval", "--suite", str(TINY), "--out", str(out)]
     with pytest.raises(SystemExit) as exit_info:
-        main([*args, "--json", str(js)])
+        main([*args, "--json", str(js), "--events", str(events)])
         raise SystemExit(0)
     assert exit_info.value.code in (0, None)
-    return TinyEval(ws, out, json.loads(js.read_text()))
+    return TinyEval(ws, out, json.loads(js.read_text()), events)
 
 
 def test_json_has_summary_per_bug_and_scenarios(tiny: TinyEval) -> None:
@@ -58,6 +60,37 @@ def test_json_has_summary_per_bug_and_scenarios(tiny: TinyEval) -> None:
     assert {"spec.json", "summary.json", "results.md", "scenarios"} <= files
     assert len(list((tiny.out / "scenarios").glob("*.json"))) == 3
     assert "| `persona_reward_quirk` |" in (tiny.out / "results.md").read_text()
+
+
+def test_eval_events_file_follows_the_stages(tiny: TinyEval) -> None:
+    from rootcause.evaluation.events import (
+        EvalFinished,
+        EvalStarted,
+        LabRunPrepared,
+        StageStarted,
+        TrialInvestigated,
+        parse_eval_event,
+    )
+
+    text = tiny.events.read_text()
+    events = [parse_eval_event(line) for line in text.splitlines()]
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert {e.eval for e in events} == {str(tiny.out)}
+    started, finished = events[0], events[-1]
+    assert isinstance(started, EvalStarted) and isinstance(finished, EvalFinished)
+    assert (started.suite, started.brain, started.scenarios) == ("tiny", "systematic", 3)
+    stages = [(e.stage, e.total) for e in events if isinstance(e, StageStarted)]
+    assert stages == [("prepare", 3), ("investigate", 3)]
+    prepared = [e for e in events if isinstance(e, LabRunPrepared)]
+    assert [e.done for e in prepared] == [1, 2, 3] and not any(e.error for e in prepared)
+    trials = [e for e in events if isinstance(e, TrialInvestigated)]
+    assert [e.done for e in trials] == [1, 2, 3]
+    scenarios = {s["id"]: s["investigation"] for s in tiny.data["scenarios"]}
+    assert {e.trial: e.investigation for e in trials} == scenarios
+    assert finished.summary.model_dump(mode="json") == tiny.data["summary"]
+    assert finished.results_markdown == str(tiny.out / "results.md")
+    # The stream names the scenarios, never where their answer keys are.
+    assert "key.json" not in text
 
 
 def test_investigator_never_gets_the_answer_key(tiny: TinyEval) -> None:
