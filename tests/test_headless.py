@@ -1,11 +1,16 @@
 """Headless packages load neither textual nor rich (nor typer): checked in a fresh process,
-with every headless module a job or a tool call loads imported."""
+with every headless module a job or a tool call loads imported. And the CLI starts light:
+its help, a tool's help, listing the tools and `tool overview` load none of the heavy
+modules (the statistics, plotting, semantic and LLM stacks, the chat, the TUI)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 HEADLESS = [
     "rootcause.investigate",
@@ -61,3 +66,71 @@ def test_headless_packages_load_no_face() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+#: What start-up must not load: each costs a tenth of a second to seconds to import, and none
+#: is needed to print help, list the tools or call `overview` (issue 27, fast start-up).
+HEAVY = (
+    "scipy",
+    "sklearn",
+    "ruptures",
+    "matplotlib",
+    "torch",
+    "chromadb",
+    "sentence_transformers",
+    "agents",
+    "openai",
+    "litellm",
+    "langgraph",
+    "textual",
+    "rootcause.chat",
+    "rootcause.tui",
+    "rootcause.investigate.llm.brain",
+)
+
+#: Runs `rootcause ARGS` in this process, then writes the names of the loaded modules.
+_LOADED = (
+    "import json, sys\n"
+    "from rootcause.cli.main import main\n"
+    "out, args = sys.argv[1], sys.argv[2:]\n"
+    "try:\n"
+    "    main(args)\n"
+    "except SystemExit as exc:\n"
+    "    assert not exc.code, f'exit {exc.code}'\n"
+    "with open(out, 'w') as f:\n"
+    "    json.dump(sorted(sys.modules), f)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--help"],
+        ["tool", "--help"],
+        ["tool", "overview", "--help"],
+        ["tool", "list"],
+        ["tool", "overview", "RUN", "--no-plot"],
+    ],
+    ids=" ".join,
+)
+def test_start_up_loads_no_heavy_module(words: list[str], native_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "modules.json"
+    args = [
+        "--workspace",
+        str(tmp_path / "ws"),
+        *(str(native_run) if w == "RUN" else w for w in words),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, str(out), *args],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(out.read_text())
+    heavy = sorted({m for m in loaded for h in HEAVY if m == h or m.startswith(h + ".")})
+    assert not heavy, heavy
+    tools = [m for m in loaded if m.startswith("rootcause.tools.t_")]
+    if words[:2] == ["tool", "overview"]:
+        assert tools == ["rootcause.tools.t_run"]  # the one tool's module, not every tool's

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from rootcause.cli.app import GlobalOptions
 from rootcause.store.frameworks import format_help, option_formats
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from rootcause.investigate.options import BrainOptions
     from rootcause.store.ingest import IngestResult
     from rootcause.store.options import IngestOptions
@@ -39,13 +40,17 @@ def workspace_dir(option: Path | None) -> Path | None:
 
 
 def stdout_console() -> Console:
-    """Console for data (stdout)."""
+    """Console for data (stdout); rich loads here, not when the CLI starts (`--help`)."""
+    from rich.console import Console
+
     return Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
 
 
 def stderr_console() -> Console:
     """Console for diagnostics and progress (stderr). Lines are never wrapped: when stderr is
     a file or pipe (no terminal width) a long progress or note line stays one line."""
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False, emoji=False, soft_wrap=True)
 
 
