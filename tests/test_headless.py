@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from rootcause.cli.main import COMMANDS, app, command_word, register_commands
+
 HEADLESS = [
     "rootcause.investigate",
     "rootcause.investigate.job",
@@ -134,3 +136,30 @@ def test_start_up_loads_no_heavy_module(words: list[str], native_run: Path, tmp_
     tools = [m for m in loaded if m.startswith("rootcause.tools.t_")]
     if words[:2] == ["tool", "overview"]:
         assert tools == ["rootcause.tools.t_run"]  # the one tool's module, not every tool's
+    commands = [m for m in loaded if m.removeprefix("rootcause.cli.") in COMMANDS.values()]
+    if words[0] == "tool":
+        assert commands == ["rootcause.cli.tool"]  # the one command's module
+
+
+def test_the_command_table_names_each_command_with_its_module() -> None:
+    register_commands()
+    registered = {
+        c.name or (c.callback.__name__ if c.callback else ""): c.callback.__module__
+        for c in app.registered_commands
+        if c.callback is not None
+    }
+    registered |= {g.name or "": "rootcause.cli.lab" for g in app.registered_groups}
+    assert registered == {name: f"rootcause.cli.{m}" for name, m in COMMANDS.items()}
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["--workspace", "chat", "tool", "overview"], "tool"),
+        (["-v", "--max-read-mb=3", "lab", "new"], "lab"),
+        (["--debug", "--", "scan"], "scan"),
+        (["--help"], None),
+    ],
+)
+def test_the_command_word_comes_after_the_global_options(args: list[str], command: str) -> None:
+    assert command_word(args) == command
