@@ -253,11 +253,10 @@ def with_overlay_options(command: F) -> F:
 
 def overlay_args(values: dict[str, Any]) -> OverlayArgs:
     """The overlay options' values as one typed value (read by the store's overlay grammar);
-    a bad value names its option."""
+    a bad value names its option. With none given, the grammar (and YAML) is not loaded."""
+    file, forget = values.get("overlay"), bool(values.get("forget_overlay"))
+    if all(v is None for k, v in values.items() if k not in ("overlay", "forget_overlay")):
+        return OverlayArgs(file=file, forget=forget)
     from rootcause.store.overlay_text import overlay_from_options
 
-    return OverlayArgs(
-        file=values.get("overlay"),
-        overlay=overlay_from_options(values),
-        forget=bool(values.get("forget_overlay")),
-    )
+    return OverlayArgs(file=file, overlay=overlay_from_options(values), forget=forget)
