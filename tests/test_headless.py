@@ -1,11 +1,20 @@
 """Headless packages load neither textual nor rich (nor typer): checked in a fresh process,
-with every headless module a job or a tool call loads imported."""
+with every headless module a job or a tool call loads imported. And the CLI starts light:
+its help, a tool's help, listing the tools and `tool overview` load none of the heavy
+modules (the statistics, plotting, semantic and LLM stacks, the chat, the TUI)."""
 
 from __future__ import annotations
 
+import importlib
+import json
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from rootcause.cli.main import COMMANDS, app, command_word
 
 HEADLESS = [
     "rootcause.core.jobs",
@@ -66,3 +75,103 @@ def test_headless_packages_load_no_face() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+#: What start-up must not load: each costs a tenth of a second to seconds to import, and none
+#: is needed to print help, list the tools or call `overview` (issue 27, fast start-up).
+HEAVY = (
+    "scipy",
+    "sklearn",
+    "ruptures",
+    "matplotlib",
+    "torch",
+    "chromadb",
+    "sentence_transformers",
+    "agents",
+    "openai",
+    "litellm",
+    "langgraph",
+    "textual",
+    "rootcause.chat",
+    "rootcause.tui",
+    "rootcause.investigate.llm.brain",
+)
+
+#: Runs `rootcause ARGS` in this process, then writes the names of the loaded modules.
+_LOADED = (
+    "import json, sys\n"
+    "from rootcause.cli.main import main\n"
+    "out, args = sys.argv[1], sys.argv[2:]\n"
+    "try:\n"
+    "    main(args)\n"
+    "except SystemExit as exc:\n"
+    "    assert not exc.code, f'exit {exc.code}'\n"
+    "with open(out, 'w') as f:\n"
+    "    json.dump(sorted(sys.modules), f)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--help"],
+        ["tool", "--help"],
+        ["tool", "overview", "--help"],
+        ["tool", "list"],
+        ["tool", "overview", "RUN", "--no-plot"],
+    ],
+    ids=" ".join,
+)
+def test_start_up_loads_no_heavy_module(words: list[str], native_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "modules.json"
+    args = [
+        "--workspace",
+        str(tmp_path / "ws"),
+        *(str(native_run) if w == "RUN" else w for w in words),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, str(out), *args],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(out.read_text())
+    heavy = sorted({m for m in loaded for h in HEAVY if m == h or m.startswith(h + ".")})
+    assert not heavy, heavy
+    tools = [m for m in loaded if m.startswith("rootcause.tools.t_")]
+    if words[:2] == ["tool", "overview"]:
+        assert tools == ["rootcause.tools.t_run"]  # the one tool's module, not every tool's
+    commands = [m for m in loaded if m.removeprefix("rootcause.cli.") in COMMANDS.values()]
+    if words[0] == "tool":
+        assert commands == ["rootcause.cli.tool"]  # the one command's module
+
+
+def test_the_command_table_names_each_command_with_its_module() -> None:
+    """Every command any module of `rootcause.cli` registers is in the table, under its module
+    (a command module left out of it would never be imported, and its command never offered)."""
+    import rootcause.cli
+
+    for module in pkgutil.iter_modules(rootcause.cli.__path__, "rootcause.cli."):
+        importlib.import_module(module.name)
+    registered = {
+        c.name or (c.callback.__name__ if c.callback else ""): c.callback.__module__
+        for c in app.registered_commands
+        if c.callback is not None
+    }
+    registered |= {g.name or "": "rootcause.cli.lab" for g in app.registered_groups}
+    assert registered == {name: f"rootcause.cli.{m}" for name, m in COMMANDS.items()}
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["--workspace", "chat", "tool", "overview"], "tool"),
+        (["-v", "--max-read-mb=3", "lab", "new"], "lab"),
+        (["--debug", "--", "scan"], "scan"),
+        (["--help"], None),
+    ],
+)
+def test_the_command_word_comes_after_the_global_options(args: list[str], command: str) -> None:
+    assert command_word(args) == command

@@ -3,6 +3,11 @@
 Everything here is pure numpy/scipy. Result types are frozen dataclasses holding plain Python
 scalars (and numpy arrays for traces) so the tools layer can render or wrap them without
 re-computing anything.
+
+scipy (and ruptures) are imported inside the functions that use them, never at the top of a
+module of this layer: every tool module imports the statistics layer, and importing scipy.stats
+takes most of a second, which `rootcause --help` and `rootcause tool overview` must not pay.
+`tests/test_headless.py` checks it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -133,6 +137,8 @@ def z_quantile(level: float) -> float:
     """Two-sided normal quantile for confidence `level` (1.96 for 0.95)."""
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
+    from scipy import stats
+
     return float(stats.norm.ppf(0.5 + level / 2.0))
 
 
@@ -171,8 +177,15 @@ def two_proportion_z(
     var = dispersion * pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)
     if var <= 0:
         return 0.0, 1.0
-    z = (k2 / n2 - k1 / n1) / np.sqrt(var)
-    return float(z), float(2.0 * stats.norm.sf(abs(z)))
+    z = float((k2 / n2 - k1 / n1) / np.sqrt(var))
+    return z, two_sided_p(z)
+
+
+def two_sided_p(z: float) -> float:
+    """Two-sided p-value of a standard normal statistic `z`."""
+    from scipy import stats
+
+    return float(2.0 * stats.norm.sf(abs(z)))
 
 
 def benjamini_hochberg(p_values: npt.ArrayLike) -> FloatArray:

@@ -8,6 +8,7 @@ within a group are not.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,18 +101,18 @@ def _draw_weights(rng: np.random.Generator, reps: int, n_groups: int) -> npt.NDA
         counts = np.bincount(idx.ravel(), minlength=reps * n_groups)
         return counts.reshape(reps, n_groups).astype(np.float32)
     u16 = rng.integers(0, 65536, size=(reps, n_groups), dtype=np.uint16)
-    return _POISSON_TABLE[u16]
+    return _poisson_table()[u16]
 
 
+@functools.cache
 def _poisson_table() -> npt.NDArray[np.float32]:
+    """Poisson(1) counts by 16-bit uniform, built on first use (it needs scipy, which the
+    statistics layer imports only when a function runs: see rootcause.analysis._common)."""
     from scipy import stats
 
     cdf = stats.poisson(1.0).cdf(np.arange(32))
     u = (np.arange(65536) + 0.5) / 65536.0
     return np.searchsorted(cdf, u).astype(np.float32)
-
-
-_POISSON_TABLE = _poisson_table()
 
 
 def bootstrap_cells(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from rootcause.analysis._common import Estimate, FloatArray, LabelsLike, as_behaviour, encode_labels
 from rootcause.analysis._groups import group_index
@@ -113,6 +112,8 @@ def _summarise(
     nan = float("nan")
     mean = float(d.mean()) if G else nan
     if G >= 2:
+        from scipy import stats  # here, not at import: see rootcause.analysis._common
+
         half = float(stats.t.ppf(0.5 + level / 2, G - 1) * d.std(ddof=1) / np.sqrt(G))
         diff = Estimate(mean, mean - half, mean + half)
     else:

@@ -12,7 +12,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from rootcause.analysis._common import LabelsLike, as_behaviour, benjamini_hochberg, encode_labels
 
@@ -54,6 +53,8 @@ def enrichment(
 
     `alternative="greater"` tests over-representation only.
     """
+    from scipy import stats  # here, not at import: see rootcause.analysis._common
+
     b = as_behaviour(behaviour)
     lab = encode_labels(labels, b.shape[0])
     n_l = np.bincount(lab.codes, minlength=lab.n_levels)

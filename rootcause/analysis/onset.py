@@ -15,21 +15,22 @@ z-test with the variance inflated by phi (binomial), or a z-test on segment mean
 These are post-selection tests (the cut was placed where the difference is largest), so treat
 p-values as screening evidence, which is why the default alpha is a strict 0.01. The onset is
 the first significant upward change, or None.
+
+ruptures and scipy (with the PELT cost, `_pelt.py`) are imported when a trace is segmented, not
+when this module is: every tool module imports it, and `rootcause tool overview` or `--help`
+must not pay the half second they take to load.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import ruptures as rpt
-from scipy import stats
 
-from rootcause.analysis._common import FloatArray, as_float, two_proportion_z
-
-_MEDIAN_CHI2_1 = float(stats.chi2.median(1))
+from rootcause.analysis._common import FloatArray, as_float, two_proportion_z, two_sided_p
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,33 +64,6 @@ class OnsetResult:
     noise: float  # dispersion phi (binomial) or sigma (gaussian)
 
 
-class _BinomialCost(rpt.base.BaseCost):
-    """Dispersion-scaled binomial deviance of a segment, O(1) per call via cumulative sums."""
-
-    model = "binomial"
-    min_size = 1
-
-    def __init__(self, dispersion: float = 1.0) -> None:
-        self.dispersion = dispersion
-        self.ck = np.zeros(1)
-        self.cn = np.zeros(1)
-        self.signal = np.zeros((0, 2))
-
-    def fit(self, signal: FloatArray) -> _BinomialCost:
-        self.signal = signal
-        self.ck = np.concatenate([[0.0], np.cumsum(signal[:, 0])])
-        self.cn = np.concatenate([[0.0], np.cumsum(signal[:, 1])])
-        return self
-
-    def error(self, start: int, end: int) -> float:
-        k = self.ck[end] - self.ck[start]
-        n = self.cn[end] - self.cn[start]
-        if n <= 0 or k <= 0 or k >= n:
-            return 0.0
-        p = k / n
-        return float(-2.0 * (k * np.log(p) + (n - k) * np.log1p(-p)) / self.dispersion)
-
-
 def binomial_dispersion(k: FloatArray, n: FloatArray) -> float:
     """Robust quasi-binomial dispersion phi >= 1 from adjacent-bin rate differences.
 
@@ -104,7 +78,15 @@ def binomial_dispersion(k: FloatArray, n: FloatArray) -> float:
     if not ok.any():
         return 1.0
     ratio = (k1[ok] / n1[ok] - k2[ok] / n2[ok]) ** 2 / var[ok]
-    return max(1.0, float(np.median(ratio)) / _MEDIAN_CHI2_1)
+    return max(1.0, float(np.median(ratio)) / _median_chi2_1())
+
+
+@functools.cache
+def _median_chi2_1() -> float:
+    """The median of chi2 with one degree of freedom (scipy loads here, on first use)."""
+    from scipy import stats
+
+    return float(stats.chi2.median(1))
 
 
 def _bins_x(x: npt.ArrayLike | None, size: int) -> FloatArray:
@@ -161,7 +143,11 @@ def detect_onset(
     pen = 2.0 * np.log(max(T, 2)) if penalty is None else penalty
     cuts: list[int] = [T]
     if 2 * min_size <= T:
-        algo = rpt.Pelt(custom_cost=_BinomialCost(phi), min_size=min_size, jump=1)
+        import ruptures as rpt  # here, not at import: see the module docstring
+
+        from rootcause.analysis._pelt import BinomialCost
+
+        algo = rpt.Pelt(custom_cost=BinomialCost(phi), min_size=min_size, jump=1)
         cuts = [int(c) for c in algo.fit(np.column_stack([k_arr, n_arr])).predict(pen=pen)]
     bounds = [0, *cuts]
     seg_k = np.array([k_arr[s:e].sum() for s, e in itertools.pairwise(bounds)])
@@ -196,6 +182,8 @@ def detect_onset_rates(
     pen = 2.0 * sigma**2 * np.log(max(T, 2)) if penalty is None else penalty
     cuts: list[int] = [T]
     if 2 * min_size <= T:
+        import ruptures as rpt  # here, not at import: see the module docstring
+
         algo = rpt.Pelt(model="l2", min_size=min_size, jump=1)
         cuts = [int(c) for c in algo.fit(y).predict(pen=pen)]
     bounds = [0, *cuts]
@@ -204,5 +192,5 @@ def detect_onset_rates(
     tests = []
     for i in range(len(means) - 1):
         z = (means[i + 1] - means[i]) / (sigma * np.sqrt(1 / sizes[i] + 1 / sizes[i + 1]))
-        tests.append((float(z), float(2 * stats.norm.sf(abs(z)))))
+        tests.append((float(z), two_sided_p(float(z))))
     return _finish(cuts, xs, means, tests, sigma, alpha)

@@ -14,7 +14,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from rootcause.analysis._common import FloatArray, as_float
 from rootcause.analysis.onset import OnsetResult, detect_onset, detect_onset_rates
@@ -116,6 +115,8 @@ def compare_traces(
         r2 = 1.0 - float(np.sum(resid**2)) / ss if ss > 0 else float("nan")
     both = np.isfinite(ya) & np.isfinite(yb)
     varies = both.sum() >= 3 and np.ptp(ya[both]) > 0 and np.ptp(yb[both]) > 0
+    from scipy import stats  # here, not at import: see rootcause.analysis._common
+
     # A constant trace has no rank correlation (scipy would warn and return nan).
     spearman = float(stats.spearmanr(ya[both], yb[both]).statistic) if varies else float("nan")
     onset_a, onset_b = _onset(ya, na, xs), _onset(yb, nb, xs)

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from rootcause.cli.app import GlobalOptions
 from rootcause.store.frameworks import format_help, option_formats
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from rootcause.investigate.options import BrainOptions
     from rootcause.store.ingest import IngestResult
     from rootcause.store.options import IngestOptions
@@ -39,13 +40,17 @@ def workspace_dir(option: Path | None) -> Path | None:
 
 
 def stdout_console() -> Console:
-    """Console for data (stdout)."""
+    """Console for data (stdout); rich loads here, not when the CLI starts (`--help`)."""
+    from rich.console import Console
+
     return Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
 
 
 def stderr_console() -> Console:
     """Console for diagnostics and progress (stderr). Lines are never wrapped: when stderr is
     a file or pipe (no terminal width) a long progress or note line stays one line."""
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False, emoji=False, soft_wrap=True)
 
 
@@ -78,36 +83,66 @@ def ingest_with_progress(
     """Ingest (or reuse) `run`, showing a progress bar on stderr and reporting skipped lines.
 
     Options left as None are those of the run's earlier ingest."""
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from rootcause.store.ingest import ingest_run
     from rootcause.store.workspace import Workspace
 
     err = stderr_console()
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]ingest[/bold] {task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.completed:,} samples"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as progress:
-        task = progress.add_task(run.name, total=None)
+    with _IngestProgress(err, run.name) as progress:
         result = ingest_run(
             run,
             Workspace.resolve(workspace_dir(workspace)),
             fmt=fmt,
             options=ingest_options(skip_bad_lines, overlay),
             force=force,
-            on_progress=lambda rows: progress.advance(task, rows),
+            on_progress=progress.advance,
         )
     if result.skipped:
         shown = ", ".join(s.place for s in result.skipped[:5])
         more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
         err.print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
     return result
+
+
+class _IngestProgress:
+    """The ingest's progress bar on a terminal's stderr, made when the first rows are read: a
+    reused ingest (most commands after the first) shows none and does not load rich.progress."""
+
+    def __init__(self, err: Console, name: str) -> None:
+        self.err, self.name = err, name
+        self.bar: Any = None
+        self.task: Any = None
+
+    def advance(self, rows: int) -> None:
+        if self.bar is None:
+            if not self.err.is_terminal:
+                return
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]ingest[/bold] {task.description}"),
+                BarColumn(bar_width=None),
+                TextColumn("{task.completed:,} samples"),
+                TimeElapsedColumn(),
+                console=self.err,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.name, total=None)
+        self.bar.advance(self.task, rows)
+
+    def __enter__(self) -> _IngestProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def option_help(model: type[BrainOptions], name: str, lead: str) -> str:
@@ -218,11 +253,10 @@ def with_overlay_options(command: F) -> F:
 
 def overlay_args(values: dict[str, Any]) -> OverlayArgs:
     """The overlay options' values as one typed value (read by the store's overlay grammar);
-    a bad value names its option."""
+    a bad value names its option. With none given, the grammar (and YAML) is not loaded."""
+    file, forget = values.get("overlay"), bool(values.get("forget_overlay"))
+    if all(v is None for k, v in values.items() if k not in ("overlay", "forget_overlay")):
+        return OverlayArgs(file=file, forget=forget)
     from rootcause.store.overlay_text import overlay_from_options
 
-    return OverlayArgs(
-        file=values.get("overlay"),
-        overlay=overlay_from_options(values),
-        forget=bool(values.get("forget_overlay")),
-    )
+    return OverlayArgs(file=file, overlay=overlay_from_options(values), forget=forget)

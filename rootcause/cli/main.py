@@ -11,23 +11,78 @@ failure in its folder's `error.json` before re-raising it.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
+from collections.abc import Sequence
 
-from rootcause.cli import (  # noqa: F401  (each registers its commands)
-    chat,
-    eval,
-    filter,
-    fix,
-    ingest,
-    investigate,
-    lab,
-    overview,
-    scan,
-    tool,
-    watch,
-)
+import typer
+
 from rootcause.cli.app import GlobalOptions, app
 from rootcause.core.errors import RootcauseError
+
+#: Every command by name, and the module of `rootcause.cli` that registers it on `app`, in the
+#: order `rootcause --help` lists them. A command's call imports its own module only (the
+#: chat's and the investigation's options, say, are not loaded to call a tool); help, an
+#: unknown command or none imports them all.
+COMMANDS: dict[str, str] = {
+    "chat": "chat",
+    "eval": "eval",
+    "filter": "filter",
+    "fix": "fix",
+    "ingest": "ingest",
+    "investigate": "investigate",
+    "overview": "overview",
+    "scan": "scan",
+    "tool": "tool",
+    "watch": "watch",
+    "lab": "lab",
+}
+
+
+def register_commands(args: Sequence[str] = ()) -> None:
+    """Import the module of the command `args` call, or every command's module when they call
+    none that is known (each module registers its commands on `app` as it is imported)."""
+    name = command_word(args)
+    modules = [COMMANDS[name]] if name in COMMANDS else list(COMMANDS.values())
+    for module in modules:
+        importlib.import_module(f"{__package__}.{module}")
+    if len(modules) > 1:  # listed in the table's order, whatever was imported before
+        order = {f"{__package__}.{m}": i for i, m in enumerate(COMMANDS.values())}
+        app.registered_commands.sort(
+            key=lambda c: order.get(getattr(c.callback, "__module__", ""), 0)
+        )
+
+
+def command_word(args: Sequence[str]) -> str | None:
+    """The command `args` call: their first word that is neither a global option nor the value
+    of one (`rootcause --workspace DIR tool ...` calls `tool`)."""
+    valued = _valued_global_options()
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            return next(words, None)
+        if word in valued:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+@functools.cache
+def _valued_global_options() -> frozenset[str]:
+    """The global options that take a value (`--workspace`, `--max-read-mb`), read from the
+    root callback's declarations (built alone, without the commands) so they are written once."""
+    assert app.registered_callback is not None and app.registered_callback.callback is not None
+    alone = typer.Typer()
+    alone.callback()(app.registered_callback.callback)
+    params = typer.main.get_command(alone).params
+    return frozenset(
+        name
+        for param in params
+        if not getattr(param, "is_flag", True)
+        for name in (*param.opts, *param.secondary_opts)
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or GlobalOptions.debug
     args = [arg for arg in args if arg != "--debug"]
     GlobalOptions.debug = debug
+    register_commands(args)
     try:
         # Standalone mode: click prints usage errors and help itself (exit 2 / 0).
         app(args=args, prog_name="rootcause")

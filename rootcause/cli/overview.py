@@ -1,13 +1,15 @@
-"""`rootcause overview`: what is in a run, at a glance."""
+"""`rootcause overview`: what is in a run, at a glance.
+
+rich and the run's types are imported when the overview is drawn: every command module is
+imported for `rootcause --help`, which should not pay for them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from rootcause.cli.app import app
 from rootcause.cli.common import (
@@ -20,8 +22,12 @@ from rootcause.cli.common import (
     stdout_console,
     with_overlay_options,
 )
-from rootcause.core.run import RunOverview
 from rootcause.tools.untrusted import inline, json_text, label, labels
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from rootcause.core.run import RunOverview
 
 
 @app.command()
@@ -45,6 +51,9 @@ def overview(
 
 
 def _counts_table(title: str, counts: dict[str, int], total: int) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     table.add_column("name")
     table.add_column("samples", justify="right")
@@ -57,6 +66,9 @@ def _counts_table(title: str, counts: dict[str, int], total: int) -> Table:
 def render_overview(summary: RunOverview) -> None:
     """The overview as tables; every name from the run goes through the sanitiser (quoted when
     not a plain identifier, controls made visible) and is escaped from rich markup."""
+    from rich.markup import escape
+    from rich.table import Table
+
     out = stdout_console()
     title = f" - {inline(summary.title)}" if summary.title else ""
     source = inline(f"{summary.format}, {summary.source}")

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-from scipy import stats
 
 from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import FloatArray, IntArray
@@ -175,5 +174,7 @@ def within_group_partial_r(
         return None
     r = max(-1.0, min(1.0, float(yd @ xd) / denom))
     t = r * math.sqrt(df / max(1e-12, 1 - r * r))
+    from scipy import stats  # here, not at import: a tool module loads without scipy
+
     p = float(2 * stats.t.sf(abs(t), df))
     return PartialCorrelation(r=r, p_value=p, n=int(ok.sum()), groups=k)

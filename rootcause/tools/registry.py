@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -15,6 +17,7 @@ from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.core.evidence import Evidence
 from rootcause.tools.arguments import parse_arguments
 from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput, bounded
+from rootcause.tools.catalog import TOOL_MODULES
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plot_png import save_png
 from rootcause.tools.plotting import drawable
@@ -27,18 +30,54 @@ class UnknownToolError(BadInputError):
     """No tool has that name."""
 
 
-def load_all() -> dict[str, Tool[Any, Any]]:
-    """Import every tool module (each registers itself) and return the registry."""
-    from rootcause.tools import catalog  # noqa: F401
+class CatalogError(RootcauseError):
+    """`tools/catalog.py` and the tool modules disagree (a tool missing from the catalog, or
+    listed under a module that does not define it): a fault of ours, found when tools load."""
 
+
+def tool_names() -> list[str]:
+    """Every tool's name, sorted, without importing any tool module."""
+    return sorted(set(TOOL_MODULES) | set(REGISTRY))
+
+
+def load_all() -> dict[str, Tool[Any, Any]]:
+    """Import every tool module (each registers itself), check them against the catalog, and
+    return the registry."""
+    for module in sorted(set(TOOL_MODULES.values())):
+        importlib.import_module(f"{__package__}.{module}")
+    _check_catalog()
     return REGISTRY
 
 
+@functools.cache
+def _check_catalog() -> None:
+    """Each tool of a module of ours is listed in the catalog under that module, and each
+    listed tool is defined (once per process: the modules do not change)."""
+    for name, spec in REGISTRY.items():
+        module = spec.fn.__module__
+        if not module.startswith(f"{__package__}."):
+            continue  # registered from elsewhere (a test's tool): not the catalog's business
+        listed = TOOL_MODULES.get(name)
+        if listed is None or f"{__package__}.{listed}" != module:
+            where = "missing from" if listed is None else f"listed under {listed!r} in"
+            raise CatalogError(f"tool {name!r} of {module} is {where} rootcause/tools/catalog.py")
+    missing = sorted(set(TOOL_MODULES) - set(REGISTRY))
+    if missing:
+        raise CatalogError(f"rootcause/tools/catalog.py lists tools no module defines: {missing}")
+
+
 def get_tool(name: str) -> Tool[Any, Any]:
-    tools = load_all()
-    if name not in tools:
-        raise UnknownToolError(f"unknown tool {name!r}; known: {', '.join(sorted(tools))}")
-    return tools[name]
+    """The tool `name`, importing its module only (not every tool's)."""
+    if name not in REGISTRY and name in TOOL_MODULES:
+        importlib.import_module(f"{__package__}.{TOOL_MODULES[name]}")
+        if name not in REGISTRY:
+            raise CatalogError(
+                f"rootcause/tools/catalog.py lists {name!r} under {TOOL_MODULES[name]!r}, "
+                "which does not define it"
+            )
+    if name not in REGISTRY:
+        raise UnknownToolError(f"unknown tool {name!r}; known: {', '.join(tool_names())}")
+    return REGISTRY[name]
 
 
 def validation_message(prefix: str, exc: ValidationError) -> str:

@@ -1,5 +1,6 @@
 """`rootcause tool`: per-tool help from the input model, booleans that turn off, repeated list
-options, `name=value` words, and bad values that name their argument."""
+options, `name=value` words, and bad values that name their argument; the catalog that names
+each tool's module."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
+import rootcause.tools
 from rootcause.tools.arguments import describe_arguments
 from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput
+from rootcause.tools.catalog import TOOL_MODULES
 from rootcause.tools.context import ToolContext
-from rootcause.tools.registry import load_all
+from rootcause.tools.registry import CatalogError, _check_catalog, load_all, tool_names
 
 
 @pytest.mark.parametrize("name", sorted(load_all()))
@@ -94,3 +97,29 @@ def test_name_value_words_and_bad_values(cli, native_run: Path) -> None:
     )
     missing = cli("tool", "prevalence", str(native_run), "--behavior")
     assert missing.code == 2 and "argument 'behavior' needs a value" in missing.err
+
+
+def test_the_catalog_names_each_tool_with_its_module() -> None:
+    """Every `t_*.py` is in the catalog, each tool it lists is defined by the module named,
+    and the names are known without importing a tool module."""
+    modules = {p.stem for p in Path(rootcause.tools.__file__).parent.glob("t_*.py")}
+    assert set(TOOL_MODULES.values()) == modules
+    assert tool_names() == sorted(TOOL_MODULES)
+    specs = load_all()
+    assert {name: specs[name].fn.__module__ for name in TOOL_MODULES} == {
+        name: f"rootcause.tools.{module}" for name, module in TOOL_MODULES.items()
+    }
+
+
+def test_a_tool_missing_from_the_catalog_is_a_catalog_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load_all()
+
+    def loud(ctx: ToolContext, args: ShoutInput) -> ShoutOutput:
+        return _shout(ctx, args)
+
+    loud.__module__ = "rootcause.tools.t_run"  # as if t_run defined it but the catalog forgot
+    monkeypatch.setitem(REGISTRY, "loud", Tool("loud", "Loud.", ShoutInput, ShoutOutput, loud))
+    with pytest.raises(CatalogError, match=r"'loud' of rootcause\.tools\.t_run is missing"):
+        _check_catalog.__wrapped__()

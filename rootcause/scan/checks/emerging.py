@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scipy import stats
-
 from rootcause.scan.checks import ALPHA, RunCheck, output_of, scan_check
 from rootcause.tools.t_emerging import EmergingOutput
 from rootcause.tools.t_prevalence import OnsetOutput
@@ -32,6 +30,8 @@ def ngram_pattern(ngram: str) -> str:
 
 def z_bar(tests: int) -> float:
     """The two-sided z a statistic must exceed to be clear of noise among `tests` tests."""
+    from scipy import stats  # here, not at import (start-up: see rootcause.analysis._common)
+
     return float(stats.norm.isf(ALPHA / (2 * max(tests, 1))))
 
 
