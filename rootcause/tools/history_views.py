@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pydantic import BaseModel
 
 from rootcause.core.errors import BadInputError
+from rootcause.core.evidence import Subject, SubjectKind
 from rootcause.history import CommitDiff, ConfigHistory, Effect, effects, open_history
 from rootcause.tools.context import ToolContext
 from rootcause.tools.untrusted import inline, label
@@ -33,6 +34,40 @@ class EffectView(BaseModel):
         made visible)."""
         flag = " [grader now sees reasoning]" if self.exposes_reasoning else ""
         return f"{label(self.target)}: {inline(self.detail)}{flag}"
+
+
+#: The candidate kind an effect is about, by the effect's kind (a file or other change is about
+#: the commit alone).
+_EFFECT_SUBJECTS: dict[str, SubjectKind] = {
+    **dict.fromkeys(
+        (
+            "component_added",
+            "component_removed",
+            "weight",
+            "inputs",
+            "applies_to",
+            "kind",
+            "params",
+            "component_other",
+        ),
+        "reward_component",
+    ),
+    **dict.fromkeys(("source_added", "source_removed", "source_weight"), "data_source"),
+    "persona_weight": "persona",
+}
+
+
+def change_subjects(commit: str, effects_of: list[EffectView]) -> list[Subject]:
+    """What a record of a config change is about: the commit, and each component, source or
+    persona its effects touch. None of them points a way: a diff says what changed, not how
+    the behaviour moved (that is `event_alignment`'s)."""
+    about = [Subject(kind="config_change", name=commit, figures=f"{len(effects_of)} effect(s)")]
+    for e in effects_of:
+        kind = _EFFECT_SUBJECTS.get(e.kind)
+        if kind is not None:
+            figures = f"{e.kind} in {commit[:10]}: {e.detail}"
+            about.append(Subject(kind=kind, name=e.target, figures=figures))
+    return about
 
 
 def effect_views(diff: CommitDiff | None) -> list[EffectView]:

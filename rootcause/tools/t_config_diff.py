@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from rootcause.core.evidence import Figure
+from rootcause.core.evidence import Figure, Subject
 from rootcause.history.structural import MAX_VALUE_CHARS
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.history_views import EffectView, effect_views, history_of, steps_text
+from rootcause.tools.history_views import (
+    EffectView,
+    change_subjects,
+    effect_views,
+    history_of,
+    steps_text,
+)
 from rootcause.tools.untrusted import inline, label
 
 #: Most diff lines in the text rendering (the JSON output keeps all of them).
@@ -79,6 +85,9 @@ class ConfigDiffOutput(ToolOutput):
             "commit_live_step": first,
             "exposes_reasoning": any(e.exposes_reasoning for e in self.effects),
         }
+
+    def subjects(self) -> list[Subject]:
+        return change_subjects(self.commit, self.effects)
 
 
 def diff_title(output: ConfigDiffOutput) -> str:

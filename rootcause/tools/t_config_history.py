@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from rootcause.core.evidence import Figure
+from rootcause.core.evidence import Figure, Subject
 from rootcause.history import CommitInfo, ConfigHistory, touched_names
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
 from rootcause.tools.history_views import (
     EffectView,
+    change_subjects,
     effect_views,
     history_of,
     known_names,
@@ -76,6 +77,9 @@ class ConfigHistoryOutput(ToolOutput):
             "deployed_commits": self.deployed_commits,
             "never_deployed": self.total_commits - self.deployed_commits,
         }
+
+    def subjects(self) -> list[Subject]:
+        return [s for c in self.commits for s in change_subjects(c.sha, c.effects)]
 
 
 def _view(

@@ -19,6 +19,11 @@ from rootcause.history import (
     files_for_component,
 )
 from rootcause.store.config_repo import open_config_repo
+from rootcause.store.ingest import ingest_run
+from rootcause.store.run_store import RunStore
+from rootcause.store.workspace import Workspace
+from rootcause.tools.context import ToolContext
+from rootcause.tools.registry import call_tool
 from tests.conftest import sample_rows, write_jsonl
 from tests.tools.exposure_run import DEPLOY_STEPS, make_exposure_run
 
@@ -229,3 +234,23 @@ def test_verl_reward_config_changes_are_scoring_changes() -> None:
     assert ("params", "score") in found
     assert ("params", "overlong_reward") in found
     assert ("other", "ppo.yaml") in found
+
+
+def test_config_records_say_which_commit_and_candidates_they_are_about(exposure) -> None:
+    """A diff or history record is about its commits and the components and sources their
+    effects touch, pointing no way (it measures no behaviour), so a model citing it for a
+    finding is told what it is about."""
+    run, shas, ws = exposure
+    result = ingest_run(run, Workspace(ws))
+    with (
+        RunStore(result.db_path) as store,
+        ToolContext(store, ws / "calls", make_plots=False) as ctx,
+    ):
+        diff = call_tool(ctx, "config_diff", {"commit": shas[2]}).evidence
+        history = call_tool(ctx, "config_history", {}).evidence
+    about = {(s.kind, s.name) for s in diff.about}
+    assert about == {("config_change", shas[2]), ("reward_component", "nerdy_style")}
+    assert diff.behavior is None and all(s.points == "neither" for s in diff.about)
+    kinds = {(s.kind, s.name) for s in history.about}
+    assert {("config_change", sha) for sha in shas} <= kinds
+    assert ("data_source", "web_forum") in kinds and ("reward_component", "helpfulness_rm") in kinds
