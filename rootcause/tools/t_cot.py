@@ -63,6 +63,14 @@ class GraderExposure(BaseModel):
     leak_rate: float | None = Field(description="leaked / tested over all examined steps.")
     leak_rate_since_first: float | None = Field(description="Same, from first_step on.")
     first_step: int | None = Field(description="First step a leak was seen (examined samples).")
+    first_tested_step: int | None = Field(
+        None, description="First step with a tested sample: no leak can be seen before it."
+    )
+    tested_before_first: int = Field(
+        0,
+        description="Tested samples at steps before first_step (none leaked): the evidence "
+        "that the exposure began there rather than before the inputs were first logged.",
+    )
     example_sample_id: str | None = None
     example_shared: str | None = Field(None, description="A reasoning tile found in the input.")
     dependence: ScoreDependence | None = Field(None, description="Score vs reasoning length.")
@@ -113,6 +121,8 @@ class CotExposureOutput(ToolOutput):
                 dynamic = "no logged inputs with reasoning to test"
             else:
                 since = f", first at step {g.first_step}" if g.first_step is not None else ""
+                if g.first_step is not None:
+                    since += f" ({g.tested_before_first:,} tested samples before it had none)"
                 dynamic = (
                     f"reasoning in logged input {g.leaked}/{g.tested} ({g.leak_rate:.1%}){since}"
                 )
@@ -215,6 +225,7 @@ def _grader(
         leaked = scan.leaked & tested
         first = int(scan.step[leaked].min()) if leaked.any() else None
         since = tested & (scan.step >= first) if first is not None else tested[:0]
+        before = tested & (scan.step < first) if first is not None else tested[:0]
         at = int(np.flatnonzero(leaked)[0]) if leaked.any() else None
         fields = {
             "examined": int(scan.step.shape[0]),
@@ -223,6 +234,8 @@ def _grader(
             "leak_rate": float(leaked.sum() / tested.sum()) if tested.any() else None,
             "leak_rate_since_first": float(leaked[since].mean()) if since.any() else None,
             "first_step": first,
+            "first_tested_step": int(scan.step[tested].min()) if tested.any() else None,
+            "tested_before_first": int(before.sum()),
             "example_sample_id": None if at is None else scan.sample_id[at],
             "example_shared": None if at is None else scan.shared[at],
         }
