@@ -27,9 +27,12 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, ClassVar, Generic, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from rootcause.core.errors import BadInputError, RootcauseError
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,13 @@ class CancelToken:
         """Raise the token's error if the job was cancelled (the job fills in where)."""
         if self._event.is_set():
             raise self.error()
+
+
+def parse_with(adapter: TypeAdapter[EventT], data: str | bytes | dict[str, Any]) -> EventT:
+    """An event of a kind's union (its `adapter`) from one JSON line or its parsed object."""
+    if isinstance(data, dict):
+        return adapter.validate_python(data)
+    return adapter.validate_json(data)
 
 
 def deliver(subscriber: Callable[[EventT], None], event: EventT) -> None:

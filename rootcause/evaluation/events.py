@@ -106,9 +106,7 @@ _ADAPTER: TypeAdapter[EvalEvent] = TypeAdapter(EvalEvent)
 
 def parse_eval_event(data: str | bytes | dict[str, Any]) -> EvalEvent:
     """An event from one JSON line (or its parsed object)."""
-    if isinstance(data, dict):
-        return _ADAPTER.validate_python(data)
-    return _ADAPTER.validate_json(data)
+    return jobs.parse_with(_ADAPTER, data)
 
 
 class EvalEventStream(jobs.EventStream[EvalEvent]):

@@ -202,9 +202,7 @@ _ADAPTER: TypeAdapter[InvestigationEvent] = TypeAdapter(InvestigationEvent)
 
 def parse_event(data: str | bytes | dict[str, Any]) -> InvestigationEvent:
     """An event from one JSON line (or its parsed object)."""
-    if isinstance(data, dict):
-        return _ADAPTER.validate_python(data)
-    return _ADAPTER.validate_json(data)
+    return jobs.parse_with(_ADAPTER, data)
 
 
 class EventStream(jobs.EventStream[InvestigationEvent]):

@@ -103,9 +103,7 @@ _ADAPTER: TypeAdapter[ScanEvent] = TypeAdapter(ScanEvent)
 
 def parse_scan_event(data: str | bytes | dict[str, Any]) -> ScanEvent:
     """An event from one JSON line (or its parsed object)."""
-    if isinstance(data, dict):
-        return _ADAPTER.validate_python(data)
-    return _ADAPTER.validate_json(data)
+    return jobs.parse_with(_ADAPTER, data)
 
 
 class ScanEventStream(jobs.EventStream[ScanEvent]):

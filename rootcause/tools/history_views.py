@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from pydantic import BaseModel
 
+from rootcause.core.config_effects import ARRIVAL_EFFECTS, SCORING_EFFECTS
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Subject, SubjectKind
 from rootcause.history import CommitDiff, ConfigHistory, Effect, effects, open_history
@@ -39,20 +40,8 @@ class EffectView(BaseModel):
 #: The candidate kind an effect is about, by the effect's kind (a file or other change is about
 #: the commit alone).
 _EFFECT_SUBJECTS: dict[str, SubjectKind] = {
-    **dict.fromkeys(
-        (
-            "component_added",
-            "component_removed",
-            "weight",
-            "inputs",
-            "applies_to",
-            "kind",
-            "params",
-            "component_other",
-        ),
-        "reward_component",
-    ),
-    **dict.fromkeys(("source_added", "source_removed", "source_weight"), "data_source"),
+    **dict.fromkeys((*SCORING_EFFECTS, "component_removed"), "reward_component"),
+    **dict.fromkeys((*ARRIVAL_EFFECTS, "source_removed"), "data_source"),
     "persona_weight": "persona",
 }
 
