@@ -18,11 +18,11 @@ itself closer than the symptom's own words. So a symptom whose only match was a 
 and that nothing in the run stands out for, ends *not found* with the run's behaviours as
 suggestions, rather than on whatever is least far from it.
 
-A behaviour whose hits are nearly all hits of the symptom's own words (`WITHIN_WORDS`) is those
-words' behaviour, described with words the user did not say ("goblin, careful, nod" for
-"goblins and gremlins"): it neither demotes the words nor is promoted over them. So the
-semantic step may find a behaviour the words miss, never widen the words into a detector the
-lexical path would not choose.
+A behaviour whose hits are nearly all hits of the symptom's words that are a part of it
+(`WITHIN_WORDS`, `PART_OF`) is those words' behaviour, described with words the user did not
+say ("goblin, gremlin, careful, nod" for "goblins and gremlins"): it neither demotes the words
+nor is promoted over them. So the semantic step may find a behaviour the words miss, never
+widen the words into a detector the lexical path would not choose.
 """
 
 from __future__ import annotations
@@ -75,28 +75,56 @@ def _change(c: Candidate) -> float:
 
 #: Robust SDs (the unit of the meaning z) by which a behaviour is clearly closer in meaning.
 CLEARLY_CLOSER = 1.0
-#: A behaviour with at least this share of its hits among the symptom's words' hits is theirs.
+#: A behaviour with at least this share of its hits among the hits of the symptom's words
+#: that are a part of it is theirs.
 WITHIN_WORDS = 0.9
+#: A word candidate with at least this share of its hits among a behaviour's is a part of it.
+PART_OF = 0.5
+
+
+def _counts(ctx: ToolContext, clauses: list[tuple[str, list[object]]]) -> list[int]:
+    """The number of samples each boolean SQL clause marks (one pass)."""
+    exprs = [f"count_if({expr})" for expr, _ in clauses]
+    params = [p for _, ps in clauses for p in ps]
+    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
+    return [int(v) for v in row]
+
+
+def _both(a: tuple[str, list[object]], b: tuple[str, list[object]]) -> tuple[str, list[object]]:
+    return f"({a[0]}) AND ({b[0]})", [*a[1], *b[1]]
+
+
+def _any(clauses: list[tuple[str, list[object]]]) -> tuple[str, list[object]]:
+    return " OR ".join(f"({expr})" for expr, _ in clauses), [p for _, ps in clauses for p in ps]
 
 
 def _within_words(
     ctx: ToolContext, behaviours: list[Candidate], words: list[Candidate]
 ) -> set[str]:
-    """The behaviours whose hits are nearly all hits of some of the word candidates (one pass)."""
-    union = [sql_of(ctx, w.spec) for w in words]
-    any_word = " OR ".join(f"({expr})" for expr, _ in union)
-    word_params = [p for _, params in union for p in params]
-    exprs: list[str] = []
-    params: list[object] = []
-    for b in behaviours:
-        expr, own = sql_of(ctx, b.spec)
-        exprs += [f"count_if({expr})", f"count_if(({expr}) AND ({any_word}))"]
-        params += [*own, *own, *word_params]
-    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
+    """The behaviours that are the symptom's words told in other words: the word candidates
+    that are a part of one (`PART_OF` of their hits are its hits) together mark nearly all
+    its hits (`WITHIN_WORDS`). A broad word (a "question" most answers carry) is a part of no
+    narrow behaviour, so it cannot shield itself from a behaviour closer in meaning."""
+    w_sql = [sql_of(ctx, w.spec) for w in words]
+    b_sql = [sql_of(ctx, b.spec) for b in behaviours]
+    clauses = [*w_sql, *b_sql, *(_both(b, w) for b in b_sql for w in w_sql)]
+    counts = _counts(ctx, clauses)
+    word_hits, b_hits = counts[: len(words)], counts[len(words) : len(words) + len(behaviours)]
+    shared = counts[len(words) + len(behaviours) :]
+    parts: dict[int, list[int]] = {}
+    for i in range(len(behaviours)):
+        both = shared[i * len(words) : (i + 1) * len(words)]
+        mine = [j for j, n in enumerate(word_hits) if n and both[j] / n >= PART_OF]
+        if b_hits[i] and mine:
+            parts[i] = mine
+    if not parts:
+        return set()
+    union = [_both(b_sql[i], _any([w_sql[j] for j in mine])) for i, mine in parts.items()]
+    covered = _counts(ctx, union)
     return {
-        b.spec
-        for i, b in enumerate(behaviours)
-        if int(row[2 * i]) and int(row[2 * i + 1]) / int(row[2 * i]) >= WITHIN_WORDS
+        behaviours[i].spec
+        for (i, _), n in zip(parts.items(), covered, strict=True)
+        if n / b_hits[i] >= WITHIN_WORDS
     }
 
 

@@ -246,3 +246,19 @@ def test_the_same_reading_again_is_a_copy_of_the_kept_one(
     monkeypatch.delenv(SEMANTIC_ENV)
     propose_detector(creatures_ctx, symptom)
     assert len(calls) == 2
+
+
+def test_a_broad_word_is_a_part_of_no_narrow_behaviour(creatures_ctx: ToolContext) -> None:
+    """The words that make a behaviour "theirs" are the ones most of whose hits are its hits:
+    the two creature words make the creature cluster, but a word most samples carry (here a
+    pattern every text matches) shields no word candidate from a behaviour closer in meaning."""
+    from rootcause.tools.grounding import _within_words
+
+    goblins = Candidate("terms:goblins", "words", "the word", 2, 1)
+    gremlins = Candidate("terms:gremlins", "words", "the word", 2, 1)
+    broad = Candidate("regex:.", "words", "the word", 2, 1)
+    cluster = Candidate("terms:goblin,gremlin,careful,nod", "cluster", "close in meaning", 1, 0)
+    goblin_tic = Candidate("terms:goblin,careful,nod", "cluster", "close in meaning", 1, 0)
+    assert _within_words(creatures_ctx, [cluster], [goblins, gremlins]) == {cluster.spec}
+    assert _within_words(creatures_ctx, [goblin_tic], [goblins]) == {goblin_tic.spec}
+    assert _within_words(creatures_ctx, [cluster, goblin_tic], [broad]) == set()
