@@ -93,10 +93,6 @@ class ChatApp(FirstScreenMixin, TabsMixin):
         self.history = PromptHistory(workspace)
         #: The first screen's suggestions (keys 1-N start them until a turn is sent).
         self.suggestions: list[Suggestion] = []
-        #: Readings of the open choice (keys 1-N and Enter take one until a turn is sent).
-        self.keyed_choice = 0
-        #: The first screen has its suggestions (or knows there are none).
-        self.welcomed = False
         #: The board shown or hidden by Ctrl+B (None: by the terminal's width).
         self.board_shown: bool | None = None
         #: What Ctrl+Q stopped, if a turn was running (the CLI says it after the app closed).

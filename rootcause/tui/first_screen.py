@@ -28,8 +28,10 @@ class FirstScreenMixin(App[int]):
     busy: bool
     turns_done: int
     suggestions: list[Suggestion]
-    keyed_choice: int
-    welcomed: bool
+    #: Readings of the open choice (keys 1-N and Enter take one until a turn is sent).
+    keyed_choice: int = 0
+    #: The first screen has its suggestions (or knows there are none).
+    welcomed: bool = False
 
     if TYPE_CHECKING:
 
