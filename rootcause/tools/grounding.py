@@ -21,8 +21,10 @@ suggestions, rather than on whatever is least far from it.
 A behaviour whose hits are nearly all hits of the symptom's words that are a part of it
 (`WITHIN_WORDS`, `PART_OF`) is those words' behaviour, described with words the user did not
 say ("goblin, gremlin, careful, nod" for "goblins and gremlins"): it neither demotes the words
-nor is promoted over them. So the semantic step may find a behaviour the words miss, never
-widen the words into a detector the lexical path would not choose.
+nor is promoted over them, and it lends them its meaning z: another behaviour no closer to
+the symptom than the words' own does not make them context. So the semantic step may find a
+behaviour the words miss, never widen the words into a detector the lexical path would not
+choose.
 """
 
 from __future__ import annotations
@@ -100,11 +102,12 @@ def _any(clauses: list[tuple[str, list[object]]]) -> tuple[str, list[object]]:
 
 def _within_words(
     ctx: ToolContext, behaviours: list[Candidate], words: list[Candidate]
-) -> set[str]:
+) -> dict[str, list[int]]:
     """The behaviours that are the symptom's words told in other words: the word candidates
     that are a part of one (`PART_OF` of their hits are its hits) together mark nearly all
     its hits (`WITHIN_WORDS`). A broad word (a "question" most answers carry) is a part of no
-    narrow behaviour, so it cannot shield itself from a behaviour closer in meaning."""
+    narrow behaviour, so it cannot shield itself from a behaviour closer in meaning. Each
+    such behaviour's spec -> the indices of its parts in `words`."""
     w_sql = [sql_of(ctx, w.spec) for w in words]
     b_sql = [sql_of(ctx, b.spec) for b in behaviours]
     clauses = [*w_sql, *b_sql, *(_both(b, w) for b in b_sql for w in w_sql)]
@@ -118,20 +121,22 @@ def _within_words(
         if b_hits[i] and mine:
             parts[i] = mine
     if not parts:
-        return set()
+        return {}
     union = [_both(b_sql[i], _any([w_sql[j] for j in mine])) for i, mine in parts.items()]
     covered = _counts(ctx, union)
     return {
-        behaviours[i].spec
-        for (i, _), n in zip(parts.items(), covered, strict=True)
+        behaviours[i].spec: mine
+        for (i, mine), n in zip(parts.items(), covered, strict=True)
         if n / b_hits[i] >= WITHIN_WORDS
     }
 
 
-def _beats(behaviour: Candidate, word: Candidate) -> bool:
-    """The behaviour reads the symptom better than the word candidate: it is clearly closer in
-    meaning, or closer and the larger change of the run (a user notices the larger change)."""
-    b_z, w_z = behaviour.meaning_z or 0.0, word.meaning_z or 0.0
+def _beats(behaviour: Candidate, word: Candidate, word_z: float | None = None) -> bool:
+    """The behaviour reads the symptom better than the word candidate (whose meaning is
+    `word_z` when given): it is clearly closer in meaning, or closer and the larger change of
+    the run (a user notices the larger change)."""
+    b_z = behaviour.meaning_z or 0.0
+    w_z = word_z if word_z is not None else word.meaning_z or 0.0
     return b_z >= w_z + CLEARLY_CLOSER or (b_z > w_z and _change(behaviour) >= _change(word))
 
 
@@ -154,12 +159,18 @@ def weigh_meaning(
     if not words or not behaviours:
         return
     theirs = _within_words(ctx, behaviours, words)
+    # The words' own behaviour lends them its meaning: they are not the context of another
+    # behaviour that is no closer to the symptom than their own.
+    word_z = {c.spec: c.meaning_z or 0.0 for c in words}
+    for b in behaviours:
+        for j in theirs.get(b.spec, []):
+            word_z[words[j].spec] = max(word_z[words[j].spec], b.meaning_z or 0.0)
     behaviours = [b for b in behaviours if b.spec not in theirs]
     if not behaviours:
         return
-    best_word = max(words, key=lambda c: (c.meaning_z or 0.0, _change(c)))
+    best_word = max(words, key=lambda c: (word_z[c.spec], _change(c)))
     for c in words:
-        beaten_by = [b for b in behaviours if _beats(b, c)]
+        beaten_by = [b for b in behaviours if _beats(b, c, word_z[c.spec])]
         if beaten_by:
             closest = max(beaten_by, key=lambda b: b.meaning_z or 0.0)
             c.tier = 0
@@ -169,9 +180,13 @@ def weigh_meaning(
                 "its context"
             )
     for c in behaviours:
-        if c.tier < 1 and (c.meaning_z or 0.0) >= MEANING_Z and _beats(c, best_word):
+        if (
+            c.tier < 1
+            and (c.meaning_z or 0.0) >= MEANING_Z
+            and _beats(c, best_word, word_z[best_word.spec])
+        ):
             c.tier = 1
             c.basis += (
                 f"; stands out in meaning (z={c.meaning_z:.1f}) and beats the symptom's own "
-                f"words found in the run (z={best_word.meaning_z:.1f})"
+                f"words found in the run (z={word_z[best_word.spec]:.1f})"
             )

@@ -259,6 +259,6 @@ def test_a_broad_word_is_a_part_of_no_narrow_behaviour(creatures_ctx: ToolContex
     broad = Candidate("regex:.", "words", "the word", 2, 1)
     cluster = Candidate("terms:goblin,gremlin,careful,nod", "cluster", "close in meaning", 1, 0)
     goblin_tic = Candidate("terms:goblin,careful,nod", "cluster", "close in meaning", 1, 0)
-    assert _within_words(creatures_ctx, [cluster], [goblins, gremlins]) == {cluster.spec}
-    assert _within_words(creatures_ctx, [goblin_tic], [goblins]) == {goblin_tic.spec}
-    assert _within_words(creatures_ctx, [cluster, goblin_tic], [broad]) == set()
+    assert _within_words(creatures_ctx, [cluster], [goblins, gremlins]) == {cluster.spec: [0, 1]}
+    assert _within_words(creatures_ctx, [goblin_tic], [goblins]) == {goblin_tic.spec: [0]}
+    assert _within_words(creatures_ctx, [cluster, goblin_tic], [broad]) == {}
