@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rootcause.chat.command import ChatCommand, SlashCommand, chat_command
 from rootcause.chat.entries import ReadingChoice, ReadingOption
 from rootcause.core.errors import BadInputError
+from rootcause.tools.readings import CLEAR_SHARE
 from rootcause.tools.untrusted import inline, quote
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _why(found: DetectOutput) -> str:
     check = found.proposal.check if found.proposal else None
     if check is not None and check.sampled and check.in_frames is not None:
         share = check.in_frames / check.sampled
-        if share < 0.8:
+        if share < CLEAR_SHARE:
             return (
                 f"only {share:.0%} of the chosen detector's sampled hits carry the symptom's "
                 "words, so other readings are worth a look"
