@@ -42,6 +42,7 @@ class Candidate:
     recall: float = 1.0  # share of the reference detector's hits it also finds
     terms: list[str] = field(default_factory=list)  # the n-grams it matches, when known
     checks: list[TermCheck] = field(default_factory=list)  # its added terms' precision checks
+    set_aside: str = ""  # why it no longer carries the symptom, when the meaning step said so
 
     @property
     def carries(self) -> bool:

@@ -84,7 +84,7 @@ WITHIN_WORDS = 0.9
 PART_OF = 0.5
 
 
-def _counts(ctx: ToolContext, clauses: list[tuple[str, list[object]]]) -> list[int]:
+def count_clauses(ctx: ToolContext, clauses: list[tuple[str, list[object]]]) -> list[int]:
     """The number of samples each boolean SQL clause marks (one pass)."""
     exprs = [f"count_if({expr})" for expr, _ in clauses]
     params = [p for _, ps in clauses for p in ps]
@@ -111,7 +111,7 @@ def _within_words(
     w_sql = [sql_of(ctx, w.spec) for w in words]
     b_sql = [sql_of(ctx, b.spec) for b in behaviours]
     clauses = [*w_sql, *b_sql, *(_both(b, w) for b in b_sql for w in w_sql)]
-    counts = _counts(ctx, clauses)
+    counts = count_clauses(ctx, clauses)
     word_hits, b_hits = counts[: len(words)], counts[len(words) : len(words) + len(behaviours)]
     shared = counts[len(words) + len(behaviours) :]
     parts: dict[int, list[int]] = {}
@@ -123,7 +123,7 @@ def _within_words(
     if not parts:
         return {}
     union = [_both(b_sql[i], _any([w_sql[j] for j in mine])) for i, mine in parts.items()]
-    covered = _counts(ctx, union)
+    covered = count_clauses(ctx, union)
     return {
         behaviours[i].spec: mine
         for (i, mine), n in zip(parts.items(), covered, strict=True)
@@ -174,6 +174,7 @@ def weigh_meaning(
         if beaten_by:
             closest = max(beaten_by, key=lambda b: b.meaning_z or 0.0)
             c.tier = 0
+            c.set_aside = f"its words are the context of {closest.label or closest.spec}"
             c.basis += (
                 f"; a moving behaviour is closer to the symptom in meaning ({closest.label}: "
                 f"z={closest.meaning_z:.1f} against {c.meaning_z:.1f}), so these words were "

@@ -49,6 +49,7 @@ from rootcause.tools.candidate import MIN_Z, Candidate, measure, measure_recall
 from rootcause.tools.context import ToolContext
 from rootcause.tools.grounding import score_word_candidates, weigh_meaning
 from rootcause.tools.meaning import Meaning, skipped, symptom_meaning
+from rootcause.tools.own_meaning import demote_borrowed_meaning
 from rootcause.tools.precision import (
     PrecisionCheck,
     check_detector,
@@ -164,6 +165,8 @@ def _choose(
 
 def _verdict(c: Candidate, stated: Direction | None, min_hits: int) -> str:
     if not c.carries:
+        if c.set_aside:
+            return f"does not carry the symptom: {c.set_aside}"
         if c.meaning_z is not None:
             return f"does not carry the symptom (similarity z={c.meaning_z:.1f})"
         return "does not carry the symptom"
@@ -225,6 +228,7 @@ def _propose(ctx: ToolContext, symptom: str, semantic: bool) -> Proposal:
     candidates = _measured(ctx, reading, behaviours, meaning, min_hits)
     score_word_candidates(ctx, candidates, meaning, min_hits)
     weigh_meaning(ctx, candidates, reading.direction, meaning, min_hits)
+    demote_borrowed_meaning(ctx, candidates, reading.direction, meaning, min_hits)
     chosen, why = _choose(candidates, reading.direction, min_hits)
     proposal = Proposal(reading, chosen, why, candidates, semantic=meaning.note)
     if chosen is not None:
