@@ -1,0 +1,95 @@
+"""How often the symptom is read as the seeded behaviour, without investigating: a fast
+measure for trying changes to the reading (issue: paraphrased symptoms).
+
+Reads an eval results folder (`rootcause eval ... --out DIR`): for each scenario, its cached
+run and the lab's answer key. The reading (`propose_detector`, semantic step on unless
+`--lexical`) is right when its detector's hits overlap the key's `detector_hint` hits by at
+least `--overlap` (Jaccard), or, for a scenario with no seeded behaviour (`no_bug`) or an
+absent symptom, when no detector is chosen. The answer keys are read here only, by this
+script, never by the investigator.
+
+    python tools/bench_reading.py /tmp/eval-para --workspace /tmp/ws-dev-sem --only s1-
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rootcause.search.embedders import SEMANTIC_ENV
+from rootcause.store.ingest import ingest_run
+from rootcause.store.run_store import RunStore
+from rootcause.store.workspace import Workspace
+from rootcause.tools.context import ToolContext
+from rootcause.tools.matching import behavior_hits
+from rootcause.tools.proposal import propose_detector
+
+
+@dataclass
+class ReadingResult:
+    """One scenario: its id, whether the reading was right, the chosen detector and its
+    overlap with the seeded behaviour's hits (None: nothing chosen or nothing seeded)."""
+
+    scenario: str
+    right: bool
+    chosen: str | None
+    overlap: float | None
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    union = int((a | b).sum())
+    return float((a & b).sum() / union) if union else 0.0
+
+
+def read_one(path: Path, workspace: Workspace, semantic: bool, min_overlap: float) -> ReadingResult:
+    scenario = json.loads(path.read_text())
+    run_dir = Path(scenario["run_dir"])
+    key = json.loads((run_dir.parent / "key.json").read_text())
+    report = json.loads(Path(scenario["report_path"]).read_text())
+    seeded = key.get("detector_hint")
+    no_cause = bool(scenario["flags"].get("absent")) or scenario["bug"] == "no_bug"
+    db = ingest_run(run_dir, workspace).db_path
+    with RunStore(db) as store:
+        ctx = ToolContext(store, db.parent / "bench-reading", make_plots=False)
+        chosen = propose_detector(ctx, report["symptom"], semantic=semantic).chosen
+        overlap = None
+        if chosen is not None and seeded and not no_cause:
+            overlap = _jaccard(behavior_hits(ctx, chosen.spec), behavior_hits(ctx, seeded))
+    right = chosen is None if no_cause else overlap is not None and overlap >= min_overlap
+    return ReadingResult(scenario["id"], right, chosen.spec if chosen else None, overlap)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", type=Path, help="an eval results folder (--out of eval)")
+    parser.add_argument("--workspace", type=Path, required=True, help="the eval's workspace")
+    parser.add_argument("--only", default="", help="scenarios whose id contains this")
+    parser.add_argument("--lexical", action="store_true", help="turn the semantic step off")
+    parser.add_argument("--overlap", type=float, default=0.3, help="Jaccard that counts as right")
+    args = parser.parse_args()
+    if args.lexical:
+        os.environ[SEMANTIC_ENV] = "off"
+    workspace = Workspace(args.workspace)
+    started = time.perf_counter()
+    results = []
+    for path in sorted((args.results / "scenarios").glob("*.json")):
+        if args.only in path.stem:
+            r = read_one(path, workspace, not args.lexical, args.overlap)
+            results.append(r)
+            shown = "-" if r.overlap is None else f"{r.overlap:.2f}"
+            print(f"{'right' if r.right else 'WRONG'}  {r.scenario:40} {shown:>5}  {r.chosen}")
+    right = sum(r.right for r in results)
+    print(
+        f"reading right: {right}/{len(results)} "
+        f"({right / max(len(results), 1):.2f}) in {time.perf_counter() - started:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
