@@ -1,5 +1,6 @@
 """The README's event tables follow the typed event unions of each job (investigation, scan,
-eval): a type added to a union and not to its table (or the reverse) fails here."""
+eval, ingest, lab, index): a type added to a union and not to its table (or the reverse) fails
+here."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import pytest
 
 from rootcause.evaluation.events import EvalEvent
 from rootcause.investigate.events import InvestigationEvent
+from rootcause.lab.job import LabEvent
 from rootcause.scan.events import ScanEvent
+from rootcause.search.index_job import IndexEvent
+from rootcause.store.ingest_job import IngestEvent
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -39,6 +43,9 @@ def _table(header: str) -> set[str]:
         ("| `type` | when |", InvestigationEvent),
         ("| `type` (scan,", ScanEvent),
         ("| `type` (eval,", EvalEvent),
+        ("| `type` (ingest,", IngestEvent),
+        ("| `type` (lab,", LabEvent),
+        ("| `type` (index,", IndexEvent),
     ],
 )
 def test_readme_event_table_follows_the_union(header: str, union: Any) -> None:

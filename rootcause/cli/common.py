@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from rootcause.investigate.options import BrainOptions
     from rootcause.store.ingest import IngestResult
+    from rootcause.store.ingest_job import IngestEvent
     from rootcause.store.options import IngestOptions
     from rootcause.store.overlay import RunOverlay
 
@@ -79,23 +80,40 @@ def ingest_with_progress(
     skip_bad_lines: bool | None = None,
     force: bool = False,
     overlay: OverlayArgs | None = None,
+    events: Path | None = None,
 ) -> IngestResult:
-    """Ingest (or reuse) `run`, showing a progress bar on stderr and reporting skipped lines.
+    """Ingest (or reuse) `run` as a job of the seam, its rows read shown as a progress bar on
+    stderr (and its events written to `events`), and report skipped lines. The first Ctrl-C
+    cancels it at the next batch of rows (the workspace is left as it was), exit 130.
 
     Options left as None are those of the run's earlier ingest."""
-    from rootcause.store.ingest import ingest_run
+    from rootcause.cli.jobs import events_file, watch
+    from rootcause.core.jobs import EXIT_CANCELLED
+    from rootcause.store.ingest_job import (
+        IngestCancelledError,
+        IngestEventWriter,
+        IngestRequest,
+        start_ingest,
+    )
     from rootcause.store.workspace import Workspace
 
     err = stderr_console()
-    with _IngestProgress(err, run.name) as progress:
-        result = ingest_run(
-            run,
-            Workspace.resolve(workspace_dir(workspace)),
-            fmt=fmt,
-            options=ingest_options(skip_bad_lines, overlay),
-            force=force,
-            on_progress=progress.advance,
-        )
+    request = IngestRequest(
+        run,
+        Workspace.resolve(workspace_dir(workspace)),
+        fmt=fmt,
+        options=ingest_options(skip_bad_lines, overlay),
+        force=force,
+    )
+    with events_file(events, IngestEventWriter) as writer, _IngestProgress(err, run.name) as bar:
+        job = start_ingest(request, on_event=bar)
+        if writer is not None:
+            job.subscribe(writer)
+        try:
+            result = watch(job, "cancelling the ingest (Ctrl-C again to stop now)")
+        except (IngestCancelledError, KeyboardInterrupt):
+            err.print("stopped; the workspace is unchanged", markup=False, highlight=False)
+            raise typer.Exit(EXIT_CANCELLED) from None
     if result.skipped:
         shown = ", ".join(s.place for s in result.skipped[:5])
         more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
@@ -104,15 +122,20 @@ def ingest_with_progress(
 
 
 class _IngestProgress:
-    """The ingest's progress bar on a terminal's stderr, made when the first rows are read: a
-    reused ingest (most commands after the first) shows none and does not load rich.progress."""
+    """The ingest's progress bar on a terminal's stderr, a subscriber to its events, made
+    when the first rows are read: a reused ingest (most commands after the first) shows none
+    and does not load rich.progress."""
 
     def __init__(self, err: Console, name: str) -> None:
         self.err, self.name = err, name
         self.bar: Any = None
         self.task: Any = None
 
-    def advance(self, rows: int) -> None:
+    def __call__(self, event: IngestEvent) -> None:
+        if event.type == "rows_read":
+            self.show(event.rows)
+
+    def show(self, rows: int) -> None:
         if self.bar is None:
             if not self.err.is_terminal:
                 return
@@ -135,7 +158,7 @@ class _IngestProgress:
             )
             self.bar.start()
             self.task = self.bar.add_task(self.name, total=None)
-        self.bar.advance(self.task, rows)
+        self.bar.update(self.task, completed=rows)
 
     def __enter__(self) -> _IngestProgress:
         return self

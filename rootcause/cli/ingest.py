@@ -30,11 +30,23 @@ def ingest(
     force: Annotated[bool, typer.Option("--force", help="Re-ingest even if unchanged.")] = False,
     workspace: WorkspaceOption = None,
     as_json: JsonFlag = False,
+    events_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--events",
+            help="Also write the ingest's typed event stream here as JSON Lines (one event per "
+            "line, flushed as it happens).",
+        ),
+    ] = None,
     overlay: OverlayArgs | None = None,
 ) -> None:
     """Read a run into the workspace (reused while its files are unchanged); the run overlay
     (rootcause.yaml next to the logs, or the overlay options) says what the logs do not."""
-    result = ingest_with_progress(src, workspace, fmt, skip_bad_lines, force, overlay)
+    if events_path is not None:
+        from rootcause.store.workspace import guard_output
+
+        guard_output(events_path, [src.expanduser()] if src.is_dir() else [], "--events")
+    result = ingest_with_progress(src, workspace, fmt, skip_bad_lines, force, overlay, events_path)
     with result.open() as store:
         overview = store.overview()
     summary = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,8 +12,16 @@ from rootcause.cli.common import stderr_console, stdout_console
 
 if TYPE_CHECKING:
     from rootcause.lab.api import RunResult
+    from rootcause.lab.job import LabRequest
 
-Tick = Callable[[int, int], None]
+EventsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--events",
+        help="Also write the lab run's typed event stream here as JSON Lines (one event per "
+        "line, flushed as it happens).",
+    ),
+]
 
 lab_app = typer.Typer(
     help="Seeded-bug RL runs for testing investigations (answer keys kept apart).",
@@ -35,9 +42,14 @@ def list_bugs() -> None:
         out.print(f"{spec.id:<{width}}  {spec.summary}", markup=False)
 
 
-def _run_with_progress(label: str, fn: Callable[[Tick], RunResult]) -> RunResult:
-    """Run `fn(tick)` under a transient progress bar on stderr."""
+def _run_with_progress(label: str, request: LabRequest, events: Path | None) -> RunResult:
+    """Run the lab job under a transient progress bar on stderr that follows its events (and
+    write them to `events`). The first Ctrl-C cancels it (what it wrote is removed), exit 130."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from rootcause.cli.jobs import events_file, watch
+    from rootcause.core.jobs import EXIT_CANCELLED
+    from rootcause.lab.job import LabCancelledError, LabEvent, LabEventWriter, start_lab
 
     bar = Progress(
         label,
@@ -47,13 +59,21 @@ def _run_with_progress(label: str, fn: Callable[[Tick], RunResult]) -> RunResult
         console=stderr_console(),
         transient=True,
     )
-    with bar:
+    with events_file(events, LabEventWriter) as writer, bar:
         task = bar.add_task(label, total=None)
 
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def show(event: LabEvent) -> None:
+            if event.type == "steps_simulated":
+                bar.update(task, completed=event.done, total=event.total)
 
-        result = fn(tick)
+        job = start_lab(request, on_event=show)
+        if writer is not None:
+            job.subscribe(writer)
+        try:
+            result = watch(job, "cancelling the lab run (Ctrl-C again to stop now)")
+        except (LabCancelledError, KeyboardInterrupt):
+            stderr_console().print("stopped; nothing of the run was kept", markup=False)
+            raise typer.Exit(EXIT_CANCELLED) from None
     stderr_console().print(
         f"wrote {result.run_dir}: {result.samples} samples in {result.seconds:.1f}s",
         markup=False,
@@ -85,25 +105,23 @@ def new(
             "data.",
         ),
     ] = False,
+    events: EventsOption = None,
 ) -> None:
     """Simulate an RL run with a seeded bug; write the run and, apart from it, its answer key."""
-    from rootcause.lab.api import new_run
+    from rootcause.lab.job import NewRunRequest
 
-    result = _run_with_progress(
-        f"lab {bug}",
-        lambda tick: new_run(
-            bug,
-            seed,
-            out_dir,
-            answer_key,
-            steps,
-            groups,
-            group_size,
-            samples_format,
-            tick,
-            plant_injections=plant_injections,
-        ),
+    request = NewRunRequest(
+        bug,
+        seed,
+        out_dir,
+        answer_key,
+        steps,
+        groups,
+        group_size,
+        samples_format,
+        plant_injections=plant_injections,
     )
+    result = _run_with_progress(f"lab {bug}", request, _checked_events(events, out_dir))
     stdout_console().print(str(result.run_dir), markup=False, highlight=False)
 
 
@@ -119,11 +137,13 @@ def rerun(
             "applied to every config commit it applies to.",
         ),
     ],
+    events: EventsOption = None,
 ) -> None:
     """Re-simulate a lab run with a config patch, to check that a fix removes the behaviour."""
-    from rootcause.lab.api import rerun as do_rerun
+    from rootcause.lab.job import RerunRequest
 
-    result = _run_with_progress("lab rerun", lambda tick: do_rerun(answer_key, fix, out_dir, tick))
+    request = RerunRequest(answer_key, fix, out_dir)
+    result = _run_with_progress("lab rerun", request, _checked_events(events, out_dir))
     out = stdout_console()
     out.print(str(result.run_dir), markup=False, highlight=False)
     if result.rate_before is not None and result.rate_after is not None:
@@ -134,3 +154,13 @@ def rerun(
             markup=False,
             highlight=False,
         )
+
+
+def _checked_events(events: Path | None, out_dir: Path) -> Path | None:
+    """`--events` refused inside the run folder being written (it is removed if the run is
+    stopped, and a run folder holds only the run)."""
+    if events is not None:
+        from rootcause.store.workspace import guard_output
+
+        guard_output(events, [out_dir], "--events")
+    return events

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "eval": "eval",
     "filter": "filter",
     "fix": "fix",
+    "index": "index",
     "ingest": "ingest",
     "investigate": "investigate",
     "overview": "overview",

@@ -232,6 +232,23 @@ class Job(Generic[EventT, ResultT]):
         return self._result
 
 
+JobT = TypeVar("JobT", bound="Job[Any, Any]")
+
+
+def start_job(
+    job: JobT,
+    work: Callable[[Sink[Any], CancelToken], Any],
+    on_event: Callable[[Any], None] | None = None,
+) -> JobT:
+    """Start `work(publish, cancel)` as `job` in a thread of its own and return the job;
+    `on_event`, if given, is subscribed first, so it sees every event. Each kind's `start_X`
+    is this with its job type and its work."""
+    if on_event is not None:
+        job.subscribe(on_event)
+    job.start(work)
+    return job
+
+
 class JsonlEventWriter(Generic[EventT]):
     """Writes each event as one JSON line to `path`, flushed per event. The file is opened
     (and truncated) at the first event `opens_at` accepts (default: the first event), so a job

@@ -182,11 +182,9 @@ def start_eval(
 ) -> EvalJob:
     """Start an eval in a thread of its own and return its job. `on_event`, if given, is
     subscribed before it starts; `cancel`, if given, is set with `job.cancel()`."""
-    job = EvalJob(cancel)
-    if on_event is not None:
-        job.subscribe(on_event)
-    job.start(lambda publish, token: evaluate(request, publish, token))
-    return job
+    return jobs.start_job(
+        EvalJob(cancel), lambda publish, token: evaluate(request, publish, token), on_event
+    )
 
 
 class _Progress:

@@ -179,11 +179,9 @@ def start_scan(
     """Start (or resume) a scan in a thread of its own and return its job. `on_event`, if
     given, is subscribed before the scan starts; `cancel`, if given, is set with
     `job.cancel()`."""
-    job = ScanJob(cancel)
-    if on_event is not None:
-        job.subscribe(on_event)
-    job.start(lambda publish, token: run_scan(request, publish, token))
-    return job
+    return jobs.start_job(
+        ScanJob(cancel), lambda publish, token: run_scan(request, publish, token), on_event
+    )
 
 
 class _Progress:
