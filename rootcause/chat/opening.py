@@ -4,7 +4,6 @@ reused, its folder locked)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from rootcause.chat.catalog import SessionMeta, new_session_id
@@ -12,7 +11,8 @@ from rootcause.chat.sessions import ChatSession
 from rootcause.chat.settings import ChatSettings, OpenRequest
 from rootcause.core.errors import BadInputError
 from rootcause.investigate.options import stored_form
-from rootcause.store.ingest import IngestResult, ingest_run
+from rootcause.store.ingest import IngestResult
+from rootcause.store.ingest_job import IngestEventSink, IngestRequest, run_ingest
 from rootcause.store.workspace import Workspace
 
 
@@ -20,10 +20,11 @@ def open_session(
     workspace: Workspace,
     request: OpenRequest,
     settings: ChatSettings,
-    on_progress: Callable[[int], None] | None = None,
+    on_event: IngestEventSink | None = None,
 ) -> tuple[ChatSession, IngestResult]:
     """The session (created, or read back) holding its folder's lock, and its run ingested
-    (or reused). A resumed session reads its run as it did (format and folder)."""
+    (or reused) as a job of the seam in this thread, its events to `on_event`. A resumed
+    session reads its run as it did (format and folder)."""
     chat: ChatSession | None = None
     if request.resume is not None:
         chat = ChatSession.open(workspace, request.resume)
@@ -32,9 +33,8 @@ def open_session(
         run, fmt = request.run, settings.run_format
     else:
         raise BadInputError("chat: give a run folder (or --resume SESSION)")
-    ingested = ingest_run(
-        run, workspace, fmt=fmt, options=settings.ingest_options, on_progress=on_progress
-    )
+    ingest = IngestRequest(run, workspace, fmt=fmt, options=settings.ingest_options)
+    ingested = run_ingest(ingest, on_event)
     if chat is None:
         run_id = ingested.source.run_id
         meta = SessionMeta(

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from rootcause.chat.engine import ChatEngine
     from rootcause.chat.entries import Update
     from rootcause.chat.welcome import Suggestion
+    from rootcause.store.ingest_job import IngestEvent
     from rootcause.tui.router import Router
 
 TABS = ("chat", "evidence", "config", "report")
@@ -158,7 +159,7 @@ class ChatApp(FirstScreenMixin, TabsMixin):
             self.workspace,
             request,
             self.settings,
-            on_progress=self._ingest_progress,
+            on_event=self._ingest_event,
         )
         try:
             engine = ChatEngine(
@@ -175,18 +176,17 @@ class ChatApp(FirstScreenMixin, TabsMixin):
             raise
         self.post_message(Opened(engine, entries))
 
-    def _ingest_progress(self, rows: int) -> None:
-        self.post_message(IngestProgress(rows))
+    def _ingest_event(self, event: IngestEvent) -> None:
+        if event.type == "rows_read":
+            self.post_message(IngestProgress(event.rows))
 
     def _from_engine(self, update: Update) -> None:
         self.post_message(EngineUpdate(update))
 
     def on_ingest_progress(self, message: IngestProgress) -> None:
-        bar = self.query_one("#ingest", ProgressBar)
-        bar.advance(message.rows)
-        total = int(bar.progress)
+        self.query_one("#ingest", ProgressBar).update(progress=message.rows)
         self.query_one("#opening-text", Static).update(
-            plain(f"Ingesting the run: {total:,} samples")
+            plain(f"Ingesting the run: {message.rows:,} samples")
         )
 
     def on_opened(self, message: Opened) -> None:

@@ -20,6 +20,8 @@ class EngineUpdate(Message):
 
 
 class IngestProgress(Message):
+    """The opening ingest has read `rows` samples so far (from its `rows_read` events)."""
+
     def __init__(self, rows: int) -> None:
         super().__init__()
         self.rows = rows
