@@ -21,7 +21,8 @@ from rootcause.core.errors import RunFormatError
 
 #: A single line longer than this is refused rather than buffered.
 MAX_LINE_BYTES = 256 * 1024 * 1024
-CHUNK_BYTES = 32 * 1024 * 1024
+#: Bytes read at a time (a chunk of whole lines is parsed, staged and moved on at once).
+CHUNK_BYTES = 16 * 1024 * 1024
 _NON_FINITE = re.compile(rb"NaN|Infinity")
 
 
@@ -72,7 +73,11 @@ def parse_line(raw: bytes) -> Any:
 def iter_line_chunks(
     path: Path, shown_as: str, chunk_bytes: int | None = None
 ) -> Iterator[tuple[int, bytes]]:
-    """Yield (number of the chunk's first line, chunk of whole lines ending in a newline)."""
+    """Yield (number of the chunk's first line, chunk of whole lines ending in a newline).
+
+    Only the chunk given out is kept while the caller works on it (no copy of the block it
+    was cut from): a caller that drops it before asking for the next holds one chunk at a
+    time."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     first_line = 1
     pending = b""
@@ -82,24 +87,33 @@ def iter_line_chunks(
                 block = stream.read(chunk_bytes)
                 if not block:
                     break
-                data = pending + block
-                cut = data.rfind(b"\n") + 1
+                cut = block.rfind(b"\n") + 1
                 if cut == 0:
-                    if len(data) > MAX_LINE_BYTES:
+                    pending += block
+                    if len(pending) > MAX_LINE_BYTES:
                         raise RunFormatError(
                             f"line longer than {MAX_LINE_BYTES} bytes", shown_as, first_line
                         )
-                    pending = data
                     continue
-                chunk, pending = data[:cut], data[cut:]
+                chunk = _whole_lines(pending, block, cut)
+                pending = block[cut:]
+                del block
                 yield first_line, chunk
                 first_line += chunk.count(b"\n")
+                del chunk
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
         raise UnreadableFileError(exc, shown_as, first_line - 1) from None
     except OSError as exc:
         raise RunFormatError(f"cannot read: {exc.strerror or exc}", shown_as) from None
     if pending:
         yield first_line, pending + b"\n"
+
+
+def _whole_lines(pending: bytes, block: bytes, cut: int) -> bytes:
+    """`pending + block[:cut]`, copied once (not at all when it is the whole block)."""
+    if not pending and cut == len(block):
+        return block
+    return b"".join((pending, memoryview(block)[:cut]))
 
 
 def split_lines(first_line: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:
