@@ -23,7 +23,8 @@ from rootcause.store.jsonl import (
 )
 from rootcause.store.records import MAX_STEP, non_finite_name
 from rootcause.store.source import LoadContext, RunSource
-from rootcause.store.tables import TableLoader, TableMapping
+from rootcause.store.table_mapping import TableMapping
+from rootcause.store.tables import TableLoader
 
 MANIFEST = "run.yaml"
 SAMPLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
