@@ -13,11 +13,12 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import orjson
 
 from rootcause.core.errors import RunFormatError
+from rootcause.store.gzip_stream import GzipStream
 
 #: A single line longer than this is refused rather than buffered.
 MAX_LINE_BYTES = 256 * 1024 * 1024
@@ -38,10 +39,11 @@ class UnreadableFileError(RunFormatError):
         super().__init__(f"not a valid gzip file ({cause}){kept}", shown_as)
 
 
-def open_bytes(path: Path) -> IO[bytes]:
-    """Open a file for binary reading, transparently gunzipping `.gz` files."""
+def open_bytes(path: Path) -> IO[bytes] | GzipStream:
+    """Open a file for binary reading, transparently gunzipping `.gz` files (as `gzip` does,
+    faster: see `rootcause.store.gzip_stream`)."""
     if path.suffix == ".gz":
-        return cast(IO[bytes], gzip.open(path, "rb"))
+        return GzipStream(path)
     return path.open("rb")
 
 
