@@ -52,13 +52,10 @@ MOVE_BATCH_ROWS = 2_048
 #: memory still grew by some 60 MB from a small run to one of 200,000 long samples.
 INGEST_MEMORY_LIMIT = "64MB"
 #: Rows per row group of the run database. DuckDB's default (122,880) holds some 300 MB of
-#: long samples: a transaction's rows wait in memory (then in the spill folder) until a row
-#: group fills, and are written once more when it commits. Row groups this size fill every
-#: few chunks and go straight to the file, so DuckDB's memory stays well below its cap
-#: (issue 24: ingest memory flat across sizes).
+#: long samples, which wait in memory (then the spill folder) until it fills and are written
+#: again on commit; these fill every few chunks and go straight to the file (issue 24).
 INGEST_ROW_GROUP_ROWS = 16_384
-#: The name the database being built is attached under (see `RunDatabaseBuilder`).
-_BUILT = "run"
+_BUILT = "run"  # the name the database being built is attached under
 
 logger = logging.getLogger(__name__)
 
