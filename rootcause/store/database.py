@@ -37,18 +37,25 @@ from rootcause.store.sql import fetch_one, quiet, read_deployments
 #: Readers write rows into small temporary tables (no write-ahead log, and a chunk that
 #: fails is rolled back on its own). After each chunk a second connection, `writer`, moves
 #: them into the final tables within one long transaction, in which DuckDB writes every
-#: full row group straight into the database file; `settle` commits it. Each row is written
-#: to the file once; derived values (missing ids, groups, totals) are filled in place by
-#: `finish`.
+#: full row group straight into the database file (rows of `INGEST_ROW_GROUP_ROWS`);
+#: `settle` commits it. Each row is written to the file once; derived values (missing ids,
+#: groups, totals) are filled in place by `finish`.
 STAGING = "samples_staging"
 REWARDS_STAGING = "rewards_staging"
 INPUTS_STAGING = "grader_inputs_staging"
-#: Rows per Arrow batch when staged rows are moved (streamed, never all at once).
-MOVE_BATCH_ROWS = 8_192
+#: Rows per Arrow batch when staged rows are moved (streamed, never all at once; a batch of
+#: 8,192 long samples is some 20 MB, and a few are in flight).
+MOVE_BATCH_ROWS = 2_048
 #: DuckDB's own memory during an ingest; past it, DuckDB spills to the run's `.tmp` folder
 #: (removed with the temporary database), so an ingest's peak memory does not grow with
-#: the run (issue 24).
-INGEST_MEMORY_LIMIT = "128MB"
+#: the run (issue 24). Blocks already written stay cached up to this cap, so at 128 MB
+#: memory still grew by some 60 MB from a small run to one of 200,000 long samples.
+INGEST_MEMORY_LIMIT = "64MB"
+#: Rows per row group of the run database. DuckDB's default (122,880) holds some 300 MB of
+#: long samples, which wait in memory (then the spill folder) until it fills and are written
+#: again on commit; these fill every few chunks and go straight to the file (issue 24).
+INGEST_ROW_GROUP_ROWS = 16_384
+_BUILT = "run"  # the name the database being built is attached under
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +95,20 @@ def new_builder(path: Path, append: bool, needed: Callable[[], int]) -> RunDatab
             remove_path(leftover)
         size = path.stat().st_size if append else needed()
         raise DiskFullError(path.parent, needed_bytes=size) from exc
+
+
+def _attach(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection whose current database is the file at `path`, attached with row groups
+    of `INGEST_ROW_GROUP_ROWS` (a setting of the attachment, not of the file: readers open
+    it as usual)."""
+    con = quiet(duckdb.connect())
+    try:
+        con.execute(f"ATTACH ? AS {_BUILT} (ROW_GROUP_SIZE {INGEST_ROW_GROUP_ROWS})", [str(path)])
+        con.execute(f"USE {_BUILT}")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 #: (final table, its staging table).
@@ -137,7 +158,7 @@ class RunDatabaseBuilder:
         self.appending = append
         if append:
             shutil.copyfile(path, self.tmp_path)
-        self.con = quiet(duckdb.connect(str(self.tmp_path)))
+        self.con = _attach(self.tmp_path)
         spill = _leftovers(self.tmp_path)[2]
         self.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
         self.con.execute("SET temp_directory = ?", [str(spill)])
@@ -152,6 +173,7 @@ class RunDatabaseBuilder:
         #: Rows up to here are in the final tables; those after it in the staging ones.
         self.moved = self.rows
         self._writer = self.con.cursor()
+        self._writer.execute(f"USE {_BUILT}")
         self._writing = False
         for ddl in _staging_ddl():
             self.con.execute(ddl)
@@ -230,7 +252,7 @@ class RunDatabaseBuilder:
         info = {**info, "notes": notes, "schema_version": SCHEMA_VERSION, "samples": self.rows}
         for key, value in info.items():
             con.execute("INSERT INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()])
-        con.execute("CHECKPOINT")
+        con.execute(f"CHECKPOINT {_BUILT}")
         self._writer.close()
         con.close()
         os.replace(self.tmp_path, self.path)
@@ -261,7 +283,7 @@ class RunDatabaseBuilder:
             con.execute(
                 "INSERT OR REPLACE INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()]
             )
-        con.execute("CHECKPOINT")
+        con.execute(f"CHECKPOINT {_BUILT}")
         self._writer.close()
         con.close()
         os.replace(self.tmp_path, self.path)

@@ -13,15 +13,17 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import orjson
 
 from rootcause.core.errors import RunFormatError
+from rootcause.store.gzip_stream import GzipStream
 
 #: A single line longer than this is refused rather than buffered.
 MAX_LINE_BYTES = 256 * 1024 * 1024
-CHUNK_BYTES = 32 * 1024 * 1024
+#: Bytes read at a time (a chunk of whole lines is parsed, staged and moved on at once).
+CHUNK_BYTES = 16 * 1024 * 1024
 _NON_FINITE = re.compile(rb"NaN|Infinity")
 
 
@@ -37,10 +39,11 @@ class UnreadableFileError(RunFormatError):
         super().__init__(f"not a valid gzip file ({cause}){kept}", shown_as)
 
 
-def open_bytes(path: Path) -> IO[bytes]:
-    """Open a file for binary reading, transparently gunzipping `.gz` files."""
+def open_bytes(path: Path) -> IO[bytes] | GzipStream:
+    """Open a file for binary reading, transparently gunzipping `.gz` files (as `gzip` does,
+    faster: see `rootcause.store.gzip_stream`)."""
     if path.suffix == ".gz":
-        return cast(IO[bytes], gzip.open(path, "rb"))
+        return GzipStream(path)
     return path.open("rb")
 
 
@@ -72,7 +75,11 @@ def parse_line(raw: bytes) -> Any:
 def iter_line_chunks(
     path: Path, shown_as: str, chunk_bytes: int | None = None
 ) -> Iterator[tuple[int, bytes]]:
-    """Yield (number of the chunk's first line, chunk of whole lines ending in a newline)."""
+    """Yield (number of the chunk's first line, chunk of whole lines ending in a newline).
+
+    Only the chunk given out is kept while the caller works on it (no copy of the block it
+    was cut from): a caller that drops it before asking for the next holds one chunk at a
+    time."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     first_line = 1
     pending = b""
@@ -82,24 +89,33 @@ def iter_line_chunks(
                 block = stream.read(chunk_bytes)
                 if not block:
                     break
-                data = pending + block
-                cut = data.rfind(b"\n") + 1
+                cut = block.rfind(b"\n") + 1
                 if cut == 0:
-                    if len(data) > MAX_LINE_BYTES:
+                    pending += block
+                    if len(pending) > MAX_LINE_BYTES:
                         raise RunFormatError(
                             f"line longer than {MAX_LINE_BYTES} bytes", shown_as, first_line
                         )
-                    pending = data
                     continue
-                chunk, pending = data[:cut], data[cut:]
+                chunk = _whole_lines(pending, block, cut)
+                pending = block[cut:]
+                del block
                 yield first_line, chunk
                 first_line += chunk.count(b"\n")
+                del chunk
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
         raise UnreadableFileError(exc, shown_as, first_line - 1) from None
     except OSError as exc:
         raise RunFormatError(f"cannot read: {exc.strerror or exc}", shown_as) from None
     if pending:
         yield first_line, pending + b"\n"
+
+
+def _whole_lines(pending: bytes, block: bytes, cut: int) -> bytes:
+    """`pending + block[:cut]`, copied once (not at all when it is the whole block)."""
+    if not pending and cut == len(block):
+        return block
+    return b"".join((pending, memoryview(block)[:cut]))
 
 
 def split_lines(first_line: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:

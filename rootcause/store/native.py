@@ -23,7 +23,8 @@ from rootcause.store.jsonl import (
 )
 from rootcause.store.records import MAX_STEP, non_finite_name
 from rootcause.store.source import LoadContext, RunSource
-from rootcause.store.tables import TableLoader, TableMapping
+from rootcause.store.table_mapping import TableMapping
+from rootcause.store.tables import TableLoader
 
 MANIFEST = "run.yaml"
 SAMPLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
@@ -175,14 +176,29 @@ def _load_chunks(
         before = ctx.builder.rows
         if loader.load_json_chunk(chunk, first_line, shown, mapping):
             ctx.loaded(ctx.builder.rows - before)
+        else:
+            _load_lines(chunk, first_line, shown, ctx, to_record)
+        # The chunk goes before the next is read, and its rows move on before then too:
+        # one chunk's bytes and staged rows in memory at a time.
+        del chunk
+        ctx.flush()
+
+
+def _load_lines(
+    chunk: bytes,
+    first_line: int,
+    shown: str,
+    ctx: LoadContext,
+    to_record: Callable[[Any], Any] | None,
+) -> None:
+    """The validating line-by-line reader over one chunk (exact errors, skipped lines)."""
+    for line, raw in split_lines(first_line, chunk):
+        try:
+            record = parse_line(raw)
+        except ValueError as exc:
+            ctx.bad_line(shown, line, str(exc))
             continue
-        for line, raw in split_lines(first_line, chunk):
-            try:
-                record = parse_line(raw)
-            except ValueError as exc:
-                ctx.bad_line(shown, line, str(exc))
-                continue
-            ctx.add_record(record if to_record is None else to_record(record), shown, line)
+        ctx.add_record(record if to_record is None else to_record(record), shown, line)
 
 
 def read_metrics(path: Path, root: Path, ctx: LoadContext) -> pa.Table:

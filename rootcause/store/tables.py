@@ -3,14 +3,12 @@
 The work stays inside DuckDB, vectorised: column types are checked once, bad rows are found
 with one query each, and rewards become long rows with a few `INSERT ... SELECT`s. Native
 Parquet samples, TRL completion files and W&B tables all come through here with a
-`TableMapping` that says which column plays which part.
+`TableMapping` (`rootcause.store.table_mapping`) that says which column plays which part.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -20,13 +18,11 @@ from rootcause.core.errors import RunFormatError
 from rootcause.store.database import INPUTS_STAGING, REWARDS_STAGING, STAGING
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one, fetch_value
+from rootcause.store.table_mapping import SCALAR_FIELDS, MappingSpec, TableMapping, scalar_select
 from rootcause.store.table_sql import (
-    INTEGER_TYPES,
     NUMBER_TYPES,
-    TEXT_TYPES,
     finite_check,
     first_line,
-    is_number_type,
     literal,
     nested_select,
     quote,
@@ -41,44 +37,6 @@ _NAN_BLIND_OPTIMIZERS = "statistics_propagation,filter_pushdown"
 FILE_COLUMN = "_file"
 #: Columns the loader adds to a source table; never data.
 _INTERNAL = frozenset(("_row", "_pos", FILE_COLUMN))
-
-#: Canonical scalar fields a mapping can fill, with the kind of column each needs.
-SCALAR_FIELDS: dict[str, str] = {
-    "sample_id": "id",
-    "group_id": "id",
-    "split": "text",
-    "data_source": "text",
-    "persona": "text",
-    "env": "text",
-    "prompt": "text",
-    "reasoning": "text",
-    "completion": "text",
-    "reference": "text",
-    "reward_total": "number",
-    "advantage": "number",
-}
-
-
-@dataclass
-class TableMapping:
-    """Which source column plays which part of a sample.
-
-    `fields` maps canonical names (and `step`) to source columns. `reward_columns` are wide
-    columns, one per reward component (component name -> column). `rewards` and
-    `grader_inputs` name a nested column (STRUCT, MAP or JSON text) of component -> value.
-    Every other column is kept in `extras`.
-    """
-
-    fields: dict[str, str]
-    reward_columns: dict[str, str] = field(default_factory=dict)
-    rewards: str | None = None
-    grader_inputs: str | None = None
-    meta: str | None = None
-
-
-#: A mapping, or a function that builds one from the source's columns (name -> DuckDB type),
-#: for formats whose layout depends on the file (e.g. one column per reward function).
-MappingSpec = TableMapping | Callable[[dict[str, str]], TableMapping]
 
 
 class TableLoader:
@@ -210,7 +168,7 @@ class TableLoader:
             raise RunFormatError(f"column '{step_col}' must be an integer, got {step_type}", where)
         used = {step_col}
         scalars = {
-            name: self._scalar(name, mapping, columns, used, where) for name in SCALAR_FIELDS
+            name: scalar_select(name, mapping, columns, used, where) for name in SCALAR_FIELDS
         }
         offset = self.builder.rows
         self._insert_rewards(mapping, columns, offset, where)
@@ -381,23 +339,6 @@ class TableLoader:
                     where,
                     f"column '{mapping.rewards}' has values of the wrong type",
                 )
-
-    def _scalar(
-        self, name: str, mapping: TableMapping, columns: dict[str, str], used: set[str], where: str
-    ) -> str:
-        column = mapping.fields.get(name)
-        if column is None or column not in columns:
-            return "NULL"
-        used.add(column)
-        kind, ctype = SCALAR_FIELDS[name], columns[column]
-        if kind == "number":
-            if not is_number_type(ctype):
-                raise RunFormatError(f"column '{column}' must be numeric, got {ctype}", where)
-            return f"CAST({quote(column)} AS DOUBLE)"
-        allowed = TEXT_TYPES + (INTEGER_TYPES if kind == "id" else ())
-        if not ctype.startswith(allowed):
-            raise RunFormatError(f"column '{column}' must be text, got {ctype}", where)
-        return f"CAST({quote(column)} AS VARCHAR)"
 
     def _run(self, sql: str, where: str, what: str) -> None:
         try:

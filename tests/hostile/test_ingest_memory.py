@@ -65,13 +65,30 @@ def test_rows_move_to_the_final_table_chunk_by_chunk_once_each(
     assert sum(moved) == len(rows) and len([m for m in moved if m]) > 5
     assert max(moved) <= 2_000 // shortest + 1  # never more than one chunk staged
     limit, spill = settings[0]
-    assert limit == "122.0 MiB" and INGEST_MEMORY_LIMIT == "128MB"  # DuckDB's way of saying it
+    assert limit == "61.0 MiB" and INGEST_MEMORY_LIMIT == "64MB"  # DuckDB's way of saying it
     assert Path(spill).parent == result.db_path.parent and spill.endswith(".tmp")
     with RunStore(result.db_path) as store:
         tables = {r[0] for r in store.con.execute("SHOW TABLES").fetchall()}
         count = store.con.execute("SELECT count(*), count(DISTINCT row_idx) FROM samples")
         assert count.fetchall() == [(len(rows), len(rows))]
     assert not any(name.endswith("_staging") for name in tables)
+
+
+def test_row_groups_are_small_enough_to_go_straight_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are written in row groups of `INGEST_ROW_GROUP_ROWS` (DuckDB's default would
+    keep some 300 MB of long samples waiting in memory or the spill folder)."""
+    monkeypatch.setattr(database, "INGEST_ROW_GROUP_ROWS", 2_048)  # DuckDB's smallest
+    rows = len(sample_rows(steps=1_000))
+    result = ingest_run(_run(tmp_path, 1_000), Workspace(tmp_path / "ws"))
+    with RunStore(result.db_path) as store:
+        groups = store.con.execute(
+            "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('samples')"
+        ).fetchall()
+        count = store.con.execute("SELECT count(*), count(DISTINCT row_idx) FROM samples")
+        assert count.fetchall() == [(rows, rows)]
+    assert rows > 2 * 2_048 and groups == [(-(-rows // 2_048),)]
 
 
 def test_the_staging_tables_are_shaped_like_the_final_ones() -> None:

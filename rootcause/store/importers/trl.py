@@ -45,8 +45,9 @@ from rootcause.store.importers.trl_messages import render_message_columns
 from rootcause.store.overlay import RunOverlay
 from rootcause.store.parquet_scan import StepFile, positioned, scan_parquet
 from rootcause.store.source import LoadContext, RunSource
+from rootcause.store.table_mapping import TableMapping
 from rootcause.store.table_sql import TEXT_TYPES, is_number_type, quote
-from rootcause.store.tables import TableLoader, TableMapping
+from rootcause.store.tables import TableLoader
 
 logger = logging.getLogger(__name__)
 
