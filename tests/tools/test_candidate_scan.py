@@ -14,6 +14,7 @@ import pytest
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
+from rootcause.tools import matching
 from rootcause.tools.candidate import (
     Candidate,
     association_groups,
@@ -22,7 +23,6 @@ from rootcause.tools.candidate import (
     sql_of,
 )
 from rootcause.tools.context import ToolContext
-from rootcause.tools import matching
 from rootcause.tools.matching import behavior_hits, match_bits
 from rootcause.tools.run_behaviours import step_quartiles
 from tests.tools.planted import write_two_creatures
