@@ -86,18 +86,32 @@ def match_bits(ctx: ToolContext, specs: list[str]) -> list[PackedBits]:
 
 
 def _scan_bits(ctx: ToolContext, specs: list[str]) -> list[PackedBits]:
-    """Evaluate `specs` in one scan; NULL (never produced by `behavior_sql`) counts as no."""
-    exprs: list[str] = []
-    params: list[Any] = []
-    for i, spec in enumerate(specs):
-        behavior = parse_behavior(spec)
+    """Evaluate `specs` in one scan; NULL (never produced by `behavior_sql`) counts as no.
+
+    The terms specs of a text field share one pre-filter, the literal alternation of all their
+    cores: a text it does not find has none of their terms, so each spec's own pattern runs
+    only on the texts it finds (the exact result, with one pass of RE2's fast path over all
+    texts instead of one per spec).
+    """
+    behaviors = [parse_behavior(spec) for spec in specs]
+    for behavior in behaviors:
         if behavior.kind in ("regex", "terms"):
             check_regex(ctx, behavior.regex())
+    shared = _shared_prefilters(behaviors)
+    exprs: list[str] = []
+    params: list[Any] = []
+    for i, behavior in enumerate(behaviors):
         expr, p = behavior_sql(behavior)
+        if behavior.kind == "terms" and behavior.field in shared:
+            expr = f"CASE WHEN pre_{behavior.field} THEN {expr} ELSE false END"
         exprs.append(f"({expr}) AS m{i}")
         params += p
+    inner = "".join(
+        f", regexp_matches(coalesce({field}, ''), ?) AS pre_{field}" for field in shared
+    )
     table = ctx.con.sql(
-        f"SELECT row_idx, {', '.join(exprs)} FROM samples", params=params
+        f"SELECT row_idx, {', '.join(exprs)} FROM (SELECT *{inner} FROM samples)",
+        params=[*params, *shared.values()],
     ).to_arrow_table()
     rows, n = table.column("row_idx").to_numpy(), table.num_rows  # row_idx is 0..n-1
     out: list[PackedBits] = []
@@ -106,6 +120,22 @@ def _scan_bits(ctx: ToolContext, specs: list[str]) -> list[PackedBits]:
         hits[rows] = table.column(f"m{i}").fill_null(False).to_numpy(zero_copy_only=False)
         out.append(np.packbits(hits))
     return out
+
+
+def _shared_prefilters(behaviors: list[Behavior]) -> dict[str, str]:
+    """Field -> the case-insensitive alternation of every core of its terms behaviours (only
+    fields with two or more: one spec's own pre-filter is already that)."""
+    cores: dict[str, list[str]] = {}
+    for behavior in behaviors:
+        if behavior.kind == "terms":
+            cores.setdefault(behavior.field, []).append(
+                "|".join(re.escape(inflection_core(t)) for t in behavior.terms())
+            )
+    return {
+        field: f"(?i)(?:{'|'.join(dict.fromkeys(found))})"
+        for field, found in cores.items()
+        if len(found) >= 2
+    }
 
 
 def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
