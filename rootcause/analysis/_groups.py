@@ -235,12 +235,24 @@ def _normal_sums(
         (cols.ravel(), (np.repeat(group, m1), where)),
         shape=(int(group.max()) + 1, n_cells * m1),
     )
-    mean = np.asarray(v.sum(axis=0)).ravel()
+    draws += np.asarray(v.sum(axis=0)).ravel()  # the mean; constant where nothing varies
     cov = (v.T @ v).toarray()
-    eigval, eigvec = np.linalg.eigh(cov)
-    scale = eigvec * np.sqrt(np.clip(eigval, 0.0, None))
-    draws = mean + rng.standard_normal((n_boot, n_cells * m1)) @ scale.T
+    for dims in _coupled(cov):
+        eigval, eigvec = np.linalg.eigh(cov[np.ix_(dims, dims)])
+        scale = eigvec * np.sqrt(np.clip(eigval, 0.0, None))
+        draws[:, dims] += rng.standard_normal((n_boot, dims.shape[0])) @ scale.T
     return draws.reshape(n_boot, n_cells, m1)
+
+
+def _coupled(cov: FloatArray) -> list[IntArray]:
+    """The sets of varying dimensions that covary (connected through nonzero covariances):
+    one cell's columns, or the cells that share groups; each is drawn on its own, so a
+    factorisation costs the size of a set, not of every cell and column at once."""
+    from scipy.sparse.csgraph import connected_components
+
+    varying = np.flatnonzero(np.diag(cov) > 0)
+    n_sets, label = connected_components(cov[np.ix_(varying, varying)] != 0, directed=False)
+    return [varying[label == k] for k in range(n_sets)]
 
 
 def bootstrap_cells(
