@@ -184,9 +184,8 @@ def bench(folder: Path, millions: int) -> list[tuple[str, Measured, Measured | N
         )
     )
     report = folder / f"report-{millions}m.json"
-    investigation = measure(
-        CLI, "investigate", str(run), f"--symptom={SYMPTOM}", "--workspace", ws, "--json", str(report)
-    )
+    investigate = ["investigate", str(run), f"--symptom={SYMPTOM}", "--workspace", ws]
+    investigation = measure(CLI, *investigate, "--json", str(report))
     rows.append(("investigation", investigation, None))
     findings = json.loads(report.read_text()).get("findings") or [{}]
     top = f"{findings[0].get('kind')} {findings[0].get('id')}"
