@@ -123,7 +123,7 @@ def _units(gi: GroupIndex, cell: IntArray, n_cells: int, values: FloatArray) -> 
     cols = np.column_stack(
         [np.bincount(unit_inv, weights=values[:, j], minlength=U) for j in range(values.shape[1])]
         + [np.bincount(unit_inv, weights=frac, minlength=U)]
-    )
+    ).astype(np.float64, copy=False)
     order = np.argsort(unit_cell, kind="stable")
     unit_cell = unit_cell[order]
     bounds = np.searchsorted(unit_cell, np.arange(n_cells + 1))
