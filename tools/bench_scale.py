@@ -10,7 +10,8 @@ words, so their rate rises there. For every size, each measurement runs in a fre
 - prevalence (`rootcause tool prevalence`, goblin words by persona) beside one DuckDB query of
   the same rate per step and persona;
 - detect from the symptom (`rootcause tool detect --symptom ...`), which reads the symptom and
-  measures every candidate on the whole run, beside one DuckDB count of the seeded words;
+  measures every candidate on the whole run: lexical only (`ROOTCAUSE_SEMANTIC=off`), beside one
+  DuckDB count of the seeded words, then with the semantic step (cold: it embeds a sample);
 - a whole investigation (`rootcause investigate`, systematic brain), and whether its top
   finding is the seeded cause.
 
@@ -132,11 +133,16 @@ class Measured:
     stdout: str
 
 
-def measure(code: str, *args: str) -> Measured:
-    """Run `code` with `args` in a fresh interpreter; wall time and peak RSS."""
+def measure(code: str, *args: str, env: dict[str, str] | None = None) -> Measured:
+    """Run `code` with `args` in a fresh interpreter (`env` added to the environment); wall
+    time and peak RSS."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", code + PEAK, *args], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code + PEAK, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
@@ -176,13 +182,10 @@ def bench(folder: Path, millions: int) -> list[tuple[str, Measured, Measured | N
         )
     )
     count = "SELECT count_if(regexp_matches(completion, '(?i)\\b(goblin|gremlin)s?\\b')) FROM s"
-    rows.append(
-        (
-            "detect from the symptom",
-            measure(CLI, "tool", "detect", str(run), f"--symptom={SYMPTOM}", *tool),
-            measure(DUCKDB, str(plain), count),
-        )
-    )
+    detect = ["tool", "detect", str(run), f"--symptom={SYMPTOM}", *tool]
+    lexical = measure(CLI, *detect, env={"ROOTCAUSE_SEMANTIC": "off"})
+    rows.append(("detect from the symptom, lexical", lexical, measure(DUCKDB, str(plain), count)))
+    rows.append(("detect from the symptom, semantic cold", measure(CLI, *detect), None))
     report = folder / f"report-{millions}m.json"
     investigate = ["investigate", str(run), f"--symptom={SYMPTOM}", "--workspace", ws]
     investigation = measure(CLI, *investigate, "--json", str(report))
