@@ -5,7 +5,10 @@ beside the time it took to simulate and ingest the run; and the time to characte
 symptom (every candidate measured on the whole run) with the exact and a paraphrased symptom:
 lexical only, and with the semantic step cold (pieces embedded) and warm (from the cache).
 
-    python tools/bench_investigate.py [--large-only | --small-only] [--keep DIR]
+    python tools/bench_investigate.py [--large-only | --small-only] [--lexical-only] [--keep DIR]
+
+`--lexical-only` leaves out the semantic characterisations (and the model load), which take
+minutes on a 1M run under load and do not change with the lexical measuring.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ PARAPHRASE = "The model keeps dropping an oddly themed word into otherwise ordin
 SIZES = {"50k": (200, 32), "1M": (1000, 128)}
 
 
-def bench(label: str, folder: Path) -> None:
+def bench(label: str, folder: Path, semantic: bool) -> None:
     steps, groups = SIZES[label]
     run, key_path = folder / f"run-{label}", folder / f"run-{label}.key.json"
     if not run.exists():
@@ -51,7 +54,7 @@ def bench(label: str, folder: Path) -> None:
     start = time.perf_counter()
     ingested = ingest_run(run, workspace)
     ingest_s = time.perf_counter() - start
-    characterise(label, ingested.db_path, key["symptom"])
+    characterise(label, ingested.db_path, key["symptom"], semantic)
     start = time.perf_counter()
     outcome = investigate(workspace, run=run, symptom=key["symptom"])
     wall = time.perf_counter() - start
@@ -76,11 +79,13 @@ def load_model() -> None:
     print(f"MiniLM model loaded (once per process) in {time.perf_counter() - start:.1f} s")
 
 
-def characterise(label: str, db_path: Path, symptom: str) -> None:
+def characterise(label: str, db_path: Path, symptom: str, with_semantic: bool) -> None:
     """Time `propose_detector` lexical-only, semantic cold (the run's pieces embedded) and
     semantic warm (from the workspace cache), each in a fresh context."""
+    modes = [("lexical", False)]
+    modes += [("semantic", True), ("semantic warm", True)] if with_semantic else []
     for name, text in (("exact", symptom), ("paraphrase", PARAPHRASE)):
-        for mode, semantic in (("lexical", False), ("semantic", True), ("semantic warm", True)):
+        for mode, semantic in modes:
             with RunStore(db_path) as store:
                 ctx = ToolContext(store, db_path.parent / "bench-calls", make_plots=False)
                 start = time.perf_counter()
@@ -97,15 +102,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small-only", action="store_true")
     parser.add_argument("--large-only", action="store_true")
+    parser.add_argument("--lexical-only", action="store_true", help="no semantic characterising")
     parser.add_argument("--keep", type=Path, help="keep runs and workspaces in this folder")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="rootcause-bench-inv-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores")
-    load_model()
+    if not args.lexical_only:
+        load_model()
     labels = ["50k"] if args.small_only else ["1M"] if args.large_only else ["50k", "1M"]
     for label in labels:
-        bench(label, folder)
+        bench(label, folder, semantic=not args.lexical_only)
     if args.keep is None:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -9,9 +9,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from rootcause.tools.behavior import parse_behavior
 from rootcause.tools.context import ToolContext
-from rootcause.tools.matching import behavior_sql, check_regex
+from rootcause.tools.matching import PackedBits, behavior_sql, check_regex, match_bits
 from rootcause.tools.precision import TermCheck
 from rootcause.tools.run_behaviours import step_quartiles
 
@@ -57,33 +59,43 @@ class Candidate:
 
 
 def measure(ctx: ToolContext, candidates: list[Candidate]) -> None:
-    """Hits and first/last-quarter rates of every candidate, in one pass over the run."""
-    low, high = step_quartiles(ctx)
-    exprs: list[str] = []
-    params: list[object] = []
-    for c in candidates:
-        expr, p = sql_of(ctx, c.spec)
-        exprs.append(f"count_if({expr})")
-        params += p
-    if not exprs:
+    """Hits and first/last-quarter rates of every candidate, from one scan of the run."""
+    if not candidates:
         return
-    rows = ctx.con.execute(
-        f"SELECT CASE WHEN step <= {low!r} THEN 0 WHEN step >= {high!r} THEN 1 ELSE 2 END, "
-        f"count(*), {', '.join(exprs)} FROM samples GROUP BY 1",
-        params,
-    ).fetchall()
-    table = {int(r[0]): r[1:] for r in rows}
-    empty = (0, *(0 for _ in candidates))
-    early, late, mid = (table.get(w, empty) for w in (0, 1, 2))
-    for i, c in enumerate(candidates, start=1):
-        c.hits = int(early[i] + late[i] + mid[i])
-        c.early = early[i] / early[0] if early[0] else math.nan
-        c.late = late[i] / late[0] if late[0] else math.nan
-        pooled = (early[i] + late[i]) / max(early[0] + late[0], 1)
+    windows = _quarter_masks(ctx)
+    totals = [_count(w) for w in windows]
+    for c, bits in zip(candidates, match_bits(ctx, [c.spec for c in candidates]), strict=True):
+        early, late, mid = (_count(bits & w) for w in windows)
+        c.hits = early + late + mid
+        c.early = early / totals[0] if totals[0] else math.nan
+        c.late = late / totals[1] if totals[1] else math.nan
+        pooled = (early + late) / max(totals[0] + totals[1], 1)
         se = math.sqrt(
-            max(pooled * (1 - pooled), 1e-12) * (1 / max(early[0], 1) + 1 / max(late[0], 1))
+            max(pooled * (1 - pooled), 1e-12) * (1 / max(totals[0], 1) + 1 / max(totals[1], 1))
         )
-        c.z = 0.0 if not (early[0] and late[0]) else (c.late - c.early) / se
+        c.z = 0.0 if not (totals[0] and totals[1]) else (c.late - c.early) / se
+
+
+def _count(bits: PackedBits) -> int:
+    """Set bits of a packed array (padding bits are zero)."""
+    return int(np.bitwise_count(bits).sum(dtype=np.int64))
+
+
+def _quarter_masks(ctx: ToolContext) -> tuple[PackedBits, PackedBits, PackedBits]:
+    """Packed masks of the samples in the first quarter, the last quarter and between (by
+    step; a sample without a step is between), once per context."""
+
+    def compute() -> tuple[PackedBits, PackedBits, PackedBits]:
+        low, high = step_quartiles(ctx)
+        table = ctx.con.sql(
+            f"SELECT row_idx, CASE WHEN step <= {low!r} THEN 0 WHEN step >= {high!r} THEN 1 "
+            "ELSE 2 END AS w FROM samples"
+        ).to_arrow_table()
+        window = np.full(table.num_rows, 2, dtype=np.int8)
+        window[table.column("row_idx").to_numpy()] = table.column("w").to_numpy()
+        return (np.packbits(window == 0), np.packbits(window == 1), np.packbits(window == 2))
+
+    return ctx.memo(("quarter_masks", str(ctx.db_path)), compute)
 
 
 def sql_of(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
@@ -97,19 +109,13 @@ def sql_of(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
 
 
 def measure_recall(ctx: ToolContext, candidates: list[Candidate], reference: Candidate) -> None:
-    """Each candidate's share of the hits of `reference` that it also finds (one pass)."""
+    """Each candidate's share of the hits of `reference` that it also finds (one scan, or
+    none when their match bits are cached)."""
     if not reference.hits or not candidates:
         return
-    ref_expr, ref_params = sql_of(ctx, reference.spec)
-    exprs: list[str] = []
-    params: list[object] = []
-    for c in candidates:
-        expr, p = sql_of(ctx, c.spec)
-        exprs.append(f"count_if(({expr}) AND ({ref_expr}))")
-        params += [*p, *ref_params]
-    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
-    for c, joint in zip(candidates, row, strict=True):
-        c.recall = int(joint) / reference.hits
+    ref, *bits = match_bits(ctx, [reference.spec, *(c.spec for c in candidates)])
+    for c, own in zip(candidates, bits, strict=True):
+        c.recall = _count(own & ref) / reference.hits
 
 
 def association_groups(ctx: ToolContext, specs: list[str]) -> list[list[int]]:
@@ -119,15 +125,9 @@ def association_groups(ctx: ToolContext, specs: list[str]) -> list[list[int]]:
     time (both rising, one everywhere) stay apart."""
     if len(specs) < 2:
         return [[i] for i in range(len(specs))]
-    parsed = [sql_of(ctx, s) for s in specs]
+    bits = match_bits(ctx, specs)
     pairs = [(i, j) for i in range(len(specs)) for j in range(i + 1, len(specs))]
-    exprs: list[str] = []
-    params: list[object] = []
-    for i, j in pairs:
-        (left, p_left), (right, p_right) = parsed[i], parsed[j]
-        exprs.append(f"count_if(({left}) AND ({right})) > count_if(({left}) != ({right}))")
-        params += [*p_left, *p_right, *p_left, *p_right]
-    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
+    row = [_count(bits[i] & bits[j]) > _count(bits[i] ^ bits[j]) for i, j in pairs]
     parent = list(range(len(specs)))
 
     def root(i: int) -> int:

@@ -21,6 +21,7 @@ from rootcause.tools.context import ToolContext
 from rootcause.tools.frame import RunFrame, run_frame
 
 BoolArray = npt.NDArray[np.bool_]
+PackedBits = npt.NDArray[np.uint8]
 
 
 def behavior_sql(behavior: Behavior) -> tuple[str, list[Any]]:
@@ -63,7 +64,84 @@ def behavior_hits(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
     return ctx.memo(("hits", behavior.spec), lambda: _hits(ctx, behavior))
 
 
+def _bits_cache(ctx: ToolContext) -> dict[str, PackedBits]:
+    """Packed match bits by normalised spec, for this context's database (its path is in the
+    key, so a context is never served another run's bits)."""
+    return ctx.memo(("match_bits", str(ctx.db_path)), dict)
+
+
+def match_bits(ctx: ToolContext, specs: list[str]) -> list[PackedBits]:
+    """Per-sample match bits (`row_idx` order, `np.packbits`) of every SQL-expressible spec.
+
+    The specs this context has not seen are evaluated in one scan of the run, every pattern a
+    column, and kept packed (an eighth of a bool array) so the investigation's later tools
+    (`behavior_hits`) reuse them instead of scanning the texts again.
+    """
+    cache = _bits_cache(ctx)
+    keys = [parse_behavior(s).spec for s in specs]
+    missing = {k: s for k, s in zip(keys, specs, strict=True) if k not in cache}
+    if missing:
+        cache.update(zip(missing, _scan_bits(ctx, list(missing.values())), strict=True))
+    return [cache[k] for k in keys]
+
+
+def _scan_bits(ctx: ToolContext, specs: list[str]) -> list[PackedBits]:
+    """Evaluate `specs` in one scan; NULL (never produced by `behavior_sql`) counts as no.
+
+    The terms specs of a text field share one pre-filter, the literal alternation of all their
+    cores: a text it does not find has none of their terms, so each spec's own pattern runs
+    only on the texts it finds (the exact result, with one pass of RE2's fast path over all
+    texts instead of one per spec).
+    """
+    behaviors = [parse_behavior(spec) for spec in specs]
+    for behavior in behaviors:
+        if behavior.kind in ("regex", "terms"):
+            check_regex(ctx, behavior.regex())
+    shared = _shared_prefilters(behaviors)
+    exprs: list[str] = []
+    params: list[Any] = []
+    for i, behavior in enumerate(behaviors):
+        expr, p = behavior_sql(behavior)
+        if behavior.kind == "terms" and behavior.field in shared:
+            expr = f"CASE WHEN pre_{behavior.field} THEN {expr} ELSE false END"
+        exprs.append(f"({expr}) AS m{i}")
+        params += p
+    inner = "".join(
+        f", regexp_matches(coalesce({field}, ''), ?) AS pre_{field}" for field in shared
+    )
+    table = ctx.con.sql(
+        f"SELECT row_idx, {', '.join(exprs)} FROM (SELECT *{inner} FROM samples)",
+        params=[*params, *shared.values()],
+    ).to_arrow_table()
+    rows, n = table.column("row_idx").to_numpy(), table.num_rows  # row_idx is 0..n-1
+    out: list[PackedBits] = []
+    for i in range(len(specs)):
+        hits = np.zeros(n, dtype=bool)
+        hits[rows] = table.column(f"m{i}").fill_null(False).to_numpy(zero_copy_only=False)
+        out.append(np.packbits(hits))
+    return out
+
+
+def _shared_prefilters(behaviors: list[Behavior]) -> dict[str, str]:
+    """Field -> the case-insensitive alternation of every core of its terms behaviours (only
+    fields with two or more: one spec's own pre-filter is already that)."""
+    cores: dict[str, list[str]] = {}
+    for behavior in behaviors:
+        if behavior.kind == "terms":
+            cores.setdefault(behavior.field, []).append(
+                "|".join(re.escape(inflection_core(t)) for t in behavior.terms())
+            )
+    return {
+        field: f"(?i)(?:{'|'.join(dict.fromkeys(found))})"
+        for field, found in cores.items()
+        if len(found) >= 2
+    }
+
+
 def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
+    packed = _bits_cache(ctx).get(behavior.spec)
+    if packed is not None:
+        return np.unpackbits(packed, count=run_frame(ctx).n).astype(bool)
     if behavior.kind == "semantic":
         from rootcause.tools.semantic import semantic_hits
 

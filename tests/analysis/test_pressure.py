@@ -158,5 +158,5 @@ def test_large_inputs_use_the_poisson_bootstrap():
         groups, b, R, np.ones(3), slices=persona, steps=steps, window_edges=np.arange(0, 201, 20)
     )
     res = selection_pressure(data, n_boot=1000)
-    assert res.bootstrap == "poisson"
+    assert res.bootstrap.startswith("poisson over 20,000 groups, 1000 replicates")
     assert res.overall.values["c0"].lo > 0
