@@ -21,6 +21,7 @@ from rootcause.chat.entries import (
     ToolStarted,
     Update,
 )
+from rootcause.core.untrusted import prose
 from rootcause.investigate.cancel import CancelToken
 from rootcause.investigate.events import (
     BudgetStopped,
@@ -37,7 +38,6 @@ from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import drawable, sanitised
 from rootcause.tools.registry import ToolResult
-from rootcause.tools.untrusted import prose
 
 UpdateSink = Callable[[Update], None]
 

@@ -27,10 +27,10 @@ from rootcause.core.errors import RootcauseError
 from rootcause.core.report import BehaviorSummary, Finding
 from rootcause.investigate.cancel import JobCancelled
 from rootcause.investigate.toolbox import Toolbox
-from rootcause.tools.t_cot import CotExposureOutput
-from rootcause.tools.t_monitorability import MetricChangeView, MonitorabilityOutput
-from rootcause.tools.t_prevalence import CompareOutput
-from rootcause.tools.t_run import SqlOutput
+from rootcause.tools.builtin.cot import CotExposureOutput
+from rootcause.tools.builtin.monitorability import MetricChangeView, MonitorabilityOutput
+from rootcause.tools.builtin.prevalence import CompareOutput
+from rootcause.tools.builtin.run import SqlOutput
 
 logger = logging.getLogger(__name__)
 

@@ -22,15 +22,15 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from rootcause.analysis.bins import make_step_bins
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.frame import RunFrame, run_frame
+from rootcause.behaviour.matching import BoolArray, behavior_hits
 from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.core.run import SampleField
 from rootcause.store.ingest import IngestResult, ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace, guard_output
-from rootcause.tools.behavior import parse_behavior
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import RunFrame, run_frame
-from rootcause.tools.matching import BoolArray, behavior_hits
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from rootcause.behaviour.frame import FloatArray, IntArray
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import FloatArray, IntArray
 
 _NORM = r"'[\s\p{P}\p{S}]+'"
 

@@ -15,13 +15,13 @@ from pydantic import ValidationError
 
 from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.core.evidence import Evidence
+from rootcause.core.untrusted import figure_name, label
 from rootcause.tools.arguments import parse_arguments
 from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput, bounded
 from rootcause.tools.catalog import TOOL_MODULES
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plot_png import save_png
 from rootcause.tools.plotting import drawable
-from rootcause.tools.untrusted import figure_name, label
 
 logger = logging.getLogger(__name__)
 

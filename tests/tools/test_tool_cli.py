@@ -102,7 +102,8 @@ def test_name_value_words_and_bad_values(cli, native_run: Path) -> None:
 def test_the_catalog_names_each_tool_with_its_module() -> None:
     """Every `t_*.py` is in the catalog, each tool it lists is defined by the module named,
     and the names are known without importing a tool module."""
-    modules = {p.stem for p in Path(rootcause.tools.__file__).parent.glob("t_*.py")}
+    folder = Path(rootcause.tools.__file__).parent / "builtin"
+    modules = {f"builtin.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__"}
     assert set(TOOL_MODULES.values()) == modules
     assert tool_names() == sorted(TOOL_MODULES)
     specs = load_all()
@@ -119,7 +120,7 @@ def test_a_tool_missing_from_the_catalog_is_a_catalog_error(
     def loud(ctx: ToolContext, args: ShoutInput) -> ShoutOutput:
         return _shout(ctx, args)
 
-    loud.__module__ = "rootcause.tools.t_run"  # as if t_run defined it but the catalog forgot
+    loud.__module__ = "rootcause.tools.builtin.run"  # as if t_run defined it but the catalog forgot
     monkeypatch.setitem(REGISTRY, "loud", Tool("loud", "Loud.", ShoutInput, ShoutOutput, loud))
-    with pytest.raises(CatalogError, match=r"'loud' of rootcause\.tools\.t_run is missing"):
+    with pytest.raises(CatalogError, match=r"'loud' of rootcause\.tools\.builtin\.run is missing"):
         _check_catalog.__wrapped__()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from rootcause.behaviour.symptom import read_symptom
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import BehaviorSummary
 from rootcause.investigate.brain import Brain
@@ -62,8 +63,7 @@ from rootcause.investigate.llm.verdict import conclude as conclude_verdict
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import quote
-from rootcause.tools.symptom import read_symptom
-from rootcause.tools.t_detect import DetectOutput
+from rootcause.tools.builtin.detect import DetectOutput
 
 if TYPE_CHECKING:
     from agents import FunctionTool, Model

@@ -22,8 +22,8 @@ from rootcause.core.errors import RootcauseError
 from rootcause.investigate.cancel import JobCancelled
 from rootcause.investigate.llm.session import Session
 from rootcause.tools.base import Tool
+from rootcause.tools.builtin.detect import DetectOutput
 from rootcause.tools.registry import ToolResult, load_all
-from rootcause.tools.t_detect import DetectOutput
 
 if TYPE_CHECKING:
     from agents import FunctionTool

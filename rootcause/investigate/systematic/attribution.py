@@ -22,8 +22,8 @@ from rootcause.investigate.systematic.facts import (
 )
 from rootcause.investigate.systematic.memo import Attribution
 from rootcause.investigate.toolbox import Toolbox, ToolDisabledError
-from rootcause.tools.t_events import DeploymentEvent
-from rootcause.tools.t_pressure import CounterfactualOutput, PressureOutput
+from rootcause.tools.builtin.events import DeploymentEvent
+from rootcause.tools.builtin.pressure import CounterfactualOutput, PressureOutput
 
 
 def attribute(box: Toolbox, state: InvestigationState, push: Push, e_pressure: str) -> Attribution:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+from rootcause.behaviour.symptom import read_symptom
 from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus, Suggestion
 from rootcause.investigate.brain import Brain
 from rootcause.investigate.detector import check_lines, other_readings
@@ -28,13 +29,12 @@ from rootcause.investigate.systematic.facts import (
 from rootcause.investigate.systematic.memo import Attribution
 from rootcause.investigate.toolbox import Toolbox, ToolDisabledError
 from rootcause.tools.base import quote
-from rootcause.tools.symptom import read_symptom
-from rootcause.tools.t_contrast import EnrichmentOutput
-from rootcause.tools.t_detect import DetectOutput
-from rootcause.tools.t_events import EventAlignmentOutput
-from rootcause.tools.t_pressure import PressureOutput
-from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
-from rootcause.tools.t_run import OverviewOutput, SqlOutput
+from rootcause.tools.builtin.contrast import EnrichmentOutput
+from rootcause.tools.builtin.detect import DetectOutput
+from rootcause.tools.builtin.events import EventAlignmentOutput
+from rootcause.tools.builtin.pressure import PressureOutput
+from rootcause.tools.builtin.prevalence import OnsetOutput, PrevalenceOutput
+from rootcause.tools.builtin.run import OverviewOutput, SqlOutput
 
 SLICES = ("persona", "data_source", "env")
 

@@ -12,9 +12,9 @@ from rootcause.investigate.systematic import rules
 from rootcause.investigate.systematic.memo import SystematicMemo
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import ToolOutput
-from rootcause.tools.t_events import DeploymentEvent
-from rootcause.tools.t_pressure import ComponentPressure, PressureOutput
-from rootcause.tools.t_run import OverviewOutput
+from rootcause.tools.builtin.events import DeploymentEvent
+from rootcause.tools.builtin.pressure import ComponentPressure, PressureOutput
+from rootcause.tools.builtin.run import OverviewOutput
 
 OutputT = TypeVar("OutputT", bound=ToolOutput)
 KeyT = TypeVar("KeyT", str, int)

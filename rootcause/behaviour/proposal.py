@@ -36,35 +36,35 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from rootcause.search.embedders import semantic_turned_off
-from rootcause.store.sql import fetch_value
-from rootcause.tools.behavior import (
+from rootcause.behaviour.behavior import (
     InvalidBehaviorError,
     TextField,
     ngram_spec,
     parse_behavior,
 )
-from rootcause.tools.behaviour_candidates import behaviour_candidates, meaning_union
-from rootcause.tools.candidate import MIN_Z, Candidate, measure, measure_recall
-from rootcause.tools.context import ToolContext
-from rootcause.tools.grounding import score_word_candidates, weigh_meaning
-from rootcause.tools.meaning import Meaning, skipped, symptom_meaning
-from rootcause.tools.precision import (
+from rootcause.behaviour.behaviour_candidates import behaviour_candidates, meaning_union
+from rootcause.behaviour.candidate import MIN_Z, Candidate, measure, measure_recall
+from rootcause.behaviour.grounding import score_word_candidates, weigh_meaning
+from rootcause.behaviour.meaning import Meaning, skipped, symptom_meaning
+from rootcause.behaviour.precision import (
     PrecisionCheck,
     check_detector,
     check_terms,
     symptom_stems,
     without_redundant,
 )
-from rootcause.tools.readings import Reading, other_readings
-from rootcause.tools.run_behaviours import (
+from rootcause.behaviour.readings import Reading, other_readings
+from rootcause.behaviour.run_behaviours import (
     Direction,
     RunBehaviour,
     emerging_behaviours,
     window_texts,
 )
-from rootcause.tools.symptom import SymptomReading, read_symptom
-from rootcause.tools.word_candidates import word_candidates, words_together
+from rootcause.behaviour.symptom import SymptomReading, read_symptom
+from rootcause.behaviour.word_candidates import word_candidates, words_together
+from rootcause.search.embedders import semantic_turned_off
+from rootcause.store.sql import fetch_value
+from rootcause.tools.context import ToolContext
 
 #: A candidate that finds at least this share of the hits of the symptom's own words (its
 #: quotes, else its content words) ranks above one that finds fewer.
@@ -186,7 +186,7 @@ _kept_lock = threading.Lock()
 def _proposal_key(ctx: ToolContext, symptom: str, semantic: bool) -> tuple[object, ...]:
     """What a proposal depends on: the run's database as it is now, the symptom, and what the
     semantic step runs with, if it runs (everything it samples is seeded from these)."""
-    from rootcause.tools.semantic import meaning_identity
+    from rootcause.behaviour.semantic import meaning_identity
 
     stat = ctx.db_path.stat()
     run = (str(ctx.db_path.resolve()), stat.st_mtime_ns, stat.st_size)

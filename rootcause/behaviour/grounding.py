@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import re
 
-from rootcause.tools.behavior import InvalidBehaviorError, parse_behavior
-from rootcause.tools.candidate import Candidate, Direction, sql_of
+from rootcause.behaviour.behavior import InvalidBehaviorError, parse_behavior
+from rootcause.behaviour.candidate import Candidate, Direction, sql_of
+from rootcause.behaviour.meaning import MEANING_Z, Meaning
+from rootcause.behaviour.run_behaviours import Piece, matching_pieces, window_texts
 from rootcause.tools.context import ToolContext
-from rootcause.tools.meaning import MEANING_Z, Meaning
-from rootcause.tools.run_behaviours import Piece, matching_pieces, window_texts
 
 #: Candidates of these sources are made of the symptom's own words.
 WORD_SOURCES = ("words", "quote")

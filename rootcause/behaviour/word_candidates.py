@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from rootcause.analysis.ngrams import stem, tokenize
-from rootcause.tools.behavior import TextField, ngram_spec, phrase_pattern, with_field
-from rootcause.tools.candidate import Candidate, association_groups
+from rootcause.behaviour.behavior import TextField, ngram_spec, phrase_pattern, with_field
+from rootcause.behaviour.candidate import Candidate, association_groups
+from rootcause.behaviour.run_behaviours import moving_ngrams, step_quartiles
+from rootcause.behaviour.symptom import SymptomReading
 from rootcause.tools.context import ToolContext
-from rootcause.tools.run_behaviours import moving_ngrams, step_quartiles
-from rootcause.tools.symptom import SymptomReading
 
 #: Content words tried alone and together.
 MAX_WORDS = 6

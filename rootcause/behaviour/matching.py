@@ -9,16 +9,16 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from rootcause.store.sql import fetch_value
-from rootcause.tools.behavior import (
+from rootcause.behaviour.behavior import (
     Behavior,
     InvalidBehaviorError,
     inflection_core,
     parse_behavior,
     word_bound,
 )
+from rootcause.behaviour.frame import RunFrame, run_frame
+from rootcause.store.sql import fetch_value
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import RunFrame, run_frame
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -65,11 +65,11 @@ def behavior_hits(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
 
 def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
     if behavior.kind == "semantic":
-        from rootcause.tools.semantic import semantic_hits
+        from rootcause.behaviour.semantic import semantic_hits
 
         return semantic_hits(ctx, behavior)
     if behavior.kind == "judge":
-        from rootcause.tools.judge import judge_result
+        from rootcause.behaviour.judge import judge_result
 
         return judge_result(ctx, behavior).hits
     if behavior.kind in ("regex", "terms"):
@@ -86,12 +86,12 @@ def evaluated_rows(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
     are scored on a stratified sample of the run."""
     behavior = resolve(spec)
     if behavior.kind == "judge":
-        from rootcause.tools.judge import judge_result
+        from rootcause.behaviour.judge import judge_result
 
         return judge_result(ctx, behavior).evaluated
     if behavior.kind != "semantic":
         return np.ones(run_frame(ctx).n, dtype=bool)
-    from rootcause.tools.semantic import evaluated_mask
+    from rootcause.behaviour.semantic import evaluated_mask
 
     behavior_hits(ctx, behavior)
     return evaluated_mask(ctx, behavior.spec)

@@ -9,11 +9,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rootcause.tools.behavior import parse_behavior
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.matching import behavior_sql, check_regex
+from rootcause.behaviour.precision import TermCheck
+from rootcause.behaviour.run_behaviours import step_quartiles
 from rootcause.tools.context import ToolContext
-from rootcause.tools.matching import behavior_sql, check_regex
-from rootcause.tools.precision import TermCheck
-from rootcause.tools.run_behaviours import step_quartiles
 
 Direction = Literal["up", "down"]
 

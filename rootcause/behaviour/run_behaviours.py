@@ -21,8 +21,8 @@ import numpy.typing as npt
 
 from rootcause.analysis.groups import NgramGroup, Presence, group_ngrams
 from rootcause.analysis.ngrams import emerging_ngrams, tokenize, tokenize_sentences
+from rootcause.behaviour.behavior import TextField, ngram_spec
 from rootcause.search.pieces import piece_id, split_pieces
-from rootcause.tools.behavior import TextField, ngram_spec
 from rootcause.tools.context import ToolContext
 
 Direction = Literal["up", "down"]

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from rootcause.behaviour.behavior import Behavior
 from rootcause.core.errors import BadInputError
 from rootcause.search.sampling import stratified_sample
-from rootcause.tools.behavior import Behavior
 from rootcause.tools.context import Judge, ToolContext
 
 logger = logging.getLogger(__name__)

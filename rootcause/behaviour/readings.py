@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rootcause.tools.behavior import parse_behavior
-from rootcause.tools.candidate import Candidate, sql_of
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.candidate import Candidate, sql_of
+from rootcause.behaviour.precision import PrecisionCheck
+from rootcause.behaviour.run_behaviours import Direction
 from rootcause.tools.context import ToolContext
-from rootcause.tools.precision import PrecisionCheck
-from rootcause.tools.run_behaviours import Direction
 
 #: Two readings mark different behaviours when their hits overlap by at most this share of
 #: the samples either marks.

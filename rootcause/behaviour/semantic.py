@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rootcause.behaviour.behavior import Behavior
 from rootcause.core.errors import BadInputError
 from rootcause.search.calibrate import Calibration, calibrate
 from rootcause.search.embedders import (
@@ -36,7 +37,6 @@ from rootcause.search.embedders import (
 )
 from rootcause.search.index import DEFAULT_CAP, ProgressFn, SemanticIndex
 from rootcause.store.sql import fetch_value
-from rootcause.tools.behavior import Behavior
 from rootcause.tools.context import ToolContext
 
 logger = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ def semantic_hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
 def evaluated_mask(ctx: ToolContext, spec: str) -> BoolArray:
     """Rows on which the behaviour `spec` was evaluated: the stratified sample for semantic
     behaviours (after they ran), every row for the others."""
-    from rootcause.tools.behavior import parse_behavior
+    from rootcause.behaviour.behavior import parse_behavior
 
     behavior = parse_behavior(spec)
     if behavior.kind == "semantic":

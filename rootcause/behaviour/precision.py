@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 
 from rootcause.analysis.groups import BREAK, Presence, slot_contexts
 from rootcause.analysis.ngrams import stem, tokenize
+from rootcause.behaviour.behavior import TextField, word_forms
+from rootcause.behaviour.meaning import Meaning
+from rootcause.behaviour.run_behaviours import Direction, Piece, window_docs, window_texts
+from rootcause.core.untrusted import fenced
 from rootcause.search.pieces import split_pieces
-from rootcause.tools.behavior import TextField, word_forms
 from rootcause.tools.context import ToolContext
-from rootcause.tools.meaning import Meaning
-from rootcause.tools.run_behaviours import Direction, Piece, window_docs, window_texts
-from rootcause.tools.untrusted import fenced
 
 #: Share of an added term's own hits that must sit in the core words' slots.
 MIN_SHARE = 0.5

@@ -13,9 +13,9 @@ import pyarrow.compute as pc
 
 from rootcause.analysis._common import MISSING_LABEL, labels_from_codes
 from rootcause.analysis._common import Labels as EncodedLabels
+from rootcause.core import untrusted
 from rootcause.core.errors import BadInputError
 from rootcause.core.run import SLICE_FIELDS
-from rootcause.tools import untrusted
 from rootcause.tools.context import ToolContext
 
 IntArray = npt.NDArray[np.int64]
