@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.context import RunContext
 from rootcause.behaviour.matching import behavior_sql, check_regex
 from rootcause.behaviour.precision import TermCheck
 from rootcause.behaviour.run_behaviours import step_quartiles
-from rootcause.tools.context import ToolContext
 
 Direction = Literal["up", "down"]
 
@@ -55,7 +55,7 @@ class Candidate:
         return abs(self.z) >= MIN_Z and (stated is None or self.direction == stated)
 
 
-def measure(ctx: ToolContext, candidates: list[Candidate]) -> None:
+def measure(ctx: RunContext, candidates: list[Candidate]) -> None:
     """Hits and first/last-quarter rates of every candidate, in one pass over the run."""
     low, high = step_quartiles(ctx)
     exprs: list[str] = []
@@ -85,7 +85,7 @@ def measure(ctx: ToolContext, candidates: list[Candidate]) -> None:
         c.z = 0.0 if not (early[0] and late[0]) else (c.late - c.early) / se
 
 
-def sql_of(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
+def sql_of(ctx: RunContext, spec: str) -> tuple[str, list[object]]:
     """The DuckDB boolean expression of the detector `spec` and its parameters (regexes checked
     for the engine first)."""
     behavior = parse_behavior(spec)
@@ -95,7 +95,7 @@ def sql_of(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
     return expr, list(params)
 
 
-def measure_recall(ctx: ToolContext, candidates: list[Candidate], reference: Candidate) -> None:
+def measure_recall(ctx: RunContext, candidates: list[Candidate], reference: Candidate) -> None:
     """Each candidate's share of the hits of `reference` that it also finds (one pass)."""
     if not reference.hits or not candidates:
         return
@@ -111,7 +111,7 @@ def measure_recall(ctx: ToolContext, candidates: list[Candidate], reference: Can
         c.recall = int(joint) / reference.hits
 
 
-def association_groups(ctx: ToolContext, specs: list[str]) -> list[list[int]]:
+def association_groups(ctx: RunContext, specs: list[str]) -> list[list[int]]:
     """Groups of the detectors `specs` (by index) that mark one behaviour: two join when their
     hits occur together more often than apart (both > either alone, i.e. Jaccard > 1/2), and
     groups are the connected sets of such pairs. Two words that are merely common at the same

@@ -16,9 +16,9 @@ from rootcause.behaviour.behavior import (
     parse_behavior,
     word_bound,
 )
+from rootcause.behaviour.context import RunContext
 from rootcause.behaviour.frame import RunFrame, run_frame
 from rootcause.store.sql import fetch_value
-from rootcause.tools.context import ToolContext
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -44,7 +44,7 @@ def behavior_sql(behavior: Behavior) -> tuple[str, list[Any]]:
     raise InvalidBehaviorError(f"behaviour {behavior.spec!r} cannot be expressed in SQL")
 
 
-def check_regex(ctx: ToolContext, pattern: str) -> None:
+def check_regex(ctx: RunContext, pattern: str) -> None:
     """Raise InvalidBehaviorError when DuckDB (RE2) cannot compile `pattern`."""
     try:
         fetch_value(ctx.con, "SELECT regexp_matches('', ?)", [pattern])
@@ -57,13 +57,13 @@ def resolve(spec: str | Behavior) -> Behavior:
     return spec if isinstance(spec, Behavior) else parse_behavior(spec)
 
 
-def behavior_hits(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
+def behavior_hits(ctx: RunContext, spec: str | Behavior) -> BoolArray:
     """Whether each sample (in `row_idx` order) shows the behaviour."""
     behavior = resolve(spec)
     return ctx.memo(("hits", behavior.spec), lambda: _hits(ctx, behavior))
 
 
-def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
+def _hits(ctx: RunContext, behavior: Behavior) -> BoolArray:
     if behavior.kind == "semantic":
         from rootcause.behaviour.semantic import semantic_hits
 
@@ -81,7 +81,7 @@ def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
     return np.asarray(table.column("hit").to_numpy(), dtype=bool)
 
 
-def evaluated_rows(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
+def evaluated_rows(ctx: RunContext, spec: str | Behavior) -> BoolArray:
     """Rows the behaviour was evaluated on: every row, except for semantic behaviours, which
     are scored on a stratified sample of the run."""
     behavior = resolve(spec)
@@ -97,7 +97,7 @@ def evaluated_rows(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
     return evaluated_mask(ctx, behavior.spec)
 
 
-def behavior_frame(ctx: ToolContext, spec: str | Behavior) -> tuple[RunFrame, BoolArray]:
+def behavior_frame(ctx: RunContext, spec: str | Behavior) -> tuple[RunFrame, BoolArray]:
     """The run's columns and the behaviour's hits over the evaluated rows only, so every rate
     and covariance is computed where the behaviour was actually looked for."""
     hits = behavior_hits(ctx, spec)

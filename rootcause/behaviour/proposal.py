@@ -44,6 +44,7 @@ from rootcause.behaviour.behavior import (
 )
 from rootcause.behaviour.behaviour_candidates import behaviour_candidates, meaning_union
 from rootcause.behaviour.candidate import MIN_Z, Candidate, measure, measure_recall
+from rootcause.behaviour.context import RunContext
 from rootcause.behaviour.grounding import score_word_candidates, weigh_meaning
 from rootcause.behaviour.meaning import Meaning, skipped, symptom_meaning
 from rootcause.behaviour.precision import (
@@ -64,7 +65,6 @@ from rootcause.behaviour.symptom import SymptomReading, read_symptom
 from rootcause.behaviour.word_candidates import word_candidates, words_together
 from rootcause.search.embedders import semantic_turned_off
 from rootcause.store.sql import fetch_value
-from rootcause.tools.context import ToolContext
 
 #: A candidate that finds at least this share of the hits of the symptom's own words (its
 #: quotes, else its content words) ranks above one that finds fewer.
@@ -103,7 +103,7 @@ class Proposal:
         return "up"
 
 
-def slice_names(ctx: ToolContext) -> list[str]:
+def slice_names(ctx: RunContext) -> list[str]:
     """The run's persona, source and env names."""
     rows = ctx.con.execute(
         "SELECT DISTINCT persona FROM samples UNION SELECT DISTINCT data_source FROM samples "
@@ -183,7 +183,7 @@ _kept: OrderedDict[tuple[object, ...], Proposal] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
-def _proposal_key(ctx: ToolContext, symptom: str, semantic: bool) -> tuple[object, ...]:
+def _proposal_key(ctx: RunContext, symptom: str, semantic: bool) -> tuple[object, ...]:
     """What a proposal depends on: the run's database as it is now, the symptom, and what the
     semantic step runs with, if it runs (everything it samples is seeded from these)."""
     from rootcause.behaviour.semantic import meaning_identity
@@ -194,7 +194,7 @@ def _proposal_key(ctx: ToolContext, symptom: str, semantic: bool) -> tuple[objec
     return (*run, ctx.store.info("fingerprint"), symptom, meaning)
 
 
-def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> Proposal:
+def propose_detector(ctx: RunContext, symptom: str, semantic: bool = True) -> Proposal:
     """Read `symptom`, build and measure the candidates, weigh word matches against meaning
     (`grounding`), and choose (module docstring). The same reading of the same run again is
     a copy of the one kept (`KEPT_PROPOSALS`)."""
@@ -212,7 +212,7 @@ def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> P
     return found
 
 
-def _propose(ctx: ToolContext, symptom: str, semantic: bool) -> Proposal:
+def _propose(ctx: RunContext, symptom: str, semantic: bool) -> Proposal:
     reading = read_symptom(symptom, slice_names(ctx))
     behaviours = emerging_behaviours(ctx, reading.field)
     total = int(fetch_value(ctx.con, "SELECT count(*) FROM samples"))
@@ -251,7 +251,7 @@ def _propose(ctx: ToolContext, symptom: str, semantic: bool) -> Proposal:
 
 
 def _measured(
-    ctx: ToolContext,
+    ctx: RunContext,
     reading: SymptomReading,
     behaviours: list[RunBehaviour],
     meaning: Meaning,
@@ -279,7 +279,7 @@ def _measured(
 
 
 def _check_added_terms(
-    ctx: ToolContext, reading: SymptomReading, candidates: list[Candidate]
+    ctx: RunContext, reading: SymptomReading, candidates: list[Candidate]
 ) -> None:
     """Drop from each candidate made of the symptom's words the terms the run added whose own
     hits do not stand in for those words (`precision`): the user's words are the spec."""
@@ -322,7 +322,7 @@ def _suggestions(candidates: list[Candidate]) -> list[Candidate]:
     return found[:SUGGESTIONS]
 
 
-def run_suggestions(ctx: ToolContext, text_field: TextField) -> list[Candidate]:
+def run_suggestions(ctx: RunContext, text_field: TextField) -> list[Candidate]:
     """The run's top emerging behaviours in `text_field`, measured, for when a detector
     matched nothing."""
     behaviours = emerging_behaviours(ctx, text_field)
