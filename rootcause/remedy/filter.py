@@ -1,6 +1,6 @@
 """A filtered copy of a run's samples without a behaviour's hits, for reuse as SFT data.
 
-The detector is the one every tool uses (`tools.behavior` + `tools.matching`), evaluated on
+The detector is the one every tool uses (`behaviour.behavior` + `behaviour.matching`), evaluated on
 every sample of the ingested run. The copy is written from the run's database (never from or
 into the run folder) as Parquet or JSON Lines, with a manifest that says what was removed where:
 counts kept and removed per persona, data source, env and step window, and the detector.

@@ -1,4 +1,4 @@
-"""The dynamic and statistical signals of chain-of-thought exposure (see `t_cot`).
+"""The dynamic and statistical signals of chain-of-thought exposure (see `builtin/cot.py`).
 
 Dynamic: is a sample's reasoning inside the text its grader was logged to receive? Both texts
 are normalised (lower case, punctuation and whitespace runs collapsed to one space) and the
