@@ -140,9 +140,9 @@ def test_start_up_loads_no_heavy_module(words: list[str], native_run: Path, tmp_
     loaded = json.loads(out.read_text())
     heavy = sorted({m for m in loaded for h in HEAVY if m == h or m.startswith(h + ".")})
     assert not heavy, heavy
-    tools = [m for m in loaded if m.startswith("rootcause.tools.t_")]
+    tools = [m for m in loaded if m.startswith("rootcause.tools.builtin.")]
     if words[:2] == ["tool", "overview"]:
-        assert tools == ["rootcause.tools.t_run"]  # the one tool's module, not every tool's
+        assert tools == ["rootcause.tools.builtin.run"]  # the one tool's module, not every tool's
     commands = [m for m in loaded if m.removeprefix("rootcause.cli.") in COMMANDS.values()]
     if words[0] == "tool":
         assert commands == ["rootcause.cli.tool"]  # the one command's module

@@ -116,8 +116,8 @@ _out = {"seconds": time.perf_counter() - t, "db": str(result.db_path)}
 # The same SQL the toolset runs for a `terms:` behaviour (substring prefilter, then the regex).
 QUERY = """
 import sys, time, duckdb
-from rootcause.tools.behavior import parse_behavior
-from rootcause.tools.matching import behavior_sql
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.matching import behavior_sql
 expr, params = behavior_sql(parse_behavior(sys.argv[2]))
 con = duckdb.connect(sys.argv[1], read_only=True)
 t = time.perf_counter()

@@ -21,13 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from rootcause.behaviour.proposal import propose_detector
 from rootcause.investigate.job import investigate
 from rootcause.lab import new_run
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
 from rootcause.tools.context import ToolContext
-from rootcause.tools.proposal import propose_detector
 
 #: A paraphrase of the tic symptom that avoids the tic's own words.
 PARAPHRASE = "The model keeps dropping an oddly themed word into otherwise ordinary replies."

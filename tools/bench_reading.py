@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from rootcause.behaviour.matching import behavior_hits
+from rootcause.behaviour.proposal import propose_detector
 from rootcause.search.embedders import SEMANTIC_ENV
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
 from rootcause.tools.context import ToolContext
-from rootcause.tools.matching import behavior_hits
-from rootcause.tools.proposal import propose_detector
 
 
 @dataclass

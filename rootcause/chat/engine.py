@@ -53,6 +53,7 @@ from rootcause.investigate.events import (
 from rootcause.store.ingest import IngestResult
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
+from rootcause.tools.base import ToolOutput
 from rootcause.tools.context import EvidenceLog, ToolContext
 from rootcause.tools.registry import ToolResult, call_tool
 
@@ -178,7 +179,9 @@ class ChatEngine:
         handler = self.handlers.get(command.name, command.spec.handler)
         handler(self, command)
 
-    def call_tool(self, tool: str, args: dict[str, Any], asked: bool = False) -> ToolResult | None:
+    def call_tool(
+        self, tool: str, args: dict[str, Any], asked: bool = False
+    ) -> ToolResult[ToolOutput] | None:
         """Call a registry tool in the session: its block (or error block) is emitted;
         `asked`: the user asked for it by a slash command."""
         translator = EventTranslator(self.emit)
@@ -284,7 +287,7 @@ class ChatEngine:
             self._concluded.append((f"investigation:{event.investigation}", line))
 
     # -- reading without recording ----------------------------------------------------------
-    def peek(self, tool: str, args: dict[str, Any]) -> ToolResult:
+    def peek(self, tool: str, args: dict[str, Any]) -> ToolResult[ToolOutput]:
         """Call a tool without recording evidence (a config tab's diffs, an investigation's
         evidence shown again from its arguments). Safe beside a running turn: it reads the
         run through a connection of its own."""

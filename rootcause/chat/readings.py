@@ -3,7 +3,7 @@
 `/investigate SYMPTOM` first reads the symptom as `detect` would (without recording evidence).
 When the reading lists other readings (they carry the symptom about as well as the chosen
 detector and mark mostly different samples, or the chosen detector's precision check was
-weak; see `rootcause.tools.readings`), the session shows them as a numbered choice instead of
+weak; see `rootcause.behaviour.readings`), the session shows them as a numbered choice instead of
 guessing: `/reading N` investigates reading N (a face maps a digit to it, and Enter to the
 first, the one rootcause would take). Otherwise the investigation starts at once.
 
@@ -16,15 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rootcause.behaviour.readings import CLEAR_SHARE
 from rootcause.chat.command import ChatCommand, SlashCommand, chat_command
 from rootcause.chat.entries import ReadingChoice, ReadingOption
 from rootcause.core.errors import BadInputError
-from rootcause.tools.readings import CLEAR_SHARE
-from rootcause.tools.untrusted import inline, quote
+from rootcause.core.untrusted import inline, quote
 
 if TYPE_CHECKING:
     from rootcause.chat.engine import ChatEngine
-    from rootcause.tools.t_detect import DetectOutput
+    from rootcause.tools.builtin.detect import DetectOutput
 
 #: The longest example shown per reading.
 EXAMPLE_CHARS = 160
@@ -104,7 +104,7 @@ def offer_or_investigate(engine: ChatEngine, symptom: str) -> None:
     """`/investigate SYMPTOM`: the choice when the symptom has more than one reading, else
     the investigation."""
     from rootcause.chat.entries import Working
-    from rootcause.tools.t_detect import DetectOutput
+    from rootcause.tools.builtin.detect import DetectOutput
 
     engine.emit(Working("reading the symptom"))
     found = engine.peek("detect", {"symptom": symptom}).output

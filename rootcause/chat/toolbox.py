@@ -21,6 +21,7 @@ from rootcause.chat.entries import (
     ToolStarted,
     Update,
 )
+from rootcause.core.untrusted import prose
 from rootcause.investigate.cancel import CancelToken
 from rootcause.investigate.events import (
     BudgetStopped,
@@ -34,10 +35,10 @@ from rootcause.investigate.events import (
     ToolFailed,
 )
 from rootcause.investigate.toolbox import Toolbox
+from rootcause.tools.base import ToolOutput
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import drawable, sanitised
 from rootcause.tools.registry import ToolResult
-from rootcause.tools.untrusted import prose
 
 UpdateSink = Callable[[Update], None]
 
@@ -45,7 +46,7 @@ UpdateSink = Callable[[Update], None]
 TOOL_HINT = "/help {tool} lists its arguments; fix them and send the command again."
 
 
-def tool_block(result: ToolResult, asked: bool = False) -> ToolBlock:
+def tool_block(result: ToolResult[ToolOutput], asked: bool = False) -> ToolBlock:
     """The block of a finished call: its output without the `[evidence En]` line (the block's
     title carries the id) and its plot; `asked`: the user asked for it by a slash command."""
     text = result.text
@@ -164,7 +165,5 @@ class ChatToolbox(Toolbox):
         #: Its calls are the user's slash commands (their blocks show open).
         self.asked = asked
 
-    def call(self, name: str, **args: Any) -> ToolResult:
-        result = super().call(name, **args)
+    def finished(self, result: ToolResult[Any]) -> None:
         self.translator.emit(tool_block(result, self.asked))
-        return result

@@ -24,6 +24,7 @@ from rootcause.chat.entries import (
     UserMessage,
 )
 from rootcause.chat.readings import choice_lines
+from rootcause.core.untrusted import args_text, figures_text, inline
 from rootcause.investigate.events import (
     DetectorSettled,
     EvidenceRecorded,
@@ -34,7 +35,6 @@ from rootcause.investigate.events import (
     InvestigationStarted,
     ToolFailed,
 )
-from rootcause.tools.untrusted import args_text, figures_text, inline
 
 PlotLink = Callable[[str], str | None]
 

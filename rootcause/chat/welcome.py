@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rootcause.tools.untrusted import inline, label, labels
+from rootcause.core.untrusted import inline, label, labels
 
 if TYPE_CHECKING:
     from rootcause.chat.engine import ChatEngine
@@ -92,9 +92,9 @@ def _symptom(words: list[str], direction: str) -> str:
 def suggest(engine: ChatEngine) -> list[Suggestion]:
     """The run's top emerging behaviours in the completions, measured (seconds on a large
     run: call it off the UI thread). Read without recording evidence."""
+    from rootcause.behaviour.proposal import run_suggestions
     from rootcause.store.run_store import RunStore
     from rootcause.tools.context import ToolContext
-    from rootcause.tools.proposal import run_suggestions
 
     with (
         RunStore(engine.ingested.db_path) as store,

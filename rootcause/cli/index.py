@@ -56,10 +56,10 @@ def index(
 ) -> None:
     """Embed a run's sampled texts and store the semantic index (the `semantic` extra), so the
     first semantic tool of an investigation or a chat does not wait for it."""
+    from rootcause.behaviour.semantic import SemanticSettings
     from rootcause.search.embedders import default_embedder
     from rootcause.search.index_job import IndexRequest
     from rootcause.store.workspace import guard_output
-    from rootcause.tools.semantic import SemanticSettings
 
     if field not in FIELDS:
         raise BadInputError(f"--field {field}: choose one of {', '.join(FIELDS)}")

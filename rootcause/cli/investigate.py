@@ -42,8 +42,8 @@ from rootcause.cli.common import (
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
+from rootcause.core.untrusted import visible
 from rootcause.investigate.llm.config import LLMOptions
-from rootcause.tools.untrusted import visible
 
 if TYPE_CHECKING:
     from rootcause.investigate.events import EventSink

@@ -22,7 +22,7 @@ from rootcause.cli.common import (
     stdout_console,
     with_overlay_options,
 )
-from rootcause.tools.untrusted import inline, json_text, label, labels
+from rootcause.core.untrusted import inline, json_text, label, labels
 
 if TYPE_CHECKING:
     from rich.table import Table

@@ -5,7 +5,7 @@ Streamed text deltas (`model_text`) are not printed piece by piece: the `model` 
 turn shows what the model wrote or called. The start says nothing before the first step (the
 summary names the investigation), and a failure is printed by the CLI's error boundary (one
 `error:` line), so `investigation_started` and `investigation_failed` add nothing here.
-Every line passes through the one sanitiser (`rootcause.tools.untrusted.visible`): model
+Every line passes through the one sanitiser (`rootcause.core.untrusted.visible`): model
 text and tool arguments are written by a model, so control characters are shown, never sent."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from rootcause.core.untrusted import visible
 from rootcause.investigate.events import (
     BudgetStopped,
     ConclusionRejected,
@@ -29,7 +30,6 @@ from rootcause.investigate.events import (
     ToolCalled,
     ToolFailed,
 )
-from rootcause.tools.untrusted import visible
 
 #: How each label shows.
 STYLES = {

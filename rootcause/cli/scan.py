@@ -227,8 +227,8 @@ def _triage(result: ScanResult, ws: Workspace, most: int, threshold: Severity) -
     """Investigate the alerts (a progress bar on stderr) and print a line per alert."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from rootcause.core.untrusted import visible
     from rootcause.fleet import TriageProgress, triage
-    from rootcause.tools.untrusted import visible
 
     err = stderr_console()
     with Progress(
@@ -286,9 +286,9 @@ def _copy_outputs(result: ScanResult, json_path: Path | None, markdown_path: Pat
 
 
 def _render(result: ScanResult) -> None:
+    from rootcause.core.untrusted import visible
     from rootcause.scan.model import is_alert
     from rootcause.scan.table import sorted_alerts
-    from rootcause.tools.untrusted import visible
 
     out = stdout_console()
     s = result.summary

@@ -105,11 +105,11 @@ def run_tool(
         return
     if run is None:
         raise BadInputError(f"tool {name}: missing RUN (rootcause tool {name} RUN --ARG VALUE ...)")
+    from rootcause.core.untrusted import json_text
     from rootcause.store.run_store import RunStore
     from rootcause.tools.context import EvidenceLog, ToolContext
     from rootcause.tools.plotting import drawable, render_text
     from rootcause.tools.registry import call_tool, parse_tool_words
-    from rootcause.tools.untrusted import json_text
 
     args = parse_tool_words(name, words)
     result = ingest_with_progress(run, workspace, fmt, skip_bad_lines, overlay=overlay)

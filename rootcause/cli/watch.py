@@ -76,7 +76,7 @@ def watch(
 
 
 def _line(watched: WatchAlert) -> str:
-    from rootcause.tools.untrusted import visible
+    from rootcause.core.untrusted import visible
 
     a = watched.alert
     where = f" from step {a.first_step}" if a.first_step is not None else ""

@@ -69,7 +69,7 @@ def clip_args(args: dict[str, Any]) -> dict[str, Any]:
 
 class Subject(BaseModel):
     """One candidate a record's figures measure, and which way they point for it; the name
-    as `rootcause.tools.untrusted.label` shows it (a run's label that is not a plain
+    as `rootcause.core.untrusted.label` shows it (a run's label that is not a plain
     identifier is quoted and escaped)."""
 
     kind: SubjectKind

@@ -3,9 +3,9 @@ against the symptom and the other readings offered, from the `detect` output it 
 
 from __future__ import annotations
 
+from rootcause.behaviour.proposal_views import ProposalView
 from rootcause.core.report import OtherReading
-from rootcause.tools.proposal_views import ProposalView
-from rootcause.tools.untrusted import inline, quote
+from rootcause.core.untrusted import inline, quote
 
 
 def check_lines(proposal: ProposalView | None) -> list[str]:

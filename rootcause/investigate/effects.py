@@ -27,16 +27,22 @@ from rootcause.core.errors import RootcauseError
 from rootcause.core.report import BehaviorSummary, Finding
 from rootcause.investigate.cancel import JobCancelled
 from rootcause.investigate.toolbox import Toolbox
-from rootcause.tools.t_cot import CotExposureOutput
-from rootcause.tools.t_monitorability import MetricChangeView, MonitorabilityOutput
-from rootcause.tools.t_prevalence import CompareOutput
-from rootcause.tools.t_run import SqlOutput
+from rootcause.tools.builtin.cot import CotExposureInput, cot_exposure
+from rootcause.tools.builtin.monitorability import (
+    MetricChangeView,
+    MonitorabilityInput,
+    MonitorabilityOutput,
+    monitorability,
+)
+from rootcause.tools.builtin.prevalence import CompareInput, compare_traces
+from rootcause.tools.builtin.run import SqlInput, sql
+from rootcause.tools.stats_common import SliceField
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SPREAD_SLICES = ("persona", "data_source", "env")
+SPREAD_SLICES: tuple[SliceField, ...] = ("persona", "data_source", "env")
 #: The most g-mean^2 a monitor that carries no information about the outcome can reach.
 UNINFORMATIVE_GMEAN2 = 0.25
 #: Samples `cot_exposure` examines here: the static check is what matters, the scan confirms.
@@ -76,7 +82,7 @@ def _attempt(effects: Effects, what: str, measure: Callable[[], T | None]) -> T 
 def _spread(
     box: Toolbox, behavior: BehaviorSummary, finding: Finding, effects: Effects
 ) -> SpreadEffect | None:
-    where = [(k, v) for k, v in (finding.slice or {}).items() if k in SPREAD_SLICES]
+    where = [(by, v) for k, v in (finding.slice or {}).items() for by in SPREAD_SLICES if k == by]
     if not where:
         effects.notes.append(
             f"spread not measured: {finding.kind} {finding.id} acts on no single persona, "
@@ -84,7 +90,7 @@ def _spread(
         )
         return None
     by, level = where[0]
-    out, eid = box.output("compare_traces", CompareOutput, behavior=behavior.spec, by=by, a=level)
+    out, eid = box.run(compare_traces, CompareInput(behavior=behavior.spec, by=by, a=level))
     verdict = "is" if out.is_copy else "is not"
     text = (
         f"Spread: the trace of {behavior.spec} outside {by}={level} {verdict} a lagged, "
@@ -107,8 +113,8 @@ def _spread(
 
 
 def _reads_reasoning(box: Toolbox, component: str) -> tuple[bool, str]:
-    out, eid = box.output(
-        "cot_exposure", CotExposureOutput, component=component, max_samples=EXPOSURE_SAMPLES
+    out, eid = box.run(
+        cot_exposure, CotExposureInput(component=component, max_samples=EXPOSURE_SAMPLES)
     )
     grader = next((g for g in out.graders if g.component == component), None)
     return grader is not None and (grader.static or grader.leaked > 0), eid
@@ -128,19 +134,16 @@ def _monitorability(
             f"detector {behavior.spec} is not matched on the reasoning, so it is no CoT monitor"
         )
         return None
-    graders, e_sql = box.output("sql", SqlOutput, query=BINARY_GRADERS_SQL)
+    graders, e_sql = box.run(sql, SqlInput(query=BINARY_GRADERS_SQL))
     tried: list[tuple[MonitorabilityOutput, str]] = []
     for component, low, high in graders.rows:
         if component == finding.id:
             continue
         outcome = f"reward:{component}>{(float(low) + float(high)) / 2:g}"
         tried.append(
-            box.output(
-                "monitorability",
-                MonitorabilityOutput,
-                outcome=outcome,
-                monitor=behavior.spec,
-                event=finding.commit,
+            box.run(
+                monitorability,
+                MonitorabilityInput(outcome=outcome, monitor=behavior.spec, event=finding.commit),
             )
         )
     informative = [

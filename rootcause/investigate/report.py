@@ -11,8 +11,8 @@ from pathlib import Path
 
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Finding, LLMReportMeta, Report, ReportMeta
+from rootcause.core.untrusted import args_text, figures_text
 from rootcause.investigate.state import InvestigationState
-from rootcause.tools.untrusted import args_text, figures_text
 
 
 def build_report(state: InvestigationState, run_id: str, folder: Path) -> Report:

@@ -3,7 +3,7 @@ announced on the event stream (`tool_called`, then `evidence_recorded` or `tool_
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from rootcause.core.errors import BadInputError
@@ -16,9 +16,9 @@ from rootcause.investigate.events import (
     ToolCalled,
     ToolFailed,
 )
-from rootcause.tools.base import ToolOutput
+from rootcause.tools.base import In, Out, Tool, ToolOutput
 from rootcause.tools.context import ToolContext
-from rootcause.tools.registry import ToolResult, call_tool
+from rootcause.tools.registry import ToolResult, call_tool, run_tool
 
 OutputT = TypeVar("OutputT", bound=ToolOutput)
 
@@ -50,32 +50,44 @@ class Toolbox:
         self.cancel = cancel or CancelToken()
         self.calls = 0
 
-    def call(self, name: str, **args: Any) -> ToolResult:
+    def run(self, tool: Tool[In, Out], args: In) -> tuple[Out, str]:
+        """Call `tool` with its typed input; its typed output and evidence id (how a brain
+        calls a tool: `box.run(detect, DetectInput(behavior=spec))`)."""
+        arguments = args.model_dump(exclude_unset=True, exclude_none=True)
+        result = self._announced(tool.name, arguments, lambda: run_tool(self.ctx, tool, args))
+        return result.output, result.evidence.id
+
+    def call(self, name: str, **args: Any) -> ToolResult[ToolOutput]:
+        """Call tool `name` with arguments to validate (a model's or a user's call, by name)."""
+        arguments = {k: v for k, v in args.items() if v is not None}
+        return self._announced(name, arguments, lambda: call_tool(self.ctx, name, arguments))
+
+    def _announced(
+        self, name: str, arguments: dict[str, Any], invoke: Callable[[], ToolResult[OutputT]]
+    ) -> ToolResult[OutputT]:
+        """Run one call, unless disabled or cancelled, between its events."""
         if name in self.disabled:
             raise ToolDisabledError(f"tool {name} is disabled in this run")
         self.cancel.check()
-        arguments = {k: v for k, v in args.items() if v is not None}
         evidence_id = self.ctx.evidence.next_id()
         self.emit(ToolCalled(evidence_id=evidence_id, tool=name, arguments=clip_args(arguments)))
         try:
-            result = call_tool(self.ctx, name, arguments)
+            result = invoke()
         except Exception as exc:
             self.emit(ToolFailed(evidence_id=evidence_id, tool=name, error=_message(exc)))
             raise
         self.calls += 1
         self.emit(EvidenceRecorded(evidence=result.evidence))
+        self.finished(result)
         return result
+
+    def finished(self, result: ToolResult[Any]) -> None:
+        """A call finished and its evidence is recorded (the chat's toolbox shows it)."""
 
     def refused(self, tool: str, error: str) -> None:
         """A call refused before it reached a tool (arguments that do not parse, a ledger
         answer that does not hold)."""
         self.emit(ToolFailed(evidence_id=None, tool=tool, error=error))
-
-    def output(self, name: str, model: type[OutputT], **args: Any) -> tuple[OutputT, str]:
-        """Call a tool and return its typed output and evidence id."""
-        result = self.call(name, **args)
-        assert isinstance(result.output, model), type(result.output)
-        return result.output, result.evidence.id
 
 
 def _message(exc: BaseException) -> str:

@@ -1,6 +1,6 @@
 """A filtered copy of a run's samples without a behaviour's hits, for reuse as SFT data.
 
-The detector is the one every tool uses (`tools.behavior` + `tools.matching`), evaluated on
+The detector is the one every tool uses (`behaviour.behavior` + `behaviour.matching`), evaluated on
 every sample of the ingested run. The copy is written from the run's database (never from or
 into the run folder) as Parquet or JSON Lines, with a manifest that says what was removed where:
 counts kept and removed per persona, data source, env and step window, and the detector.
@@ -22,15 +22,15 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from rootcause.analysis.bins import make_step_bins
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.frame import RunFrame, run_frame
+from rootcause.behaviour.matching import BoolArray, behavior_hits
 from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.core.run import SampleField
 from rootcause.store.ingest import IngestResult, ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace, guard_output
-from rootcause.tools.behavior import parse_behavior
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import RunFrame, run_frame
-from rootcause.tools.matching import BoolArray, behavior_hits
 
 logger = logging.getLogger(__name__)
 

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from rootcause.behaviour.frame import run_frame
+from rootcause.behaviour.matching import behavior_hits
 from rootcause.core.errors import BadInputError
 from rootcause.lab.api import read_key, rerun
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_hits
 
 #: Where the lab's callers keep a run's key: beside the run folder.
 KEY_BESIDE_RUN = "key.json"

@@ -274,7 +274,7 @@ def new_spec(
 
 def check_options(options: CheckOptions) -> None:
     """Refuse what would fail in every run alike: an unparsable behaviour spec."""
-    from rootcause.tools.behavior import parse_behavior
+    from rootcause.behaviour.behavior import parse_behavior
 
     for spec in options.behaviors:
         parse_behavior(spec)

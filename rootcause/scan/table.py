@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rootcause.core.untrusted import visible
 from rootcause.scan.model import SEVERITY_RANK, Alert, RunResult, ScanSummary
-from rootcause.tools.untrusted import visible
 
 COLUMNS = (
     "run",

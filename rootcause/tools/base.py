@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
 from pydantic import BaseModel, ConfigDict
 
 from rootcause.core.evidence import Figure, Points, Subject, SubjectKind
+from rootcause.core.untrusted import MAX_QUOTE_CHARS as MAX_QUOTE_CHARS
+from rootcause.core.untrusted import quote as quote
+from rootcause.core.untrusted import visible
 from rootcause.tools.plotting import PlotSpec
-from rootcause.tools.untrusted import MAX_QUOTE_CHARS as MAX_QUOTE_CHARS
-from rootcause.tools.untrusted import quote as quote
-from rootcause.tools.untrusted import visible
 
 if TYPE_CHECKING:
     from rootcause.tools.context import ToolContext
@@ -35,7 +35,7 @@ class ToolOutput(BaseModel):
 
     def render(self) -> str:
         """Compact text for people and models. Untrusted text (samples, ids, labels, cells)
-        only through `rootcause.tools.untrusted`: `quote`, `label`, `inline`, `sql_cell`."""
+        only through `rootcause.core.untrusted`: `quote`, `label`, `inline`, `sql_cell`."""
         lines = self.model_dump_json(indent=1).split("\n")
         return "\n".join(visible(line, MAX_TEXT_CHARS) for line in lines)
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
-import duckdb
 import orjson
 
+from rootcause.behaviour.context import RunContext
 from rootcause.core.evidence import Evidence
 from rootcause.store.run_store import RunStore
 
@@ -18,19 +17,6 @@ if TYPE_CHECKING:
     from rootcause.tools.sandbox import SqlSandbox
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-class Judge(Protocol):
-    """Answers a yes/no question about texts (an LLM, for `judge:` behaviours); `model` names
-    it in the workspace cache."""
-
-    @property
-    def model(self) -> str: ...
-
-    def answer(self, question: str, texts: list[str]) -> list[bool]: ...
-
 
 _SANDBOX = "sql-sandbox"
 
@@ -67,12 +53,12 @@ class EvidenceLog:
         return {r.id for r in self.records}
 
 
-class ToolContext:
-    """One run, opened read-only, plus a work folder for plots and derived caches.
+class ToolContext(RunContext):
+    """One run, opened read-only, plus a work folder for plots and derived caches, and the
+    evidence log of the calls made on it.
 
-    Tools share loaded arrays through `memo`, so an investigation that calls many tools reads
-    each column from DuckDB once. The SQL sandbox is opened on first use and kept for the
-    context's life; `close` (or leaving a `with` block) releases it.
+    Tools share loaded arrays through `memo` (see `RunContext`). The SQL sandbox is opened on
+    first use and kept for the context's life; `close` (or leaving a `with` block) releases it.
     """
 
     def __init__(
@@ -82,27 +68,9 @@ class ToolContext:
         evidence: EvidenceLog | None = None,
         make_plots: bool = True,
     ):
-        self.store = store
-        self.workdir = workdir
+        super().__init__(store, workdir)
         self.evidence = evidence or EvidenceLog()
         self.make_plots = make_plots
-        self.judge: Judge | None = None  # set by a brain with a configured LLM
-        self._memo: dict[Any, Any] = {}
-
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        return self.store.con
-
-    @property
-    def db_path(self) -> Path:
-        return self.store.db_path
-
-    def memo(self, key: Any, compute: Callable[[], T]) -> T:
-        """Compute once per context; later calls with the same key return the same value."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        value: T = self._memo[key]
-        return value
 
     @property
     def plots_dir(self) -> Path:

@@ -1,4 +1,4 @@
-"""The dynamic and statistical signals of chain-of-thought exposure (see `t_cot`).
+"""The dynamic and statistical signals of chain-of-thought exposure (see `builtin/cot.py`).
 
 Dynamic: is a sample's reasoning inside the text its grader was logged to receive? Both texts
 are normalised (lower case, punctuation and whitespace runs collapsed to one space) and the
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from rootcause.behaviour.frame import FloatArray, IntArray
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import FloatArray, IntArray
 
 _NORM = r"'[\s\p{P}\p{S}]+'"
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from rootcause.core.config_effects import ARRIVAL_EFFECTS, SCORING_EFFECTS
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Subject, SubjectKind
+from rootcause.core.untrusted import inline, label
 from rootcause.history import CommitDiff, ConfigHistory, Effect, effects, open_history
 from rootcause.tools.context import ToolContext
-from rootcause.tools.untrusted import inline, label
 
 
 class NoConfigRepoError(BadInputError):

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from rootcause.tools.untrusted import MAX_LABEL_CHARS, visible
+from rootcause.core.untrusted import MAX_LABEL_CHARS, visible
 
 #: Okabe & Ito's palette: distinct for the common colour-vision deficiencies. The finding's
 #: marker takes vermillion (`FINDING_COLOUR`), which no series uses.

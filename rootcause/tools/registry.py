@@ -1,79 +1,119 @@
-"""Find and call tools by name; every call is validated and leaves an evidence record."""
+"""Find and call tools by name; every call is validated and leaves an evidence record.
+
+The built-in tools are the modules of `rootcause.tools.builtin`, found without importing them:
+each module's `@tool("NAME")` lines name its tools, read from its source. So a call of one
+tool (`rootcause tool overview RUN`) imports that tool's module only, and `--help` none;
+listing the tools (`rootcause tool list`, the LLM brain, the chat) imports them all and checks
+that each module registered exactly the tools its source names. A tool module is cheap to
+import: its heavy dependencies (scipy, ruptures, matplotlib, the semantic extra) are imported
+by the functions that use them (`tests/test_headless.py` checks).
+"""
 
 from __future__ import annotations
 
 import functools
 import importlib
 import logging
+import pkgutil
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 from pydantic import ValidationError
 
 from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.core.evidence import Evidence
+from rootcause.core.untrusted import figure_name, label
+from rootcause.tools import builtin
 from rootcause.tools.arguments import parse_arguments
-from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput, bounded
-from rootcause.tools.catalog import TOOL_MODULES
+from rootcause.tools.base import REGISTRY, In, Out, Tool, ToolInput, ToolOutput, bounded
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plot_png import save_png
 from rootcause.tools.plotting import drawable
-from rootcause.tools.untrusted import figure_name, label
 
 logger = logging.getLogger(__name__)
+
+#: A tool's registration as a built-in module writes it: `@tool("NAME")` at the line's start.
+_TOOL_LINE = re.compile(r'^@tool\("([A-Za-z_][A-Za-z0-9_]*)"\)', re.MULTILINE)
 
 
 class UnknownToolError(BadInputError):
     """No tool has that name."""
 
 
-class CatalogError(RootcauseError):
-    """`tools/catalog.py` and the tool modules disagree (a tool missing from the catalog, or
-    listed under a module that does not define it): a fault of ours, found when tools load."""
+class DiscoveryError(RootcauseError):
+    """A module of `rootcause/tools/builtin/` and the tools it registers disagree (a module
+    with no `@tool("NAME")` line, a name given twice, a tool registered otherwise than its
+    source says): a fault of ours, found when the tools are listed or loaded."""
+
+
+@functools.cache
+def builtin_tools() -> dict[str, str]:
+    """Tool name -> the module of `rootcause.tools.builtin` that defines it, read from each
+    module's source (no tool module is imported)."""
+    found: dict[str, str] = {}
+    for module in pkgutil.iter_modules(builtin.__path__):
+        fullname = f"{builtin.__name__}.{module.name}"
+        spec = module.module_finder.find_spec(fullname, None)
+        get_source = getattr(spec and spec.loader, "get_source", None)
+        source = get_source(fullname) if get_source is not None else None
+        where = spec.origin if spec is not None and spec.origin else fullname
+        if module.ispkg or source is None:
+            raise DiscoveryError(f"{where}: a built-in tool is one module with its source")
+        names = _TOOL_LINE.findall(source)
+        if not names:
+            raise DiscoveryError(f'{where}: defines no tool (no line `@tool("NAME")`)')
+        for name in names:
+            if name in found:
+                raise DiscoveryError(f"{where}: tool {name!r} is also defined in {found[name]}")
+            found[name] = module.name
+    return found
 
 
 def tool_names() -> list[str]:
     """Every tool's name, sorted, without importing any tool module."""
-    return sorted(set(TOOL_MODULES) | set(REGISTRY))
+    return sorted(set(builtin_tools()) | set(REGISTRY))
 
 
 def load_all() -> dict[str, Tool[Any, Any]]:
-    """Import every tool module (each registers itself), check them against the catalog, and
-    return the registry."""
-    for module in sorted(set(TOOL_MODULES.values())):
-        importlib.import_module(f"{__package__}.{module}")
-    _check_catalog()
+    """Import every built-in tool module (each registers itself), check each registered what
+    its source names, and return the registry."""
+    for module in sorted(set(builtin_tools().values())):
+        importlib.import_module(f"{builtin.__name__}.{module}")
+    _check_registered()
     return REGISTRY
 
 
 @functools.cache
-def _check_catalog() -> None:
-    """Each tool of a module of ours is listed in the catalog under that module, and each
-    listed tool is defined (once per process: the modules do not change)."""
+def _check_registered() -> None:
+    """Each tool a built-in module registered is one its source names, and each name found
+    is registered (once per process: the modules do not change)."""
+    found = builtin_tools()
+    prefix = f"{builtin.__name__}."
     for name, spec in REGISTRY.items():
         module = spec.fn.__module__
-        if not module.startswith(f"{__package__}."):
-            continue  # registered from elsewhere (a test's tool): not the catalog's business
-        listed = TOOL_MODULES.get(name)
-        if listed is None or f"{__package__}.{listed}" != module:
-            where = "missing from" if listed is None else f"listed under {listed!r} in"
-            raise CatalogError(f"tool {name!r} of {module} is {where} rootcause/tools/catalog.py")
-    missing = sorted(set(TOOL_MODULES) - set(REGISTRY))
+        if not module.startswith(prefix):
+            continue  # registered from elsewhere (a test's tool): not discovery's business
+        if found.get(name) != module.removeprefix(prefix):
+            raise DiscoveryError(
+                f'tool {name!r} of {module} is not registered by a line `@tool("{name}")` there'
+            )
+    missing = sorted(set(found) - set(REGISTRY))
     if missing:
-        raise CatalogError(f"rootcause/tools/catalog.py lists tools no module defines: {missing}")
+        raise DiscoveryError(f"rootcause/tools/builtin/ names tools no module registers: {missing}")
 
 
 def get_tool(name: str) -> Tool[Any, Any]:
     """The tool `name`, importing its module only (not every tool's)."""
-    if name not in REGISTRY and name in TOOL_MODULES:
-        importlib.import_module(f"{__package__}.{TOOL_MODULES[name]}")
+    module = builtin_tools().get(name)
+    if name not in REGISTRY and module is not None:
+        importlib.import_module(f"{builtin.__name__}.{module}")
         if name not in REGISTRY:
-            raise CatalogError(
-                f"rootcause/tools/catalog.py lists {name!r} under {TOOL_MODULES[name]!r}, "
-                "which does not define it"
+            raise DiscoveryError(
+                f'{builtin.__name__}.{module} has a line `@tool("{name}")` but registers no '
+                f"tool {name!r}"
             )
     if name not in REGISTRY:
         raise UnknownToolError(f"unknown tool {name!r}; known: {', '.join(tool_names())}")
@@ -130,22 +170,28 @@ def validate_args(name: str, args: dict[str, Any]) -> ToolInput:
 
 
 @dataclass
-class ToolResult:
+class ToolResult(Generic[Out]):
     """A finished call: its evidence record, typed output and text rendering."""
 
     evidence: Evidence
-    output: ToolOutput
+    output: Out
     text: str
 
 
-def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
-    """Validate `args`, run the tool, draw its plot, record and return the evidence (figure
-    names built from a run's labels are quoted when they are not plain identifiers; the record
-    caps its own sizes)."""
+def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult[ToolOutput]:
+    """Validate `args` against tool `name`'s input model and run it (see `run_tool`)."""
     spec = get_tool(name)
     parsed = validate_args(name, args)
+    return run_tool(ctx, spec, parsed)
+
+
+def run_tool(ctx: ToolContext, spec: Tool[In, Out], args: In) -> ToolResult[Out]:
+    """Run a tool on its typed input, draw its plot, record and return the evidence (figure
+    names built from a run's labels are quoted when they are not plain identifiers; the record
+    caps its own sizes)."""
+    name = spec.name
     with errors_named(name):
-        output: ToolOutput = spec(ctx, parsed)
+        output = spec(ctx, args)
     evidence_id = ctx.evidence.next_id()
     plot_path = None
     plot = drawable(output.plot_spec()) if ctx.make_plots else None
@@ -156,7 +202,7 @@ def call_tool(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
     record = Evidence(
         id=evidence_id,
         tool=name,
-        args=parsed.model_dump(mode="json", exclude_defaults=True),
+        args=args.model_dump(mode="json", exclude_defaults=True),
         figures={figure_name(k): v for k, v in output.figures().items()},
         summary=text.splitlines()[0] if text else "",
         plot=None if plot_path is None else str(plot_path),

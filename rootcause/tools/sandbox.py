@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from rootcause.core.errors import BadInputError
+from rootcause.core.untrusted import fenced
 from rootcause.store.sql import quiet
 from rootcause.tools.sql_guard import (
     MAX_VALUE_CHARS,
@@ -34,7 +35,6 @@ from rootcause.tools.sql_guard import (
     guard_message,
     guard_statements,
 )
-from rootcause.tools.untrusted import fenced
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from rootcause.analysis._common import Estimate
 from rootcause.analysis.bins import StepBins, make_step_bins
+from rootcause.behaviour.frame import RunFrame
 from rootcause.tools.base import ToolInput
-from rootcause.tools.frame import RunFrame
 
 SliceField = Literal["persona", "data_source", "env", "split"]
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rootcause.analysis.regression import fit_weights
+from rootcause.behaviour.frame import FloatArray, RunFrame, run_frame
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import FloatArray, RunFrame, run_frame
 
 
 @dataclass(frozen=True)

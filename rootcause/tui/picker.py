@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from rootcause.chat.catalog import RunSummary, SessionSummary
 from rootcause.chat.settings import OpenRequest
-from rootcause.tools.untrusted import inline, label
+from rootcause.core.untrusted import inline, label
 
 
 class PickerScreen(Screen[OpenRequest]):

@@ -27,6 +27,7 @@ from rootcause.chat.entries import (
 )
 from rootcause.chat.readings import choice_lines
 from rootcause.chat.transcript import hypothesis_line
+from rootcause.core.untrusted import inline
 from rootcause.investigate.events import (
     DetectorSettled,
     EvidenceRecorded,
@@ -40,7 +41,6 @@ from rootcause.investigate.events import (
     ToolCalled,
     ToolFailed,
 )
-from rootcause.tools.untrusted import inline
 from rootcause.tui.widgets.board import HypothesisBoard
 from rootcause.tui.widgets.conversation import Conversation
 from rootcause.tui.widgets.evidence import EvidenceTab

@@ -153,7 +153,7 @@ def test_leak_free_samples_before_the_first_leak_are_weighed_at_the_leak_rate() 
     the time are chance (no change, `info` for a grader configured so from the start); many
     are a change (`high`); none are no evidence either way."""
     from rootcause.scan.checks.cot_exposure import _cot_severity, onset_p_value
-    from rootcause.tools.t_cot import GraderExposure
+    from rootcause.tools.builtin.cot import GraderExposure
 
     def grader(before: int) -> GraderExposure:
         return GraderExposure(

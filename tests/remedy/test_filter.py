@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from rootcause.tools.behavior import parse_behavior
+from rootcause.behaviour.behavior import parse_behavior
 from tests.conftest import LabRun
 from tests.remedy.helpers import run_rows, tree_state
 

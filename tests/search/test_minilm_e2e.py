@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.semantic import semantic_result, similar_rows
 from rootcause.search.embedders import MiniLMEmbedder
 from rootcause.search.index import SemanticIndex
-from rootcause.tools.behavior import parse_behavior
-from rootcause.tools.semantic import semantic_result, similar_rows
 from tests.search.runs import tool_context
 
 pytest.importorskip("sentence_transformers")

@@ -7,19 +7,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rootcause.core.errors import BadInputError
-from rootcause.search import EXTRA_MISSING, HashingEmbedder, SemanticExtraMissingError
-from rootcause.search.embedders import default_embedder
-from rootcause.tools.behavior import parse_behavior
-from rootcause.tools.matching import behavior_hits
-from rootcause.tools.registry import call_tool
-from rootcause.tools.semantic import (
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.matching import behavior_hits
+from rootcause.behaviour.semantic import (
     configure_semantic,
     evaluated_mask,
     near_misses,
     semantic_result,
     similar_rows,
 )
+from rootcause.core.errors import BadInputError
+from rootcause.search import EXTRA_MISSING, HashingEmbedder, SemanticExtraMissingError
+from rootcause.search.embedders import default_embedder
+from rootcause.tools.registry import call_tool
 from tests.search.runs import planted_rows, tool_context
 
 pytest.importorskip("chromadb")

@@ -11,20 +11,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rootcause.store.ingest import ingest_run
-from rootcause.store.run_store import RunStore
-from rootcause.store.workspace import Workspace
-from rootcause.tools import matching
-from rootcause.tools.candidate import (
+from rootcause.behaviour import matching
+from rootcause.behaviour.candidate import (
     Candidate,
     association_groups,
     measure,
     measure_recall,
     sql_of,
 )
+from rootcause.behaviour.matching import behavior_hits, match_bits
+from rootcause.behaviour.run_behaviours import step_quartiles
+from rootcause.store.ingest import ingest_run
+from rootcause.store.run_store import RunStore
+from rootcause.store.workspace import Workspace
 from rootcause.tools.context import ToolContext
-from rootcause.tools.matching import behavior_hits, match_bits
-from rootcause.tools.run_behaviours import step_quartiles
 from tests.tools.planted import write_two_creatures
 
 SPECS = [

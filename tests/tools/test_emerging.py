@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from rootcause.behaviour.semantic import configure_semantic
 from rootcause.core.errors import BadInputError
 from rootcause.search import HashingEmbedder
 from rootcause.tools.registry import call_tool
-from rootcause.tools.semantic import configure_semantic
 from tests.search.runs import OFF_TOPIC, make_run, tool_context
 
 PHRASE = "as a wise old owl would say"

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from rootcause.behaviour.candidate import Candidate, measure
+from rootcause.behaviour.meaning import Meaning
+from rootcause.behaviour.own_meaning import demote_borrowed_meaning
+from rootcause.behaviour.run_behaviours import Direction, Piece
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
-from rootcause.tools.candidate import Candidate, measure
 from rootcause.tools.context import ToolContext
-from rootcause.tools.meaning import Meaning
-from rootcause.tools.own_meaning import demote_borrowed_meaning
-from rootcause.tools.run_behaviours import Direction, Piece
 from tests.tools.planted import Planted, write_planted
 
 #: A test summary that claims success (narrow), and an everyday "checks out" (broad with it).

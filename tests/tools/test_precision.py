@@ -14,18 +14,18 @@ from pathlib import Path
 import pytest
 
 from rootcause.analysis.ngrams import stem
+from rootcause.behaviour.behavior import ngram_spec, parse_behavior
+from rootcause.behaviour.candidate import Candidate, measure
+from rootcause.behaviour.precision import PrecisionCheck, check_terms, without_redundant
+from rootcause.behaviour.proposal import propose_detector
+from rootcause.behaviour.readings import other_readings, unclear
 from rootcause.search.embedders import SEMANTIC_ENV, SemanticExtraMissingError, require_extra
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
-from rootcause.tools.behavior import ngram_spec, parse_behavior
-from rootcause.tools.candidate import Candidate, measure
+from rootcause.tools.builtin.detect import DetectOutput
 from rootcause.tools.context import ToolContext
-from rootcause.tools.precision import PrecisionCheck, check_terms, without_redundant
-from rootcause.tools.proposal import propose_detector
-from rootcause.tools.readings import other_readings, unclear
 from rootcause.tools.registry import call_tool
-from rootcause.tools.t_detect import DetectOutput
 from tests.tools.planted import Planted, write_planted, write_two_creatures
 
 #: A creature tic whose two words fill the same slots, and an innocent marker that rises too
@@ -222,7 +222,7 @@ def test_the_same_reading_again_is_a_copy_of_the_kept_one(
 ) -> None:
     """The chat reads a symptom before it investigates and the investigation reads it again:
     the second reading is the kept one (a copy), unless what it depends on changed."""
-    from rootcause.tools import proposal
+    from rootcause.behaviour import proposal
 
     calls: list[object] = []
     real = proposal._propose
@@ -252,7 +252,7 @@ def test_a_broad_word_is_a_part_of_no_narrow_behaviour(creatures_ctx: ToolContex
     """The words that make a behaviour "theirs" are the ones most of whose hits are its hits:
     the two creature words make the creature cluster, but a word most samples carry (here a
     pattern every text matches) shields no word candidate from a behaviour closer in meaning."""
-    from rootcause.tools.grounding import _within_words
+    from rootcause.behaviour.grounding import _within_words
 
     goblins = Candidate("terms:goblins", "words", "the word", 2, 1)
     gremlins = Candidate("terms:gremlins", "words", "the word", 2, 1)

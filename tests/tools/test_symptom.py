@@ -8,14 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from rootcause.behaviour.behavior import parse_behavior, phrase_pattern, terms_regex, word_forms
+from rootcause.behaviour.proposal import propose_detector
+from rootcause.behaviour.symptom import read_symptom
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
-from rootcause.tools.behavior import parse_behavior, phrase_pattern, terms_regex, word_forms
 from rootcause.tools.context import ToolContext
-from rootcause.tools.proposal import propose_detector
 from rootcause.tools.registry import call_tool
-from rootcause.tools.symptom import read_symptom
 from tests.tools.planted import CHEER, MARKER, PIRATE, TIC, Planted, write_planted
 
 
@@ -142,8 +142,8 @@ def test_symptom_in_other_words_is_found_by_meaning(planted_ctx: ToolContext) ->
 def test_without_the_extra_the_semantic_step_says_why(
     planted_ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from rootcause.behaviour import semantic
     from rootcause.search.embedders import SemanticExtraMissingError
-    from rootcause.tools import semantic
 
     def missing(ctx: ToolContext) -> None:
         raise SemanticExtraMissingError("pip install 'rootcause[semantic]'")

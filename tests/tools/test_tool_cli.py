@@ -1,20 +1,27 @@
 """`rootcause tool`: per-tool help from the input model, booleans that turn off, repeated list
-options, `name=value` words, and bad values that name their argument; the catalog that names
-each tool's module."""
+options, `name=value` words, and bad values that name their argument; the built-in tools
+found by their modules' `@tool("NAME")` lines."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import Field
 
-import rootcause.tools
+from rootcause.tools import builtin
 from rootcause.tools.arguments import describe_arguments
 from rootcause.tools.base import REGISTRY, Tool, ToolInput, ToolOutput
-from rootcause.tools.catalog import TOOL_MODULES
 from rootcause.tools.context import ToolContext
-from rootcause.tools.registry import CatalogError, _check_catalog, load_all, tool_names
+from rootcause.tools.registry import (
+    DiscoveryError,
+    _check_registered,
+    builtin_tools,
+    load_all,
+    tool_names,
+)
 
 
 @pytest.mark.parametrize("name", sorted(load_all()))
@@ -99,19 +106,33 @@ def test_name_value_words_and_bad_values(cli, native_run: Path) -> None:
     assert missing.code == 2 and "argument 'behavior' needs a value" in missing.err
 
 
-def test_the_catalog_names_each_tool_with_its_module() -> None:
-    """Every `t_*.py` is in the catalog, each tool it lists is defined by the module named,
-    and the names are known without importing a tool module."""
-    modules = {p.stem for p in Path(rootcause.tools.__file__).parent.glob("t_*.py")}
-    assert set(TOOL_MODULES.values()) == modules
-    assert tool_names() == sorted(TOOL_MODULES)
+def test_every_builtin_module_is_found_with_its_tools_without_importing_one() -> None:
+    """Each module of `tools/builtin/` is found, its tools named without importing it, and
+    each name is the tool that module registers."""
+    code = (
+        "import sys\n"
+        "from rootcause.tools.registry import builtin_tools, tool_names\n"
+        "names = tool_names()\n"
+        "loaded = [m for m in sys.modules if m.startswith('rootcause.tools.builtin.')]\n"
+        "assert not loaded, loaded\n"
+        "print(','.join(names))\n"
+    )
+    root = Path(__file__).parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    found = builtin_tools()
+    assert done.stdout.strip().split(",") == sorted(found) == tool_names()
+    folder = Path(builtin.__file__).parent
+    assert set(found.values()) == {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
     specs = load_all()
-    assert {name: specs[name].fn.__module__ for name in TOOL_MODULES} == {
-        name: f"rootcause.tools.{module}" for name, module in TOOL_MODULES.items()
+    assert {name: specs[name].fn.__module__ for name in found} == {
+        name: f"rootcause.tools.builtin.{module}" for name, module in found.items()
     }
 
 
-def test_a_tool_missing_from_the_catalog_is_a_catalog_error(
+def test_a_tool_its_module_does_not_name_is_a_discovery_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     load_all()
@@ -119,7 +140,27 @@ def test_a_tool_missing_from_the_catalog_is_a_catalog_error(
     def loud(ctx: ToolContext, args: ShoutInput) -> ShoutOutput:
         return _shout(ctx, args)
 
-    loud.__module__ = "rootcause.tools.t_run"  # as if t_run defined it but the catalog forgot
+    loud.__module__ = "rootcause.tools.builtin.run"  # as if run.py registered it some other way
     monkeypatch.setitem(REGISTRY, "loud", Tool("loud", "Loud.", ShoutInput, ShoutOutput, loud))
-    with pytest.raises(CatalogError, match=r"'loud' of rootcause\.tools\.t_run is missing"):
-        _check_catalog.__wrapped__()
+    with pytest.raises(DiscoveryError, match=r"'loud' of rootcause\.tools\.builtin\.run is not"):
+        _check_registered.__wrapped__()
+
+
+def test_a_new_module_is_found_and_a_module_without_a_tool_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Adding a tool is one file: discovery reads its `@tool("NAME")` lines. A module that
+    names no tool, or a name given twice, is refused with the file named."""
+    monkeypatch.setattr(builtin, "__path__", [str(tmp_path)])
+    (tmp_path / "shout.py").write_text(
+        'from rootcause.tools.base import tool\n\n\n@tool("shout_once")\ndef shout_once(): ...\n'
+        '\n\n@tool("shout_twice")\ndef shout_twice(): ...\n'
+    )
+    assert builtin_tools.__wrapped__() == {"shout_once": "shout", "shout_twice": "shout"}
+    (tmp_path / "echo.py").write_text('@tool("shout_once")\ndef shout_once(): ...\n')
+    with pytest.raises(DiscoveryError, match=r"shout\.py: tool 'shout_once' is also defined"):
+        builtin_tools.__wrapped__()
+    (tmp_path / "echo.py").unlink()
+    (tmp_path / "helper.py").write_text("def helper() -> None: ...\n")
+    with pytest.raises(DiscoveryError, match=r"helper\.py: defines no tool"):
+        builtin_tools.__wrapped__()

@@ -184,11 +184,11 @@ def test_unknown_tool_and_missing_run(cli) -> None:
 
 
 def test_terms_match_inflections_and_plain_text(tmp_path: Path) -> None:
+    from rootcause.behaviour.matching import behavior_hits
     from rootcause.store.ingest import ingest_run
     from rootcause.store.run_store import RunStore
     from rootcause.store.workspace import Workspace
     from rootcause.tools.context import ToolContext
-    from rootcause.tools.matching import behavior_hits
     from tests.conftest import write_jsonl
 
     texts = ["Two Ponies ran", "a pony's hat", "ponytail", "100% goblin_ish", "GOBLINS!", "nothing"]

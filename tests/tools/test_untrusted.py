@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from rootcause.core.evidence import Evidence
+from rootcause.core.untrusted import inline, label, quote, sql_cell, visible
 from rootcause.tools.context import ToolContext
 from rootcause.tools.registry import call_tool
-from rootcause.tools.untrusted import inline, label, quote, sql_cell, visible
 from tests.tools.hostile import (
     EVIL_COMPONENT,
     EVIL_ID,

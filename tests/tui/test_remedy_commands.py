@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from rootcause.behaviour.behavior import parse_behavior
 from rootcause.chat.completion import complete
 from rootcause.chat.entries import Notice, RemedyResult, is_entry
 from rootcause.chat.help import help_text
 from rootcause.chat.transcript import entry_markdown
-from rootcause.tools.behavior import parse_behavior
 from tests.tui.conftest import ChatLab, Recorded
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from rootcause.core.evidence import MAX_ARG_CHARS, Evidence, clip
 from rootcause.core.report import Suggestion
+from rootcause.core.untrusted import inline
 from rootcause.investigate.llm.memo import LLMMemo
 from rootcause.investigate.state import InvestigationSpec, InvestigationState
-from rootcause.tools.untrusted import inline
 
 
 def user_input(spec: InvestigationSpec) -> tuple[str, str]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from rootcause.behaviour.symptom import read_symptom
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import BehaviorSummary
 from rootcause.investigate.brain import Brain
@@ -62,8 +63,8 @@ from rootcause.investigate.llm.verdict import conclude as conclude_verdict
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.toolbox import Toolbox
 from rootcause.tools.base import quote
-from rootcause.tools.symptom import read_symptom
-from rootcause.tools.t_detect import DetectOutput
+from rootcause.tools.builtin.detect import DetectInput
+from rootcause.tools.builtin.detect import detect as detect_tool
 
 if TYPE_CHECKING:
     from agents import FunctionTool, Model
@@ -191,7 +192,7 @@ class LLMBrain(Brain):
         if record is not None:
             detect, evidence_id = record
         else:  # the user's spec, which the model did not run
-            detect, evidence_id = s.box.output("detect", DetectOutput, behavior=chosen)
+            detect, evidence_id = s.box.run(detect_tool, DetectInput(behavior=chosen))
         if answer is not None:
             direction = answer.direction
             basis = "given with --behavior" if spec.behavior else "settled by the model"

@@ -5,8 +5,8 @@ same). Each step starts a fresh conversation from it, which keeps the context bo
 from __future__ import annotations
 
 from rootcause.core.evidence import Evidence
+from rootcause.core.untrusted import args_text, figures_text
 from rootcause.investigate.llm.session import Session
-from rootcause.tools.untrusted import args_text, figures_text
 
 #: Evidence records listed in full (older ones are counted, not listed).
 MAX_EVIDENCE_LINES = 80

@@ -22,12 +22,12 @@ from pydantic import BaseModel, Field
 
 from rootcause.core.errors import BadInputError
 from rootcause.core.report import Finding, Report, Stats, Verdict
+from rootcause.core.untrusted import inline
 from rootcause.investigate.events import EventSink
 from rootcause.investigate.job import InvestigationRequest, Outcome, new_id, run_investigation
 from rootcause.investigate.llm.config import LLMOptions
 from rootcause.investigate.report import write_atomic
 from rootcause.store.workspace import Workspace
-from rootcause.tools.untrusted import inline
 
 ENSEMBLE_FORMAT: Literal["rootcause-ensemble/1"] = "rootcause-ensemble/1"
 #: Sampling temperatures of an ensemble's runs when none is given (run i takes the i-th).

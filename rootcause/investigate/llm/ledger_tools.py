@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from rootcause.behaviour.behavior import InvalidBehaviorError, parse_behavior
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Hypothesis
 from rootcause.investigate.events import ConclusionRejected
@@ -35,7 +36,6 @@ from rootcause.investigate.llm.schemas import (
 from rootcause.investigate.llm.session import Session
 from rootcause.investigate.llm.support import support_problems
 from rootcause.investigate.llm.tools import function_tool, parse_args, strict_params, tool_error
-from rootcause.tools.behavior import InvalidBehaviorError, parse_behavior
 from rootcause.tools.registry import validation_message
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from pydantic import Field
 from rootcause.core.report import FailedStep, LLMReportMeta
 from rootcause.investigate.llm.schemas import Characterisation, Conclusion, SymptomAbsent
 from rootcause.investigate.memo import BrainMemo, brain_memo
-from rootcause.tools.t_detect import DetectOutput
+from rootcause.tools.builtin.detect import DetectOutput
 
 
 @brain_memo

@@ -33,9 +33,9 @@ from openai import (
 )
 
 from rootcause.core.errors import BadInputError, RootcauseError
+from rootcause.core.untrusted import visible
 from rootcause.investigate.llm.config import LLMOptions, Provider
 from rootcause.investigate.llm.errors import NotAPIReply, ServerError, one_line
-from rootcause.tools.untrusted import visible
 
 if TYPE_CHECKING:
     import httpx  # imported where a client is built: httpx loads rich, which headless code must not

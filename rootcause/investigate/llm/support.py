@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from rootcause.core.evidence import Evidence, Subject
 from rootcause.core.report import Finding, Hypothesis
+from rootcause.core.untrusted import inline, label
 from rootcause.investigate.llm.candidates import Candidates
 from rootcause.investigate.state import InvestigationState
-from rootcause.tools.untrusted import inline, label
 
 #: Tools whose figures can support each kind of finding (said to the model in a refusal).
 SUPPORTING_TOOLS = {

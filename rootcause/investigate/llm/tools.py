@@ -21,9 +21,9 @@ from pydantic import BaseModel
 from rootcause.core.errors import RootcauseError
 from rootcause.investigate.cancel import JobCancelled
 from rootcause.investigate.llm.session import Session
-from rootcause.tools.base import Tool
+from rootcause.tools.base import Tool, ToolOutput
+from rootcause.tools.builtin.detect import DetectOutput
 from rootcause.tools.registry import ToolResult, load_all
-from rootcause.tools.t_detect import DetectOutput
 
 if TYPE_CHECKING:
     from agents import FunctionTool
@@ -190,7 +190,7 @@ def tool_error(
     return f"error: {message}"
 
 
-def remember_detect(session: Session, result: ToolResult) -> None:
+def remember_detect(session: Session, result: ToolResult[ToolOutput]) -> None:
     """Keep detect outputs (by spec) so characterise can build the behaviour summary, and
     those that matched nothing (by evidence id) for the suggestions of a symptom not found."""
     output = result.output

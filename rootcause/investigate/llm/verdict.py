@@ -18,6 +18,7 @@ failed), the findings are its supported hypotheses, and the summary says so.
 from __future__ import annotations
 
 from rootcause.core.report import Finding, LLMReportMeta, Verdict
+from rootcause.core.untrusted import inline
 from rootcause.investigate.llm.absence import (
     absence_evidence,
     absence_problems,
@@ -28,7 +29,6 @@ from rootcause.investigate.llm.referee import referee_findings
 from rootcause.investigate.llm.schemas import Conclusion, to_finding
 from rootcause.investigate.llm.session import LOG_NAME, Session
 from rootcause.investigate.llm.support import support_problems
-from rootcause.tools.untrusted import inline
 
 
 def ledger_findings(s: Session) -> list[Finding]:

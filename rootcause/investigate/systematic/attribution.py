@@ -22,8 +22,13 @@ from rootcause.investigate.systematic.facts import (
 )
 from rootcause.investigate.systematic.memo import Attribution
 from rootcause.investigate.toolbox import Toolbox, ToolDisabledError
-from rootcause.tools.t_events import DeploymentEvent
-from rootcause.tools.t_pressure import CounterfactualOutput, PressureOutput
+from rootcause.tools.builtin.events import DeploymentEvent
+from rootcause.tools.builtin.pressure import (
+    CounterfactualInput,
+    PressureInput,
+    counterfactual,
+    selection_pressure,
+)
 
 
 def attribute(box: Toolbox, state: InvestigationState, push: Push, e_pressure: str) -> Attribution:
@@ -37,10 +42,8 @@ def attribute(box: Toolbox, state: InvestigationState, push: Push, e_pressure: s
             box,
             memo_of(state).counterfactual,
             c,
-            "counterfactual",
-            CounterfactualOutput,
-            behavior=behavior,
-            remove=[c],
+            counterfactual,
+            CounterfactualInput(behavior=behavior, remove=[c]),
         )
         removed, evidence = cf.share_removed, [e_pressure, e_cf]
     except ToolDisabledError:  # an ablation: confidence without the counterfactual
@@ -144,12 +147,13 @@ def window_push(
         box,
         memo_of(state).window_pressure,
         f"{lo}:{hi}",
-        "selection_pressure",
-        PressureOutput,
-        behavior=behavior_of(state),
-        windows=1,
-        step_min=max(lo, overview.first_step or 0),
-        step_max=hi - 1,
+        selection_pressure,
+        PressureInput(
+            behavior=behavior_of(state),
+            windows=1,
+            step_min=max(lo, overview.first_step or 0),
+            step_max=hi - 1,
+        ),
     )
     sign = sign_of(state)
     for c in out.components:

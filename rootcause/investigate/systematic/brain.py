@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+from rootcause.behaviour.symptom import read_symptom
 from rootcause.core.report import BehaviorSummary, Hypothesis, HypothesisStatus, Suggestion
 from rootcause.investigate.brain import Brain
 from rootcause.investigate.detector import check_lines, other_readings
@@ -28,15 +29,16 @@ from rootcause.investigate.systematic.facts import (
 from rootcause.investigate.systematic.memo import Attribution
 from rootcause.investigate.toolbox import Toolbox, ToolDisabledError
 from rootcause.tools.base import quote
-from rootcause.tools.symptom import read_symptom
-from rootcause.tools.t_contrast import EnrichmentOutput
-from rootcause.tools.t_detect import DetectOutput
-from rootcause.tools.t_events import EventAlignmentOutput
-from rootcause.tools.t_pressure import PressureOutput
-from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
-from rootcause.tools.t_run import OverviewOutput, SqlOutput
+from rootcause.tools.builtin.contrast import EnrichmentInput, enrichment
+from rootcause.tools.builtin.detect import DetectInput, DetectOutput
+from rootcause.tools.builtin.detect import detect as detect_tool
+from rootcause.tools.builtin.events import EventAlignmentInput, event_alignment
+from rootcause.tools.builtin.pressure import PressureInput, selection_pressure
+from rootcause.tools.builtin.prevalence import OnsetInput, PrevalenceInput, onset, prevalence
+from rootcause.tools.builtin.run import OverviewInput, SqlInput, overview, sql
+from rootcause.tools.stats_common import SliceField
 
-SLICES = ("persona", "data_source", "env")
+SLICES: tuple[SliceField, ...] = ("persona", "data_source", "env")
 
 
 def gather_test_facts(box: Toolbox, state: InvestigationState) -> None:
@@ -45,22 +47,21 @@ def gather_test_facts(box: Toolbox, state: InvestigationState) -> None:
     and when each data source first appears (also the LLM brain's referee's first calls)."""
     memo = memo_of(state)
     if memo.overview is None:
-        memo.overview = box.output("overview", OverviewOutput)
-    overview = memo.overview[0]
+        memo.overview = box.run(overview, OverviewInput())
+    gathered = memo.overview[0]
     behavior = behavior_of(state)
     for by in SLICES:
-        memo.pressure[by] = box.output(
-            "selection_pressure", PressureOutput, behavior=behavior, by=by
-        )
-    if overview.deployments:
+        memo.pressure[by] = box.run(selection_pressure, PressureInput(behavior=behavior, by=by))
+    if gathered.deployments:
         with contextlib.suppress(ToolDisabledError):  # an ablation: no change is traced
-            memo.events = box.output("event_alignment", EventAlignmentOutput, behavior=behavior)
-    if overview.data_sources:
-        memo.sources = box.output(
-            "sql",
-            SqlOutput,
-            query="SELECT data_source, min(step) AS first_step, count(*) AS samples "
-            "FROM samples WHERE data_source IS NOT NULL GROUP BY 1 ORDER BY 1",
+            memo.events = box.run(event_alignment, EventAlignmentInput(behavior=behavior))
+    if gathered.data_sources:
+        memo.sources = box.run(
+            sql,
+            SqlInput(
+                query="SELECT data_source, min(step) AS first_step, count(*) AS samples "
+                "FROM samples WHERE data_source IS NOT NULL GROUP BY 1 ORDER BY 1"
+            ),
         )
 
 
@@ -72,9 +73,13 @@ class SystematicBrain(Brain):
     # -- characterise -------------------------------------------------------------------
     def characterise(self, box: Toolbox, state: InvestigationState) -> None:
         spec, memo = state.spec, memo_of(state)
-        memo.overview = box.output("overview", OverviewOutput)
-        args = {"behavior": spec.behavior} if spec.behavior else {"symptom": spec.symptom}
-        memo.detect = box.output("detect", DetectOutput, **args)
+        memo.overview = box.run(overview, OverviewInput())
+        asked = (
+            DetectInput(behavior=spec.behavior)
+            if spec.behavior
+            else DetectInput(symptom=spec.symptom)
+        )
+        memo.detect = box.run(detect_tool, asked)
         detect, e_detect = memo.detect
         proposal = detect.proposal
         if detect.behavior is None or detect.hits == 0:
@@ -96,8 +101,8 @@ class SystematicBrain(Brain):
             check=check_lines(proposal),
         )
         behavior = detect.behavior
-        memo.prevalence = box.output("prevalence", PrevalenceOutput, behavior=behavior)
-        memo.onset = box.output("onset", OnsetOutput, behavior=behavior)
+        memo.prevalence = box.run(prevalence, PrevalenceInput(behavior=behavior))
+        memo.onset = box.run(onset, OnsetInput(behavior=behavior))
         gather_test_facts(box, state)
 
     @staticmethod
@@ -223,12 +228,10 @@ class SystematicBrain(Brain):
             box,
             memo_of(state).enrichment,
             first,
-            "enrichment",
-            EnrichmentOutput,
-            behavior=behavior,
-            by="data_source",
-            step_min=first,
-            alternative="greater",
+            enrichment,
+            EnrichmentInput(
+                behavior=behavior, by="data_source", step_min=first, alternative="greater"
+            ),
         )
         level = next((lv for lv in enrich.levels if lv.level == h.target), None)
         if level is None or level.lift is None:

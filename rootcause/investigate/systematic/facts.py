@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from rootcause.core.errors import RootcauseError
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.systematic import rules
 from rootcause.investigate.systematic.memo import SystematicMemo
 from rootcause.investigate.toolbox import Toolbox
-from rootcause.tools.base import ToolOutput
-from rootcause.tools.t_events import DeploymentEvent
-from rootcause.tools.t_pressure import ComponentPressure, PressureOutput
-from rootcause.tools.t_run import OverviewOutput
+from rootcause.tools.base import In, Out, Tool, ToolOutput
+from rootcause.tools.builtin.events import DeploymentEvent
+from rootcause.tools.builtin.pressure import ComponentPressure, PressureOutput
+from rootcause.tools.builtin.run import OverviewOutput
 
 OutputT = TypeVar("OutputT", bound=ToolOutput)
 KeyT = TypeVar("KeyT", str, int)
@@ -35,16 +35,11 @@ def memo_of(state: InvestigationState) -> SystematicMemo:
 
 
 def call_once(
-    box: Toolbox,
-    slot: dict[KeyT, tuple[OutputT, str]],
-    key: KeyT,
-    tool: str,
-    model: type[OutputT],
-    **args: Any,
-) -> tuple[OutputT, str]:
+    box: Toolbox, slot: dict[KeyT, tuple[Out, str]], key: KeyT, tool: Tool[In, Out], args: In
+) -> tuple[Out, str]:
     """A tool's output and evidence id, called once per `key` of `slot` (also across a resume)."""
     if key not in slot:
-        slot[key] = box.output(tool, model, **args)
+        slot[key] = box.run(tool, args)
     return slot[key]
 
 

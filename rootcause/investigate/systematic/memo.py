@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 
 from rootcause.core.report import FindingKind
 from rootcause.investigate.memo import BrainMemo, brain_memo
-from rootcause.tools.t_contrast import EnrichmentOutput
-from rootcause.tools.t_detect import DetectOutput
-from rootcause.tools.t_events import EventAlignmentOutput
-from rootcause.tools.t_pressure import CounterfactualOutput, PressureOutput
-from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
-from rootcause.tools.t_run import OverviewOutput, SqlOutput
+from rootcause.tools.builtin.contrast import EnrichmentOutput
+from rootcause.tools.builtin.detect import DetectOutput
+from rootcause.tools.builtin.events import EventAlignmentOutput
+from rootcause.tools.builtin.pressure import CounterfactualOutput, PressureOutput
+from rootcause.tools.builtin.prevalence import OnsetOutput, PrevalenceOutput
+from rootcause.tools.builtin.run import OverviewOutput, SqlOutput
 
 
 class Attribution(BaseModel):

@@ -34,8 +34,8 @@ import re
 from rootcause.core.config_effects import ARRIVAL_EFFECTS, SCORING_EFFECTS
 from rootcause.core.report import Finding, FindingKind
 from rootcause.investigate.systematic.memo import Attribution
+from rootcause.tools.builtin.events import DeploymentEvent
 from rootcause.tools.history_views import EffectView
-from rootcause.tools.t_events import DeploymentEvent
 
 MIN_SHARE = 0.15
 LOCAL_SHARE = 0.6

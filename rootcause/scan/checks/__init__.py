@@ -28,7 +28,7 @@ ALPHA = 0.05
 Out = TypeVar("Out", bound=ToolOutput)
 
 
-def output_of(result: ToolResult, kind: type[Out]) -> Out:
+def output_of(result: ToolResult[ToolOutput], kind: type[Out]) -> Out:
     """A tool result's typed output."""
     if not isinstance(result.output, kind):
         raise TypeError(f"{result.evidence.tool} returned {type(result.output).__name__}")
@@ -46,7 +46,7 @@ class RunCheck:
     options: CheckOptions
     alerts: list[Alert] = field(default_factory=list)
 
-    def call(self, name: str, args: dict[str, Any]) -> ToolResult:
+    def call(self, name: str, args: dict[str, Any]) -> ToolResult[ToolOutput]:
         return call_tool(self.ctx, name, args)
 
     def command(self, name: str, args: dict[str, Any]) -> str:
@@ -66,7 +66,9 @@ class RunCheck:
             )
         return shlex.join(words)
 
-    def alert(self, check: str, result: ToolResult, args: dict[str, Any], **fields: Any) -> None:
+    def alert(
+        self, check: str, result: ToolResult[ToolOutput], args: dict[str, Any], **fields: Any
+    ) -> None:
         self.alerts.append(
             Alert(
                 run=self.run,

@@ -6,8 +6,8 @@ first's) and/or `selection_pressure` naming a component whose 95% interval is cl
 from __future__ import annotations
 
 from rootcause.scan.checks import RunCheck, output_of, scan_check
-from rootcause.tools.t_pressure import ComponentPressure, PressureOutput
-from rootcause.tools.t_prevalence import OnsetOutput, PrevalenceOutput
+from rootcause.tools.builtin.pressure import ComponentPressure, PressureOutput
+from rootcause.tools.builtin.prevalence import OnsetOutput, PrevalenceOutput
 
 
 @scan_check(

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rootcause.core.untrusted import quote
 from rootcause.scan.checks import ALPHA, RunCheck, output_of, scan_check
 from rootcause.scan.model import Severity
-from rootcause.tools.t_cot import CotExposureOutput, GraderExposure
-from rootcause.tools.untrusted import quote
+from rootcause.tools.builtin.cot import CotExposureOutput, GraderExposure
 
 #: Effect sizes (|r|, Cohen's conventions) for the screening of graders with no logged
 #: inputs: an alert needs a large one with the answer held fixed; a note a small one overall.

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rootcause.core.untrusted import quote
 from rootcause.scan.checks import ALPHA, RunCheck, output_of, scan_check
-from rootcause.tools.t_emerging import EmergingOutput
-from rootcause.tools.t_prevalence import OnsetOutput
-from rootcause.tools.untrusted import quote
+from rootcause.tools.builtin.emerging import EmergingOutput
+from rootcause.tools.builtin.prevalence import OnsetOutput
 
 #: Most emerging alerts per run (n-grams that share a word count as one).
 MAX_EMERGING = 3

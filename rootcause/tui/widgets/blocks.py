@@ -15,7 +15,7 @@ from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 
-from rootcause.tools.untrusted import args_text, figures_text, inline
+from rootcause.core.untrusted import args_text, figures_text, inline
 from rootcause.tui.widgets.plot import PlotView
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from rootcause.tools.untrusted import inline
+from rootcause.core.untrusted import inline
 
 if TYPE_CHECKING:
     from rootcause.investigate.events import HypothesisChanged

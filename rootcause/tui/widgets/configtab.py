@@ -12,8 +12,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from rootcause.tools.t_config_diff import ConfigDiffOutput, diff_title
-from rootcause.tools.untrusted import inline
+from rootcause.core.untrusted import inline
+from rootcause.tools.builtin.config_diff import ConfigDiffOutput, diff_title
 from rootcause.tui.widgets.blocks import plain
 
 HELP = "Enter: the commit against its parent · Space: pick two commits, then Enter compares them"

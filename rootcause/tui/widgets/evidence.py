@@ -14,7 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from rootcause.tools.untrusted import args_text, figures_text, inline
+from rootcause.core.untrusted import args_text, figures_text, inline
 from rootcause.tui.widgets.blocks import plain
 from rootcause.tui.widgets.plot import PlotView
 

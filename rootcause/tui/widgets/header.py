@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widgets import Static
 
-from rootcause.tools.untrusted import label
+from rootcause.core.untrusted import label
 
 if TYPE_CHECKING:
     from rootcause.core.run import RunOverview

@@ -29,12 +29,12 @@ import numpy as np
 import numpy.typing as npt
 
 from rootcause.analysis.ngrams import emerging_ngrams, tokenize
+from rootcause.behaviour.behavior import ngram_spec
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.run_behaviours import Direction, Piece, RunBehaviour, WindowTexts, term_ok
 from rootcause.search.cluster import kmeans
 from rootcause.search.embedders import SemanticExtraMissingError
 from rootcause.search.pieces import PieceEmbeddings, piece_id, split_pieces
-from rootcause.tools.behavior import ngram_spec
-from rootcause.tools.context import ToolContext
-from rootcause.tools.run_behaviours import Direction, Piece, RunBehaviour, WindowTexts, term_ok
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +166,10 @@ def _null(sims: FloatArray) -> _Null:
 
 
 def symptom_meaning(
-    ctx: ToolContext, views: list[str], windows: WindowTexts, behaviours: list[RunBehaviour]
+    ctx: RunContext, views: list[str], windows: WindowTexts, behaviours: list[RunBehaviour]
 ) -> Meaning:
     """Score `behaviours` against the symptom `views` and find clusters and nearest pieces."""
-    from rootcause.tools.semantic import semantic_embedder
+    from rootcause.behaviour.semantic import semantic_embedder
 
     if not windows.early or not windows.late:
         return skipped("no texts in one of the windows")

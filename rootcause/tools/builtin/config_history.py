@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from rootcause.core.evidence import Figure, Subject
+from rootcause.core.untrusted import fenced, inline, label
 from rootcause.history import CommitInfo, ConfigHistory, touched_names
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
@@ -16,7 +17,6 @@ from rootcause.tools.history_views import (
     known_names,
     steps_text,
 )
-from rootcause.tools.untrusted import fenced, inline, label
 
 #: Longest commit message shown.
 MAX_MESSAGE_CHARS = 160

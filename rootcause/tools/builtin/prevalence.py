@@ -9,14 +9,14 @@ from rootcause.analysis.bins import StepBins
 from rootcause.analysis.onset import OnsetResult, detect_onset
 from rootcause.analysis.prevalence import RateSeries, concentration, prevalence_trace
 from rootcause.analysis.traces import compare_traces as compare
+from rootcause.behaviour.matching import behavior_frame
 from rootcause.core.evidence import Figure
+from rootcause.core.untrusted import MAX_LABEL_CHARS, inline, label
 from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import Marker, PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, SliceField, finite_or_none, step_bins
 from rootcause.tools.steps import StepRangeInput
-from rootcause.tools.untrusted import MAX_LABEL_CHARS, inline, label
 
 
 class RatePoint(BaseModel):

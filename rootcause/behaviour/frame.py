@@ -13,10 +13,10 @@ import pyarrow.compute as pc
 
 from rootcause.analysis._common import MISSING_LABEL, labels_from_codes
 from rootcause.analysis._common import Labels as EncodedLabels
+from rootcause.behaviour.context import RunContext
+from rootcause.core import untrusted
 from rootcause.core.errors import BadInputError
 from rootcause.core.run import SLICE_FIELDS
-from rootcause.tools import untrusted
-from rootcause.tools.context import ToolContext
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -155,12 +155,12 @@ class RunFrame:
         return self.components.index(name)
 
 
-def run_frame(ctx: ToolContext) -> RunFrame:
+def run_frame(ctx: RunContext) -> RunFrame:
     """The run's frame (once per context); reward columns load when first read."""
     return ctx.memo("frame", lambda: _load_frame(ctx))
 
 
-def _load_frame(ctx: ToolContext) -> RunFrame:
+def _load_frame(ctx: RunContext) -> RunFrame:
     slices = ", ".join(SLICE_FIELDS)
     arrow = ctx.con.sql(f"SELECT step, {slices} FROM samples ORDER BY row_idx").to_arrow_table()
 
@@ -177,7 +177,7 @@ def _load_frame(ctx: ToolContext) -> RunFrame:
     )
 
 
-def _load_rewards(ctx: ToolContext, n: int) -> RewardColumns:
+def _load_rewards(ctx: RunContext, n: int) -> RewardColumns:
     table = ctx.con.sql(
         "SELECT reward_total, reward_total_logged, advantage FROM samples ORDER BY row_idx"
     ).to_arrow_table()

@@ -8,15 +8,15 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from rootcause.behaviour.frame import run_frame
+from rootcause.behaviour.matching import behavior_sql, check_regex, resolve
 from rootcause.core.evidence import MAX_FIGURE_CHARS, Figure
 from rootcause.core.run import RunOverview
+from rootcause.core.untrusted import cut_note, inline, label, labels, quote, sql_cell
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_sql, check_regex, resolve
 from rootcause.tools.sandbox import MAX_CELL_CHARS, MAX_COLUMNS, MAX_RESULT_CHARS
 from rootcause.tools.steps import StepRangeInput
-from rootcause.tools.untrusted import cut_note, inline, label, labels, quote, sql_cell
 
 #: Longest completion or reasoning fetched per sample (cut in the database).
 MAX_SAMPLE_CHARS = 2000
@@ -140,7 +140,7 @@ def samples(ctx: ToolContext, args: SamplesInput) -> SamplesOutput:
     if args.behavior:
         behavior = resolve(args.behavior)
         if behavior.kind in ("semantic", "judge"):
-            from rootcause.tools.matching import behavior_hits
+            from rootcause.behaviour.matching import behavior_hits
 
             hits = behavior_hits(ctx, behavior)
             ctx.con.register("semantic_hits", pa.table({"row_idx": np.flatnonzero(hits)}))
@@ -171,7 +171,7 @@ def samples(ctx: ToolContext, args: SamplesInput) -> SamplesOutput:
     matched = ctx.con.execute(f"SELECT count(*) FROM samples WHERE {clause}", params).fetchall()
     scores: dict[int, float] = {}
     if args.similar:
-        from rootcause.tools.semantic import similar_rows
+        from rootcause.behaviour.semantic import similar_rows
 
         scores = similar_rows(ctx, args.similar, clause, params, args.limit)
         order = "ORDER BY row_idx"

@@ -9,15 +9,15 @@ from pydantic import BaseModel, Field
 
 from rootcause.analysis.contrast import reward_contrast as contrast
 from rootcause.analysis.enrichment import enrichment as enrich
+from rootcause.behaviour.matching import behavior_frame
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure, Points, Subject
+from rootcause.core.untrusted import inline, label
 from rootcause.tools.base import SLICE_SUBJECTS, ToolOutput, points_of, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.matching import behavior_frame
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField, finite_or_none
 from rootcause.tools.steps import StepRangeInput
-from rootcause.tools.untrusted import inline, label
 
 #: An enrichment level points a way only with a q-value below this.
 ENRICHED_Q = 0.05

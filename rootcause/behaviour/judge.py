@@ -8,7 +8,7 @@ judge answers yes (the threshold is one yes out of one question). Answers are ca
 workspace by model, question and sample id (`judge/<model hash>.json` beside the run's
 database), so a question is never asked twice about the same sample.
 
-The tools layer defines only the `Judge` interface (`tools.context`); a brain with a configured
+This layer defines only the `Judge` interface (`behaviour.context`); a brain with a configured
 LLM sets `ctx.judge`. Without one, a `judge:` behaviour is a one-line error.
 """
 
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from rootcause.behaviour.behavior import Behavior
+from rootcause.behaviour.context import Judge, RunContext
 from rootcause.core.errors import BadInputError
 from rootcause.search.sampling import stratified_sample
-from rootcause.tools.behavior import Behavior
-from rootcause.tools.context import Judge, ToolContext
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class _Cache:
         tmp.replace(self.path)
 
 
-def judge_result(ctx: ToolContext, behavior: Behavior) -> JudgeResult:
+def judge_result(ctx: RunContext, behavior: Behavior) -> JudgeResult:
     """Ask (or read from the cache) the judge about the sample (memoised per context)."""
     if behavior.kind != "judge":
         raise BadInputError(f"behaviour {behavior.spec!r} is not a judge: behaviour")
@@ -111,7 +111,7 @@ def judge_result(ctx: ToolContext, behavior: Behavior) -> JudgeResult:
     return ctx.memo(("judge", behavior.spec, judge.model), lambda: _evaluate(ctx, behavior, judge))
 
 
-def _evaluate(ctx: ToolContext, behavior: Behavior, judge: Judge) -> JudgeResult:
+def _evaluate(ctx: RunContext, behavior: Behavior, judge: Judge) -> JudgeResult:
     sample = stratified_sample(ctx.con, behavior.field, _sample_size())
     rows = sample.text_rows
     found = ctx.con.execute(

@@ -36,36 +36,36 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from rootcause.search.embedders import semantic_turned_off
-from rootcause.store.sql import fetch_value
-from rootcause.tools.behavior import (
+from rootcause.behaviour.behavior import (
     InvalidBehaviorError,
     TextField,
     ngram_spec,
     parse_behavior,
 )
-from rootcause.tools.behaviour_candidates import behaviour_candidates, meaning_union
-from rootcause.tools.candidate import MIN_Z, Candidate, measure, measure_recall
-from rootcause.tools.context import ToolContext
-from rootcause.tools.grounding import score_word_candidates, weigh_meaning
-from rootcause.tools.meaning import Meaning, skipped, symptom_meaning
-from rootcause.tools.own_meaning import demote_borrowed_meaning
-from rootcause.tools.precision import (
+from rootcause.behaviour.behaviour_candidates import behaviour_candidates, meaning_union
+from rootcause.behaviour.candidate import MIN_Z, Candidate, measure, measure_recall
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.grounding import score_word_candidates, weigh_meaning
+from rootcause.behaviour.meaning import Meaning, skipped, symptom_meaning
+from rootcause.behaviour.own_meaning import demote_borrowed_meaning
+from rootcause.behaviour.precision import (
     PrecisionCheck,
     check_detector,
     check_terms,
     symptom_stems,
     without_redundant,
 )
-from rootcause.tools.readings import Reading, other_readings
-from rootcause.tools.run_behaviours import (
+from rootcause.behaviour.readings import Reading, other_readings
+from rootcause.behaviour.run_behaviours import (
     Direction,
     RunBehaviour,
     emerging_behaviours,
     window_texts,
 )
-from rootcause.tools.symptom import SymptomReading, read_symptom
-from rootcause.tools.word_candidates import word_candidates, words_together
+from rootcause.behaviour.symptom import SymptomReading, read_symptom
+from rootcause.behaviour.word_candidates import word_candidates, words_together
+from rootcause.search.embedders import semantic_turned_off
+from rootcause.store.sql import fetch_value
 
 #: A candidate that finds at least this share of the hits of the symptom's own words (its
 #: quotes, else its content words) ranks above one that finds fewer.
@@ -104,7 +104,7 @@ class Proposal:
         return "up"
 
 
-def slice_names(ctx: ToolContext) -> list[str]:
+def slice_names(ctx: RunContext) -> list[str]:
     """The run's persona, source and env names."""
     rows = ctx.con.execute(
         "SELECT DISTINCT persona FROM samples UNION SELECT DISTINCT data_source FROM samples "
@@ -186,10 +186,10 @@ _kept: OrderedDict[tuple[object, ...], Proposal] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
-def _proposal_key(ctx: ToolContext, symptom: str, semantic: bool) -> tuple[object, ...]:
+def _proposal_key(ctx: RunContext, symptom: str, semantic: bool) -> tuple[object, ...]:
     """What a proposal depends on: the run's database as it is now, the symptom, and what the
     semantic step runs with, if it runs (everything it samples is seeded from these)."""
-    from rootcause.tools.semantic import meaning_identity
+    from rootcause.behaviour.semantic import meaning_identity
 
     stat = ctx.db_path.stat()
     run = (str(ctx.db_path.resolve()), stat.st_mtime_ns, stat.st_size)
@@ -197,7 +197,7 @@ def _proposal_key(ctx: ToolContext, symptom: str, semantic: bool) -> tuple[objec
     return (*run, ctx.store.info("fingerprint"), symptom, meaning)
 
 
-def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> Proposal:
+def propose_detector(ctx: RunContext, symptom: str, semantic: bool = True) -> Proposal:
     """Read `symptom`, build and measure the candidates, weigh word matches against meaning
     (`grounding`), and choose (module docstring). The same reading of the same run again is
     a copy of the one kept (`KEPT_PROPOSALS`)."""
@@ -215,7 +215,7 @@ def propose_detector(ctx: ToolContext, symptom: str, semantic: bool = True) -> P
     return found
 
 
-def _propose(ctx: ToolContext, symptom: str, semantic: bool) -> Proposal:
+def _propose(ctx: RunContext, symptom: str, semantic: bool) -> Proposal:
     reading = read_symptom(symptom, slice_names(ctx))
     behaviours = emerging_behaviours(ctx, reading.field)
     total = int(fetch_value(ctx.con, "SELECT count(*) FROM samples"))
@@ -255,7 +255,7 @@ def _propose(ctx: ToolContext, symptom: str, semantic: bool) -> Proposal:
 
 
 def _measured(
-    ctx: ToolContext,
+    ctx: RunContext,
     reading: SymptomReading,
     behaviours: list[RunBehaviour],
     meaning: Meaning,
@@ -283,7 +283,7 @@ def _measured(
 
 
 def _check_added_terms(
-    ctx: ToolContext, reading: SymptomReading, candidates: list[Candidate]
+    ctx: RunContext, reading: SymptomReading, candidates: list[Candidate]
 ) -> None:
     """Drop from each candidate made of the symptom's words the terms the run added whose own
     hits do not stand in for those words (`precision`): the user's words are the spec."""
@@ -326,7 +326,7 @@ def _suggestions(candidates: list[Candidate]) -> list[Candidate]:
     return found[:SUGGESTIONS]
 
 
-def run_suggestions(ctx: ToolContext, text_field: TextField) -> list[Candidate]:
+def run_suggestions(ctx: RunContext, text_field: TextField) -> list[Candidate]:
     """The run's top emerging behaviours in `text_field`, measured, for when a detector
     matched nothing."""
     behaviours = emerging_behaviours(ctx, text_field)

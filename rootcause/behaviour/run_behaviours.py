@@ -21,9 +21,9 @@ import numpy.typing as npt
 
 from rootcause.analysis.groups import NgramGroup, Presence, group_ngrams
 from rootcause.analysis.ngrams import emerging_ngrams, tokenize, tokenize_sentences
+from rootcause.behaviour.behavior import TextField, ngram_spec
+from rootcause.behaviour.context import RunContext
 from rootcause.search.pieces import piece_id, split_pieces
-from rootcause.tools.behavior import TextField, ngram_spec
-from rootcause.tools.context import ToolContext
 
 Direction = Literal["up", "down"]
 IntArray = npt.NDArray[np.int64]
@@ -69,7 +69,7 @@ class WindowTexts:
     late: list[str]
 
 
-def step_quartiles(ctx: ToolContext) -> tuple[float, float]:
+def step_quartiles(ctx: RunContext) -> tuple[float, float]:
     """Steps bounding the first and last quarter of the samples."""
 
     def compute() -> tuple[float, float]:
@@ -81,7 +81,7 @@ def step_quartiles(ctx: ToolContext) -> tuple[float, float]:
     return ctx.memo(("step_quartiles",), compute)
 
 
-def window_texts(ctx: ToolContext, text_field: TextField, cap: int = SAMPLE_TEXTS) -> WindowTexts:
+def window_texts(ctx: RunContext, text_field: TextField, cap: int = SAMPLE_TEXTS) -> WindowTexts:
     """Up to `cap` non-empty texts of each window (memoised per context)."""
 
     def sample(condition: str, bound: float) -> tuple[IntArray, list[str]]:
@@ -102,7 +102,7 @@ def window_texts(ctx: ToolContext, text_field: TextField, cap: int = SAMPLE_TEXT
     return ctx.memo(("window_texts", text_field, cap), compute)
 
 
-def window_docs(ctx: ToolContext, text_field: TextField, late: bool) -> list[list[str]]:
+def window_docs(ctx: RunContext, text_field: TextField, late: bool) -> list[list[str]]:
     """The sampled texts of a window as token lists, markup symbols kept (memoised)."""
     windows = window_texts(ctx, text_field)
     texts = windows.late if late else windows.early
@@ -140,7 +140,7 @@ class RunBehaviour:
 
 
 def moving_ngrams(
-    ctx: ToolContext, text_field: TextField
+    ctx: RunContext, text_field: TextField
 ) -> dict[Direction, list[tuple[str, float]]]:
     """N-grams whose log-odds z moved at least MIN_Z each way, strongest first (memoised)."""
 
@@ -163,7 +163,7 @@ def moving_ngrams(
 
 
 def emerging_behaviours(
-    ctx: ToolContext, text_field: TextField, max_groups: int = 8
+    ctx: RunContext, text_field: TextField, max_groups: int = 8
 ) -> list[RunBehaviour]:
     """Rising then falling behaviours of the run, each strongest first (memoised)."""
 

@@ -6,8 +6,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rootcause.analysis.bins import make_step_bins
+from rootcause.behaviour.frame import FloatArray, IntArray, run_frame
+from rootcause.behaviour.matching import behavior_hits, resolve
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
+from rootcause.core.untrusted import inline, label, labels, quote
 from rootcause.history import ConfigHistory, component_inputs, open_history
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
@@ -18,10 +21,7 @@ from rootcause.tools.cot_signals import (
     text_lengths,
     within_group_partial_r,
 )
-from rootcause.tools.frame import FloatArray, IntArray, run_frame
-from rootcause.tools.matching import behavior_hits, resolve
 from rootcause.tools.plotting import Marker, PlotSpec, Series
-from rootcause.tools.untrusted import inline, label, labels, quote
 
 #: Most points of the per-step leak trace per grader (steps are binned beyond that).
 MAX_TRACE_POINTS = 100

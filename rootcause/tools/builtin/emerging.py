@@ -8,18 +8,18 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rootcause.analysis.ngrams import EmergingNgram, emerging_ngrams, tokenize
+from rootcause.behaviour.behavior import TextField
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
+from rootcause.core.untrusted import inline, label, labels, quote
 from rootcause.search.cluster import kmeans
 from rootcause.search.embedders import SemanticExtraMissingError
 from rootcause.search.index import fetch_texts
 from rootcause.store.sql import fetch_one
 from rootcause.tools.base import ToolInput, ToolOutput, tool
-from rootcause.tools.behavior import TextField
 from rootcause.tools.context import ToolContext
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.steps import step_bound
-from rootcause.tools.untrusted import inline, label, labels, quote
 
 #: Longest example text kept per cluster example.
 MAX_EXAMPLE_CHARS = 2000
@@ -241,7 +241,7 @@ def _rising_clusters(
 ) -> tuple[list[RisingCluster], str]:
     """Cluster the early and late texts of the run's stratified sample together (spherical
     k-means) and rank clusters by how much their share grew from early to late."""
-    from rootcause.tools.semantic import semantic_index
+    from rootcause.behaviour.semantic import semantic_index
 
     index = semantic_index(ctx, args.field)
     sample = index.sample

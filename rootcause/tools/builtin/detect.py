@@ -10,21 +10,21 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from rootcause.analysis.ngrams import stem
-from rootcause.core.errors import BadInputError
-from rootcause.core.evidence import Figure
-from rootcause.tools.base import ToolInput, ToolOutput, tool
-from rootcause.tools.behavior import Behavior, word_bound
-from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_frame, behavior_hits, resolve
-from rootcause.tools.proposal import Candidate, propose_detector, run_suggestions
-from rootcause.tools.proposal_views import (
+from rootcause.behaviour.behavior import Behavior, word_bound
+from rootcause.behaviour.frame import run_frame
+from rootcause.behaviour.matching import behavior_frame, behavior_hits, resolve
+from rootcause.behaviour.proposal import Candidate, propose_detector, run_suggestions
+from rootcause.behaviour.proposal_views import (
     ProposalView,
     SuggestionView,
     proposal_view,
     suggestion_views,
 )
-from rootcause.tools.untrusted import fenced, inline, label, quote
+from rootcause.core.errors import BadInputError
+from rootcause.core.evidence import Figure
+from rootcause.core.untrusted import fenced, inline, label, quote
+from rootcause.tools.base import ToolInput, ToolOutput, tool
+from rootcause.tools.context import ToolContext
 
 #: Longest example text fetched (cut in the database; the full length is kept).
 MAX_EXAMPLE_CHARS = 2000
@@ -261,7 +261,7 @@ def detect(ctx: ToolContext, args: DetectInput) -> DetectOutput:
         ctx.con.unregister("hit_rows")
     sampled = None
     if behavior.kind == "judge":
-        from rootcause.tools.judge import judge_result
+        from rootcause.behaviour.judge import judge_result
 
         sampled = judge_result(ctx, behavior).describe()
     return DetectOutput(

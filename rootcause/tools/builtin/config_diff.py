@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from rootcause.core.evidence import Figure, Subject
+from rootcause.core.untrusted import inline, label
 from rootcause.history.structural import MAX_VALUE_CHARS
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
@@ -15,7 +16,6 @@ from rootcause.tools.history_views import (
     history_of,
     steps_text,
 )
-from rootcause.tools.untrusted import inline, label
 
 #: Most diff lines in the text rendering (the JSON output keeps all of them).
 MAX_RENDERED_LINES = 80

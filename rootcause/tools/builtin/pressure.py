@@ -14,16 +14,16 @@ from rootcause.analysis.pressure import (
 from rootcause.analysis.pressure import (
     selection_pressure as price_pressure,
 )
+from rootcause.behaviour.frame import run_frame
+from rootcause.behaviour.matching import behavior_hits, evaluated_rows
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure, Subject
+from rootcause.core.untrusted import inline, label, labels
 from rootcause.tools.base import SLICE_SUBJECTS, ToolOutput, points_of, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import behavior_hits, evaluated_rows
 from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField
 from rootcause.tools.steps import StepRangeInput
-from rootcause.tools.untrusted import inline, label, labels
 from rootcause.tools.weights import live_weights
 
 #: Bootstrap replicates: the ends of a 95% percentile interval are then stable to about 2% of

@@ -4,12 +4,12 @@ at all), and the union of the behaviours close in meaning to it."""
 
 from __future__ import annotations
 
-from rootcause.tools.behavior import TextField, ngram_spec
-from rootcause.tools.candidate import Candidate
-from rootcause.tools.meaning import Meaning
-from rootcause.tools.run_behaviours import RunBehaviour, term_ok
-from rootcause.tools.symptom import SymptomReading
-from rootcause.tools.word_candidates import stems_of
+from rootcause.behaviour.behavior import TextField, ngram_spec
+from rootcause.behaviour.candidate import Candidate
+from rootcause.behaviour.meaning import Meaning
+from rootcause.behaviour.run_behaviours import RunBehaviour, term_ok
+from rootcause.behaviour.symptom import SymptomReading
+from rootcause.behaviour.word_candidates import stems_of
 
 
 def behaviour_candidates(

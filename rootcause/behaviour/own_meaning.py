@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 
-from rootcause.tools.behavior import InvalidBehaviorError, TextField, parse_behavior
-from rootcause.tools.candidate import Candidate, Direction, sql_of
-from rootcause.tools.context import ToolContext
-from rootcause.tools.grounding import CLEARLY_CLOSER, count_clauses
-from rootcause.tools.meaning import MEANING_Z, Meaning
-from rootcause.tools.run_behaviours import Piece, matching_pieces, window_texts
+from rootcause.behaviour.behavior import InvalidBehaviorError, TextField, parse_behavior
+from rootcause.behaviour.candidate import Candidate, Direction, sql_of
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.grounding import CLEARLY_CLOSER, count_clauses
+from rootcause.behaviour.meaning import MEANING_Z, Meaning
+from rootcause.behaviour.run_behaviours import Piece, matching_pieces, window_texts
 
 #: Share of the narrow candidate's hits that must be the broad one's for it to contain it.
 CONTAINED = 0.9
@@ -40,7 +40,7 @@ def _pattern(spec: str) -> tuple[TextField, re.Pattern[str]] | None:
         return None
 
 
-def _added_examples(ctx: ToolContext, broad: Candidate, narrow: Candidate) -> list[Piece]:
+def _added_examples(ctx: RunContext, broad: Candidate, narrow: Candidate) -> list[Piece]:
     """Pieces of the window where `broad` is common that it matches and `narrow` does not."""
     mine, theirs = _pattern(broad.spec), _pattern(narrow.spec)
     if mine is None or theirs is None or mine[0] != theirs[0]:
@@ -54,7 +54,7 @@ def _added_examples(ctx: ToolContext, broad: Candidate, narrow: Candidate) -> li
     )
 
 
-def _contains(ctx: ToolContext, pool: list[Candidate]) -> list[tuple[Candidate, Candidate]]:
+def _contains(ctx: RunContext, pool: list[Candidate]) -> list[tuple[Candidate, Candidate]]:
     """(broad, narrow) pairs of `pool` where the broad one contains the narrow one."""
     pairs = [
         (b, n) for b in pool for n in pool if b is not n and b.hits >= BROADER * max(n.hits, 1)
@@ -79,7 +79,7 @@ def _borrowed(added_z: float, narrow_z: float) -> bool:
 
 
 def demote_borrowed_meaning(
-    ctx: ToolContext,
+    ctx: RunContext,
     candidates: list[Candidate],
     stated: Direction | None,
     meaning: Meaning,

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from rootcause.analysis.ngrams import stem, tokenize
-from rootcause.tools.behavior import TextField, ngram_spec, phrase_pattern, with_field
-from rootcause.tools.candidate import Candidate, association_groups
-from rootcause.tools.context import ToolContext
-from rootcause.tools.run_behaviours import moving_ngrams, step_quartiles
-from rootcause.tools.symptom import SymptomReading
+from rootcause.behaviour.behavior import TextField, ngram_spec, phrase_pattern, with_field
+from rootcause.behaviour.candidate import Candidate, association_groups
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.run_behaviours import moving_ngrams, step_quartiles
+from rootcause.behaviour.symptom import SymptomReading
 
 #: Content words tried alone and together.
 MAX_WORDS = 6
@@ -21,7 +21,7 @@ def stems_of(terms: list[str]) -> set[str]:
     return {stem(w) for t in terms for w in t.split() if len(w) > 2}
 
 
-def word_candidates(reading: SymptomReading, ctx: ToolContext) -> list[Candidate]:
+def word_candidates(reading: SymptomReading, ctx: RunContext) -> list[Candidate]:
     column = reading.field
     out: list[Candidate] = []
     if reading.length is not None:
@@ -52,7 +52,7 @@ def word_candidates(reading: SymptomReading, ctx: ToolContext) -> list[Candidate
     return out + _moving_with_words(ctx, reading)
 
 
-def _moving_with_words(ctx: ToolContext, reading: SymptomReading) -> list[Candidate]:
+def _moving_with_words(ctx: RunContext, reading: SymptomReading) -> list[Candidate]:
     """The moving n-grams that share the most of the symptom's stems, one candidate per group
     of them that occurs together (n-grams of different behaviours stay apart)."""
     column = reading.field
@@ -90,7 +90,7 @@ def _quote_term(quote: str) -> str:
 
 
 def words_together(
-    ctx: ToolContext, reading: SymptomReading, measured: list[Candidate], min_hits: int
+    ctx: RunContext, reading: SymptomReading, measured: list[Candidate], min_hits: int
 ) -> list[Candidate]:
     """The symptom's content words that have hits in the run and occur together more often
     than chance, each such group as one detector (a word that catches another behaviour, such
@@ -119,7 +119,7 @@ def words_together(
     ]
 
 
-def _length_spec(ctx: ToolContext, reading: SymptomReading) -> str:
+def _length_spec(ctx: RunContext, reading: SymptomReading) -> str:
     column = reading.field
     low, _ = step_quartiles(ctx)
     row = ctx.con.execute(

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rootcause.tools.candidate import Candidate
-from rootcause.tools.precision import PrecisionCheck
-from rootcause.tools.proposal import Proposal
-from rootcause.tools.readings import Reading
+from rootcause.behaviour.candidate import Candidate
+from rootcause.behaviour.precision import PrecisionCheck
+from rootcause.behaviour.proposal import Proposal
+from rootcause.behaviour.readings import Reading
 
 
 class CandidateView(BaseModel):

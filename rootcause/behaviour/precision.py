@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 
 from rootcause.analysis.groups import BREAK, Presence, slot_contexts
 from rootcause.analysis.ngrams import stem, tokenize
+from rootcause.behaviour.behavior import TextField, word_forms
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.meaning import Meaning
+from rootcause.behaviour.run_behaviours import Direction, Piece, window_docs, window_texts
+from rootcause.core.untrusted import fenced
 from rootcause.search.pieces import split_pieces
-from rootcause.tools.behavior import TextField, word_forms
-from rootcause.tools.context import ToolContext
-from rootcause.tools.meaning import Meaning
-from rootcause.tools.run_behaviours import Direction, Piece, window_docs, window_texts
-from rootcause.tools.untrusted import fenced
 
 #: Share of an added term's own hits that must sit in the core words' slots.
 MIN_SHARE = 0.5
@@ -165,13 +165,13 @@ class _Frames:
     core_slots: set[Slot]
 
 
-def _frames(ctx: ToolContext, text_field: TextField, core: list[str]) -> _Frames:
+def _frames(ctx: RunContext, text_field: TextField, core: list[str]) -> _Frames:
     """The frames of the core words `core` (memoised per context)."""
     key = ("precision_frames", text_field, tuple(sorted(set(core))))
     return ctx.memo(key, lambda: _compute_frames(ctx, text_field, core))
 
 
-def _compute_frames(ctx: ToolContext, text_field: TextField, core: list[str]) -> _Frames:
+def _compute_frames(ctx: RunContext, text_field: TextField, core: list[str]) -> _Frames:
     docs = [*window_docs(ctx, text_field, True), *window_docs(ctx, text_field, False)]
     present = Presence(docs)
     forms = sorted({f for t in core for f in _forms(t)})
@@ -230,7 +230,7 @@ def _piece_with(tokens: list[str], forms: set[str]) -> str:
 
 
 def check_terms(
-    ctx: ToolContext, text_field: TextField, terms: list[str], core_stems: set[str]
+    ctx: RunContext, text_field: TextField, terms: list[str], core_stems: set[str]
 ) -> list[TermCheck]:
     """The check of each term of `terms` that is not made of the core stems (module
     docstring); empty when every term is core or none is (nothing to check against)."""
@@ -243,7 +243,7 @@ def check_terms(
 
 
 def _hit_pieces(
-    ctx: ToolContext, text_field: TextField, terms: list[str], direction: Direction
+    ctx: RunContext, text_field: TextField, terms: list[str], direction: Direction
 ) -> tuple[list[list[str]], list[Piece]]:
     """Up to `SAMPLED_HITS` sampled texts (of the window where the detector is common) that
     carry a term, as token lists, and the sentence of each that carries it."""
@@ -272,7 +272,7 @@ def _hit_pieces(
 
 
 def check_detector(
-    ctx: ToolContext,
+    ctx: RunContext,
     text_field: TextField,
     spec: str,
     terms: list[str],

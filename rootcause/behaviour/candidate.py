@@ -11,11 +11,11 @@ from typing import Literal
 
 import numpy as np
 
-from rootcause.tools.behavior import parse_behavior
-from rootcause.tools.context import ToolContext
-from rootcause.tools.matching import PackedBits, behavior_sql, check_regex, match_bits
-from rootcause.tools.precision import TermCheck
-from rootcause.tools.run_behaviours import step_quartiles
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.matching import PackedBits, behavior_sql, check_regex, match_bits
+from rootcause.behaviour.precision import TermCheck
+from rootcause.behaviour.run_behaviours import step_quartiles
 
 Direction = Literal["up", "down"]
 
@@ -58,7 +58,7 @@ class Candidate:
         return abs(self.z) >= MIN_Z and (stated is None or self.direction == stated)
 
 
-def measure(ctx: ToolContext, candidates: list[Candidate]) -> None:
+def measure(ctx: RunContext, candidates: list[Candidate]) -> None:
     """Hits and first/last-quarter rates of every candidate, from one scan of the run."""
     if not candidates:
         return
@@ -81,7 +81,7 @@ def _count(bits: PackedBits) -> int:
     return int(np.bitwise_count(bits).sum(dtype=np.int64))
 
 
-def _quarter_masks(ctx: ToolContext) -> tuple[PackedBits, PackedBits, PackedBits]:
+def _quarter_masks(ctx: RunContext) -> tuple[PackedBits, PackedBits, PackedBits]:
     """Packed masks of the samples in the first quarter, the last quarter and between (by
     step; a sample without a step is between), once per context."""
 
@@ -98,7 +98,7 @@ def _quarter_masks(ctx: ToolContext) -> tuple[PackedBits, PackedBits, PackedBits
     return ctx.memo(("quarter_masks", str(ctx.db_path)), compute)
 
 
-def sql_of(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
+def sql_of(ctx: RunContext, spec: str) -> tuple[str, list[object]]:
     """The DuckDB boolean expression of the detector `spec` and its parameters (regexes checked
     for the engine first)."""
     behavior = parse_behavior(spec)
@@ -108,7 +108,7 @@ def sql_of(ctx: ToolContext, spec: str) -> tuple[str, list[object]]:
     return expr, list(params)
 
 
-def measure_recall(ctx: ToolContext, candidates: list[Candidate], reference: Candidate) -> None:
+def measure_recall(ctx: RunContext, candidates: list[Candidate], reference: Candidate) -> None:
     """Each candidate's share of the hits of `reference` that it also finds (one scan, or
     none when their match bits are cached)."""
     if not reference.hits or not candidates:
@@ -118,7 +118,7 @@ def measure_recall(ctx: ToolContext, candidates: list[Candidate], reference: Can
         c.recall = _count(own & ref) / reference.hits
 
 
-def association_groups(ctx: ToolContext, specs: list[str]) -> list[list[int]]:
+def association_groups(ctx: RunContext, specs: list[str]) -> list[list[int]]:
     """Groups of the detectors `specs` (by index) that mark one behaviour: two join when their
     hits occur together more often than apart (both > either alone, i.e. Jaccard > 1/2), and
     groups are the connected sets of such pairs. Two words that are merely common at the same

@@ -18,7 +18,7 @@ from dataclasses import field as default
 from typing import Literal
 
 from rootcause.analysis.ngrams import stem, tokenize
-from rootcause.tools.behavior import TextField
+from rootcause.behaviour.behavior import TextField
 
 Direction = Literal["up", "down"]
 

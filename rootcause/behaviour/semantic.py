@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rootcause.behaviour.behavior import Behavior
+from rootcause.behaviour.context import RunContext
 from rootcause.core.errors import BadInputError
 from rootcause.search.calibrate import Calibration, calibrate
 from rootcause.search.embedders import (
@@ -36,8 +38,6 @@ from rootcause.search.embedders import (
 )
 from rootcause.search.index import DEFAULT_CAP, ProgressFn, SemanticIndex
 from rootcause.store.sql import fetch_value
-from rootcause.tools.behavior import Behavior
-from rootcause.tools.context import ToolContext
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +74,12 @@ class SemanticSettings:
         return cls(cap=cap)
 
 
-def semantic_settings(ctx: ToolContext) -> SemanticSettings:
+def semantic_settings(ctx: RunContext) -> SemanticSettings:
     return ctx.memo(("semantic", "settings"), SemanticSettings.from_env)
 
 
 def configure_semantic(
-    ctx: ToolContext,
+    ctx: RunContext,
     *,
     cap: int | None = None,
     embedder: Embedder | None = None,
@@ -99,7 +99,7 @@ def configure_semantic(
     return settings
 
 
-def semantic_embedder(ctx: ToolContext) -> Embedder:
+def semantic_embedder(ctx: RunContext) -> Embedder:
     """The context's embedder (MiniLM unless one was configured); SemanticExtraMissingError
     without the extra."""
     settings = semantic_settings(ctx)
@@ -108,7 +108,7 @@ def semantic_embedder(ctx: ToolContext) -> Embedder:
     return settings.embedder
 
 
-def meaning_identity(ctx: ToolContext) -> str:
+def meaning_identity(ctx: RunContext) -> str:
     """What the semantic step of this context would run with: the embedder's key and the
     sample cap, or why it cannot run (a cache key for results that depend on it)."""
     try:
@@ -118,7 +118,7 @@ def meaning_identity(ctx: ToolContext) -> str:
     return f"{embedder.key}; cap {semantic_settings(ctx).cap}"
 
 
-def semantic_index(ctx: ToolContext, text_field: str = "completion") -> SemanticIndex:
+def semantic_index(ctx: RunContext, text_field: str = "completion") -> SemanticIndex:
     """The built index of `text_field` (once per context; embeddings cached on disk)."""
     settings = semantic_settings(ctx)
     embedder = semantic_embedder(ctx)
@@ -155,14 +155,14 @@ class SemanticResult:
         return bool(self.evaluated.all())
 
 
-def semantic_result(ctx: ToolContext, behavior: Behavior) -> SemanticResult:
+def semantic_result(ctx: RunContext, behavior: Behavior) -> SemanticResult:
     """Evaluate a semantic behaviour on the run's stratified sample (cached per context)."""
     if behavior.kind != "semantic":
         raise BadInputError(f"behaviour {behavior.spec!r} is not semantic")
     return ctx.memo(("semantic", behavior.spec), lambda: _evaluate(ctx, behavior))
 
 
-def _evaluate(ctx: ToolContext, behavior: Behavior) -> SemanticResult:
+def _evaluate(ctx: RunContext, behavior: Behavior) -> SemanticResult:
     index = semantic_index(ctx, behavior.field)
     sample = index.sample
     rows = sample.text_rows
@@ -178,7 +178,7 @@ def _evaluate(ctx: ToolContext, behavior: Behavior) -> SemanticResult:
     )
 
 
-def semantic_hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
+def semantic_hits(ctx: RunContext, behavior: Behavior) -> BoolArray:
     """Whether each sample (row_idx order) shows the behaviour; False also where the sample
     was not evaluated — restrict rates to `evaluated_mask(ctx, behavior.spec)`."""
     result = semantic_result(ctx, behavior)
@@ -186,10 +186,10 @@ def semantic_hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
     return result.hits
 
 
-def evaluated_mask(ctx: ToolContext, spec: str) -> BoolArray:
+def evaluated_mask(ctx: RunContext, spec: str) -> BoolArray:
     """Rows on which the behaviour `spec` was evaluated: the stratified sample for semantic
     behaviours (after they ran), every row for the others."""
-    from rootcause.tools.behavior import parse_behavior
+    from rootcause.behaviour.behavior import parse_behavior
 
     behavior = parse_behavior(spec)
     if behavior.kind == "semantic":
@@ -198,7 +198,7 @@ def evaluated_mask(ctx: ToolContext, spec: str) -> BoolArray:
     return ctx.memo(("evaluated", behavior.spec), lambda: np.ones(total, dtype=bool))
 
 
-def near_misses(ctx: ToolContext, behavior: Behavior, limit: int = 3) -> list[tuple[int, float]]:
+def near_misses(ctx: RunContext, behavior: Behavior, limit: int = 3) -> list[tuple[int, float]]:
     """Sampled rows just below the threshold (highest scores that are not hits), best first."""
     result = semantic_result(ctx, behavior)
     below = np.flatnonzero(result.scores < result.calibration.threshold)
@@ -207,7 +207,7 @@ def near_misses(ctx: ToolContext, behavior: Behavior, limit: int = 3) -> list[tu
 
 
 def similar_rows(
-    ctx: ToolContext, text: str, where: str, params: list[Any], limit: int
+    ctx: RunContext, text: str, where: str, params: list[Any], limit: int
 ) -> dict[int, float]:
     """The `limit` completions most similar to `text` among rows matching the SQL filter
     `where`: indexed rows through chroma; when fewer than `similar_extra` indexed rows match,

@@ -17,16 +17,16 @@ from rootcause.analysis.monitorability import (
     before_after,
     window_metrics,
 )
+from rootcause.behaviour.frame import run_frame
+from rootcause.behaviour.matching import BoolArray, behavior_hits, evaluated_rows
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
+from rootcause.core.untrusted import inline
 from rootcause.tools.base import ToolOutput, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import run_frame
-from rootcause.tools.matching import BoolArray, behavior_hits, evaluated_rows
 from rootcause.tools.plotting import Marker, PlotSpec, Series
 from rootcause.tools.stats_common import BEHAVIOR_HELP, SliceField, finite_or_none
 from rootcause.tools.steps import StepRangeInput
-from rootcause.tools.untrusted import inline
 
 _FLAG_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _REWARD = re.compile(r"^reward:(?P<name>[^<>]+?)\s*(?:>\s*(?P<bound>-?[0-9.]+))?$")

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rootcause.tools.behavior import parse_behavior
-from rootcause.tools.candidate import Candidate, sql_of
-from rootcause.tools.context import ToolContext
-from rootcause.tools.precision import PrecisionCheck
-from rootcause.tools.run_behaviours import Direction
+from rootcause.behaviour.behavior import parse_behavior
+from rootcause.behaviour.candidate import Candidate, sql_of
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.precision import PrecisionCheck
+from rootcause.behaviour.run_behaviours import Direction
 
 #: Two readings mark different behaviours when their hits overlap by at most this share of
 #: the samples either marks.
@@ -60,7 +60,7 @@ def unclear(check: PrecisionCheck | None) -> bool:
 
 
 def _overlaps(
-    ctx: ToolContext, chosen: Candidate, others: list[Candidate]
+    ctx: RunContext, chosen: Candidate, others: list[Candidate]
 ) -> list[tuple[float, float]]:
     """Each candidate's Jaccard overlap with the chosen one's hits, and the share of its own
     hits the chosen one marks too (one pass)."""
@@ -83,7 +83,7 @@ def _overlaps(
     return shares
 
 
-def _example(ctx: ToolContext, c: Candidate, chosen: Candidate) -> tuple[str, str]:
+def _example(ctx: RunContext, c: Candidate, chosen: Candidate) -> tuple[str, str]:
     """One sample the reading marks and the chosen detector does not (else any it marks)."""
     mine, mine_params = sql_of(ctx, c.spec)
     theirs, theirs_params = sql_of(ctx, chosen.spec)
@@ -103,7 +103,7 @@ def _example(ctx: ToolContext, c: Candidate, chosen: Candidate) -> tuple[str, st
 
 
 def other_readings(
-    ctx: ToolContext,
+    ctx: RunContext,
     chosen: Candidate,
     candidates: list[Candidate],
     stated: Direction | None,
@@ -143,7 +143,7 @@ def other_readings(
     return kept
 
 
-def _within(ctx: ToolContext, c: Candidate, kept: list[Reading]) -> bool:
+def _within(ctx: RunContext, c: Candidate, kept: list[Reading]) -> bool:
     """Are `c`'s hits nearly all among those of a reading already listed (a part of it)?"""
     return any(_overlaps(ctx, k.candidate, [c])[0][1] >= MAX_CONTAINED for k in kept)
 

@@ -10,15 +10,15 @@ from pydantic import BaseModel, Field
 from rootcause.analysis.bins import make_step_bins
 from rootcause.analysis.onset import detect_onset
 from rootcause.analysis.pressure import pressure_data, selection_pressure
+from rootcause.behaviour.frame import RunFrame, run_frame
+from rootcause.behaviour.matching import BoolArray, behavior_frame, resolve
 from rootcause.core.evidence import Figure, Points, Subject
+from rootcause.core.untrusted import inline, label
 from rootcause.history import ConfigHistory, open_history
 from rootcause.tools.base import ToolInput, ToolOutput, tool
 from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import RunFrame, run_frame
 from rootcause.tools.history_views import EffectView, effect_views
-from rootcause.tools.matching import BoolArray, behavior_frame, resolve
 from rootcause.tools.plotting import Marker, PlotSpec, Series
-from rootcause.tools.untrusted import inline, label
 
 #: Bins each side of a deployment over which the behaviour rate before/after is measured.
 RATE_BINS = 3

@@ -9,16 +9,16 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from rootcause.store.sql import fetch_value
-from rootcause.tools.behavior import (
+from rootcause.behaviour.behavior import (
     Behavior,
     InvalidBehaviorError,
     inflection_core,
     parse_behavior,
     word_bound,
 )
-from rootcause.tools.context import ToolContext
-from rootcause.tools.frame import RunFrame, run_frame
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.frame import RunFrame, run_frame
+from rootcause.store.sql import fetch_value
 
 BoolArray = npt.NDArray[np.bool_]
 PackedBits = npt.NDArray[np.uint8]
@@ -45,7 +45,7 @@ def behavior_sql(behavior: Behavior) -> tuple[str, list[Any]]:
     raise InvalidBehaviorError(f"behaviour {behavior.spec!r} cannot be expressed in SQL")
 
 
-def check_regex(ctx: ToolContext, pattern: str) -> None:
+def check_regex(ctx: RunContext, pattern: str) -> None:
     """Raise InvalidBehaviorError when DuckDB (RE2) cannot compile `pattern`."""
     try:
         fetch_value(ctx.con, "SELECT regexp_matches('', ?)", [pattern])
@@ -58,19 +58,19 @@ def resolve(spec: str | Behavior) -> Behavior:
     return spec if isinstance(spec, Behavior) else parse_behavior(spec)
 
 
-def behavior_hits(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
+def behavior_hits(ctx: RunContext, spec: str | Behavior) -> BoolArray:
     """Whether each sample (in `row_idx` order) shows the behaviour."""
     behavior = resolve(spec)
     return ctx.memo(("hits", behavior.spec), lambda: _hits(ctx, behavior))
 
 
-def _bits_cache(ctx: ToolContext) -> dict[str, PackedBits]:
+def _bits_cache(ctx: RunContext) -> dict[str, PackedBits]:
     """Packed match bits by normalised spec, for this context's database (its path is in the
     key, so a context is never served another run's bits)."""
     return ctx.memo(("match_bits", str(ctx.db_path)), dict)
 
 
-def match_bits(ctx: ToolContext, specs: list[str]) -> list[PackedBits]:
+def match_bits(ctx: RunContext, specs: list[str]) -> list[PackedBits]:
     """Per-sample match bits (`row_idx` order, `np.packbits`) of every SQL-expressible spec.
 
     The specs this context has not seen are evaluated in one scan of the run, every pattern a
@@ -85,7 +85,7 @@ def match_bits(ctx: ToolContext, specs: list[str]) -> list[PackedBits]:
     return [cache[k] for k in keys]
 
 
-def _scan_bits(ctx: ToolContext, specs: list[str]) -> list[PackedBits]:
+def _scan_bits(ctx: RunContext, specs: list[str]) -> list[PackedBits]:
     """Evaluate `specs` in one scan; NULL (never produced by `behavior_sql`) counts as no.
 
     The terms specs of a text field share one pre-filter, the literal alternation of all their
@@ -138,16 +138,16 @@ def _shared_prefilters(behaviors: list[Behavior]) -> dict[str, str]:
     }
 
 
-def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
+def _hits(ctx: RunContext, behavior: Behavior) -> BoolArray:
     packed = _bits_cache(ctx).get(behavior.spec)
     if packed is not None:
         return np.unpackbits(packed, count=run_frame(ctx).n).astype(bool)
     if behavior.kind == "semantic":
-        from rootcause.tools.semantic import semantic_hits
+        from rootcause.behaviour.semantic import semantic_hits
 
         return semantic_hits(ctx, behavior)
     if behavior.kind == "judge":
-        from rootcause.tools.judge import judge_result
+        from rootcause.behaviour.judge import judge_result
 
         return judge_result(ctx, behavior).hits
     if behavior.kind in ("regex", "terms"):
@@ -159,23 +159,23 @@ def _hits(ctx: ToolContext, behavior: Behavior) -> BoolArray:
     return np.asarray(table.column("hit").to_numpy(), dtype=bool)
 
 
-def evaluated_rows(ctx: ToolContext, spec: str | Behavior) -> BoolArray:
+def evaluated_rows(ctx: RunContext, spec: str | Behavior) -> BoolArray:
     """Rows the behaviour was evaluated on: every row, except for semantic behaviours, which
     are scored on a stratified sample of the run."""
     behavior = resolve(spec)
     if behavior.kind == "judge":
-        from rootcause.tools.judge import judge_result
+        from rootcause.behaviour.judge import judge_result
 
         return judge_result(ctx, behavior).evaluated
     if behavior.kind != "semantic":
         return np.ones(run_frame(ctx).n, dtype=bool)
-    from rootcause.tools.semantic import evaluated_mask
+    from rootcause.behaviour.semantic import evaluated_mask
 
     behavior_hits(ctx, behavior)
     return evaluated_mask(ctx, behavior.spec)
 
 
-def behavior_frame(ctx: ToolContext, spec: str | Behavior) -> tuple[RunFrame, BoolArray]:
+def behavior_frame(ctx: RunContext, spec: str | Behavior) -> tuple[RunFrame, BoolArray]:
     """The run's columns and the behaviour's hits over the evaluated rows only, so every rate
     and covariance is computed where the behaviour was actually looked for."""
     hits = behavior_hits(ctx, spec)

@@ -31,17 +31,17 @@ from __future__ import annotations
 
 import re
 
-from rootcause.tools.behavior import InvalidBehaviorError, parse_behavior
-from rootcause.tools.candidate import Candidate, Direction, sql_of
-from rootcause.tools.context import ToolContext
-from rootcause.tools.meaning import MEANING_Z, Meaning
-from rootcause.tools.run_behaviours import Piece, matching_pieces, window_texts
+from rootcause.behaviour.behavior import InvalidBehaviorError, parse_behavior
+from rootcause.behaviour.candidate import Candidate, Direction, sql_of
+from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.meaning import MEANING_Z, Meaning
+from rootcause.behaviour.run_behaviours import Piece, matching_pieces, window_texts
 
 #: Candidates of these sources are made of the symptom's own words.
 WORD_SOURCES = ("words", "quote")
 
 
-def _examples(ctx: ToolContext, spec: str, late: bool) -> list[Piece]:
+def _examples(ctx: RunContext, spec: str, late: bool) -> list[Piece]:
     """Distinct pieces of the sampled texts of one window that the detector `spec` matches."""
     try:
         behavior = parse_behavior(spec)
@@ -55,7 +55,7 @@ def _examples(ctx: ToolContext, spec: str, late: bool) -> list[Piece]:
 
 
 def score_word_candidates(
-    ctx: ToolContext, candidates: list[Candidate], meaning: Meaning, min_hits: int
+    ctx: RunContext, candidates: list[Candidate], meaning: Meaning, min_hits: int
 ) -> None:
     """Score the candidates made of the symptom's words on examples of their hits, taken from
     the window where they are common (the last quarter when they rose)."""
@@ -84,7 +84,7 @@ WITHIN_WORDS = 0.9
 PART_OF = 0.5
 
 
-def count_clauses(ctx: ToolContext, clauses: list[tuple[str, list[object]]]) -> list[int]:
+def count_clauses(ctx: RunContext, clauses: list[tuple[str, list[object]]]) -> list[int]:
     """The number of samples each boolean SQL clause marks (one pass)."""
     exprs = [f"count_if({expr})" for expr, _ in clauses]
     params = [p for _, ps in clauses for p in ps]
@@ -101,7 +101,7 @@ def _any(clauses: list[tuple[str, list[object]]]) -> tuple[str, list[object]]:
 
 
 def _within_words(
-    ctx: ToolContext, behaviours: list[Candidate], words: list[Candidate]
+    ctx: RunContext, behaviours: list[Candidate], words: list[Candidate]
 ) -> dict[str, list[int]]:
     """The behaviours that are the symptom's words told in other words: the word candidates
     that are a part of one (`PART_OF` of their hits are its hits) together mark nearly all
@@ -141,7 +141,7 @@ def _beats(behaviour: Candidate, word: Candidate, word_z: float | None = None) -
 
 
 def weigh_meaning(
-    ctx: ToolContext,
+    ctx: RunContext,
     candidates: list[Candidate],
     stated: Direction | None,
     meaning: Meaning,
