@@ -127,6 +127,19 @@ class EventStream(Generic[EventT]):
                 deliver(subscriber, event)
 
 
+class LabelledStream(EventStream[EventT]):
+    """A stream that fills in each event's job field (`field`: "run", "database", ...) with
+    `value` where the event left it empty: the one label of a kind whose job is one value."""
+
+    def __init__(self, field: str, value: str, *subscribers: Callable[[EventT], None] | None):
+        super().__init__(*subscribers)
+        self.field, self.value = field, value
+
+    def label(self, event: EventT) -> None:
+        if not getattr(event, self.field):
+            setattr(event, self.field, self.value)
+
+
 class Job(Generic[EventT, ResultT]):
     """A running (or finished) job: its events, so far and to come, `cancel()`, and `wait()`
     for its result. Safe to use from any thread."""

@@ -126,19 +126,10 @@ class LabJob(jobs.Job[LabEvent, RunResult]):
     token: ClassVar[type[jobs.CancelToken]] = LabCancelToken
 
 
-class _LabStream(jobs.EventStream[LabEvent]):
-    def __init__(self, run_dir: str, *subscribers: LabEventSink | None) -> None:
-        super().__init__(*subscribers)
-        self.run_dir = run_dir
-
-    def label(self, event: LabEvent) -> None:
-        event.run_dir = event.run_dir or self.run_dir
-
-
 class _Steps:
     """Says how far the simulation got; checks for a cancel between steps."""
 
-    def __init__(self, stream: _LabStream, cancel: jobs.CancelToken) -> None:
+    def __init__(self, stream: jobs.LabelledStream[LabEvent], cancel: jobs.CancelToken) -> None:
         self.stream, self.cancel, self.done = stream, cancel, 0
 
     def __call__(self, done: int, total: int) -> None:
@@ -186,7 +177,7 @@ def run_lab(
     """Write the lab run `request` asks for, in this thread; its events go to `on_event`.
     Cancelled or failed after it began writing, it removes what it wrote and says so."""
     out = request.out_dir.expanduser().resolve()
-    stream = _LabStream(str(out), on_event)
+    stream: jobs.LabelledStream[LabEvent] = jobs.LabelledStream("run_dir", str(out), on_event)
     steps = _Steps(stream, LabCancelToken(cancel))
     bug = request.bug if isinstance(request, NewRunRequest) else ""
     kind: Literal["new", "rerun"] = "new" if isinstance(request, NewRunRequest) else "rerun"

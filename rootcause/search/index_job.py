@@ -125,19 +125,10 @@ class IndexJob(jobs.Job[IndexEvent, IndexResult]):
     token: ClassVar[type[jobs.CancelToken]] = IndexCancelToken
 
 
-class _IndexStream(jobs.EventStream[IndexEvent]):
-    def __init__(self, database: str, *subscribers: IndexEventSink | None) -> None:
-        super().__init__(*subscribers)
-        self.database = database
-
-    def label(self, event: IndexEvent) -> None:
-        event.database = event.database or self.database
-
-
 class _Stages:
     """Says how far each stage got (counting the texts embedded); checks for a cancel."""
 
-    def __init__(self, stream: _IndexStream, cancel: jobs.CancelToken) -> None:
+    def __init__(self, stream: jobs.LabelledStream[IndexEvent], cancel: jobs.CancelToken) -> None:
         self.stream, self.cancel = stream, cancel
         self.stage, self.done, self.embedded = "", 0, 0
 
@@ -156,7 +147,9 @@ def run_index(
 ) -> IndexResult:
     """Build (or find built) the index `request` asks for, in this thread; its events go to
     `on_event`. Cancelled, it says so on the stream and raises `IndexCancelledError`."""
-    stream = _IndexStream(str(request.db_path), on_event)
+    stream: jobs.LabelledStream[IndexEvent] = jobs.LabelledStream(
+        "database", str(request.db_path), on_event
+    )
     stages = _Stages(stream, IndexCancelToken(cancel))
     started = time.perf_counter()
     try:

@@ -115,19 +115,10 @@ class IngestJob(jobs.Job[IngestEvent, IngestResult]):
     token: ClassVar[type[jobs.CancelToken]] = IngestCancelToken
 
 
-class _IngestStream(jobs.EventStream[IngestEvent]):
-    def __init__(self, run: str, *subscribers: IngestEventSink | None) -> None:
-        super().__init__(*subscribers)
-        self.run = run
-
-    def label(self, event: IngestEvent) -> None:
-        event.run = event.run or self.run
-
-
 class _Rows:
     """Counts the rows read and says so on the stream; checks for a cancel between batches."""
 
-    def __init__(self, stream: _IngestStream, cancel: jobs.CancelToken) -> None:
+    def __init__(self, stream: jobs.LabelledStream[IngestEvent], cancel: jobs.CancelToken) -> None:
         self.stream, self.cancel, self.rows = stream, cancel, 0
 
     def __call__(self, rows: int) -> None:
@@ -143,7 +134,9 @@ def run_ingest(
 ) -> IngestResult:
     """Ingest (or reuse) the run `request` names, in this thread; its events go to
     `on_event`. Cancelled, it says so on the stream and raises `IngestCancelledError`."""
-    stream = _IngestStream(str(request.run), on_event)
+    stream: jobs.LabelledStream[IngestEvent] = jobs.LabelledStream(
+        "run", str(request.run), on_event
+    )
     rows = _Rows(stream, IngestCancelToken(cancel))
     stream(IngestStarted(format=request.fmt, force=request.force))
     try:
