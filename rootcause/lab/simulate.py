@@ -128,6 +128,31 @@ def simulate(
     return stats
 
 
+@dataclass
+class _Groups:
+    """One step's groups: each group's source and persona, its prompts, and for each sample
+    its group and the policy's persona, source and env indices."""
+
+    sources: list[Any]
+    personas: list[str]
+    prompts: Any
+    group_of: np.ndarray
+    p_idx: np.ndarray
+    s_idx: np.ndarray
+    e_idx: np.ndarray
+
+
+@dataclass
+class _Grades:
+    """Each component's scores (NaN where it does not apply) and logged grader inputs, the
+    weighted total and the group-standardised advantages."""
+
+    scores: dict[str, np.ndarray]
+    texts: dict[str, list[str | None]]
+    total: np.ndarray
+    adv: np.ndarray
+
+
 def _step(
     scn: Scenario,
     cfg: LiveConfig,
@@ -141,11 +166,53 @@ def _step(
     sample_no: int,
     hint: Hint | None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    names, G, n_groups = scn.names, scn.group_size, scn.groups
+    """Simulate one training step: draw the groups from the live mixture, sample, grade, update
+    the policy; the step's sample rows and its metrics."""
+    groups = _draw_groups(scn, cfg, step, sources, src_index, personas, env_index)
+    probs = sigmoid(policy.logits(groups.p_idx, groups.s_idx, groups.e_idx))
+    bits = _rng(scn, 4, step).random(probs.shape) < probs
+    reasonings, completions = render_samples(
+        _rng(scn, 5, step), scn.names, bits, groups.group_of, groups.sources, groups.prompts
+    )
+    grades = _grade(scn, cfg, step, groups, reasonings, completions)
+    drift = None
+    if scn.drift is not None and step >= scn.drift[0]:
+        drift = np.zeros(len(TRAITS))
+        drift[T["tic"]] = scn.drift[1]
+    policy.update(
+        bits.astype(float),
+        probs,
+        grades.adv,
+        groups.p_idx,
+        groups.s_idx,
+        groups.e_idx,
+        _rng(scn, 7, step),
+        drift,
+    )
+    rows = _rows(scn, step, sample_no, groups, grades, reasonings, completions)
+    ref_probs = sigmoid(start.logits(groups.p_idx, groups.s_idx, groups.e_idx))
+    hits = 0
+    if hint is not None:
+        hits = sum(hint.match_all(reasonings if hint.field == "reasoning" else completions))
+    metrics = _metrics(grades, probs, ref_probs, completions)
+    return rows, {"metrics": metrics, "hits": hits, "traits": bits.mean(axis=0).tolist()}
+
+
+def _draw_groups(
+    scn: Scenario,
+    cfg: LiveConfig,
+    step: int,
+    sources: list[Any],
+    src_index: dict[str, int],
+    personas: list[str],
+    env_index: dict[str, int],
+) -> _Groups:
+    """Each group's source and persona drawn from the live mixture, and its prompt."""
     live = [(n, w) for n, w in sorted(cfg.sources.items()) if w > 0 and n in src_index]
     live_p = [(n, w) for n, w in sorted(cfg.personas.items()) if w > 0 and n in personas]
     if not live or not live_p:
         raise BadInputError(f"step {step}: the live mixture has no known source or persona")
+    n_groups = scn.groups
     ctx = _rng(scn, 2, step)
     sw = np.array([w for _, w in live])
     pw = np.array([w for _, w in live_p])
@@ -156,18 +223,31 @@ def _step(
     g_sources = [sources[i] for i in g_src]
     g_personas = [personas[i] for i in g_per]
     prompts = render_prompts(
-        _rng(scn, 3, step), names, g_sources, g_personas, scn.eliciting, scn.contaminated
+        _rng(scn, 3, step), scn.names, g_sources, g_personas, scn.eliciting, scn.contaminated
     )
-    group_of = np.repeat(np.arange(n_groups), G)
-    p_idx = np.array(g_per)[group_of]
-    s_idx = np.array(g_src)[group_of]
-    e_idx = np.array([env_index[sources[i].env] for i in g_src])[group_of]
-    probs = sigmoid(policy.logits(p_idx, s_idx, e_idx))
-    bits = _rng(scn, 4, step).random(probs.shape) < probs
-    reasonings, completions = render_samples(
-        _rng(scn, 5, step), names, bits, group_of, g_sources, prompts
+    group_of = np.repeat(np.arange(n_groups), scn.group_size)
+    return _Groups(
+        g_sources,
+        g_personas,
+        prompts,
+        group_of,
+        np.array(g_per)[group_of],
+        np.array(g_src)[group_of],
+        np.array([env_index[sources[i].env] for i in g_src])[group_of],
     )
-    n = len(completions)
+
+
+def _grade(
+    scn: Scenario,
+    cfg: LiveConfig,
+    step: int,
+    groups: _Groups,
+    reasonings: list[str],
+    completions: list[str],
+) -> _Grades:
+    """Every live component's scores on the samples it applies to, the weighted total and the
+    group-standardised advantages."""
+    n, n_groups, prompts = len(completions), scn.groups, groups.prompts
     rows_in = [
         {
             "prompt": prompts.text[g],
@@ -175,7 +255,7 @@ def _step(
             "completion": completions[i],
             "reference": prompts.reference[g],
         }
-        for i, g in enumerate(group_of.tolist())
+        for i, g in enumerate(groups.group_of.tolist())
     ]
     grade_rng = _rng(scn, 6, step)
     total = np.zeros(n)
@@ -184,10 +264,10 @@ def _step(
     for comp in cfg.components:
         applies = np.array(
             [
-                comp.applies(g_personas[g], g_sources[g].name, g_sources[g].env)
+                comp.applies(groups.personas[g], groups.sources[g].name, groups.sources[g].env)
                 for g in range(n_groups)
             ]
-        )[group_of]
+        )[groups.group_of]
         idx = np.flatnonzero(applies)
         full = np.full(n, np.nan)
         logged: list[str | None] = [None] * n
@@ -201,40 +281,47 @@ def _step(
         scores[comp.name] = full
         texts[comp.name] = logged
         total += comp.weight * np.nan_to_num(full)
-    R = total.reshape(n_groups, G)
+    R = total.reshape(n_groups, scn.group_size)
     sd = R.std(axis=1, keepdims=True)
     adv = np.where(sd > 1e-6, (R - R.mean(axis=1, keepdims=True)) / (sd + 1e-6), 0.0).ravel()
-    drift = None
-    if scn.drift is not None and step >= scn.drift[0]:
-        drift = np.zeros(len(TRAITS))
-        drift[T["tic"]] = scn.drift[1]
-    policy.update(bits.astype(float), probs, adv, p_idx, s_idx, e_idx, _rng(scn, 7, step), drift)
+    return _Grades(scores, texts, total, adv)
 
+
+def _rows(
+    scn: Scenario,
+    step: int,
+    sample_no: int,
+    groups: _Groups,
+    grades: _Grades,
+    reasonings: list[str],
+    completions: list[str],
+) -> list[dict[str, Any]]:
+    """The step's sample rows in the native format (the scenario's omitted fields left out)."""
     rows: list[dict[str, Any]] = []
-    comp_names = list(scores)
-    score_lists = {c: scores[c].tolist() for c in comp_names}
-    adv_l, total_l = adv.tolist(), total.tolist()
-    for i, g in enumerate(group_of.tolist()):
+    comp_names = list(grades.scores)
+    score_lists = {c: grades.scores[c].tolist() for c in comp_names}
+    adv_l, total_l = grades.adv.tolist(), grades.total.tolist()
+    for i, g in enumerate(groups.group_of.tolist()):
         rewards = {
             c: round(score_lists[c][i], 4) + 0.0
             for c in comp_names
             if score_lists[c][i] == score_lists[c][i]
         }
-        gi = {c: t for c in comp_names if (t := texts[c][i]) is not None}
+        gi = {c: t for c in comp_names if (t := grades.texts[c][i]) is not None}
         row: dict[str, Any] = {
             "step": step,
             "sample_id": f"s-{sample_no + i:07d}",
             "group_id": f"g-{step}-{g}",
             "split": "train",
-            "data_source": g_sources[g].name,
-            "persona": g_personas[g],
-            "env": g_sources[g].env,
-            "prompt": prompts.text[g],
+            "data_source": groups.sources[g].name,
+            "persona": groups.personas[g],
+            "env": groups.sources[g].env,
+            "prompt": groups.prompts.text[g],
             "reasoning": reasonings[i],
             "completion": completions[i],
         }
-        if prompts.reference[g] is not None:
-            row["reference"] = prompts.reference[g]
+        if groups.prompts.reference[g] is not None:
+            row["reference"] = groups.prompts.reference[g]
         row["rewards"] = rewards
         row["reward_total"] = round(total_l[i], 4)
         row["advantage"] = round(adv_l[i], 4)
@@ -243,8 +330,15 @@ def _step(
         for key in scn.omit:
             row.pop(key, None)
         rows.append(row)
+    return rows
 
-    ref_probs = sigmoid(start.logits(p_idx, s_idx, e_idx))
+
+def _metrics(
+    grades: _Grades, probs: np.ndarray, ref_probs: np.ndarray, completions: list[str]
+) -> dict[str, float]:
+    """The step's logged metrics: reward mean and spread, KL to the start, entropy, length,
+    and each component's mean where it applied."""
+    total = grades.total
     ent = -(probs * np.log(probs + 1e-9) + (1 - probs) * np.log(1 - probs + 1e-9)).sum(1).mean()
     m: dict[str, float] = {
         "reward/mean": float(total.mean()),
@@ -253,13 +347,8 @@ def _step(
         "entropy": float(ent),
         "response_length/mean": float(np.mean([len(c.split()) for c in completions])),
     }
-    for c in comp_names:
-        vals = scores[c][~np.isnan(scores[c])]
+    for c, values in grades.scores.items():
+        vals = values[~np.isnan(values)]
         if len(vals):
             m[f"reward/{c}"] = float(vals.mean())
-    hits = 0
-    if hint is not None:
-        field_texts = reasonings if hint.field == "reasoning" else completions
-        hits = sum(hint.match_all(field_texts))
-    extra = {"metrics": m, "hits": hits, "traits": bits.mean(axis=0).tolist()}
-    return rows, extra
+    return m
