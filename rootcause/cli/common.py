@@ -112,6 +112,7 @@ def ingest_with_progress(
         try:
             result = watch(job, "cancelling the ingest (Ctrl-C again to stop now)")
         except (IngestCancelledError, KeyboardInterrupt):
+            bar.stop()  # the line goes below the bar, not over it
             err.print("stopped; the workspace is unchanged", markup=False, highlight=False)
             raise typer.Exit(EXIT_CANCELLED) from None
     if result.skipped:
@@ -164,6 +165,9 @@ class _IngestProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
 

@@ -127,5 +127,6 @@ def _build(request: IndexRequest, events: Path | None) -> IndexResult:
         try:
             return watch(job, "cancelling the index build (Ctrl-C again to stop now)")
         except (IndexCancelledError, KeyboardInterrupt):
+            bar.stop()  # the line goes below the bar, not over it
             err.print("stopped; the next build starts from what was cached", markup=False)
             raise typer.Exit(EXIT_CANCELLED) from None

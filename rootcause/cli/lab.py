@@ -72,6 +72,7 @@ def _run_with_progress(label: str, request: LabRequest, events: Path | None) -> 
         try:
             result = watch(job, "cancelling the lab run (Ctrl-C again to stop now)")
         except (LabCancelledError, KeyboardInterrupt):
+            bar.stop()  # the line goes below the bar, not over it
             stderr_console().print("stopped; nothing of the run was kept", markup=False)
             raise typer.Exit(EXIT_CANCELLED) from None
     stderr_console().print(
