@@ -63,9 +63,9 @@ def measure(ctx: RunContext, candidates: list[Candidate]) -> None:
     if not candidates:
         return
     windows = _quarter_masks(ctx)
-    totals = [_count(w) for w in windows]
+    totals = [count_bits(w) for w in windows]
     for c, bits in zip(candidates, match_bits(ctx, [c.spec for c in candidates]), strict=True):
-        early, late, mid = (_count(bits & w) for w in windows)
+        early, late, mid = (count_bits(bits & w) for w in windows)
         c.hits = early + late + mid
         c.early = early / totals[0] if totals[0] else math.nan
         c.late = late / totals[1] if totals[1] else math.nan
@@ -76,7 +76,7 @@ def measure(ctx: RunContext, candidates: list[Candidate]) -> None:
         c.z = 0.0 if not (totals[0] and totals[1]) else (c.late - c.early) / se
 
 
-def _count(bits: PackedBits) -> int:
+def count_bits(bits: PackedBits) -> int:
     """Set bits of a packed array (padding bits are zero)."""
     return int(np.bitwise_count(bits).sum(dtype=np.int64))
 
@@ -115,7 +115,7 @@ def measure_recall(ctx: RunContext, candidates: list[Candidate], reference: Cand
         return
     ref, *bits = match_bits(ctx, [reference.spec, *(c.spec for c in candidates)])
     for c, own in zip(candidates, bits, strict=True):
-        c.recall = _count(own & ref) / reference.hits
+        c.recall = count_bits(own & ref) / reference.hits
 
 
 def association_groups(ctx: RunContext, specs: list[str]) -> list[list[int]]:
@@ -127,7 +127,7 @@ def association_groups(ctx: RunContext, specs: list[str]) -> list[list[int]]:
         return [[i] for i in range(len(specs))]
     bits = match_bits(ctx, specs)
     pairs = [(i, j) for i in range(len(specs)) for j in range(i + 1, len(specs))]
-    row = [_count(bits[i] & bits[j]) > _count(bits[i] ^ bits[j]) for i, j in pairs]
+    row = [count_bits(bits[i] & bits[j]) > count_bits(bits[i] ^ bits[j]) for i, j in pairs]
     parent = list(range(len(specs)))
 
     def root(i: int) -> int:

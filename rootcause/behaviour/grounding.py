@@ -41,17 +41,32 @@ from rootcause.behaviour.run_behaviours import Piece, matching_pieces, window_te
 WORD_SOURCES = ("words", "quote")
 
 
-def _examples(ctx: RunContext, spec: str, late: bool) -> list[Piece]:
-    """Distinct pieces of the sampled texts of one window that the detector `spec` matches."""
+def window_examples(
+    ctx: RunContext, spec: str, late: bool, without: str | None = None
+) -> list[Piece]:
+    """Distinct pieces of the sampled texts of one window that the detector `spec` matches
+    (and the detector `without`, when given, does not: the hits one detector adds to another
+    of the same field)."""
     try:
         behavior = parse_behavior(spec)
         pattern = re.compile(behavior.regex())
+        other = None if without is None else parse_behavior(without)
+        excluded = None if other is None else re.compile(other.regex())
     except (InvalidBehaviorError, ValueError, re.error):
+        return []
+    if other is not None and other.field != behavior.field:
         return []
     windows = window_texts(ctx, behavior.field)
     texts, rows = (windows.late, windows.late_rows) if late else (windows.early, windows.early_rows)
     hits = (i for i, text in enumerate(texts) if pattern.search(text))
-    return matching_pieces(texts, rows, hits, lambda piece: bool(pattern.search(piece)))
+    return matching_pieces(
+        texts,
+        rows,
+        hits,
+        lambda piece: (
+            bool(pattern.search(piece)) and not (excluded is not None and excluded.search(piece))
+        ),
+    )
 
 
 def score_word_candidates(
@@ -65,7 +80,9 @@ def score_word_candidates(
         if c.source not in WORD_SOURCES or c.hits < min_hits:
             continue
         if c.spec not in meaning.z:
-            meaning.score(c.spec, c.direction, _examples(ctx, c.spec, late=c.direction == "up"))
+            meaning.score(
+                c.spec, c.direction, window_examples(ctx, c.spec, late=c.direction == "up")
+            )
         c.similarity, c.meaning_z = meaning.similarity.get(c.spec), meaning.z.get(c.spec)
 
 
@@ -84,7 +101,7 @@ WITHIN_WORDS = 0.9
 PART_OF = 0.5
 
 
-def count_clauses(ctx: RunContext, clauses: list[tuple[str, list[object]]]) -> list[int]:
+def _counts(ctx: RunContext, clauses: list[tuple[str, list[object]]]) -> list[int]:
     """The number of samples each boolean SQL clause marks (one pass)."""
     exprs = [f"count_if({expr})" for expr, _ in clauses]
     params = [p for _, ps in clauses for p in ps]
@@ -111,7 +128,7 @@ def _within_words(
     w_sql = [sql_of(ctx, w.spec) for w in words]
     b_sql = [sql_of(ctx, b.spec) for b in behaviours]
     clauses = [*w_sql, *b_sql, *(_both(b, w) for b in b_sql for w in w_sql)]
-    counts = count_clauses(ctx, clauses)
+    counts = _counts(ctx, clauses)
     word_hits, b_hits = counts[: len(words)], counts[len(words) : len(words) + len(behaviours)]
     shared = counts[len(words) + len(behaviours) :]
     parts: dict[int, list[int]] = {}
@@ -123,7 +140,7 @@ def _within_words(
     if not parts:
         return {}
     union = [_both(b_sql[i], _any([w_sql[j] for j in mine])) for i, mine in parts.items()]
-    covered = count_clauses(ctx, union)
+    covered = _counts(ctx, union)
     return {
         behaviours[i].spec: mine
         for (i, mine), n in zip(parts.items(), covered, strict=True)

@@ -17,14 +17,11 @@ whose hits carry the symptom, so it holds for any run and any symptom.
 
 from __future__ import annotations
 
-import re
-
-from rootcause.behaviour.behavior import InvalidBehaviorError, TextField, parse_behavior
-from rootcause.behaviour.candidate import Candidate, Direction, sql_of
+from rootcause.behaviour.candidate import Candidate, Direction, count_bits
 from rootcause.behaviour.context import RunContext
-from rootcause.behaviour.grounding import CLEARLY_CLOSER, count_clauses
+from rootcause.behaviour.grounding import CLEARLY_CLOSER, window_examples
+from rootcause.behaviour.matching import match_bits
 from rootcause.behaviour.meaning import MEANING_Z, Meaning
-from rootcause.behaviour.run_behaviours import Piece, matching_pieces, window_texts
 
 #: Share of the narrow candidate's hits that must be the broad one's for it to contain it.
 CONTAINED = 0.9
@@ -32,42 +29,17 @@ CONTAINED = 0.9
 BROADER = 1.5
 
 
-def _pattern(spec: str) -> tuple[TextField, re.Pattern[str]] | None:
-    try:
-        behavior = parse_behavior(spec)
-        return behavior.field, re.compile(behavior.regex())
-    except (InvalidBehaviorError, ValueError, re.error):
-        return None
-
-
-def _added_examples(ctx: RunContext, broad: Candidate, narrow: Candidate) -> list[Piece]:
-    """Pieces of the window where `broad` is common that it matches and `narrow` does not."""
-    mine, theirs = _pattern(broad.spec), _pattern(narrow.spec)
-    if mine is None or theirs is None or mine[0] != theirs[0]:
-        return []
-    windows = window_texts(ctx, mine[0])
-    late = broad.direction == "up"
-    texts, rows = (windows.late, windows.late_rows) if late else (windows.early, windows.early_rows)
-    hits = (i for i, text in enumerate(texts) if mine[1].search(text))
-    return matching_pieces(
-        texts, rows, hits, lambda piece: bool(mine[1].search(piece) and not theirs[1].search(piece))
-    )
-
-
 def _contains(ctx: RunContext, pool: list[Candidate]) -> list[tuple[Candidate, Candidate]]:
-    """(broad, narrow) pairs of `pool` where the broad one contains the narrow one."""
-    pairs = [
-        (b, n) for b in pool for n in pool if b is not n and b.hits >= BROADER * max(n.hits, 1)
-    ]
-    if not pairs:
-        return []
-    clauses = []
-    for b, n in pairs:
-        b_sql, n_sql = sql_of(ctx, b.spec), sql_of(ctx, n.spec)
-        clauses.append((f"({b_sql[0]}) AND ({n_sql[0]})", [*b_sql[1], *n_sql[1]]))
-    shared = count_clauses(ctx, clauses)
+    """(broad, narrow) pairs of `pool` where the broad one contains the narrow one (from the
+    candidates' cached match bits: no scan of the run)."""
+    bits = dict(zip((c.spec for c in pool), match_bits(ctx, [c.spec for c in pool]), strict=True))
     return [
-        (b, n) for (b, n), both in zip(pairs, shared, strict=True) if both >= CONTAINED * n.hits
+        (b, n)
+        for b in pool
+        for n in pool
+        if b is not n
+        and b.hits >= BROADER * max(n.hits, 1)
+        and count_bits(bits[b.spec] & bits[n.spec]) >= CONTAINED * n.hits
     ]
 
 
@@ -99,7 +71,11 @@ def demote_borrowed_meaning(
             continue
         key = f"{broad.spec} without {narrow.spec}"
         if key not in meaning.z:
-            meaning.score(key, broad.direction, _added_examples(ctx, broad, narrow))
+            meaning.score(
+                key,
+                broad.direction,
+                window_examples(ctx, broad.spec, broad.direction == "up", without=narrow.spec),
+            )
         added_z = meaning.z.get(key)
         if added_z is not None and not _borrowed(added_z, narrow.meaning_z or 0.0):
             continue

@@ -19,11 +19,10 @@ from rootcause.cli.common import (
     stdout_console,
 )
 from rootcause.core.errors import BadInputError
+from rootcause.store.schema import TEXT_COLUMNS as FIELDS
 
 if TYPE_CHECKING:
     from rootcause.search.index_job import IndexRequest, IndexResult
-
-FIELDS = ("completion", "reasoning", "prompt", "reference")
 
 
 @app.command()
