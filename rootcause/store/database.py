@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,11 @@ MOVE_BATCH_ROWS = 2_048
 #: DuckDB's own memory during an ingest; past it, DuckDB spills to the run's `.tmp` folder
 #: (removed with the temporary database), so an ingest's peak memory does not grow with
 #: the run (issue 24). Blocks already written stay cached up to this cap, so at 128 MB
-#: memory still grew by some 60 MB from a small run to one of 200,000 long samples.
-INGEST_MEMORY_LIMIT = "64MB"
+#: memory still grew by some 60 MB from a small run to one of 200,000 long samples. A source
+#: whose layout needs more at once (DuckDB reads a Parquet column chunk whole) gets headroom
+#: for that while it is read (`memory_headroom`): memory grows with a file's row groups, never
+#: with the run.
+INGEST_MEMORY_BYTES = 64_000_000
 #: Rows per row group of the run database. DuckDB's default (122,880) holds some 300 MB of
 #: long samples, which wait in memory (then the spill folder) until it fills and are written
 #: again on commit; these fill every few chunks and go straight to the file (issue 24).
@@ -160,7 +163,7 @@ class RunDatabaseBuilder:
             shutil.copyfile(path, self.tmp_path)
         self.con = _attach(self.tmp_path)
         spill = _leftovers(self.tmp_path)[2]
-        self.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+        self._set_memory(INGEST_MEMORY_BYTES)
         self.con.execute("SET temp_directory = ?", [str(spill)])
         if append:
             self.rows = int(fetch_one(self.con, "SELECT count(*) FROM samples")[0])
@@ -177,6 +180,19 @@ class RunDatabaseBuilder:
         self._writing = False
         for ddl in _staging_ddl():
             self.con.execute(ddl)
+
+    def _set_memory(self, limit_bytes: int) -> None:
+        self.con.execute(f"SET memory_limit = '{limit_bytes // 1000}KB'")
+
+    @contextlib.contextmanager
+    def memory_headroom(self, extra_bytes: int) -> Iterator[None]:
+        """Raise DuckDB's memory cap by `extra_bytes` while the block runs (what a source's
+        layout needs at once, e.g. a Parquet file's row groups), then put it back."""
+        self._set_memory(INGEST_MEMORY_BYTES + extra_bytes)
+        try:
+            yield
+        finally:
+            self._set_memory(INGEST_MEMORY_BYTES)
 
     def append(self, samples: pa.Table, rewards: pa.Table, grader_inputs: pa.Table) -> None:
         """Append one batch of canonical rows (see `rootcause.store.schema`)."""

@@ -18,6 +18,7 @@ import duckdb
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.source import LoadContext
+from rootcause.store.sql import fetch_one
 from rootcause.store.table_sql import first_line, literal
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,26 @@ def footer_problem(path: Path) -> str | None:
     return None
 
 
+def row_group_bytes(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
+    """The memory DuckDB needs to read `paths` beyond its usual buffers: it reads each column
+    chunk of a row group whole (compressed) into one block, and each of its threads reads a
+    row group at a time; so the largest row group's compressed size, once per thread that can
+    be busy (0 for no files or a footer DuckDB cannot read, which the scan then reports)."""
+    if not paths:
+        return 0
+    listed = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+    try:
+        largest, groups = fetch_one(
+            con,
+            "SELECT max(size), count(*) FROM (SELECT sum(total_compressed_size) AS size "
+            f"FROM parquet_metadata({listed}) GROUP BY file_name, row_group_id)",
+        )
+        threads = int(fetch_one(con, "SELECT current_setting('threads')")[0])
+    except duckdb.Error:
+        return 0
+    return int(largest or 0) * min(threads, int(groups or 0))
+
+
 def _scan_sql(relation: str, files: list[StepFile]) -> str:
     paths = "[" + ", ".join(literal(str(f.path)) for f in files) + "]"
     return (
@@ -87,7 +108,8 @@ def scan_parquet(
         _register(con, good)
         try:
             if good:
-                con.execute(_scan_sql(relation, good))
+                with ctx.builder.memory_headroom(row_group_bytes(con, [f.path for f in good])):
+                    con.execute(_scan_sql(relation, good))
             return good
         except duckdb.Error as exc:
             logger.info("one scan failed (%s); finding the unreadable file", first_line(exc))

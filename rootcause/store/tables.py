@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.database import INPUTS_STAGING, REWARDS_STAGING, STAGING
+from rootcause.store.parquet_scan import row_group_bytes
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one, fetch_value
 from rootcause.store.table_mapping import SCALAR_FIELDS, MappingSpec, TableMapping, scalar_select
@@ -55,6 +56,10 @@ class TableLoader:
     def load_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> int:
         """Load a Parquet file; returns the number of rows loaded."""
         self.ctx.place = (source_file, None)
+        with self.builder.memory_headroom(row_group_bytes(self.con, [path])):
+            return self._load_parquet(path, source_file, mapping)
+
+    def _load_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> int:
         try:
             self.con.execute(
                 "CREATE OR REPLACE TEMP VIEW src AS SELECT * EXCLUDE (file_row_number), "
@@ -266,27 +271,30 @@ class TableLoader:
         """(position, row, file, reason) of the faulty rows in load order, one reason per
         row; reward values are checked in the `rewards` rows this table added (from `offset`
         on)."""
-        parts = [
-            f"SELECT _pos, _row, {file_expr} AS file, {reason} AS reason, {i} AS k FROM src "
-            f"WHERE {condition}"
-            for i, (condition, reason) in enumerate(checks)
-        ]
+        first_reason = " ".join(f"WHEN {condition} THEN {why}" for condition, why in checks)
+        any_fault = " OR ".join(f"({condition})" for condition, _ in checks)
         bad, reason = finite_check(
             self._nan_missing("rewards"), "'rewards.' || r.component", "r.value"
         )
         row_file = file_expr if file_expr.startswith("'") else f"s.{file_expr}"
-        parts.append(
-            f"SELECT s._pos, s._row, {row_file} AS file, {reason} AS reason, {len(checks)} AS k "
-            f"FROM {REWARDS_STAGING} r JOIN src s ON r.row_idx = {offset} + s._pos "
-            f"WHERE r.row_idx >= {offset} AND {bad}"
-        )
         limit = " LIMIT 1" if first_only else ""
-        union = " UNION ALL ".join(parts)
-        rows = self.con.execute(
-            f"SELECT _pos, _row, file, reason FROM ({union}) ORDER BY _pos, k{limit}"
-        ).fetchall()
+        # One scan of the source per query, and one query at a time: scans of a Parquet file
+        # running side by side each hold a row group's buffers, past the ingest's memory cap.
+        queries = [
+            f"SELECT _pos, _row, {file_expr} AS file, CASE {first_reason} END AS reason, "
+            f"0 AS k FROM src WHERE {any_fault} ORDER BY _pos{limit}",
+            f"SELECT s._pos, s._row, {row_file} AS file, {reason} AS reason, 1 AS k "
+            f"FROM (SELECT * FROM {REWARDS_STAGING} r WHERE r.row_idx >= {offset} AND {bad}) r "
+            f"JOIN src s ON r.row_idx = {offset} + s._pos ORDER BY s._pos, r.component{limit}",
+        ]
+        rows = sorted(
+            (row for query in queries for row in self.con.execute(query).fetchall()),
+            key=lambda row: (int(row[0]), int(row[4])),
+        )
+        if first_only:
+            rows = rows[:1]
         first: dict[int, tuple[int, int, str, str]] = {}
-        for pos, row, file, why in rows:
+        for pos, row, file, why, _ in rows:
             first.setdefault(int(pos), (int(pos), int(row), str(file), str(why)))
         return list(first.values())
 
@@ -343,5 +351,7 @@ class TableLoader:
     def _run(self, sql: str, where: str, what: str) -> None:
         try:
             self.con.execute(sql)
+        except duckdb.OutOfMemoryException:
+            raise  # not the data's fault: the file's error says so
         except duckdb.Error as exc:
             raise RunFormatError(f"{what} ({first_line(exc)})", where) from None

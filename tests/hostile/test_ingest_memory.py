@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from rootcause.store import database, jsonl
-from rootcause.store.database import INGEST_MEMORY_LIMIT, RunDatabaseBuilder
+from rootcause.store.database import INGEST_MEMORY_BYTES, RunDatabaseBuilder
 from rootcause.store.ingest import ingest_run
 from rootcause.store.records import RecordBuffer
 from rootcause.store.run_store import RunStore
@@ -65,7 +67,7 @@ def test_rows_move_to_the_final_table_chunk_by_chunk_once_each(
     assert sum(moved) == len(rows) and len([m for m in moved if m]) > 5
     assert max(moved) <= 2_000 // shortest + 1  # never more than one chunk staged
     limit, spill = settings[0]
-    assert limit == "61.0 MiB" and INGEST_MEMORY_LIMIT == "64MB"  # DuckDB's way of saying it
+    assert limit == "61.0 MiB" and INGEST_MEMORY_BYTES == 64_000_000  # DuckDB's way of saying it
     assert Path(spill).parent == result.db_path.parent and spill.endswith(".tmp")
     with RunStore(result.db_path) as store:
         tables = {r[0] for r in store.con.execute("SHOW TABLES").fetchall()}
@@ -94,3 +96,46 @@ def test_row_groups_are_small_enough_to_go_straight_to_the_file(
 def test_the_staging_tables_are_shaped_like_the_final_ones() -> None:
     ddl = database._staging_ddl()
     assert len(ddl) == 3 and all(d.strip().startswith("CREATE TEMP TABLE") for d in ddl)
+
+
+def _one_row_group_parquet(run: Path, rows: int, chars: int) -> int:
+    """A native run of one Parquet file written as a single row group of random text (which
+    compresses little); returns the row group's compressed size."""
+    rng = np.random.default_rng(7)
+    letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz ", dtype="S1")
+    text = rng.choice(letters, size=(rows, chars)).view(f"S{chars}").ravel()
+    table = pa.table(
+        {
+            "step": np.arange(rows) // 100,
+            "completion": pa.array(text.astype(str)),
+            "rewards": pa.StructArray.from_arrays([pa.array(rng.random(rows))], names=["r"]),
+        }
+    )
+    (run / "samples").mkdir(parents=True)
+    pq.write_table(table, run / "samples" / "part.parquet", row_group_size=rows)
+    (run / "run.yaml").write_text(yaml.safe_dump({"format": "rootcause-run/1", "run_id": "r"}))
+    group = pq.ParquetFile(run / "samples" / "part.parquet").metadata.row_group(0)
+    return sum(group.column(i).total_compressed_size for i in range(group.num_columns))
+
+
+def test_a_parquet_row_group_larger_than_the_cap_still_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB reads a Parquet column chunk whole: a writer's row group past the ingest's cap
+    (pandas and pyarrow write up to a million rows in one) gets headroom for that file, and
+    the cap is back for what follows."""
+    monkeypatch.setattr(database, "INGEST_MEMORY_BYTES", 16_000_000)
+    size = _one_row_group_parquet(tmp_path / "run", rows=30_000, chars=1_000)
+    assert size > 16_000_000
+    caps: list[str] = []
+    original = database.RunDatabaseBuilder.move
+
+    def spy(self: database.RunDatabaseBuilder) -> None:
+        caps.append(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        original(self)
+
+    monkeypatch.setattr(database.RunDatabaseBuilder, "move", spy)
+    result = ingest_run(tmp_path / "run", Workspace(tmp_path / "ws"))
+    with RunStore(result.db_path) as store:
+        assert store.con.execute("SELECT count(*) FROM samples").fetchall() == [(30_000,)]
+    assert caps and set(caps) == {"15.2 MiB"}  # 16,000,000 bytes, restored after the file
