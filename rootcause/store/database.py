@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,19 @@ def _attach(path: Path) -> duckdb.DuckDBPyConnection:
 _STAGED = (("samples", STAGING), ("rewards", REWARDS_STAGING), ("grader_inputs", INPUTS_STAGING))
 
 
+@dataclass(frozen=True)
+class LoadTarget:
+    """Where a table loader writes rows: a connection and its samples, rewards and grader
+    inputs tables (the staging ones, or the final ones within the writer's transaction)."""
+
+    con: duckdb.DuckDBPyConnection
+    samples: str
+    rewards: str
+    inputs: str
+    #: Whether rows land in the final tables (nothing to move after).
+    final: bool
+
+
 def _staging_ddl() -> list[str]:
     """The temporary staging tables, shaped like the final ones."""
     samples = SAMPLES_DDL.format(name=STAGING)
@@ -207,14 +221,34 @@ class RunDatabaseBuilder:
             con.unregister(name)
         self.rows += samples.num_rows
 
+    def staging(self) -> LoadTarget:
+        """The staging tables, for rows that may yet be rolled back chunk by chunk."""
+        return LoadTarget(self.con, STAGING, REWARDS_STAGING, INPUTS_STAGING, final=False)
+
+    def final_tables(self) -> LoadTarget:
+        """The final tables within the writer's transaction, for a source loaded whole or not
+        at all (a Parquet file): its rows are written once, with no move. What is staged is
+        moved first, so rows stay in load order. Call outside a transaction of `con`'s."""
+        self.move()
+        self._begin_writing()
+        return LoadTarget(self._writer, "samples", "rewards", "grader_inputs", final=True)
+
+    def loaded_final(self, rows: int) -> None:
+        """Account for `rows` written straight into the final tables."""
+        self.rows += rows
+        self.moved = self.rows
+
+    def _begin_writing(self) -> None:
+        if not self._writing:
+            self._writer.begin()
+            self._writing = True
+
     def move(self) -> None:
         """Move the staged rows into the final tables, within the writer's transaction.
         Call outside a transaction of `con`'s."""
         if self.rows == self.moved:
             return
-        if not self._writing:
-            self._writer.begin()
-            self._writing = True
+        self._begin_writing()
         for final, staged in _STAGED:
             batches = self.con.sql(f"SELECT * FROM {staged}").to_arrow_reader(MOVE_BATCH_ROWS)
             self._writer.register("moving", batches)

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
-from rootcause.store.database import INPUTS_STAGING, REWARDS_STAGING, STAGING
+from rootcause.store.database import LoadTarget
 from rootcause.store.parquet_scan import row_group_bytes
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one, fetch_value
@@ -51,11 +51,17 @@ class TableLoader:
     def __init__(self, ctx: LoadContext):
         self.ctx = ctx
         self.builder = ctx.builder
-        self.con = ctx.builder.con
+        self._target(ctx.builder.staging())
+
+    def _target(self, target: LoadTarget) -> None:
+        self.target = target
+        self.con = target.con
 
     def load_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> int:
-        """Load a Parquet file; returns the number of rows loaded."""
+        """Load a Parquet file; returns the number of rows loaded. A file loads whole or stops
+        the ingest, so its rows go straight into the final tables (written once)."""
         self.ctx.place = (source_file, None)
+        self._target(self.builder.final_tables())
         with self.builder.memory_headroom(row_group_bytes(self.con, [path])):
             return self._load_parquet(path, source_file, mapping)
 
@@ -193,7 +199,7 @@ class TableLoader:
             inputs = nested_select(mapping.grader_inputs, columns, "VARCHAR", offset, where)
             if inputs:
                 self._run(
-                    f"INSERT INTO {INPUTS_STAGING} {inputs}",
+                    f"INSERT INTO {self.target.inputs} {inputs}",
                     where,
                     f"column '{mapping.grader_inputs}' has values of the wrong type",
                 )
@@ -202,7 +208,10 @@ class TableLoader:
         self.con.execute("DROP TABLE IF EXISTS src_kept")
         self.con.execute("DROP TABLE IF EXISTS src_rows")
         self.ctx.table_missing_nan.update(missing_nan)
-        self.builder.rows += rows
+        if self.target.final:
+            self.builder.loaded_final(rows)
+        else:
+            self.builder.rows += rows
         return rows
 
     def _insert_samples(
@@ -233,7 +242,7 @@ class TableLoader:
         )
         logged = f"({self._value('reward_total', scalars['reward_total'])}) IS NOT NULL"
         sql = (
-            f"INSERT INTO {STAGING} SELECT {offset} + _pos, "
+            f"INSERT INTO {self.target.samples} SELECT {offset} + _pos, "
             + ", ".join(select)
             + f", {file_expr}, _row, {logged} FROM src"
         )
@@ -284,7 +293,7 @@ class TableLoader:
             f"SELECT _pos, _row, {file_expr} AS file, CASE {first_reason} END AS reason, "
             f"0 AS k FROM src WHERE {any_fault} ORDER BY _pos{limit}",
             f"SELECT s._pos, s._row, {row_file} AS file, {reason} AS reason, 1 AS k "
-            f"FROM (SELECT * FROM {REWARDS_STAGING} r WHERE r.row_idx >= {offset} AND {bad}) r "
+            f"FROM (SELECT * FROM {self.target.rewards} r WHERE r.row_idx >= {offset} AND {bad}) r "
             f"JOIN src s ON r.row_idx = {offset} + s._pos ORDER BY s._pos, r.component{limit}",
         ]
         rows = sorted(
@@ -301,7 +310,7 @@ class TableLoader:
     def _drop_rows(self, positions: list[int], offset: int) -> None:
         """Leave the rows at `positions` out of `src` (positions renumbered) and forget their
         reward values."""
-        self.con.execute(f"DELETE FROM {REWARDS_STAGING} WHERE row_idx >= {offset}")
+        self.con.execute(f"DELETE FROM {self.target.rewards} WHERE row_idx >= {offset}")
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE src_kept AS SELECT * EXCLUDE (_pos), "
             "row_number() OVER (ORDER BY _pos) - 1 AS _pos FROM src "
@@ -320,10 +329,10 @@ class TableLoader:
         if self._nan_missing("rewards"):
             where = f"row_idx >= {offset} AND isnan(value)"
             for component, n in self.con.execute(
-                f"SELECT component, count(*) FROM {REWARDS_STAGING} WHERE {where} GROUP BY 1"
+                f"SELECT component, count(*) FROM {self.target.rewards} WHERE {where} GROUP BY 1"
             ).fetchall():
                 counts[f"rewards.{component}"] += int(n)
-            self.con.execute(f"DELETE FROM {REWARDS_STAGING} WHERE {where}")
+            self.con.execute(f"DELETE FROM {self.target.rewards} WHERE {where}")
         return +counts
 
     def _insert_rewards(
@@ -334,8 +343,9 @@ class TableLoader:
         for component, column in mapping.reward_columns.items():
             if column in columns:
                 self._run(
-                    f"INSERT INTO {REWARDS_STAGING} SELECT {offset} + _pos, {literal(component)}, "
-                    f"CAST({quote(column)} AS DOUBLE) FROM src WHERE {quote(column)} IS NOT NULL",
+                    f"INSERT INTO {self.target.rewards} SELECT {offset} + _pos, "
+                    f"{literal(component)}, CAST({quote(column)} AS DOUBLE) FROM src "
+                    f"WHERE {quote(column)} IS NOT NULL",
                     where,
                     f"reward column '{column}' must be numeric",
                 )
@@ -343,7 +353,7 @@ class TableLoader:
             sql = nested_select(mapping.rewards, columns, "DOUBLE", offset, where)
             if sql:
                 self._run(
-                    f"INSERT INTO {REWARDS_STAGING} {sql}",
+                    f"INSERT INTO {self.target.rewards} {sql}",
                     where,
                     f"column '{mapping.rewards}' has values of the wrong type",
                 )
