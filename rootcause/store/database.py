@@ -39,8 +39,10 @@ from rootcause.store.sql import fetch_one, quiet, read_deployments
 #: fails is rolled back on its own). After each chunk a second connection, `writer`, moves
 #: them into the final tables within one long transaction, in which DuckDB writes every
 #: full row group straight into the database file (rows of `INGEST_ROW_GROUP_ROWS`);
-#: `settle` commits it. Each row is written to the file once; derived values (missing ids,
-#: groups, totals) are filled in place by `finish`.
+#: `settle` commits it. A source that loads whole or not at all (a Parquet file) skips the
+#: staging: its rows go straight into the final tables in that transaction (`final_tables`).
+#: Each row is written to the file once; derived values (missing ids, groups, totals) are
+#: filled in place by `finish`.
 STAGING = "samples_staging"
 REWARDS_STAGING = "rewards_staging"
 INPUTS_STAGING = "grader_inputs_staging"

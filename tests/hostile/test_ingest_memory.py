@@ -139,3 +139,33 @@ def test_a_parquet_row_group_larger_than_the_cap_still_loads(
     with RunStore(result.db_path) as store:
         assert store.con.execute("SELECT count(*) FROM samples").fetchall() == [(30_000,)]
     assert caps and set(caps) == {"15.2 MiB"}  # 16,000,000 bytes, restored after the file
+
+
+def test_a_parquet_file_goes_straight_into_the_final_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Parquet file loads whole or stops the ingest, so its rows skip the staging tables
+    (written once); JSON lines before it are moved first, so rows keep their load order."""
+    run = tmp_path / "run"
+    _one_row_group_parquet(run, rows=3_000, chars=50)
+    write_jsonl(run / "samples" / "a.jsonl", sample_rows(steps=2))  # loads before part.parquet
+    moved: list[int] = []
+    original = RunDatabaseBuilder.move
+
+    def spy(self: RunDatabaseBuilder) -> None:
+        moved.append(self.rows - self.moved)
+        original(self)
+
+    monkeypatch.setattr(RunDatabaseBuilder, "move", spy)
+    result = ingest_run(run, Workspace(tmp_path / "ws"))
+    jsonl_rows = len(sample_rows(steps=2))
+    assert sum(moved) == jsonl_rows  # only the JSON lines were staged
+    with RunStore(result.db_path) as store:
+        files = store.con.execute(
+            "SELECT source_file, min(row_idx), max(row_idx), count(*) FROM samples "
+            "GROUP BY 1 ORDER BY 2"
+        ).fetchall()
+    assert files == [
+        ("samples/a.jsonl", 0, jsonl_rows - 1, jsonl_rows),
+        ("samples/part.parquet", jsonl_rows, jsonl_rows + 2_999, 3_000),
+    ]
