@@ -31,9 +31,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from rootcause.behaviour.behavior import InvalidBehaviorError, parse_behavior
-from rootcause.behaviour.candidate import Candidate, Direction, sql_of
+from rootcause.behaviour.candidate import Candidate, Direction, count_bits
 from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.matching import match_bits
 from rootcause.behaviour.meaning import MEANING_Z, Meaning
 from rootcause.behaviour.run_behaviours import Piece, matching_pieces, window_texts
 
@@ -101,22 +104,6 @@ WITHIN_WORDS = 0.9
 PART_OF = 0.5
 
 
-def _counts(ctx: RunContext, clauses: list[tuple[str, list[object]]]) -> list[int]:
-    """The number of samples each boolean SQL clause marks (one pass)."""
-    exprs = [f"count_if({expr})" for expr, _ in clauses]
-    params = [p for _, ps in clauses for p in ps]
-    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
-    return [int(v) for v in row]
-
-
-def _both(a: tuple[str, list[object]], b: tuple[str, list[object]]) -> tuple[str, list[object]]:
-    return f"({a[0]}) AND ({b[0]})", [*a[1], *b[1]]
-
-
-def _any(clauses: list[tuple[str, list[object]]]) -> tuple[str, list[object]]:
-    return " OR ".join(f"({expr})" for expr, _ in clauses), [p for _, ps in clauses for p in ps]
-
-
 def _within_words(
     ctx: RunContext, behaviours: list[Candidate], words: list[Candidate]
 ) -> dict[str, list[int]]:
@@ -125,27 +112,21 @@ def _within_words(
     its hits (`WITHIN_WORDS`). A broad word (a "question" most answers carry) is a part of no
     narrow behaviour, so it cannot shield itself from a behaviour closer in meaning. Each
     such behaviour's spec -> the indices of its parts in `words`."""
-    w_sql = [sql_of(ctx, w.spec) for w in words]
-    b_sql = [sql_of(ctx, b.spec) for b in behaviours]
-    clauses = [*w_sql, *b_sql, *(_both(b, w) for b in b_sql for w in w_sql)]
-    counts = _counts(ctx, clauses)
-    word_hits, b_hits = counts[: len(words)], counts[len(words) : len(words) + len(behaviours)]
-    shared = counts[len(words) + len(behaviours) :]
-    parts: dict[int, list[int]] = {}
-    for i in range(len(behaviours)):
-        both = shared[i * len(words) : (i + 1) * len(words)]
-        mine = [j for j, n in enumerate(word_hits) if n and both[j] / n >= PART_OF]
-        if b_hits[i] and mine:
-            parts[i] = mine
-    if not parts:
-        return {}
-    union = [_both(b_sql[i], _any([w_sql[j] for j in mine])) for i, mine in parts.items()]
-    covered = _counts(ctx, union)
-    return {
-        behaviours[i].spec: mine
-        for (i, mine), n in zip(parts.items(), covered, strict=True)
-        if n / b_hits[i] >= WITHIN_WORDS
-    }
+    w_bits = match_bits(ctx, [w.spec for w in words])  # cached: no scan of the texts
+    b_bits = match_bits(ctx, [b.spec for b in behaviours])
+    word_hits = [count_bits(w) for w in w_bits]
+    theirs: dict[str, list[int]] = {}
+    for behaviour, bits in zip(behaviours, b_bits, strict=True):
+        hits = count_bits(bits)
+        mine = [
+            j for j, n in enumerate(word_hits) if n and count_bits(bits & w_bits[j]) / n >= PART_OF
+        ]
+        if not hits or not mine:
+            continue
+        covered = count_bits(bits & np.bitwise_or.reduce([w_bits[j] for j in mine]))
+        if covered / hits >= WITHIN_WORDS:
+            theirs[behaviour.spec] = mine
+    return theirs
 
 
 def _beats(behaviour: Candidate, word: Candidate, word_z: float | None = None) -> bool:

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rootcause.behaviour.behavior import parse_behavior
-from rootcause.behaviour.candidate import Candidate, sql_of
+from rootcause.behaviour.candidate import Candidate, count_bits, sql_of
 from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.matching import match_bits
 from rootcause.behaviour.precision import PrecisionCheck
 from rootcause.behaviour.run_behaviours import Direction
 
@@ -63,22 +64,11 @@ def _overlaps(
     ctx: RunContext, chosen: Candidate, others: list[Candidate]
 ) -> list[tuple[float, float]]:
     """Each candidate's Jaccard overlap with the chosen one's hits, and the share of its own
-    hits the chosen one marks too (one pass)."""
-    left, left_params = sql_of(ctx, chosen.spec)
-    exprs: list[str] = []
-    params: list[object] = []
-    for c in others:
-        right, right_params = sql_of(ctx, c.spec)
-        exprs += [
-            f"count_if(({left}) AND ({right}))",
-            f"count_if(({left}) OR ({right}))",
-            f"count_if({right})",
-        ]
-        params += [*left_params, *right_params, *left_params, *right_params, *right_params]
-    row = ctx.con.execute(f"SELECT {', '.join(exprs)} FROM samples", params).fetchall()[0]
+    hits the chosen one marks too (from the cached match bits: no scan of the texts)."""
+    left, *bits = match_bits(ctx, [chosen.spec, *(c.spec for c in others)])
     shares = []
-    for i in range(len(others)):
-        both, either, own = (int(v) for v in row[3 * i : 3 * i + 3])
+    for right in bits:
+        both, either, own = count_bits(left & right), count_bits(left | right), count_bits(right)
         shares.append((both / max(either, 1), both / max(own, 1)))
     return shares
 
