@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -129,6 +130,9 @@ for statement in sys.argv[2:]:
 @dataclass
 class Measured:
     seconds: float
+    #: CPU seconds the process used (user + system): a loaded machine stretches wall time
+    #: far more than this.
+    cpu: float
     peak_mb: float
     stdout: str
 
@@ -136,6 +140,7 @@ class Measured:
 def measure(code: str, *args: str, env: dict[str, str] | None = None) -> Measured:
     """Run `code` with `args` in a fresh interpreter (`env` added to the environment); wall
     time and peak RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code + PEAK, *args],
@@ -145,10 +150,12 @@ def measure(code: str, *args: str, env: dict[str, str] | None = None) -> Measure
         env={**os.environ, **(env or {})},
     )
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"failed ({done.returncode}): {args}\n{done.stderr[-2000:]}")
     peak = json.loads(done.stderr.strip().splitlines()[-1])["peak_mb"]
-    return Measured(seconds, peak, done.stdout)
+    return Measured(seconds, cpu, peak, done.stdout)
 
 
 def rate_sql(table: str) -> str:
@@ -196,6 +203,10 @@ def bench(folder: Path, millions: int) -> list[tuple[str, Measured, Measured | N
     return rows
 
 
+def _time(m: Measured) -> str:
+    return f"{m.seconds:.1f} ({m.cpu:.1f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--3m", dest="three", action="store_true", help="also 3M samples")
@@ -207,15 +218,13 @@ def main() -> None:
     sizes = [1] + ([3] if args.three else []) + ([10] if args.ten else [])
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores; load average {load[0]:.1f} at the start")
-    print("| size | work | rootcause s | peak MB | plain DuckDB s | peak MB |")
+    print("| size | work | rootcause s (CPU s) | peak MB | plain DuckDB s (CPU s) | peak MB |")
     print("|---|---|---:|---:|---:|---:|")
     for millions in sizes:
         for work, ours, theirs in bench(folder, millions):
-            base = f"{theirs.seconds:.1f} | {theirs.peak_mb:,.0f}" if theirs else "- | -"
-            print(
-                f"| {millions}M | {work} | {ours.seconds:.1f} | {ours.peak_mb:,.0f} | {base} |",
-                flush=True,
-            )
+            base = f"{_time(theirs)} | {theirs.peak_mb:,.0f}" if theirs else "- | -"
+            mine = f"{_time(ours)} | {ours.peak_mb:,.0f}"
+            print(f"| {millions}M | {work} | {mine} | {base} |", flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if args.keep is None:
         shutil.rmtree(folder, ignore_errors=True)
