@@ -70,19 +70,59 @@ def _bits_cache(ctx: RunContext) -> dict[str, PackedBits]:
     return ctx.memo(("match_bits", str(ctx.db_path)), dict)
 
 
+def _announced(ctx: RunContext) -> dict[str, str]:
+    return ctx.memo(("announced_bits", str(ctx.db_path)), dict)
+
+
+def announce_bits(ctx: RunContext, specs: list[str]) -> None:
+    """Say that the bits of `specs` will be wanted: the next scan of the run evaluates them
+    too, so specs known early and those found later cost one pass over the texts."""
+    announced = _announced(ctx)
+    for spec in specs:
+        try:
+            announced[parse_behavior(spec).spec] = spec
+        except InvalidBehaviorError:
+            continue  # it fails where it is asked for
+
+
 def match_bits(ctx: RunContext, specs: list[str]) -> list[PackedBits]:
     """Per-sample match bits (`row_idx` order, `np.packbits`) of every SQL-expressible spec.
 
     The specs this context has not seen are evaluated in one scan of the run, every pattern a
-    column, and kept packed (an eighth of a bool array) so the investigation's later tools
-    (`behavior_hits`) reuse them instead of scanning the texts again.
+    column (with those announced by `announce_bits`), and kept packed (an eighth of a bool
+    array) so the investigation's later tools (`behavior_hits`) reuse them instead of
+    scanning the texts again.
     """
     cache = _bits_cache(ctx)
     keys = [parse_behavior(s).spec for s in specs]
     missing = {k: s for k, s in zip(keys, specs, strict=True) if k not in cache}
     if missing:
+        announced = _announced(ctx)
+        missing |= {k: s for k, s in announced.items() if k not in cache and _valid(ctx, s)}
+        announced.clear()
         cache.update(zip(missing, _scan_bits(ctx, list(missing.values())), strict=True))
     return [cache[k] for k in keys]
+
+
+def _valid(ctx: RunContext, spec: str) -> bool:
+    """Whether an announced spec can be scanned (one that cannot fails when it is asked for)."""
+    try:
+        behavior = parse_behavior(spec)
+        behavior_sql(behavior)
+        if behavior.kind in ("regex", "terms"):
+            check_regex(ctx, behavior.regex())
+    except InvalidBehaviorError:
+        return False
+    return True
+
+
+def keep_union_bits(ctx: RunContext, spec: str, parts: list[str]) -> None:
+    """Keep the bits of `spec`, a pattern that matches a text exactly when one of `parts`
+    does (an alternation of their patterns), as the union of the parts' bits: no scan."""
+    cache = _bits_cache(ctx)
+    key = parse_behavior(spec).spec
+    if key not in cache:
+        cache[key] = np.bitwise_or.reduce(match_bits(ctx, parts))
 
 
 def _scan_bits(ctx: RunContext, specs: list[str]) -> list[PackedBits]:

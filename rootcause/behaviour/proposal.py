@@ -46,6 +46,7 @@ from rootcause.behaviour.behaviour_candidates import behaviour_candidates, meani
 from rootcause.behaviour.candidate import MIN_Z, Candidate, measure, measure_recall
 from rootcause.behaviour.context import RunContext
 from rootcause.behaviour.grounding import score_word_candidates, weigh_meaning
+from rootcause.behaviour.matching import announce_bits
 from rootcause.behaviour.meaning import Meaning, skipped, symptom_meaning
 from rootcause.behaviour.own_meaning import demote_borrowed_meaning
 from rootcause.behaviour.precision import (
@@ -262,11 +263,12 @@ def _measured(
     min_hits: int,
 ) -> list[Candidate]:
     """Every candidate, measured, with its recall of the symptom's own words."""
-    candidates = word_candidates(reading, ctx)
-    candidates += behaviour_candidates(reading, behaviours, meaning)
-    candidates += behaviour_candidates(reading, meaning.found, meaning, by_words=False)
+    others = behaviour_candidates(reading, behaviours, meaning)
+    others += behaviour_candidates(reading, meaning.found, meaning, by_words=False)
     union = meaning_union([*behaviours, *meaning.found], meaning, reading.field)
-    candidates += [union] if union is not None else []
+    others += [union] if union is not None else []
+    announce_bits(ctx, [c.spec for c in others])  # one scan with the words' candidates
+    candidates = word_candidates(reading, ctx) + others
     _check_added_terms(ctx, reading, candidates)
     candidates = _unique(candidates)
     measure(ctx, candidates)

@@ -10,6 +10,7 @@ from rootcause.analysis.ngrams import stem, tokenize
 from rootcause.behaviour.behavior import TextField, ngram_spec, phrase_pattern, with_field
 from rootcause.behaviour.candidate import Candidate, association_groups
 from rootcause.behaviour.context import RunContext
+from rootcause.behaviour.matching import announce_bits, keep_union_bits
 from rootcause.behaviour.run_behaviours import moving_ngrams, step_quartiles
 from rootcause.behaviour.symptom import SymptomReading
 
@@ -49,6 +50,7 @@ def word_candidates(reading: SymptomReading, ctx: RunContext) -> list[Candidate]
         Candidate(ngram_spec([w], column), "words", f"the word {w!r}", 2, 1, terms=[w])
         for w in words
     ]
+    announce_bits(ctx, [c.spec for c in out])  # scanned with the moving n-grams' bits
     return out + _moving_with_words(ctx, reading)
 
 
@@ -68,6 +70,7 @@ def _moving_with_words(ctx: RunContext, reading: SymptomReading) -> list[Candida
         grams = [seeds[i] for i in group]
         basis = f"moving n-grams with the symptom's words: {', '.join(grams)}"
         covered = len(stems_of(grams) & stems)
+        keep_union_bits(ctx, ngram_spec(grams, column), [ngram_spec([g], column) for g in grams])
         out.append(Candidate(ngram_spec(grams, column), "words", basis, 2, covered, terms=grams))
     return out
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from rootcause.behaviour import matching
+from rootcause.behaviour.behavior import ngram_spec
 from rootcause.behaviour.candidate import (
     Candidate,
     association_groups,
@@ -138,3 +139,46 @@ def test_cached_bits_serve_later_tools_unchanged(
                 f"SELECT {expr} AS hit FROM samples ORDER BY row_idx", params
             ).fetchnumpy()
             assert np.array_equal(cached[spec], np.asarray(table["hit"], dtype=bool)), spec
+
+
+def _scanned(ctx: ToolContext, spec: str) -> np.ndarray:
+    expr, params = sql_of(ctx, spec)
+    table = ctx.con.execute(f"SELECT {expr} AS hit FROM samples ORDER BY row_idx", params)
+    return np.asarray(table.fetchnumpy()["hit"], dtype=bool)
+
+
+@pytest.mark.parametrize(
+    "grams",
+    [
+        ["goblin", "gremlin"],  # terms: one word each
+        ["goblin", "careful goblin", "nod at this"],  # a plain word among phrases
+        ["gold", "gears 12"],  # a number matches any number
+    ],
+)
+def test_an_n_gram_group_s_bits_are_the_union_of_its_grams(
+    ctx: ToolContext, grams: list[str]
+) -> None:
+    """A group of moving n-grams is one alternation: its bits kept as the union of its grams'
+    bits (no scan) are exactly what scanning its own pattern gives."""
+    spec = ngram_spec(grams)
+    matching.keep_union_bits(ctx, spec, [ngram_spec([g]) for g in grams])
+    union = np.unpackbits(match_bits(ctx, [spec])[0], count=len(_scanned(ctx, spec)))
+    assert np.array_equal(union.astype(bool), _scanned(ctx, spec))
+    assert union.any()
+
+
+def test_announced_specs_are_scanned_with_the_next_asked_for(
+    ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scans: list[list[str]] = []
+    original = matching._scan_bits
+
+    def spy(c: ToolContext, specs: list[str]) -> list[matching.PackedBits]:
+        scans.append(specs)
+        return original(c, specs)
+
+    monkeypatch.setattr(matching, "_scan_bits", spy)
+    matching.announce_bits(ctx, ["terms:gold,gears", "regex:(unclosed", "semantic:goblins"])
+    match_bits(ctx, ["terms:goblin"])
+    match_bits(ctx, ["terms:gold,gears", "terms:goblin"])  # both kept: no second scan
+    assert scans == [["terms:goblin", "terms:gold,gears"]]  # what cannot be scanned is left
