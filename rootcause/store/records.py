@@ -16,7 +16,37 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from rootcause.store.schema import GRADER_INPUTS_ARROW, REWARDS_ARROW, SAMPLES_ARROW
+#: Arrow schema of a batch appended to the staging samples table (same order as `schema.SAMPLES_DDL`).
+SAMPLES_ARROW = pa.schema(
+    [
+        ("row_idx", pa.int64()),
+        ("sample_id", pa.string()),
+        ("step", pa.int64()),
+        ("group_id", pa.string()),
+        ("split", pa.string()),
+        ("data_source", pa.string()),
+        ("persona", pa.string()),
+        ("env", pa.string()),
+        ("prompt", pa.string()),
+        ("reasoning", pa.string()),
+        ("completion", pa.string()),
+        ("reference", pa.string()),
+        ("reward_total", pa.float64()),
+        ("advantage", pa.float64()),
+        ("meta", pa.string()),
+        ("extras", pa.string()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+        ("reward_total_logged", pa.bool_()),
+    ]
+)
+
+REWARDS_ARROW = pa.schema(
+    [("row_idx", pa.int64()), ("component", pa.string()), ("value", pa.float64())]
+)
+GRADER_INPUTS_ARROW = pa.schema(
+    [("row_idx", pa.int64()), ("component", pa.string()), ("text", pa.string())]
+)
 
 
 class RecordError(ValueError):
