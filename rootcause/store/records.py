@@ -16,7 +16,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-#: Arrow schema of a batch appended to the staging samples table (same order as `schema.SAMPLES_DDL`).
+from rootcause.store.schema import MAX_STEP
+
+#: Arrow schema of a batch appended to the staging samples table (as `schema.SAMPLES_DDL`).
 SAMPLES_ARROW = pa.schema(
     [
         ("row_idx", pa.int64()),
@@ -73,8 +75,6 @@ _KNOWN = frozenset(
 KNOWN_FIELDS = _KNOWN
 #: Numeric fields a reader may declare as "NaN means no value" (`RunReader.nan_means_missing`).
 NUMBER_FIELDS = ("rewards", *_NUMBER_FIELDS)
-#: Steps are stored as signed 64-bit integers.
-MAX_STEP = 2**63 - 1
 
 
 def _type_name(value: Any) -> str:

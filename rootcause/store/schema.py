@@ -15,6 +15,9 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 3
 
+#: Steps are stored as signed 64-bit integers.
+MAX_STEP = 2**63 - 1
+
 #: Text columns of `samples` that a behaviour can be matched on or a slice drawn from.
 TEXT_COLUMNS = ("prompt", "reasoning", "completion", "reference")
 
