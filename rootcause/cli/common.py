@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from rootcause.cli.app import GlobalOptions
-from rootcause.store.frameworks import format_help, option_formats
+from rootcause.store.frameworks import option_formats
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,13 +57,15 @@ def stderr_console() -> Console:
     return Console(file=sys.stderr, highlight=False, emoji=False, soft_wrap=True)
 
 
-FormatOption = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        help=format_help(),
-    ),
-]
+def format_option() -> Any:
+    """The `--format` option, for a command's signature: `fmt: Annotated[str, format_option()]`.
+    A function, not an alias, so the format list (which reads the installed packages' entry
+    points) is made when typer builds the command, not when its module is imported."""
+    from rootcause.store.frameworks import format_help
+
+    return typer.Option("--format", help=format_help())
+
+
 SkipBadLinesFlag = Annotated[
     bool | None,
     typer.Option(
@@ -261,21 +265,54 @@ F = TypeVar("F", bound=Callable[..., Any])
 def with_overlay_options(command: F) -> F:
     """Add the overlay options to a typer command; it receives them as `overlay: OverlayArgs`
     (its own parameter of that name is replaced by the options)."""
-    signature = inspect.signature(command, eval_str=True)
-    kept = [p for p in signature.parameters.values() if p.name != "overlay"]
-    params = kept + list(OVERLAY_OPTIONS)
-    names = [p.name for p in OVERLAY_OPTIONS]
+    return _WithOverlay(command)  # type: ignore[return-value]
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        values = {name: kwargs.pop(name, None) for name in names}
+
+class _WithOverlay:
+    """A command with the overlay options in place of its `overlay` parameter. Its signature
+    (what typer reads) is made when first read, as typer builds the command, not when the
+    command's module is imported: the annotations, and the models some options' help is read
+    from, load only for a command that is built (`rootcause --help` builds none)."""
+
+    def __init__(self, command: Callable[..., Any]) -> None:
+        self.command = command
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(self, attr, getattr(command, attr))
+
+    @functools.cached_property
+    def __signature__(self) -> inspect.Signature:
+        signature = inspect.signature(self.command, eval_str=True)
+        kept = [p for p in signature.parameters.values() if p.name != "overlay"]
+        return signature.replace(parameters=kept + list(OVERLAY_OPTIONS))
+
+    @property
+    def __annotations__(self) -> dict[str, Any]:  # type: ignore[override]
+        return {p.name: p.annotation for p in self.__signature__.parameters.values()}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values = {p.name: kwargs.pop(p.name, None) for p in OVERLAY_OPTIONS}
         kwargs["overlay"] = overlay_args(values)
-        return command(*args, **kwargs)
+        return self.command(*args, **kwargs)
 
-    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    del wrapper.__wrapped__  # typer must read the new signature, not the command's
-    return wrapper  # type: ignore[return-value]
+
+def lazy_module(name: str) -> ModuleType:
+    """The module `name`, executed when one of its attributes is first read
+    (`importlib.util.LazyLoader`). A command module names through it what only the building
+    of its command reads (the brain options' models behind their flags' help), so importing
+    the command module to list it under `rootcause --help` does not load them."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)
+    return module
 
 
 def overlay_args(values: dict[str, Any]) -> OverlayArgs:

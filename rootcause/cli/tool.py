@@ -11,10 +11,10 @@ import typer
 
 from rootcause.cli.app import app
 from rootcause.cli.common import (
-    FormatOption,
     OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
+    format_option,
     ingest_with_progress,
     stdout_console,
     with_overlay_options,
@@ -86,7 +86,7 @@ def run_tool(
     run: Annotated[Path | None, typer.Argument(help="Run folder or foreign log.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the output as JSON.")] = False,
     no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the plot.")] = False,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
     overlay: OverlayArgs | None = None,
