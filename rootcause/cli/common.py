@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from rootcause.cli.app import GlobalOptions
-from rootcause.store.frameworks import option_formats
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -225,39 +224,45 @@ def _option(*names: str, help: str, kind: Any, default: Any = None) -> inspect.P
     )
 
 
-#: The overlay options every command that reads a run takes (ingest, overview, tool,
-#: investigate; chat and scan to come), added by `with_overlay_options`.
-OVERLAY_OPTIONS = (
-    _option("--overlay", help="Overlay file (default: rootcause.yaml next to the logs).",
-            kind=Path | None),
-    _option("--run-id", help="Run id.", kind=str | None),
-    _option("--title", help="Run title.", kind=str | None),
-    _option("--config-repo", help="Git repository of the run's reward and data configs.",
-            kind=Path | None),
-    _option("--deployments", help="Commit live from each step: STEP:COMMIT,... or a file of "
-            "STEP COMMIT lines.", kind=str | None),
-    _option("--label", help="NAME=SOURCE:VALUE for persona, data_source, env or split: "
-            "prompt:REGEX (also completion, reasoning, reference), column:NAME or value:TEXT. "
-            "Repeatable.", kind=list[str] | None),
-    _option("--components", help="Only these columns are reward components (comma-separated).",
-            kind=str | None),
-    _option("--exclude-components", help="These columns are not reward components.",
-            kind=str | None),
-    _option("--weights", help="NAME=W,... fixed; fit (from the logged advantage or total); or "
-            "config:PATH[#KEY] (a file in the config repo at each deployed commit).",
-            kind=str | None),
-    _option("--reasoning", help="Split reasoning from completions: think_tags or regex:PATTERN "
-            "(its first group is the reasoning).", kind=str | None),
-    _option("--group-size", help="Samples per group, as consecutive rows of a file (read by "
-            f"{', '.join(option_formats('group_size'))}).", kind=int | None),
-    _option("--table", help="The table key to read, e.g. completions (read by "
-            f"{', '.join(option_formats('table'))}).", kind=str | None),
-    _option("--checkpoints", help="The checkpoints in training order, comma-separated: "
-            "eval.model values or log file names (read by "
-            f"{', '.join(option_formats('checkpoints'))}).", kind=str | None),
-    _option("--forget-overlay", help="Forget the overlay options stored with the run.",
-            kind=bool, default=False),
-)  # fmt: skip
+@functools.cache
+def overlay_options() -> tuple[inspect.Parameter, ...]:
+    """The overlay options every command that reads a run takes (ingest, overview, tool,
+    investigate, chat), added by `with_overlay_options`; made when such a command is built
+    (some of their help names the formats that read them)."""
+    from rootcause.store.frameworks import option_formats
+
+    return (
+        _option("--overlay", help="Overlay file (default: rootcause.yaml next to the logs).",
+                kind=Path | None),
+        _option("--run-id", help="Run id.", kind=str | None),
+        _option("--title", help="Run title.", kind=str | None),
+        _option("--config-repo", help="Git repository of the run's reward and data configs.",
+                kind=Path | None),
+        _option("--deployments", help="Commit live from each step: STEP:COMMIT,... or a file of "
+                "STEP COMMIT lines.", kind=str | None),
+        _option("--label", help="NAME=SOURCE:VALUE for persona, data_source, env or split: "
+                "prompt:REGEX (also completion, reasoning, reference), column:NAME or value:TEXT. "
+                "Repeatable.", kind=list[str] | None),
+        _option("--components", help="Only these columns are reward components (comma-separated).",
+                kind=str | None),
+        _option("--exclude-components", help="These columns are not reward components.",
+                kind=str | None),
+        _option("--weights", help="NAME=W,... fixed; fit (from the logged advantage or total); or "
+                "config:PATH[#KEY] (a file in the config repo at each deployed commit).",
+                kind=str | None),
+        _option("--reasoning", help="Split reasoning from completions: think_tags or regex:PATTERN "
+                "(its first group is the reasoning).", kind=str | None),
+        _option("--group-size", help="Samples per group, as consecutive rows of a file (read by "
+                f"{', '.join(option_formats('group_size'))}).", kind=int | None),
+        _option("--table", help="The table key to read, e.g. completions (read by "
+                f"{', '.join(option_formats('table'))}).", kind=str | None),
+        _option("--checkpoints", help="The checkpoints in training order, comma-separated: "
+                "eval.model values or log file names (read by "
+                f"{', '.join(option_formats('checkpoints'))}).", kind=str | None),
+        _option("--forget-overlay", help="Forget the overlay options stored with the run.",
+                kind=bool, default=False),
+    )  # fmt: skip
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -283,14 +288,14 @@ class _WithOverlay:
     def __signature__(self) -> inspect.Signature:
         signature = inspect.signature(self.command, eval_str=True)
         kept = [p for p in signature.parameters.values() if p.name != "overlay"]
-        return signature.replace(parameters=kept + list(OVERLAY_OPTIONS))
+        return signature.replace(parameters=kept + list(overlay_options()))
 
     @property
     def __annotations__(self) -> dict[str, Any]:  # type: ignore[override]
         return {p.name: p.annotation for p in self.__signature__.parameters.values()}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        values = {p.name: kwargs.pop(p.name, None) for p in OVERLAY_OPTIONS}
+        values = {p.name: kwargs.pop(p.name, None) for p in overlay_options()}
         kwargs["overlay"] = overlay_args(values)
         return self.command(*args, **kwargs)
 

@@ -20,7 +20,6 @@ from rootcause.cli.common import (
     with_overlay_options,
 )
 from rootcause.core.errors import BadInputError
-from rootcause.store.frameworks import format_help
 
 #: Words that ask for help instead of a call.
 HELP_WORDS = ("--help", "-h")
@@ -52,6 +51,7 @@ def _wrapped(first: str, text: str, width: int = 90) -> list[str]:
 
 def print_tool_help(name: str) -> None:
     """`rootcause tool NAME --help`: the tool's description and arguments, from its model."""
+    from rootcause.store.frameworks import format_help
     from rootcause.tools.arguments import tool_help
     from rootcause.tools.registry import get_tool
 
