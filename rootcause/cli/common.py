@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
+import importlib
 import inspect
 import sys
 from collections.abc import Callable
@@ -301,23 +301,18 @@ class _WithOverlay:
 
 
 def lazy_module(name: str) -> ModuleType:
-    """The module `name`, executed when one of its attributes is first read
-    (`importlib.util.LazyLoader`). A command module names through it what only the building
-    of its command reads (the brain options' models behind their flags' help), so importing
-    the command module to list it under `rootcause --help` does not load them."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    parent, _, child = name.rpartition(".")
-    setattr(sys.modules[parent], child, module)
-    return module
+    """A stand-in for the module `name` that imports it (an ordinary import) when one of its
+    attributes is first read. A command module names through it what only the building of
+    its command reads (the brain options' models behind their flags' help), so importing the
+    command module to list it under `rootcause --help` does not load them."""
+    return _DeferredModule(name)
+
+
+class _DeferredModule(ModuleType):
+    """See `lazy_module`: every attribute is the imported module's."""
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attr)
 
 
 def overlay_args(values: dict[str, Any]) -> OverlayArgs:
