@@ -102,10 +102,11 @@ HEAVY = (
 
 #: What else a start-up command must not load, beyond `HEAVY`: `--help` lists the commands
 #: without building their options (whose help is read from pydantic models, the formats'
-#: entry points), and `tool overview` of a stored run reads it with DuckDB alone.
+#: entry points), and `tool overview` of a stored run reads it with DuckDB alone and prints
+#: plain text.
 LIGHTER = {
     "--help": ("pydantic", "numpy", "pyarrow", "duckdb", "git", "yaml", "rich"),
-    "tool overview RUN --no-plot": ("numpy", "pyarrow"),
+    "tool overview RUN --no-plot": ("numpy", "pyarrow", "rich"),
 }
 
 #: Runs `rootcause ARGS` in this process, then writes the names of the loaded modules.

@@ -100,7 +100,6 @@ def ingest_with_progress(
     )
     from rootcause.store.workspace import Workspace
 
-    err = stderr_console()
     request = IngestRequest(
         run,
         Workspace.resolve(workspace_dir(workspace)),
@@ -108,7 +107,7 @@ def ingest_with_progress(
         options=ingest_options(skip_bad_lines, overlay),
         force=force,
     )
-    with events_file(events, IngestEventWriter) as writer, _IngestProgress(err, run.name) as bar:
+    with events_file(events, IngestEventWriter) as writer, _IngestProgress(run.name) as bar:
         job = start_ingest(request, on_event=bar)
         if writer is not None:
             job.subscribe(writer)
@@ -116,22 +115,25 @@ def ingest_with_progress(
             result = watch(job, "cancelling the ingest (Ctrl-C again to stop now)")
         except (IngestCancelledError, KeyboardInterrupt):
             bar.stop()  # the line goes below the bar, not over it
-            err.print("stopped; the workspace is unchanged", markup=False, highlight=False)
+            stderr_console().print(
+                "stopped; the workspace is unchanged", markup=False, highlight=False
+            )
             raise typer.Exit(EXIT_CANCELLED) from None
     if result.skipped:
         shown = ", ".join(s.place for s in result.skipped[:5])
         more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
-        err.print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
+        stderr_console().print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
     return result
 
 
 class _IngestProgress:
     """The ingest's progress bar on a terminal's stderr, a subscriber to its events, made
     when the first rows are read: a reused ingest (most commands after the first) shows none
-    and does not load rich.progress."""
+    and does not load rich."""
 
-    def __init__(self, err: Console, name: str) -> None:
-        self.err, self.name = err, name
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.err: Console | None = None  # made with the bar: rich is not loaded for a reuse
         self.bar: Any = None
         self.task: Any = None
 
@@ -141,6 +143,7 @@ class _IngestProgress:
 
     def show(self, rows: int) -> None:
         if self.bar is None:
+            self.err = self.err or stderr_console()
             if not self.err.is_terminal:
                 return
             from rich.progress import (

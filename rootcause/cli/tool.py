@@ -125,8 +125,9 @@ def run_tool(
         text = orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
         sys.stdout.write(json_text(text) + "\n")
         return
-    out = stdout_console()
-    out.print(outcome.text, markup=False, highlight=False)
+    # The rendering is plain text, run text in it already made visible (core.untrusted):
+    # written as it is, as the JSON is, without loading rich.
+    sys.stdout.write(outcome.text + "\n")
     plot = None if no_plot else drawable(outcome.output.plot_spec())
     if plot is not None:
         sys.stdout.write(render_text(plot) + "\n")
