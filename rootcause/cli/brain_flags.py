@@ -32,6 +32,16 @@ DisableToolsFlag = Annotated[
     ),
 ]
 ModelFlag = Annotated[str | None, _llm("--model", "model")]
+#: `investigate --model`: given more than once, an ensemble with one run per model.
+ModelsFlag = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        metavar="NAME",
+        help=f"{_llm_help('model')} Give it more than once for an ensemble with one run per model.",
+        rich_help_panel=LLM_PANEL,
+    ),
+]
 BaseUrlFlag = Annotated[str | None, _llm("--base-url", "base_url")]
 ApiKeyFlag = Annotated[
     str | None,

@@ -6,40 +6,30 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rootcause.cli.app import app
-from rootcause.cli.brain_flags import (
-    ApiKeyFlag,
-    BaseUrlFlag,
-    DisableToolsFlag,
-    MaxOutputTokensFlag,
-    MaxTokensFlag,
-    MaxToolCallsFlag,
-    MaxTurnsFlag,
-    ModelFlag,
-    PricesFlag,
-    RequestTimeoutFlag,
-    StreamFlag,
-    TraceFlag,
-    WallTimeFlag,
-    brain_flag_values,
-    brain_options,
-)
 from rootcause.cli.common import (
-    FormatOption,
     OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
+    format_option,
     ingest_options,
+    lazy_module,
     with_overlay_options,
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
-from rootcause.investigate.llm.config import ENV_BASE_URL, ENV_MODEL
-from rootcause.investigate.options import BrainOptions
+
+if TYPE_CHECKING:
+    from rootcause.cli import brain_flags
+    from rootcause.investigate.llm import config
+    from rootcause.investigate.options import BrainOptions
+else:  # read when the command is built or runs, not when it is listed (`rootcause --help`)
+    brain_flags = lazy_module("rootcause.cli.brain_flags")
+    config = lazy_module("rootcause.investigate.llm.config")
 
 
 @app.command()
@@ -57,25 +47,25 @@ def chat(
         typer.Option(
             "--brain",
             help="The brain of /investigate and free text: llm or systematic (default: llm "
-            f"when a model is given, by option or ${ENV_MODEL} / ${ENV_BASE_URL}).",
+            f"when a model is given, by option or ${config.ENV_MODEL} / ${config.ENV_BASE_URL}).",
         ),
     ] = None,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
-    disabled_tools: DisableToolsFlag = None,
-    model: ModelFlag = None,
-    base_url: BaseUrlFlag = None,
-    api_key: ApiKeyFlag = None,
-    max_turns: MaxTurnsFlag = None,
-    max_tool_calls: MaxToolCallsFlag = None,
-    max_tokens: MaxTokensFlag = None,
-    wall_time_s: WallTimeFlag = None,
-    max_output_tokens: MaxOutputTokensFlag = None,
-    request_timeout_s: RequestTimeoutFlag = None,
-    prices: PricesFlag = None,
-    stream: StreamFlag = None,
-    trace: TraceFlag = None,
+    disabled_tools: brain_flags.DisableToolsFlag = None,
+    model: brain_flags.ModelFlag = None,
+    base_url: brain_flags.BaseUrlFlag = None,
+    api_key: brain_flags.ApiKeyFlag = None,
+    max_turns: brain_flags.MaxTurnsFlag = None,
+    max_tool_calls: brain_flags.MaxToolCallsFlag = None,
+    max_tokens: brain_flags.MaxTokensFlag = None,
+    wall_time_s: brain_flags.WallTimeFlag = None,
+    max_output_tokens: brain_flags.MaxOutputTokensFlag = None,
+    request_timeout_s: brain_flags.RequestTimeoutFlag = None,
+    prices: brain_flags.PricesFlag = None,
+    stream: brain_flags.StreamFlag = None,
+    trace: brain_flags.TraceFlag = None,
     overlay: OverlayArgs | None = None,
 ) -> None:
     """Open RUN in the terminal app: ask why it went wrong, run slash commands (/help) and
@@ -94,9 +84,9 @@ def chat(
         raise BadInputError(f"{run}: no such file or directory")
     ws = Workspace.resolve(workspace_dir(workspace))
     meta = ChatSession.open(ws, resume).meta if resume is not None else None
-    values = brain_flag_values(ctx)
+    values = brain_flags.brain_flag_values(ctx)
     chosen = brain or (meta.brain if meta is not None else None) or _default_brain(values)
-    options = brain_options(ctx, chosen, values, api_key)
+    options = brain_flags.brain_options(ctx, chosen, values, api_key)
     if meta is not None:
         options = _over_stored(chosen, meta.options, options)
     settings = ChatSettings(
@@ -121,7 +111,7 @@ def _default_brain(values: Mapping[str, object]) -> str:
     named = values.get("model") or values.get("base_url")
     return (
         "llm"
-        if named or os.environ.get(ENV_MODEL) or os.environ.get(ENV_BASE_URL)
+        if named or os.environ.get(config.ENV_MODEL) or os.environ.get(config.ENV_BASE_URL)
         else ("systematic")
     )
 

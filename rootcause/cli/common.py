@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from rootcause.cli.app import GlobalOptions
-from rootcause.store.frameworks import format_help, option_formats
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,13 +56,15 @@ def stderr_console() -> Console:
     return Console(file=sys.stderr, highlight=False, emoji=False, soft_wrap=True)
 
 
-FormatOption = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        help=format_help(),
-    ),
-]
+def format_option() -> Any:
+    """The `--format` option, for a command's signature: `fmt: Annotated[str, format_option()]`.
+    A function, not an alias, so the format list (which reads the installed packages' entry
+    points) is made when typer builds the command, not when its module is imported."""
+    from rootcause.store.frameworks import format_help
+
+    return typer.Option("--format", help=format_help())
+
+
 SkipBadLinesFlag = Annotated[
     bool | None,
     typer.Option(
@@ -97,7 +100,6 @@ def ingest_with_progress(
     )
     from rootcause.store.workspace import Workspace
 
-    err = stderr_console()
     request = IngestRequest(
         run,
         Workspace.resolve(workspace_dir(workspace)),
@@ -105,7 +107,7 @@ def ingest_with_progress(
         options=ingest_options(skip_bad_lines, overlay),
         force=force,
     )
-    with events_file(events, IngestEventWriter) as writer, _IngestProgress(err, run.name) as bar:
+    with events_file(events, IngestEventWriter) as writer, _IngestProgress(run.name) as bar:
         job = start_ingest(request, on_event=bar)
         if writer is not None:
             job.subscribe(writer)
@@ -113,22 +115,25 @@ def ingest_with_progress(
             result = watch(job, "cancelling the ingest (Ctrl-C again to stop now)")
         except (IngestCancelledError, KeyboardInterrupt):
             bar.stop()  # the line goes below the bar, not over it
-            err.print("stopped; the workspace is unchanged", markup=False, highlight=False)
+            stderr_console().print(
+                "stopped; the workspace is unchanged", markup=False, highlight=False
+            )
             raise typer.Exit(EXIT_CANCELLED) from None
     if result.skipped:
         shown = ", ".join(s.place for s in result.skipped[:5])
         more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
-        err.print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
+        stderr_console().print(f"skipped {len(result.skipped)} bad lines: {shown}{more}")
     return result
 
 
 class _IngestProgress:
     """The ingest's progress bar on a terminal's stderr, a subscriber to its events, made
     when the first rows are read: a reused ingest (most commands after the first) shows none
-    and does not load rich.progress."""
+    and does not load rich."""
 
-    def __init__(self, err: Console, name: str) -> None:
-        self.err, self.name = err, name
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.err: Console | None = None  # made with the bar: rich is not loaded for a reuse
         self.bar: Any = None
         self.task: Any = None
 
@@ -138,6 +143,7 @@ class _IngestProgress:
 
     def show(self, rows: int) -> None:
         if self.bar is None:
+            self.err = self.err or stderr_console()
             if not self.err.is_terminal:
                 return
             from rich.progress import (
@@ -221,39 +227,45 @@ def _option(*names: str, help: str, kind: Any, default: Any = None) -> inspect.P
     )
 
 
-#: The overlay options every command that reads a run takes (ingest, overview, tool,
-#: investigate; chat and scan to come), added by `with_overlay_options`.
-OVERLAY_OPTIONS = (
-    _option("--overlay", help="Overlay file (default: rootcause.yaml next to the logs).",
-            kind=Path | None),
-    _option("--run-id", help="Run id.", kind=str | None),
-    _option("--title", help="Run title.", kind=str | None),
-    _option("--config-repo", help="Git repository of the run's reward and data configs.",
-            kind=Path | None),
-    _option("--deployments", help="Commit live from each step: STEP:COMMIT,... or a file of "
-            "STEP COMMIT lines.", kind=str | None),
-    _option("--label", help="NAME=SOURCE:VALUE for persona, data_source, env or split: "
-            "prompt:REGEX (also completion, reasoning, reference), column:NAME or value:TEXT. "
-            "Repeatable.", kind=list[str] | None),
-    _option("--components", help="Only these columns are reward components (comma-separated).",
-            kind=str | None),
-    _option("--exclude-components", help="These columns are not reward components.",
-            kind=str | None),
-    _option("--weights", help="NAME=W,... fixed; fit (from the logged advantage or total); or "
-            "config:PATH[#KEY] (a file in the config repo at each deployed commit).",
-            kind=str | None),
-    _option("--reasoning", help="Split reasoning from completions: think_tags or regex:PATTERN "
-            "(its first group is the reasoning).", kind=str | None),
-    _option("--group-size", help="Samples per group, as consecutive rows of a file (read by "
-            f"{', '.join(option_formats('group_size'))}).", kind=int | None),
-    _option("--table", help="The table key to read, e.g. completions (read by "
-            f"{', '.join(option_formats('table'))}).", kind=str | None),
-    _option("--checkpoints", help="The checkpoints in training order, comma-separated: "
-            "eval.model values or log file names (read by "
-            f"{', '.join(option_formats('checkpoints'))}).", kind=str | None),
-    _option("--forget-overlay", help="Forget the overlay options stored with the run.",
-            kind=bool, default=False),
-)  # fmt: skip
+@functools.cache
+def overlay_options() -> tuple[inspect.Parameter, ...]:
+    """The overlay options every command that reads a run takes (ingest, overview, tool,
+    investigate, chat), added by `with_overlay_options`; made when such a command is built
+    (some of their help names the formats that read them)."""
+    from rootcause.store.frameworks import option_formats
+
+    return (
+        _option("--overlay", help="Overlay file (default: rootcause.yaml next to the logs).",
+                kind=Path | None),
+        _option("--run-id", help="Run id.", kind=str | None),
+        _option("--title", help="Run title.", kind=str | None),
+        _option("--config-repo", help="Git repository of the run's reward and data configs.",
+                kind=Path | None),
+        _option("--deployments", help="Commit live from each step: STEP:COMMIT,... or a file of "
+                "STEP COMMIT lines.", kind=str | None),
+        _option("--label", help="NAME=SOURCE:VALUE for persona, data_source, env or split: "
+                "prompt:REGEX (also completion, reasoning, reference), column:NAME or value:TEXT. "
+                "Repeatable.", kind=list[str] | None),
+        _option("--components", help="Only these columns are reward components (comma-separated).",
+                kind=str | None),
+        _option("--exclude-components", help="These columns are not reward components.",
+                kind=str | None),
+        _option("--weights", help="NAME=W,... fixed; fit (from the logged advantage or total); or "
+                "config:PATH[#KEY] (a file in the config repo at each deployed commit).",
+                kind=str | None),
+        _option("--reasoning", help="Split reasoning from completions: think_tags or regex:PATTERN "
+                "(its first group is the reasoning).", kind=str | None),
+        _option("--group-size", help="Samples per group, as consecutive rows of a file (read by "
+                f"{', '.join(option_formats('group_size'))}).", kind=int | None),
+        _option("--table", help="The table key to read, e.g. completions (read by "
+                f"{', '.join(option_formats('table'))}).", kind=str | None),
+        _option("--checkpoints", help="The checkpoints in training order, comma-separated: "
+                "eval.model values or log file names (read by "
+                f"{', '.join(option_formats('checkpoints'))}).", kind=str | None),
+        _option("--forget-overlay", help="Forget the overlay options stored with the run.",
+                kind=bool, default=False),
+    )  # fmt: skip
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -261,21 +273,49 @@ F = TypeVar("F", bound=Callable[..., Any])
 def with_overlay_options(command: F) -> F:
     """Add the overlay options to a typer command; it receives them as `overlay: OverlayArgs`
     (its own parameter of that name is replaced by the options)."""
-    signature = inspect.signature(command, eval_str=True)
-    kept = [p for p in signature.parameters.values() if p.name != "overlay"]
-    params = kept + list(OVERLAY_OPTIONS)
-    names = [p.name for p in OVERLAY_OPTIONS]
+    return _WithOverlay(command)  # type: ignore[return-value]
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        values = {name: kwargs.pop(name, None) for name in names}
+
+class _WithOverlay:
+    """A command with the overlay options in place of its `overlay` parameter. Its signature
+    (what typer reads) is made when first read, as typer builds the command, not when the
+    command's module is imported: the annotations, and the models some options' help is read
+    from, load only for a command that is built (`rootcause --help` builds none)."""
+
+    def __init__(self, command: Callable[..., Any]) -> None:
+        self.command = command
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(self, attr, getattr(command, attr))
+
+    @functools.cached_property
+    def __signature__(self) -> inspect.Signature:
+        signature = inspect.signature(self.command, eval_str=True)
+        kept = [p for p in signature.parameters.values() if p.name != "overlay"]
+        return signature.replace(parameters=kept + list(overlay_options()))
+
+    @property
+    def __annotations__(self) -> dict[str, Any]:  # type: ignore[override]
+        return {p.name: p.annotation for p in self.__signature__.parameters.values()}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values = {p.name: kwargs.pop(p.name, None) for p in overlay_options()}
         kwargs["overlay"] = overlay_args(values)
-        return command(*args, **kwargs)
+        return self.command(*args, **kwargs)
 
-    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    del wrapper.__wrapped__  # typer must read the new signature, not the command's
-    return wrapper  # type: ignore[return-value]
+
+def lazy_module(name: str) -> ModuleType:
+    """A stand-in for the module `name` that imports it (an ordinary import) when one of its
+    attributes is first read. A command module names through it what only the building of
+    its command reads (the brain options' models behind their flags' help), so importing the
+    command module to list it under `rootcause --help` does not load them."""
+    return _DeferredModule(name)
+
+
+class _DeferredModule(ModuleType):
+    """See `lazy_module`: every attribute is the imported module's."""
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), attr)
 
 
 def overlay_args(values: dict[str, Any]) -> OverlayArgs:

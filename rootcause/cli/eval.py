@@ -12,14 +12,13 @@ import typer
 from rootcause.cli.app import app
 from rootcause.cli.common import (
     WorkspaceOption,
+    lazy_module,
     option_help,
     stderr_console,
     stdout_console,
     workspace_dir,
 )
 from rootcause.core.errors import BadInputError
-from rootcause.investigate.llm.config import LLMOptions
-from rootcause.investigate.options import BrainOptions, describe
 from rootcause.store.overlay_text import split_names
 
 if TYPE_CHECKING:
@@ -28,6 +27,12 @@ if TYPE_CHECKING:
 
     from rootcause.evaluation.api import EvalRequest, EvalResult
     from rootcause.evaluation.events import EvalEvent
+    from rootcause.investigate import options as option_models
+    from rootcause.investigate.llm import config
+    from rootcause.investigate.options import BrainOptions
+else:  # the options' models: read when the command is built, not when it is listed
+    config = lazy_module("rootcause.investigate.llm.config")
+    option_models = lazy_module("rootcause.investigate.options")
 
 
 #: Brain options `eval` takes as flags of their own rather than as --brain-option.
@@ -145,19 +150,20 @@ def eval_command(
     ] = None,
     brain: Annotated[str, typer.Option("--brain", help="Brain to evaluate.")] = "systematic",
     model: Annotated[
-        str | None, typer.Option("--model", help=option_help(LLMOptions, "model", "llm brain"))
+        str | None,
+        typer.Option("--model", help=option_help(config.LLMOptions, "model", "llm brain")),
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help=option_help(LLMOptions, "base_url", "llm brain")),
+        typer.Option("--base-url", help=option_help(config.LLMOptions, "base_url", "llm brain")),
     ] = None,
     brain_option: Annotated[
         list[str] | None,
         typer.Option(
             "--brain-option",
             help="NAME=VALUE, an option of the brain (llm: "
-            f"{', '.join(n for n in LLMOptions.model_fields if n not in FLAGGED)}); repeatable. "
-            "A name the brain does not take is refused.",
+            f"{', '.join(n for n in config.LLMOptions.model_fields if n not in FLAGGED)}); "
+            "repeatable. A name the brain does not take is refused.",
         ),
     ] = None,
     repeats: Annotated[int, typer.Option("--repeats", help="Investigations per scenario.")] = 1,
@@ -165,7 +171,8 @@ def eval_command(
         str | None,
         typer.Option(
             "--disable-tools",
-            help=f"{describe(BrainOptions, 'disabled_tools')} Comma-separated.",
+            help=f"{option_models.describe(option_models.BrainOptions, 'disabled_tools')} "
+            "Comma-separated.",
         ),
     ] = None,
     json_path: Annotated[

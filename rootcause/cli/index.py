@@ -10,10 +10,10 @@ import typer
 
 from rootcause.cli.app import app
 from rootcause.cli.common import (
-    FormatOption,
     JsonFlag,
     SkipBadLinesFlag,
     WorkspaceOption,
+    format_option,
     ingest_with_progress,
     stderr_console,
     stdout_console,
@@ -48,7 +48,7 @@ def index(
             "line, flushed as it happens).",
         ),
     ] = None,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
     as_json: JsonFlag = False,

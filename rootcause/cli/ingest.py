@@ -10,11 +10,11 @@ import typer
 
 from rootcause.cli.app import app
 from rootcause.cli.common import (
-    FormatOption,
     JsonFlag,
     OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
+    format_option,
     ingest_with_progress,
     stdout_console,
     with_overlay_options,
@@ -25,7 +25,7 @@ from rootcause.cli.common import (
 @with_overlay_options
 def ingest(
     src: Annotated[Path, typer.Argument(help="Run folder, or a foreign log folder or file.")],
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     force: Annotated[bool, typer.Option("--force", help="Re-ingest even if unchanged.")] = False,
     workspace: WorkspaceOption = None,

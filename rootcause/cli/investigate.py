@@ -10,32 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rootcause.cli.app import app
-from rootcause.cli.brain_flags import LLM_PANEL as LLM_PANEL  # the flags' help panel
-from rootcause.cli.brain_flags import (
-    ApiKeyFlag,
-    BaseUrlFlag,
-    DisableToolsFlag,
-    MaxOutputTokensFlag,
-    MaxTokensFlag,
-    MaxToolCallsFlag,
-    MaxTurnsFlag,
-    PricesFlag,
-    RefereeFlag,
-    RequestTimeoutFlag,
-    StreamFlag,
-    TemperatureFlag,
-    TraceFlag,
-    WallTimeFlag,
-    brain_flag_values,
-    brain_options,
-)
 from rootcause.cli.common import (
-    FormatOption,
     OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
+    format_option,
     ingest_options,
-    option_help,
+    lazy_module,
     stderr_console,
     stdout_console,
     with_overlay_options,
@@ -43,12 +24,14 @@ from rootcause.cli.common import (
 )
 from rootcause.core.errors import BadInputError
 from rootcause.core.untrusted import visible
-from rootcause.investigate.llm.config import LLMOptions
 
 if TYPE_CHECKING:
+    from rootcause.cli import brain_flags
     from rootcause.investigate.events import EventSink
     from rootcause.investigate.job import InvestigationRequest, Outcome
     from rootcause.store.workspace import Workspace
+else:  # read when the command is built or runs, not when it is listed (`rootcause --help`)
+    brain_flags = lazy_module("rootcause.cli.brain_flags")
 
 #: What each verdict means, after it on the summary line.
 #: Longest summary printed on stdout (the report holds all of it).
@@ -60,18 +43,6 @@ VERDICT_MEANING = {
     "symptom_not_found": "no detector that carries the symptom matches the run; see the "
     "report's suggestions",
 }
-
-
-ModelsFlag = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--model",
-        metavar="NAME",
-        help=f"{option_help(LLMOptions, 'model', 'LLM brain')} Give it more than once for an "
-        "ensemble with one run per model.",
-        rich_help_panel=LLM_PANEL,
-    ),
-]
 
 
 @app.command()
@@ -108,24 +79,24 @@ def investigate(
     fail_on_cause: Annotated[
         bool, typer.Option("--fail-on-cause", help="Exit 3 when a cause is found (for CI).")
     ] = False,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
-    disabled_tools: DisableToolsFlag = None,
-    model: ModelsFlag = None,
-    base_url: BaseUrlFlag = None,
-    api_key: ApiKeyFlag = None,
-    max_turns: MaxTurnsFlag = None,
-    max_tool_calls: MaxToolCallsFlag = None,
-    max_tokens: MaxTokensFlag = None,
-    wall_time_s: WallTimeFlag = None,
-    max_output_tokens: MaxOutputTokensFlag = None,
-    request_timeout_s: RequestTimeoutFlag = None,
-    prices: PricesFlag = None,
-    stream: StreamFlag = None,
-    trace: TraceFlag = None,
-    referee: RefereeFlag = None,
-    temperature: TemperatureFlag = None,
+    disabled_tools: brain_flags.DisableToolsFlag = None,
+    model: brain_flags.ModelsFlag = None,
+    base_url: brain_flags.BaseUrlFlag = None,
+    api_key: brain_flags.ApiKeyFlag = None,
+    max_turns: brain_flags.MaxTurnsFlag = None,
+    max_tool_calls: brain_flags.MaxToolCallsFlag = None,
+    max_tokens: brain_flags.MaxTokensFlag = None,
+    wall_time_s: brain_flags.WallTimeFlag = None,
+    max_output_tokens: brain_flags.MaxOutputTokensFlag = None,
+    request_timeout_s: brain_flags.RequestTimeoutFlag = None,
+    prices: brain_flags.PricesFlag = None,
+    stream: brain_flags.StreamFlag = None,
+    trace: brain_flags.TraceFlag = None,
+    referee: brain_flags.RefereeFlag = None,
+    temperature: brain_flags.TemperatureFlag = None,
     ensemble: Annotated[
         int | None,
         typer.Option(
@@ -133,7 +104,7 @@ def investigate(
             min=1,
             help="LLM brain: run N independent investigations (temperatures varied, or one per "
             "--model given) and aggregate the cause the referee confirms in most of them.",
-            rich_help_panel=LLM_PANEL,
+            rich_help_panel=brain_flags.LLM_PANEL,
         ),
     ] = None,
     overlay: OverlayArgs | None = None,
@@ -151,12 +122,12 @@ def investigate(
     if several and (brain != "llm" or resume is not None):
         raise BadInputError("--ensemble / --model given twice: only with --brain llm, not --resume")
     ws = Workspace.resolve(workspace_dir(workspace))
-    values = {**brain_flag_values(ctx), "model": model[0] if model else None}
+    values = {**brain_flags.brain_flag_values(ctx), "model": model[0] if model else None}
     if resume is not None:
         from rootcause.investigate.job import load_spec
 
         brain = load_spec(ws, resume).brain
-    options = brain_options(ctx, brain, values, api_key)
+    options = brain_flags.brain_options(ctx, brain, values, api_key)
     outputs = (("--json", json_path), ("--markdown", markdown_path), ("--events", events_path))
     request = InvestigationRequest(
         run=run,
@@ -219,6 +190,7 @@ def _ensemble(
 ) -> None:
     """Run an ensemble of LLM investigations, each watched as one, and print the aggregate."""
     from rootcause.cli.progress import StderrProgress
+    from rootcause.investigate.llm.config import LLMOptions
     from rootcause.investigate.llm.ensemble import render_markdown, run_ensemble, run_options
 
     assert isinstance(request.options, LLMOptions), type(request.options)

@@ -11,12 +11,16 @@ failure in its folder's `error.json` before re-raising it.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
+import inspect
 import sys
 from collections.abc import Sequence
 
 import typer
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandInfo, TyperInfo
 
 from rootcause.cli.app import GlobalOptions, app
 from rootcause.core.errors import RootcauseError
@@ -41,9 +45,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def register_commands(args: Sequence[str] = ()) -> None:
+def register_commands(args: Sequence[str] = ()) -> bool:
     """Import the module of the command `args` call, or every command's module when they call
-    none that is known (each module registers its commands on `app` as it is imported)."""
+    none that is known (each module registers its commands on `app` as it is imported);
+    whether they call one."""
     name = command_word(args)
     modules = [COMMANDS[name]] if name in COMMANDS else list(COMMANDS.values())
     for module in modules:
@@ -53,6 +58,50 @@ def register_commands(args: Sequence[str] = ()) -> None:
         app.registered_commands.sort(
             key=lambda c: order.get(getattr(c.callback, "__module__", ""), 0)
         )
+    return name in COMMANDS
+
+
+def command_listing() -> TyperGroup:
+    """The root command as typer builds it, its commands listed but not built: each is its
+    name and help (as typer reads them) without its options. `rootcause --help`, no command
+    or an unknown one need no more, and building every command's options would load what
+    their help is read from (the brain options' models, say) for nothing. The list is the
+    one typer prints from the built commands (`tests/test_headless.py` compares them)."""
+    bare = copy.copy(app)
+    bare.registered_commands, bare.registered_groups = [], []
+    root = typer.main.get_group(bare)
+    for info in app.registered_commands:
+        root.add_command(_listed_command(info))
+    for group in app.registered_groups:
+        root.add_command(_listed_group(group))
+    return root
+
+
+def _listed_command(info: CommandInfo) -> TyperCommand:
+    """A command's name and help as `typer.main.get_command_from_info` reads them."""
+    assert info.callback is not None
+    help_text = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
+    return TyperCommand(
+        name=info.name or typer.main.get_command_name(info.callback.__name__),
+        help=help_text,
+        short_help=info.short_help,
+        hidden=info.hidden,
+        deprecated=info.deprecated,
+        rich_help_panel=info.rich_help_panel,
+    )
+
+
+def _listed_group(info: TyperInfo) -> TyperGroup:
+    """A group of commands (`lab`): its name and help as typer solves them."""
+    solved = typer.main.solve_typer_info_defaults(info)
+    return TyperGroup(
+        name=solved.name,
+        help=solved.help,
+        short_help=solved.short_help,
+        hidden=solved.hidden,
+        deprecated=solved.deprecated,
+        rich_help_panel=solved.rich_help_panel,
+    )
 
 
 def command_word(args: Sequence[str]) -> str | None:
@@ -93,10 +142,11 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or GlobalOptions.debug
     args = [arg for arg in args if arg != "--debug"]
     GlobalOptions.debug = debug
-    register_commands(args)
+    called = register_commands(args)
     try:
         # Standalone mode: click prints usage errors and help itself (exit 2 / 0).
-        app(args=args, prog_name="rootcause")
+        command = typer.main.get_command(app) if called else command_listing()
+        command(args=args, prog_name="rootcause")
     except RootcauseError as exc:
         if debug:
             raise

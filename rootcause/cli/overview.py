@@ -13,11 +13,11 @@ import typer
 
 from rootcause.cli.app import app
 from rootcause.cli.common import (
-    FormatOption,
     JsonFlag,
     OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
+    format_option,
     ingest_with_progress,
     stdout_console,
     with_overlay_options,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 def overview(
     run: Annotated[Path, typer.Argument(help="Run folder, or a foreign log folder or file.")],
     as_json: JsonFlag = False,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
     overlay: OverlayArgs | None = None,

@@ -14,9 +14,9 @@ import typer
 
 from rootcause.cli.app import app
 from rootcause.cli.common import (
-    FormatOption,
     SkipBadLinesFlag,
     WorkspaceOption,
+    format_option,
     stderr_console,
     stdout_console,
     workspace_dir,
@@ -123,7 +123,7 @@ def scan(
             "line, flushed as it happens).",
         ),
     ] = None,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -11,16 +11,15 @@ import typer
 
 from rootcause.cli.app import app
 from rootcause.cli.common import (
-    FormatOption,
     OverlayArgs,
     SkipBadLinesFlag,
     WorkspaceOption,
+    format_option,
     ingest_with_progress,
     stdout_console,
     with_overlay_options,
 )
 from rootcause.core.errors import BadInputError
-from rootcause.store.frameworks import format_help
 
 #: Words that ask for help instead of a call.
 HELP_WORDS = ("--help", "-h")
@@ -52,6 +51,7 @@ def _wrapped(first: str, text: str, width: int = 90) -> list[str]:
 
 def print_tool_help(name: str) -> None:
     """`rootcause tool NAME --help`: the tool's description and arguments, from its model."""
+    from rootcause.store.frameworks import format_help
     from rootcause.tools.arguments import tool_help
     from rootcause.tools.registry import get_tool
 
@@ -86,7 +86,7 @@ def run_tool(
     run: Annotated[Path | None, typer.Argument(help="Run folder or foreign log.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the output as JSON.")] = False,
     no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the plot.")] = False,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
     overlay: OverlayArgs | None = None,
@@ -125,8 +125,9 @@ def run_tool(
         text = orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
         sys.stdout.write(json_text(text) + "\n")
         return
-    out = stdout_console()
-    out.print(outcome.text, markup=False, highlight=False)
+    # The rendering is plain text, run text in it already made visible (core.untrusted):
+    # written as it is, as the JSON is, without loading rich.
+    sys.stdout.write(outcome.text + "\n")
     plot = None if no_plot else drawable(outcome.output.plot_spec())
     if plot is not None:
         sys.stdout.write(render_text(plot) + "\n")

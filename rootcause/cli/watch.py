@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rootcause.cli.app import app
-from rootcause.cli.common import FormatOption, SkipBadLinesFlag, WorkspaceOption, workspace_dir
+from rootcause.cli.common import SkipBadLinesFlag, WorkspaceOption, format_option, workspace_dir
 from rootcause.core.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def watch(
         typer.Option("--on-alert", help="Run this command with each alert as JSON on stdin."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print alerts as JSON Lines.")] = False,
-    fmt: FormatOption = "auto",
+    fmt: Annotated[str, format_option()] = "auto",
     skip_bad_lines: SkipBadLinesFlag = None,
     workspace: WorkspaceOption = None,
 ) -> None:

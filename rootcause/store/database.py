@@ -18,11 +18,10 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import orjson
-import pyarrow as pa
 
 from rootcause.core.disk import (
     DiskFullError,
@@ -34,6 +33,9 @@ from rootcause.core.disk import (
 from rootcause.core.run import DeploymentInfo
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Readers write rows into small temporary tables (no write-ahead log, and a chunk that
 #: fails is rolled back on its own). After each chunk a second connection, `writer`, moves

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rootcause.core.errors import BadInputError, RunFormatError
 from rootcause.store.framework import BUILTIN_ORIGIN, Framework
-from rootcause.store.frameworks import NATIVE, frameworks
+from rootcause.store.frameworks import BUILTIN, NATIVE, framework, frameworks
 from rootcause.store.source import RunReader
 
 log = logging.getLogger(__name__)
@@ -18,6 +18,11 @@ def readers() -> dict[str, RunReader]:
     """Format name -> reader, in detection order: the native manifest first, then the foreign
     layouts from the most specific to the broadest, registered frameworks before W&B tables."""
     return {f.name: f.reader() for f in frameworks()}
+
+
+def builtin_reader(name: str) -> RunReader:
+    """The reader of a built-in format, without reading the registered plugins."""
+    return next(f for f in BUILTIN if f.name == name).reader()
 
 
 def _secondary() -> frozenset[str]:
@@ -49,14 +54,16 @@ def reader_for(path: Path, fmt: str = "auto") -> RunReader:
     """The reader named `fmt`, or the one whose `detect` accepts `path`: the native manifest
     first; a folder holding logs of several foreign formats is refused (reading one would
     silently ignore the others), secondary formats beside another format aside."""
-    known = readers()
     if fmt != "auto":
-        if fmt not in known:
-            names = ", ".join(["auto", *known])
+        chosen = framework(fmt)
+        if chosen is None:
+            names = ", ".join(["auto", *readers()])
             raise BadInputError(f"unknown format {fmt!r}; choose one of {names}")
-        return known[fmt]
-    if known[NATIVE].detect(path):
-        return known[NATIVE]
+        return chosen.reader()
+    native = builtin_reader(NATIVE)
+    if native.detect(path):
+        return native  # the other readers (and plugins) are not loaded for a native run
+    known = readers()
     found = detected(path)
     secondary = _secondary()
     primary = [name for name in found if name not in secondary] or found

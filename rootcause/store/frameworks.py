@@ -21,10 +21,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 from rootcause.store.builtin_frameworks import BUILTIN, NATIVE
 from rootcause.store.framework import ConfigSemantics, Framework, FrameworkError
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,8 @@ ENTRY_POINT_GROUP = "rootcause.frameworks"
 
 
 def _entry_points() -> list[metadata.EntryPoint]:
+    from importlib import metadata  # read when a format is looked up, not to list options
+
     return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
 
 

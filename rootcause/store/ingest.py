@@ -17,7 +17,6 @@ from rootcause.store.overlay_apply import apply_overlay
 from rootcause.store.paths import outside_links_note
 from rootcause.store.run_store import RunStore
 from rootcause.store.source import LoadContext, RunReader, RunSource, SkippedLine
-from rootcause.store.weights import plan_weights
 from rootcause.store.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -103,6 +102,8 @@ def ingest_run(
 
 def _read_all(plan: IngestPlan, ctx: LoadContext) -> list[str]:
     """Load every file, lay the overlay over the rows, decide the weights, write the run."""
+    from rootcause.store.weights import plan_weights  # numpy: not to reuse a stored ingest
+
     builder, source, overlay = ctx.builder, plan.source, plan.overlay
     _load(plan.reader, source, ctx)
     overlay_notes = apply_overlay(builder.con, overlay.overlay, 0)

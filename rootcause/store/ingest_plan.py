@@ -13,7 +13,6 @@ import orjson
 
 from rootcause.core.errors import BadInputError, ReadError, RootcauseError
 from rootcause.core.run import DeploymentInfo
-from rootcause.store.config_repo import open_config_repo
 from rootcause.store.database import remove_dead_leftovers
 from rootcause.store.formats import other_formats_note, reader_for
 from rootcause.store.frameworks import NATIVE
@@ -43,6 +42,8 @@ def _resolve_deployments(
         if spec is not None and spec.kind == "config":
             raise BadInputError("overlay weights: reading a config file needs a config_repo")
         return infos, {}, []
+    from rootcause.store.config_repo import open_config_repo  # git: only for a config repo
+
     overlay_file = str(resolved.file) if resolved.file else "overlay"
     reader_file = "run.yaml" if source.format == NATIVE else str(source.root)
     # Each error names the file that set the value at fault: the overlay or the run's own.

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
-import pyarrow as pa
 import yaml
 from pydantic import ValidationError
 
@@ -21,10 +20,12 @@ from rootcause.store.jsonl import (
     parse_line,
     split_lines,
 )
-from rootcause.store.records import MAX_STEP, non_finite_name
+from rootcause.store.schema import MAX_STEP
 from rootcause.store.source import LoadContext, RunSource
 from rootcause.store.table_mapping import TableMapping
-from rootcause.store.tables import TableLoader
+
+if TYPE_CHECKING:  # pyarrow and the loaders: to read rows, not to describe a run
+    import pyarrow as pa
 
 MANIFEST = "run.yaml"
 SAMPLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
@@ -129,6 +130,8 @@ class NativeReader:
         )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
+        from rootcause.store.tables import TableLoader
+
         for path in source.files:
             shown = str(path.relative_to(source.root))
             if path == source.metrics_file or path == source.root / MANIFEST:
@@ -169,6 +172,8 @@ def _load_chunks(
     mapping: TableMapping,
     to_record: Callable[[Any], Any] | None,
 ) -> None:
+    from rootcause.store.tables import TableLoader
+
     loader = TableLoader(ctx)
     ctx.place = (shown, None)
     for first_line, chunk in iter_line_chunks(path, shown):
@@ -203,6 +208,10 @@ def _load_lines(
 
 def read_metrics(path: Path, root: Path, ctx: LoadContext) -> pa.Table:
     """`metrics.jsonl`: one `{"step": int, "name": str, "value": float}` per line."""
+    import pyarrow as pa
+
+    from rootcause.store.records import non_finite_name
+
     shown = str(path.relative_to(root))
     ctx.place = (shown, None)
     steps: list[int] = []

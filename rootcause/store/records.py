@@ -16,7 +16,39 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from rootcause.store.schema import GRADER_INPUTS_ARROW, REWARDS_ARROW, SAMPLES_ARROW
+from rootcause.store.schema import MAX_STEP
+
+#: Arrow schema of a batch appended to the staging samples table (as `schema.SAMPLES_DDL`).
+SAMPLES_ARROW = pa.schema(
+    [
+        ("row_idx", pa.int64()),
+        ("sample_id", pa.string()),
+        ("step", pa.int64()),
+        ("group_id", pa.string()),
+        ("split", pa.string()),
+        ("data_source", pa.string()),
+        ("persona", pa.string()),
+        ("env", pa.string()),
+        ("prompt", pa.string()),
+        ("reasoning", pa.string()),
+        ("completion", pa.string()),
+        ("reference", pa.string()),
+        ("reward_total", pa.float64()),
+        ("advantage", pa.float64()),
+        ("meta", pa.string()),
+        ("extras", pa.string()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+        ("reward_total_logged", pa.bool_()),
+    ]
+)
+
+REWARDS_ARROW = pa.schema(
+    [("row_idx", pa.int64()), ("component", pa.string()), ("value", pa.float64())]
+)
+GRADER_INPUTS_ARROW = pa.schema(
+    [("row_idx", pa.int64()), ("component", pa.string()), ("text", pa.string())]
+)
 
 
 class RecordError(ValueError):
@@ -43,8 +75,6 @@ _KNOWN = frozenset(
 KNOWN_FIELDS = _KNOWN
 #: Numeric fields a reader may declare as "NaN means no value" (`RunReader.nan_means_missing`).
 NUMBER_FIELDS = ("rewards", *_NUMBER_FIELDS)
-#: Steps are stored as signed 64-bit integers.
-MAX_STEP = 2**63 - 1
 
 
 def _type_name(value: Any) -> str:

@@ -7,14 +7,16 @@ sample came from; `reward_total_logged` is false where the total was derived at 
 `deployments` lists the config commits live from each step on, and
 `config_weights` the reward weights live with each of those commits (configured, given by the
 run overlay, or fitted at ingest; commit "" holds those of steps no deployment covers).
-`run_info` holds key/value facts about the ingest as JSON.
+`run_info` holds key/value facts about the ingest as JSON. (The Arrow schemas of the batches
+appended to them are in `records`: pyarrow is not loaded to read a stored run.)
 """
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 SCHEMA_VERSION = 3
+
+#: Steps are stored as signed 64-bit integers.
+MAX_STEP = 2**63 - 1
 
 #: Text columns of `samples` that a behaviour can be matched on or a slice drawn from.
 TEXT_COLUMNS = ("prompt", "reasoning", "completion", "reference")
@@ -53,36 +55,4 @@ OTHER_DDL = (
     "CREATE TABLE config_weights (commit VARCHAR NOT NULL, component VARCHAR NOT NULL, "
     "weight DOUBLE NOT NULL)",
     "CREATE TABLE run_info (key VARCHAR PRIMARY KEY, value JSON)",
-)
-
-#: Arrow schema of a batch appended to the staging samples table (same order as SAMPLES_DDL).
-SAMPLES_ARROW = pa.schema(
-    [
-        ("row_idx", pa.int64()),
-        ("sample_id", pa.string()),
-        ("step", pa.int64()),
-        ("group_id", pa.string()),
-        ("split", pa.string()),
-        ("data_source", pa.string()),
-        ("persona", pa.string()),
-        ("env", pa.string()),
-        ("prompt", pa.string()),
-        ("reasoning", pa.string()),
-        ("completion", pa.string()),
-        ("reference", pa.string()),
-        ("reward_total", pa.float64()),
-        ("advantage", pa.float64()),
-        ("meta", pa.string()),
-        ("extras", pa.string()),
-        ("source_file", pa.string()),
-        ("source_row", pa.int64()),
-        ("reward_total_logged", pa.bool_()),
-    ]
-)
-
-REWARDS_ARROW = pa.schema(
-    [("row_idx", pa.int64()), ("component", pa.string()), ("value", pa.float64())]
-)
-GRADER_INPUTS_ARROW = pa.schema(
-    [("row_idx", pa.int64()), ("component", pa.string()), ("text", pa.string())]
 )

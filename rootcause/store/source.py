@@ -6,15 +6,15 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rootcause.core.errors import RunFormatError
 from rootcause.core.run import Deployment
 from rootcause.store.database import RunDatabaseBuilder
 from rootcause.store.overlay import RunOverlay
-from rootcause.store.records import RecordBuffer, RecordError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass
@@ -74,6 +74,10 @@ class LoadContext:
         self.nan_means_missing = frozenset(nan_means_missing)
         self.skipped: list[SkippedLine] = []
         self._on_progress = on_progress
+        # Records (and pyarrow) load when rows are read, not when a stored ingest is reused.
+        from rootcause.store.records import RecordBuffer, RecordError
+
+        self._record_error = RecordError
         self.buffer = RecordBuffer(
             self._sink, first_row_idx=builder.rows, nan_means_missing=self.nan_means_missing
         )
@@ -110,7 +114,7 @@ class LoadContext:
         self.place = (file, line)
         try:
             self.buffer.add(record, file, line)  # type: ignore[arg-type]
-        except RecordError as exc:
+        except self._record_error as exc:
             self.bad_line(file, line, str(exc))
 
     def flush(self) -> None:

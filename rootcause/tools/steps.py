@@ -8,14 +8,16 @@ from the same definition.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import Field, ValidationInfo, field_validator
 
 from rootcause.core.errors import BadInputError
 from rootcause.tools.base import ToolInput
+
+if TYPE_CHECKING:  # numpy loads when a mask is drawn, not with the tools' input models
+    import numpy as np
+    import numpy.typing as npt
 
 STEP_HELP: dict[Literal["min", "max"], str] = {
     "min": "First step, inclusive.",
@@ -55,6 +57,8 @@ class StepRangeInput(ToolInput):
     def step_mask(self, steps: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         """Which of `steps` lie in the range; no sample in it is bad input that says which
         steps the run has."""
+        import numpy as np
+
         keep = np.ones(steps.shape[0], dtype=bool)
         if self.step_min is not None:
             keep &= steps >= self.step_min

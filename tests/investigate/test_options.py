@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from rootcause.cli.investigate import LLM_PANEL
+from rootcause.cli.brain_flags import LLM_PANEL
 from rootcause.cli.main import app
 from rootcause.core.errors import BadInputError
 from rootcause.investigate.job import BRAINS, investigate, options_model

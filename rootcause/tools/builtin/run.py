@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from rootcause.behaviour.frame import run_frame
-from rootcause.behaviour.matching import behavior_sql, check_regex, resolve
 from rootcause.core.evidence import MAX_FIGURE_CHARS, Figure
 from rootcause.core.run import RunOverview
 from rootcause.core.untrusted import cut_note, inline, label, labels, quote, sql_cell
@@ -135,11 +131,18 @@ def samples(ctx: ToolContext, args: SamplesInput) -> SamplesOutput:
     """Show example samples (text quoted as untrusted data), filtered by step range, persona,
     data source, env, a behaviour spec or a regex, or ranked by semantic similarity to a text.
     Use it to read what the behaviour actually looks like before trusting a detector."""
+    # numpy, pyarrow and the run's frame load here, not for `overview` (issue 27: start-up).
+    from rootcause.behaviour.frame import run_frame
+    from rootcause.behaviour.matching import behavior_sql, check_regex, resolve
+
     where: list[str] = []
     params: list[Any] = []
     if args.behavior:
         behavior = resolve(args.behavior)
         if behavior.kind in ("semantic", "judge"):
+            import numpy as np
+            import pyarrow as pa
+
             from rootcause.behaviour.matching import behavior_hits
 
             hits = behavior_hits(ctx, behavior)
