@@ -75,14 +75,23 @@ def check_speeds(runs: list[Path], workspace: Workspace, out: Path) -> None:
     print(f"\nchecks on a rescan ({len(runs)} runs, {samples:,} samples, one worker; the "
           f"worker's imports once: {sum(r.timings.get('setup', 0) for r in result.results):.1f} s, "
           "not in the checks)")  # fmt: skip
-    print("| check | s per run | samples/s | x the DuckDB regex's time |")
-    print("|---|---:|---:|---:|")
+    print("| check | s per run | samples/s | CPU s per run | samples per CPU-s | x regex CPU |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in OPTIONS.checks:
-        seconds = sum(r.timings.get(name, 0.0) for r in result.results)
-        print(f"| {name} | {seconds / len(runs):.2f} | {samples / seconds:,.0f} | "
-              f"{seconds / baseline:.1f} |")  # fmt: skip
-    print(f"| baseline: DuckDB `regexp_matches(completion, ...)` | {baseline / len(runs):.3f} | "
-          f"{samples / baseline:,.0f} | 1.0 |")  # fmt: skip
+        wall = sum(r.timings.get(name, 0.0) for r in result.results)
+        cpu = sum(r.timings.get(f"cpu:{name}", 0.0) for r in result.results)
+        _speed_row(name, wall, cpu, samples, len(runs), baseline[1])
+    label = "baseline: DuckDB `regexp_matches(completion, ...)`"
+    _speed_row(label, baseline[0], baseline[1], samples, len(runs), baseline[1])
+
+
+def _speed_row(label: str, wall: float, cpu: float, samples: int, runs: int, base: float) -> None:
+    """One row: seconds and CPU seconds per run, samples per second of each, and the CPU
+    time as a multiple of the baseline's."""
+    print(
+        f"| {label} | {wall / runs:.3f} | {samples / wall:,.0f} | {cpu / runs:.3f} | "
+        f"{samples / cpu:,.0f} | {cpu / base:.1f} |"
+    )
 
 
 def workspace_db(workspace: Workspace, result: RunResult) -> Path:
@@ -90,22 +99,23 @@ def workspace_db(workspace: Workspace, result: RunResult) -> Path:
     return next((workspace.root / "runs").glob(f"{result.run_id}-*/run.duckdb"))
 
 
-def regex_seconds(dbs: list[Path]) -> float:
-    """Seconds for the baseline regex over every run's ingested completions (one query per
-    run on its already open store)."""
+def regex_seconds(dbs: list[Path]) -> tuple[float, float]:
+    """Seconds and CPU seconds for the baseline regex over every run's ingested completions
+    (one query per run on its already open store)."""
     import duckdb
 
-    seconds = 0.0
+    seconds = cpu = 0.0
     for db in dbs:
         con = duckdb.connect(str(db), read_only=True)
-        start = time.perf_counter()
+        start, used = time.perf_counter(), time.process_time()
         con.execute(
             "SELECT count(*) FILTER (WHERE regexp_matches(completion, ?)) FROM samples",
             [BASELINE_REGEX],
         ).fetchall()
         seconds += time.perf_counter() - start
+        cpu += time.process_time() - used
         con.close()
-    return seconds
+    return seconds, cpu
 
 
 def fixed_costs(label: str, runs: list[Path], workspace: Path, out: Path, *extra: str) -> None:
@@ -120,7 +130,7 @@ def fixed_costs(label: str, runs: list[Path], workspace: Path, out: Path, *extra
     wall = time.perf_counter() - start
     results = [RunResult.model_validate_json(p.read_bytes()) for p in (out / "runs").glob("*.json")]
     phases = {k: sum(r.timings.get(k, 0.0) for r in results) for k in ("setup", "ingest", "open")}
-    checks = sum(r.timings.get(c, 0.0) for r in results for c in OPTIONS.checks)
+    checks = sum(r.timings.get(c, 0.0) for r in results for c in OPTIONS.checks)  # wall
     outside = wall - sum(r.seconds for r in results)
     print(f"| {label} | {wall:.1f} | {checks:.1f} | {wall - checks:.1f} "
           f"({(wall - checks) / wall:.0%}) | {outside:.1f} | {phases['setup']:.1f} | "

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -226,6 +227,18 @@ def count_ngrams(texts: Sequence[str]) -> NgramCounts:
     return NgramCounts(unigrams, bigrams)
 
 
+def _counts_by_code(
+    codes: dict[Any, int], before: dict[Any, int], after: dict[Any, int]
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Counts before and after of each n-gram, ordered by its code (as `_joint_counts` gives
+    them), and the codes."""
+    keys = sorted(codes, key=codes.__getitem__)
+    uniq = np.array([codes[k] for k in keys], dtype=np.int64)
+    yb = np.array([before.get(k, 0) for k in keys], dtype=np.float64)
+    ya = np.array([after.get(k, 0) for k in keys], dtype=np.float64)
+    return yb, ya, uniq
+
+
 def emerging_from_counts(
     before: NgramCounts,
     after: NgramCounts,
@@ -240,18 +253,19 @@ def emerging_from_counts(
     words = sorted(set(before.unigrams) | set(after.unigrams) | {_BREAK})
     index = {w: i for i, w in enumerate(words)}
     n_vocab = len(words)
+    unigram_codes = {w: index[w] for w in set(before.unigrams) | set(after.unigrams)}
+    bigram_codes = {
+        pair: index[pair[0]] * n_vocab + index[pair[1]]
+        for pair in set(before.bigrams) | set(after.bigrams)
+    }
     scored: list[EmergingNgram] = []
-    for order, b, a in ((1, before.unigrams, after.unigrams), (2, before.bigrams, after.bigrams)):
-        keys = sorted(set(b) | set(a))
-        codes = np.array(
-            [index[k] if order == 1 else index[k[0]] * n_vocab + index[k[1]] for k in keys],  # type: ignore[index]
-            dtype=np.int64,
-        )
-        order_by = np.argsort(codes, kind="stable")
-        yb = np.array([b.get(k, 0) for k in keys], dtype=np.float64)[order_by]  # type: ignore[call-overload]
-        ya = np.array([a.get(k, 0) for k in keys], dtype=np.float64)[order_by]  # type: ignore[call-overload]
+    for order, codes, b, a in (
+        (1, unigram_codes, before.unigrams, after.unigrams),
+        (2, bigram_codes, before.bigrams, after.bigrams),
+    ):
+        yb, ya, uniq = _counts_by_code(codes, b, a)
         totals = (float(sum(b.values())), float(sum(a.values())))
-        scored += _score_counts(yb, ya, codes[order_by], totals, order, words, prior, min_count)[1]
+        scored += _score_counts(yb, ya, uniq, totals, order, words, prior, min_count)[1]
     scored.sort(key=lambda e: (-e.z, e.ngram))
     return EmergingNgrams(
         tuple(e for e in scored[:top] if e.z > 0),

@@ -24,7 +24,6 @@ from rootcause.store.config_repo import load_yaml
 ChangeOp = Literal["changed", "added", "removed", "list"]
 
 
-
 def _load_yaml(text: str) -> Any:
     """A YAML document by libyaml when it is there (several times faster: a CoT check reads
     every reward file of every deployed commit); a document it refuses is read again by the

@@ -149,7 +149,8 @@ class RunResult(BaseModel):
     timings: dict[str, float] = Field(
         default_factory=dict,
         description="Seconds by phase: setup (the worker's imports, once), ingest, open (the "
-        "run's store and overview), and each check by name.",
+        "run's store and overview), and each check by name (`cpu:NAME`: the CPU seconds the "
+        "worker spent in it, every thread).",
     )
     alerts: list[Alert] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)

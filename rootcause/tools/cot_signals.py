@@ -78,7 +78,8 @@ WITH graders AS (
 ), own_screened AS MATERIALIZED (
     SELECT *, list_bool_or(list_transform(tiles, lambda tile: list_bool_and(
                list_transform(tile, lambda w: contains(own, w))))) AS maybe_known,
-           list_transform(tiles, lambda tile: ' ' || array_to_string(tile, ' ') || ' ') AS tile_texts
+           list_transform(tiles, lambda tile: ' ' || array_to_string(tile, ' ') || ' ')
+               AS tile_texts
     FROM candidates
 ), matched AS (
     SELECT component, row_idx, step, sample_id, nw, tile_texts, t, '' AS known

@@ -136,7 +136,7 @@ def test_same_answer_groups_are_the_unique_pairs_of_group_and_completion() -> No
     groups = rng.integers(-1, 30, 300)
     codes = same_answer_groups(ctx, groups)
     hashes = ctx.con.sql("SELECT hash(completion) FROM samples ORDER BY row_idx").fetchnumpy()
-    pairs = np.stack([groups.view(np.uint64), list(hashes.values())[0]], axis=1)
+    pairs = np.stack([groups.view(np.uint64), next(iter(hashes.values()))], axis=1)
     _, expected = np.unique(pairs, axis=0, return_inverse=True)
     assert codes.tolist() == np.where(groups >= 0, expected.reshape(-1), -1).tolist()
 
@@ -188,7 +188,9 @@ def test_screened_tile_search_finds_what_normalising_everything_finds() -> None:
         scan = scan_leaks(ctx, "g", n_words, cap)
         found = [
             (int(s), sid, bool(t), None if x is None else f" {x} ")
-            for s, sid, t, x in zip(scan.step, scan.sample_id, scan.testable, scan.shared, strict=True)
+            for s, sid, t, x in zip(
+                scan.step, scan.sample_id, scan.testable, scan.shared, strict=True
+            )
         ]
         assert found == [(s, sid, t, x) for _, s, sid, t, x in expected]
         assert any(x is not None for *_, x in found) and any(x is None for *_, x in found)

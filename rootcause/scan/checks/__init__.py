@@ -18,13 +18,12 @@ from typing import Any
 
 from rootcause.core.discovery import import_submodules
 from rootcause.scan.model import Alert, CheckOptions
-from rootcause.tools.context import ToolContext
 from rootcause.tools.base import In, Out, Tool, ToolInput
+from rootcause.tools.context import ToolContext
 from rootcause.tools.registry import ToolResult, run_tool
 
 #: Family-wise error rate of every "clear of noise" test.
 ALPHA = 0.05
-
 
 
 @dataclass
@@ -37,7 +36,8 @@ class RunCheck:
     first_step: int
     options: CheckOptions
     alerts: list[Alert] = field(default_factory=list)
-    #: Seconds each check took on this run, by check name (what `bench_scan.py` reports).
+    #: Seconds each check took on this run, by check name, and the CPU seconds this process
+    #: spent in it (all its threads) as `cpu:NAME` (what `bench_scan.py` reports).
     seconds: dict[str, float] = field(default_factory=dict)
 
     def run_tool(self, spec: Tool[In, Out], args: In) -> ToolResult[Out]:
@@ -120,7 +120,9 @@ def run_checks(check: RunCheck) -> list[Alert]:
     if check.options.behaviors:
         names += [n for n, c in known.items() if c.per_behavior and n not in names]
     for name in names:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         known[name].run(check)
         check.seconds[name] = check.seconds.get(name, 0.0) + time.perf_counter() - start
+        used = time.process_time() - cpu
+        check.seconds[f"cpu:{name}"] = check.seconds.get(f"cpu:{name}", 0.0) + used
     return check.alerts
