@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -116,23 +115,7 @@ def _score(
 ) -> tuple[FloatArray, list[EmergingNgram]]:
     """Score all n-grams of one order; returns the z-scores and the extreme n-grams."""
     yb, ya, uniq = _joint_counts(before, after)
-    totals = (float(before.shape[0]), float(after.shape[0]))
-    return _score_counts(yb, ya, uniq, totals, order, words, prior, min_count)
-
-
-def _score_counts(
-    yb: FloatArray,
-    ya: FloatArray,
-    uniq: IntArray,
-    totals: tuple[float, float],
-    order: int,
-    words: list[str],
-    prior: float | None,
-    min_count: int,
-) -> tuple[FloatArray, list[EmergingNgram]]:
-    """Score the n-grams of one order from their counts before (`yb`) and after (`ya`), by
-    code (`uniq`, ascending) and the windows' totals of that order."""
-    nb, na = totals
+    nb, na = float(before.shape[0]), float(after.shape[0])
     keep = yb + ya >= min_count
     uniq, yb, ya = uniq[keep], yb[keep], ya[keep]
     a0 = nb + na if prior is None else prior
@@ -193,86 +176,6 @@ def _extremes(z: FloatArray, top: int = 200) -> IntArray:
         return idx
     order = np.argpartition(z[idx], [top, idx.shape[0] - top - 1])
     return idx[np.concatenate([order[:top], order[-top:]])]
-
-
-@dataclass(frozen=True)
-class NgramCounts:
-    """How often each unigram and bigram occurs in one window's texts (a bigram never spans
-    two texts or a break)."""
-
-    unigrams: dict[str, int]
-    bigrams: dict[tuple[str, str], int]
-
-    def plus(self, other: NgramCounts) -> NgramCounts:
-        unigrams, bigrams = dict(self.unigrams), dict(self.bigrams)
-        for word, n in other.unigrams.items():
-            unigrams[word] = unigrams.get(word, 0) + n
-        for pair, n in other.bigrams.items():
-            bigrams[pair] = bigrams.get(pair, 0) + n
-        return NgramCounts(unigrams, bigrams)
-
-
-def count_ngrams(texts: Sequence[str]) -> NgramCounts:
-    """The unigram and bigram counts of texts, tokenised as `emerging_ngrams` does."""
-    unigrams: dict[str, int] = {}
-    bigrams: dict[tuple[str, str], int] = {}
-    tokens = _stream(texts)
-    for i, word in enumerate(tokens):
-        if word == _BREAK:
-            continue
-        unigrams[word] = unigrams.get(word, 0) + 1
-        if i + 1 < len(tokens) and tokens[i + 1] != _BREAK:
-            pair = (word, tokens[i + 1])
-            bigrams[pair] = bigrams.get(pair, 0) + 1
-    return NgramCounts(unigrams, bigrams)
-
-
-def _counts_by_code(
-    codes: dict[Any, int], before: dict[Any, int], after: dict[Any, int]
-) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Counts before and after of each n-gram, ordered by its code (as `_joint_counts` gives
-    them), and the codes."""
-    keys = sorted(codes, key=codes.__getitem__)
-    uniq = np.array([codes[k] for k in keys], dtype=np.int64)
-    yb = np.array([before.get(k, 0) for k in keys], dtype=np.float64)
-    ya = np.array([after.get(k, 0) for k in keys], dtype=np.float64)
-    return yb, ya, uniq
-
-
-def emerging_from_counts(
-    before: NgramCounts,
-    after: NgramCounts,
-    *,
-    top: int = 25,
-    min_count: int = 5,
-    prior: float | None = None,
-) -> EmergingNgrams:
-    """`emerging_ngrams` (unigrams and bigrams) from counts made elsewhere (e.g. by DuckDB
-    over the texts where they are stored): the same vocabulary, codes and scores, so the same
-    result as counting the texts here."""
-    words = sorted(set(before.unigrams) | set(after.unigrams) | {_BREAK})
-    index = {w: i for i, w in enumerate(words)}
-    n_vocab = len(words)
-    unigram_codes = {w: index[w] for w in set(before.unigrams) | set(after.unigrams)}
-    bigram_codes = {
-        pair: index[pair[0]] * n_vocab + index[pair[1]]
-        for pair in set(before.bigrams) | set(after.bigrams)
-    }
-    scored: list[EmergingNgram] = []
-    for order, codes, b, a in (
-        (1, unigram_codes, before.unigrams, after.unigrams),
-        (2, bigram_codes, before.bigrams, after.bigrams),
-    ):
-        yb, ya, uniq = _counts_by_code(codes, b, a)
-        totals = (float(sum(b.values())), float(sum(a.values())))
-        scored += _score_counts(yb, ya, uniq, totals, order, words, prior, min_count)[1]
-    scored.sort(key=lambda e: (-e.z, e.ngram))
-    return EmergingNgrams(
-        tuple(e for e in scored[:top] if e.z > 0),
-        tuple(e for e in reversed(scored[-top:]) if e.z < 0),
-        tokens_before=sum(before.unigrams.values()),
-        tokens_after=sum(after.unigrams.values()),
-    )
 
 
 def emerging_ngrams(

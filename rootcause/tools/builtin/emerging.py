@@ -7,14 +7,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from rootcause.analysis.ngrams import (
-    EmergingNgram,
-    NgramCounts,
-    count_ngrams,
-    emerging_from_counts,
-    emerging_ngrams,
-    tokenize,
-)
+from rootcause.analysis.ngrams import EmergingNgram, emerging_ngrams, tokenize
 from rootcause.behaviour.behavior import TextField
 from rootcause.core.errors import BadInputError
 from rootcause.core.evidence import Figure
@@ -175,64 +168,20 @@ def _windows(ctx: ToolContext, args: EmergingInput) -> tuple[tuple[int, int], tu
     return early, late
 
 
-def _window_where(field: str) -> str:
-    return f"step BETWEEN ? AND ? AND coalesce(length({field}), 0) > 0"
-
-
-def _window_total(ctx: ToolContext, field: str, window: tuple[int, int]) -> int:
-    """How many non-empty texts the window has."""
-    where = _window_where(field)
-    return int(fetch_one(ctx.con, f"SELECT count(*) FROM samples WHERE {where}", list(window))[0])
-
-
-def _picked_sql(field: str, cap: int) -> str:
-    """Up to `cap` non-empty texts of the window: a deterministic pseudo-random subset, each
-    cut to MAX_NGRAM_TEXT_CHARS so one huge text cannot flood memory."""
-    return (
-        f"SELECT left({field}, {MAX_NGRAM_TEXT_CHARS}) AS text FROM samples "
-        f"WHERE {_window_where(field)} "
-        f"ORDER BY md5(coalesce(sample_id, '') || '#' || row_idx::VARCHAR) LIMIT {int(cap)}"
-    )
-
-
-#: The n-grams of the picked texts counted where they are stored. Plain texts (ASCII, no NUL:
-#: lower-casing and the token pattern then agree with Python's) are tokenised by DuckDB;
-#: the others come back whole and are counted as `emerging_ngrams` counts them.
-_COUNT_SQL = """
-WITH picked AS ({picked}), split AS MATERIALIZED (
-    SELECT text, strlen(text) = length(text) AND NOT contains(text, chr(0)) AS plain
-    FROM picked
-), tokens AS MATERIALIZED (
-    SELECT regexp_extract_all(lower(text), '[a-z0-9]+(?:''[a-z]+)?') AS t FROM split WHERE plain
-)
-SELECT 1 AS kind, w AS a, NULL AS b, count(*) AS n FROM (SELECT unnest(t) AS w FROM tokens)
-GROUP BY w
-UNION ALL
-SELECT 2, t[i], t[i + 1], count(*) FROM (SELECT t, unnest(range(1, len(t))) AS i FROM tokens)
-GROUP BY t[i], t[i + 1]
-UNION ALL
-SELECT 3, text, NULL, 1 FROM split WHERE NOT plain
-UNION ALL
-SELECT 4, NULL, NULL, count(*) FROM split
-"""
-
-
-def window_counts(
+def _window_texts(
     ctx: ToolContext, field: str, window: tuple[int, int], cap: int
-) -> tuple[NgramCounts, int]:
-    """The n-gram counts of the window's picked texts (see `_picked_sql`), counted in one
-    query over the run, and how many texts were picked."""
+) -> tuple[list[str], int]:
+    """Up to `cap` non-empty texts of the window (a deterministic pseudo-random subset, each
+    cut to MAX_NGRAM_TEXT_CHARS so one huge text cannot flood memory) and the number of
+    non-empty texts the window has."""
+    where = f"step BETWEEN ? AND ? AND coalesce(length({field}), 0) > 0"
+    total = int(fetch_one(ctx.con, f"SELECT count(*) FROM samples WHERE {where}", list(window))[0])
     rows = ctx.con.execute(
-        _COUNT_SQL.format(picked=_picked_sql(field, cap)), list(window)
+        f"SELECT left({field}, {MAX_NGRAM_TEXT_CHARS}) FROM samples WHERE {where} "
+        f"ORDER BY md5(coalesce(sample_id, '') || '#' || row_idx::VARCHAR) LIMIT {int(cap)}",
+        list(window),
     ).fetchall()
-    unigrams = {str(a): int(n) for kind, a, _, n in rows if kind == 1}
-    bigrams = {(str(a), str(b)): int(n) for kind, a, b, n in rows if kind == 2}
-    counts = NgramCounts(unigrams, bigrams)
-    others = [str(a) for kind, a, _, _ in rows if kind == 3]
-    if others:
-        counts = counts.plus(count_ngrams(others))
-    picked = next(int(n) for kind, _, _, n in rows if kind == 4)
-    return counts, picked
+    return [r[0] for r in rows], total
 
 
 def _ngram(g: EmergingNgram) -> RisingNgram:
@@ -254,17 +203,15 @@ def emerging(ctx: ToolContext, args: EmergingInput) -> EmergingOutput:
     first and last quarter of the run's steps. Use it to discover a tic or a new kind of
     answer, then turn the top n-gram or cluster into a behaviour spec for `detect`."""
     early, late = _windows(ctx, args)
-    n_early = _window_total(ctx, args.field, early)
-    n_late = _window_total(ctx, args.field, late)
-    if not n_early or not n_late:
-        empty = "early" if not n_early else "late"
-        window = early if not n_early else late
+    texts_early, n_early = _window_texts(ctx, args.field, early, args.max_texts)
+    texts_late, n_late = _window_texts(ctx, args.field, late, args.max_texts)
+    if not texts_early or not texts_late:
+        empty = "early" if not texts_early else "late"
+        window = early if not texts_early else late
         raise BadInputError(
             f"no {args.field} texts in the {empty} window (steps {window[0]}..{window[1]})"
         )
-    counts_early, picked_early = window_counts(ctx, args.field, early, args.max_texts)
-    counts_late, picked_late = window_counts(ctx, args.field, late, args.max_texts)
-    grams = emerging_from_counts(counts_early, counts_late, top=args.top, min_count=args.min_count)
+    grams = emerging_ngrams(texts_early, texts_late, top=args.top, min_count=args.min_count)
     clusters: list[RisingCluster] | None = None
     if args.clusters == 0:
         note = "skipped (clusters=0)"
@@ -285,7 +232,7 @@ def emerging(ctx: ToolContext, args: EmergingInput) -> EmergingOutput:
         falling=[_ngram(g) for g in grams.falling[:10]],
         clusters=clusters,
         cluster_note=note,
-        ngram_texts=(picked_early, picked_late),
+        ngram_texts=(len(texts_early), len(texts_late)),
     )
 
 
