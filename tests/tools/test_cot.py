@@ -14,6 +14,7 @@ from rootcause.tools.cot_signals import (
     _norm,
     dense_codes,
     same_answer_groups,
+    scan_all_leaks,
     scan_leaks,
     within_group_partial_r,
 )
@@ -181,11 +182,17 @@ def test_screened_tile_search_finds_what_normalising_everything_finds() -> None:
     ctx = _fake_ctx(reasoning, inputs)
     ctx.con.execute("UPDATE samples SET completion = (?)[row_idx + 1]", [completions])
     ctx.con.execute("UPDATE samples SET step = row_idx // 10")
-    for n_words, per_step, cap in ((4, 3, 120), (4, 10, 1000), (8, 10, 1000)):
+    # a second grader logged on the first 15 steps only: its own share per step
+    ctx.con.execute(
+        "INSERT INTO grader_inputs SELECT row_idx, 'h', lower(text) FROM grader_inputs "
+        "WHERE row_idx < 150"
+    )
+    cases = [("g", 4, 3, 120), ("g", 4, 10, 1000), ("g", 8, 10, 1000), ("h", 4, 8, 120)]
+    for component, n_words, per_step, cap in cases:
         expected = ctx.con.sql(
-            _REFERENCE_SQL, params={"component": "g", "per_step": per_step, "n": n_words}
+            _REFERENCE_SQL, params={"component": component, "per_step": per_step, "n": n_words}
         ).fetchall()
-        scan = scan_leaks(ctx, "g", n_words, cap)
+        scan = scan_all_leaks(ctx, ["g", "h"], n_words, cap)[component]
         found = [
             (int(s), sid, bool(t), None if x is None else f" {x} ")
             for s, sid, t, x in zip(
