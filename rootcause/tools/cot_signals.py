@@ -59,18 +59,18 @@ WITH graders AS (
     QUALIFY row_number() OVER (PARTITION BY g.component, s.step ORDER BY hash(g.row_idx))
         <= greatest(1, ceil($cap / greatest(graders.steps, 1)))
 ), tiled AS MATERIALIZED (
-    SELECT row_idx, sample_id, len(w) AS nw,
+    SELECT row_idx, step, sample_id, len(w) AS nw,
            list_transform(range(0, greatest(len(w) - $n + 1, 0), $n),
                           lambda i: w[i + 1:i + $n]) AS tiles
-    FROM (SELECT row_idx, sample_id, string_split({_norm("reasoning")}, ' ') AS w
+    FROM (SELECT row_idx, step, sample_id, string_split({_norm("reasoning")}, ' ') AS w
           FROM samples WHERE row_idx IN (SELECT DISTINCT row_idx FROM picked))
 ), screened AS MATERIALIZED (
     SELECT *, coalesce(list_bool_or(list_transform(tiles, lambda tile: list_bool_and(
                list_transform(tile, lambda w: contains(lowered, w))))), false) AS maybe
-    FROM (SELECT p.component, p.row_idx, p.step, t.sample_id, t.nw, t.tiles, g.text,
+    FROM (SELECT g.component, g.row_idx, t.step, t.sample_id, t.nw, t.tiles, g.text,
                  lower(g.text) AS lowered
-          FROM picked p JOIN tiled t USING (row_idx)
-               JOIN grader_inputs g ON g.row_idx = p.row_idx AND g.component = p.component)
+          FROM grader_inputs g JOIN tiled t USING (row_idx)
+          WHERE (g.component, g.row_idx) IN (SELECT component, row_idx FROM picked))
 ), candidates AS MATERIALIZED (
     SELECT c.* EXCLUDE (lowered), lower(concat_ws(' ', s.completion, s.prompt, s.reference)) AS own,
            ' ' || {_norm("c.text")} || ' ' AS t
