@@ -27,6 +27,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import rootcause
 from rootcause.lab import new_run
 from rootcause.scan import CheckOptions, RunResult, scan
 from rootcause.scan.watch import WatchState, watch_once
@@ -125,8 +126,11 @@ def fixed_costs(label: str, runs: list[Path], workspace: Path, out: Path, *extra
              str(workspace), "--out", str(out), "--workers", "1", "--check", "cot_exposure",
              "--check", "emerging", *extra]  # fmt: skip
     shutil.rmtree(out, ignore_errors=True)
+    # the command runs the rootcause this script imported (not one in the current folder)
+    code = str(Path(rootcause.__file__).parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([code, os.environ.get("PYTHONPATH", "")])}
     start = time.perf_counter()
-    subprocess.run(words, check=True, capture_output=True)
+    subprocess.run(words, check=True, capture_output=True, cwd=out.parent, env=env)
     wall = time.perf_counter() - start
     results = [RunResult.model_validate_json(p.read_bytes()) for p in (out / "runs").glob("*.json")]
     phases = {k: sum(r.timings.get(k, 0.0) for r in results) for k in ("setup", "ingest", "open")}
