@@ -146,6 +146,12 @@ class RunResult(BaseModel):
     samples: int = 0
     steps: int = 0
     seconds: float = 0.0
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds by phase: setup (the worker's imports, once), ingest, open (the "
+        "run's store and overview), and each check by name (`cpu:NAME`: the CPU seconds the "
+        "worker spent in it, every thread).",
+    )
     alerts: list[Alert] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)

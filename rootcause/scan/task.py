@@ -8,6 +8,7 @@ cannot be read comes back with its one-line error, so the scan goes on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -92,15 +93,38 @@ def ingest(task: RunTask) -> IngestResult:
     )
 
 
+def warm_up() -> float:
+    """Import, once per process, what every run's checks need (the check modules with their
+    tools, scipy.stats and ruptures for their statistics), so a worker reused across runs
+    pays it once, as set-up, and not inside its first run's checks; the seconds it took (0
+    once done)."""
+    start = time.perf_counter()
+    _imported()
+    return time.perf_counter() - start
+
+
+@functools.cache
+def _imported() -> None:
+    import ruptures  # noqa: F401  (onset's change points)
+    from scipy import stats  # noqa: F401  (the checks' tests of significance)
+
+    from rootcause.scan.checks import load_checks
+
+    load_checks()
+
+
 def check_store(
     db_path: Path, run: str, options: CheckOptions, log: EvidenceLog | None = None
 ) -> RunResult:
-    """Run the checks on an ingested run; the result carries the alerts and the evidence they
-    cite (recorded in `log` when given, so ids keep counting across calls, else in memory)."""
+    """Run the checks on an ingested run through one open store; the result carries the
+    alerts and the evidence they cite (recorded in `log` when given, so ids keep counting
+    across calls, else in memory), and the seconds each check took."""
     log = log if log is not None else EvidenceLog()
     before = len(log.records)
+    start = time.perf_counter()
     with RunStore(db_path) as store:
         overview = store.overview()
+        opened = time.perf_counter() - start
         workdir = db_path.parent / "scan-work"
         with ToolContext(store, workdir, log, make_plots=False) as ctx:
             check = RunCheck(
@@ -112,6 +136,7 @@ def check_store(
             )
             alerts = run_checks(check)
     return RunResult(
+        timings={"open": opened, **check.seconds},
         run=run,
         run_id=overview.run_id,
         status="ok",
@@ -128,9 +153,12 @@ def check_store(
 def scan_run(task: RunTask) -> RunResult:
     """Scan one run; never raises (a failure is the result's one-line error)."""
     t0 = time.perf_counter()
+    timings = {"setup": warm_up()}
     try:
         ingested = ingest(task)
+        timings["ingest"] = time.perf_counter() - t0 - timings["setup"]
         result = check_store(ingested.db_path, task.run, task.options)
+        result.timings = {**timings, **result.timings}
     except Exception as exc:  # recorded for this run; the scan goes on
         logger.debug("scanning %s failed", task.run, exc_info=True)
         result = RunResult(

@@ -39,28 +39,64 @@ def _norm(expr: str) -> str:
     return f"trim(regexp_replace(lower(coalesce({expr}, '')), {_NORM}, ' ', 'g'))"
 
 
+#: Every grader's examined samples in one pass. The tiles of each sample's reasoning are cut
+#: once (not once per grader), and a grader input is normalised only when it could hold a
+#: tile: each word of a tile found in the normalised input is a substring of the input merely
+#: lower-cased (normalising only turns separator runs into one space), so an input that does
+#: not contain every word of some tile holds none (`maybe`), and the same holds for the
+#: sample's own texts (`maybe_known`). Where both say maybe, the texts are normalised and
+#: matched exactly as before, so the result is the same as normalising every text.
 LEAK_SQL = f"""
-WITH picked AS (
-    SELECT g.row_idx, g.text
+WITH graders AS (
+    SELECT g.component, count(DISTINCT s.step) AS steps
     FROM grader_inputs g JOIN samples s USING (row_idx)
-    WHERE g.component = $component AND g.text IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY s.step ORDER BY hash(g.row_idx)) <= $per_step
-), normalised AS MATERIALIZED (
-    SELECT s.row_idx, s.step, s.sample_id,
-           {_norm("s.reasoning")} AS r,
-           ' ' || {_norm("p.text")} || ' ' AS t,
+    WHERE g.text IS NOT NULL AND g.component IN (SELECT unnest($components::VARCHAR[]))
+    GROUP BY 1
+), picked AS MATERIALIZED (
+    SELECT g.component, g.row_idx, s.step
+    FROM grader_inputs g JOIN samples s USING (row_idx) JOIN graders USING (component)
+    WHERE g.text IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY g.component, s.step ORDER BY hash(g.row_idx))
+        <= greatest(1, ceil($cap / greatest(graders.steps, 1)))
+), tiled AS MATERIALIZED (
+    SELECT row_idx, step, sample_id, len(w) AS nw,
+           list_transform(range(0, greatest(len(w) - $n + 1, 0), $n),
+                          lambda i: w[i + 1:i + $n]) AS tiles
+    FROM (SELECT row_idx, step, sample_id, string_split({_norm("reasoning")}, ' ') AS w
+          FROM samples WHERE row_idx IN (SELECT DISTINCT row_idx FROM picked))
+), screened AS MATERIALIZED (
+    SELECT *, coalesce(list_bool_or(list_transform(tiles, lambda tile: list_bool_and(
+               list_transform(tile, lambda w: contains(lowered, w))))), false) AS maybe
+    FROM (SELECT g.component, g.row_idx, t.step, t.sample_id, t.nw, t.tiles, g.text,
+                 lower(g.text) AS lowered
+          FROM grader_inputs g JOIN tiled t USING (row_idx)
+          WHERE (g.component, g.row_idx) IN (SELECT component, row_idx FROM picked))
+), candidates AS MATERIALIZED (
+    SELECT c.* EXCLUDE (lowered), lower(concat_ws(' ', s.completion, s.prompt, s.reference)) AS own,
+           ' ' || {_norm("c.text")} || ' ' AS t
+    FROM screened c JOIN samples s USING (row_idx) WHERE c.maybe
+), own_screened AS MATERIALIZED (
+    SELECT *, list_bool_or(list_transform(tiles, lambda tile: list_bool_and(
+               list_transform(tile, lambda w: contains(own, w))))) AS maybe_known,
+           list_transform(tiles, lambda tile: ' ' || array_to_string(tile, ' ') || ' ')
+               AS tile_texts
+    FROM candidates
+), matched AS (
+    SELECT component, row_idx, step, sample_id, nw, tile_texts, t, '' AS known
+    FROM own_screened WHERE NOT coalesce(maybe_known, false)
+    UNION ALL
+    SELECT o.component, o.row_idx, o.step, o.sample_id, o.nw, o.tile_texts, o.t,
            ' ' || {_norm("s.completion")} || ' ¶ ' || {_norm("s.prompt")} || ' ¶ '
                || {_norm("s.reference")} || ' ' AS known
-    FROM picked p JOIN samples s USING (row_idx)
-), tiled AS (
-    SELECT row_idx, step, sample_id, t, known, len(w) AS nw,
-           list_transform(range(0, greatest(len(w) - $n + 1, 0), $n),
-                          lambda i: ' ' || array_to_string(w[i + 1:i + $n], ' ') || ' ') AS tiles
-    FROM (SELECT *, string_split(r, ' ') AS w FROM normalised)
+    FROM own_screened o JOIN samples s USING (row_idx) WHERE o.maybe_known
 )
-SELECT row_idx, step, sample_id, nw >= $n AS testable,
-       list_filter(tiles, lambda x: contains(t, x) AND NOT contains(known, x))[1] AS shared
-FROM tiled ORDER BY step, row_idx
+SELECT component, row_idx, step, sample_id, nw >= $n AS testable, NULL::VARCHAR AS shared
+FROM screened WHERE NOT maybe
+UNION ALL
+SELECT component, row_idx, step, sample_id, nw >= $n AS testable,
+       list_filter(tile_texts, lambda x: contains(t, x) AND NOT contains(known, x))[1] AS shared
+FROM matched
+ORDER BY component, step, row_idx
 """
 
 
@@ -83,25 +119,44 @@ class LeakScan:
 
 def scan_leaks(ctx: ToolContext, component: str, n_words: int, cap: int) -> LeakScan:
     """Run the tile search for one grader on at most `cap` samples, stratified by step."""
-    total, steps = ctx.con.execute(
-        "SELECT count(*), count(DISTINCT s.step) FROM grader_inputs g JOIN samples s "
-        "USING (row_idx) WHERE g.component = ? AND g.text IS NOT NULL",
-        [component],
-    ).fetchall()[0]
-    per_step = max(1, math.ceil(cap / max(int(steps), 1)))
-    table: pa.Table = ctx.con.sql(
-        LEAK_SQL, params={"component": component, "per_step": per_step, "n": n_words}
-    ).to_arrow_table()
-    shared = table.column("shared").to_pylist()
-    return LeakScan(
-        component=component,
-        total=int(total),
-        step=np.asarray(table.column("step").to_numpy(), dtype=np.int64),
-        testable=np.asarray(table.column("testable").fill_null(False).to_numpy(), dtype=bool),
-        leaked=np.array([s is not None for s in shared], dtype=bool),
-        sample_id=table.column("sample_id").to_pylist(),
-        shared=[None if s is None else s.strip() for s in shared],
+    return scan_all_leaks(ctx, [component], n_words, cap)[component]
+
+
+def scan_all_leaks(
+    ctx: ToolContext, components: list[str], n_words: int, cap: int
+) -> dict[str, LeakScan]:
+    """The tile search for each of `components` on at most `cap` of its samples, stratified
+    by step, in one query over the run (see `LEAK_SQL`)."""
+    totals = dict(
+        ctx.con.execute(
+            "SELECT component, count(*) FROM grader_inputs WHERE text IS NOT NULL "
+            "AND component IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
+            [components],
+        ).fetchall()
     )
+    table: pa.Table = ctx.con.sql(
+        LEAK_SQL, params={"components": components, "cap": cap, "n": n_words}
+    ).to_arrow_table()
+    names = np.asarray(table.column("component").to_numpy(zero_copy_only=False), dtype=object)
+    steps = np.asarray(table.column("step").to_numpy(), dtype=np.int64)
+    testable = np.asarray(table.column("testable").fill_null(False).to_numpy(), dtype=bool)
+    sample_ids = table.column("sample_id").to_pylist()
+    shared = table.column("shared").to_pylist()
+    out = {}
+    for component in components:
+        rows = np.flatnonzero(names == component)
+        lo, hi = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
+        found = shared[lo:hi]
+        out[component] = LeakScan(
+            component=component,
+            total=int(totals.get(component, 0)),
+            step=steps[lo:hi],
+            testable=testable[lo:hi],
+            leaked=np.array([s is not None for s in found], dtype=bool),
+            sample_id=sample_ids[lo:hi],
+            shared=[None if s is None else s.strip() for s in found],
+        )
+    return out
 
 
 def text_lengths(ctx: ToolContext) -> tuple[FloatArray, FloatArray]:
@@ -133,9 +188,13 @@ def same_answer_groups(ctx: ToolContext, groups: IntArray) -> IntArray:
         return np.asarray(table.column("h").to_numpy(), dtype=np.uint64)
 
     hashes = ctx.memo("cot_completion_hashes", load)
-    pairs = np.stack([groups.astype(np.int64).view(np.uint64), hashes], axis=1)
-    _, codes = np.unique(pairs, axis=0, return_inverse=True)
-    return np.where(groups >= 0, codes.reshape(-1), -1).astype(np.int64)
+    keys = groups.astype(np.int64).view(np.uint64)
+    order = np.lexsort((hashes, keys))  # the rows sorted by (group, hash), as np.unique does
+    new = np.ones(order.shape[0], dtype=bool)
+    new[1:] = (keys[order][1:] != keys[order][:-1]) | (hashes[order][1:] != hashes[order][:-1])
+    codes = np.empty(order.shape[0], dtype=np.int64)
+    codes[order] = np.cumsum(new) - 1
+    return np.where(groups >= 0, codes, -1).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -152,6 +211,20 @@ def _demean(values: FloatArray, codes: IntArray, n_groups: int) -> FloatArray:
     return values - (sums / np.maximum(counts, 1))[codes]
 
 
+def dense_codes(groups: IntArray) -> tuple[IntArray, int]:
+    """0..k-1 for the distinct non-negative values of `groups`, in their sorted order (what
+    `np.unique(..., return_inverse=True)` gives, without its sort when the values are small
+    integers, as group codes are), and k."""
+    top = int(groups.max()) + 1
+    if top > 4 * groups.shape[0] + 1024:
+        _, codes = np.unique(groups, return_inverse=True)
+        return codes.reshape(-1), int(codes.max()) + 1
+    present = np.zeros(top, dtype=bool)
+    present[groups] = True
+    rank = np.cumsum(present) - 1
+    return rank[groups], int(rank[-1]) + 1
+
+
 def within_group_partial_r(
     y: FloatArray, x: FloatArray, z: FloatArray, groups: IntArray
 ) -> PartialCorrelation | None:
@@ -160,8 +233,7 @@ def within_group_partial_r(
     ok = np.isfinite(y) & np.isfinite(x) & np.isfinite(z) & (groups >= 0)
     if not ok.any():
         return None
-    _, codes = np.unique(groups[ok], return_inverse=True)
-    k = int(codes.max()) + 1
+    codes, k = dense_codes(groups[ok])
     yd, xd, zd = (_demean(v[ok], codes, k) for v in (y, x, z))
     df = int(ok.sum()) - k - 1
     if df < 3:

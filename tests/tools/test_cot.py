@@ -10,7 +10,14 @@ import duckdb
 import numpy as np
 import pytest
 
-from rootcause.tools.cot_signals import scan_leaks, within_group_partial_r
+from rootcause.tools.cot_signals import (
+    _norm,
+    dense_codes,
+    same_answer_groups,
+    scan_all_leaks,
+    scan_leaks,
+    within_group_partial_r,
+)
 from tests.tools.exposure_run import LEAK_STEP, make_exposure_run
 
 CONTRACT = {"component", "static", "leak_rate", "first_step"}
@@ -111,3 +118,86 @@ def test_within_group_partial_correlation() -> None:
     null = within_group_partial_r(z + rng.normal(size=1000), x, z, groups)
     assert null is not None and abs(null.r) < 0.1
     assert within_group_partial_r(y[:3], x[:3], z[:3], groups[:3]) is None
+
+
+def test_dense_codes_are_np_unique_codes() -> None:
+    rng = np.random.default_rng(1)
+    for values in (rng.integers(0, 50, 500), rng.integers(0, 10**9, 500), np.array([7])):
+        codes, k = dense_codes(values)
+        _, expected = np.unique(values, return_inverse=True)
+        assert codes.tolist() == expected.tolist() and k == len(set(values.tolist()))
+
+
+def test_same_answer_groups_are_the_unique_pairs_of_group_and_completion() -> None:
+    rng = np.random.default_rng(2)
+    completions = [f"answer {i}" for i in rng.integers(0, 4, 300)]
+    ctx = _fake_ctx(["r"] * 300, ["t"] * 300)
+    ctx.con.execute("UPDATE samples SET completion = (?)[row_idx + 1]", [completions])
+    ctx.memo = lambda key, compute: compute()
+    groups = rng.integers(-1, 30, 300)
+    codes = same_answer_groups(ctx, groups)
+    hashes = ctx.con.sql("SELECT hash(completion) FROM samples ORDER BY row_idx").fetchnumpy()
+    pairs = np.stack([groups.view(np.uint64), next(iter(hashes.values()))], axis=1)
+    _, expected = np.unique(pairs, axis=0, return_inverse=True)
+    assert codes.tolist() == np.where(groups >= 0, expected.reshape(-1), -1).tolist()
+
+
+#: The tile search as it was before the screening (every text normalised): the reference.
+_REFERENCE_SQL = f"""
+WITH picked AS (
+    SELECT g.row_idx, g.text
+    FROM grader_inputs g JOIN samples s USING (row_idx)
+    WHERE g.component = $component AND g.text IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY s.step ORDER BY hash(g.row_idx)) <= $per_step
+), normalised AS MATERIALIZED (
+    SELECT s.row_idx, s.step, s.sample_id, {_norm("s.reasoning")} AS r,
+           ' ' || {_norm("p.text")} || ' ' AS t,
+           ' ' || {_norm("s.completion")} || ' ¶ ' || {_norm("s.prompt")} || ' ¶ '
+               || {_norm("s.reference")} || ' ' AS known
+    FROM picked p JOIN samples s USING (row_idx)
+), tiled AS (
+    SELECT row_idx, step, sample_id, t, known, len(w) AS nw,
+           list_transform(range(0, greatest(len(w) - $n + 1, 0), $n),
+                          lambda i: ' ' || array_to_string(w[i + 1:i + $n], ' ') || ' ') AS tiles
+    FROM (SELECT *, string_split(r, ' ') AS w FROM normalised)
+)
+SELECT row_idx, step, sample_id, nw >= $n AS testable,
+       list_filter(tiles, lambda x: contains(t, x) AND NOT contains(known, x))[1] AS shared
+FROM tiled ORDER BY step, row_idx
+"""
+
+
+def test_screened_tile_search_finds_what_normalising_everything_finds() -> None:
+    rng = np.random.default_rng(3)
+    vocab = ["alpha", "beta", "Gamma", "delta", "épée", "ß", "x-ray", "it's", "42", "the"]
+    reasoning, inputs, completions = [], [], []
+    for i in range(400):
+        words = list(rng.choice(vocab, int(rng.integers(0, 30))))
+        reasoning.append(" ".join(words) if i % 17 else "")
+        kind = i % 5
+        copied = ", ".join(words[: int(rng.integers(0, len(words) + 1))]).upper()
+        scattered = " ".join(rng.permutation(words)) if words else "none"
+        inputs.append(["Judge: " + copied, scattered, "no reasoning here", copied, "?!"][kind])
+        completions.append(copied if i % 7 == 0 else "ok")
+    ctx = _fake_ctx(reasoning, inputs)
+    ctx.con.execute("UPDATE samples SET completion = (?)[row_idx + 1]", [completions])
+    ctx.con.execute("UPDATE samples SET step = row_idx // 10")
+    # a second grader logged on the first 15 steps only: its own share per step
+    ctx.con.execute(
+        "INSERT INTO grader_inputs SELECT row_idx, 'h', lower(text) FROM grader_inputs "
+        "WHERE row_idx < 150"
+    )
+    cases = [("g", 4, 3, 120), ("g", 4, 10, 1000), ("g", 8, 10, 1000), ("h", 4, 8, 120)]
+    for component, n_words, per_step, cap in cases:
+        expected = ctx.con.sql(
+            _REFERENCE_SQL, params={"component": component, "per_step": per_step, "n": n_words}
+        ).fetchall()
+        scan = scan_all_leaks(ctx, ["g", "h"], n_words, cap)[component]
+        found = [
+            (int(s), sid, bool(t), None if x is None else f" {x} ")
+            for s, sid, t, x in zip(
+                scan.step, scan.sample_id, scan.testable, scan.shared, strict=True
+            )
+        ]
+        assert found == [(s, sid, t, x) for _, s, sid, t, x in expected]
+        assert any(x is not None for *_, x in found) and any(x is None for *_, x in found)

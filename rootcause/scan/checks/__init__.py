@@ -11,28 +11,19 @@ from the registry.
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from rootcause.core.discovery import import_submodules
 from rootcause.scan.model import Alert, CheckOptions
-from rootcause.tools.base import ToolOutput
+from rootcause.tools.base import In, Out, Tool, ToolInput
 from rootcause.tools.context import ToolContext
-from rootcause.tools.registry import ToolResult, call_tool
+from rootcause.tools.registry import ToolResult, run_tool
 
 #: Family-wise error rate of every "clear of noise" test.
 ALPHA = 0.05
-
-
-Out = TypeVar("Out", bound=ToolOutput)
-
-
-def output_of(result: ToolResult[ToolOutput], kind: type[Out]) -> Out:
-    """A tool result's typed output."""
-    if not isinstance(result.output, kind):
-        raise TypeError(f"{result.evidence.tool} returned {type(result.output).__name__}")
-    return result.output
 
 
 @dataclass
@@ -45,14 +36,19 @@ class RunCheck:
     first_step: int
     options: CheckOptions
     alerts: list[Alert] = field(default_factory=list)
+    #: Seconds each check took on this run, by check name, and the CPU seconds this process
+    #: spent in it (all its threads) as `cpu:NAME` (what `bench_scan.py` reports).
+    seconds: dict[str, float] = field(default_factory=dict)
 
-    def call(self, name: str, args: dict[str, Any]) -> ToolResult[ToolOutput]:
-        return call_tool(self.ctx, name, args)
+    def run_tool(self, spec: Tool[In, Out], args: In) -> ToolResult[Out]:
+        """Call a tool with its typed input (its typed output and evidence record)."""
+        return run_tool(self.ctx, spec, args)
 
-    def command(self, name: str, args: dict[str, Any]) -> str:
-        """`rootcause tool NAME RUN --ARG VALUE ...` as `rootcause tool` parses it."""
+    def command(self, name: str, args: ToolInput) -> str:
+        """`rootcause tool NAME RUN --ARG VALUE ...` as `rootcause tool` parses it (the
+        arguments the check set)."""
         words = ["rootcause", "tool", name, self.run]
-        for key, value in args.items():
+        for key, value in args.model_dump(exclude_unset=True).items():
             option = "--" + key.replace("_", "-")
             if isinstance(value, bool):
                 words.append(option if value else f"--no-{option[2:]}")
@@ -66,9 +62,7 @@ class RunCheck:
             )
         return shlex.join(words)
 
-    def alert(
-        self, check: str, result: ToolResult[ToolOutput], args: dict[str, Any], **fields: Any
-    ) -> None:
+    def alert(self, check: str, result: ToolResult[Any], args: ToolInput, **fields: Any) -> None:
         self.alerts.append(
             Alert(
                 run=self.run,
@@ -126,5 +120,9 @@ def run_checks(check: RunCheck) -> list[Alert]:
     if check.options.behaviors:
         names += [n for n, c in known.items() if c.per_behavior and n not in names]
     for name in names:
+        start, cpu = time.perf_counter(), time.process_time()
         known[name].run(check)
+        check.seconds[name] = check.seconds.get(name, 0.0) + time.perf_counter() - start
+        used = time.process_time() - cpu
+        check.seconds[f"cpu:{name}"] = check.seconds.get(f"cpu:{name}", 0.0) + used
     return check.alerts

@@ -5,9 +5,14 @@ first's) and/or `selection_pressure` naming a component whose 95% interval is cl
 
 from __future__ import annotations
 
-from rootcause.scan.checks import RunCheck, output_of, scan_check
-from rootcause.tools.builtin.pressure import ComponentPressure, PressureOutput
-from rootcause.tools.builtin.prevalence import OnsetOutput, PrevalenceOutput
+from rootcause.scan.checks import RunCheck, scan_check
+from rootcause.tools.builtin.pressure import (
+    ComponentPressure,
+    PressureInput,
+    PressureOutput,
+    selection_pressure,
+)
+from rootcause.tools.builtin.prevalence import OnsetInput, PrevalenceInput, onset, prevalence
 
 
 @scan_check(
@@ -24,11 +29,9 @@ def behavior_checks(check: RunCheck) -> None:
 
 def behavior_check(check: RunCheck, spec: str) -> None:
     """A given behaviour: rising clear of noise, and which component pushes it."""
-    prevalence_args = {"behavior": spec}
-    prevalence = check.call("prevalence", prevalence_args)
-    points = [
-        p for p in output_of(prevalence, PrevalenceOutput).overall.points if p.rate is not None
-    ]
+    prevalence_args = PrevalenceInput(behavior=spec)
+    prevalence_result = check.run_tool(prevalence, prevalence_args)
+    points = [p for p in prevalence_result.output.overall.points if p.rate is not None]
     early, late = (points[0], points[-1]) if points else (None, None)
     rising = (
         early is not None
@@ -37,15 +40,15 @@ def behavior_check(check: RunCheck, spec: str) -> None:
         and early.high is not None
         and late.low > early.high
     )
-    pressure_args = {"behavior": spec}
-    pressure = check.call("selection_pressure", pressure_args)
-    pushed = output_of(pressure, PressureOutput)
+    pressure_args = PressureInput(behavior=spec)
+    pressure = check.run_tool(selection_pressure, pressure_args)
+    pushed = pressure.output
     pushers = [c for c in pushed.components if c.ci_low > 0 and c.component != "residual"]
     if not rising and not pushers:
         return
-    onset = output_of(check.call("onset", {"behavior": spec}), OnsetOutput).onset_step
+    onset_step = check.run_tool(onset, OnsetInput(behavior=spec)).output.onset_step
     top = pushers[0] if pushers else None
-    first = onset if onset is not None else _first_push_step(pushed, top)
+    first = onset_step if onset_step is not None else _first_push_step(pushed, top)
     rates = (
         f"rate {early.rate:.2%} -> {late.rate:.2%}" if early and late and early.rate is not None
         and late.rate is not None else "no rate"
@@ -55,11 +58,10 @@ def behavior_check(check: RunCheck, spec: str) -> None:
         if top is not None
         else "no component's push clear of zero"
     )
-    source, args = (pressure, pressure_args) if top is not None else (prevalence, prevalence_args)
     check.alert(
         "behavior",
-        source,
-        args,
+        pressure if top is not None else prevalence_result,
+        pressure_args if top is not None else prevalence_args,
         subject=spec,
         behavior=spec,
         component=None if top is None else top.component,

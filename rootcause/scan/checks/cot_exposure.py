@@ -14,12 +14,10 @@ explain it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rootcause.core.untrusted import quote
-from rootcause.scan.checks import ALPHA, RunCheck, output_of, scan_check
+from rootcause.scan.checks import ALPHA, RunCheck, scan_check
 from rootcause.scan.model import Severity
-from rootcause.tools.builtin.cot import CotExposureOutput, GraderExposure
+from rootcause.tools.builtin.cot import CotExposureInput, GraderExposure, cot_exposure
 
 #: Effect sizes (|r|, Cohen's conventions) for the screening of graders with no logged
 #: inputs: an alert needs a large one with the answer held fixed; a note a small one overall.
@@ -124,9 +122,8 @@ def _screen(grader: GraderExposure, tests: int) -> tuple[Severity, str] | None:
 )
 def cot_exposure_check(check: RunCheck) -> None:
     """One row per grader that sees (or may see) the reasoning."""
-    args: dict[str, Any] = {}
-    result = check.call("cot_exposure", args)
-    graders = output_of(result, CotExposureOutput).graders
+    result = check.run_tool(cot_exposure, CotExposureInput())
+    graders = result.output.graders
     screened = [g for g in graders if g.tested == 0 and g.dependence is not None]
     leaking = sum(1 for g in graders if g.leaked)
     for g in graders:
@@ -141,7 +138,7 @@ def cot_exposure_check(check: RunCheck) -> None:
         check.alert(
             "cot_exposure",
             result,
-            {"component": g.component},
+            CotExposureInput(component=g.component),
             subject=g.component,
             component=g.component,
             severity=severity,

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rootcause.core.untrusted import quote
-from rootcause.scan.checks import ALPHA, RunCheck, output_of, scan_check
-from rootcause.tools.builtin.emerging import EmergingOutput
-from rootcause.tools.builtin.prevalence import OnsetOutput
+from rootcause.scan.checks import ALPHA, RunCheck, scan_check
+from rootcause.tools.builtin.emerging import EmergingInput, emerging
+from rootcause.tools.builtin.prevalence import OnsetInput, onset
 
 #: Most emerging alerts per run (n-grams that share a word count as one).
 MAX_EMERGING = 3
@@ -75,20 +75,20 @@ def _grouped(rising: Sequence[Any], bar: float) -> list[_Rising]:
 )
 def emerging_check(check: RunCheck) -> None:
     """Rising n-grams (and, with `clusters`, semantic clusters) clear of noise."""
-    args: dict[str, Any] = {"clusters": check.options.clusters}
-    result = check.call("emerging", args)
-    out = output_of(result, EmergingOutput)
+    args = EmergingInput(clusters=check.options.clusters)
+    result = check.run_tool(emerging, args)
+    out = result.output
     bar = z_bar(2 * (out.tokens_early + out.tokens_late))
     for group in _grouped(out.rising, bar):
         behavior = f"regex:{ngram_pattern(group.label)}"
-        onset_args = {"behavior": behavior}
-        onset = check.call("onset", onset_args)
-        onset_out = output_of(onset, OnsetOutput)
+        onset_args = OnsetInput(behavior=behavior)
+        onset_result = check.run_tool(onset, onset_args)
+        onset_out = onset_result.output
         found = onset_out.onset_step
         related = f" (with {', '.join(group.related)})" if group.related else ""
         check.alert(
             "emerging",
-            onset if found is not None else result,
+            onset_result if found is not None else result,
             onset_args if found is not None else args,
             subject=group.label,
             behavior=behavior,

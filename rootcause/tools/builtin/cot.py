@@ -17,7 +17,7 @@ from rootcause.tools.context import ToolContext
 from rootcause.tools.cot_signals import (
     LeakScan,
     same_answer_groups,
-    scan_leaks,
+    scan_all_leaks,
     text_lengths,
     within_group_partial_r,
 )
@@ -332,9 +332,9 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
         if args.component not in names:
             raise BadInputError(f"unknown grader {args.component!r}; known: {labels(names)}")
         names = [args.component]
-    scans = {
-        c: scan_leaks(ctx, c, args.shingle_words, args.max_samples) for c in names if c in logged
-    }
+    scans = scan_all_leaks(
+        ctx, [c for c in names if c in logged], args.shingle_words, args.max_samples
+    )
     steps = np.concatenate([s.step for s in scans.values()]) if scans else frame.step
     bins = make_step_bins(steps if steps.size else np.zeros(1), n_bins=MAX_TRACE_POINTS)
     reasoning_chars, completion_chars = text_lengths(ctx)
