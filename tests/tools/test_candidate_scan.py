@@ -5,6 +5,7 @@ and association groups; and a later `behavior_hits` reuses the cached bits uncha
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from rootcause.behaviour.run_behaviours import step_quartiles
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
 from rootcause.store.workspace import Workspace
+from rootcause.tools.builtin.detect import DetectOutput
 from rootcause.tools.context import ToolContext
+from rootcause.tools.registry import call_tool
 from tests.tools.planted import write_two_creatures
 
 SPECS = [
@@ -182,3 +185,17 @@ def test_announced_specs_are_scanned_with_the_next_asked_for(
     match_bits(ctx, ["terms:goblin"])
     match_bits(ctx, ["terms:gold,gears", "terms:goblin"])  # both kept: no second scan
     assert scans == [["terms:goblin", "terms:gold,gears"]]  # what cannot be scanned is left
+
+
+def test_near_misses_of_a_detector_that_already_ignores_case_need_no_scan(
+    ctx: ToolContext,
+) -> None:
+    """A regex detector's looser version ignores case; one that already does is its own looser
+    version, so it leaves nothing out. A case-sensitive one shows the texts case hides."""
+    loose = call_tool(ctx, "detect", {"behavior": r"regex:(?i)\bgoblin\b"}).output
+    assert isinstance(loose, DetectOutput)
+    assert loose.near_misses == [] and "already ignores" in loose.near_miss_rule
+    strict = call_tool(ctx, "detect", {"behavior": r"regex:\bGoblin\b"}).output
+    assert isinstance(strict, DetectOutput) and strict.near_misses
+    assert all(re.search(r"\bgoblin\b", e.text, re.I) for e in strict.near_misses)
+    assert not any(re.search(r"\bGoblin\b", e.text) for e in strict.near_misses)

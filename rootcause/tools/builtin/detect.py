@@ -177,6 +177,9 @@ def _near_miss_sql(behavior: Behavior) -> tuple[str, list[Any], str] | None:
             [f"(?i)(?:{'|'.join(stems)})"],
             "share a term's stem but are not whole-word matches",
         )
+    if behavior.kind == "regex" and behavior.body.startswith("(?i)"):
+        # Its looser version is itself: no text to scan for what it leaves out.
+        return "false", [], "match only when case is ignored (this detector already ignores it)"
     if behavior.kind == "regex":
         return (
             f"regexp_matches({column}, ?)",
