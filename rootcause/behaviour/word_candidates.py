@@ -66,12 +66,14 @@ def _moving_with_words(ctx: RunContext, reading: SymptomReading) -> list[Candida
         return []
     seeds = [g for g in moving if coverage[g] == best][:4]
     out = []
-    for group in association_groups(ctx, [ngram_spec([g], column) for g in seeds]):
+    seed_specs = [ngram_spec([g], column) for g in seeds]
+    for group in association_groups(ctx, seed_specs):
         grams = [seeds[i] for i in group]
         basis = f"moving n-grams with the symptom's words: {', '.join(grams)}"
         covered = len(stems_of(grams) & stems)
-        keep_union_bits(ctx, ngram_spec(grams, column), [ngram_spec([g], column) for g in grams])
-        out.append(Candidate(ngram_spec(grams, column), "words", basis, 2, covered, terms=grams))
+        spec = ngram_spec(grams, column)
+        keep_union_bits(ctx, spec, [seed_specs[i] for i in group])
+        out.append(Candidate(spec, "words", basis, 2, covered, terms=grams))
     return out
 
 

@@ -136,6 +136,12 @@ class LoadTarget:
     final: bool
 
 
+def _sample_tables(final: bool) -> tuple[str, str, str]:
+    """The samples, rewards and grader inputs tables: the final ones or their staging ones."""
+    samples, rewards, inputs = (pair[0] if final else pair[1] for pair in _STAGED)
+    return samples, rewards, inputs
+
+
 def _staging_ddl() -> list[str]:
     """The temporary staging tables, shaped like the final ones."""
     samples = SAMPLES_DDL.format(name=STAGING)
@@ -227,7 +233,7 @@ class RunDatabaseBuilder:
 
     def staging(self) -> LoadTarget:
         """The staging tables, for rows that may yet be rolled back chunk by chunk."""
-        return LoadTarget(self.con, STAGING, REWARDS_STAGING, INPUTS_STAGING, final=False)
+        return LoadTarget(self.con, *_sample_tables(final=False), final=False)
 
     def final_tables(self) -> LoadTarget:
         """The final tables within the writer's transaction, for a source loaded whole or not
@@ -235,12 +241,13 @@ class RunDatabaseBuilder:
         moved first, so rows stay in load order. Call outside a transaction of `con`'s."""
         self.move()
         self._begin_writing()
-        return LoadTarget(self._writer, "samples", "rewards", "grader_inputs", final=True)
+        return LoadTarget(self._writer, *_sample_tables(final=True), final=True)
 
-    def loaded_final(self, rows: int) -> None:
-        """Account for `rows` written straight into the final tables."""
+    def add_loaded(self, target: LoadTarget, rows: int) -> None:
+        """Account for `rows` a table loader wrote into `target` (none to move when final)."""
         self.rows += rows
-        self.moved = self.rows
+        if target.final:
+            self.moved = self.rows
 
     def _begin_writing(self) -> None:
         if not self._writing:

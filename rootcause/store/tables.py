@@ -1,7 +1,9 @@
-"""Load a columnar table (Parquet file, or an Arrow table) into the staging samples.
+"""Load a columnar table (Parquet file, or an Arrow table) into the run's sample tables: a
+Parquet file straight into the final ones, anything else into the staging ones.
 
 The work stays inside DuckDB, vectorised: column types are checked once, bad rows are found
-with one query each, and rewards become long rows with a few `INSERT ... SELECT`s. Native
+with two queries (the row checks, then the reward values), and rewards become long rows with
+a few `INSERT ... SELECT`s. Native
 Parquet samples, TRL completion files and W&B tables all come through here with a
 `TableMapping` (`rootcause.store.table_mapping`) that says which column plays which part.
 """
@@ -208,10 +210,7 @@ class TableLoader:
         self.con.execute("DROP TABLE IF EXISTS src_kept")
         self.con.execute("DROP TABLE IF EXISTS src_rows")
         self.ctx.table_missing_nan.update(missing_nan)
-        if self.target.final:
-            self.builder.loaded_final(rows)
-        else:
-            self.builder.rows += rows
+        self.builder.add_loaded(self.target, rows)
         return rows
 
     def _insert_samples(
