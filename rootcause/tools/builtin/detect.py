@@ -179,7 +179,7 @@ def _near_miss_sql(behavior: Behavior) -> tuple[str, list[Any], str] | None:
         )
     if behavior.kind == "regex" and behavior.body.startswith("(?i)"):
         # Its looser version is itself: no text to scan for what it leaves out.
-        return "false", [], "match only when case is ignored (this detector already ignores it)"
+        return "false", [], "none possible: this detector already ignores case"
     if behavior.kind == "regex":
         return (
             f"regexp_matches({column}, ?)",
