@@ -18,6 +18,13 @@ itself closer than the symptom's own words. So a symptom whose only match was a 
 and that nothing in the run stands out for, ends *not found* with the run's behaviours as
 suggestions, rather than on whatever is least far from it.
 
+A plain word of the symptom also needs its own hits to carry the symptom's meaning: when even
+their best examples do not stand out toward it (`MEANING_Z`, the same test as for a behaviour
+found by meaning), the word was written about the behaviour, not of it ("nothing to do with
+the *question*", "compliments whoever is *asking*"), and it is set aside however much it
+moved, whether or not another behaviour stands out instead. Quoted words are the specification
+and are never set aside; without the semantic step nothing is.
+
 A behaviour whose hits are nearly all hits of the symptom's words that are a part of it
 (`WITHIN_WORDS`, `PART_OF`) is those words' behaviour, described with words the user did not
 say ("goblin, gremlin, careful, nod" for "goblins and gremlins"): it neither demotes the words
@@ -138,6 +145,24 @@ def _beats(behaviour: Candidate, word: Candidate, word_z: float | None = None) -
     return b_z >= w_z + CLEARLY_CLOSER or (b_z > w_z and _change(behaviour) >= _change(word))
 
 
+def _set_aside_unfelt_words(words: list[Candidate], word_z: dict[str, float]) -> None:
+    """Set aside the candidates of the symptom's plain (unquoted) words whose hits do not
+    carry its meaning: even their best examples (or those of the behaviour they are a part
+    of) do not stand out toward the symptom (`MEANING_Z`, the test every behaviour found by
+    meaning passes). The user wrote such a word about the behaviour, not of it ("whoever is
+    *asking*", "nothing to do with the *question*"); that it moved in the run says nothing
+    about the symptom. Quoted words are the specification and are never set aside."""
+    for c in words:
+        if word_z[c.spec] >= MEANING_Z:
+            continue
+        c.tier = 0
+        c.set_aside = "its hits do not stand out in meaning toward the symptom"
+        c.basis += (
+            f"; its example sentences do not stand out toward the symptom in meaning "
+            f"(z={word_z[c.spec]:.1f} < {MEANING_Z}), so the words were context"
+        )
+
+
 def weigh_meaning(
     ctx: RunContext,
     candidates: list[Candidate],
@@ -150,24 +175,23 @@ def weigh_meaning(
     hits does neither (module docstring)."""
     if not meaning.ran:
         return
-    moving = [c for c in candidates if c.meaning_z is not None and c.hits >= min_hits]
-    moving = [c for c in moving if c.moved(stated)]
+    scored = [c for c in candidates if c.meaning_z is not None and c.hits >= min_hits]
+    moving = [c for c in scored if c.moved(stated)]
     words = [c for c in moving if c.tier == 2]
     behaviours = [c for c in moving if c.tier < 2]
-    if not words or not behaviours:
-        return
-    theirs = _within_words(ctx, behaviours, words)
+    theirs = _within_words(ctx, behaviours, words) if words and behaviours else {}
     # The words' own behaviour lends them its meaning: they are not the context of another
     # behaviour that is no closer to the symptom than their own.
-    word_z = {c.spec: c.meaning_z or 0.0 for c in words}
+    word_z = {c.spec: c.meaning_z or 0.0 for c in scored if c.tier == 2}
     for b in behaviours:
         for j in theirs.get(b.spec, []):
             word_z[words[j].spec] = max(word_z[words[j].spec], b.meaning_z or 0.0)
+    _set_aside_unfelt_words([c for c in scored if c.tier == 2], word_z)
     behaviours = [b for b in behaviours if b.spec not in theirs]
-    if not behaviours:
+    if not words or not behaviours:
         return
     best_word = max(words, key=lambda c: (word_z[c.spec], _change(c)))
-    for c in words:
+    for c in (w for w in words if w.tier == 2):
         beaten_by = [b for b in behaviours if _beats(b, c, word_z[c.spec])]
         if beaten_by:
             closest = max(beaten_by, key=lambda b: b.meaning_z or 0.0)
