@@ -9,6 +9,7 @@ within a group are not.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,13 +74,24 @@ def group_index(groups: npt.ArrayLike) -> GroupIndex:
     arr = np.asarray(groups)
     if arr.ndim != 1:
         raise ValueError(f"groups must be 1-D, got shape {arr.shape}")
-    if arr.dtype.kind in "iu":
+    if arr.dtype.kind in "iu" and np.can_cast(arr.dtype, np.intp) and _dense(arr):
+        codes = arr.astype(np.int64)  # already 0..G-1 with every code used: unique is identity
+    elif arr.dtype.kind in "iu":
         _, codes = np.unique(arr, return_inverse=True)
         codes = codes.astype(np.int64)
     else:
         codes = encode_labels(arr).codes
     sizes = np.bincount(codes)
     return GroupIndex(codes=codes, sizes=sizes.astype(np.int64))
+
+
+def _dense(codes: npt.NDArray[np.integer]) -> bool:
+    """True when integer ids are exactly 0..G-1, each used (as dictionary codes are): their
+    sorted unique values are then 0..G-1 and `np.unique`'s inverse is the ids themselves,
+    which a sort of millions of ids would only confirm."""
+    if codes.shape[0] == 0 or codes.min() < 0:
+        return False
+    return bool(np.all(np.bincount(codes) > 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +111,29 @@ class CellSums:
 
 
 @dataclass(frozen=True, slots=True)
+class LazyColumns:
+    """Per-sample columns that `bootstrap_cells` makes one at a time (`column(j)` for j below
+    `n_columns`) as it sums them into units, so an (n, m) matrix of per-sample terms never
+    exists: at 10M samples and 6 columns it is 480 MB, and building it took several times that.
+    """
+
+    n_columns: int
+    column: Callable[[int], FloatArray]
+
+
+#: Per-sample values as `bootstrap_cells` takes them: an (n, m) array or columns made on demand.
+ValuesLike = FloatArray | LazyColumns
+
+
+def _column(values: ValuesLike, j: int) -> FloatArray:
+    return values.column(j) if isinstance(values, LazyColumns) else values[:, j]
+
+
+def _n_columns(values: ValuesLike) -> int:
+    return values.n_columns if isinstance(values, LazyColumns) else int(values.shape[1])
+
+
+@dataclass(frozen=True, slots=True)
 class _Units:
     """(group, cell) units sorted by cell: their summed columns (values, then the group
     fraction), group, cell, and where each cell's units start (`bounds`, K + 1)."""
@@ -109,7 +144,7 @@ class _Units:
     bounds: IntArray
 
 
-def _units(gi: GroupIndex, cell: IntArray, n_cells: int, values: FloatArray) -> _Units:
+def _units(gi: GroupIndex, cell: IntArray, n_cells: int, values: ValuesLike) -> _Units:
     G = gi.n_groups
     frac = 1.0 / gi.sizes[gi.codes]
     first_cell = np.zeros(G, dtype=np.int64)
@@ -121,7 +156,10 @@ def _units(gi: GroupIndex, cell: IntArray, n_cells: int, values: FloatArray) -> 
         unit_group, unit_cell = keys // n_cells, keys % n_cells
     U = unit_group.shape[0]
     cols = np.column_stack(
-        [np.bincount(unit_inv, weights=values[:, j], minlength=U) for j in range(values.shape[1])]
+        [
+            np.bincount(unit_inv, weights=_column(values, j), minlength=U)
+            for j in range(_n_columns(values))
+        ]
         + [np.bincount(unit_inv, weights=frac, minlength=U)]
     ).astype(np.float64, copy=False)
     order = np.argsort(unit_cell, kind="stable")
@@ -259,11 +297,12 @@ def bootstrap_cells(
     gi: GroupIndex,
     cell: IntArray,
     n_cells: int,
-    values: FloatArray,
+    values: ValuesLike,
     n_boot: int,
     rng: np.random.Generator,
 ) -> CellSums:
-    """Sum per-sample `values` (n, m) and group fractions into cells, point and bootstrap.
+    """Sum per-sample `values` (n, m, or `LazyColumns`) and group fractions into cells, point
+    and bootstrap.
 
     A unit is a (group, cell) pair. Its denominator is the fraction of the group's samples in
     the cell, so a group that lies in one cell counts as one group there, and a group split

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rootcause.analysis._common import as_float, encode_labels
+from rootcause.analysis._common import Labels, as_float, encode_labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,12 @@ def fit_weights(
     R = np.asarray(rewards, dtype=np.float64).reshape(y.shape[0], -1)
     if R.shape[1] != len(components):
         raise ValueError("components must name every reward column")
-    labels = encode_labels(["all"] * y.shape[0] if windows is None else windows, y.shape[0])
+    # One window: the label "all" for every row, without building and sorting n strings.
+    labels = (
+        Labels(("all",), np.zeros(y.shape[0], dtype=np.int64))
+        if windows is None
+        else encode_labels(windows, y.shape[0])
+    )
     X_all = np.nan_to_num(R, nan=0.0)
     fits = []
     for j, name in enumerate(labels.names):
