@@ -75,7 +75,7 @@ def group_index(groups: npt.ArrayLike) -> GroupIndex:
     if arr.ndim != 1:
         raise ValueError(f"groups must be 1-D, got shape {arr.shape}")
     if arr.dtype.kind in "iu" and np.can_cast(arr.dtype, np.intp) and _dense(arr):
-        codes = arr.astype(np.int64)  # already 0..G-1 with every code used: unique is identity
+        codes = arr.astype(np.int64, copy=False)  # 0..G-1, each used: unique is identity
     elif arr.dtype.kind in "iu":
         _, codes = np.unique(arr, return_inverse=True)
         codes = codes.astype(np.int64)

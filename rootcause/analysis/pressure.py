@@ -103,7 +103,7 @@ def pressure_data(
     W = np.asarray(weights, dtype=np.float64)
     if W.shape not in {(R.shape[1],), R.shape}:
         raise ValueError(f"weights must have shape ({R.shape[1]},) or {R.shape}, got {W.shape}")
-    U = np.nan_to_num(R * W, nan=0.0, posinf=np.nan, neginf=np.nan)
+    U = np.nan_to_num(R * W, nan=0.0, posinf=np.nan, neginf=np.nan, copy=False)
     if not np.all(np.isfinite(U)):
         raise ValueError("rewards or weights contain infinities")
     names = (

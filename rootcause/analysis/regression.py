@@ -62,7 +62,8 @@ def fit_weights(
     fits = []
     for j, name in enumerate(labels.names):
         rows = (labels.codes == j) & np.isfinite(y)
-        fits.append(_fit(name, y[rows], X_all[rows], tuple(components), intercept, min_r2))
+        y_in, X_in = (y, X_all) if rows.all() else (y[rows], X_all[rows])  # no copy of all
+        fits.append(_fit(name, y_in, X_in, tuple(components), intercept, min_r2))
     return tuple(fits)
 
 
