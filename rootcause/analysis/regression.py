@@ -58,7 +58,9 @@ def fit_weights(
         if windows is None
         else encode_labels(windows, y.shape[0])
     )
-    X_all = np.nan_to_num(R, nan=0.0)
+    # NaN scores count as 0 (non-finite ones are made finite as nan_to_num does); a matrix
+    # with none is used as it is, not copied.
+    X_all = R if np.isfinite(R).all() else np.nan_to_num(R, nan=0.0)
     fits = []
     for j, name in enumerate(labels.names):
         rows = (labels.codes == j) & np.isfinite(y)

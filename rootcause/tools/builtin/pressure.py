@@ -188,12 +188,13 @@ def _pressure_inputs(
         return values if every else values[keep]
 
     hits = rows(behavior_hits(ctx, behavior))
-    weights = rows(live_weights(ctx).matrix)
+    weights = live_weights(ctx).rows(keep)  # (C,) when one window holds every kept row
     rewards, steps = rows(frame.rewards), rows(frame.step)
     total = rows(frame.reward_total).copy()
     unlogged = ~np.isfinite(total)  # the weighted sum of the components stands in
     if unlogged.any():
-        total[unlogged] = np.nansum(rewards[unlogged] * weights[unlogged], axis=1)
+        live = weights if weights.ndim == 1 else weights[unlogged]
+        total[unlogged] = np.nansum(rewards[unlogged] * live, axis=1)
     lo, hi = int(steps.min()), int(steps.max()) + 1
     edges = np.unique(np.linspace(lo, hi, windows + 1).round().astype(np.int64))
     return pressure_data(
