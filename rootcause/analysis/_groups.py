@@ -229,17 +229,16 @@ def _drawn_sums(
 
 
 def _normal_cells(units: _Units, n_cells: int) -> npt.NDArray[np.bool_]:
-    """Cells whose bootstrap sums are close enough to normal (see NORMAL_MAX_SKEW)."""
-    powers = [
-        np.column_stack(
-            [
-                np.bincount(units.cell, weights=units.cols[:, j] ** p, minlength=n_cells)
-                for j in range(units.cols.shape[1])
-            ]
-        )
-        for p in (2, 3, 4)
-    ]
-    s2, s3, s4 = powers
+    """Cells whose bootstrap sums are close enough to normal (see NORMAL_MAX_SKEW). The
+    powers are products (c * c * c rather than c ** 3: a third of the time at 10M samples; the
+    sums can differ in their last bit, which moves a ratio compared with a bound by 1e-16)."""
+    powers: list[list[npt.NDArray[np.generic]]] = [[], [], []]
+    for j in range(units.cols.shape[1]):
+        c = np.ascontiguousarray(units.cols[:, j])
+        c2 = c * c
+        for k, term in enumerate((c2, c2 * c, c2 * c2)):
+            powers[k].append(np.bincount(units.cell, weights=term, minlength=n_cells))
+    s2, s3, s4 = (np.column_stack(p) for p in powers)
     with np.errstate(divide="ignore", invalid="ignore"):
         skew = np.where(s2 > 0, np.abs(s3) / s2**1.5, 0.0)
         kurtosis = np.where(s2 > 0, s4 / s2**2, 0.0)
