@@ -123,8 +123,12 @@ class PieceEmbeddings:
         except (OSError, ValueError):
             pass  # absent or unreadable: embed again
         vectors = np.asarray(self.embedder.embed(texts), dtype=np.float32)
-        self.folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(path)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            np.save(tmp, vectors)
+            tmp.replace(path)
+        except OSError as exc:  # a full disk or read-only workspace: embedded, not kept
+            tmp.unlink(missing_ok=True)
+            logger.warning("symptom vectors not kept in %s: %s", self.folder, exc)
         return vectors

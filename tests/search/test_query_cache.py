@@ -41,3 +41,16 @@ def test_query_vectors_are_kept_by_texts_and_embedder(tmp_path: Path) -> None:
         redone = PieceEmbeddings(ctx.store, "completion", damaged).embed_texts(VIEWS)
         assert damaged.calls == 1
         np.testing.assert_array_equal(redone, vectors)
+
+
+def test_query_vectors_that_cannot_be_kept_are_still_returned(tmp_path: Path) -> None:
+    """A workspace whose search folder cannot be written (a full disk, read-only) keeps
+    nothing and the symptom is still read."""
+    with tool_context(tmp_path, planted_rows(200)) as ctx:
+        pieces = PieceEmbeddings(ctx.store, "completion", HashingEmbedder())
+        pieces.folder = tmp_path / "a-file-not-a-folder"
+        pieces.folder.write_text("occupied")
+        vectors = pieces.embed_texts(VIEWS)
+        assert vectors.shape[0] == 2
+        assert pieces.folder.read_text() == "occupied"
+        assert not list(tmp_path.glob("**/*.tmp.npy"))
