@@ -9,6 +9,7 @@ stable for a run fingerprint, so embeddings are cached like whole texts
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -129,6 +130,7 @@ class PieceEmbeddings:
             np.save(tmp, vectors)
             tmp.replace(path)
         except OSError as exc:  # a full disk or read-only workspace: embedded, not kept
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             logger.warning("symptom vectors not kept in %s: %s", self.folder, exc)
         return vectors
