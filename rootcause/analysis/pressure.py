@@ -50,7 +50,13 @@ from rootcause.analysis._common import (
     encode_labels,
     percentile_interval,
 )
-from rootcause.analysis._groups import GroupIndex, bootstrap_cells, group_index
+from rootcause.analysis._groups import (
+    GroupIndex,
+    LazyColumns,
+    ValuesLike,
+    bootstrap_cells,
+    group_index,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +103,7 @@ def pressure_data(
     W = np.asarray(weights, dtype=np.float64)
     if W.shape not in {(R.shape[1],), R.shape}:
         raise ValueError(f"weights must have shape ({R.shape[1]},) or {R.shape}, got {W.shape}")
-    U = np.nan_to_num(R * W, nan=0.0, posinf=np.nan, neginf=np.nan)
+    U = np.nan_to_num(R * W, nan=0.0, posinf=np.nan, neginf=np.nan, copy=False)
     if not np.all(np.isfinite(U)):
         raise ValueError("rewards or weights contain infinities")
     names = (
@@ -206,22 +212,27 @@ class PressureTable:
         )
 
 
-def _contributions(
-    data: PressureData, columns: FloatArray, reward: FloatArray, eps: float
-) -> tuple[FloatArray, int]:
-    """Per-sample terms (u - mean_g u)(b - mean_g b) / (n_g sd_g(reward)); 0 where sd_g <= eps."""
+def _advantage_factor(data: PressureData, reward: FloatArray, eps: float) -> tuple[FloatArray, int]:
+    """Per-sample (b - mean_g b) / (n_g sd_g(reward)), 0 where sd_g <= eps, and how many
+    groups have sd_g <= eps."""
     gi = data.gi
     sd = gi.std(reward)
     flat = sd <= eps
     scale = np.where(flat, 0.0, 1.0 / (gi.sizes * np.where(flat, 1.0, sd)))
-    factor = gi.centred(data.behaviour) * scale[gi.codes]
-    return gi.centred(columns) * factor[:, None], int(flat.sum())
+    return gi.centred(data.behaviour) * scale[gi.codes], int(flat.sum())
+
+
+def _term(data: PressureData, column: FloatArray, factor: FloatArray) -> FloatArray:
+    """Per-sample terms (u - mean_g u) * factor of one column u: with `_advantage_factor`,
+    (u - mean_g u)(b - mean_g b) / (n_g sd_g(reward)). Made one column at a time (see
+    `LazyColumns`); the same arithmetic, element by element, as centring an (n, m) matrix."""
+    return data.gi.centred(column) * factor
 
 
 def _table(
     data: PressureData,
     names: tuple[str, ...],
-    values: FloatArray,
+    values: ValuesLike,
     n_zero: int,
     n_boot: int,
     level: float,
@@ -290,13 +301,14 @@ def _table(
 
 def _component_columns(
     data: PressureData, keep: npt.NDArray[np.bool_], reward: FloatArray
-) -> tuple[tuple[str, ...], FloatArray]:
-    """Kept component contributions, plus the residual column when a reward_total was given."""
+) -> tuple[tuple[str, ...], list[FloatArray]]:
+    """Kept component contributions (views, not copies), plus the residual column when a
+    reward_total was given."""
     names = tuple(n for n, k in zip(data.components, keep, strict=True) if k)
-    cols = data.contributions[:, keep]
+    cols = [data.contributions[:, j] for j in np.flatnonzero(keep)]
     if data.has_residual:
-        resid = reward - cols.sum(axis=1)
-        return (*names, "residual"), np.column_stack([cols, resid])
+        kept = data.contributions if keep.all() else data.contributions[:, keep]
+        return (*names, "residual"), [*cols, reward - kept.sum(axis=1)]
     return names, cols
 
 
@@ -315,7 +327,9 @@ def selection_pressure(
     total. Positive means the reward pushes the behaviour up. Read `trace(column)` for when.
     """
     names, cols = _component_columns(data, np.ones(len(data.components), dtype=bool), data.reward)
-    values, n_zero = _contributions(data, np.column_stack([data.reward, cols]), data.reward, eps)
+    factor, n_zero = _advantage_factor(data, data.reward, eps)
+    columns = [data.reward, *cols]
+    values = LazyColumns(len(columns), lambda j: _term(data, columns[j], factor))
     return _table(data, ("total", *names), values, n_zero, n_boot, level, seed)
 
 
@@ -352,9 +366,20 @@ def counterfactual_pressure(
     keep = np.array([c not in removed for c in data.components])
     reward_cf = data.reward - data.contributions[:, ~keep].sum(axis=1)
     names, cols = _component_columns(data, keep, reward_cf)
-    base, _ = _contributions(data, data.reward[:, None], data.reward, eps)
-    rest, n_zero = _contributions(data, np.column_stack([reward_cf, cols]), reward_cf, eps)
-    values = np.column_stack([base, rest[:, :1], base - rest[:, :1], rest[:, 1:]])
+    base_factor, _ = _advantage_factor(data, data.reward, eps)
+    factor, n_zero = _advantage_factor(data, reward_cf, eps)
+
+    def column(j: int) -> FloatArray:
+        """baseline, remaining, change = baseline - remaining, then the remaining columns."""
+        if j == 0:
+            return _term(data, data.reward, base_factor)
+        if j == 1:
+            return _term(data, reward_cf, factor)
+        if j == 2:
+            return _term(data, data.reward, base_factor) - _term(data, reward_cf, factor)
+        return _term(data, cols[j - 3], factor)
+
+    values = LazyColumns(3 + len(cols), column)
     table = _table(
         data, ("baseline", "remaining", "change", *names), values, n_zero, n_boot, level, seed
     )

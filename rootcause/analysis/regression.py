@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rootcause.analysis._common import as_float, encode_labels
+from rootcause.analysis._common import Labels, as_float, encode_labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +52,20 @@ def fit_weights(
     R = np.asarray(rewards, dtype=np.float64).reshape(y.shape[0], -1)
     if R.shape[1] != len(components):
         raise ValueError("components must name every reward column")
-    labels = encode_labels(["all"] * y.shape[0] if windows is None else windows, y.shape[0])
-    X_all = np.nan_to_num(R, nan=0.0)
+    # One window: the label "all" for every row, without building and sorting n strings.
+    labels = (
+        Labels(("all",), np.zeros(y.shape[0], dtype=np.int64))
+        if windows is None
+        else encode_labels(windows, y.shape[0])
+    )
+    # NaN scores count as 0 (non-finite ones are made finite as nan_to_num does); a matrix
+    # with none is used as it is, not copied.
+    X_all = R if np.isfinite(R).all() else np.nan_to_num(R, nan=0.0)
     fits = []
     for j, name in enumerate(labels.names):
         rows = (labels.codes == j) & np.isfinite(y)
-        fits.append(_fit(name, y[rows], X_all[rows], tuple(components), intercept, min_r2))
+        y_in, X_in = (y, X_all) if rows.all() else (y[rows], X_all[rows])  # no copy of all
+        fits.append(_fit(name, y_in, X_in, tuple(components), intercept, min_r2))
     return tuple(fits)
 
 

@@ -9,7 +9,10 @@ stable for a run fingerprint, so embeddings are cached like whole texts
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +36,9 @@ WINDOW_WORDS = 32
 MAX_PIECES = 16
 #: Characters of a text that are split.
 MAX_TEXT_CHARS = 4000
+
+#: File name prefix of a symptom's cached query vectors (see `PieceEmbeddings.embed_texts`).
+QUERY_PREFIX = "query-"
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|\n|$)|[.!?]+")
 
@@ -70,8 +76,9 @@ class PieceEmbeddings:
         base = folder if folder is not None else store.db_path.parent
         self.embedder = embedder
         self.progress = progress
+        self.folder = base / "search"
         self.cache = EmbeddingCache(
-            base / "search", run_fingerprint(store), f"{field}-pieces", embedder.key
+            self.folder, run_fingerprint(store), f"{field}-pieces", embedder.key
         )
         self.embedded = 0  # pieces embedded by this object (the rest came from the cache)
 
@@ -98,5 +105,32 @@ class PieceEmbeddings:
         return self.cache.get(ids)
 
     def embed_texts(self, texts: Sequence[str]) -> FloatArray:
-        """Unit vectors of texts that are not pieces of the run (a symptom), not cached."""
-        return self.embedder.embed(list(texts))
+        """Unit vectors of texts that are not pieces of the run (a symptom's views).
+
+        Kept on disk by the exact list of texts and the embedder's key, as the embedder gave
+        them (float32, not rounded like the pieces), so reading the same symptom again gives
+        the same vectors without loading the model: with every piece cached, that load (torch
+        and the weights, several seconds) was the only use of the model in an investigation.
+        """
+        texts = list(texts)
+        if not texts:
+            return self.embedder.embed(texts)
+        digest = hashlib.sha256("\0".join([self.embedder.key, *texts]).encode()).hexdigest()
+        path = self.folder / f"{QUERY_PREFIX}{digest[:24]}.npy"
+        try:
+            kept = np.load(path)
+            if kept.dtype == np.float32 and kept.ndim == 2 and kept.shape[0] == len(texts):
+                return np.asarray(kept)
+        except (OSError, ValueError):
+            pass  # absent or unreadable: embed again
+        vectors = np.asarray(self.embedder.embed(texts), dtype=np.float32)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            np.save(tmp, vectors)
+            tmp.replace(path)
+        except OSError as exc:  # a full disk or read-only workspace: embedded, not kept
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            logger.warning("symptom vectors not kept in %s: %s", self.folder, exc)
+        return vectors

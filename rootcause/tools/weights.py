@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from rootcause.analysis.regression import fit_weights
 from rootcause.behaviour.frame import FloatArray, RunFrame, run_frame
@@ -27,8 +28,21 @@ class WindowWeights:
 
 @dataclass(frozen=True)
 class LiveWeights:
-    matrix: FloatArray  # (n, C) per sample
+    """The weights of every deployment window and the window of each sample."""
+
+    components: tuple[str, ...]
+    window_of: npt.NDArray[np.intp]  # (n,) index into `windows`
     windows: tuple[WindowWeights, ...]
+
+    def rows(self, keep: npt.NDArray[np.bool_]) -> FloatArray:
+        """The weights of the `keep` samples: one row of C weights when a single window holds
+        them all (the product with an (n, C) reward matrix broadcasts to the same numbers as
+        with the full matrix, which at 10M samples is 240 MB), else an (n_keep, C) matrix."""
+        table = np.array([[w.weights[c] for c in self.components] for w in self.windows])
+        window = self.window_of[keep]
+        if window.size and np.all(window == window[0]):
+            return table[window[0]]
+        return table[window]
 
     @property
     def source(self) -> str:
@@ -54,23 +68,23 @@ def _live_weights(ctx: ToolContext, frame: RunFrame) -> LiveWeights:
         starts.insert(0, int(frame.step.min(initial=0)))
         commits.insert(0, None)
     window_of = np.searchsorted(np.array(starts), frame.step, side="right") - 1
-    matrix = np.ones((frame.n, len(frame.components)))
     windows = []
     for i, (start, commit) in enumerate(zip(starts, commits, strict=True)):
         end = starts[i + 1] if i + 1 < len(starts) else None
         rows = window_of == i
         config = configured.get(commit or "", {})
         weights, source, r2 = _window_weights(frame, rows, config)
-        matrix[rows] = [weights[c] for c in frame.components]
         windows.append(WindowWeights(start, end, commit, weights, source, r2))
-    return LiveWeights(matrix, tuple(windows))
+    return LiveWeights(frame.components, window_of, tuple(windows))
 
 
 def _window_weights(
     frame: RunFrame, rows: np.ndarray, config: dict[str, float]
 ) -> tuple[dict[str, float], str, float | None]:
     components = frame.components
-    present = [c for j, c in enumerate(components) if np.isfinite(frame.rewards[rows, j]).any()]
+    every = bool(rows.all())  # then no copies of the reward columns
+    scored = np.any(np.isfinite(frame.rewards if every else frame.rewards[rows]), axis=0)
+    present = [c for j, c in enumerate(components) if bool(np.asarray(scored)[j])]
     missing = [c for c in present if c not in config]
     weights = {c: config.get(c, 1.0) for c in components}
     if not present:
@@ -79,7 +93,12 @@ def _window_weights(
         return weights, "config", None
     logged = rows & frame.reward_total_logged & np.isfinite(frame.reward_total)
     if logged.sum() >= 2 * len(components) + 2:
-        (fit,) = fit_weights(frame.reward_total[logged], frame.rewards[logged], list(components))
+        total, rewards = (
+            (frame.reward_total, frame.rewards)
+            if logged.all()
+            else (frame.reward_total[logged], frame.rewards[logged])
+        )
+        (fit,) = fit_weights(total, rewards, list(components))
         for c in missing:
             value = fit.weights.get(c, float("nan"))
             weights[c] = round(float(value), 6) if np.isfinite(value) else 1.0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from rootcause.analysis.pressure import (
@@ -25,6 +28,8 @@ from rootcause.tools.plotting import PlotSpec, Series
 from rootcause.tools.stats_common import BehaviorInput, Interval, SliceField
 from rootcause.tools.steps import StepRangeInput
 from rootcause.tools.weights import live_weights
+
+T = TypeVar("T", bound=np.generic)
 
 #: Bootstrap replicates: the ends of a 95% percentile interval are then stable to about 2% of
 #: its width (Monte Carlo sd of a 2.5% quantile: sqrt(0.025 * 0.975 / 1000) / phi(1.96) =
@@ -177,21 +182,29 @@ def _pressure_inputs(
     if not keep.any():
         where = f" in steps {limit.range_text()}" if limit is not None else ""
         raise BadInputError(f"no samples{where} where the behaviour could be evaluated")
-    hits = behavior_hits(ctx, behavior)[keep]
-    weights = live_weights(ctx).matrix[keep]
-    rewards, steps = frame.rewards[keep], frame.step[keep]
-    logged = frame.reward_total[keep]
-    total = np.where(np.isfinite(logged), logged, np.nansum(rewards * weights, axis=1))
+    every = bool(keep.all())  # then the columns are used as they are, not copied
+
+    def rows(values: npt.NDArray[T]) -> npt.NDArray[T]:
+        return values if every else values[keep]
+
+    hits = rows(behavior_hits(ctx, behavior))
+    weights = live_weights(ctx).rows(keep)  # (C,) when one window holds every kept row
+    rewards, steps = rows(frame.rewards), rows(frame.step)
+    total = rows(frame.reward_total).copy()
+    unlogged = ~np.isfinite(total)  # the weighted sum of the components stands in
+    if unlogged.any():
+        live = weights if weights.ndim == 1 else weights[unlogged]
+        total[unlogged] = np.nansum(rewards[unlogged] * live, axis=1)
     lo, hi = int(steps.min()), int(steps.max()) + 1
     edges = np.unique(np.linspace(lo, hi, windows + 1).round().astype(np.int64))
     return pressure_data(
-        frame.group.codes[keep],
+        rows(frame.group.codes),
         hits.astype(np.float64),
         rewards,
         weights,
         components=frame.components,
         reward_total=total,
-        slices=frame.slice(by).encoded(keep),
+        slices=frame.slice(by).encoded(None if every else keep),
         steps=steps,
         window_edges=edges,
     )
