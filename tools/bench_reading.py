@@ -9,6 +9,11 @@ absent symptom, when no detector is chosen. The answer keys are read here only, 
 script, never by the investigator.
 
     python tools/bench_reading.py /tmp/eval-para --workspace /tmp/ws-dev-sem --only s1-
+
+`--dump FILE` also writes every candidate of every reading (JSON Lines: its spec, tier,
+similarity and meaning z, rates, and its hits' overlap with the seeded behaviour's) and the
+candidates' hits (packed bits, `FILE.hits.npz`), for `tools/reading_sweep.py` to try choice
+rules on without reading the symptoms again.
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rootcause.behaviour.matching import behavior_hits
-from rootcause.behaviour.proposal import propose_detector
+from rootcause.behaviour.proposal import Proposal, propose_detector
 from rootcause.search.embedders import SEMANTIC_ENV
 from rootcause.store.ingest import ingest_run
 from rootcause.store.run_store import RunStore
@@ -34,12 +40,15 @@ from rootcause.tools.context import ToolContext
 @dataclass
 class ReadingResult:
     """One scenario: its id, whether the reading was right, the chosen detector and its
-    overlap with the seeded behaviour's hits (None: nothing chosen or nothing seeded)."""
+    overlap with the seeded behaviour's hits (None: nothing chosen or nothing seeded), and
+    (with `--dump`) every candidate and its hits."""
 
     scenario: str
     right: bool
     chosen: str | None
     overlap: float | None
+    dumped: dict[str, object] | None = None
+    hits: dict[str, np.ndarray] | None = None
 
 
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -47,7 +56,9 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / union) if union else 0.0
 
 
-def read_one(path: Path, workspace: Workspace, semantic: bool, min_overlap: float) -> ReadingResult:
+def read_one(
+    path: Path, workspace: Workspace, semantic: bool, min_overlap: float, dump: bool = False
+) -> ReadingResult:
     scenario = json.loads(path.read_text())
     run_dir = Path(scenario["run_dir"])
     key = json.loads((run_dir.parent / "key.json").read_text())
@@ -57,12 +68,65 @@ def read_one(path: Path, workspace: Workspace, semantic: bool, min_overlap: floa
     db = ingest_run(run_dir, workspace).db_path
     with RunStore(db) as store:
         ctx = ToolContext(store, db.parent / "bench-reading", make_plots=False)
-        chosen = propose_detector(ctx, report["symptom"], semantic=semantic).chosen
+        proposal = propose_detector(ctx, report["symptom"], semantic=semantic)
+        chosen = proposal.chosen
         overlap = None
         if chosen is not None and seeded and not no_cause:
             overlap = _jaccard(behavior_hits(ctx, chosen.spec), behavior_hits(ctx, seeded))
-    right = chosen is None if no_cause else overlap is not None and overlap >= min_overlap
-    return ReadingResult(scenario["id"], right, chosen.spec if chosen else None, overlap)
+        result = ReadingResult(scenario["id"], False, chosen.spec if chosen else None, overlap)
+        if dump:
+            _dump_candidates(ctx, result, proposal, seeded, no_cause, scenario)
+    result.right = chosen is None if no_cause else overlap is not None and overlap >= min_overlap
+    return result
+
+
+def _dump_candidates(
+    ctx: ToolContext,
+    result: ReadingResult,
+    proposal: Proposal,
+    seeded: str | None,
+    no_cause: bool,
+    scenario: dict[str, object],
+) -> None:
+    """Every candidate and suggestion of the reading, with its hits and their overlap with
+    the seeded behaviour's (None when nothing is seeded)."""
+    seeded_hits = behavior_hits(ctx, seeded) if seeded else None
+    shown = {c.spec for c in proposal.candidates}
+    rows: list[dict[str, object]] = []
+    hits: dict[str, np.ndarray] = {}
+    for c in [*proposal.candidates, *(s for s in proposal.suggestions if s.spec not in shown)]:
+        bits = behavior_hits(ctx, c.spec)
+        hits[str(len(rows))] = np.packbits(bits)
+        overlap = None if seeded_hits is None else _jaccard(bits, seeded_hits)
+        rows.append(
+            {
+                "spec": c.spec,
+                "tier": c.tier,
+                "similarity": c.similarity,
+                "meaning_z": c.meaning_z,
+                "hits": c.hits,
+                "z": c.z,
+                "overlap": overlap,
+            }
+        )
+    result.dumped = {
+        "id": result.scenario,
+        "bug": scenario["bug"],
+        "no_cause": no_cause,
+        "chosen": result.chosen,
+        "candidates": rows,
+    }
+    result.hits = hits
+
+
+def _write_dump(path: Path, results: list[ReadingResult]) -> None:
+    """The readings' candidates as JSON Lines at `path`, their hits in `path`.hits.npz (key
+    "<scenario>/<candidate index>")."""
+    path.write_text("".join(json.dumps(r.dumped) + "\n" for r in results if r.dumped))
+    arrays: dict[str, Any] = {
+        f"{r.scenario}/{i}": bits for r in results for i, bits in (r.hits or {}).items()
+    }
+    np.savez_compressed(path.with_name(path.name + ".hits.npz"), **arrays)
 
 
 def main() -> None:
@@ -72,6 +136,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="scenarios whose id contains this")
     parser.add_argument("--lexical", action="store_true", help="turn the semantic step off")
     parser.add_argument("--overlap", type=float, default=0.3, help="Jaccard that counts as right")
+    parser.add_argument("--dump", type=Path, help="write every candidate here (JSON Lines)")
     args = parser.parse_args()
     if args.lexical:
         os.environ[SEMANTIC_ENV] = "off"
@@ -80,10 +145,12 @@ def main() -> None:
     results = []
     for path in sorted((args.results / "scenarios").glob("*.json")):
         if args.only in path.stem:
-            r = read_one(path, workspace, not args.lexical, args.overlap)
+            r = read_one(path, workspace, not args.lexical, args.overlap, args.dump is not None)
             results.append(r)
             shown = "-" if r.overlap is None else f"{r.overlap:.2f}"
             print(f"{'right' if r.right else 'WRONG'}  {r.scenario:40} {shown:>5}  {r.chosen}")
+    if args.dump is not None:
+        _write_dump(args.dump, results)
     right = sum(r.right for r in results)
     print(
         f"reading right: {right}/{len(results)} "
