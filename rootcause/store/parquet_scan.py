@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from rootcause.core.errors import RunFormatError
+from rootcause.store import database
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one
 from rootcause.store.table_sql import first_line, literal
@@ -63,20 +64,26 @@ def row_group_bytes(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
     """The memory DuckDB needs to read `paths` beyond its usual buffers: it reads each column
     chunk of a row group whole (compressed) into one block, and each of its threads reads a
     row group at a time; so the largest row group's compressed size, once per thread that can
-    be busy (0 for no files or a footer DuckDB cannot read, which the scan then reports)."""
+    be busy. Threads writing side by side each also fill a row group of the database
+    (`INGEST_ROW_GROUP_ROWS` rows, at the files' largest uncompressed bytes per row) before it
+    goes to the file; the cap covers one. (0 for no files or a footer DuckDB cannot read,
+    which the scan then reports.)"""
     if not paths:
         return 0
     listed = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
     try:
-        largest, groups = fetch_one(
+        largest, groups, row_bytes = fetch_one(
             con,
-            "SELECT max(size), count(*) FROM (SELECT sum(total_compressed_size) AS size "
-            f"FROM parquet_metadata({listed}) GROUP BY file_name, row_group_id)",
+            "SELECT max(size), count(*), max(row_bytes) FROM (SELECT sum(total_compressed_size) "
+            "AS size, sum(total_uncompressed_size) / greatest(max(row_group_num_rows), 1) "
+            f"AS row_bytes FROM parquet_metadata({listed}) GROUP BY file_name, row_group_id)",
         )
         threads = int(fetch_one(con, "SELECT current_setting('threads')")[0])
     except duckdb.Error:
         return 0
-    return int(largest or 0) * min(threads, int(groups or 0))
+    busy = min(threads, int(groups or 0))
+    writing = max(busy - 1, 0) * database.INGEST_ROW_GROUP_ROWS * float(row_bytes or 0)
+    return int(largest or 0) * busy + int(writing)
 
 
 def _scan_sql(relation: str, files: list[StepFile]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -98,10 +99,10 @@ def test_the_staging_tables_are_shaped_like_the_final_ones() -> None:
     assert len(ddl) == 3 and all(d.strip().startswith("CREATE TEMP TABLE") for d in ddl)
 
 
-def _one_row_group_parquet(run: Path, rows: int, chars: int) -> int:
-    """A native run of one Parquet file written as a single row group of random text (which
-    compresses little); returns the row group's compressed size."""
-    rng = np.random.default_rng(7)
+def _one_row_group_parquet(run: Path, rows: int, chars: int, name: str = "part.parquet") -> int:
+    """A native run of one Parquet file (or one more, `name`) written as a single row group
+    of random text (which compresses little); returns the row group's compressed size."""
+    rng = np.random.default_rng(len(name))
     letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz ", dtype="S1")
     text = rng.choice(letters, size=(rows, chars)).view(f"S{chars}").ravel()
     table = pa.table(
@@ -111,10 +112,10 @@ def _one_row_group_parquet(run: Path, rows: int, chars: int) -> int:
             "rewards": pa.StructArray.from_arrays([pa.array(rng.random(rows))], names=["r"]),
         }
     )
-    (run / "samples").mkdir(parents=True)
-    pq.write_table(table, run / "samples" / "part.parquet", row_group_size=rows)
+    (run / "samples").mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, run / "samples" / name, row_group_size=rows)
     (run / "run.yaml").write_text(yaml.safe_dump({"format": "rootcause-run/1", "run_id": "r"}))
-    group = pq.ParquetFile(run / "samples" / "part.parquet").metadata.row_group(0)
+    group = pq.ParquetFile(run / "samples" / name).metadata.row_group(0)
     return sum(group.column(i).total_compressed_size for i in range(group.num_columns))
 
 
@@ -169,3 +170,40 @@ def test_a_parquet_file_goes_straight_into_the_final_tables(
         ("samples/a.jsonl", 0, jsonl_rows - 1, jsonl_rows),
         ("samples/part.parquet", jsonl_rows, jsonl_rows + 2_999, 3_000),
     ]
+
+
+def test_files_read_together_get_headroom_for_a_row_group_per_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Consecutive files of one shape are read as one relation, each DuckDB thread a row group
+    at a time: the cap is raised by the batch's largest row group once per thread that can
+    read one, plus a database row group being filled by each thread beyond the first (never
+    by the batch's size). (Without the second part this batch ran out of
+    memory.)"""
+    monkeypatch.setattr(database, "INGEST_MEMORY_BYTES", 16_000_000)
+    run = tmp_path / "run"
+    sizes = [
+        _one_row_group_parquet(run, rows=10_000, chars=2_000, name=f"part-{i}.parquet")
+        for i in range(3)
+    ]
+    assert min(sizes) > 16_000_000
+    row_bytes = max(
+        pq.ParquetFile(p).metadata.row_group(0).total_byte_size / 10_000
+        for p in (run / "samples").iterdir()
+    )
+    extras: list[int] = []
+    original = database.RunDatabaseBuilder.memory_headroom
+
+    def spy(self: database.RunDatabaseBuilder, extra_bytes: int) -> Any:
+        extras.append(extra_bytes)
+        return original(self, extra_bytes)
+
+    monkeypatch.setattr(database.RunDatabaseBuilder, "memory_headroom", spy)
+    result = ingest_run(run, Workspace(tmp_path / "ws"))
+    with RunStore(result.db_path) as store:
+        assert store.con.execute("SELECT count(*) FROM samples").fetchall() == [(30_000,)]
+        threads = int(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    busy = min(threads, 3)
+    assert len(extras) == 1  # one batch, one headroom
+    expected = max(sizes) * busy + (busy - 1) * database.INGEST_ROW_GROUP_ROWS * row_bytes
+    assert extras[0] == pytest.approx(expected, rel=0.01)
