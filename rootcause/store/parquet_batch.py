@@ -129,10 +129,11 @@ def _view_sql(batch: list[ParquetFile]) -> str:
         starts.append(str(total))
         total += f.rows
     names = ", ".join(literal(f.shown) for f in batch)
+    index = "CAST(file_index AS BIGINT) + 1"  # DuckDB's virtual column: the file's place
     return (
         f"CREATE OR REPLACE TEMP VIEW {BATCH_VIEW} AS SELECT *, "
-        f"([{', '.join(starts)}]::BIGINT[])[CAST(file_index AS BIGINT) + 1] + file_row_number AS _pos, "
-        f"file_row_number + 1 AS _row, [{names}][CAST(file_index AS BIGINT) + 1] AS {FILE_COLUMN} "
+        f"([{', '.join(starts)}]::BIGINT[])[{index}] + file_row_number AS _pos, "
+        f"file_row_number + 1 AS _row, [{names}][{index}] AS {FILE_COLUMN} "
         f"FROM read_parquet([{paths}])"
     )
 
