@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from rootcause.core.disk import is_disk_full
-from rootcause.store.parquet_scan import row_group_bytes
+from rootcause.store.parquet_scan import null_free_columns, row_group_bytes
 from rootcause.store.source import LoadContext
 from rootcause.store.table_mapping import MappingSpec
 from rootcause.store.table_sql import literal
@@ -143,7 +143,9 @@ def _load_batch(ctx: LoadContext, batch: list[ParquetFile], mapping: MappingSpec
     first file that fails alone (or the batch's own, if none does)."""
     loader = TableLoader(ctx)
     loader.write_final_tables()
-    headroom = row_group_bytes(loader.con, [f.path for f in batch])
+    paths = [f.path for f in batch]
+    headroom = row_group_bytes(loader.con, paths)
+    loader.null_free = null_free_columns(loader.con, paths)
     try:
         with ctx.builder.memory_headroom(headroom):
             loader.con.execute(_view_sql(batch))

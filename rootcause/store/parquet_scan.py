@@ -86,6 +86,24 @@ def row_group_bytes(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
     return int(largest or 0) * busy + int(writing)
 
 
+def null_free_columns(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> frozenset[str]:
+    """Columns whose footers count no null in any row group of `paths` (a column without
+    the count is not among them). DuckDB itself trusts these counts; the loader then need not
+    read a long text column just to look for nulls (a null there would still be refused by
+    the table's NOT NULL, naming the file)."""
+    if not paths:
+        return frozenset()
+    listed = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+    try:
+        rows = con.execute(
+            f"SELECT path_in_schema FROM parquet_metadata({listed}) GROUP BY 1 "
+            "HAVING bool_and(stats_null_count = 0)"
+        ).fetchall()
+    except duckdb.Error:
+        return frozenset()
+    return frozenset(str(r[0]) for r in rows)
+
+
 def _scan_sql(relation: str, files: list[StepFile]) -> str:
     paths = "[" + ", ".join(literal(str(f.path)) for f in files) + "]"
     return (

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.database import LoadTarget
-from rootcause.store.parquet_scan import row_group_bytes
+from rootcause.store.parquet_scan import null_free_columns, row_group_bytes
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one, fetch_value
 from rootcause.store.table_mapping import SCALAR_FIELDS, MappingSpec, TableMapping, scalar_select
@@ -55,6 +55,8 @@ class TableLoader:
         self.ctx = ctx
         self.builder = ctx.builder
         self._target(ctx.builder.staging())
+        #: Source columns known to hold no null (a Parquet footer's counts): not scanned for it.
+        self.null_free: frozenset[str] = frozenset()
 
     def _target(self, target: LoadTarget) -> None:
         self.target = target
@@ -101,6 +103,7 @@ class TableLoader:
             raise RunFormatError(
                 f"not a readable Parquet file ({first_line(exc)})", source_file
             ) from None
+        self.null_free = null_free_columns(self.con, [path])
         self.con.execute(f"SET disabled_optimizers = '{_NAN_BLIND_OPTIMIZERS}'")
         try:
             return self._load(source_file, mapping, skip=self.ctx.skip_bad_lines)
@@ -294,8 +297,11 @@ class TableLoader:
                 f"OR CAST({step} AS DOUBLE) >= {float(2**63)}",
                 literal(f"column '{step_col}' must be a non-negative integer below 2**63"),
             ),
-            (f"{quote(completion)} IS NULL", literal(f"column '{completion}' is null")),
         ]
+        if completion not in self.null_free:
+            checks.append(
+                (f"{quote(completion)} IS NULL", literal(f"column '{completion}' is null"))
+            )
         for name, expr in scalars.items():
             if SCALAR_FIELDS[name] == "number" and expr != "NULL":
                 checks.append(finite_check(self._nan_missing(name), literal(name), expr))
