@@ -193,3 +193,17 @@ def test_a_failed_batch_reports_the_first_file_that_fails_alone(cli: Any, tmp_pa
     (run / "samples" / "a.parquet").write_bytes(_parquet_bytes(good))
     line = assert_one_line(cli("ingest", str(run)), 2, "samples/c.parquet", "'rewards'")
     assert "wrong type" in line and "zz" in line
+
+
+def test_a_null_completion_is_found_in_files_written_without_statistics(
+    cli: Any, tmp_path: Path
+) -> None:
+    """Only a footer that counts no null spares the loader its scan for nulls; a file written
+    without statistics is scanned."""
+    rows = _rows(3)
+    rows[4]["completion"] = None
+    run = _run(tmp_path, {"a.parquet": _rows(0)})
+    pq.write_table(
+        pa.Table.from_pylist(rows), run / "samples" / "b.parquet", write_statistics=False
+    )
+    assert_one_line(cli("ingest", str(run)), 2, "samples/b.parquet", "row 5", "is null")
