@@ -101,9 +101,6 @@ def load_parquet_files(
 ) -> None:
     """Load Parquet files (path, name in lineage) in this order into the final tables, as
     loading each alone would (same rows, positions, notes and errors), in batches."""
-    if not files:
-        return
-    ctx.flush()
     con = ctx.builder.con
     described = [describe_file(con, path, shown) for path, shown in files]
     for batch in plan_batches(described):
