@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from rootcause.store import database, jsonl
+from rootcause.store import database, jsonl, parquet_batch
 from rootcause.store.database import INGEST_MEMORY_BYTES, RunDatabaseBuilder
 from rootcause.store.ingest import ingest_run
 from rootcause.store.records import RecordBuffer
@@ -181,6 +181,7 @@ def test_files_read_together_get_headroom_for_a_row_group_per_thread(
     by the batch's size). (Without the second part this batch ran out of
     memory.)"""
     monkeypatch.setattr(database, "INGEST_MEMORY_BYTES", 16_000_000)
+    monkeypatch.setattr(parquet_batch, "BATCH_MEMORY_BYTES", 0)  # the row groups' part alone
     run = tmp_path / "run"
     sizes = [
         _one_row_group_parquet(run, rows=10_000, chars=2_000, name=f"part-{i}.parquet")
@@ -207,3 +208,24 @@ def test_files_read_together_get_headroom_for_a_row_group_per_thread(
     assert len(extras) == 1  # one batch, one headroom
     expected = max(sizes) * busy + (busy - 1) * database.INGEST_ROW_GROUP_ROWS * row_bytes
     assert extras[0] == pytest.approx(expected, rel=0.01)
+
+
+def test_a_batch_gets_the_memory_to_write_on_every_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB writes a batch's row groups on every thread only while they fit in a quarter of
+    its cap: a batch is read under at least `BATCH_MEMORY_BYTES`, a fixed amount."""
+    run = tmp_path / "run"
+    for i in range(2):
+        _one_row_group_parquet(run, rows=1_000, chars=100, name=f"part-{i}.parquet")
+    caps: list[str] = []
+    original = parquet_batch.TableLoader.load_relation
+
+    def spy(self: parquet_batch.TableLoader, *args: Any) -> int:
+        caps.append(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return int(original(self, *args))
+
+    monkeypatch.setattr(parquet_batch.TableLoader, "load_relation", spy)
+    ingest_run(run, Workspace(tmp_path / "ws"))
+    assert parquet_batch.BATCH_MEMORY_BYTES == 512_000_000
+    assert caps == ["488.2 MiB"]  # 512,000,000 bytes, as DuckDB says it
