@@ -21,8 +21,7 @@ from pathlib import Path
 import duckdb
 
 from rootcause.core.disk import is_disk_full
-from rootcause.store import database
-from rootcause.store.parquet_scan import null_free_columns, row_group_bytes
+from rootcause.store.parquet_scan import load_headroom, null_free_columns
 from rootcause.store.source import LoadContext
 from rootcause.store.table_mapping import MappingSpec
 from rootcause.store.table_sql import literal
@@ -35,12 +34,6 @@ from rootcause.store.tables import FILE_COLUMN, TableLoader
 BATCH_ROWS = 2_000_000
 #: Files read as one relation at most (many small files of a live trainer's steps).
 BATCH_FILES = 1_000
-#: DuckDB's memory cap while a batch is read, at least. DuckDB writes a batch's row groups
-#: on every thread only while their rows fit in a quarter of its cap, else one thread writes
-#: and the others wait (`BatchMemoryManager`); under the ingest's usual cap (64 MB plus a
-#: row group per thread) the writing ran on one thread. Fixed, so memory still does not grow
-#: with the run.
-BATCH_MEMORY_BYTES = 512_000_000
 #: Column names the batch view adds or DuckDB reads as virtual columns of a Parquet scan; a
 #: file with a column of such a name loads on its own.
 _RESERVED = frozenset(("_pos", "_row", FILE_COLUMN, "file_index", "file_row_number", "filename"))
@@ -148,8 +141,7 @@ def _load_batch(ctx: LoadContext, batch: list[ParquetFile], mapping: MappingSpec
     loader = TableLoader(ctx)
     loader.write_final_tables()
     paths = [f.path for f in batch]
-    floor = BATCH_MEMORY_BYTES - database.INGEST_MEMORY_BYTES
-    headroom = max(row_group_bytes(loader.con, paths), floor)
+    headroom = load_headroom(loader.con, paths)
     loader.null_free = null_free_columns(loader.con, paths)
     try:
         with ctx.builder.memory_headroom(headroom):

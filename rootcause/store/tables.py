@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.database import LoadTarget
-from rootcause.store.parquet_scan import null_free_columns, row_group_bytes
+from rootcause.store.parquet_scan import load_headroom, null_free_columns
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one, fetch_value
 from rootcause.store.table_mapping import SCALAR_FIELDS, MappingSpec, TableMapping, scalar_select
@@ -72,7 +72,7 @@ class TableLoader:
         the ingest, so its rows go straight into the final tables (written once)."""
         self.ctx.place = (source_file, None)
         self.write_final_tables()
-        with self.builder.memory_headroom(row_group_bytes(self.con, [path])):
+        with self.builder.memory_headroom(load_headroom(self.con, [path])):
             return self._load_parquet(path, source_file, mapping)
 
     def check_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> None:
@@ -81,7 +81,7 @@ class TableLoader:
         self.ctx.place = (source_file, None)
         rows, skipped = self.builder.rows, len(self.ctx.skipped)
         missing_nan = self.ctx.table_missing_nan.copy()
-        with self.builder.memory_headroom(row_group_bytes(self.con, [path])):
+        with self.builder.memory_headroom(load_headroom(self.con, [path])):
             self.con.begin()
             try:
                 self._load_parquet(path, source_file, mapping)

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from rootcause.store import database, jsonl, parquet_batch
+from rootcause.store import database, jsonl, parquet_batch, parquet_scan
 from rootcause.store.database import INGEST_MEMORY_BYTES, RunDatabaseBuilder
 from rootcause.store.ingest import ingest_run
 from rootcause.store.records import RecordBuffer
@@ -181,7 +181,7 @@ def test_files_read_together_get_headroom_for_a_row_group_per_thread(
     by the batch's size). (Without the second part this batch ran out of
     memory.)"""
     monkeypatch.setattr(database, "INGEST_MEMORY_BYTES", 16_000_000)
-    monkeypatch.setattr(parquet_batch, "BATCH_MEMORY_BYTES", 0)  # the row groups' part alone
+    monkeypatch.setattr(parquet_scan, "PARALLEL_WRITE_BYTES", 0)  # the row groups' part alone
     run = tmp_path / "run"
     sizes = [
         _one_row_group_parquet(run, rows=10_000, chars=2_000, name=f"part-{i}.parquet")
@@ -210,22 +210,30 @@ def test_files_read_together_get_headroom_for_a_row_group_per_thread(
     assert extras[0] == pytest.approx(expected, rel=0.01)
 
 
-def test_a_batch_gets_the_memory_to_write_on_every_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("layout", ["two files of one row group", "one file of two"])
+def test_row_groups_for_two_threads_get_the_memory_to_write_on_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
 ) -> None:
-    """DuckDB writes a batch's row groups on every thread only while they fit in a quarter of
-    its cap: a batch is read under at least `BATCH_MEMORY_BYTES`, a fixed amount."""
+    """DuckDB writes row groups on every thread only while they fit in a quarter of its cap:
+    Parquet rows that two threads can share (files read together, or one file of several row
+    groups) load under at least `PARALLEL_WRITE_BYTES`, a fixed amount; one row group does not
+    need it."""
     run = tmp_path / "run"
-    for i in range(2):
-        _one_row_group_parquet(run, rows=1_000, chars=100, name=f"part-{i}.parquet")
+    if layout == "one file of two":
+        _one_row_group_parquet(run, rows=1_000, chars=100)
+        table = pq.read_table(run / "samples" / "part.parquet")
+        pq.write_table(table, run / "samples" / "part.parquet", row_group_size=500)
+    else:
+        for i in range(2):
+            _one_row_group_parquet(run, rows=1_000, chars=100, name=f"part-{i}.parquet")
     caps: list[str] = []
-    original = parquet_batch.TableLoader.load_relation
+    original = parquet_batch.TableLoader._load
 
-    def spy(self: parquet_batch.TableLoader, *args: Any) -> int:
+    def spy(self: parquet_batch.TableLoader, *args: Any, **kwargs: Any) -> int:
         caps.append(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
-        return int(original(self, *args))
+        return int(original(self, *args, **kwargs))
 
-    monkeypatch.setattr(parquet_batch.TableLoader, "load_relation", spy)
+    monkeypatch.setattr(parquet_batch.TableLoader, "_load", spy)
     ingest_run(run, Workspace(tmp_path / "ws"))
-    assert parquet_batch.BATCH_MEMORY_BYTES == 512_000_000
+    assert parquet_scan.PARALLEL_WRITE_BYTES == 512_000_000
     assert caps == ["488.2 MiB"]  # 512,000,000 bytes, as DuckDB says it
