@@ -15,8 +15,9 @@ words, so their rate rises there. For every size, each measurement runs in a fre
 - a whole investigation (`rootcause investigate`, systematic brain), and whether its top
   finding is the seeded cause.
 
-    python tools/bench_scale.py [--3m] [--10m] [--keep DIR]
+    python tools/bench_scale.py [--3m] [--10m] [--keep DIR] [--ingest-only]
 
+`--ingest-only` stops after the ingest line of each size (a quick check of ingest alone).
 Writing the data is not timed. At 10M the run takes about 3 GB of Parquet and the investigation
 minutes: run it on a quiet machine.
 """
@@ -166,8 +167,11 @@ def rate_sql(table: str) -> str:
     )
 
 
-def bench(folder: Path, millions: int) -> list[tuple[str, Measured, Measured | None]]:
-    """Every measurement at one size (the run written first if needed, not timed)."""
+def bench(
+    folder: Path, millions: int, ingest_only: bool = False
+) -> list[tuple[str, Measured, Measured | None]]:
+    """Every measurement at one size (the run written first if needed, not timed); with
+    `ingest_only`, the ingest beside DuckDB's load only."""
     total = millions * 1_000_000
     start = time.perf_counter()
     run = write_run(folder, total)
@@ -180,6 +184,8 @@ def bench(folder: Path, millions: int) -> list[tuple[str, Measured, Measured | N
     ingest = measure(CLI, "ingest", str(run), "--force", "--workspace", ws)
     ctas = measure(DUCKDB, str(plain), f"CREATE TABLE s AS SELECT * FROM read_parquet('{files}')")
     rows.append(("ingest", ingest, ctas))
+    if ingest_only:
+        return rows
     tool = ["--workspace", ws, "--no-plot"]
     rows.append(
         (
@@ -212,6 +218,9 @@ def main() -> None:
     parser.add_argument("--3m", dest="three", action="store_true", help="also 3M samples")
     parser.add_argument("--10m", dest="ten", action="store_true", help="also 10M samples")
     parser.add_argument("--keep", type=Path, help="keep runs and workspaces in this folder")
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="only the ingest beside DuckDB's load"
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="rootcause-bench-scale-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -221,7 +230,7 @@ def main() -> None:
     print("| size | work | rootcause s (CPU s) | peak MB | plain DuckDB s (CPU s) | peak MB |")
     print("|---|---|---:|---:|---:|---:|")
     for millions in sizes:
-        for work, ours, theirs in bench(folder, millions):
+        for work, ours, theirs in bench(folder, millions, args.ingest_only):
             base = f"{_time(theirs)} | {theirs.peak_mb:,.0f}" if theirs else "- | -"
             mine = f"{_time(ours)} | {ours.peak_mb:,.0f}"
             print(f"| {millions}M | {work} | {mine} | {base} |", flush=True)

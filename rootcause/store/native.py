@@ -130,17 +130,22 @@ class NativeReader:
         )
 
     def load(self, source: RunSource, ctx: LoadContext) -> None:
-        from rootcause.store.tables import TableLoader
+        """Load the sample files in order: consecutive Parquet files together (read as one
+        relation where their columns agree), JSON lines chunk by chunk; then the metrics."""
+        from rootcause.store.parquet_batch import load_parquet_files
 
+        parquet: list[tuple[Path, str]] = []  # consecutive Parquet files not loaded yet
         for path in source.files:
             shown = str(path.relative_to(source.root))
             if path == source.metrics_file or path == source.root / MANIFEST:
                 continue
             if path.suffix == ".parquet":
-                ctx.flush()
-                ctx.loaded(TableLoader(ctx).load_parquet(path, shown, NATIVE_MAPPING))
-            else:
-                load_json_lines(path, shown, ctx, NATIVE_MAPPING)
+                parquet.append((path, shown))
+                continue
+            load_parquet_files(ctx, parquet, NATIVE_MAPPING)
+            parquet = []
+            load_json_lines(path, shown, ctx, NATIVE_MAPPING)
+        load_parquet_files(ctx, parquet, NATIVE_MAPPING)
         ctx.flush()
         if source.metrics_file is not None:
             ctx.metrics = read_metrics(source.metrics_file, source.root, ctx)

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from rootcause.core.errors import RunFormatError
+from rootcause.store import database
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one
 from rootcause.store.table_sql import first_line, literal
@@ -59,24 +60,78 @@ def footer_problem(path: Path) -> str | None:
     return None
 
 
+#: DuckDB's memory cap, at least, while Parquet files of more than one row group are loaded.
+#: DuckDB writes row groups on every thread only while their rows fit in a quarter of its cap,
+#: else one thread writes and the others wait (its `BatchMemoryManager`); under the ingest's
+#: usual cap (64 MB plus a row group per thread) the writing ran on one thread. Fixed, so
+#: memory still does not grow with the run.
+PARALLEL_WRITE_BYTES = 512_000_000
+
+
+def _row_groups(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> tuple[int, int, float, int]:
+    """(largest row group's compressed bytes, row groups, largest uncompressed bytes per row,
+    DuckDB's threads) of `paths`; zeros for no files or a footer DuckDB cannot read (which
+    the load then reports; no statement follows the failed one)."""
+    if not paths:
+        return 0, 0, 0.0, 0
+    listed = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+    try:
+        largest, groups, row_bytes = fetch_one(
+            con,
+            "SELECT max(size), count(*), max(row_bytes) FROM (SELECT sum(total_compressed_size) "
+            "AS size, sum(total_uncompressed_size) / greatest(max(row_group_num_rows), 1) "
+            f"AS row_bytes FROM parquet_metadata({listed}) GROUP BY file_name, row_group_id)",
+        )
+        threads = int(fetch_one(con, "SELECT current_setting('threads')")[0])
+    except duckdb.Error:
+        return 0, 0, 0.0, 0
+    return int(largest or 0), int(groups or 0), float(row_bytes or 0), threads
+
+
+def _read_bytes(largest: int, groups: int, row_bytes: float, threads: int) -> int:
+    busy = min(threads, groups)
+    writing = max(busy - 1, 0) * database.INGEST_ROW_GROUP_ROWS * row_bytes
+    return largest * busy + int(writing)
+
+
 def row_group_bytes(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
     """The memory DuckDB needs to read `paths` beyond its usual buffers: it reads each column
     chunk of a row group whole (compressed) into one block, and each of its threads reads a
     row group at a time; so the largest row group's compressed size, once per thread that can
-    be busy (0 for no files or a footer DuckDB cannot read, which the scan then reports)."""
+    be busy. Threads writing side by side each also fill a row group of the database
+    (`INGEST_ROW_GROUP_ROWS` rows, at the files' largest uncompressed bytes per row) before it
+    goes to the file; the cap covers one. (0 for no files or a footer DuckDB cannot read,
+    which the scan then reports.)"""
+    return _read_bytes(*_row_groups(con, paths))
+
+
+def load_headroom(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
+    """What to raise the cap by while `paths` are loaded into the run's tables: their row
+    groups' needs (`row_group_bytes`), and with more than one row group to share among
+    threads, up to `PARALLEL_WRITE_BYTES` in all."""
+    stats = _row_groups(con, paths)
+    needed = _read_bytes(*stats)
+    if stats[1] > 1:
+        needed = max(needed, PARALLEL_WRITE_BYTES - database.INGEST_MEMORY_BYTES)
+    return needed
+
+
+def null_free_columns(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> frozenset[str]:
+    """Columns whose footers count no null in any row group of `paths` (a column without
+    the count is not among them). DuckDB itself trusts these counts; the loader then need not
+    read a long text column just to look for nulls (a null there would still be refused by
+    the table's NOT NULL, naming the file)."""
     if not paths:
-        return 0
+        return frozenset()
     listed = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
     try:
-        largest, groups = fetch_one(
-            con,
-            "SELECT max(size), count(*) FROM (SELECT sum(total_compressed_size) AS size "
-            f"FROM parquet_metadata({listed}) GROUP BY file_name, row_group_id)",
-        )
-        threads = int(fetch_one(con, "SELECT current_setting('threads')")[0])
+        rows = con.execute(
+            f"SELECT path_in_schema FROM parquet_metadata({listed}) GROUP BY 1 "
+            "HAVING bool_and(stats_null_count = 0)"
+        ).fetchall()
     except duckdb.Error:
-        return 0
-    return int(largest or 0) * min(threads, int(groups or 0))
+        return frozenset()
+    return frozenset(str(r[0]) for r in rows)
 
 
 def _scan_sql(relation: str, files: list[StepFile]) -> str:

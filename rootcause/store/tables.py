@@ -10,6 +10,7 @@ Parquet samples, TRL completion files and W&B tables all come through here with 
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
 from rootcause.store.database import LoadTarget
-from rootcause.store.parquet_scan import row_group_bytes
+from rootcause.store.parquet_scan import load_headroom, null_free_columns
 from rootcause.store.source import LoadContext
 from rootcause.store.sql import fetch_one, fetch_value
 from rootcause.store.table_mapping import SCALAR_FIELDS, MappingSpec, TableMapping, scalar_select
@@ -54,18 +55,41 @@ class TableLoader:
         self.ctx = ctx
         self.builder = ctx.builder
         self._target(ctx.builder.staging())
+        #: Source columns known to hold no null (a Parquet footer's counts): not scanned for it.
+        self.null_free: frozenset[str] = frozenset()
 
     def _target(self, target: LoadTarget) -> None:
         self.target = target
         self.con = target.con
 
+    def write_final_tables(self) -> None:
+        """Load into the final tables within the writer's transaction, for a source that loads
+        whole or stops the ingest (a Parquet file): its rows are written once."""
+        self._target(self.builder.final_tables())
+
     def load_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> int:
         """Load a Parquet file; returns the number of rows loaded. A file loads whole or stops
         the ingest, so its rows go straight into the final tables (written once)."""
         self.ctx.place = (source_file, None)
-        self._target(self.builder.final_tables())
-        with self.builder.memory_headroom(row_group_bytes(self.con, [path])):
+        self.write_final_tables()
+        with self.builder.memory_headroom(load_headroom(self.con, [path])):
             return self._load_parquet(path, source_file, mapping)
+
+    def check_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> None:
+        """Load a Parquet file into the staging tables and roll it back: raises what loading
+        it alone raises (after a batch of files failed, to name the file at fault)."""
+        self.ctx.place = (source_file, None)
+        rows, skipped = self.builder.rows, len(self.ctx.skipped)
+        missing_nan = self.ctx.table_missing_nan.copy()
+        with self.builder.memory_headroom(load_headroom(self.con, [path])):
+            self.con.begin()
+            try:
+                self._load_parquet(path, source_file, mapping)
+            finally:
+                self.con.rollback()
+                self.builder.rows = rows
+                del self.ctx.skipped[skipped:]
+                self.ctx.table_missing_nan = missing_nan
 
     def _load_parquet(self, path: Path, source_file: str, mapping: MappingSpec) -> int:
         try:
@@ -79,11 +103,12 @@ class TableLoader:
             raise RunFormatError(
                 f"not a readable Parquet file ({first_line(exc)})", source_file
             ) from None
+        self.null_free = null_free_columns(self.con, [path])
         self.con.execute(f"SET disabled_optimizers = '{_NAN_BLIND_OPTIMIZERS}'")
         try:
             return self._load(source_file, mapping, skip=self.ctx.skip_bad_lines)
         finally:
-            self.con.execute("RESET disabled_optimizers")
+            self._reset_optimizers()
 
     def load_arrow(
         self,
@@ -156,6 +181,12 @@ class TableLoader:
         try:
             return self._load(folder, mapping, self.ctx.skip_bad_lines, file_column=FILE_COLUMN)
         finally:
+            self._reset_optimizers()
+
+    def _reset_optimizers(self) -> None:
+        """Turn the optimizers back on; after a failed statement the transaction refuses any
+        statement, and the error that failed it is the one to report (the ingest stops)."""
+        with contextlib.suppress(duckdb.TransactionException):
             self.con.execute("RESET disabled_optimizers")
 
     def _columns(self) -> dict[str, str]:
@@ -266,8 +297,11 @@ class TableLoader:
                 f"OR CAST({step} AS DOUBLE) >= {float(2**63)}",
                 literal(f"column '{step_col}' must be a non-negative integer below 2**63"),
             ),
-            (f"{quote(completion)} IS NULL", literal(f"column '{completion}' is null")),
         ]
+        if completion not in self.null_free:
+            checks.append(
+                (f"{quote(completion)} IS NULL", literal(f"column '{completion}' is null"))
+            )
         for name, expr in scalars.items():
             if SCALAR_FIELDS[name] == "number" and expr != "NULL":
                 checks.append(finite_check(self._nan_missing(name), literal(name), expr))
@@ -284,21 +318,28 @@ class TableLoader:
         bad, reason = finite_check(
             self._nan_missing("rewards"), "'rewards.' || r.component", "r.value"
         )
-        row_file = file_expr if file_expr.startswith("'") else f"s.{file_expr}"
         limit = " LIMIT 1" if first_only else ""
-        # One scan of the source per query, and one query at a time: scans of a Parquet file
-        # running side by side each hold a row group's buffers, past the ingest's memory cap.
-        queries = [
+        # One scan of the source, and one query at a time: scans of a Parquet file running
+        # side by side each hold a row group's buffers, past the ingest's memory cap.
+        rows = self.con.execute(
             f"SELECT _pos, _row, {file_expr} AS file, CASE {first_reason} END AS reason, "
-            f"0 AS k FROM src WHERE {any_fault} ORDER BY _pos{limit}",
-            f"SELECT s._pos, s._row, {row_file} AS file, {reason} AS reason, 1 AS k "
-            f"FROM (SELECT * FROM {self.target.rewards} r WHERE r.row_idx >= {offset} AND {bad}) r "
-            f"JOIN src s ON r.row_idx = {offset} + s._pos ORDER BY s._pos, r.component{limit}",
-        ]
-        rows = sorted(
-            (row for query in queries for row in self.con.execute(query).fetchall()),
-            key=lambda row: (int(row[0]), int(row[4])),
-        )
+            f"0 AS k FROM src WHERE {any_fault} ORDER BY _pos{limit}"
+        ).fetchall()
+        bad_values = self.con.execute(
+            f"SELECT r.row_idx - {offset}, {reason} FROM {self.target.rewards} r "
+            f"WHERE r.row_idx >= {offset} AND {bad} ORDER BY r.row_idx, r.component{limit}"
+        ).fetchall()
+        if bad_values:  # their rows' places: a second scan only when there are any
+            places = {
+                int(pos): (row, file)
+                for pos, row, file in self.con.execute(
+                    f"SELECT _pos, _row, {file_expr} FROM src "
+                    "WHERE _pos IN (SELECT unnest(?::BIGINT[]))",
+                    [[int(pos) for pos, _ in bad_values]],
+                ).fetchall()
+            }
+            rows += [(pos, *places[int(pos)], why, 1) for pos, why in bad_values]
+        rows.sort(key=lambda row: (int(row[0]), int(row[4])))
         if first_only:
             rows = rows[:1]
         first: dict[int, tuple[int, int, str, str]] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from rootcause.store import database, jsonl
+from rootcause.store import database, jsonl, parquet_batch, parquet_scan
 from rootcause.store.database import INGEST_MEMORY_BYTES, RunDatabaseBuilder
 from rootcause.store.ingest import ingest_run
 from rootcause.store.records import RecordBuffer
@@ -98,10 +99,10 @@ def test_the_staging_tables_are_shaped_like_the_final_ones() -> None:
     assert len(ddl) == 3 and all(d.strip().startswith("CREATE TEMP TABLE") for d in ddl)
 
 
-def _one_row_group_parquet(run: Path, rows: int, chars: int) -> int:
-    """A native run of one Parquet file written as a single row group of random text (which
-    compresses little); returns the row group's compressed size."""
-    rng = np.random.default_rng(7)
+def _one_row_group_parquet(run: Path, rows: int, chars: int, name: str = "part.parquet") -> int:
+    """A native run of one Parquet file (or one more, `name`) written as a single row group
+    of random text (which compresses little); returns the row group's compressed size."""
+    rng = np.random.default_rng(len(name))
     letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz ", dtype="S1")
     text = rng.choice(letters, size=(rows, chars)).view(f"S{chars}").ravel()
     table = pa.table(
@@ -111,10 +112,10 @@ def _one_row_group_parquet(run: Path, rows: int, chars: int) -> int:
             "rewards": pa.StructArray.from_arrays([pa.array(rng.random(rows))], names=["r"]),
         }
     )
-    (run / "samples").mkdir(parents=True)
-    pq.write_table(table, run / "samples" / "part.parquet", row_group_size=rows)
+    (run / "samples").mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, run / "samples" / name, row_group_size=rows)
     (run / "run.yaml").write_text(yaml.safe_dump({"format": "rootcause-run/1", "run_id": "r"}))
-    group = pq.ParquetFile(run / "samples" / "part.parquet").metadata.row_group(0)
+    group = pq.ParquetFile(run / "samples" / name).metadata.row_group(0)
     return sum(group.column(i).total_compressed_size for i in range(group.num_columns))
 
 
@@ -169,3 +170,70 @@ def test_a_parquet_file_goes_straight_into_the_final_tables(
         ("samples/a.jsonl", 0, jsonl_rows - 1, jsonl_rows),
         ("samples/part.parquet", jsonl_rows, jsonl_rows + 2_999, 3_000),
     ]
+
+
+def test_files_read_together_get_headroom_for_a_row_group_per_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Consecutive files of one shape are read as one relation, each DuckDB thread a row group
+    at a time: the cap is raised by the batch's largest row group once per thread that can
+    read one, plus a database row group being filled by each thread beyond the first (never
+    by the batch's size). (Without the second part this batch ran out of
+    memory.)"""
+    monkeypatch.setattr(database, "INGEST_MEMORY_BYTES", 16_000_000)
+    monkeypatch.setattr(parquet_scan, "PARALLEL_WRITE_BYTES", 0)  # the row groups' part alone
+    run = tmp_path / "run"
+    sizes = [
+        _one_row_group_parquet(run, rows=10_000, chars=2_000, name=f"part-{i}.parquet")
+        for i in range(3)
+    ]
+    assert min(sizes) > 16_000_000
+    row_bytes = max(
+        pq.ParquetFile(p).metadata.row_group(0).total_byte_size / 10_000
+        for p in (run / "samples").iterdir()
+    )
+    extras: list[int] = []
+    original = database.RunDatabaseBuilder.memory_headroom
+
+    def spy(self: database.RunDatabaseBuilder, extra_bytes: int) -> Any:
+        extras.append(extra_bytes)
+        return original(self, extra_bytes)
+
+    monkeypatch.setattr(database.RunDatabaseBuilder, "memory_headroom", spy)
+    result = ingest_run(run, Workspace(tmp_path / "ws"))
+    with RunStore(result.db_path) as store:
+        assert store.con.execute("SELECT count(*) FROM samples").fetchall() == [(30_000,)]
+        threads = int(store.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    busy = min(threads, 3)
+    assert len(extras) == 1  # one batch, one headroom
+    expected = max(sizes) * busy + (busy - 1) * database.INGEST_ROW_GROUP_ROWS * row_bytes
+    assert extras[0] == pytest.approx(expected, rel=0.01)
+
+
+@pytest.mark.parametrize("layout", ["two files of one row group", "one file of two"])
+def test_row_groups_for_two_threads_get_the_memory_to_write_on_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    """DuckDB writes row groups on every thread only while they fit in a quarter of its cap:
+    Parquet rows that two threads can share (files read together, or one file of several row
+    groups) load under at least `PARALLEL_WRITE_BYTES`, a fixed amount; one row group does not
+    need it."""
+    run = tmp_path / "run"
+    if layout == "one file of two":
+        _one_row_group_parquet(run, rows=1_000, chars=100)
+        table = pq.read_table(run / "samples" / "part.parquet")
+        pq.write_table(table, run / "samples" / "part.parquet", row_group_size=500)
+    else:
+        for i in range(2):
+            _one_row_group_parquet(run, rows=1_000, chars=100, name=f"part-{i}.parquet")
+    caps: list[str] = []
+    original = parquet_batch.TableLoader._load
+
+    def spy(self: parquet_batch.TableLoader, *args: Any, **kwargs: Any) -> int:
+        caps.append(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return int(original(self, *args, **kwargs))
+
+    monkeypatch.setattr(parquet_batch.TableLoader, "_load", spy)
+    ingest_run(run, Workspace(tmp_path / "ws"))
+    assert parquet_scan.PARALLEL_WRITE_BYTES == 512_000_000
+    assert caps == ["488.2 MiB"]  # 512,000,000 bytes, as DuckDB says it
