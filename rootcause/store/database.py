@@ -31,6 +31,7 @@ from rootcause.core.disk import (
     remove_unused_folder,
 )
 from rootcause.core.run import DeploymentInfo
+from rootcause.store.derive import derive_samples
 from rootcause.store.schema import OTHER_DDL, SAMPLES_DDL, SCHEMA_VERSION
 from rootcause.store.sql import fetch_one, quiet, read_deployments
 
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 #: `settle` commits it. A source that loads whole or not at all (a Parquet file) skips the
 #: staging: its rows go straight into the final tables in that transaction (`final_tables`).
 #: Each row is written to the file once; derived values (missing ids, groups, totals) are
-#: filled in place by `finish`.
+#: filled in place by `finish` (`rootcause.store.derive`).
 STAGING = "samples_staging"
 REWARDS_STAGING = "rewards_staging"
 INPUTS_STAGING = "grader_inputs_staging"
@@ -154,18 +155,6 @@ def _staging_ddl() -> list[str]:
             inputs.replace("TABLE grader_inputs", f"TABLE {INPUTS_STAGING}"),
         )
     ]
-
-
-def _windows(deployments: list[DeploymentInfo]) -> list[tuple[int, int, str]]:
-    """(from step, to step, commit) of every deployment window; steps before the first
-    deployment (all steps, without deployments) have the commit "" (see `config_weights`)."""
-    ordered = sorted(deployments, key=lambda d: d.step)
-    out = []
-    if not ordered or ordered[0].step > 0:
-        out.append((0, ordered[0].step if ordered else 2**62, ""))
-    for i, d in enumerate(ordered):
-        out.append((d.step, ordered[i + 1].step if i + 1 < len(ordered) else 2**62, d.commit))
-    return out
 
 
 #: How the note that sums up the appends to a run begins (one such note is kept).
@@ -285,7 +274,8 @@ class RunDatabaseBuilder:
         metrics: pa.Table | None,
         info: dict[str, Any],
     ) -> list[str]:
-        """Derive missing ids and totals, write the side tables, swap the file in.
+        """Derive missing ids and totals (`derive_samples`), write the side tables, swap the
+        file in.
 
         `weights` maps a deployment commit to the component weights of its config. Returns the
         notes on what was derived, which are also stored in `run_info`.
@@ -309,7 +299,7 @@ class RunDatabaseBuilder:
             con.register("batch_metrics", metrics)
             con.execute("INSERT INTO metrics SELECT step, name, value FROM batch_metrics")
             con.unregister("batch_metrics")
-        notes += self._derive_samples(run_id, deployments, weights)
+        notes += derive_samples(con, run_id, self.first_new, self.rows, deployments, weights)
         info = {**info, "notes": notes, "schema_version": SCHEMA_VERSION, "samples": self.rows}
         for key, value in info.items():
             con.execute("INSERT INTO run_info VALUES (?, ?)", [key, orjson.dumps(value).decode()])
@@ -335,7 +325,7 @@ class RunDatabaseBuilder:
         stored = {str(k): orjson.loads(v) for k, v in con.execute(
             "SELECT key, value FROM run_info").fetchall()}  # fmt: skip
         added = self.rows - self.first_new
-        self._derive_samples(run_id, deployments, weights)
+        derive_samples(con, run_id, self.first_new, self.rows, deployments, weights)
         kept = [n for n in stored.get("notes", []) if not n.startswith(APPEND_SUMMARY)]
         notes = list(dict.fromkeys([*kept, *notes]))
         info = {**info, "notes": notes}
@@ -363,73 +353,6 @@ class RunDatabaseBuilder:
             weights.setdefault(str(commit), {})[str(component)] = float(weight)
         return weights
 
-    def _derive_samples(
-        self, run_id: str, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
-    ) -> list[str]:
-        """Fill in the ids and totals the new rows lack, in place; notes on what was derived.
-
-        Ids missing are hashed from (run, file, row), groups from (step, prompt), totals are
-        the weighted sum of the components with the weights live at the sample's step."""
-        con, first = self.con, self.first_new
-        no_group, no_id, no_total = self._count(
-            "SELECT count(*) FILTER (WHERE group_id IS NULL), "
-            "count(*) FILTER (WHERE sample_id IS NULL), "
-            "count(*) FILTER (WHERE reward_total IS NULL) FROM samples WHERE row_idx >= ?",
-            [first],
-        )
-        has_weights = self._live_weights(deployments, weights)
-        if no_id:
-            con.execute(
-                "UPDATE samples SET sample_id = "
-                "substr(md5(? || ':' || source_file || ':' || source_row), 1, 16) "
-                "WHERE row_idx >= ? AND sample_id IS NULL",
-                [run_id, first],
-            )
-        if no_group:
-            con.execute(
-                "UPDATE samples SET group_id = step || ':' || substr(md5(coalesce(prompt, '')), "
-                "1, 12) WHERE row_idx >= ? AND group_id IS NULL",
-                [first],
-            )
-        if no_total:
-            con.execute(
-                """
-                UPDATE samples SET reward_total = d.total FROM (
-                    SELECT r.row_idx, sum(r.value * coalesce(w.weight, 1.0)) AS total
-                    FROM rewards r JOIN samples s USING (row_idx)
-                    LEFT JOIN live_weights w ON r.component = w.component
-                      AND s.step >= w.from_step AND s.step < w.to_step
-                    WHERE s.row_idx >= ? AND s.reward_total IS NULL AND r.value IS NOT NULL
-                    GROUP BY r.row_idx
-                ) d
-                WHERE samples.row_idx = d.row_idx
-                """,
-                [first],
-            )
-        con.execute("DROP TABLE live_weights")
-        return _derived_notes(no_group, no_id, no_total, has_weights)
-
-    def _live_weights(
-        self, deployments: list[DeploymentInfo], weights: dict[str, dict[str, float]]
-    ) -> bool:
-        """A temporary `live_weights` (deployment window, component, weight); whether any."""
-        con = self.con
-        con.execute(
-            "CREATE TEMP TABLE live_weights (from_step BIGINT, to_step BIGINT, "
-            "component VARCHAR, weight DOUBLE)"
-        )
-        for from_step, to_step, commit in _windows(deployments):
-            for component, weight in weights.get(commit, {}).items():
-                con.execute(
-                    "INSERT INTO live_weights VALUES (?, ?, ?, ?)",
-                    [from_step, to_step, component, weight],
-                )
-        return self._count("SELECT count(*) FROM live_weights")[0] > 0
-
-    def _count(self, sql: str, params: list[object] | None = None) -> tuple[int, ...]:
-        row = fetch_one(self.con, sql, params)
-        return tuple(int(v or 0) for v in row)
-
     def abort(self) -> None:
         """Close and delete the temporary file; the previous database (if any) stays."""
         with contextlib.suppress(Exception):
@@ -438,21 +361,3 @@ class RunDatabaseBuilder:
             self.con.close()
         for leftover in _leftovers(self.tmp_path):
             remove_path(leftover)
-
-
-def _derived_notes(no_group: int, no_id: int, no_total: int, has_weights: bool) -> list[str]:
-    """What `_derive_samples` filled in, one note per kind of value."""
-    notes: list[str] = []
-    if no_group:
-        notes.append(f"group_id missing in {no_group} samples: grouped by (step, prompt)")
-    if no_id:
-        notes.append(f"sample_id missing in {no_id} samples: hashed from (run, file, row)")
-    if no_total:
-        how = (
-            "weighted sum of components with the weights live at its step (1.0 where a "
-            "component has none)"
-            if has_weights
-            else "plain sum of components (no weights known)"
-        )
-        notes.append(f"reward_total missing in {no_total} samples: derived as the {how}")
-    return notes

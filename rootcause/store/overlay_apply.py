@@ -2,18 +2,20 @@
 which columns are components, and group ids from a group size.
 
 Each step works in DuckDB over the staging rows from `first_row` on (an append touches only
-the rows it added) and returns the notes that say what it did, so no decision is silent.
+the rows it added) and returns the notes that say what it did, so no decision is silent. Rows
+are changed window by window (`_update`), so memory stays flat however long the run.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import duckdb
 
 from rootcause.core.errors import BadInputError
 from rootcause.store.overlay import LabelRule, ReasoningSpec, RunOverlay
-from rootcause.store.sql import fetch_value
+from rootcause.store.sql import fetch_value, row_windows
 from rootcause.store.table_sql import literal, quote
 
 _OPEN, _CLOSE = "<think>", "</think>"
@@ -45,11 +47,27 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[object], what: s
         raise BadInputError(f"overlay {what}: {detail}") from None
 
 
+def _update(
+    con: duckdb.DuckDBPyConnection,
+    sql: Callable[[str], str],
+    params: list[object],
+    first: int,
+    what: str,
+) -> None:
+    """Run the UPDATE of `samples` that `sql` makes of a window of `row_idx` (SQL text to
+    follow a row index: `BETWEEN a AND b`) over the rows from `first` on, one window at a
+    time (`row_windows`): DuckDB keeps a statement's updates in memory until checkpointed."""
+    end = int(fetch_value(con, "SELECT coalesce(max(row_idx) + 1, 0) FROM samples") or 0)
+    for start, stop in row_windows(con, first, end):
+        _run(con, sql(f"BETWEEN {start} AND {stop - 1}"), params, what)
+
+
 def _apply_label(con: duckdb.DuckDBPyConnection, name: str, rule: LabelRule, first: int) -> str:
     rows = _count(con, "SELECT count(*) FROM samples WHERE row_idx >= ?", [first])
     where = f"labels.{name}"
     if rule.source == "value":
-        _run(con, f"UPDATE samples SET {name} = ? WHERE row_idx >= ?", [rule.value, first], where)
+        set_value = f"UPDATE samples SET {name} = ? WHERE row_idx "
+        _update(con, lambda rows: set_value + rows, [rule.value], first, where)
         return f"{name} set to {rule.value!r} for every sample (overlay)"
     if rule.source == "column":
         assert rule.column is not None
@@ -66,10 +84,13 @@ def _apply_label(con: duckdb.DuckDBPyConnection, name: str, rule: LabelRule, fir
                 f"overlay {where}: no column {rule.column!r} among the kept columns "
                 f"({', '.join(keys) or 'none'})"
             )
-        _run(
+        _update(
             con,
-            f"UPDATE samples SET {name} = {value} WHERE row_idx >= ? AND {value} IS NOT NULL",
-            [first],
+            lambda rows: (
+                f"UPDATE samples SET {name} = {value} WHERE row_idx {rows} AND {value} IS NOT NULL"
+            ),
+            [],
+            first,
             where,
         )
         return f"{name} taken from column {rule.column!r} for {found:,} of {rows:,} samples"
@@ -81,11 +102,14 @@ def _apply_label(con: duckdb.DuckDBPyConnection, name: str, rule: LabelRule, fir
     found = _count(
         con, f"SELECT count(*) FROM samples WHERE row_idx >= ? AND {matches}", [first, rule.regex]
     )
-    _run(
+    _update(
         con,
-        f"UPDATE samples SET {name} = nullif(regexp_extract({field}, ?, {group}), '') "
-        f"WHERE row_idx >= ? AND {matches}",
-        [rule.regex, first, rule.regex],
+        lambda rows: (
+            f"UPDATE samples SET {name} = nullif(regexp_extract({field}, ?, {group}), "
+            f"'') WHERE row_idx {rows} AND {matches}"
+        ),
+        [rule.regex, rule.regex],
+        first,
         where,
     )
     rest = f"; the other {rows - found:,} keep their logged {name}, if any" if found < rows else ""
@@ -120,11 +144,15 @@ def _apply_reasoning(con: duckdb.DuckDBPyConnection, spec: ReasoningSpec, first:
         pattern = literal(spec.regex)
         where = f"{todo} AND regexp_matches(completion, {pattern})"
         found = _count(con, f"SELECT count(*) FROM samples WHERE {where}")
-        _run(
+        _update(
             con,
-            f"UPDATE samples SET reasoning = regexp_extract(completion, {pattern}, 1), "
-            f"completion = trim(regexp_replace(completion, {pattern}, '')) WHERE {where}",
+            lambda rows: (
+                f"UPDATE samples SET reasoning = regexp_extract(completion, {pattern}, "
+                f"1), completion = trim(regexp_replace(completion, {pattern}, '')) "
+                f"WHERE row_idx {rows} AND {where}"
+            ),
             [],
+            first,
             "reasoning",
         )
         return f"reasoning split from the completion by regex '{spec.regex}' in {found:,} samples"
@@ -139,7 +167,7 @@ def _apply_reasoning(con: duckdb.DuckDBPyConnection, spec: ReasoningSpec, first:
     )
     n_close, n_both, n_open = (int(v) for v in counts)
     after_close = f"substr(completion, {c} + {len(_CLOSE)})"
-    con.execute(
+    split = (
         f"UPDATE samples SET "
         f"reasoning = trim(CASE WHEN {close_only} THEN substr(completion, 1, {c} - 1) "
         f"WHEN {both} THEN substr(completion, {o} + {len(_OPEN)}, {c} - {o} - {len(_OPEN)}) "
@@ -149,6 +177,7 @@ def _apply_reasoning(con: duckdb.DuckDBPyConnection, spec: ReasoningSpec, first:
         f"ELSE substr(completion, 1, {o} - 1) END) "
         f"WHERE {todo} AND ({close_only} OR {both} OR {open_only})"
     )
+    _update(con, lambda rows: f"{split} AND row_idx {rows}", [], first, "reasoning")
     parts = [f"{n_both:,} with both tags"]
     if n_close:
         parts.append(f"{n_close:,} closing a tag opened in the prompt")
@@ -174,11 +203,17 @@ def _apply_components(con: duckdb.DuckDBPyConnection, overlay: RunOverlay, first
     notes: list[str] = []
     dropped = [name for name in present if not spec.keeps(name)]
     for name in dropped:
-        con.execute(
-            "UPDATE samples s SET extras = CAST(json_merge_patch(coalesce(s.extras, '{}'), "
-            "json_object(r.component, r.value)) AS JSON) FROM rewards r "
-            "WHERE r.row_idx = s.row_idx AND r.component = ? AND r.row_idx >= ?",
-            [name, first],
+        _update(
+            con,
+            lambda rows: (
+                "UPDATE samples s SET extras = CAST(json_merge_patch(coalesce("
+                "s.extras, '{}'), json_object(r.component, r.value)) AS JSON) FROM rewards r "
+                f"WHERE r.row_idx = s.row_idx AND r.component = ? AND r.row_idx {rows} "
+                f"AND s.row_idx {rows}"
+            ),
+            [name],
+            first,
+            "components",
         )
         con.execute("DELETE FROM rewards WHERE component = ? AND row_idx >= ?", [name, first])
     if dropped:
@@ -213,10 +248,15 @@ def _apply_group_size(con: duckdb.DuckDBPyConnection, size: int, first: int) -> 
     logged = _count(con, "SELECT count(*) FROM samples WHERE row_idx >= ?", [first]) - missing
     notes = []
     if missing:
-        con.execute(
-            "UPDATE samples SET group_id = source_file || '#' || ((source_row - 1) // ?) "
-            "WHERE row_idx >= ? AND group_id IS NULL",
-            [size, first],
+        _update(
+            con,
+            lambda rows: (
+                "UPDATE samples SET group_id = source_file || '#' || "
+                f"((source_row - 1) // ?) WHERE row_idx {rows} AND group_id IS NULL"
+            ),
+            [size],
+            first,
+            "group_size",
         )
         notes.append(
             f"group_id from group_size {size} (overlay): blocks of {size} consecutive rows "

@@ -6,6 +6,7 @@ leaves it unfinished; these helpers always read results to the end.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -41,3 +42,18 @@ def read_deployments(con: duckdb.DuckDBPyConnection) -> list[DeploymentInfo]:
         DeploymentInfo(step=s, commit=c, message=m, author=a, committed_at=t)
         for s, c, m, a, t in rows
     ]
+
+
+#: Rows of `samples` an in-place UPDATE of an ingest changes at a time. DuckDB holds a
+#: transaction's updates in memory until a checkpoint writes them, and cannot spill them, so
+#: one UPDATE of every row ran out of the ingest's memory cap at a million samples; windows
+#: of this many rows, each checkpointed, keep that memory flat (`row_windows`).
+UPDATE_WINDOW_ROWS = 131_072
+
+
+def row_windows(con: duckdb.DuckDBPyConnection, first: int, end: int) -> Iterator[tuple[int, int]]:
+    """[from, to) windows of `row_idx` covering `first`..`end`, for an UPDATE to run window by
+    window; the current database is checkpointed after each (see `UPDATE_WINDOW_ROWS`)."""
+    for start in range(first, end, UPDATE_WINDOW_ROWS):
+        yield start, min(start + UPDATE_WINDOW_ROWS, end)
+        con.execute("CHECKPOINT")

@@ -167,27 +167,32 @@ class _FitData:
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> _FitData | None:
+        # A group is its logged id, else its (step, prompt): numbered from a 64-bit hash of
+        # that key here, since DuckDB's window numbering sorted every key string at once and
+        # ran out of the ingest's memory at a million samples.
         rows = con.execute(
-            f"SELECT row_idx, dense_rank() OVER (ORDER BY coalesce(group_id, step || ':' || "
-            f"md5(coalesce(prompt, '')))) AS grp, step, advantage, reward_total FROM {table} "
+            "SELECT row_idx, CASE WHEN group_id IS NULL THEN hash(step, coalesce(prompt, '')) "
+            f"ELSE hash(group_id) END AS grp, step, advantage, reward_total FROM {table} "
             "WHERE advantage IS NOT NULL OR reward_total IS NOT NULL ORDER BY row_idx"
         ).fetchnumpy()
         if len(rows["row_idx"]) == 0:
             return None
-        index = {name: i for i, name in enumerate(names)}
         idx = np.asarray(rows["row_idx"], dtype=np.int64)
         matrix = np.full((len(idx), len(names)), np.nan)
         long = con.execute(
-            "SELECT row_idx, component, value FROM rewards WHERE value IS NOT NULL"
+            "SELECT row_idx, list_position(?::VARCHAR[], component) - 1 AS col, value "
+            "FROM rewards WHERE value IS NOT NULL AND list_contains(?::VARCHAR[], component)",
+            [names, names],
         ).fetchnumpy()
         pos = np.searchsorted(idx, np.asarray(long["row_idx"], dtype=np.int64))
         ok = (pos < len(idx)) & (idx[np.minimum(pos, len(idx) - 1)] == long["row_idx"])
-        cols = np.array([index[str(c)] for c in long["component"]], dtype=np.int64)
+        cols = np.asarray(long["col"], dtype=np.int64)
         matrix[pos[ok], cols[ok]] = np.asarray(long["value"], dtype=float)[ok]
         advantages = _floats(rows["advantage"])
         basis = "advantage" if np.isfinite(advantages).any() else "total"
+        _, groups = np.unique(np.asarray(rows["grp"], dtype=np.uint64), return_inverse=True)
         return cls(
-            np.asarray(rows["grp"], dtype=np.int64),
+            groups.astype(np.int64),
             np.asarray(rows["step"], dtype=np.int64),
             matrix,
             advantages,

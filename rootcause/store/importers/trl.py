@@ -34,6 +34,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import orjson
 
@@ -64,7 +65,7 @@ LABEL_COLUMNS = {
     "env": ("env", "environment"),
     "split": ("split",),
 }
-RAW, ROWS, GROUP = "trl_raw", "trl_rows", "_rc_group"
+RAW, GROUPED, ROWS, GROUP = "trl_raw", "trl_grouped", "trl_rows", "_rc_group"
 
 
 def _locate(path: Path) -> tuple[Path, Path] | None:
@@ -201,22 +202,26 @@ class TrlReader:
         ctx.state["files"] = offset + len(step_files)
         if not scan_parquet(ctx, step_files, RAW, folder):
             return
-        ctx.notes += render_message_columns(ctx.builder.con, RAW)
-        columns = _columns(ctx)
+        con = ctx.builder.con
+        ctx.notes += render_message_columns(con, RAW)
+        columns = _columns(ctx, RAW)
+        _group_view(con, None, [])  # no groups, unless blocks are found
         if "prompt" in columns and columns["prompt"].startswith(TEXT_TYPES):
             ctx.notes += group_blocks(ctx, columns, source.facts.get("num_generations"))
         names = source.facts.get("reward_functions")
-        mapping = trl_mapping(_columns(ctx), names, ctx.notes, ctx.overlay)
-        positioned(ctx.builder.con, RAW, ROWS)
+        mapping = trl_mapping(_columns(ctx, GROUPED), names, ctx.notes, ctx.overlay)
+        positioned(con, GROUPED, ROWS)
         rows = TableLoader(ctx).load_relation(ROWS, folder, mapping)
-        ctx.builder.con.execute(f"DROP VIEW {ROWS}")
-        ctx.builder.con.execute(f"DROP TABLE {RAW}")
+        for view in (ROWS, GROUPED):
+            con.execute(f"DROP VIEW {view}")
+        con.execute(f"DROP TABLE {RAW}")
+        con.execute("DROP TABLE trl_grouped_files")
         logger.debug("loaded %d rows from %d files", rows, len(step_files))
         ctx.loaded(rows)
 
 
-def _columns(ctx: LoadContext) -> dict[str, str]:
-    rows = ctx.builder.con.execute(f"DESCRIBE {RAW}").fetchall()
+def _columns(ctx: LoadContext, relation: str) -> dict[str, str]:
+    rows = ctx.builder.con.execute(f"DESCRIBE {relation}").fetchall()
     internal = {"_file", "_row", "_index", "_order"}
     return {str(n): str(t) for n, t, *_ in rows if n not in internal}
 
@@ -245,16 +250,11 @@ def group_blocks(
         grouping.method = "stored"
     elif logged is not None and configured:
         grouping.method = f"num_generations={logged} in {configured[1]}"
-    con.execute(f"ALTER TABLE {RAW} ADD COLUMN {GROUP} VARCHAR")
     if grouping.size is None:
         return ["no blocks of rows with one prompt each: grouped by (step, prompt)"]
     size = grouping.size
     ctx.state["group_size"] = size
-    con.execute(
-        f"UPDATE {RAW} SET {GROUP} = _file || '#' || ((_row - 1) // {size}) "
-        "WHERE _index IN (SELECT unnest(?::BIGINT[]))",
-        [sorted(grouping.regular)],
-    )
+    _group_view(con, size, sorted(grouping.regular))
     notes: list[str] = []
     if grouping.method != "stored":  # an append: the full ingest's note says how
         how = {
@@ -277,6 +277,26 @@ def group_blocks(
     return notes
 
 
+def _group_view(con: duckdb.DuckDBPyConnection, size: int | None, regular: list[int]) -> None:
+    """`GROUPED`: the scanned rows with a group id, blocks of `size` consecutive rows of each
+    file in `regular` (the files in such blocks; none: no group). A view, not a new column of
+    `RAW`: an UPDATE of every row held them all in memory and failed at a million samples."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE trl_grouped_files AS SELECT unnest(?::BIGINT[]) AS _index",
+        [regular],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {GROUPED} AS SELECT *, CASE WHEN _index IN "
+        f"(SELECT _index FROM trl_grouped_files) THEN {_group_of(size or 1)} END AS {GROUP} "
+        f"FROM {RAW}"
+    )
+
+
+def _group_of(size: int) -> str:
+    """SQL of a row's group: its file and its block of `size` rows there."""
+    return f"_file || '#' || ((_row - 1) // {int(size)})"
+
+
 def _file_names(ctx: LoadContext, indexes: list[int]) -> str:
     rows = ctx.builder.con.execute(
         "SELECT _file FROM scan_files WHERE _index IN (SELECT unnest(?::BIGINT[])) ORDER BY _index",
@@ -289,11 +309,11 @@ def _drop_repeats(ctx: LoadContext, columns: dict[str, str], size: int) -> list[
     """Leave out blocks equal to a block of the previous file (a batch written again)."""
     con = ctx.builder.con
     content = ", ".join(quote(c) for c in columns if c not in ("step", GROUP))
-    data = con.execute(
-        f"SELECT _index, {GROUP} AS g, hash({content}) AS h FROM {RAW} "
-        f"WHERE {GROUP} IS NOT NULL ORDER BY _order"
+    data = con.execute(  # a block is (file, block number): no group strings to sort
+        f"SELECT _index, (_row - 1) // {int(size)} AS b, hash({content}) AS h FROM {RAW} "
+        "WHERE _index IN (SELECT _index FROM trl_grouped_files) ORDER BY _order"
     ).fetchnumpy()
-    if len(data["g"]) == 0:
+    if len(data["b"]) == 0:
         ctx.state["last_blocks"] = None
         return []
     hashes = block_hashes(np.asarray(data["h"], dtype=np.uint64), size)
@@ -308,12 +328,21 @@ def _drop_repeats(ctx: LoadContext, columns: dict[str, str], size: int) -> list[
     ctx.state["last_blocks"] = [f"{int(h):x}" for h in hashes[block_files == last]]
     if not repeated.any():
         return []
-    dropped = [str(g) for g in np.asarray(data["g"])[::size][repeated]]
-    con.execute(f"DELETE FROM {RAW} WHERE {GROUP} IN (SELECT unnest(?::VARCHAR[]))", [dropped])
+    dropped = int(repeated.sum())
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE trl_repeats AS SELECT unnest(?::BIGINT[]) AS _index, "
+        "unnest(?::BIGINT[]) AS b",
+        [block_files[repeated].tolist(), np.asarray(data["b"])[::size][repeated].tolist()],
+    )
+    con.execute(
+        f"DELETE FROM {RAW} USING trl_repeats d WHERE {RAW}._index = d._index "
+        f"AND ({RAW}._row - 1) // {int(size)} = d.b"
+    )
+    con.execute("DROP TABLE trl_repeats")
     files = {int(f) for f in block_files[repeated]}
     whole = sum(1 for f in files if repeated[block_files == f].all())
     return [
-        f"{len(dropped):,} groups ({len(dropped) * size:,} rows) repeat a group of the file before "
+        f"{dropped:,} groups ({dropped * size:,} rows) repeat a group of the file before "
         f"them and were left out ({whole} of {len(files)} files repeat it whole): TRL writes its "
         "last generation batch at every logging step until it generates again"
     ]

@@ -14,6 +14,7 @@ import numpy as np
 
 from rootcause.store.blocks import detect_blocks
 from rootcause.store.source import LoadContext
+from rootcause.store.sql import row_windows
 
 _HOW = {
     "given": "the overlay's group_size",
@@ -49,12 +50,13 @@ def group_table_blocks(ctx: LoadContext, configured: list[object] | None) -> lis
         return []
     shown = {i: name for name, i in order.items()}
     regular = sorted(shown[i] for i in grouping.regular)
-    con.execute(
-        f"UPDATE samples SET group_id = source_file || '#' || ((source_row - 1) // "
-        f"{int(grouping.size)}) WHERE group_id IS NULL AND source_file IN "
-        "(SELECT unnest(?::VARCHAR[]))",
-        [regular],
-    )
+    for start, stop in row_windows(con, ctx.builder.first_new, ctx.builder.rows):
+        con.execute(
+            f"UPDATE samples SET group_id = source_file || '#' || ((source_row - 1) // "
+            f"{int(grouping.size)}) WHERE row_idx >= ? AND row_idx < ? AND group_id IS NULL "
+            "AND source_file IN (SELECT unnest(?::VARCHAR[]))",
+            [start, stop, regular],
+        )
     how = (
         f"num_generations={logged} in {configured[1]}"
         if logged is not None and configured
