@@ -146,12 +146,15 @@ def _scan_sql(relation: str, files: list[StepFile]) -> str:
 
 
 def scan_parquet(
-    ctx: LoadContext, files: list[StepFile], relation: str, folder: str
+    ctx: LoadContext,
+    files: list[StepFile],
+    relation: str,
+    folder: str,
+    con: duckdb.DuckDBPyConnection,
 ) -> list[StepFile]:
-    """Scan `files` into the temp table `relation` (source columns + `_file`, `_row`,
+    """Scan `files` into the temp table `relation` of `con` (source columns + `_file`, `_row`,
     `_index`, `_order`); returns the files read (bad ones skipped, or the ingest stopped).
     `folder` names the files as a whole in an error none of them explains alone."""
-    con = ctx.builder.con
     good = []
     for f in files:
         problem = footer_problem(f.path)

@@ -200,18 +200,22 @@ class TrlReader:
             StepFile(p, shown_path(p, source.root), offset + i) for i, p in enumerate(source.files)
         ]
         ctx.state["files"] = offset + len(step_files)
-        if not scan_parquet(ctx, step_files, RAW, folder):
+        # The step files load whole or stop the ingest: their rows go straight into the final
+        # tables (written once), so everything here is on the writer's connection.
+        loader = TableLoader(ctx)
+        loader.write_final_tables()
+        con = loader.con
+        if not scan_parquet(ctx, step_files, RAW, folder, con):
             return
-        con = ctx.builder.con
         ctx.notes += render_message_columns(con, RAW)
-        columns = _columns(ctx, RAW)
+        columns = _columns(con, RAW)
         _group_view(con, None, [])  # no groups, unless blocks are found
         if "prompt" in columns and columns["prompt"].startswith(TEXT_TYPES):
-            ctx.notes += group_blocks(ctx, columns, source.facts.get("num_generations"))
+            ctx.notes += group_blocks(ctx, con, columns, source.facts.get("num_generations"))
         names = source.facts.get("reward_functions")
-        mapping = trl_mapping(_columns(ctx, GROUPED), names, ctx.notes, ctx.overlay)
+        mapping = trl_mapping(_columns(con, GROUPED), names, ctx.notes, ctx.overlay)
         positioned(con, GROUPED, ROWS)
-        rows = TableLoader(ctx).load_relation(ROWS, folder, mapping)
+        rows = loader.load_relation(ROWS, folder, mapping)
         for view in (ROWS, GROUPED):
             con.execute(f"DROP VIEW {view}")
         con.execute(f"DROP TABLE {RAW}")
@@ -220,19 +224,22 @@ class TrlReader:
         ctx.loaded(rows)
 
 
-def _columns(ctx: LoadContext, relation: str) -> dict[str, str]:
-    rows = ctx.builder.con.execute(f"DESCRIBE {relation}").fetchall()
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE {relation}").fetchall()
     internal = {"_file", "_row", "_index", "_order"}
     return {str(n): str(t) for n, t, *_ in rows if n not in internal}
 
 
 def group_blocks(
-    ctx: LoadContext, columns: dict[str, str], configured: list[Any] | None = None
+    ctx: LoadContext,
+    con: duckdb.DuckDBPyConnection,
+    columns: dict[str, str],
+    configured: list[Any] | None = None,
 ) -> list[str]:
     """Give the scanned rows group ids from consecutive blocks and leave repeated blocks out;
     returns the notes that say so. The block size is the overlay's `group_size`, else the
-    `configured` (num_generations, file) the run logged, else found from the rows."""
-    con = ctx.builder.con
+    `configured` (num_generations, file) the run logged, else found from the rows. `con`
+    holds the scanned rows."""
     has_advantage = "advantage" in columns and is_number_type(columns["advantage"])
     adv_sql = "CAST(advantage AS DOUBLE)" if has_advantage else "NULL::DOUBLE"
     data = con.execute(
@@ -266,14 +273,14 @@ def group_blocks(
         }.get(grouping.method, grouping.method)
         notes.append(f"groups: blocks of {size} consecutive rows per file ({how})")
     if grouping.irregular:
-        shown = _file_names(ctx, grouping.irregular[:3])
+        shown = _file_names(con, grouping.irregular[:3])
         more = f" and {len(grouping.irregular) - 3} more" if len(grouping.irregular) > 3 else ""
         notes.append(
             f"{len(grouping.irregular)} files are not in blocks of {size} ({shown}{more}): TRL "
             "writes eval completions under the train file's name; their rows are grouped by "
             "(step, prompt)"
         )
-    notes += _drop_repeats(ctx, columns, size)
+    notes += _drop_repeats(ctx, con, columns, size)
     return notes
 
 
@@ -297,17 +304,18 @@ def _group_of(size: int) -> str:
     return f"_file || '#' || ((_row - 1) // {int(size)})"
 
 
-def _file_names(ctx: LoadContext, indexes: list[int]) -> str:
-    rows = ctx.builder.con.execute(
+def _file_names(con: duckdb.DuckDBPyConnection, indexes: list[int]) -> str:
+    rows = con.execute(
         "SELECT _file FROM scan_files WHERE _index IN (SELECT unnest(?::BIGINT[])) ORDER BY _index",
         [indexes],
     ).fetchall()
     return ", ".join(str(r[0]) for r in rows)
 
 
-def _drop_repeats(ctx: LoadContext, columns: dict[str, str], size: int) -> list[str]:
+def _drop_repeats(
+    ctx: LoadContext, con: duckdb.DuckDBPyConnection, columns: dict[str, str], size: int
+) -> list[str]:
     """Leave out blocks equal to a block of the previous file (a batch written again)."""
-    con = ctx.builder.con
     content = ", ".join(quote(c) for c in columns if c not in ("step", GROUP))
     data = con.execute(  # a block is (file, block number): no group strings to sort
         f"SELECT _index, (_row - 1) // {int(size)} AS b, hash({content}) AS h FROM {RAW} "
