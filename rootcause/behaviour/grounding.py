@@ -36,6 +36,7 @@ choose.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -151,9 +152,11 @@ def _set_aside_unfelt_words(words: list[Candidate], word_z: dict[str, float]) ->
     of) do not stand out toward the symptom (`MEANING_Z`, the test every behaviour found by
     meaning passes). The user wrote such a word about the behaviour, not of it ("whoever is
     *asking*", "nothing to do with the *question*"); that it moved in the run says nothing
-    about the symptom. Quoted words are the specification and are never set aside."""
+    about the symptom. Quoted words are the specification and are never set aside, and
+    neither is a word most texts of its null window hold (`_own_null`): the test cannot see
+    its hits stand out there, so it says nothing about the word."""
     for c in words:
-        if word_z[c.spec] >= MEANING_Z:
+        if word_z[c.spec] >= MEANING_Z or _own_null(c):
             continue
         c.tier = 0
         c.set_aside = "its hits do not stand out in meaning toward the symptom"
@@ -161,6 +164,14 @@ def _set_aside_unfelt_words(words: list[Candidate], word_z: dict[str, float]) ->
             f"; its example sentences do not stand out toward the symptom in meaning "
             f"(z={word_z[c.spec]:.1f} < {MEANING_Z}), so the words were context"
         )
+
+
+def _own_null(c: Candidate) -> bool:
+    """Whether most texts of the window a word's meaning is measured against hold the word
+    (the first quarter for a rise, the last for a fall: `meaning._Null`): the null's median
+    is then one of its own hits, which cannot stand out from themselves."""
+    share = c.early if c.direction == "up" else c.late
+    return not math.isnan(share) and share >= 0.5
 
 
 def weigh_meaning(

@@ -139,11 +139,18 @@ def _choose(
     for c in candidates:
         c.verdict = _verdict(c, stated, min_hits)
     if not present:
-        return None, (
-            f"no candidate that carries the symptom has {min_hits} hits or more"
-            if carrying
-            else "nothing in the symptom's words or meaning could be matched in the run"
-        )
+        set_aside = [c for c in candidates if c.set_aside and c.hits >= min_hits]
+        if carrying:
+            why = f"no candidate that carries the symptom has {min_hits} hits or more"
+        elif set_aside:
+            shown = ", ".join(f"{c.label or c.spec} ({c.hits:,} hits)" for c in set_aside[:3])
+            why = (
+                f"the symptom's words found in the run were set aside ({shown}): "
+                f"{set_aside[0].set_aside}"
+            )
+        else:
+            why = "nothing in the symptom's words or meaning could be matched in the run"
+        return None, why
     moving = [c for c in present if c.moved(stated)]
     if stated is None:  # words that give no direction describe what appeared, if anything did
         moving = [c for c in moving if c.direction == "up"] or moving

@@ -76,3 +76,30 @@ def test_without_the_semantic_step_the_word_stays(ctx: ToolContext) -> None:
     word = _word(ctx, "words", 2, MEANING_Z - 1.0)
     weigh_meaning(ctx, [word], None, Meaning(False, "skipped"), 5)
     assert word.carries and word.tier == 2
+
+
+def test_a_word_most_texts_hold_is_not_judged_by_meaning(ctx: ToolContext) -> None:
+    """A word in most texts of the window its meaning is measured against makes up that
+    window's null itself: its hits cannot stand out from it, so the test says nothing and
+    the word stays, as it does without the semantic step (one answer either way). Below
+    half, the same word is set aside."""
+    common = Candidate("terms:goblin", "words", "the word 'goblin'", 2, 1, meaning_z=0.1)
+    common.hits, common.early, common.late, common.z = 780_000, 0.76, 0.76, -0.3
+    rarer = Candidate("terms:gremlin", "words", "the word 'gremlin'", 2, 1, meaning_z=0.1)
+    rarer.hits, rarer.early, rarer.late, rarer.z = 78_000, 0.02, 0.49, 40.0
+    weigh_meaning(ctx, [common, rarer], None, _ran(), 5)
+    assert common.carries and not common.set_aside
+    assert not rarer.carries and "do not stand out in meaning" in rarer.set_aside
+
+
+def test_a_reading_left_with_only_set_aside_words_says_so(ctx: ToolContext) -> None:
+    """No detector, and the reason names the words found and why they were set aside (not
+    'nothing could be matched', which their hits would belie)."""
+    from rootcause.behaviour.proposal import _choose
+
+    word = _word(ctx, "words", 2, MEANING_Z - 1.0)
+    weigh_meaning(ctx, [word], None, _ran(), 5)
+    chosen, why = _choose([word], None, 5)
+    assert chosen is None
+    assert why.startswith("the symptom's words found in the run were set aside (terms:question (")
+    assert "do not stand out in meaning" in why
