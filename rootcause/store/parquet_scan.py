@@ -137,7 +137,7 @@ def null_free_columns(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> froz
 def _scan_sql(relation: str, files: list[StepFile]) -> str:
     paths = "[" + ", ".join(literal(str(f.path)) for f in files) + "]"
     return (
-        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT r.* EXCLUDE (_rc_path, "
+        f"CREATE OR REPLACE TABLE {relation} AS SELECT r.* EXCLUDE (_rc_path, "
         "file_row_number), f._file, r.file_row_number + 1 AS _row, f._index, "
         f"f._index * {_ROWS_PER_FILE} + r.file_row_number AS _order "
         f"FROM read_parquet({paths}, filename = '_rc_path', file_row_number = true, "
@@ -152,8 +152,10 @@ def scan_parquet(
     folder: str,
     con: duckdb.DuckDBPyConnection,
 ) -> list[StepFile]:
-    """Scan `files` into the temp table `relation` of `con` (source columns + `_file`, `_row`,
-    `_index`, `_order`); returns the files read (bad ones skipped, or the ingest stopped).
+    """Scan `files` into the table `relation` (a qualified name: `temp.x`, or in a scratch
+    database attached to `con`; source columns + `_file`, `_row`, `_index`, `_order`) in a
+    statement of its own (a failed scan leaves no transaction aborted, so each file can then
+    be tried alone); returns the files read (bad ones skipped, or the ingest stopped).
     `folder` names the files as a whole in an error none of them explains alone."""
     good = []
     for f in files:
@@ -195,7 +197,9 @@ def _unreadable(
     bad = []
     for f in files:
         try:
-            con.execute(f"SELECT count(*) FROM read_parquet({literal(str(f.path))})").fetchall()
+            con.execute(  # every value decoded: a corrupt page passes a count(*)
+                f"SELECT count(*), max(hash(COLUMNS(*))) FROM read_parquet({literal(str(f.path))})"
+            ).fetchall()
         except duckdb.Error as exc:
             bad.append((f, f"not a readable Parquet file ({first_line(exc)})"))
     return bad

@@ -10,6 +10,7 @@ overlay asks for a fit. The result is stored per deployed commit in `config_weig
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -167,38 +168,41 @@ class _FitData:
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> _FitData | None:
-        # A group is its logged id, else its (step, prompt): numbered from a 64-bit hash of
-        # that key here, since DuckDB's window numbering sorted every key string at once and
-        # ran out of the ingest's memory at a million samples.
-        rows = con.execute(
+        """The rows with an advantage or a total, in `row_idx` order, read in batches placed
+        by their (dense) `row_idx`: no sort, and DuckDB holds one batch at a time under the
+        ingest's memory cap. A group is its logged id, else its (step, prompt), numbered here
+        from a 64-bit hash of that key (DuckDB's window numbering sorted every key string at
+        once and ran out of the ingest's memory at a million samples)."""
+        size = int(fetch_value(con, f"SELECT coalesce(max(row_idx) + 1, 0) FROM {table}") or 0)
+        keys, steps = np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.int64)
+        advantages, totals = np.full(size, np.nan), np.full(size, np.nan)
+        present = np.zeros(size, dtype=bool)
+        for batch in _batches(
+            con,
             "SELECT row_idx, CASE WHEN group_id IS NULL THEN hash(step, coalesce(prompt, '')) "
             f"ELSE hash(group_id) END AS grp, step, advantage, reward_total FROM {table} "
-            "WHERE advantage IS NOT NULL OR reward_total IS NOT NULL ORDER BY row_idx"
-        ).fetchnumpy()
-        if len(rows["row_idx"]) == 0:
+            "WHERE advantage IS NOT NULL OR reward_total IS NOT NULL",
+        ):
+            idx = batch["row_idx"]
+            present[idx], keys[idx], steps[idx] = True, batch["grp"], batch["step"]
+            advantages[idx], totals[idx] = batch["advantage"], batch["reward_total"]
+        if not present.any():
             return None
-        idx = np.asarray(rows["row_idx"], dtype=np.int64)
-        matrix = np.full((len(idx), len(names)), np.nan)
-        long = con.execute(
+        position = np.cumsum(present) - 1
+        matrix = np.full((int(present.sum()), len(names)), np.nan)
+        for batch in _batches(
+            con,
             "SELECT row_idx, list_position(?::VARCHAR[], component) - 1 AS col, value "
             "FROM rewards WHERE value IS NOT NULL AND list_contains(?::VARCHAR[], component)",
             [names, names],
-        ).fetchnumpy()
-        pos = np.searchsorted(idx, np.asarray(long["row_idx"], dtype=np.int64))
-        ok = (pos < len(idx)) & (idx[np.minimum(pos, len(idx) - 1)] == long["row_idx"])
-        cols = np.asarray(long["col"], dtype=np.int64)
-        matrix[pos[ok], cols[ok]] = np.asarray(long["value"], dtype=float)[ok]
-        advantages = _floats(rows["advantage"])
+        ):
+            ok = present[batch["row_idx"]]
+            matrix[position[batch["row_idx"][ok]], batch["col"][ok]] = batch["value"][ok]
+        advantages, totals = advantages[present], totals[present]
         basis = "advantage" if np.isfinite(advantages).any() else "total"
-        _, groups = np.unique(np.asarray(rows["grp"], dtype=np.uint64), return_inverse=True)
+        _, groups = np.unique(keys[present], return_inverse=True)
         return cls(
-            groups.astype(np.int64),
-            np.asarray(rows["step"], dtype=np.int64),
-            matrix,
-            advantages,
-            _floats(rows["reward_total"]),
-            names,
-            basis,
+            groups.astype(np.int64), steps[present], matrix, advantages, totals, names, basis
         )
 
     def fit(self, rows: np.ndarray) -> FittedWeights | None:
@@ -209,8 +213,17 @@ class _FitData:
         return fit_from_totals(self.rewards[rows], self.totals[rows], self.names)
 
 
-def _floats(column: object) -> np.ndarray:
-    """A fetched numeric column (masked where NULL) as floats with NaN for NULL."""
-    if isinstance(column, np.ma.MaskedArray):
-        return np.ma.filled(column.astype(float), np.nan)
-    return np.asarray(column, dtype=float)
+#: Rows per batch read from DuckDB while loading the fit's data.
+_BATCH_ROWS = 1_000_000
+
+
+def _batches(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> Iterator[dict[str, np.ndarray]]:
+    """The query's rows as numpy columns, a batch at a time (NULL numbers as NaN)."""
+    reader = con.sql(sql, params=params or None).to_arrow_reader(_BATCH_ROWS)
+    for batch in reader:
+        yield {
+            name: column.to_numpy(zero_copy_only=False)
+            for name, column in zip(batch.schema.names, batch.columns, strict=True)
+        }

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow.parquet as pq
 
 from tests.store.helpers import assert_one_line
 from tests.store.trl_writer import TrlWriter
@@ -158,6 +159,31 @@ def test_truncated_last_file(cli: Any, tmp_path: Path) -> None:
     assert (data["samples"], data["skipped_lines"]) == (64, 1)
     skipped = cli("ingest", str(w.output_dir), "--skip-bad-lines")
     assert "completions/completions_00003.parquet" in skipped.err
+
+
+def test_a_corrupt_page_in_a_middle_file(cli: Any, tmp_path: Path) -> None:
+    """A file whose footer reads but whose data does not (a bad disk block) fails the scan of
+    all the files; it is then found alone, named, and under --skip-bad-lines left out (the
+    scan's failure once left every later query failing, or named no file)."""
+    w = writer(tmp_path)
+    files = []
+    for step in range(1, 4):
+        w.generate(prompts(step), _complete, _extra)
+        files.append(w.log(step))
+    chunk = next(  # the completions' column chunk: a file's row count reads without it
+        c
+        for c in (pq.ParquetFile(files[1]).metadata.row_group(0).column(i) for i in range(8))
+        if c.path_in_schema == "completion"
+    )
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data = bytearray(files[1].read_bytes())
+    data[start + 16 : start + chunk.total_compressed_size - 16] = b"\x41" * (
+        chunk.total_compressed_size - 32
+    )
+    files[1].write_bytes(bytes(data))
+    assert_one_line(cli("ingest", str(w.output_dir)), 2, "completions/completions_00002.parquet")
+    loaded, _ = connect(cli, w.output_dir, "--skip-bad-lines")
+    assert (loaded["samples"], loaded["skipped_lines"]) == (64, 1)
 
 
 def test_lineage_across_one_scan(cli: Any, tmp_path: Path) -> None:

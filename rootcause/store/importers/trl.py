@@ -65,7 +65,13 @@ LABEL_COLUMNS = {
     "env": ("env", "environment"),
     "split": ("split",),
 }
-RAW, GROUPED, ROWS, GROUP = "trl_raw", "trl_grouped", "trl_rows", "_rc_group"
+#: An in-memory database beside the run's, attached to the ingest's connection (shared by the
+#: writer's, unlike temp tables): the files are scanned and grouped there, outside the writer's
+#: transaction (a file that fails to scan must not abort it), and loaded from there into the
+#: final tables by the writer.
+SCRATCH = "rc_scratch"
+RAW, GROUPED, GROUPED_FILES = f"{SCRATCH}.trl_raw", f"{SCRATCH}.trl_grouped", f"{SCRATCH}.trl_files"
+ROWS, GROUP = "trl_rows", "_rc_group"
 
 
 def _locate(path: Path) -> tuple[Path, Path] | None:
@@ -200,11 +206,8 @@ class TrlReader:
             StepFile(p, shown_path(p, source.root), offset + i) for i, p in enumerate(source.files)
         ]
         ctx.state["files"] = offset + len(step_files)
-        # The step files load whole or stop the ingest: their rows go straight into the final
-        # tables (written once), so everything here is on the writer's connection.
-        loader = TableLoader(ctx)
-        loader.write_final_tables()
-        con = loader.con
+        con = ctx.builder.con
+        con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
         if not scan_parquet(ctx, step_files, RAW, folder, con):
             return
         ctx.notes += render_message_columns(con, RAW)
@@ -214,12 +217,16 @@ class TrlReader:
             ctx.notes += group_blocks(ctx, con, columns, source.facts.get("num_generations"))
         names = source.facts.get("reward_functions")
         mapping = trl_mapping(_columns(con, GROUPED), names, ctx.notes, ctx.overlay)
-        positioned(con, GROUPED, ROWS)
+        # The step files load whole or stop the ingest: their rows go straight into the final
+        # tables (written once), in the writer's transaction, begun after the scan.
+        loader = TableLoader(ctx)
+        loader.write_final_tables()
+        positioned(loader.con, GROUPED, ROWS)
         rows = loader.load_relation(ROWS, folder, mapping)
-        for view in (ROWS, GROUPED):
-            con.execute(f"DROP VIEW {view}")
+        loader.con.execute(f"DROP VIEW {ROWS}")
+        con.execute(f"DROP VIEW {GROUPED}")
         con.execute(f"DROP TABLE {RAW}")
-        con.execute("DROP TABLE trl_grouped_files")
+        con.execute(f"DROP TABLE {GROUPED_FILES}")
         logger.debug("loaded %d rows from %d files", rows, len(step_files))
         ctx.loaded(rows)
 
@@ -289,12 +296,12 @@ def _group_view(con: duckdb.DuckDBPyConnection, size: int | None, regular: list[
     file in `regular` (the files in such blocks; none: no group). A view, not a new column of
     `RAW`: an UPDATE of every row held them all in memory and failed at a million samples."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE trl_grouped_files AS SELECT unnest(?::BIGINT[]) AS _index",
+        f"CREATE OR REPLACE TABLE {GROUPED_FILES} AS SELECT unnest(?::BIGINT[]) AS _index",
         [regular],
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {GROUPED} AS SELECT *, CASE WHEN _index IN "
-        f"(SELECT _index FROM trl_grouped_files) THEN {_group_of(size or 1)} END AS {GROUP} "
+        f"CREATE OR REPLACE VIEW {GROUPED} AS SELECT *, CASE WHEN _index IN "
+        f"(SELECT _index FROM {GROUPED_FILES}) THEN {_group_of(size or 1)} END AS {GROUP} "
         f"FROM {RAW}"
     )
 
@@ -319,7 +326,7 @@ def _drop_repeats(
     content = ", ".join(quote(c) for c in columns if c not in ("step", GROUP))
     data = con.execute(  # a block is (file, block number): no group strings to sort
         f"SELECT _index, (_row - 1) // {int(size)} AS b, hash({content}) AS h FROM {RAW} "
-        "WHERE _index IN (SELECT _index FROM trl_grouped_files) ORDER BY _order"
+        f"WHERE _index IN (SELECT _index FROM {GROUPED_FILES}) ORDER BY _order"
     ).fetchnumpy()
     if len(data["b"]) == 0:
         ctx.state["last_blocks"] = None
@@ -343,8 +350,8 @@ def _drop_repeats(
         [block_files[repeated].tolist(), np.asarray(data["b"])[::size][repeated].tolist()],
     )
     con.execute(
-        f"DELETE FROM {RAW} USING trl_repeats d WHERE {RAW}._index = d._index "
-        f"AND ({RAW}._row - 1) // {int(size)} = d.b"
+        f"DELETE FROM {RAW} AS r USING trl_repeats d WHERE r._index = d._index "
+        f"AND (r._row - 1) // {int(size)} = d.b"
     )
     con.execute("DROP TABLE trl_repeats")
     files = {int(f) for f in block_files[repeated]}
