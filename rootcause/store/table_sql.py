@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from rootcause.core.errors import RunFormatError
 
 INTEGER_TYPES = (
@@ -111,3 +113,21 @@ def struct_fields(struct_type: str) -> list[tuple[str, str]]:
 
 def first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+#: DuckDB's errors of a value that does not fit its column's type.
+_TYPE_ERRORS = (
+    duckdb.ConversionException,
+    duckdb.BinderException,
+    duckdb.TypeMismatchException,
+    duckdb.InvalidTypeException,
+)
+
+
+def load_error(exc: duckdb.Error, what: str, where: str) -> RunFormatError:
+    """The error of a failed load statement: a value it could not convert means `what` (a
+    column has the wrong type); anything else, that the data would not read (a corrupt page
+    is not a column's type)."""
+    if isinstance(exc, _TYPE_ERRORS):
+        return RunFormatError(f"{what} ({first_line(exc)})", where)
+    return RunFormatError(f"could not be read ({first_line(exc)})", where)

@@ -28,6 +28,7 @@ from rootcause.store.table_sql import (
     finite_check,
     first_line,
     literal,
+    load_error,
     nested_select,
     quote,
 )
@@ -404,4 +405,4 @@ class TableLoader:
         except duckdb.OutOfMemoryException:
             raise  # not the data's fault: the file's error says so
         except duckdb.Error as exc:
-            raise RunFormatError(f"{what} ({first_line(exc)})", where) from None
+            raise load_error(exc, what, where) from None

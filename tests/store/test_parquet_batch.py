@@ -179,6 +179,34 @@ def test_a_bad_file_among_good_ones_stops_the_ingest_naming_it(
     assert "transaction" not in line.lower() and "read together" not in line
 
 
+def _corrupt_completions(rows: list[dict[str, Any]]) -> bytes:
+    """A Parquet file whose footer and other columns are whole but whose completions are
+    garbage (a bad disk block)."""
+    data = bytearray(_parquet_bytes(rows))
+    meta = pq.ParquetFile(io.BytesIO(bytes(data))).metadata.row_group(0)
+    chunk = next(
+        meta.column(i)
+        for i in range(meta.num_columns)
+        if meta.column(i).path_in_schema == "completion"
+    )
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    end = start + chunk.total_compressed_size
+    data[start + 16 : end - 16] = b"A" * (end - start - 32)
+    return bytes(data)
+
+
+def test_a_corrupt_column_is_not_called_a_wrong_type(cli: Any, tmp_path: Path) -> None:
+    """Garbage where the completions are is a file that does not read, named as such; 'a
+    column has the wrong type' (what a failed load statement used to say of anything) would
+    send the user to their schema."""
+    run = _run(
+        tmp_path,
+        {"a.parquet": _rows(0), "b.parquet": _corrupt_completions(_rows(3)), "c.parquet": _rows(6)},
+    )
+    line = assert_one_line(cli("ingest", str(run)), 2, "samples/b.parquet", "could not be read")
+    assert "wrong type" not in line
+
+
 def test_a_failed_batch_reports_the_first_file_that_fails_alone(cli: Any, tmp_path: Path) -> None:
     """Read together, the rewards of every file are written before any row is checked, so
     c's unreadable reward text fails the batch first; one by one, a's null completion stops
