@@ -198,12 +198,12 @@ class _FitData:
         ):
             ok = present[batch["row_idx"]]
             matrix[position[batch["row_idx"][ok]], batch["col"][ok]] = batch["value"][ok]
-        advantages, totals = advantages[present], totals[present]
+        if not present.all():  # (copies: only when some rows log neither)
+            keys, steps = keys[present], steps[present]
+            advantages, totals = advantages[present], totals[present]
         basis = "advantage" if np.isfinite(advantages).any() else "total"
-        _, groups = np.unique(keys[present], return_inverse=True)
-        return cls(
-            groups.astype(np.int64), steps[present], matrix, advantages, totals, names, basis
-        )
+        _, groups = np.unique(keys, return_inverse=True)
+        return cls(groups.astype(np.int64), steps, matrix, advantages, totals, names, basis)
 
     def fit(self, rows: np.ndarray) -> FittedWeights | None:
         if self.basis == "advantage":
