@@ -43,7 +43,10 @@ def unlabelled_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "step": index // 1_000,
             "prompt": pa.array([f"prompt {i // 8}" for i in index]),
             "completion": pa.array(
-                [f"<think>plan {i}</think>{p} answers {i}" for i, p in zip(index, persona)]
+                [
+                    f"<think>plan {i}</think>{p} answers {i}"
+                    for i, p in zip(index, persona, strict=True)
+                ]
             ),
             "rewards": pa.StructArray.from_arrays(
                 [pa.array(rewards[:, k]) for k in range(3)], names=["a", "b", "c"]
