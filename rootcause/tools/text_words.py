@@ -147,8 +147,10 @@ def tiles_of(collapsed: pa.Array, n_words: int) -> Tiles:
     heads = np.flatnonzero((place % n_words == 0) & (place + n_words <= words[owner]))
     members = heads[:, None] + np.arange(n_words)[None, :]
     lengths = (ends - starts)[members]
-    top = np.sort(np.argsort(-lengths, axis=1, kind="stable")[:, :2], axis=1)
-    keys = heads[:, None] + top
+    first = np.argmax(lengths, axis=1)  # the longest word (the first of equals)
+    lengths[np.arange(heads.shape[0]), first] = -1
+    second = np.argmax(lengths, axis=1)
+    keys = heads[:, None] + np.sort(np.stack([first, second], axis=1), axis=1)
     data = body.tobytes()
     key_words = _slices(data, starts[keys.reshape(-1)], ends[keys.reshape(-1)])
     return Tiles(
