@@ -7,8 +7,9 @@ sample counts as leaked when a tile occurs in the grader input but not in the sa
 completion, prompt or reference (a grader that sees the answer must not be flagged because the
 reasoning restates the answer). Any copied span of at least 2N-1 words contains a whole tile,
 so it is always found; shorter copies of N..2N-2 words are found when they line up with a
-tile. All of it runs inside DuckDB, on a stratified sample of at most `cap` samples per
-grader (an equal share per step, chosen by hash), so it scales to millions of rows.
+tile. It runs on a stratified sample of at most `cap` samples per grader (an equal share per
+step, chosen by hash), DuckDB screening and numpy normalising (`cot_leaks`, `text_words`), so
+it scales to millions of rows.
 
 Statistical: within-group partial correlation between a component's score and the reasoning's
 length (log characters), controlling for the completion's length (log characters). Group means
