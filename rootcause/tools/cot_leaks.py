@@ -36,8 +36,25 @@ SELECT g.rowid AS input_id, list_position($components::VARCHAR[], g.component) -
        g.row_idx, s.step, hash(g.row_idx) AS row_hash
 FROM grader_inputs g JOIN samples s USING (row_idx)
 WHERE g.text IS NOT NULL AND g.component IN (SELECT unnest($components::VARCHAR[]))
-ORDER BY grader, s.step, row_hash
 """
+
+#: The same choice as a window inside DuckDB, for runs with more logged inputs than
+#: `PICK_IN_NUMPY_MAX` (DuckDB keeps its memory bounded; numpy would hold every input).
+WINDOW_PICK_SQL = f"""
+WITH inputs AS ({INPUTS_SQL}), graders AS (
+    SELECT grader, count(DISTINCT step) AS steps FROM inputs GROUP BY 1
+), picked AS (
+    SELECT i.grader, i.row_idx FROM inputs i JOIN graders USING (grader)
+    QUALIFY row_number() OVER (PARTITION BY i.grader, i.step ORDER BY i.row_hash)
+        <= greatest(1, ceil($cap / greatest(graders.steps, 1)))
+)
+SELECT input_id, grader, row_idx, step FROM inputs
+WHERE (grader, row_idx) IN (SELECT grader, row_idx FROM picked)
+ORDER BY grader, step, row_idx
+"""
+
+#: Most logged inputs whose choice is made in numpy (about 40 bytes each).
+PICK_IN_NUMPY_MAX = 2_000_000
 
 #: The inputs that may hold one of their sample's tiles (both key words in the lower-cased
 #: text), with the tile's number among its sample's tiles and the input's text.
@@ -167,10 +184,24 @@ class _Picked:
 def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
     """Each grader's examined inputs: at most ceil(cap / steps) per step it was logged at
     (at least one), those first by DuckDB's hash of the row, as `row_number() OVER (PARTITION
-    BY grader, step ORDER BY hash(row_idx)) <= ...` picks them (DuckDB's sort and a few
-    passes here instead of its window: a third of the time). Inputs logged twice for one
-    grader and sample (no reader writes that) are both examined or neither, as in the SQL."""
-    table = ctx.con.sql(INPUTS_SQL, params={"components": components}).to_arrow_table()
+    BY grader, step ORDER BY hash(row_idx)) <= ...` picks them; in numpy (DuckDB's sort and a
+    few passes instead of its window: a third of the time) unless the run has more than
+    `PICK_IN_NUMPY_MAX` logged inputs. Inputs logged twice for one grader and sample (no
+    reader writes that) are both examined or neither, as in the SQL."""
+    params: dict[str, object] = {"components": components}
+    counts = ctx.con.sql(
+        f"SELECT grader, count(*) FROM ({INPUTS_SQL}) GROUP BY 1", params=params
+    ).fetchall()
+    logged = np.zeros(len(components), dtype=np.int64)
+    for index, count in counts:
+        logged[int(index)] = int(count)
+    if logged.sum() > PICK_IN_NUMPY_MAX:
+        table = ctx.con.sql(WINDOW_PICK_SQL, params={**params, "cap": cap}).to_arrow_table()
+        arrays = (np.asarray(table.column(c).to_numpy()) for c in table.column_names)
+        return _Picked(*arrays, logged=logged)
+    table = ctx.con.sql(
+        f"{INPUTS_SQL} ORDER BY grader, step, row_hash", params=params
+    ).to_arrow_table()
     input_id, grader, row, step = (
         np.asarray(table.column(c).to_numpy()) for c in ("input_id", "grader", "row_idx", "step")
     )
@@ -185,9 +216,7 @@ def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
     limit = np.maximum(1.0, np.ceil(cap / np.maximum(steps, 1)))
     kept = np.flatnonzero(rank < limit[grader])
     kept = kept[np.lexsort((row[kept], np.cumsum(group)[kept]))]
-    input_id, grader, row, step = input_id[kept], grader[kept], row[kept], step[kept]
-    logged = np.bincount(np.asarray(table.column("grader").to_numpy()), minlength=len(components))
-    return _Picked(input_id, grader, row, step, logged)
+    return _Picked(input_id[kept], grader[kept], row[kept], step[kept], logged)
 
 
 def scan_all_leaks(

@@ -14,7 +14,9 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pytest
 
+from rootcause.tools import cot_leaks
 from rootcause.tools.cot_signals import _norm, scan_all_leaks
 from rootcause.tools.text_words import NORMALISE_SQL, SEPARATORS, collapse, tiles_of
 
@@ -166,7 +168,12 @@ def _run(rng: np.random.Generator, samples: int) -> Any:
     return SimpleNamespace(con=con)
 
 
-def test_scan_all_leaks_finds_what_the_previous_query_found() -> None:
+@pytest.mark.parametrize("numpy_pick", [True, False])
+def test_scan_all_leaks_finds_what_the_previous_query_found(
+    numpy_pick: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not numpy_pick:  # the choice of examined inputs made inside DuckDB (large runs)
+        monkeypatch.setattr(cot_leaks, "PICK_IN_NUMPY_MAX", 0)
     ctx = _run(np.random.default_rng(4), 600)
     for components, n_words, cap in [
         (["g", "h"], 4, 10_000),
