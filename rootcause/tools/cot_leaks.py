@@ -197,8 +197,10 @@ def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
         logged[int(index)] = int(count)
     if logged.sum() > PICK_IN_NUMPY_MAX:
         table = ctx.con.sql(WINDOW_PICK_SQL, params={**params, "cap": cap}).to_arrow_table()
-        arrays = (np.asarray(table.column(c).to_numpy()) for c in table.column_names)
-        return _Picked(*arrays, logged=logged)
+        input_id, grader, row, step = (
+            np.asarray(table.column(c).to_numpy()) for c in table.column_names
+        )
+        return _Picked(input_id, grader, row, step, logged)
     table = ctx.con.sql(
         f"{INPUTS_SQL} ORDER BY grader, step, row_hash", params=params
     ).to_arrow_table()
