@@ -189,12 +189,14 @@ def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
     `PICK_IN_NUMPY_MAX` logged inputs. Inputs logged twice for one grader and sample (no
     reader writes that) are both examined or neither, as in the SQL."""
     params: dict[str, object] = {"components": components}
-    counts = ctx.con.sql(
-        f"SELECT grader, count(*) FROM ({INPUTS_SQL}) GROUP BY 1", params=params
-    ).fetchall()
-    logged = np.zeros(len(components), dtype=np.int64)
-    for index, count in counts:
-        logged[int(index)] = int(count)
+    counts = dict(
+        ctx.con.execute(
+            "SELECT component, count(*) FROM grader_inputs WHERE text IS NOT NULL "
+            "AND component IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
+            [components],
+        ).fetchall()
+    )
+    logged = np.array([counts.get(c, 0) for c in components], dtype=np.int64)
     if logged.sum() > PICK_IN_NUMPY_MAX:
         table = ctx.con.sql(WINDOW_PICK_SQL, params={**params, "cap": cap}).to_arrow_table()
         input_id, grader, row, step = (

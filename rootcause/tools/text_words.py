@@ -67,9 +67,10 @@ def collapse(con: duckdb.DuckDBPyConnection, texts: pa.Array | pa.ChunkedArray) 
     body, offsets = _bytes_and_offsets(arr)
     flat = np.frombuffer(body.tobytes().translate(_TRANSLATE), dtype=np.uint8)
     space = flat == _SPACE
-    drop = np.flatnonzero(space[1:] & space[:-1]) + 1  # a space after a space...
-    starts = offsets[np.searchsorted(offsets, drop)]
-    drop = drop[starts != drop]  # ...in the same text (runs never span two texts)
+    before = space[:-1].copy()  # a space right before each byte but the first...
+    ends = offsets[1:-1]
+    before[ends[(ends > 0) & (ends < flat.shape[0])] - 1] = False  # ...in the same text
+    drop = np.flatnonzero(space[1:] & before) + 1  # a space after a space goes
     keep = np.ones(flat.shape[0], dtype=bool)
     keep[drop] = False
     new_offsets = offsets - np.concatenate([[0], np.cumsum(_per_text(drop, offsets))])
