@@ -67,15 +67,15 @@ def collapse(con: duckdb.DuckDBPyConnection, texts: pa.Array | pa.ChunkedArray) 
     body, offsets = _bytes_and_offsets(arr)
     flat = np.frombuffer(body.tobytes().translate(_TRANSLATE), dtype=np.uint8)
     space = flat == _SPACE
-    before = space[:-1].copy()  # a space right before each byte but the first...
+    doubled = space[1:] & space[:-1]  # byte i + 1 is a space after a space...
     ends = offsets[1:-1]
-    before[ends[(ends > 0) & (ends < flat.shape[0])] - 1] = False  # ...in the same text
-    drop = np.flatnonzero(space[1:] & before) + 1  # a space after a space goes
+    doubled[ends[(ends > 0) & (ends < flat.shape[0])] - 1] = False  # ...of the same text
+    drop = np.flatnonzero(doubled) + 1
     keep = np.ones(flat.shape[0], dtype=bool)
     keep[drop] = False
     new_offsets = offsets - np.concatenate([[0], np.cumsum(_per_text(drop, offsets))])
     out: pa.Array = pa.LargeStringArray.from_buffers(
-        len(arr), pa.py_buffer(new_offsets), pa.py_buffer(flat[keep].tobytes())
+        len(arr), pa.py_buffer(new_offsets), pa.py_buffer(flat[keep])
     )
     exotic = pc.invert(pc.string_is_ascii(arr))
     if pc.any(exotic).as_py():
@@ -125,7 +125,7 @@ def _word_bounds(flat: np.ndarray, offsets: IntArray) -> tuple[IntArray, IntArra
     return starts, ends
 
 
-def _slices(data: bytes, starts: IntArray, ends: IntArray) -> pa.Array:
+def _slices(data: np.ndarray, starts: IntArray, ends: IntArray) -> pa.Array:
     """The byte ranges [start, end) of `data` as strings (ranges in order, not overlapping)."""
     bounds = np.empty(2 * starts.shape[0] + 1, dtype=np.int64)
     bounds[0:-1:2], bounds[1:-1:2] = starts, ends
@@ -152,7 +152,7 @@ def tiles_of(collapsed: pa.Array, n_words: int) -> Tiles:
     lengths[np.arange(heads.shape[0]), first] = -1
     second = np.argmax(lengths, axis=1)
     keys = heads[:, None] + np.sort(np.stack([first, second], axis=1), axis=1)
-    data = body.tobytes()
+    data = body  # the strings below refer to these bytes (no copy)
     key_words = _slices(data, starts[keys.reshape(-1)], ends[keys.reshape(-1)])
     return Tiles(
         text=owner[heads],
