@@ -38,6 +38,14 @@ FROM grader_inputs g JOIN samples s USING (row_idx)
 WHERE g.text IS NOT NULL AND g.component IN (SELECT unnest($components::VARCHAR[]))
 """
 
+#: The same without the step (joining the samples was most of its time): `_steps` adds it.
+INPUTS_NO_STEP_SQL = """
+SELECT g.rowid AS input_id, list_position($components::VARCHAR[], g.component) - 1 AS grader,
+       g.row_idx, hash(g.row_idx) AS row_hash
+FROM grader_inputs g
+WHERE g.text IS NOT NULL AND g.component IN (SELECT unnest($components::VARCHAR[]))
+"""
+
 #: The same choice as a window inside DuckDB, for runs with more logged inputs than
 #: `PICK_IN_NUMPY_MAX` (DuckDB keeps its memory bounded; numpy would hold every input).
 WINDOW_PICK_SQL = f"""
@@ -193,6 +201,21 @@ class _Picked:
     logged: IntArray
 
 
+def _steps(ctx: ToolContext, rows: IntArray) -> tuple[IntArray, np.ndarray]:
+    """The step of the sample at each of `rows`, and whether there is one (an input of no
+    sample is left out, as joining the samples leaves it out)."""
+    table = ctx.con.sql("SELECT row_idx, step FROM samples").to_arrow_table()
+    at = np.asarray(table.column("row_idx").to_numpy(), dtype=np.int64)
+    top = max(int(at.max(initial=-1)), int(rows.max(initial=-1))) + 1
+    step = np.zeros(top, dtype=np.int64)
+    known = np.zeros(top, dtype=bool)
+    step[at], known[at] = np.asarray(table.column("step").to_numpy()), True
+    inside = (rows >= 0) & (rows < top)
+    sampled = np.zeros(rows.shape[0], dtype=bool)
+    sampled[inside] = known[rows[inside]]
+    return step[np.where(sampled, rows, 0)], sampled
+
+
 def _by_grader_step_hash(grader: IntArray, step: IntArray, row_hash: np.ndarray) -> IntArray:
     """The order of the inputs by grader, step, then row hash: by hash, then stable by step and
     by grader (a radix sort of small integers), twice as fast as `np.lexsort` here. Equal
@@ -226,14 +249,13 @@ def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
             np.asarray(table.column(c).to_numpy()) for c in table.column_names
         )
         return _Picked(input_id, grader, row, step, logged)
-    table = ctx.con.sql(INPUTS_SQL, params=params).to_arrow_table()
-    order = _by_grader_step_hash(
-        *(np.asarray(table.column(c).to_numpy()) for c in ("grader", "step", "row_hash"))
+    table = ctx.con.sql(INPUTS_NO_STEP_SQL, params=params).to_arrow_table()
+    input_id, grader, row, row_hash = (
+        np.asarray(table.column(c).to_numpy()) for c in table.column_names
     )
-    input_id, grader, row, step = (
-        np.asarray(table.column(c).to_numpy())[order]
-        for c in ("input_id", "grader", "row_idx", "step")
-    )
+    step, sampled = _steps(ctx, row)
+    order = _by_grader_step_hash(grader[sampled], step[sampled], row_hash[sampled])
+    input_id, grader, row, step = (a[sampled][order] for a in (input_id, grader, row, step))
     group = np.ones(row.shape[0], dtype=bool)  # the first input of a grader's step
     group[1:] = (grader[1:] != grader[:-1]) | (step[1:] != step[:-1])
     same = group.copy()  # the first of a run of one grader's inputs of one sample
