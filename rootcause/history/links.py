@@ -175,15 +175,35 @@ def _mixture_change(path: str, change: KeyChange) -> Effect:
     return Effect("other", name, change.describe(), path)
 
 
+#: (path, blob id) -> the component a `rewards/*` file configures and the inputs it lists
+#: (None: not parseable or no component). Content-addressed, so shared by every repository.
+_INPUTS_BY_BLOB: dict[tuple[str, str], tuple[str, list[str]] | None] = {}
+_INPUTS_BY_BLOB_MAX = 100_000
+
+
 def component_inputs(history: ConfigHistory, rev: str) -> dict[str, list[str]]:
     """Component -> the inputs its grader sees (`inputs` list) at `rev`, for every parseable
-    `rewards/*` file (a component without an `inputs` key maps to an empty list: unknown)."""
+    `rewards/*` file (a component without an `inputs` key maps to an empty list: unknown).
+    Each file is read and parsed once per contents (its blob id), not once per commit."""
     out: dict[str, list[str]] = {}
-    for path in history.repo.list_files(rev, REWARDS_PREFIX.rstrip("/")):
-        ok, doc, _ = parse_config(path, history.repo.read_text(rev, path))
-        name = component_of(path, doc)
-        if not ok or name is None or not isinstance(doc, dict):
-            continue
-        inputs = doc.get("inputs")
-        out[name] = [str(v) for v in inputs] if isinstance(inputs, list) else []
+    for path, blob_id in history.repo.blob_ids(rev, REWARDS_PREFIX.rstrip("/")):
+        key = (path, blob_id)
+        if key not in _INPUTS_BY_BLOB:
+            if len(_INPUTS_BY_BLOB) >= _INPUTS_BY_BLOB_MAX:
+                _INPUTS_BY_BLOB.clear()
+            _INPUTS_BY_BLOB[key] = _inputs_of(path, history.repo.blob_text(blob_id))
+        found = _INPUTS_BY_BLOB[key]
+        if found is not None:
+            out[found[0]] = list(found[1])
     return out
+
+
+def _inputs_of(path: str, text: str) -> tuple[str, list[str]] | None:
+    """The component a `rewards/*` file configures and the inputs it lists ([]: no `inputs`
+    key), or None when it does not parse or names no component."""
+    ok, doc, _ = parse_config(path, text)
+    name = component_of(path, doc)
+    if not ok or name is None or not isinstance(doc, dict):
+        return None
+    inputs = doc.get("inputs")
+    return name, [str(v) for v in inputs] if isinstance(inputs, list) else []

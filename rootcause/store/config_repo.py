@@ -96,6 +96,21 @@ class ConfigRepo:
                 return []
         return sorted(str(item.path) for item in tree.traverse() if isinstance(item, git.Blob))
 
+    def blob_ids(self, rev: str, under: str) -> list[tuple[str, str]]:
+        """(path, blob id) of every file below folder `under` at commit `rev`, by path (one
+        walk of the tree; the blob id names the contents without reading them)."""
+        tree = self.commit(rev).tree
+        try:
+            tree = tree / under
+        except KeyError:
+            return []
+        return sorted((str(b.path), b.hexsha) for b in tree.traverse() if isinstance(b, git.Blob))
+
+    def blob_text(self, blob_id: str) -> str:
+        """The text of a blob by its id."""
+        data: bytes = self._repo.odb.stream(bytes.fromhex(blob_id)).read()
+        return data.decode("utf-8", errors="replace")
+
     def log(self) -> list[git.Commit]:
         """Every commit reachable from any ref (`git rev-list --all --topo-order`): children
         before their parents, newest first."""

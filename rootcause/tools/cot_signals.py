@@ -7,8 +7,9 @@ sample counts as leaked when a tile occurs in the grader input but not in the sa
 completion, prompt or reference (a grader that sees the answer must not be flagged because the
 reasoning restates the answer). Any copied span of at least 2N-1 words contains a whole tile,
 so it is always found; shorter copies of N..2N-2 words are found when they line up with a
-tile. All of it runs inside DuckDB, on a stratified sample of at most `cap` samples per
-grader (an equal share per step, chosen by hash), so it scales to millions of rows.
+tile. It runs on a stratified sample of at most `cap` samples per grader (an equal share per
+step, chosen by hash), DuckDB screening and numpy normalising (`cot_leaks`, `text_words`), so
+it scales to millions of rows.
 
 Statistical: within-group partial correlation between a component's score and the reasoning's
 length (log characters), controlling for the completion's length (log characters). Group means
@@ -27,10 +28,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
 from rootcause.behaviour.frame import FloatArray, IntArray
 from rootcause.tools.context import ToolContext
+from rootcause.tools.cot_leaks import LeakScan, scan_all_leaks
 
 _NORM = r"'[\s\p{P}\p{S}]+'"
 
@@ -39,124 +40,9 @@ def _norm(expr: str) -> str:
     return f"trim(regexp_replace(lower(coalesce({expr}, '')), {_NORM}, ' ', 'g'))"
 
 
-#: Every grader's examined samples in one pass. The tiles of each sample's reasoning are cut
-#: once (not once per grader), and a grader input is normalised only when it could hold a
-#: tile: each word of a tile found in the normalised input is a substring of the input merely
-#: lower-cased (normalising only turns separator runs into one space), so an input that does
-#: not contain every word of some tile holds none (`maybe`), and the same holds for the
-#: sample's own texts (`maybe_known`). Where both say maybe, the texts are normalised and
-#: matched exactly as before, so the result is the same as normalising every text.
-LEAK_SQL = f"""
-WITH graders AS (
-    SELECT g.component, count(DISTINCT s.step) AS steps
-    FROM grader_inputs g JOIN samples s USING (row_idx)
-    WHERE g.text IS NOT NULL AND g.component IN (SELECT unnest($components::VARCHAR[]))
-    GROUP BY 1
-), picked AS MATERIALIZED (
-    SELECT g.component, g.row_idx, s.step
-    FROM grader_inputs g JOIN samples s USING (row_idx) JOIN graders USING (component)
-    WHERE g.text IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY g.component, s.step ORDER BY hash(g.row_idx))
-        <= greatest(1, ceil($cap / greatest(graders.steps, 1)))
-), tiled AS MATERIALIZED (
-    SELECT row_idx, step, sample_id, len(w) AS nw,
-           list_transform(range(0, greatest(len(w) - $n + 1, 0), $n),
-                          lambda i: w[i + 1:i + $n]) AS tiles
-    FROM (SELECT row_idx, step, sample_id, string_split({_norm("reasoning")}, ' ') AS w
-          FROM samples WHERE row_idx IN (SELECT DISTINCT row_idx FROM picked))
-), screened AS MATERIALIZED (
-    SELECT *, coalesce(list_bool_or(list_transform(tiles, lambda tile: list_bool_and(
-               list_transform(tile, lambda w: contains(lowered, w))))), false) AS maybe
-    FROM (SELECT g.component, g.row_idx, t.step, t.sample_id, t.nw, t.tiles, g.text,
-                 lower(g.text) AS lowered
-          FROM grader_inputs g JOIN tiled t USING (row_idx)
-          WHERE (g.component, g.row_idx) IN (SELECT component, row_idx FROM picked))
-), candidates AS MATERIALIZED (
-    SELECT c.* EXCLUDE (lowered), lower(concat_ws(' ', s.completion, s.prompt, s.reference)) AS own,
-           ' ' || {_norm("c.text")} || ' ' AS t
-    FROM screened c JOIN samples s USING (row_idx) WHERE c.maybe
-), own_screened AS MATERIALIZED (
-    SELECT *, list_bool_or(list_transform(tiles, lambda tile: list_bool_and(
-               list_transform(tile, lambda w: contains(own, w))))) AS maybe_known,
-           list_transform(tiles, lambda tile: ' ' || array_to_string(tile, ' ') || ' ')
-               AS tile_texts
-    FROM candidates
-), matched AS (
-    SELECT component, row_idx, step, sample_id, nw, tile_texts, t, '' AS known
-    FROM own_screened WHERE NOT coalesce(maybe_known, false)
-    UNION ALL
-    SELECT o.component, o.row_idx, o.step, o.sample_id, o.nw, o.tile_texts, o.t,
-           ' ' || {_norm("s.completion")} || ' ¶ ' || {_norm("s.prompt")} || ' ¶ '
-               || {_norm("s.reference")} || ' ' AS known
-    FROM own_screened o JOIN samples s USING (row_idx) WHERE o.maybe_known
-)
-SELECT component, row_idx, step, sample_id, nw >= $n AS testable, NULL::VARCHAR AS shared
-FROM screened WHERE NOT maybe
-UNION ALL
-SELECT component, row_idx, step, sample_id, nw >= $n AS testable,
-       list_filter(tile_texts, lambda x: contains(t, x) AND NOT contains(known, x))[1] AS shared
-FROM matched
-ORDER BY component, step, row_idx
-"""
-
-
-@dataclass(frozen=True)
-class LeakScan:
-    """Per examined sample of one grader: step, whether it could be tested, the leaked tile."""
-
-    component: str
-    total: int  # samples with a logged input for this grader
-    step: IntArray
-    testable: np.ndarray
-    leaked: np.ndarray
-    sample_id: list[str | None]
-    shared: list[str | None]
-
-    @property
-    def capped(self) -> bool:
-        return self.step.shape[0] < self.total
-
-
 def scan_leaks(ctx: ToolContext, component: str, n_words: int, cap: int) -> LeakScan:
     """Run the tile search for one grader on at most `cap` samples, stratified by step."""
     return scan_all_leaks(ctx, [component], n_words, cap)[component]
-
-
-def scan_all_leaks(
-    ctx: ToolContext, components: list[str], n_words: int, cap: int
-) -> dict[str, LeakScan]:
-    """The tile search for each of `components` on at most `cap` of its samples, stratified
-    by step, in one query over the run (see `LEAK_SQL`)."""
-    totals = dict(
-        ctx.con.execute(
-            "SELECT component, count(*) FROM grader_inputs WHERE text IS NOT NULL "
-            "AND component IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
-            [components],
-        ).fetchall()
-    )
-    table: pa.Table = ctx.con.sql(
-        LEAK_SQL, params={"components": components, "cap": cap, "n": n_words}
-    ).to_arrow_table()
-    names = np.asarray(table.column("component").to_numpy(zero_copy_only=False), dtype=object)
-    steps = np.asarray(table.column("step").to_numpy(), dtype=np.int64)
-    testable = np.asarray(table.column("testable").fill_null(False).to_numpy(), dtype=bool)
-    sample_ids = table.column("sample_id").to_pylist()
-    shared = table.column("shared").to_pylist()
-    out = {}
-    for component in components:
-        rows = np.flatnonzero(names == component)
-        lo, hi = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
-        found = shared[lo:hi]
-        out[component] = LeakScan(
-            component=component,
-            total=int(totals.get(component, 0)),
-            step=steps[lo:hi],
-            testable=testable[lo:hi],
-            leaked=np.array([s is not None for s in found], dtype=bool),
-            sample_id=sample_ids[lo:hi],
-            shared=[None if s is None else s.strip() for s in found],
-        )
-    return out
 
 
 def text_lengths(ctx: ToolContext) -> tuple[FloatArray, FloatArray]:

@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from rootcause.behaviour.frame import run_frame
+from rootcause.behaviour.matching import behavior_hits, match_bits
 from rootcause.core.untrusted import quote
 from rootcause.scan.checks import ALPHA, RunCheck, scan_check
 from rootcause.tools.builtin.emerging import EmergingInput, emerging
@@ -79,7 +83,10 @@ def emerging_check(check: RunCheck) -> None:
     result = check.run_tool(emerging, args)
     out = result.output
     bar = z_bar(2 * (out.tokens_early + out.tokens_late))
-    for group in _grouped(out.rising, bar):
+    groups = _grouped(out.rising, bar)
+    # every group's matches in one scan of the texts, kept for `onset` and the example
+    match_bits(check.ctx, [f"regex:{ngram_pattern(g.label)}" for g in groups])
+    for group in groups:
         behavior = f"regex:{ngram_pattern(group.label)}"
         onset_args = OnsetInput(behavior=behavior)
         onset_result = check.run_tool(onset, onset_args)
@@ -98,7 +105,7 @@ def emerging_check(check: RunCheck) -> None:
             detail=f"rising n-gram{related}: z={group.z:.1f} (bar {bar:.1f}), steps "
             f"{out.early[0]}..{out.early[1]} vs {out.late[0]}..{out.late[1]}; "
             f"found by {result.evidence.id}",
-            example=_example(check, group.label, out.late[0]),
+            example=_example(check, behavior, out.late[0]),
         )
     clusters = out.clusters or []
     cluster_bar = z_bar(len(clusters))
@@ -119,13 +126,16 @@ def emerging_check(check: RunCheck) -> None:
         )
 
 
-def _example(check: RunCheck, ngram: str, late_from: int) -> str | None:
-    """One late completion containing the n-gram, quoted as data."""
-    row = check.ctx.con.execute(
-        "SELECT sample_id, completion FROM samples WHERE step >= ? AND "
-        "regexp_matches(completion, ?) ORDER BY step DESC, row_idx LIMIT 1",
-        [late_from, ngram_pattern(ngram)],
-    ).fetchone()
-    if row is None:
+def _example(check: RunCheck, behavior: str, late_from: int) -> str | None:
+    """The latest completion (last step, then first row) from `late_from` on that shows the
+    n-gram's behaviour, quoted as data (its matches are kept: no second scan)."""
+    hits = behavior_hits(check.ctx, behavior)
+    steps = run_frame(check.ctx).step
+    rows = np.flatnonzero(hits & (steps >= late_from))
+    if rows.size == 0:
         return None
+    last = rows[steps[rows] == steps[rows].max()][0]
+    row = check.ctx.con.execute(
+        "SELECT sample_id, completion FROM samples WHERE row_idx = ?", [int(last)]
+    ).fetchall()[0]
     return quote(str(row[1])[:EXAMPLE_CHARS], row[0], total=len(str(row[1])))
