@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from rootcause.core.errors import RunFormatError
@@ -120,8 +121,8 @@ class TableLoader:
         skip: bool = False,
     ) -> int:
         """Load an in-memory Arrow table whose rows are numbered from `first_row`."""
-        positions = pa.array(range(table.num_rows), type=pa.int64())
-        rows = pa.array(range(first_row, first_row + table.num_rows), type=pa.int64())
+        positions = pa.array(np.arange(table.num_rows, dtype=np.int64))
+        rows = pa.array(np.arange(first_row, first_row + table.num_rows, dtype=np.int64))
         table = table.append_column("_pos", positions).append_column("_row", rows)
         self.con.register("src_arrow", table)
         self.con.execute("CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM src_arrow")
