@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from rootcause.core.disk import DiskFullError, files_size, is_disk_full
 from rootcause.core.errors import BadInputError, ReadError, RootcauseError
 from rootcause.store.database import APPEND_SUMMARY, new_builder
@@ -193,6 +195,14 @@ def _load(
             raise
         file, line = ctx.place
         where = file if file is not None else source.root
+        if isinstance(exc, duckdb.OutOfMemoryException):  # our cap, not the data's fault
+            detail = str(exc).strip().splitlines()[0]
+            raise ReadError(
+                f"ran out of the ingest's memory cap ({detail}); the data is not at fault: "
+                "please report this with the run's shape (files, rows, columns)",
+                where,
+                line,
+            ) from exc
         raise ReadError(f"unexpected {type(exc).__name__}: {exc}", where, line) from exc
     if ctx.builder.rows == 0 and not allow_empty:
         skipped = f" ({len(ctx.skipped)} bad lines skipped)" if ctx.skipped else ""

@@ -171,6 +171,8 @@ def scan_parquet(
                 with ctx.builder.memory_headroom(row_group_bytes(con, [f.path for f in good])):
                     con.execute(_scan_sql(relation, good))
             return good
+        except duckdb.OutOfMemoryException:
+            raise  # not a file's fault: trying them one by one would blame one
         except duckdb.Error as exc:
             logger.info("one scan failed (%s); finding the unreadable file", first_line(exc))
             failure = first_line(exc)

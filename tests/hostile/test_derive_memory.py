@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from rootcause.core.errors import ReadError
 from rootcause.store import database, sql
 from rootcause.store.ingest import ingest_run
 from rootcause.store.options import IngestOptions
@@ -147,3 +148,15 @@ def test_trl_groups_and_fitted_weights_under_the_cap(trl_folder: Path, tmp_path:
         ).fetchall()
     assert rows == [(ROWS, ROWS // 8, ROWS)]
     assert weights == [("accuracy", 1.0), ("format", 1.0), ("style", 0.3)]
+
+
+def test_running_out_of_the_cap_is_said_as_such(
+    trl_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of memory under the ingest's own cap is rootcause's fault, not a file's: it is not
+    reported as step files that 'cannot be read together' (nor one of them as unreadable)."""
+    monkeypatch.setattr(database, "INGEST_MEMORY_BYTES", 3_000_000)
+    with pytest.raises(ReadError) as raised:
+        ingest_run(trl_folder, Workspace(tmp_path / "ws"))
+    assert "ran out of the ingest's memory cap" in str(raised.value)
+    assert "read together" not in str(raised.value) and raised.value.exit_code == 1
