@@ -210,3 +210,23 @@ def test_scan_all_leaks_finds_what_the_previous_query_found(
             ).fetchall()
             assert scan.total == logged[0][0]
         assert any(x is not None for *_, x in rows) and any(x is None for *_, x in rows)
+
+
+@pytest.mark.parametrize("step_range", [(0, 200), (-5, 3), (0, 40_000)])
+def test_the_sorts_of_the_pick_are_lexsorts(step_range: tuple[int, int]) -> None:
+    """The inputs' order (grader, step, then the hash's order) and the examined inputs' order
+    (group, row) are what `np.lexsort` gives, ties (equal keys) included, whichever way the
+    sort is made (one combined key, or the fallbacks for wide ranges)."""
+    rng = np.random.default_rng(7)
+    for size in (0, 1, 50, 5000):
+        grader = rng.integers(0, 4, size).astype(np.int32)
+        step = rng.integers(*step_range, size)
+        row_hash = rng.integers(0, 40, size).astype(np.uint64)  # many equal hashes
+        by_hash = np.argsort(row_hash)
+        expected = by_hash[np.lexsort((step[by_hash], grader[by_hash]))]
+        assert cot_leaks._by_grader_step_hash(grader, step, row_hash).tolist() == expected.tolist()
+        group = np.sort(rng.integers(0, size // 3 + 1, size))
+        for top in (30, 2**60):
+            row = rng.integers(0, 30, size) * (top // 30)
+            order = cot_leaks._by_group_row(group, row)
+            assert order.tolist() == np.lexsort((row, group)).tolist()
