@@ -75,12 +75,23 @@ def same_answer_groups(ctx: ToolContext, groups: IntArray) -> IntArray:
 
     hashes = ctx.memo("cot_completion_hashes", load)
     keys = groups.astype(np.int64).view(np.uint64)
-    order = np.lexsort((hashes, keys))  # the rows sorted by (group, hash), as np.unique does
+    order = _by_group_hash(groups, keys, hashes)
     new = np.ones(order.shape[0], dtype=bool)
     new[1:] = (keys[order][1:] != keys[order][:-1]) | (hashes[order][1:] != hashes[order][:-1])
     codes = np.empty(order.shape[0], dtype=np.int64)
     codes[order] = np.cumsum(new) - 1
     return np.where(groups >= 0, codes, -1).astype(np.int64)
+
+
+def _by_group_hash(groups: IntArray, keys: np.ndarray, hashes: np.ndarray) -> IntArray:
+    """The rows sorted by (group as `keys`, the unsigned view, then hash), as `np.lexsort((hashes,
+    keys))` sorts them up to the order of equal pairs (which get one code whatever their
+    order): by hash, then a stable radix sort of the group as 16 bits when every group fits
+    (-1, no group, wraps to the top, where its unsigned view sorts too): a third the time."""
+    if groups.shape[0] and groups.min() >= -1 and groups.max() < 2**16 - 1:
+        by_hash = np.argsort(hashes)
+        return by_hash[np.argsort(groups[by_hash].astype(np.uint16), kind="stable")]
+    return np.lexsort((hashes, keys))
 
 
 @dataclass(frozen=True)

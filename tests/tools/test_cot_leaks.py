@@ -230,3 +230,21 @@ def test_the_sorts_of_the_pick_are_lexsorts(step_range: tuple[int, int]) -> None
             row = rng.integers(0, 30, size) * (top // 30)
             order = cot_leaks._by_group_row(group, row)
             assert order.tolist() == np.lexsort((row, group)).tolist()
+
+
+def test_same_answer_codes_are_those_of_the_lexsort() -> None:
+    """The (group, completion) codes whichever sort makes them: the radix path for small
+    group codes (with -1, no group) and `np.lexsort` for wide ones give what sorting every
+    row by (group, hash) with `np.lexsort` and numbering the distinct pairs gives."""
+    from rootcause.tools.cot_signals import _by_group_hash
+
+    rng = np.random.default_rng(3)
+    for top in (1, 50, 2**16 - 2, 2**16, 2**40):
+        groups = np.minimum(rng.integers(0, 20, 3000) * (top // 19), top)
+        groups[::7], groups[1] = -1, top  # no group; the widest code
+        hashes = rng.integers(0, 6, 3000).astype(np.uint64) * np.uint64(2**61)
+        keys = groups.astype(np.int64).view(np.uint64)
+        order = _by_group_hash(groups, keys, hashes)
+        reference = np.lexsort((hashes, keys))
+        assert keys[order].tolist() == keys[reference].tolist()
+        assert hashes[order].tolist() == hashes[reference].tolist()

@@ -339,6 +339,7 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
     bins = make_step_bins(steps if steps.size else np.zeros(1), n_bins=MAX_TRACE_POINTS)
     reasoning_chars, completion_chars = text_lengths(ctx)
     features = {"dependence": np.log1p(reasoning_chars)}
+    log_completion = np.log1p(completion_chars)  # once, not once per grader and feature
     same_answer = same_answer_groups(ctx, frame.group.codes)
     behavior = None if args.behavior is None else resolve(args.behavior)
     if behavior is not None:
@@ -353,7 +354,7 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
             dependence = _dependence(
                 frame.rewards[:, frame.component_index(name)],
                 feature,
-                np.log1p(completion_chars),
+                log_completion,
                 frame.group.codes,
                 frame.step,
                 grader.first_step,
@@ -363,7 +364,7 @@ def cot_exposure(ctx: ToolContext, args: CotExposureInput) -> CotExposureOutput:
             grader.answer_fixed_dependence = _dependence(
                 frame.rewards[:, frame.component_index(name)],
                 features["dependence"],
-                np.log1p(completion_chars),
+                log_completion,
                 same_answer,
                 frame.step,
                 None,
