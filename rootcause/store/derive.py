@@ -33,7 +33,8 @@ def derive_samples(
     )
     no_group, no_id, no_total = (int(v or 0) for v in row)
     has_weights = _live_weights(con, deployments, weights)
-    for start, stop in row_windows(con, first, end):
+    windows = row_windows(con, first, end) if no_id or no_group or no_total else iter(())
+    for start, stop in windows:  # (nothing missing: no window, no checkpoint)
         if no_id:
             con.execute(
                 "UPDATE samples SET sample_id = "
