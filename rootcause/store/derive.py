@@ -32,9 +32,10 @@ def derive_samples(
         [first],
     )
     no_group, no_id, no_total = (int(v or 0) for v in row)
+    if not (no_group or no_id or no_total):
+        return []
     has_weights = _live_weights(con, deployments, weights)
-    windows = row_windows(con, first, end) if no_id or no_group or no_total else iter(())
-    for start, stop in windows:  # (nothing missing: no window, no checkpoint)
+    for start, stop in row_windows(con, first, end):
         if no_id:
             con.execute(
                 "UPDATE samples SET sample_id = "
