@@ -70,8 +70,10 @@ def fit_from_advantages(
     # The rows used, as indexes (scored, in group order, in informative groups): the reward
     # matrix, the largest array, is copied once (on a 10M-sample run each copy is 240 MB).
     rows = np.flatnonzero(~np.isnan(rewards).all(axis=1) & np.isfinite(advantages))
-    rows = rows[np.argsort(groups[rows], kind="stable")]
     ordered = groups[rows]
+    if np.any(ordered[1:] < ordered[:-1]):  # rows given in group order need no sort
+        rows = rows[np.argsort(ordered, kind="stable")]
+        ordered = groups[rows]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(rows) else rows
     sizes = np.diff(np.r_[starts, len(rows)])
     norms = np.add.reduceat(advantages[rows] ** 2, starts) if len(starts) else np.zeros(0)
@@ -84,7 +86,7 @@ def fit_from_advantages(
     rows = rows[keep]
     centred, a = np.nan_to_num(rewards[rows], copy=False), advantages[rows]
     del rows, keep
-    _, label = np.unique(label, return_inverse=True)
+    label = np.cumsum(np.r_[False, label[1:] != label[:-1]])  # dense, in order (sorted)
     count = np.bincount(label)
     for j in range(centred.shape[1]):  # in place, a column at a time (memory: see above)
         centred[:, j] -= (np.bincount(label, centred[:, j]) / count)[label]

@@ -111,8 +111,7 @@ def _fit_windows(
             "weight count 1.0 (give them with the overlay's weights)"
         )
         return
-    everything = np.ones(len(data.steps), dtype=bool)
-    overall = data.fit(everything)
+    overall = data.fit(None)
     for w in windows:
         rows = (data.steps >= w.start) & (data.steps < (w.end if w.end is not None else 2**62))
         if not rows.any():  # no sample logged at these steps: nothing to weigh
@@ -156,23 +155,24 @@ def _scaled(weights: dict[str, float], config: dict[str, float]) -> dict[str, fl
 
 @dataclass
 class _FitData:
-    """Rows with their group, step, component rewards, advantage and total."""
+    """Rows with their group, step, component rewards and the logged basis (advantage, else
+    total). Fitted from advantages, the rows are kept in (group, `row_idx`) order, the order
+    the fit reads a group's rows in, so no fit sorts or copies them again."""
 
     groups: np.ndarray
     steps: np.ndarray
     rewards: np.ndarray
-    advantages: np.ndarray
-    totals: np.ndarray
+    basis_values: np.ndarray
     names: list[str]
     basis: str
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> _FitData | None:
-        """The rows with an advantage or a total, in `row_idx` order, read in batches placed
-        by their (dense) `row_idx`: no sort, and DuckDB holds one batch at a time under the
-        ingest's memory cap. A group is its logged id, else its (step, prompt), numbered here
-        from a 64-bit hash of that key (DuckDB's window numbering sorted every key string at
-        once and ran out of the ingest's memory at a million samples)."""
+        """The rows with an advantage or a total, read in batches placed by their (dense)
+        `row_idx`: DuckDB holds one batch at a time under the ingest's memory cap. A group is
+        its logged id, else its (step, prompt), numbered here from a 64-bit hash of that key
+        (DuckDB's window numbering sorted every key string at once and ran out of the
+        ingest's memory at a million samples). Memory: some 60 + 8 x components bytes a row."""
         size = int(fetch_value(con, f"SELECT coalesce(max(row_idx) + 1, 0) FROM {table}") or 0)
         keys, steps = np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.int64)
         advantages, totals = np.full(size, np.nan), np.full(size, np.nan)
@@ -188,29 +188,44 @@ class _FitData:
             advantages[idx], totals[idx] = batch["advantage"], batch["reward_total"]
         if not present.any():
             return None
-        position = np.cumsum(present) - 1
-        matrix = np.full((int(present.sum()), len(names)), np.nan)
+        basis = "advantage" if np.isfinite(advantages).any() else "total"
+        values = advantages if basis == "advantage" else totals
+        del advantages, totals
+        if not present.all():  # (copies: only when some rows log neither)
+            keys, steps, values = keys[present], steps[present], values[present]
+        if basis == "advantage":
+            _, groups = np.unique(keys, return_inverse=True)
+            del keys
+            order = np.argsort(groups, kind="stable")
+            groups, steps, values = groups[order], steps[order], values[order]
+        else:  # the totals' fit needs no groups: rows stay in `row_idx` order
+            del keys
+            groups, order = np.zeros(len(steps), dtype=np.int64), None
+        # Where each row_idx lands in the kept order: the reward matrix is filled in place.
+        position = np.full(size, -1, dtype=np.int64)
+        kept = np.flatnonzero(present)
+        position[kept if order is None else kept[order]] = np.arange(len(kept))
+        del kept, order, present
+        matrix = np.full((len(steps), len(names)), np.nan)
         for batch in _batches(
             con,
             "SELECT row_idx, list_position(?::VARCHAR[], component) - 1 AS col, value "
             "FROM rewards WHERE value IS NOT NULL AND list_contains(?::VARCHAR[], component)",
             [names, names],
         ):
-            ok = present[batch["row_idx"]]
-            matrix[position[batch["row_idx"][ok]], batch["col"][ok]] = batch["value"][ok]
-        if not present.all():  # (copies: only when some rows log neither)
-            keys, steps = keys[present], steps[present]
-            advantages, totals = advantages[present], totals[present]
-        basis = "advantage" if np.isfinite(advantages).any() else "total"
-        _, groups = np.unique(keys, return_inverse=True)
-        return cls(groups.astype(np.int64), steps, matrix, advantages, totals, names, basis)
+            at = position[batch["row_idx"]]
+            ok = at >= 0
+            matrix[at[ok], batch["col"][ok]] = batch["value"][ok]
+        return cls(groups.astype(np.int64, copy=False), steps, matrix, values, names, basis)
 
-    def fit(self, rows: np.ndarray) -> FittedWeights | None:
+    def fit(self, rows: np.ndarray | None) -> FittedWeights | None:
+        """The fit over the rows `rows` selects (None: all of them, with no copy)."""
+        pick = (lambda a: a) if rows is None else (lambda a: a[rows])
         if self.basis == "advantage":
             return fit_from_advantages(
-                self.groups[rows], self.rewards[rows], self.advantages[rows], self.names
+                pick(self.groups), pick(self.rewards), pick(self.basis_values), self.names
             )
-        return fit_from_totals(self.rewards[rows], self.totals[rows], self.names)
+        return fit_from_totals(pick(self.rewards), pick(self.basis_values), self.names)
 
 
 #: Rows per batch read from DuckDB while loading the fit's data.
