@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from rootcause.core.errors import RootcauseError
@@ -68,6 +69,23 @@ def is_disk_full(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+@contextlib.contextmanager
+def written_via_temp(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` to write the whole file to: when the block ends it
+    replaces `path`, so a reader sees the old file or the new one, never half of one; on any
+    failure it is removed and the error goes on. Its name, `.NAME.tmp-<pid>`, is one
+    `remove_dead_temps` clears when a killed process leaves it behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def pid_alive(pid: int) -> bool:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from rootcause.core.disk import written_via_temp
 from rootcause.core.errors import BadInputError
 from rootcause.evaluation.aggregate import Summary, per_bug, summarize
 from rootcause.evaluation.runner import TrialResult
@@ -95,15 +95,8 @@ def build_result(spec: EvalSpec, scenarios: list[TrialResult]) -> EvalResult:
 
 def write_text(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with written_via_temp(path) as tmp:
+        tmp.write_text(text)
 
 
 def check_out_dir(folder: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
+from rootcause.core.disk import written_via_temp
 from rootcause.core.errors import BadInputError
 from rootcause.core.report import VERDICTS, Verdict
 from rootcause.investigate.state import InvestigationSpec
@@ -144,12 +145,10 @@ def clear_status(folder: Path) -> None:
 def write_json(path: Path, payload: Mapping[str, object]) -> None:
     """Write through a temporary file; a status file that cannot be written is logged, never
     raised over the job's own outcome."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(json.dumps(payload, indent=2) + "\n")
-        tmp.replace(path)
+        with written_via_temp(path) as tmp:
+            tmp.write_text(json.dumps(payload, indent=2) + "\n")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         logger.warning("could not write %s: %s", path, exc)
 
 

@@ -6,9 +6,9 @@ cite evidence ids) or taken from an evidence record, shown next to its id.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from rootcause.core.disk import written_via_temp
 from rootcause.core.errors import RootcauseError
 from rootcause.core.report import Finding, LLMReportMeta, Report, ReportMeta
 from rootcause.core.untrusted import args_text, figures_text
@@ -229,12 +229,10 @@ def render_markdown(report: Report) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file so a reader never sees half a report."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(text)
-        tmp.replace(path)
+        with written_via_temp(path) as tmp:
+            tmp.write_text(text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise RootcauseError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 

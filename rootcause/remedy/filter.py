@@ -11,7 +11,6 @@ a reader never sees half a file.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from rootcause.analysis.bins import make_step_bins
 from rootcause.behaviour.behavior import parse_behavior
 from rootcause.behaviour.frame import RunFrame, run_frame
 from rootcause.behaviour.matching import BoolArray, behavior_hits
+from rootcause.core.disk import written_via_temp
 from rootcause.core.errors import BadInputError, RootcauseError
 from rootcause.core.run import SampleField
 from rootcause.store.ingest import IngestResult, ingest_run
@@ -241,21 +241,19 @@ def _ensure_folder(out: Path, fmt: OutputFormat) -> None:
 
 def _copy_rows(store: RunStore, rows: Iterable[int], path: Path, fmt: OutputFormat) -> None:
     """Copy the samples at `rows` (row_idx) to `path` through a temporary file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     keep = pa.table({"row_idx": pa.array(np.fromiter(rows, dtype=np.int64))})
     options = "FORMAT parquet" if fmt == "parquet" else "FORMAT json"
     con = store.con.cursor()
     try:
         con.register("kept_rows", keep)
-        con.execute(
-            f"COPY (SELECT {SELECTED} FROM samples s JOIN kept_rows k USING (row_idx) "
-            "LEFT JOIN (SELECT row_idx, json_group_object(component, value) AS rewards "
-            "FROM rewards GROUP BY row_idx) r USING (row_idx) ORDER BY s.row_idx) "
-            f"TO '{_sql_path(tmp)}' ({options})"
-        )
-        tmp.replace(path)
+        with written_via_temp(path) as tmp:
+            con.execute(
+                f"COPY (SELECT {SELECTED} FROM samples s JOIN kept_rows k USING (row_idx) "
+                "LEFT JOIN (SELECT row_idx, json_group_object(component, value) AS rewards "
+                "FROM rewards GROUP BY row_idx) r USING (row_idx) ORDER BY s.row_idx) "
+                f"TO '{_sql_path(tmp)}' ({options})"
+            )
     except Exception as exc:
-        tmp.unlink(missing_ok=True)
         raise RootcauseError(f"cannot write {path}: {exc}") from exc
     finally:
         con.close()
@@ -266,10 +264,8 @@ def _sql_path(path: Path) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(text)
-        tmp.replace(path)
+        with written_via_temp(path) as tmp:
+            tmp.write_text(text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise RootcauseError(f"cannot write {path}: {exc.strerror or exc}") from exc

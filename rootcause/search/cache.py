@@ -10,12 +10,13 @@ sample cap, so raising the cap embeds only the rows that are new to the sample.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from rootcause.core.disk import written_via_temp
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
@@ -71,10 +72,8 @@ class EmbeddingCache:
 
     def save(self) -> None:
         """Write atomically and drop files of older fingerprints of this field and embedder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, rows=self.rows, vectors=self.vectors.astype(np.float16))
-        tmp.replace(self.path)
+        with written_via_temp(self.path) as tmp, tmp.open("wb") as fh:
+            np.savez(fh, rows=self.rows, vectors=self.vectors.astype(np.float16))
         for old in self.path.parent.glob(f"{self.prefix}*.npz"):
-            if old != self.path and ".tmp." not in old.name:
+            if old != self.path:
                 old.unlink(missing_ok=True)

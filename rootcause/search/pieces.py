@@ -9,10 +9,8 @@ stable for a run fingerprint, so embeddings are cached like whole texts
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from rootcause.core.disk import written_via_temp
 from rootcause.search.cache import EmbeddingCache
 from rootcause.search.embedders import Embedder
 from rootcause.search.index import EMBED_BATCH, ProgressFn, run_fingerprint
@@ -124,13 +123,9 @@ class PieceEmbeddings:
         except (OSError, ValueError):
             pass  # absent or unreadable: embed again
         vectors = np.asarray(self.embedder.embed(texts), dtype=np.float32)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            np.save(tmp, vectors)
-            tmp.replace(path)
+            with written_via_temp(path) as tmp, tmp.open("wb") as fh:
+                np.save(fh, vectors)
         except OSError as exc:  # a full disk or read-only workspace: embedded, not kept
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
             logger.warning("symptom vectors not kept in %s: %s", self.folder, exc)
         return vectors

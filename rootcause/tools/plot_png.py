@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rootcause.core.disk import written_via_temp
 from rootcause.tools.plotting import (
     FINDING_COLOUR,
     Marker,
@@ -78,11 +79,11 @@ def save_png(spec: PlotSpec, path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     fig = draw_png(spec)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, bbox_inches="tight")
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with written_via_temp(path) as tmp:
+            fig.savefig(tmp, bbox_inches="tight", format="png")
+    finally:
+        plt.close(fig)
     return path
 
 
