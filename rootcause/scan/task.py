@@ -8,6 +8,7 @@ cannot be read comes back with its one-line error, so the scan goes on.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -108,7 +109,10 @@ def warm_up() -> float:
 
 @functools.cache
 def _imported() -> None:
-    import pandas  # noqa: F401  (pyarrow imports it on a ChunkedArray's first `to_numpy`)
+    # pyarrow imports pandas, when it is installed, on an array's first `to_numpy`; pandas
+    # is not a dependency of rootcause, and without it pyarrow goes without
+    with contextlib.suppress(ImportError):
+        import pandas  # noqa: F401
     from scipy import special  # noqa: F401  (the checks' tests of significance)
 
     from rootcause.scan.checks import load_checks

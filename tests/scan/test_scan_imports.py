@@ -65,3 +65,34 @@ def test_a_scan_loads_neither_scipy_stats_nor_ruptures(fleet: Fleet, tmp_path: P
     alerts = json.loads((folder / "alerts.json").read_text())
     assert any(a["check"] == "emerging" and a["first_step"] is not None for a in alerts)
     assert any(a["check"] == "cot_exposure" for a in alerts)
+
+
+#: Makes `import pandas` fail as it does where pandas is not installed.
+_WITHOUT_PANDAS = (
+    "import sys\n"
+    "class _NoPandas:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name == 'pandas' or name.startswith('pandas.'):\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+    "sys.meta_path.insert(0, _NoPandas())\n"
+)
+
+
+def test_a_scan_runs_without_pandas(fleet: Fleet, tmp_path: Path) -> None:
+    """pandas is not a dependency of rootcause (pyarrow uses it when it is installed): the
+    worker's set-up must not need it."""
+    code = _WITHOUT_PANDAS + _LOADED
+    out, folder = tmp_path / "modules.json", tmp_path / "scan"
+    args = ["--workspace", str(fleet.workspace.root), "scan", str(fleet.cot.run), "--workers",
+            "1", "--out", str(folder), "--rescan"]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(out), *args],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((folder / "summary.json").read_text())
+    assert (summary["scanned"], summary["errors"]) == (1, 0)
+    assert summary["alerts"] > 0
