@@ -8,7 +8,10 @@ Runs are simulated and ingested once before the timings (ingest is reported on i
 Each check's time comes from the scan's own per-run timings (`RunResult.timings`): samples
 per second of check time, one worker. Fixed costs are everything but the checks (process
 start, imports, ingest or its reuse, opening each run, writing the scan folder): the wall
-time of `rootcause scan` run as a command, minus its checks' seconds. Ray needs the ray extra.
+time of `rootcause scan` run as a command, minus its checks' seconds. The command runs with
+rootcause's bytecode compiled once into a cache of the bench's own, as an installed package
+has it (without it, as under PYTHONDONTWRITEBYTECODE, every command compiled rootcause's
+modules again: 0.1-0.2 s of its imports). Ray needs the ray extra.
 
     python tools/bench_scan.py [--runs 20] [--keep DIR] [--no-ray] [--checks-only]
 """
@@ -119,16 +122,27 @@ def regex_seconds(dbs: list[Path]) -> tuple[float, float]:
     return seconds, cpu
 
 
-def fixed_costs(label: str, runs: list[Path], workspace: Path, out: Path, *extra: str) -> None:
+def command_env(folder: Path) -> dict[str, str]:
+    """The environment of the timed commands: the rootcause this script imported first on the
+    path (not one in the current folder), its bytecode compiled now into `folder`."""
+    code = Path(rootcause.__file__).parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")])
+    env["PYTHONPYCACHEPREFIX"] = str(folder)
+    compile_all = [sys.executable, "-m", "compileall", "-q", str(code / "rootcause")]
+    subprocess.run(compile_all, check=True, capture_output=True, env=env)
+    return env
+
+
+def fixed_costs(
+    label: str, runs: list[Path], workspace: Path, out: Path, env: dict[str, str], *extra: str
+) -> None:
     """`rootcause scan` as a command (one worker): its wall time, the checks' share of it,
     and where the rest goes."""
     words = [sys.executable, "-m", "rootcause", "scan", *map(str, runs), "--workspace",
              str(workspace), "--out", str(out), "--workers", "1", "--check", "cot_exposure",
              "--check", "emerging", *extra]  # fmt: skip
     shutil.rmtree(out, ignore_errors=True)
-    # the command runs the rootcause this script imported (not one in the current folder)
-    code = str(Path(rootcause.__file__).parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([code, os.environ.get("PYTHONPATH", "")])}
     start = time.perf_counter()
     subprocess.run(words, check=True, capture_output=True, cwd=out.parent, env=env)
     wall = time.perf_counter() - start
@@ -211,8 +225,10 @@ def main() -> None:
           "set-up s | ingest s | open s |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     shutil.rmtree(folder / "ws-fresh", ignore_errors=True)
-    fixed_costs("fresh (new workspace: ingest)", runs, folder / "ws-fresh", folder / "cli-fresh")
-    fixed_costs("rescan (ingested)", runs, workspace.root, folder / "cli-rescan", "--rescan")
+    env = command_env(folder / "pycache")
+    fresh, rescan = folder / "cli-fresh", folder / "cli-rescan"
+    fixed_costs("fresh (new workspace: ingest)", runs, folder / "ws-fresh", fresh, env)
+    fixed_costs("rescan (ingested)", runs, workspace.root, rescan, env, "--rescan")
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.checks_only:
         return
