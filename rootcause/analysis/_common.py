@@ -4,10 +4,11 @@ Everything here is pure numpy/scipy. Result types are frozen dataclasses holding
 scalars (and numpy arrays for traces) so the tools layer can render or wrap them without
 re-computing anything.
 
-scipy (and ruptures) are imported inside the functions that use them, never at the top of a
-module of this layer: every tool module imports the statistics layer, and importing scipy.stats
-takes most of a second, which `rootcause --help` and `rootcause tool overview` must not pay.
-`tests/test_headless.py` checks it.
+scipy is imported inside the functions that use them, never at the top of a module of this
+layer: every tool module imports the statistics layer, and importing scipy.stats takes most of
+a second, which `rootcause --help` and `rootcause tool overview` must not pay
+(`tests/test_headless.py` checks it). What the scan's checks need comes from scipy.special
+(`distributions.py`), so a scan does not load scipy.stats either.
 """
 
 from __future__ import annotations
@@ -137,9 +138,9 @@ def z_quantile(level: float) -> float:
     """Two-sided normal quantile for confidence `level` (1.96 for 0.95)."""
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
-    from scipy import stats
+    from rootcause.analysis.distributions import norm_ppf
 
-    return float(stats.norm.ppf(0.5 + level / 2.0))
+    return norm_ppf(0.5 + level / 2.0)
 
 
 def wilson_interval(
@@ -183,9 +184,9 @@ def two_proportion_z(
 
 def two_sided_p(z: float) -> float:
     """Two-sided p-value of a standard normal statistic `z`."""
-    from scipy import stats
+    from rootcause.analysis.distributions import norm_sf
 
-    return float(2.0 * stats.norm.sf(abs(z)))
+    return 2.0 * norm_sf(abs(z))
 
 
 def benjamini_hochberg(p_values: npt.ArrayLike) -> FloatArray:

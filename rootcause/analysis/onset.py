@@ -1,6 +1,6 @@
 """Change points and the onset of a behaviour on a rate trace (per step bin).
 
-Segmentation uses `ruptures` (PELT, exact for additive costs). Two models:
+Segmentation is PELT (exact for additive costs), as ruptures computes it (`_pelt.py`). Two models:
 
 * binomial (`detect_onset(k, n)`): segment cost is the binomial deviance -2 log L of the
   segment's pooled rate, divided by a dispersion phi >= 1 estimated from adjacent-bin
@@ -16,9 +16,9 @@ These are post-selection tests (the cut was placed where the difference is large
 p-values as screening evidence, which is why the default alpha is a strict 0.01. The onset is
 the first significant upward change, or None.
 
-ruptures and scipy (with the PELT cost, `_pelt.py`) are imported when a trace is segmented, not
-when this module is: every tool module imports it, and `rootcause tool overview` or `--help`
-must not pay the half second they take to load.
+scipy.special (for the tests' distributions) is imported when a trace is tested, not when this
+module is: every tool module imports it, and `rootcause tool overview` or `--help` must not pay
+for it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rootcause.analysis._common import FloatArray, as_float, two_proportion_z, two_sided_p
+from rootcause.analysis._pelt import BinomialCost, L2Cost, pelt
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +85,9 @@ def binomial_dispersion(k: FloatArray, n: FloatArray) -> float:
 @functools.cache
 def _median_chi2_1() -> float:
     """The median of chi2 with one degree of freedom (scipy loads here, on first use)."""
-    from scipy import stats
+    from rootcause.analysis.distributions import chi2_ppf
 
-    return float(stats.chi2.median(1))
+    return chi2_ppf(0.5, 1)
 
 
 def _bins_x(x: npt.ArrayLike | None, size: int) -> FloatArray:
@@ -143,12 +144,8 @@ def detect_onset(
     pen = 2.0 * np.log(max(T, 2)) if penalty is None else penalty
     cuts: list[int] = [T]
     if 2 * min_size <= T:
-        import ruptures as rpt  # here, not at import: see the module docstring
-
-        from rootcause.analysis._pelt import BinomialCost
-
-        algo = rpt.Pelt(custom_cost=BinomialCost(phi), min_size=min_size, jump=1)
-        cuts = [int(c) for c in algo.fit(np.column_stack([k_arr, n_arr])).predict(pen=pen)]
+        cost = BinomialCost(phi).fit(np.column_stack([k_arr, n_arr]))
+        cuts = [int(c) for c in pelt(cost, T, pen, min_size)]
     bounds = [0, *cuts]
     seg_k = np.array([k_arr[s:e].sum() for s, e in itertools.pairwise(bounds)])
     seg_n = np.array([n_arr[s:e].sum() for s, e in itertools.pairwise(bounds)])
@@ -182,10 +179,7 @@ def detect_onset_rates(
     pen = 2.0 * sigma**2 * np.log(max(T, 2)) if penalty is None else penalty
     cuts: list[int] = [T]
     if 2 * min_size <= T:
-        import ruptures as rpt  # here, not at import: see the module docstring
-
-        algo = rpt.Pelt(model="l2", min_size=min_size, jump=1)
-        cuts = [int(c) for c in algo.fit(y).predict(pen=pen)]
+        cuts = [int(c) for c in pelt(L2Cost().fit(y), T, pen, min_size)]
     bounds = [0, *cuts]
     means = np.array([y[s:e].mean() for s, e in itertools.pairwise(bounds)])
     sizes = np.diff(np.array(bounds, dtype=np.float64))

@@ -191,12 +191,16 @@ def _run(request: ScanRequest, events_path: Path | None) -> ScanResult:
 @contextlib.contextmanager
 def _progress() -> Iterator[Callable[[ScanEvent], None]]:
     """A rich progress bar over runs on stderr, with alerts and errors counted as they come:
-    a subscriber to the scan's events."""
+    a subscriber to the scan's events. Without a terminal there is no bar to draw, and
+    nothing is loaded for one."""
+    err = stderr_console()
+    if not err.is_terminal:
+        yield lambda event: None
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from rootcause.scan.events import RunFinished, ScanStarted
 
-    err = stderr_console()
     with Progress(
         TextColumn("[bold]scan[/bold]"),
         BarColumn(bar_width=None),
@@ -204,7 +208,6 @@ def _progress() -> Iterator[Callable[[ScanEvent], None]]:
         TextColumn("runs, {task.fields[alerts]} alerts, {task.fields[errors]} failed"),
         console=err,
         transient=True,
-        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("scan", total=None, alerts=0, errors=0)
 

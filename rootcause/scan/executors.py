@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Protocol
 
 from rootcause.core.errors import BadInputError
@@ -81,6 +80,10 @@ class LocalExecutor:
                 started(task)
                 yield fn(task)
             return
+        # the pool's modules (25 ms) load only for a pool, not for a scan in this process
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         ctx = multiprocessing.get_context("spawn")
         size = min(self.workers, len(tasks))
         pool = ProcessPoolExecutor(

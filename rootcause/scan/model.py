@@ -148,9 +148,9 @@ class RunResult(BaseModel):
     seconds: float = 0.0
     timings: dict[str, float] = Field(
         default_factory=dict,
-        description="Seconds by phase: setup (the worker's imports, once), ingest, open (the "
-        "run's store and overview), and each check by name (`cpu:NAME`: the CPU seconds the "
-        "worker spent in it, every thread).",
+        description="Seconds by phase: setup (the worker's imports, once), ingest (or the check "
+        "that it is unchanged), open (the run's store and its counts), and each check by name "
+        "(`cpu:NAME`: the CPU seconds the worker spent in it, every thread).",
     )
     alerts: list[Alert] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)

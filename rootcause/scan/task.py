@@ -8,6 +8,7 @@ cannot be read comes back with its one-line error, so the scan goes on.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -84,20 +85,23 @@ def _deliberate(exc: BaseException) -> bool:
 
 
 def ingest(task: RunTask) -> IngestResult:
-    """Bring the run into the workspace as `ingest` does (its stored options unless given)."""
+    """Bring the run into the workspace as `ingest` does (its stored options unless given);
+    a reused database comes back open (`IngestResult.open()`), as its state was read."""
     return ingest_run(
         Path(task.run),
         Workspace(Path(task.workspace)),
         fmt=task.options.fmt,
         options=IngestOptions(skip_bad_lines=task.options.skip_bad_lines),
+        keep_open=True,
     )
 
 
 def warm_up() -> float:
     """Import, once per process, what every run's checks need (the check modules with their
-    tools, scipy.stats and ruptures for their statistics, pandas for pyarrow), so a worker
-    reused across runs pays it once, as set-up, and not inside its first run's checks; the
-    seconds it took (0 once done)."""
+    tools, scipy.special for their statistics' distributions, pandas for pyarrow), so a
+    worker reused across runs pays it once, as set-up, and not inside its first run's checks;
+    the seconds it took (0 once done). Not scipy.stats (0.45 s): the default checks' tests
+    take their distributions from scipy.special (`rootcause.analysis.distributions`)."""
     start = time.perf_counter()
     _imported()
     return time.perf_counter() - start
@@ -105,9 +109,11 @@ def warm_up() -> float:
 
 @functools.cache
 def _imported() -> None:
-    import pandas  # noqa: F401  (pyarrow imports it on a ChunkedArray's first `to_numpy`)
-    import ruptures  # noqa: F401  (onset's change points)
-    from scipy import stats  # noqa: F401  (the checks' tests of significance)
+    # pyarrow imports pandas, when it is installed, on an array's first `to_numpy`; pandas
+    # is not a dependency of rootcause, and without it pyarrow goes without
+    with contextlib.suppress(ImportError):
+        import pandas  # noqa: F401
+    from scipy import special  # noqa: F401  (the checks' tests of significance)
 
     from rootcause.scan.checks import load_checks
 
@@ -115,39 +121,41 @@ def _imported() -> None:
 
 
 def check_store(
-    db_path: Path, run: str, options: CheckOptions, log: EvidenceLog | None = None
+    db_path: Path,
+    run: str,
+    options: CheckOptions,
+    log: EvidenceLog | None = None,
+    store: RunStore | None = None,
 ) -> RunResult:
-    """Run the checks on an ingested run through one open store; the result carries the
-    alerts and the evidence they cite (recorded in `log` when given, so ids keep counting
-    across calls, else in memory), and the seconds each check took."""
+    """Run the checks on an ingested run through one open store (`store`, closed here, or
+    `db_path` opened); the result carries the alerts and the evidence they cite (recorded in
+    `log` when given, so ids keep counting across calls, else in memory), and the seconds
+    each check took."""
     log = log if log is not None else EvidenceLog()
     before = len(log.records)
     start = time.perf_counter()
-    with RunStore(db_path) as store:
-        overview = store.overview()
-        opened = time.perf_counter() - start
+    with store if store is not None else RunStore(db_path) as opened:
+        run_id, notes = str(opened.info("run_id")), opened.notes()
+        samples, first_step, steps = opened.sample_counts()
+        open_s = time.perf_counter() - start
         workdir = db_path.parent / "scan-work"
-        with ToolContext(store, workdir, log, make_plots=False) as ctx:
+        with ToolContext(opened, workdir, log, make_plots=False) as ctx:
             check = RunCheck(
-                ctx=ctx,
-                run=run,
-                run_id=overview.run_id,
-                first_step=int(overview.first_step or 0),
-                options=options,
+                ctx=ctx, run=run, run_id=run_id, first_step=int(first_step or 0), options=options
             )
             alerts = run_checks(check)
     return RunResult(
-        timings={"open": opened, **check.seconds},
+        timings={"open": open_s, **check.seconds},
         run=run,
-        run_id=overview.run_id,
+        run_id=run_id,
         status="ok",
         versions="",
         options_key=options.key(),
-        samples=overview.samples,
-        steps=overview.steps,
+        samples=samples,
+        steps=steps,
         alerts=alerts,
         evidence=log.records[before:],
-        notes=overview.notes,
+        notes=notes,
     )
 
 
@@ -158,7 +166,7 @@ def scan_run(task: RunTask) -> RunResult:
     try:
         ingested = ingest(task)
         timings["ingest"] = time.perf_counter() - t0 - timings["setup"]
-        result = check_store(ingested.db_path, task.run, task.options)
+        result = check_store(ingested.db_path, task.run, task.options, store=ingested.open())
         result.timings = {**timings, **result.timings}
     except Exception as exc:  # recorded for this run; the scan goes on
         logger.debug("scanning %s failed", task.run, exc_info=True)

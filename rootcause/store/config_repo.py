@@ -7,6 +7,7 @@ repository is never modified: no index refresh, no checkout, no fetch.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -33,6 +34,10 @@ MAX_CONFIG_BYTES = 1 << 20
 #: reads the weights of each deployed commit again, and the pure-Python loader made that the
 #: largest part of a `rootcause tool overview` call (0.2 s for a lab run's 8 deployments).
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: A full (SHA-1) commit id.
+_FULL_ID = re.compile(r"[0-9a-f]{40}")
+#: A `rewards/` file that is not valid YAML.
+_INVALID = object()
 
 
 def load_yaml(text: str) -> Any:
@@ -53,16 +58,29 @@ class ConfigRepo:
             raise ConfigRepoError(f"{named_in} {path} is not a git repository") from None
         #: Parsed documents by blob id (the same file at many commits is parsed once).
         self._docs: dict[str, Any] = {}
+        #: `rewards/` files read as YAML by blob id (`_INVALID` when they are not YAML).
+        self._reward_docs: dict[str, Any] = {}
+        #: Blob sizes by blob id, and commits by full id (both immutable: each lookup is a
+        #: round trip to git's object reader, and a run's deployments share most objects).
+        self._sizes: dict[str, int] = {}
+        self._commits: dict[str, git.Commit] = {}
 
     def close(self) -> None:
         self._repo.close()
 
     def commit(self, rev: str, named_in: str = "commit") -> git.Commit:
-        """Resolve a (possibly abbreviated) commit id; ConfigRepoError if it is not one."""
+        """Resolve a (possibly abbreviated) commit id; ConfigRepoError if it is not one. A
+        full commit id is resolved once (it names the same commit for good; a branch name or
+        a short id is resolved again each time)."""
+        cached = self._commits.get(rev)
+        if cached is not None:
+            return cached
         try:
             commit = self._repo.commit(rev)
         except (git.BadName, ValueError, git.GitCommandError):
             raise ConfigRepoError(f"{named_in} {rev!r} is not a commit in {self.path}") from None
+        if _FULL_ID.fullmatch(rev) and commit.hexsha == rev:
+            self._commits[rev] = commit
         return commit
 
     def deployment(self, step: int, rev: str, named_in: str) -> DeploymentInfo:
@@ -138,9 +156,17 @@ class ConfigRepo:
             blob = tree / path
         except KeyError:
             return None
+        return self._document_of(path, blob)
+
+    def _document_of(self, path: str, blob: git.Blob) -> Any:
         if blob.hexsha not in self._docs:
             self._docs[blob.hexsha] = _parse(path, blob)
         return self._docs[blob.hexsha]
+
+    def _size(self, blob: git.Blob) -> int:
+        if blob.hexsha not in self._sizes:
+            self._sizes[blob.hexsha] = int(blob.size)
+        return self._sizes[blob.hexsha]
 
     def framework_weights(self, rev: str) -> dict[str, float]:
         """Component weights from framework configs at `rev` (TRL's `reward_funcs` and
@@ -154,9 +180,9 @@ class ConfigRepo:
         for item in tree.traverse():
             if not isinstance(item, git.Blob) or not str(item.path).endswith(STRUCTURED_SUFFIXES):
                 continue
-            if str(item.path).startswith(REWARDS_DIR + "/") or item.size > MAX_CONFIG_BYTES:
+            if str(item.path).startswith(REWARDS_DIR + "/") or self._size(item) > MAX_CONFIG_BYTES:
                 continue
-            doc = self.document(rev, str(item.path))
+            doc = self._document_of(str(item.path), item)
             reader = next((s for s in semantics if s.recognises(doc)), None)
             found = reader.weights(doc) if reader is not None else None
             for name, weight in (found or {}).items():
@@ -178,13 +204,11 @@ class ConfigRepo:
         """Component weights at `rev` from `rewards/*.yaml|yml|json` (`name`, `weight` keys),
         then from framework configs for components those do not name."""
         weights: dict[str, float] = {}
-        for file in self.list_files(rev, REWARDS_DIR):
+        for file, blob_id in self.blob_ids(rev, REWARDS_DIR):
             if not file.endswith((".yaml", ".yml", ".json")):
                 continue
-            text = self.read_text(rev, file)
-            try:
-                doc: Any = load_yaml(text or "")
-            except yaml.YAMLError:
+            doc = self._reward_doc(blob_id)
+            if doc is _INVALID:
                 logger.warning("%s at %s is not valid YAML; its weight is unknown", file, rev[:10])
                 continue
             if not isinstance(doc, dict):
@@ -196,6 +220,15 @@ class ConfigRepo:
         for name, weight in self.framework_weights(rev).items():
             weights.setdefault(name, weight)
         return weights
+
+    def _reward_doc(self, blob_id: str) -> Any:
+        """A `rewards/` file read as YAML, once per contents (`_INVALID` if it is not YAML)."""
+        if blob_id not in self._reward_docs:
+            try:
+                self._reward_docs[blob_id] = load_yaml(self.blob_text(blob_id))
+            except yaml.YAMLError:
+                self._reward_docs[blob_id] = _INVALID
+        return self._reward_docs[blob_id]
 
 
 def _parse(path: str, blob: git.Blob) -> Any:

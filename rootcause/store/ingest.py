@@ -41,9 +41,13 @@ class IngestResult:
     new_files: list[Path] = field(default_factory=list)
     #: Samples this call added: the appended ones, all of them on a full read, 0 if reused.
     added_samples: int = 0
+    #: The reused database's store, left open by `keep_open` (read-only; `open` hands it over).
+    store: RunStore | None = None
 
     def open(self) -> RunStore:
-        return RunStore(self.db_path)
+        """The run's store, read-only: the one `keep_open` kept, else newly opened."""
+        store, self.store = self.store, None
+        return store if store is not None else RunStore(self.db_path)
 
 
 def ingest_run(
@@ -54,6 +58,7 @@ def ingest_run(
     force: bool = False,
     on_progress: Callable[[int], None] | None = None,
     append: bool = True,
+    keep_open: bool = False,
 ) -> IngestResult:
     """Ingest the run at `path` into `workspace` (or reuse an identical earlier ingest).
 
@@ -61,18 +66,21 @@ def ingest_run(
     every command reads a run the way it was last ingested. The run overlay (a
     `rootcause.yaml` next to the logs, `--overlay PATH`, or overlay keys among the options)
     is laid over what the reader finds. With `append` (see `append_new_files`), a run that
-    only grew by new files has just those read and added to the stored database."""
-    plan = plan_ingest(path, workspace, fmt, options)
+    only grew by new files has just those read and added to the stored database. With
+    `keep_open`, a reused database is returned open (`IngestResult.open()` takes it): the
+    store its stored state was read from, not a second one."""
+    plan = plan_ingest(path, workspace, fmt, options, keep_store=keep_open)
+    try:
+        if plan.stored and not force and plan.stored.get("fingerprint") == plan.fingerprint:
+            return _reused(plan)
+    except BaseException:
+        plan.close_store()
+        raise
+    plan.close_store()  # the database is rebuilt or appended to: not through this store
     db_path, source = plan.db_path, plan.source
     new_files = None
-    if plan.stored and not force:
-        if plan.stored.get("fingerprint") == plan.fingerprint:
-            logger.info("reusing %s (inputs unchanged)", db_path)
-            skipped = [SkippedLine(f, int(n), r) for f, n, r in plan.stored["skipped_lines"]]
-            notes = list(plan.stored["notes"])
-            return IngestResult(db_path, source, True, skipped, notes, plan.options)
-        if append and plan.reader.appendable:
-            new_files = new_files_of(plan)
+    if plan.stored and not force and append and plan.reader.appendable:
+        new_files = new_files_of(plan)
     builder = new_builder(db_path, new_files is not None, lambda: files_size(source.files))
     ctx = LoadContext(
         builder,
@@ -100,6 +108,16 @@ def ingest_run(
         new_files=new_files or [],
         added_samples=builder.rows - builder.first_new,
     )
+
+
+def _reused(plan: IngestPlan) -> IngestResult:
+    """The stored ingest, its inputs unchanged (with the plan's store, when kept)."""
+    logger.info("reusing %s (inputs unchanged)", plan.db_path)
+    skipped = [SkippedLine(f, int(n), r) for f, n, r in plan.stored["skipped_lines"]]
+    notes = list(plan.stored["notes"])
+    result = IngestResult(plan.db_path, plan.source, True, skipped, notes, plan.options)
+    result.store, plan.store = plan.store, None
+    return result
 
 
 def _read_all(plan: IngestPlan, ctx: LoadContext) -> list[str]:

@@ -54,14 +54,31 @@ class RunStore:
     @staticmethod
     def all_info_of(db_path: Path) -> dict[str, Any]:
         """Every `run_info` value of a database (one open), or {} if absent or unreadable."""
+        info, store = RunStore.open_with_info(db_path)
+        if store is not None:
+            store.close()
+        return info
+
+    @staticmethod
+    def open_with_info(db_path: Path) -> tuple[dict[str, Any], RunStore | None]:
+        """Every `run_info` value of a database and the store they were read from, left
+        open (the caller closes it); ({}, None) if the database is absent or unreadable."""
         if not db_path.exists():
-            return {}
+            return {}, None
         try:
-            with RunStore(db_path) as store:
-                rows = store.con.execute("SELECT key, value FROM run_info").fetchall()
-        except (WorkspaceError, duckdb.Error):
-            return {}
-        return {str(k): None if v is None else orjson.loads(v) for k, v in rows}
+            store = RunStore(db_path)
+        except WorkspaceError:
+            return {}, None
+        try:
+            rows = store.con.execute("SELECT key, value FROM run_info").fetchall()
+            info = {str(k): None if v is None else orjson.loads(v) for k, v in rows}
+        except duckdb.Error:
+            store.close()
+            return {}, None
+        except BaseException:
+            store.close()
+            raise
+        return info, store
 
     def info(self, key: str) -> Any:
         row = fetch_one(self.con, "SELECT value FROM run_info WHERE key = ?", [key])
@@ -86,6 +103,13 @@ class RunStore:
 
     def deployments(self) -> list[DeploymentInfo]:
         return read_deployments(self.con)
+
+    def sample_counts(self) -> tuple[int, int | None, int]:
+        """Samples, the first step (None without samples) and the distinct steps: the figures a
+        scan records of a run, without the overview's other queries."""
+        row = fetch_one(self.con, "SELECT count(*), min(step), count(DISTINCT step) FROM samples")
+        assert row is not None
+        return int(row[0]), row[1], int(row[2])
 
     def overview(self) -> RunOverview:
         row = fetch_one(

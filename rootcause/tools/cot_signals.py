@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rootcause.analysis.distributions import t_sf
 from rootcause.behaviour.frame import FloatArray, IntArray
 from rootcause.tools.context import ToolContext
 from rootcause.tools.cot_leaks import LeakScan, scan_all_leaks
@@ -143,7 +144,5 @@ def within_group_partial_r(
         return None
     r = max(-1.0, min(1.0, float(yd @ xd) / denom))
     t = r * math.sqrt(df / max(1e-12, 1 - r * r))
-    from scipy import stats  # here, not at import: a tool module loads without scipy
-
-    p = float(2 * stats.t.sf(abs(t), df))
+    p = 2 * t_sf(abs(t), df)
     return PartialCorrelation(r=r, p_value=p, n=int(ok.sum()), groups=k)

@@ -5,7 +5,7 @@ each module's `@tool("NAME")` lines name its tools, read from its source. So a c
 tool (`rootcause tool overview RUN`) imports that tool's module only, and `--help` none;
 listing the tools (`rootcause tool list`, the LLM brain, the chat) imports them all and checks
 that each module registered exactly the tools its source names. A tool module is cheap to
-import: its heavy dependencies (scipy, ruptures, matplotlib, the semantic extra) are imported
+import: its heavy dependencies (scipy, matplotlib, the semantic extra) are imported
 by the functions that use them (`tests/test_headless.py` checks).
 """
 

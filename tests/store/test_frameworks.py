@@ -38,9 +38,9 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[importlib.metad
         return real(**params)
 
     monkeypatch.setattr(importlib.metadata, "entry_points", fake)
-    registry.frameworks.cache_clear()
+    registry.reload()
     yield points
-    registry.frameworks.cache_clear()
+    registry.reload()
 
 
 def test_readme_importer_table_is_the_registry() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from rootcause.analysis.distributions import norm_isf
 from rootcause.behaviour.frame import run_frame
 from rootcause.behaviour.matching import behavior_hits, match_bits
 from rootcause.core.untrusted import quote
@@ -34,9 +35,7 @@ def ngram_pattern(ngram: str) -> str:
 
 def z_bar(tests: int) -> float:
     """The two-sided z a statistic must exceed to be clear of noise among `tests` tests."""
-    from scipy import stats  # here, not at import (start-up: see rootcause.analysis._common)
-
-    return float(stats.norm.isf(ALPHA / (2 * max(tests, 1))))
+    return norm_isf(ALPHA / (2 * max(tests, 1)))
 
 
 @dataclass

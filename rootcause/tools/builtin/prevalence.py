@@ -350,7 +350,7 @@ class OnsetOutput(ToolOutput):
 
 @tool("onset")
 def onset(ctx: ToolContext, args: OnsetInput) -> OnsetOutput:
-    """Change points of the behaviour's rate over steps (binomial PELT via ruptures, each change
+    """Change points of the behaviour's rate over steps (binomial PELT, each change
     tested before vs after) and the onset: the first significant upward change. Optionally
     within one slice (by + level). Use the onset step to line up config changes."""
     frame, hits = behavior_frame(ctx, args.behavior)
