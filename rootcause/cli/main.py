@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import gc
 import importlib
 import inspect
 import sys
@@ -137,33 +136,8 @@ def _valued_global_options() -> frozenset[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI with `argv` (default: the process arguments) and exit. Run as the process
-    (no `argv`: the `rootcause` program, `python -m rootcause`), it then leaves its objects
-    out of the teardown's garbage collections (`_before_teardown`)."""
-    if argv is not None:
-        _main(list(argv))
-        return
-    try:
-        _main(sys.argv[1:])
-    finally:
-        _before_teardown()
-
-
-def _before_teardown() -> None:
-    """Move every object alive now out of reach of the garbage collector (`gc.freeze`), just
-    before the interpreter's teardown. The teardown collects garbage several times as it
-    clears the modules, and after a scan (numpy, pandas, pyarrow, scipy.special, DuckDB,
-    pydantic: over 100,000 objects) that took 0.2-0.3 s of the command's wall time. The
-    objects are still freed as the modules are cleared, their destructors run; only garbage
-    in reference cycles is left to the operating system, whose finalizers Python does not
-    promise to run at exit anyway. What must happen at the end already has: files and stores
-    are closed by their `with` blocks, threads joined, and `atexit` handlers run after this.
-    Not done when `main` is called with arguments (tests, in a process that goes on)."""
-    gc.freeze()
-
-
-def _main(args: list[str]) -> None:
-    """Parse `args`, run the command they call, and turn its errors into exit codes."""
+    """Run the CLI with `argv` (default: the process arguments) and exit."""
+    args = sys.argv[1:] if argv is None else list(argv)
     # --debug is accepted anywhere on the line, not only before the command name.
     debug = "--debug" in args or GlobalOptions.debug
     args = [arg for arg in args if arg != "--debug"]
