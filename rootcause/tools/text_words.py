@@ -31,6 +31,9 @@ SEPARATORS = b"\t\n\x0c\r !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _UPPER = bytes(range(ord("A"), ord("Z") + 1))
 _TRANSLATE = bytes.maketrans(_UPPER + SEPARATORS, _UPPER.lower() + b" " * len(SEPARATORS))
 _SPACE = ord(" ")
+#: `_TRANSLATE` as a lookup table: `np.take` maps the bytes in one pass, where
+#: `bytes.translate` needs a copy of them first.
+_LOOKUP = np.frombuffer(_TRANSLATE, dtype=np.uint8)
 
 #: DuckDB's normalisation of a column `x`, the reference the fast path reproduces.
 NORMALISE_SQL = r"trim(regexp_replace(lower(coalesce(x, '')), '[\s\p{P}\p{S}]+', ' ', 'g'))"
@@ -62,23 +65,25 @@ def _per_text(positions: IntArray, offsets: IntArray) -> IntArray:
 
 def collapse(con: duckdb.DuckDBPyConnection, texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Each text normalised as `NORMALISE_SQL` does, but with its leading and trailing space
-    (at most one each) kept; nulls as empty texts. Non-ASCII texts go through DuckDB."""
+    (at most one each) kept; nulls as empty texts. Non-ASCII texts (a byte of 0x80 or more)
+    go through DuckDB. Few byte-sized temporaries, none filled first and overwritten: each
+    costs fresh pages on every call, about as much as the passes themselves."""
     arr = _as_large_strings(texts)
     body, offsets = _bytes_and_offsets(arr)
-    flat = np.frombuffer(body.tobytes().translate(_TRANSLATE), dtype=np.uint8)
+    flat = np.take(_LOOKUP, body)
     space = flat == _SPACE
-    doubled = space[1:] & space[:-1]  # byte i + 1 is a space after a space...
-    ends = offsets[1:-1]
-    doubled[ends[(ends > 0) & (ends < flat.shape[0])] - 1] = False  # ...of the same text
-    drop = np.flatnonzero(doubled) + 1
-    keep = np.ones(flat.shape[0], dtype=bool)
-    keep[drop] = False
-    new_offsets = offsets - np.concatenate([[0], np.cumsum(_per_text(drop, offsets))])
+    drop = np.empty(flat.shape[0], dtype=bool)  # byte i is a space after a space...
+    drop[:1] = False
+    np.logical_and(space[1:], space[:-1], out=drop[1:])
+    firsts = offsets[1:-1]
+    drop[firsts[(firsts > 0) & (firsts < flat.shape[0])]] = False  # ...of the same text
+    dropped = np.flatnonzero(drop)
+    new_offsets = offsets - np.concatenate([[0], np.cumsum(_per_text(dropped, offsets))])
     out: pa.Array = pa.LargeStringArray.from_buffers(
-        len(arr), pa.py_buffer(new_offsets), pa.py_buffer(flat[keep])
+        len(arr), pa.py_buffer(new_offsets), pa.py_buffer(flat[np.logical_not(drop, out=drop)])
     )
-    exotic = pc.invert(pc.string_is_ascii(arr))
-    if pc.any(exotic).as_py():
+    if body.shape[0] and int(body.max()) >= 0x80:
+        exotic = pa.array(_per_text(np.flatnonzero(body >= 0x80), offsets) > 0)
         out = pc.replace_with_mask(out, exotic, _duckdb_normalised(con, arr.filter(exotic)))
     return out
 
@@ -112,17 +117,20 @@ class Tiles:
 
 
 def _word_bounds(flat: np.ndarray, offsets: IntArray) -> tuple[IntArray, IntArray]:
-    """Start and end (exclusive) of every space-separated word, in order."""
-    word = flat != _SPACE
-    first = np.zeros(flat.shape[0] + 1, dtype=bool)
-    first[offsets] = True  # a text's first and (below) last byte bound its words
-    before = np.ones(flat.shape[0], dtype=bool)
-    before[1:] = ~word[:-1]
-    after = np.ones(flat.shape[0], dtype=bool)
-    after[:-1] = ~word[1:]
-    starts = np.flatnonzero(word & (before | first[:-1]))
-    ends = np.flatnonzero(word & (after | first[1:])) + 1
-    return starts, ends
+    """Start and end (exclusive) of every space-separated word, in order: the non-empty gaps
+    between consecutive cuts, where a cut is a space (one byte wide) or a text's bound (none
+    wide; before a space at the same place). Worked on the cuts (about one per word), not on
+    every byte: a third of the time of marking each byte's neighbours."""
+    spaces = np.flatnonzero(flat == _SPACE)
+    at = np.searchsorted(spaces, offsets) + np.arange(offsets.shape[0])  # bounds among cuts
+    is_space = np.ones(spaces.shape[0] + offsets.shape[0], dtype=bool)
+    is_space[at] = False
+    begin = np.empty(is_space.shape[0], dtype=np.int64)
+    begin[at] = offsets
+    begin[is_space] = spaces
+    gap_start, gap_end = (begin + is_space)[:-1], begin[1:]
+    word = gap_end > gap_start
+    return gap_start[word], gap_end[word]
 
 
 def _slices(data: np.ndarray, starts: IntArray, ends: IntArray) -> pa.Array:
@@ -152,19 +160,17 @@ def tiles_of(collapsed: pa.Array, n_words: int) -> Tiles:
     words = _per_text(starts, offsets)
     text, place = _numbered(words // n_words)  # a text of w words has w // N whole tiles
     heads = (np.cumsum(words) - words)[text] + place * n_words  # each tile's first word
-    members = heads[:, None] + np.arange(n_words)[None, :]
-    lengths = (ends - starts)[members]
+    lengths = (ends - starts)[heads[:, None] + np.arange(n_words)[None, :]]
     first = np.argmax(lengths, axis=1)  # the longest word (the first of equals)
     lengths[np.arange(heads.shape[0]), first] = -1
     second = np.argmax(lengths, axis=1)
-    keys = heads[:, None] + np.sort(np.stack([first, second], axis=1), axis=1)
-    data = body  # the strings below refer to these bytes (no copy)
-    key_words = _slices(data, starts[keys.reshape(-1)], ends[keys.reshape(-1)])
+    key_a = heads + np.minimum(first, second)  # the two in text order, each cut on its own
+    key_b = heads + np.maximum(first, second)  # (no array of both to take them apart from)
     return Tiles(
         text=text,
         place=place,
-        tile=_slices(data, starts[heads], ends[heads + n_words - 1]),
-        key_a=key_words.take(pa.array(np.arange(0, 2 * heads.shape[0], 2))),
-        key_b=key_words.take(pa.array(np.arange(1, 2 * heads.shape[0], 2))),
+        tile=_slices(body, starts[heads], ends[heads + n_words - 1]),
+        key_a=_slices(body, starts[key_a], ends[key_a]),
+        key_b=_slices(body, starts[key_b], ends[key_b]),
         words=words,
     )
