@@ -242,14 +242,13 @@ def _by_group_row(group: IntArray, row: IntArray) -> IntArray:
     return np.argsort(group.astype(np.int64) * span + row, kind="stable")
 
 
-def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
-    """Each grader's examined inputs: at most ceil(cap / steps) per step it was logged at
-    (at least one), those first by DuckDB's hash of the row, as `row_number() OVER (PARTITION
-    BY grader, step ORDER BY hash(row_idx)) <= ...` picks them; in numpy (DuckDB's sort and a
-    few passes instead of its window: a third of the time) unless the run has more than
-    `PICK_IN_NUMPY_MAX` logged inputs. Inputs logged twice for one grader and sample (no
-    reader writes that) are both examined or neither, as in the SQL."""
-    params: dict[str, object] = {"components": components}
+def _count(ctx: ToolContext, sql: str) -> int:
+    """The one number `sql` selects."""
+    return int(ctx.con.execute(sql).fetchall()[0][0])  # every row fetched: DuckDB 2.0
+
+
+def _logged(ctx: ToolContext, components: list[str]) -> IntArray:
+    """How many inputs (with a text) each of `components` has logged."""
     counts = dict(
         ctx.con.execute(
             "SELECT component, count(*) FROM grader_inputs WHERE text IS NOT NULL "
@@ -257,8 +256,23 @@ def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
             [components],
         ).fetchall()
     )
-    logged = np.array([counts.get(c, 0) for c in components], dtype=np.int64)
-    if logged.sum() > PICK_IN_NUMPY_MAX:
+    return np.array([counts.get(c, 0) for c in components], dtype=np.int64)
+
+
+def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
+    """Each grader's examined inputs: at most ceil(cap / steps) per step it was logged at
+    (at least one), those first by DuckDB's hash of the row, as `row_number() OVER (PARTITION
+    BY grader, step ORDER BY hash(row_idx)) <= ...` picks them; in numpy (DuckDB's sort and a
+    few passes instead of its window: a third of the time) unless the run has more than
+    `PICK_IN_NUMPY_MAX` logged inputs (a run with no more rows of inputs than that counts
+    each grader's inputs from those it reads, not by a query of its own). Inputs logged twice
+    for one grader and sample (no reader writes that) are both examined or neither, as in the
+    SQL."""
+    params: dict[str, object] = {"components": components}
+    logged = None  # counted from the inputs themselves when they all come to numpy
+    if _count(ctx, "SELECT count(*) FROM grader_inputs") > PICK_IN_NUMPY_MAX:
+        logged = _logged(ctx, components)
+    if logged is not None and logged.sum() > PICK_IN_NUMPY_MAX:
         table = ctx.con.sql(WINDOW_PICK_SQL, params={**params, "cap": cap}).to_arrow_table()
         input_id, grader, row, step = (
             np.asarray(table.column(c).to_numpy()) for c in table.column_names
@@ -268,6 +282,8 @@ def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
     input_id, grader, row, row_hash = (
         np.asarray(table.column(c).to_numpy()) for c in table.column_names
     )
+    if logged is None:  # the inputs are those `_logged` counts, one grader index each
+        logged = np.bincount(grader, minlength=len(components)).astype(np.int64)
     step, sampled = _steps(ctx, row)
     order = _by_grader_step_hash(grader[sampled], step[sampled], row_hash[sampled])
     input_id, grader, row, step = (a[sampled][order] for a in (input_id, grader, row, step))
