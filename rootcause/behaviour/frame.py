@@ -160,7 +160,7 @@ def run_frame(ctx: RunContext) -> RunFrame:
     return ctx.memo("frame", lambda: _load_frame(ctx))
 
 
-def _in_row_order(ctx: RunContext, columns: str) -> pa.Table:
+def in_row_order(ctx: RunContext, columns: str) -> pa.Table:
     """`columns` of every sample in `row_idx` order. A plain scan gives the rows in the order
     they were stored, which is `row_idx` order for an ingested run: that is checked, and the
     rows are sorted only when it does not hold (at 10M samples DuckDB's ORDER BY costs more
@@ -173,10 +173,10 @@ def _in_row_order(ctx: RunContext, columns: str) -> pa.Table:
 
 
 def _load_frame(ctx: RunContext) -> RunFrame:
-    arrow = _in_row_order(ctx, f"step, {', '.join(SLICE_FIELDS)}")
+    arrow = in_row_order(ctx, f"step, {', '.join(SLICE_FIELDS)}")
 
     def load_group() -> Labels:
-        return _labels(_in_row_order(ctx, "group_id").column("group_id"))
+        return _labels(in_row_order(ctx, "group_id").column("group_id"))
 
     return RunFrame(
         n=arrow.num_rows,
@@ -188,7 +188,7 @@ def _load_frame(ctx: RunContext) -> RunFrame:
 
 
 def _load_rewards(ctx: RunContext, n: int) -> RewardColumns:
-    table = _in_row_order(ctx, "reward_total, reward_total_logged, advantage")
+    table = in_row_order(ctx, "reward_total, reward_total_logged, advantage")
     names = [
         str(r[0]) for r in ctx.con.execute("SELECT DISTINCT component FROM rewards").fetchall()
     ]

@@ -12,8 +12,9 @@ How it runs, in four steps, each over the whole run at once:
    text contains both of those words (normalising only turns separator runs into one space,
    so each word of a tile found in the normalised input is in the input merely lower-cased).
    Only the inputs that pass come back, with their text.
-4. Those inputs, and the own texts of the samples whose tile they hold, are normalised in
-   numpy and matched exactly (whole words: the tile with a space either side).
+4. Those inputs are normalised in numpy and matched exactly (whole words: the tile with a
+   space either side). The sample's own texts are screened the same way for each tile found:
+   only those that may hold it (both words, lower-cased) are normalised and matched.
 The result is what normalising every text in DuckDB and matching every tile gives (a test
 runs that reference query beside this one).
 """
@@ -72,7 +73,7 @@ WITH examined AS (
     SELECT p.pair, p.row_idx, g.text, lower(g.text) AS lowered
     FROM {pairs} p JOIN grader_inputs g ON g.rowid = p.input_id
 )
-SELECT e.pair, e.row_idx, t.place, t.tile, e.text
+SELECT e.pair, e.row_idx, t.place, t.tile, t.key_a, t.key_b, e.text
 FROM examined e JOIN {tiles} t ON t.row_idx = e.row_idx
 WHERE contains(e.lowered, t.key_a) AND contains(e.lowered, t.key_b)
 """
@@ -81,7 +82,7 @@ WHERE contains(e.lowered, t.key_a) AND contains(e.lowered, t.key_b)
 #: The (input, tile) pairs whose normalised input (in `texts`, once per input) holds the tile
 #: as whole words.
 FOUND_SQL = """
-SELECT s.pair, s.row_idx, s.place, s.tile
+SELECT s.pair, s.row_idx, s.place, s.tile, s.key_a, s.key_b
 FROM {screened} s JOIN {texts} t USING (pair)
 WHERE contains(' ' || t.text || ' ', ' ' || s.tile || ' ')
 """
@@ -92,14 +93,26 @@ SELECT s.row_idx, s.completion, s.prompt, s.reference
 FROM samples s SEMI JOIN {rows} r USING (row_idx)
 """
 
-#: Per pair, the first tile found that none of its sample's own (normalised) texts holds.
+#: Each found (pair, tile) and whether one of its sample's own texts may hold the tile (both
+#: key words in its lower-cased text, as for the inputs): those that may not are not known.
+OWN_SCREEN_SQL = """
+SELECT f.pair, f.row_idx, f.place, f.tile,
+       (contains(lower(coalesce(s.completion, '')), f.key_a)
+            AND contains(lower(coalesce(s.completion, '')), f.key_b))
+        OR (contains(lower(coalesce(s.prompt, '')), f.key_a)
+            AND contains(lower(coalesce(s.prompt, '')), f.key_b))
+        OR (contains(lower(coalesce(s.reference, '')), f.key_a)
+            AND contains(lower(coalesce(s.reference, '')), f.key_b)) AS maybe_known
+FROM {found} f JOIN samples s USING (row_idx)
+"""
+
+#: The found (pair, tile)s that none of the sample's own (normalised) texts holds.
 UNKNOWN_SQL = """
-SELECT f.pair, arg_min(f.tile, f.place) AS tile
+SELECT f.pair, f.place, f.tile
 FROM {found} f JOIN {own} o USING (row_idx)
 WHERE NOT (contains(' ' || o.completion || ' ', ' ' || f.tile || ' ')
         OR contains(' ' || o.prompt || ' ', ' ' || f.tile || ' ')
         OR contains(' ' || o.reference || ' ', ' ' || f.tile || ' '))
-GROUP BY f.pair
 """
 
 
@@ -177,15 +190,36 @@ def _matches(ctx: ToolContext, pairs: pa.Table, tile_table: pa.Table) -> pa.Tabl
     with _Registered(ctx, screened=screened.drop_columns(["text"]), texts=texts) as names:
         found = ctx.con.sql(FOUND_SQL.format(**names)).to_arrow_table()
     if found.num_rows == 0:
-        return pa.table({"pair": pa.array([], pa.int64()), "tile": pa.array([], pa.string())})
+        return _first_by_place(found)
+    with _Registered(ctx, found=found) as names:
+        marked = ctx.con.sql(OWN_SCREEN_SQL.format(**names)).to_arrow_table()
+    maybe = np.asarray(marked.column("maybe_known").to_numpy(zero_copy_only=False), dtype=bool)
+    unknown = marked.filter(pa.array(~maybe)).select(["pair", "place", "tile"])
+    if maybe.any():  # only these need their sample's own texts normalised
+        unknown = pa.concat_tables([unknown, _not_own(ctx, marked.filter(pa.array(maybe)))])
+    return _first_by_place(unknown)
+
+
+def _not_own(ctx: ToolContext, found: pa.Table) -> pa.Table:
+    """The `found` (pair, tile)s that none of the sample's own normalised texts holds."""
     rows = np.unique(np.asarray(found.column("row_idx").to_numpy()))
     with _Registered(ctx, rows=pa.table({"row_idx": rows})) as names:
         own = ctx.con.sql(OWN_SQL.format(**names)).to_arrow_table()
     for column in ("completion", "prompt", "reference"):
         index = own.column_names.index(column)
         own = own.set_column(index, column, collapse(ctx.con, own.column(column)))
-    with _Registered(ctx, found=found, own=own) as names:
+    with _Registered(ctx, found=found.drop_columns(["maybe_known"]), own=own) as names:
         return ctx.con.sql(UNKNOWN_SQL.format(**names)).to_arrow_table()
+
+
+def _first_by_place(found: pa.Table) -> pa.Table:
+    """Per pair of `found`, its tile of the lowest place: columns pair and tile."""
+    if found.num_rows == 0:
+        return pa.table({"pair": pa.array([], pa.int64()), "tile": pa.array([], pa.string())})
+    pair = np.asarray(found.column("pair").to_numpy(), dtype=np.int64)
+    order = np.lexsort((np.asarray(found.column("place").to_numpy()), pair))
+    first = order[np.concatenate([[True], pair[order][1:] != pair[order][:-1]])]
+    return pa.table({"pair": pair[first], "tile": found.column("tile").take(pa.array(first))})
 
 
 @dataclass(frozen=True)
@@ -242,14 +276,13 @@ def _by_group_row(group: IntArray, row: IntArray) -> IntArray:
     return np.argsort(group.astype(np.int64) * span + row, kind="stable")
 
 
-def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
-    """Each grader's examined inputs: at most ceil(cap / steps) per step it was logged at
-    (at least one), those first by DuckDB's hash of the row, as `row_number() OVER (PARTITION
-    BY grader, step ORDER BY hash(row_idx)) <= ...` picks them; in numpy (DuckDB's sort and a
-    few passes instead of its window: a third of the time) unless the run has more than
-    `PICK_IN_NUMPY_MAX` logged inputs. Inputs logged twice for one grader and sample (no
-    reader writes that) are both examined or neither, as in the SQL."""
-    params: dict[str, object] = {"components": components}
+def _count(ctx: ToolContext, sql: str) -> int:
+    """The one number `sql` selects."""
+    return int(ctx.con.execute(sql).fetchall()[0][0])  # every row fetched: DuckDB 2.0
+
+
+def _logged(ctx: ToolContext, components: list[str]) -> IntArray:
+    """How many inputs (with a text) each of `components` has logged."""
     counts = dict(
         ctx.con.execute(
             "SELECT component, count(*) FROM grader_inputs WHERE text IS NOT NULL "
@@ -257,8 +290,23 @@ def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
             [components],
         ).fetchall()
     )
-    logged = np.array([counts.get(c, 0) for c in components], dtype=np.int64)
-    if logged.sum() > PICK_IN_NUMPY_MAX:
+    return np.array([counts.get(c, 0) for c in components], dtype=np.int64)
+
+
+def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
+    """Each grader's examined inputs: at most ceil(cap / steps) per step it was logged at
+    (at least one), those first by DuckDB's hash of the row, as `row_number() OVER (PARTITION
+    BY grader, step ORDER BY hash(row_idx)) <= ...` picks them; in numpy (DuckDB's sort and a
+    few passes instead of its window: a third of the time) unless the run has more than
+    `PICK_IN_NUMPY_MAX` logged inputs (a run with no more rows of inputs than that counts
+    each grader's inputs from those it reads, not by a query of its own). Inputs logged twice
+    for one grader and sample (no reader writes that) are both examined or neither, as in the
+    SQL."""
+    params: dict[str, object] = {"components": components}
+    logged = None  # counted from the inputs themselves when they all come to numpy
+    if _count(ctx, "SELECT count(*) FROM grader_inputs") > PICK_IN_NUMPY_MAX:
+        logged = _logged(ctx, components)
+    if logged is not None and logged.sum() > PICK_IN_NUMPY_MAX:
         table = ctx.con.sql(WINDOW_PICK_SQL, params={**params, "cap": cap}).to_arrow_table()
         input_id, grader, row, step = (
             np.asarray(table.column(c).to_numpy()) for c in table.column_names
@@ -268,6 +316,8 @@ def _pick(ctx: ToolContext, components: list[str], cap: int) -> _Picked:
     input_id, grader, row, row_hash = (
         np.asarray(table.column(c).to_numpy()) for c in table.column_names
     )
+    if logged is None:  # the inputs are those `_logged` counts, one grader index each
+        logged = np.bincount(grader, minlength=len(components)).astype(np.int64)
     step, sampled = _steps(ctx, row)
     order = _by_grader_step_hash(grader[sampled], step[sampled], row_hash[sampled])
     input_id, grader, row, step = (a[sampled][order] for a in (input_id, grader, row, step))

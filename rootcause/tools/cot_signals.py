@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rootcause.analysis.distributions import t_sf
-from rootcause.behaviour.frame import FloatArray, IntArray
+from rootcause.behaviour.frame import FloatArray, IntArray, in_row_order
 from rootcause.tools.context import ToolContext
 from rootcause.tools.cot_leaks import LeakScan, scan_all_leaks
 
@@ -46,20 +46,32 @@ def scan_leaks(ctx: ToolContext, component: str, n_words: int, cap: int) -> Leak
     return scan_all_leaks(ctx, [component], n_words, cap)[component]
 
 
+#: The sample columns the statistical signal reads, computed in one scan of the samples.
+TEXT_COLUMNS = (
+    "nullif(length(trim(coalesce(reasoning, ''))), 0)::DOUBLE AS rl, "
+    "length(completion)::DOUBLE AS cl, hash(coalesce(completion, '')) AS h"
+)
+
+
+def _text_columns(ctx: ToolContext) -> tuple[FloatArray, FloatArray, np.ndarray]:
+    """Characters of the reasoning (NaN where none) and of the completion, and DuckDB's hash
+    of the completion, in row_idx order: one scan of the samples (the completion is read
+    once, and a plain scan is already in row order, so no sort; see `in_row_order`)."""
+
+    def load() -> tuple[FloatArray, FloatArray, np.ndarray]:
+        table = in_row_order(ctx, TEXT_COLUMNS)
+        rl = np.asarray(table.column("rl").fill_null(np.nan).to_numpy(), dtype=np.float64)
+        cl = np.asarray(table.column("cl").to_numpy(), dtype=np.float64)
+        return rl, cl, np.asarray(table.column("h").to_numpy(), dtype=np.uint64)
+
+    return ctx.memo("cot_text_columns", load)
+
+
 def text_lengths(ctx: ToolContext) -> tuple[FloatArray, FloatArray]:
     """Characters of the reasoning (NaN where none) and of the completion, in row_idx order
     (characters, not words: one cheap pass even over millions of long reasonings)."""
-
-    def load() -> tuple[FloatArray, FloatArray]:
-        table = ctx.con.sql(
-            "SELECT nullif(length(trim(coalesce(reasoning, ''))), 0)::DOUBLE AS rl, "
-            "length(completion)::DOUBLE AS cl FROM samples ORDER BY row_idx"
-        ).to_arrow_table()
-        rl = np.asarray(table.column("rl").fill_null(np.nan).to_numpy(), dtype=np.float64)
-        cl = np.asarray(table.column("cl").to_numpy(), dtype=np.float64)
-        return rl, cl
-
-    return ctx.memo("cot_text_lengths", load)
+    reasoning, completion, _ = _text_columns(ctx)
+    return reasoning, completion
 
 
 def same_answer_groups(ctx: ToolContext, groups: IntArray) -> IntArray:
@@ -68,13 +80,7 @@ def same_answer_groups(ctx: ToolContext, groups: IntArray) -> IntArray:
     only the answer scores them alike whatever their reasoning; a dependence of the score on
     the reasoning there is not explained by answer quality or length. -1 where `groups` is."""
 
-    def load() -> IntArray:
-        table = ctx.con.sql(
-            "SELECT hash(coalesce(completion, '')) AS h FROM samples ORDER BY row_idx"
-        ).to_arrow_table()
-        return np.asarray(table.column("h").to_numpy(), dtype=np.uint64)
-
-    hashes = ctx.memo("cot_completion_hashes", load)
+    hashes = _text_columns(ctx)[2]
     keys = groups.astype(np.int64).view(np.uint64)
     order = _by_group_hash(groups, keys, hashes)
     new = np.ones(order.shape[0], dtype=bool)

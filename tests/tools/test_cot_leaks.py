@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from rootcause.tools import cot_leaks
+from rootcause.tools import cot_leaks, text_words
 from rootcause.tools.cot_signals import _norm, scan_all_leaks
 from rootcause.tools.text_words import NORMALISE_SQL, SEPARATORS, collapse, tiles_of
 
@@ -102,14 +102,24 @@ def test_separators_are_the_ascii_characters_duckdb_normalises_away() -> None:
     assert found == SEPARATORS
 
 
-def test_collapse_is_duckdbs_normalisation() -> None:
+#: Parts of one byte (one text each), of a few texts, and the default (every text at once).
+PART_SIZES = [1, 50, text_words.PART_BYTES]
+
+
+@pytest.mark.parametrize("part_bytes", PART_SIZES)
+def test_collapse_is_duckdbs_normalisation(
+    part_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(text_words, "PART_BYTES", part_bytes)
     texts = _texts(0, 3000)
     got = collapse(duckdb.connect(), pa.array(texts, pa.string())).to_pylist()
     assert [g.strip(" ") for g in got] == _duckdb_normalised(texts)
     assert all("  " not in g and len(g) - len(g.strip(" ")) <= 2 for g in got)
 
 
-def test_tiles_are_the_tiles_duckdb_cuts() -> None:
+@pytest.mark.parametrize("part_bytes", PART_SIZES)
+def test_tiles_are_the_tiles_duckdb_cuts(part_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text_words, "PART_BYTES", part_bytes)
     texts = [" ".join(t.split()) for t in _texts(1, 2000) if t] + ["w " * 40, "one two"]
     normalised = _duckdb_normalised(texts)
     for n in (2, 4, 8):
@@ -168,12 +178,15 @@ def _run(rng: np.random.Generator, samples: int) -> Any:
     return SimpleNamespace(con=con)
 
 
-@pytest.mark.parametrize("numpy_pick", [True, False])
+@pytest.mark.parametrize(
+    ("numpy_pick", "part_bytes"), [(True, 1 << 20), (False, 1 << 20), (True, 64)]
+)
 def test_scan_all_leaks_finds_what_the_previous_query_found(
-    numpy_pick: bool, monkeypatch: pytest.MonkeyPatch
+    numpy_pick: bool, part_bytes: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not numpy_pick:  # the choice of examined inputs made inside DuckDB (large runs)
         monkeypatch.setattr(cot_leaks, "PICK_IN_NUMPY_MAX", 0)
+    monkeypatch.setattr(text_words, "PART_BYTES", part_bytes)  # texts worked on in parts
     ctx = _run(np.random.default_rng(4), 600)
     for components, n_words, cap in [
         (["g", "h"], 4, 10_000),
