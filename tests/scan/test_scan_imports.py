@@ -10,25 +10,15 @@ import sys
 from pathlib import Path
 
 from tests.scan.conftest import Fleet
+from tests.test_headless import HEAVY
 
-#: Modules a scan with the default checks must not load.
+#: Modules a scan with the default checks must not load: what start-up must not (but
+#: scipy.special, which the checks' statistics use), and no part of the investigation.
 NOT_FOR_A_SCAN = (
+    *(m for m in HEAVY if m != "scipy" and not m.startswith("rootcause.investigate")),
     "scipy.stats",
     "scipy.signal",
     "scipy.spatial",
-    "ruptures",
-    "sklearn",
-    "matplotlib",
-    "torch",
-    "chromadb",
-    "sentence_transformers",
-    "agents",
-    "openai",
-    "litellm",
-    "langgraph",
-    "textual",
-    "rootcause.chat",
-    "rootcause.tui",
     "rootcause.investigate",
 )
 
@@ -46,18 +36,25 @@ _LOADED = (
 )
 
 
-def test_a_scan_loads_neither_scipy_stats_nor_ruptures(fleet: Fleet, tmp_path: Path) -> None:
+def _scan(code: str, fleet: Fleet, tmp_path: Path) -> tuple[Path, Path]:
+    """Rescan the fleet's CoT run with `code` (ending in `_LOADED`) as the process; returns the
+    file of the modules it loaded and the scan's folder."""
     out, folder = tmp_path / "modules.json", tmp_path / "scan"
     args = ["--workspace", str(fleet.workspace.root), "scan", str(fleet.cot.run), "--workers",
             "1", "--out", str(folder), "--rescan"]  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-c", _LOADED, str(out), *args],
+        [sys.executable, "-c", code, str(out), *args],
         cwd=Path(__file__).parents[2],
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    return out, folder
+
+
+def test_a_scan_loads_neither_scipy_stats_nor_ruptures(fleet: Fleet, tmp_path: Path) -> None:
+    out, folder = _scan(_LOADED, fleet, tmp_path)
     loaded = json.loads(out.read_text())
     heavy = sorted({m for m in loaded for h in NOT_FOR_A_SCAN if m == h or m.startswith(h + ".")})
     assert not heavy, heavy
@@ -81,18 +78,7 @@ _WITHOUT_PANDAS = (
 def test_a_scan_runs_without_pandas(fleet: Fleet, tmp_path: Path) -> None:
     """pandas is not a dependency of rootcause (pyarrow uses it when it is installed): the
     worker's set-up must not need it."""
-    code = _WITHOUT_PANDAS + _LOADED
-    out, folder = tmp_path / "modules.json", tmp_path / "scan"
-    args = ["--workspace", str(fleet.workspace.root), "scan", str(fleet.cot.run), "--workers",
-            "1", "--out", str(folder), "--rescan"]  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(out), *args],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    _, folder = _scan(_WITHOUT_PANDAS + _LOADED, fleet, tmp_path)
     summary = json.loads((folder / "summary.json").read_text())
     assert (summary["scanned"], summary["errors"]) == (1, 0)
     assert summary["alerts"] > 0
