@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.scan.conftest import Fleet
-from tests.test_headless import HEAVY
+from tests.test_headless import _LOADED, HEAVY
 
 #: Modules a scan with the default checks must not load: what start-up must not (but
 #: scipy.special, which the checks' statistics use), and no part of the investigation.
@@ -20,19 +20,6 @@ NOT_FOR_A_SCAN = (
     "scipy.signal",
     "scipy.spatial",
     "rootcause.investigate",
-)
-
-#: Runs `rootcause ARGS` in this process, then writes the names of the loaded modules.
-_LOADED = (
-    "import json, sys\n"
-    "from rootcause.cli.main import main\n"
-    "out, args = sys.argv[1], sys.argv[2:]\n"
-    "try:\n"
-    "    main(args)\n"
-    "except SystemExit as exc:\n"
-    "    assert not exc.code, f'exit {exc.code}'\n"
-    "with open(out, 'w') as f:\n"
-    "    json.dump(sorted(sys.modules), f)\n"
 )
 
 
