@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from rootcause.behaviour.behavior import Behavior
 from rootcause.behaviour.context import Judge, RunContext
+from rootcause.core.disk import written_via_temp
 from rootcause.core.errors import BadInputError
 from rootcause.search.sampling import stratified_sample
 
@@ -95,10 +96,8 @@ class _Cache:
         return hashlib.sha256(f"{question}\x00{sample_id}".encode()).hexdigest()[:24]
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps({"model": self.model, "answers": self.answers}))
-        tmp.replace(self.path)
+        with written_via_temp(self.path) as tmp:
+            tmp.write_text(json.dumps({"model": self.model, "answers": self.answers}))
 
 
 def judge_result(ctx: RunContext, behavior: Behavior) -> JudgeResult:

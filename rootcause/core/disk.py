@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,10 +76,11 @@ def is_disk_full(exc: BaseException | None) -> bool:
 def written_via_temp(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` to write the whole file to: when the block ends it
     replaces `path`, so a reader sees the old file or the new one, never half of one; on any
-    failure it is removed and the error goes on. Its name, `.NAME.tmp-<pid>`, is one
-    `remove_dead_temps` clears when a killed process leaves it behind."""
+    failure it is removed and the error goes on. Its name, `.NAME.tmp-<pid>-<thread>`, is one
+    `remove_dead_temps` clears when a killed process leaves it behind, and two threads
+    writing the same file (the app's workers) each write their own."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_native_id()}")
     try:
         yield tmp
         tmp.replace(path)
@@ -101,9 +103,10 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-#: A temporary name of rootcause's (`.report.json.tmp-123`, `run.duckdb.tmp-123.wal`,
-#: DuckDB's spill folder `run.duckdb.tmp-123.tmp`): group 1 is the writer's process id.
-TEMP_NAME = re.compile(r"^.+\.tmp-(\d+)(?:\.wal|\.tmp)?$")
+#: A temporary name of rootcause's (`.report.json.tmp-123-456`, `run.duckdb.tmp-123.wal`,
+#: DuckDB's spill folder `run.duckdb.tmp-123.tmp`): group 1 is the writer's process id (and
+#: what follows it, the writing thread's).
+TEMP_NAME = re.compile(r"^.+\.tmp-(\d+)(?:-\d+)?(?:\.wal|\.tmp)?$")
 
 
 def remove_dead_temps(folder: Path, pattern: re.Pattern[str] = TEMP_NAME) -> list[Path]:

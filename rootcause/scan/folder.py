@@ -24,7 +24,7 @@ from types import TracebackType
 
 from pydantic import ValidationError
 
-from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps
+from rootcause.core.disk import DiskFullError, is_disk_full, remove_dead_temps, written_via_temp
 from rootcause.core.errors import BadInputError
 from rootcause.scan.model import Alert, RunResult, ScanSpec, ScanSummary
 
@@ -43,13 +43,10 @@ def write_atomic(path: Path, data: bytes, scan_folder: Path | None = None) -> No
     """Write `data` to `path` through a temporary file in the same folder; the temporary file
     goes on failure, and a full disk is one line naming the folder (and, given the scan's
     folder, how to resume the scan)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        with written_via_temp(path) as tmp:
+            tmp.write_bytes(data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         if is_disk_full(exc):
             resume = None if scan_folder is None else str(scan_folder)
             raise DiskFullError(path.parent, resume=resume) from exc

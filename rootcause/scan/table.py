@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rootcause.core.disk import written_via_temp
 from rootcause.core.untrusted import visible
 from rootcause.scan.model import SEVERITY_RANK, Alert, RunResult, ScanSummary
 
@@ -31,7 +32,6 @@ def sorted_alerts(alerts: list[Alert]) -> list[Alert]:
 
 
 def alerts_parquet(alerts: list[Alert], path: Path) -> None:
-    import os
 
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -45,14 +45,8 @@ def alerts_parquet(alerts: list[Alert], path: Path) -> None:
         ]
     )  # fmt: skip
     table = pa.Table.from_pylist([{c: r[c] for c in COLUMNS} for r in rows], schema=schema)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with written_via_temp(path) as tmp:
         pq.write_table(table, tmp)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _cell(value: object, limit: int = CELL_CHARS) -> str:

@@ -83,6 +83,7 @@ def test_dead_processes_temp_files_anywhere_in_the_workspace_go_at_the_next_star
     job.mkdir(parents=True)
     (job / f".report.json.tmp-{pid}").write_bytes(b"")
     (job / f".error.json.tmp-{pid}").write_bytes(b"")
+    (job / f".report.md.tmp-{pid}-4242").write_bytes(b"")  # a dead process's thread
     (ws / f".scan.json.tmp-{pid}").write_bytes(b"half")
     other = ws / "runs" / "other-0123456789"
     other.mkdir(parents=True)

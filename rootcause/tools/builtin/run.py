@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, Field
 
+from rootcause.core.disk import written_via_temp
 from rootcause.core.evidence import MAX_FIGURE_CHARS, Figure
 from rootcause.core.run import RunOverview
 from rootcause.core.untrusted import cut_note, inline, label, labels, quote, sql_cell
@@ -90,12 +90,11 @@ def kept_overview(store: RunStore) -> RunOverview:
         pass  # absent, unreadable or another shape: counted again
     overview = store.overview()
     payload = {"database": key, "overview": overview.model_dump(mode="json")}
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(orjson.dumps(payload))
-        tmp.replace(path)
+        with written_via_temp(path) as tmp:
+            tmp.write_bytes(orjson.dumps(payload))
     except OSError:
-        tmp.unlink(missing_ok=True)  # a read-only workspace: nothing kept, nothing lost
+        pass  # a read-only workspace: nothing kept, nothing lost
     return overview
 
 
