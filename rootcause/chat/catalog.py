@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from rootcause.core.disk import written_via_temp
 from rootcause.store.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -150,9 +151,8 @@ class PromptHistory:
             logger.warning("cannot keep the prompt history in %s: %s", self.path, exc)
 
     def _rewrite(self, items: list[str]) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
-            tmp.write_text("".join(json.dumps(t) + "\n" for t in items), encoding="utf-8")
-            tmp.replace(self.path)
+            with written_via_temp(self.path) as tmp:
+                tmp.write_text("".join(json.dumps(t) + "\n" for t in items), encoding="utf-8")
         except OSError as exc:
             logger.warning("cannot cut the prompt history in %s: %s", self.path, exc)

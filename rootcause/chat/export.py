@@ -15,6 +15,7 @@ from pathlib import Path
 from rootcause.chat.entries import ChatEntry
 from rootcause.chat.sessions import ChatSession
 from rootcause.chat.transcript import entry_markdown
+from rootcause.core.disk import written_via_temp
 from rootcause.core.errors import BadInputError
 from rootcause.store.workspace import guard_output
 
@@ -55,10 +56,8 @@ def export_session(
     body = [entry_markdown(entry, chat.folder, link) for entry in entries]
     text = "\n\n".join([*head, *(b for b in body if b)]) + "\n"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        with written_via_temp(target) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise BadInputError(f"/export {target}: {exc.strerror or exc}") from None
     return target

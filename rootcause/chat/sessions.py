@@ -34,6 +34,7 @@ from rootcause.chat.catalog import (
 )
 from rootcause.chat.entries import ChatEntry, UserMessage, parse_entry
 from rootcause.chat.transcript import entry_markdown
+from rootcause.core.disk import written_via_temp
 from rootcause.core.errors import BadInputError, LocatedError
 from rootcause.investigate.folder import FolderLock, write_json
 from rootcause.store.workspace import Workspace
@@ -178,9 +179,8 @@ class ChatSession:
 
     def save_conversation(self, conversation: Conversation) -> None:
         text = json.dumps(conversation.model_dump(mode="json"), default=str)
-        tmp = self.folder / f".{CONVERSATION}.tmp"
-        tmp.write_text(text)
-        tmp.replace(self.folder / CONVERSATION)
+        with written_via_temp(self.folder / CONVERSATION) as tmp:
+            tmp.write_text(text)
 
 
 class Conversation(BaseModel):

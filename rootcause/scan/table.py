@@ -32,7 +32,6 @@ def sorted_alerts(alerts: list[Alert]) -> list[Alert]:
 
 
 def alerts_parquet(alerts: list[Alert], path: Path) -> None:
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 

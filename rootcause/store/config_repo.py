@@ -101,27 +101,21 @@ class ConfigRepo:
             blob = tree / path
         except KeyError:
             return None
-        data: bytes = blob.data_stream.read()
-        return data.decode("utf-8", errors="replace")
+        return self.blob_text(blob.hexsha)
 
     def list_files(self, rev: str, under: str = "") -> list[str]:
         """Paths of all files at commit `rev`, optionally below folder `under`."""
+        return [path for path, _ in self.blob_ids(rev, under)]
+
+    def blob_ids(self, rev: str, under: str = "") -> list[tuple[str, str]]:
+        """(path, blob id) of every file at commit `rev` (below folder `under` if given), by
+        path (one walk of the tree; the blob id names the contents without reading them)."""
         tree = self.commit(rev).tree
         if under:
             try:
                 tree = tree / under
             except KeyError:
                 return []
-        return sorted(str(item.path) for item in tree.traverse() if isinstance(item, git.Blob))
-
-    def blob_ids(self, rev: str, under: str) -> list[tuple[str, str]]:
-        """(path, blob id) of every file below folder `under` at commit `rev`, by path (one
-        walk of the tree; the blob id names the contents without reading them)."""
-        tree = self.commit(rev).tree
-        try:
-            tree = tree / under
-        except KeyError:
-            return []
         return sorted((str(b.path), b.hexsha) for b in tree.traverse() if isinstance(b, git.Blob))
 
     def blob_text(self, blob_id: str) -> str:

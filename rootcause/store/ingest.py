@@ -19,6 +19,7 @@ from rootcause.store.overlay_apply import apply_overlay
 from rootcause.store.paths import outside_links_note
 from rootcause.store.run_store import RunStore
 from rootcause.store.source import LoadContext, RunReader, RunSource, SkippedLine
+from rootcause.store.table_sql import first_line
 from rootcause.store.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -214,7 +215,7 @@ def _load(
         file, line = ctx.place
         where = file if file is not None else source.root
         if isinstance(exc, duckdb.OutOfMemoryException):  # our cap, not the data's fault
-            detail = str(exc).strip().splitlines()[0]
+            detail = first_line(exc)
             raise ReadError(
                 f"ran out of the ingest's memory cap ({detail}); the data is not at fault: "
                 "please report this with the run's shape (files, rows, columns)",

@@ -52,14 +52,6 @@ class RunStore:
             return None
 
     @staticmethod
-    def all_info_of(db_path: Path) -> dict[str, Any]:
-        """Every `run_info` value of a database (one open), or {} if absent or unreadable."""
-        info, store = RunStore.open_with_info(db_path)
-        if store is not None:
-            store.close()
-        return info
-
-    @staticmethod
     def open_with_info(db_path: Path) -> tuple[dict[str, Any], RunStore | None]:
         """Every `run_info` value of a database and the store they were read from, left
         open (the caller closes it); ({}, None) if the database is absent or unreadable."""

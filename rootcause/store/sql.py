@@ -53,7 +53,9 @@ UPDATE_WINDOW_ROWS = 131_072
 
 def row_windows(con: duckdb.DuckDBPyConnection, first: int, end: int) -> Iterator[tuple[int, int]]:
     """[from, to) windows of `row_idx` covering `first`..`end`, for an UPDATE to run window by
-    window; the current database is checkpointed after each (see `UPDATE_WINDOW_ROWS`)."""
+    window; the current database is checkpointed after each (see `UPDATE_WINDOW_ROWS`), so
+    `con` must hold no open transaction with changes of its own (DuckDB refuses a CHECKPOINT
+    then): call it after the builder has settled its writes."""
     for start in range(first, end, UPDATE_WINDOW_ROWS):
         yield start, min(start + UPDATE_WINDOW_ROWS, end)
         con.execute("CHECKPOINT")

@@ -193,11 +193,12 @@ class _FitData:
         del advantages, totals
         if not present.all():  # (copies: only when some rows log neither)
             keys, steps, values = keys[present], steps[present], values[present]
-        if basis == "advantage":
-            _, groups = np.unique(keys, return_inverse=True)
+        if basis == "advantage":  # one sort: the rows in key order, groups numbered in it
+            order = np.argsort(keys, kind="stable")
+            keys = keys[order]
+            groups = np.cumsum(np.r_[False, keys[1:] != keys[:-1]])
             del keys
-            order = np.argsort(groups, kind="stable")
-            groups, steps, values = groups[order], steps[order], values[order]
+            steps, values = steps[order], values[order]
         else:  # the totals' fit needs no groups: rows stay in `row_idx` order
             del keys
             groups, order = np.zeros(len(steps), dtype=np.int64), None

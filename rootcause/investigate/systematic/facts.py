@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import TypeVar
 
+from rootcause.analysis._common import two_sided_p
 from rootcause.core.errors import RootcauseError
 from rootcause.investigate.state import InvestigationState
 from rootcause.investigate.systematic import rules
@@ -78,13 +79,11 @@ def pushes(pressure: PressureOutput, sign: float) -> list[Push]:
     comps = [c for c in pressure.components if c.component != "residual"]
     signed = [_signed(c, sign) for c in comps]
     positive = sum(max(s[0], 0.0) for s in signed) or 1.0
-    from scipy.stats import norm  # here, not at import (start-up: see rootcause.analysis._common)
-
     out = []
     for c, (value, low, high) in zip(comps, signed, strict=True):
         se = (high - low) / (2 * 1.959964) if high > low else math.inf
         z = value / se if se > 0 else 0.0
-        p = float(2 * norm.sf(abs(z)))
+        p = two_sided_p(z)
         out.append(
             Push(
                 component=c.component,
